@@ -1,0 +1,353 @@
+package io.cumulus.storage;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Turns a stream of bytes into one object on a store with multipart uploads (S3 parts, Azure blocks),
+ * hiding the parts behind {@link #close()}: a stream that ends before its first part is full goes up
+ * in one single request; a longer one becomes a multipart upload whose parts are uploaded in
+ * parallel while the caller keeps writing.
+ *
+ * <p><b>Memory.</b> At most {@code partsInFlight} parts are being uploaded while the caller fills
+ * the next one, so the stream holds at most {@code (partsInFlight + 1) × part size} bytes; a writer
+ * that gets ahead blocks until a part finishes. <b>Part size.</b> Parts start at {@code partSize}
+ * and double every {@code maxParts / 10} parts (never beyond {@code maxPartSize}), so a stream of
+ * unknown length never needs more than {@code maxParts} parts: from 5 MiB with S3's 10,000 that is
+ * about 4.4 TiB (a part is also capped at the largest Java array, 2 GiB); with an expected size the
+ * first part is large enough on its own. The memory bound therefore grows with the part size: from
+ * 5 MiB with 4 parts in flight, 5 GB holds 25 MiB, 100 GB about 400 MiB.
+ *
+ * <p><b>Failure.</b> A failed part, a failed commit or {@link #abort()} aborts the multipart upload
+ * once the parts in flight have finished (so none lands after the abort); errors during that cleanup
+ * are attached to the original failure as suppressed. The stream itself is used by one thread.
+ */
+public final class MultipartOutputStream extends BlobOutputStream {
+
+    /** The few store calls a multipart upload needs; the store translates its own errors. */
+    public interface MultipartTarget {
+        /** Writes the whole object in one request: {@code data[0, length)}. */
+        void putSingle(byte[] data, int length) throws IOException;
+
+        /** Starts a multipart upload and returns its id. */
+        String startUpload() throws IOException;
+
+        /**
+         * Uploads {@code data[0, length)} as part {@code partNumber} (from 1). Called from the executor's
+         * threads, several at once. The array is not reused until this returns.
+         *
+         * @return what the commit needs to name the part (S3 ETag, Azure block id)
+         */
+        String uploadPart(String uploadId, int partNumber, byte[] data, int length) throws IOException;
+
+        /** Makes the object visible from the parts, given in ascending part number. */
+        void complete(String uploadId, List<CompletedPart> parts) throws IOException;
+
+        /** Discards the upload and its parts. */
+        void abort(String uploadId) throws IOException;
+    }
+
+    /** One uploaded part, as the commit names it. */
+    public record CompletedPart(int partNumber, String etag) {
+        public CompletedPart {
+            Objects.requireNonNull(etag, "etag");
+            if (partNumber < 1) {
+                throw new IllegalArgumentException("part numbers start at 1, not " + partNumber);
+            }
+        }
+    }
+
+    /**
+     * How a store cuts objects into parts.
+     *
+     * @param partSize size of the first parts, and the largest object sent in one request
+     * @param maxParts the store's limit on parts per object (S3 10,000, Azure 50,000)
+     * @param maxPartSize the store's limit on one part; also capped at the largest Java array
+     * @param partsInFlight parts uploaded at once by one stream
+     */
+    public record Settings(int partSize, int maxParts, long maxPartSize, int partsInFlight) {
+        public Settings {
+            if (partSize < 1 || maxParts < 1 || partsInFlight < 1) {
+                throw new IllegalArgumentException("part size, max parts and parts in flight must be positive: "
+                        + partSize + ", " + maxParts + ", " + partsInFlight);
+            }
+            if (maxPartSize < partSize) {
+                throw new IllegalArgumentException("max part size " + maxPartSize + " below part size " + partSize);
+            }
+        }
+    }
+
+    /** The largest array the JVM reliably allocates. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+    /** First buffer for a stream of unknown length, so that small objects do not cost a whole part. */
+    private static final int INITIAL_BUFFER = 64 * 1024;
+
+    private final MultipartTarget target;
+    private final Executor executor;
+    private final String description;
+    private final int maxParts;
+    private final int firstPartSize;
+    private final int largestPartSize;
+    private final int growthInterval;
+    private final Semaphore permits;
+    private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
+    private final AtomicReference<Throwable> partFailure = new AtomicReference<>();
+
+    private byte[] buffer;
+    private int count;
+    private int partLimit;
+    private long written;
+    private String uploadId;
+    private boolean done;
+
+    /**
+     * @param target the store calls for this object
+     * @param executor runs the part uploads; must not run them in the calling thread of a bounded pool
+     *     shared with the writer
+     * @param settings the store's part size and limits
+     * @param expectedSize the object's length when known, to size the first part and buffer
+     * @param description the object, for messages (such as {@code s3://bucket/key})
+     */
+    public MultipartOutputStream(MultipartTarget target, Executor executor, Settings settings,
+            OptionalLong expectedSize, String description) {
+        this.target = Objects.requireNonNull(target, "target");
+        this.executor = Objects.requireNonNull(executor, "executor");
+        this.description = Objects.requireNonNull(description, "description");
+        this.maxParts = settings.maxParts();
+        this.largestPartSize = (int) Math.min(settings.maxPartSize(), MAX_ARRAY);
+        long wanted = settings.partSize();
+        if (expectedSize.isPresent()) {
+            // parts big enough that the known length fits without growing
+            wanted = Math.max(wanted, (expectedSize.getAsLong() + maxParts - 1) / maxParts);
+        }
+        this.firstPartSize = (int) Math.min(wanted, largestPartSize);
+        this.growthInterval = Math.max(1, maxParts / 10);
+        this.permits = new Semaphore(settings.partsInFlight());
+        this.partLimit = firstPartSize;
+        int initial = expectedSize.isPresent()
+                ? (int) Math.min(firstPartSize, Math.max(1, expectedSize.getAsLong()))
+                : Math.min(firstPartSize, INITIAL_BUFFER);
+        this.buffer = new byte[initial];
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        ensureOpen();
+        if (count == buffer.length) {
+            makeRoom();
+        }
+        buffer[count++] = (byte) b;
+        written++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        ensureOpen();
+        while (len > 0) {
+            if (count == buffer.length) {
+                makeRoom();
+            }
+            int n = Math.min(len, buffer.length - count);
+            System.arraycopy(b, off, buffer, count, n);
+            count += n;
+            off += n;
+            len -= n;
+            written += n;
+        }
+    }
+
+    /** Grows a buffer that is smaller than its part, or hands a full part to the executor. */
+    private void makeRoom() throws IOException {
+        if (buffer.length < partLimit) {
+            buffer = Arrays.copyOf(buffer, (int) Math.min(partLimit, 2L * buffer.length));
+            return;
+        }
+        try {
+            uploadFullPart();
+        } catch (IOException | RuntimeException e) {
+            throw fail(e);
+        }
+    }
+
+    private void uploadFullPart() throws IOException {
+        checkPartFailure();
+        if (uploadId == null) {
+            uploadId = target.startUpload();
+        }
+        submit(buffer, count);
+        int nextNumber = parts.size() + 1;
+        if (nextNumber > maxParts) {
+            throw new IOException(description + " is too large: more than " + maxParts + " parts");
+        }
+        partLimit = partSize(nextNumber);
+        buffer = new byte[partLimit];
+        count = 0;
+    }
+
+    /** Part {@code number}'s size: doubling every tenth of the part limit, up to the store's largest. */
+    private int partSize(int number) {
+        int doublings = Math.min(31, (number - 1) / growthInterval);
+        return (int) Math.min((long) firstPartSize << doublings, largestPartSize);
+    }
+
+    private void submit(byte[] data, int length) throws IOException {
+        int number = parts.size() + 1;
+        try {
+            permits.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while uploading " + description);
+        }
+        checkPartFailure();
+        String id = uploadId;
+        CompletableFuture<CompletedPart> part = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                try {
+                    part.complete(new CompletedPart(number, target.uploadPart(id, number, data, length)));
+                } catch (Throwable t) {
+                    partFailure.compareAndSet(null, t);
+                    part.completeExceptionally(t);
+                } finally {
+                    permits.release();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            permits.release();
+            throw new IOException("cannot upload " + description + ": the store is closed", e);
+        }
+        parts.add(part);
+    }
+
+    private void checkPartFailure() throws IOException {
+        Throwable failure = partFailure.get();
+        if (failure != null) {
+            throw asIOException(failure);
+        }
+    }
+
+    /** Commits: one request for a small object, else the last part, the wait, and the completion. */
+    @Override
+    public void close() throws IOException {
+        if (done) {
+            return;
+        }
+        try {
+            if (uploadId == null) {
+                done = true;
+                target.putSingle(buffer, count);
+            } else {
+                if (count > 0) {
+                    submit(buffer, count);
+                }
+                List<CompletedPart> completed = new ArrayList<>(parts.size());
+                for (CompletableFuture<CompletedPart> part : parts) {
+                    completed.add(await(part));
+                }
+                done = true;
+                target.complete(uploadId, completed);
+            }
+        } catch (IOException | RuntimeException e) {
+            throw fail(e);
+        } finally {
+            done = true;
+            buffer = null;
+        }
+    }
+
+    @Override
+    public void abort() throws IOException {
+        if (done) {
+            return;
+        }
+        done = true;
+        buffer = null;
+        IOException failure = new IOException("aborted upload of " + description);
+        abortUpload(failure);
+        if (failure.getSuppressed().length > 0) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public long bytesWritten() {
+        return written;
+    }
+
+    private void ensureOpen() throws IOException {
+        if (done) {
+            throw new IOException("writer of " + description + " is closed");
+        }
+    }
+
+    /** Aborts after a failure and returns the exception to throw, with cleanup errors suppressed in it. */
+    private IOException fail(Exception cause) {
+        done = true;
+        buffer = null;
+        IOException failure = cause instanceof IOException io ? io : new IOException(cause.getMessage(), cause);
+        abortUpload(failure);
+        return failure;
+    }
+
+    /**
+     * Waits for the parts in flight, so none lands after the abort (S3 would keep it and bill it),
+     * then discards the upload.
+     */
+    private void abortUpload(IOException failure) {
+        if (uploadId == null) {
+            return;
+        }
+        boolean interrupted = false;
+        for (CompletableFuture<CompletedPart> part : parts) {
+            while (!part.isDone()) {
+                try {
+                    part.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // still abort: an interrupted backup must not leave a paid-for upload
+                } catch (ExecutionException e) {
+                    // the part's own failure is the cause already, or irrelevant to an abort
+                }
+            }
+        }
+        try {
+            target.abort(uploadId);
+        } catch (IOException | RuntimeException e) {
+            if (e != failure) {
+                failure.addSuppressed(e);
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private CompletedPart await(CompletableFuture<CompletedPart> part) throws IOException {
+        try {
+            return part.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while uploading " + description);
+        } catch (ExecutionException e) {
+            throw asIOException(e.getCause());
+        }
+    }
+
+    private IOException asIOException(Throwable failure) {
+        if (failure instanceof IOException io) {
+            return io;
+        }
+        return new IOException("upload of a part of " + description + " failed: " + failure, failure);
+    }
+}

@@ -1,0 +1,36 @@
+package io.cumulus.storage;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+
+/**
+ * How one object is written.
+ *
+ * @param ifAbsent fail with {@link java.nio.file.FileAlreadyExistsException} instead of replacing an
+ *     existing object (duplicate WAL protection)
+ * @param tags object tags (S3 tagging, Azure blob index tags, GCS metadata), in insertion order
+ * @param expectedSize the length when known in advance, so a small object goes up in one request
+ */
+public record WriteOptions(boolean ifAbsent, Map<String, String> tags, OptionalLong expectedSize) {
+
+    public static final WriteOptions DEFAULT = new WriteOptions(false, Map.of(), OptionalLong.empty());
+
+    public WriteOptions {
+        Objects.requireNonNull(tags, "tags");
+        Objects.requireNonNull(expectedSize, "expectedSize");
+        tags = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tags));
+    }
+
+    public WriteOptions withIfAbsent(boolean value) {
+        return new WriteOptions(value, tags, expectedSize);
+    }
+
+    public WriteOptions withTags(Map<String, String> value) {
+        return new WriteOptions(ifAbsent, value, expectedSize);
+    }
+
+    public WriteOptions withExpectedSize(long size) {
+        return new WriteOptions(ifAbsent, tags, OptionalLong.of(size));
+    }
+}

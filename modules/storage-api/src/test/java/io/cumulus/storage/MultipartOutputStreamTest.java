@@ -1,0 +1,242 @@
+package io.cumulus.storage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.storage.MultipartOutputStream.CompletedPart;
+import io.cumulus.storage.MultipartOutputStream.Settings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class MultipartOutputStreamTest {
+
+    /** A store in memory that records every call, and fails the calls it is told to fail. */
+    private static final class RecordingTarget implements MultipartOutputStream.MultipartTarget {
+        final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+        final Map<Integer, byte[]> parts = Collections.synchronizedMap(new TreeMap<>());
+        final AtomicInteger running = new AtomicInteger();
+        final AtomicInteger maxRunning = new AtomicInteger();
+        volatile byte[] object;
+        volatile int failPart = -1;
+        volatile IOException completeFailure;
+        volatile IOException abortFailure;
+        volatile long partDelayMillis;
+
+        @Override
+        public void putSingle(byte[] data, int length) {
+            calls.add("put " + length);
+            object = java.util.Arrays.copyOf(data, length);
+        }
+
+        @Override
+        public String startUpload() {
+            calls.add("start");
+            return "upload-1";
+        }
+
+        @Override
+        public String uploadPart(String uploadId, int partNumber, byte[] data, int length) throws IOException {
+            int now = running.incrementAndGet();
+            maxRunning.accumulateAndGet(now, Math::max);
+            try {
+                Thread.sleep(partDelayMillis);
+                if (partNumber == failPart) {
+                    throw new AccessDeniedException("part " + partNumber);
+                }
+                parts.put(partNumber, java.util.Arrays.copyOf(data, length));
+                return "etag-" + partNumber;
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            } finally {
+                running.decrementAndGet();
+            }
+        }
+
+        @Override
+        public void complete(String uploadId, List<CompletedPart> completed) throws IOException {
+            calls.add("complete " + completed.size());
+            for (int i = 0; i < completed.size(); i++) {
+                assertEquals(new CompletedPart(i + 1, "etag-" + (i + 1)), completed.get(i));
+            }
+            if (completeFailure != null) {
+                throw completeFailure;
+            }
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            parts.values().forEach(all::writeBytes);
+            object = all.toByteArray();
+        }
+
+        @Override
+        public void abort(String uploadId) throws IOException {
+            calls.add("abort");
+            parts.clear();
+            if (abortFailure != null) {
+                throw abortFailure;
+            }
+        }
+
+        List<Integer> partSizes() {
+            return parts.values().stream().map(p -> p.length).toList();
+        }
+    }
+
+    private final ExecutorService executor = Executors.newFixedThreadPool(8);
+    private final RecordingTarget target = new RecordingTarget();
+
+    @AfterEach
+    void stopExecutor() {
+        executor.shutdownNow();
+    }
+
+    private MultipartOutputStream stream(int partSize, int maxParts, int inFlight) {
+        return stream(new Settings(partSize, maxParts, 1L << 30, inFlight), OptionalLong.empty());
+    }
+
+    private MultipartOutputStream stream(Settings settings, OptionalLong expectedSize) {
+        return new MultipartOutputStream(target, executor, settings, expectedSize, "test://bucket/key");
+    }
+
+    private static byte[] bytes(int length) {
+        byte[] data = new byte[length];
+        new Random(length).nextBytes(data);
+        return data;
+    }
+
+    @Test
+    void streamEndingBeforeTheFirstPartIsFullIsOneSinglePut() throws IOException {
+        byte[] data = bytes(100);
+        try (MultipartOutputStream out = stream(100, 10_000, 2)) {
+            out.write(data);
+        }
+        assertEquals(List.of("put 100"), target.calls);
+        assertArrayEquals(data, target.object);
+    }
+
+    @Test
+    void emptyStreamIsAnEmptySinglePut() throws IOException {
+        stream(100, 10_000, 2).close();
+        assertEquals(List.of("put 0"), target.calls);
+    }
+
+    @Test
+    void longerStreamIsUploadedInPartsAndCompletedInOrder() throws IOException {
+        byte[] data = bytes(1001);
+        MultipartOutputStream out = stream(100, 10_000, 3);
+        for (byte b : data) {
+            out.write(b);
+        }
+        out.close();
+        assertEquals(List.of("start", "complete 11"), target.calls);
+        assertEquals(Collections.nCopies(10, 100), target.partSizes().subList(0, 10));
+        assertArrayEquals(data, target.object);
+        assertEquals(1001, out.bytesWritten());
+    }
+
+    @Test
+    void partSizeDoublesEveryTenthOfThePartLimit() throws IOException {
+        byte[] data = bytes(10 + 10 + 20 + 20 + 40 + 40 + 5);
+        try (MultipartOutputStream out = stream(10, 20, 2)) {
+            out.write(data);
+        }
+        assertEquals(List.of(10, 10, 20, 20, 40, 40, 5), target.partSizes());
+        assertArrayEquals(data, target.object);
+    }
+
+    @Test
+    void expectedSizeMakesTheFirstPartsLargeEnough() throws IOException {
+        byte[] data = bytes(1000);
+        try (MultipartOutputStream out = stream(new Settings(10, 10, 1 << 20, 2), OptionalLong.of(1000))) {
+            out.write(data);
+        }
+        // 10 parts of 10 bytes cannot hold 1,000: the first part is 1000 / 10
+        assertEquals(100, target.partSizes().get(0));
+        assertArrayEquals(data, target.object);
+    }
+
+    @Test
+    void streamNeedingMorePartsThanTheLimitFailsAndAborts() {
+        MultipartOutputStream out = stream(new Settings(10, 3, 10, 2), OptionalLong.empty());
+        IOException e = assertThrows(IOException.class, () -> out.write(bytes(31)));
+        assertTrue(e.getMessage().contains("more than 3 parts"), e.getMessage());
+        assertEquals(List.of("start", "abort"), target.calls);
+    }
+
+    @Test
+    void noMoreThanThePartsInFlightAreUploadedAtOnce() throws IOException {
+        target.partDelayMillis = 20;
+        try (MultipartOutputStream out = stream(10, 10_000, 3)) {
+            out.write(bytes(300));
+        }
+        assertEquals(3, target.maxRunning.get());
+    }
+
+    @Test
+    void failedPartFailsTheNextWriteOrCloseWithItsOwnErrorAndAborts() {
+        target.failPart = 2;
+        MultipartOutputStream out = stream(10, 10_000, 1);
+        IOException e = assertThrows(IOException.class, () -> {
+            out.write(bytes(1000));
+            out.close();
+        });
+        assertTrue(e instanceof AccessDeniedException, e.toString());
+        assertEquals("abort", target.calls.get(target.calls.size() - 1));
+        assertFalse(target.calls.stream().anyMatch(c -> c.startsWith("complete")));
+        assertNull(target.object);
+        assertThrows(IOException.class, () -> out.write(1));
+    }
+
+    @Test
+    void failedCompleteAbortsAndKeepsCleanupErrorsAsSuppressed() {
+        IOException completeFailure = new IOException("412 precondition failed");
+        IOException abortFailure = new IOException("abort failed too");
+        target.completeFailure = completeFailure;
+        target.abortFailure = abortFailure;
+        MultipartOutputStream out = stream(10, 10_000, 2);
+        IOException e = assertThrows(IOException.class, () -> {
+            out.write(bytes(25));
+            out.close();
+        });
+        assertSame(completeFailure, e);
+        assertArrayEquals(new Throwable[] {abortFailure}, e.getSuppressed());
+        assertEquals(List.of("start", "complete 3", "abort"), target.calls);
+    }
+
+    @Test
+    void abortDiscardsTheUploadAndCloseThenDoesNothing() throws IOException {
+        target.partDelayMillis = 10;
+        MultipartOutputStream out = stream(10, 10_000, 4);
+        out.write(bytes(95));
+        out.abort();
+        out.close();
+        assertEquals(List.of("start", "abort"), target.calls);
+        assertTrue(target.parts.isEmpty(), "no part may land after the abort");
+        assertNull(target.object);
+    }
+
+    @Test
+    void abortBeforeAnyPartCallsNothing() throws IOException {
+        MultipartOutputStream out = stream(10, 10_000, 4);
+        out.write(bytes(5));
+        out.abort();
+        out.close();
+        assertEquals(List.of(), target.calls);
+    }
+}

@@ -1,0 +1,553 @@
+package io.cumulus.storage.file;
+
+import static java.nio.file.StandardOpenOption.CREATE_NEW;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+
+import io.cumulus.storage.BatchDeleter;
+import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.WriteOptions;
+import java.io.BufferedOutputStream;
+import java.io.FileNotFoundException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A {@link BlobStore} in a local directory or NFS mount: one file per object, the key's {@code /}
+ * segments as directories. A write goes to a hidden temporary file next to its target, is synced,
+ * then renamed into place (or hard-linked, for if-absent creates) and the directory synced, so a
+ * reader sees either nothing or the whole object, even after a crash.
+ *
+ * <p>Unlike S3, a key cannot be both an object and the prefix of other objects ({@code a} and {@code
+ * a/b}): the second write fails. Files and directories are created with the process umask, so that a
+ * store shared between root and the postgres user stays readable by both.
+ */
+final class FileBlobStore implements BlobStore {
+
+    /** Names of in-progress writes; never listed, and no key segment may start with it. */
+    static final String TEMP_PREFIX = ".cumulus-tmp-";
+
+    private static final int BUFFER_SIZE = 64 * 1024;
+    private static final int TEMP_CREATE_ATTEMPTS = 5;
+
+    /** An entry of one directory, and how it sorts among its siblings (directories as "name/"). */
+    private record Entry(String sortName, Path path, BasicFileAttributes attributes) {}
+
+    private static final Comparator<Entry> ENTRY_ORDER = Comparator.comparing(Entry::sortName, KEY_ORDER);
+
+    private final Path root;
+    private final SecureRandom random = new SecureRandom();
+
+    FileBlobStore(Path root) {
+        this.root = root;
+    }
+
+    @Override
+    public InputStream openRead(String key) throws IOException {
+        return openChannel(key);
+    }
+
+    @Override
+    public InputStream openRead(String key, long offset, long length) throws IOException {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("negative offset or length: " + offset + ", " + length);
+        }
+        InputStream in = openChannel(key, offset);
+        return new FilterInputStream(in) {
+            private long remaining = length;
+
+            @Override
+            public int read() throws IOException {
+                if (remaining <= 0) {
+                    return -1;
+                }
+                int b = super.read();
+                if (b >= 0) {
+                    remaining--;
+                }
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (remaining <= 0) {
+                    return len == 0 ? 0 : -1;
+                }
+                int n = super.read(b, off, (int) Math.min(len, remaining));
+                if (n > 0) {
+                    remaining -= n;
+                }
+                return n;
+            }
+
+            @Override
+            public long skip(long n) throws IOException {
+                long skipped = super.skip(Math.min(n, remaining));
+                remaining -= skipped;
+                return skipped;
+            }
+
+            @Override
+            public int available() throws IOException {
+                return (int) Math.min(super.available(), remaining);
+            }
+        };
+    }
+
+    private InputStream openChannel(String key) throws IOException {
+        return openChannel(key, 0);
+    }
+
+    private InputStream openChannel(String key, long offset) throws IOException {
+        Path path = resolve(key);
+        FileChannel channel;
+        try {
+            if (!Files.readAttributes(path, BasicFileAttributes.class).isRegularFile()) {
+                throw new FileNotFoundException(describe(key) + " is a prefix, not an object");
+            }
+            channel = FileChannel.open(path, READ);
+        } catch (FileSystemException e) {
+            checkAbsence(e);
+            FileNotFoundException notFound = new FileNotFoundException(describe(key));
+            notFound.initCause(e);
+            throw notFound;
+        }
+        try {
+            channel.position(offset);
+        } catch (IOException e) {
+            closeAfterFailure(channel, e);
+            throw e;
+        }
+        return Channels.newInputStream(channel);
+    }
+
+    @Override
+    public Optional<BlobInfo> stat(String key) throws IOException {
+        Path path = resolve(key);
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            return attributes.isRegularFile() ? Optional.of(info(key, attributes)) : Optional.empty();
+        } catch (FileSystemException e) {
+            checkAbsence(e);
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+        Path target = resolve(key);
+        checkRoot();
+        Path directory = target.getParent();
+        String name = target.getFileName().toString();
+        for (int attempt = 1; ; attempt++) {
+            createDirectories(directory);
+            Path temp = directory.resolve(TEMP_PREFIX + name.substring(0, Math.min(name.length(), 64)) + "."
+                    + HexFormat.of().formatHex(randomBytes()));
+            try {
+                // default permissions (0666 less umask), unlike Files.createTempFile's 0600
+                FileChannel channel = FileChannel.open(temp, CREATE_NEW, WRITE);
+                return new FileBlobOutputStream(key, target, temp, channel, options.ifAbsent());
+            } catch (NoSuchFileException e) {
+                // a concurrent delete pruned the directory we just created: create it again
+                if (attempt == TEMP_CREATE_ATTEMPTS) {
+                    checkRoot();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private byte[] randomBytes() {
+        byte[] bytes = new byte[8];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    /** Creates the directories between the root and {@code directory}, never the root itself. */
+    private void createDirectories(Path directory) throws IOException {
+        if (directory.equals(root)) {
+            checkRoot();
+            return;
+        }
+        if (Files.isDirectory(directory)) {
+            return;
+        }
+        createDirectories(directory.getParent());
+        try {
+            Files.createDirectory(directory);
+            syncDirectory(directory.getParent());
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(directory)) {
+                throw new FileSystemException(directory.toString(), null,
+                        "an object has the name of this directory");
+            }
+        } catch (NoSuchFileException e) {
+            checkRoot();
+            throw e;
+        }
+    }
+
+    @Override
+    public BlobIterator list(String prefix) throws IOException {
+        Start start = start(prefix);
+        return walk(listDirectory(start.directory(), start.namePrefix()));
+    }
+
+    @Override
+    public List<String> listPrefixes(String prefix) throws IOException {
+        Start start = start(prefix);
+        List<String> prefixes = new ArrayList<>();
+        for (Entry entry : listDirectory(start.directory(), start.namePrefix())) {
+            // an empty directory (left by a crash or an older tool) is no prefix on S3 either
+            if (entry.attributes().isDirectory() && containsObject(entry.path())) {
+                prefixes.add(keyOf(entry.path()) + "/");
+            }
+        }
+        return prefixes;
+    }
+
+    /** The directory a listing starts in, and the start of the names it takes from there. */
+    private record Start(Path directory, String namePrefix) {}
+
+    private Start start(String prefix) throws IOException {
+        int slash = prefix.lastIndexOf('/');
+        String directory = slash < 0 ? "" : prefix.substring(0, slash);
+        checkRoot();
+        return new Start(directory.isEmpty() ? root : resolve(directory), prefix.substring(slash + 1));
+    }
+
+    /** One directory's objects and subdirectories whose names start with {@code namePrefix}, sorted. */
+    private List<Entry> listDirectory(Path directory, String namePrefix) throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
+            for (Path path : stream) {
+                String name = path.getFileName().toString();
+                if (name.startsWith(TEMP_PREFIX) || !name.startsWith(namePrefix)) {
+                    continue;
+                }
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(path, BasicFileAttributes.class);
+                } catch (NoSuchFileException e) {
+                    continue; // deleted while we listed
+                }
+                if (attributes.isDirectory()) {
+                    entries.add(new Entry(name + "/", path, attributes));
+                } else if (attributes.isRegularFile()) {
+                    entries.add(new Entry(name, path, attributes));
+                }
+            }
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            checkRoot();
+            return List.of();
+        } catch (FileSystemException e) {
+            if (!isAbsence(e)) {
+                throw e;
+            }
+            checkRoot();
+            return List.of();
+        }
+        entries.sort(ENTRY_ORDER);
+        return entries;
+    }
+
+    private boolean containsObject(Path directory) throws IOException {
+        for (Entry entry : listDirectory(directory, "")) {
+            if (!entry.attributes().isDirectory() || containsObject(entry.path())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Walks the tree depth first, each directory sorted, which yields keys in {@link #KEY_ORDER}. */
+    private BlobIterator walk(List<Entry> first) {
+        Deque<Iterator<Entry>> stack = new ArrayDeque<>();
+        stack.push(first.iterator());
+        return BlobIterator.from(() -> {
+            while (!stack.isEmpty()) {
+                Iterator<Entry> top = stack.peek();
+                if (!top.hasNext()) {
+                    stack.pop();
+                    continue;
+                }
+                Entry entry = top.next();
+                if (!entry.attributes().isDirectory()) {
+                    return info(keyOf(entry.path()), entry.attributes());
+                }
+                stack.push(listDirectory(entry.path(), "").iterator());
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void delete(String key) throws IOException {
+        Path path = resolve(key);
+        boolean deleted;
+        try {
+            if (Files.isDirectory(path)) {
+                return; // a prefix of other objects, not an object
+            }
+            deleted = Files.deleteIfExists(path);
+        } catch (FileSystemException e) {
+            checkAbsence(e);
+            return;
+        }
+        if (!deleted) {
+            checkRoot();
+            return;
+        }
+        pruneEmptyParents(path.getParent());
+    }
+
+    /**
+     * Removes the directories the deleted object leaves empty, up to the root, so that a deleted
+     * backup leaves no directory behind for a later listing to trip over. A directory that is not
+     * empty (another object, or a write in progress) ends the walk.
+     */
+    private void pruneEmptyParents(Path directory) {
+        for (Path dir = directory; dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
+            try {
+                Files.delete(dir);
+            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+                return;
+            } catch (IOException e) {
+                return; // best effort: an empty directory is ignored by listings anyway
+            }
+        }
+    }
+
+    @Override
+    public void deleteAll(Collection<String> keys) throws IOException {
+        BatchDeleter.oneByOne(this::delete).deleteAll(keys);
+    }
+
+    @Override
+    public void checkAvailable() throws IOException {
+        checkRoot();
+    }
+
+    @Override
+    public String describe() {
+        return root.toUri().toString();
+    }
+
+    @Override
+    public void close() {
+        // holds no open resources: each call opens and closes its own files
+    }
+
+    private void checkRoot() throws ContainerNotFoundException {
+        if (!Files.isDirectory(root)) {
+            throw new ContainerNotFoundException("directory " + root + " does not exist"
+                    + (Files.exists(root) ? " (it is not a directory)" : "")
+                    + ": create it, or mount the file system that should be there");
+        }
+    }
+
+    /**
+     * Returns normally when a file system failure means the object is absent; rethrows it otherwise,
+     * or reports a missing container when the root itself has gone.
+     */
+    private void checkAbsence(FileSystemException e) throws IOException {
+        if (e instanceof AccessDeniedException || !isAbsence(e)) {
+            throw e;
+        }
+        checkRoot();
+    }
+
+    /** The path, or one of its parents, does not exist or is a file ("a/b/c" when "a/b" is an object). */
+    private static boolean isAbsence(FileSystemException e) {
+        return e instanceof NoSuchFileException || e instanceof NotDirectoryException
+                || "Not a directory".equals(e.getReason());
+    }
+
+    private String describe(String key) {
+        return root.resolve(key).toUri().toString();
+    }
+
+    /** The file that holds {@code key}; rejects keys that could name something outside the root. */
+    private Path resolve(String key) {
+        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("invalid key '" + key + "'");
+        }
+        for (String segment : key.split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..") || segment.startsWith(TEMP_PREFIX)) {
+                throw new IllegalArgumentException("invalid key '" + key + "'");
+            }
+        }
+        return root.resolve(key);
+    }
+
+    private String keyOf(Path path) {
+        // Path uses '/' on every system this runs on; relativize keeps the names as written
+        return root.relativize(path).toString();
+    }
+
+    private static BlobInfo info(String key, BasicFileAttributes attributes) {
+        return new BlobInfo(key, attributes.size(), attributes.lastModifiedTime().toInstant(), null);
+    }
+
+    /** Makes a rename or create in {@code directory} durable: without it a crash may forget the name. */
+    private static void syncDirectory(Path directory) throws IOException {
+        try (FileChannel channel = FileChannel.open(directory, READ)) {
+            channel.force(true);
+        }
+    }
+
+    private static void closeAfterFailure(AutoCloseable closeable, Exception failure) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** Writes one temporary file and, on close, syncs it and moves it into place. */
+    private final class FileBlobOutputStream extends BlobOutputStream {
+        private final String key;
+        private final Path target;
+        private final Path temp;
+        private final FileChannel channel;
+        private final OutputStream out;
+        private final boolean ifAbsent;
+        private long written;
+        private boolean done;
+
+        FileBlobOutputStream(String key, Path target, Path temp, FileChannel channel, boolean ifAbsent) {
+            this.key = key;
+            this.target = target;
+            this.temp = temp;
+            this.channel = channel;
+            this.out = new BufferedOutputStream(Channels.newOutputStream(channel), BUFFER_SIZE);
+            this.ifAbsent = ifAbsent;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            checkOpen();
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                discard(e);
+                throw e;
+            }
+            written++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            checkOpen();
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                discard(e);
+                throw e;
+            }
+            written += len;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            // nothing is visible before close, so flushing early buys nothing
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (done) {
+                return;
+            }
+            done = true;
+            try {
+                out.flush();
+                channel.force(true);
+                channel.close();
+                if (ifAbsent) {
+                    // link() fails if the name exists, atomically; rename() would replace it
+                    try {
+                        Files.createLink(target, temp);
+                    } finally {
+                        Files.deleteIfExists(temp);
+                    }
+                } else {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                }
+                syncDirectory(target.getParent());
+            } catch (FileAlreadyExistsException e) {
+                throw new FileAlreadyExistsException(describe(key), null, "an object already exists");
+            } catch (IOException | RuntimeException e) {
+                cleanUp(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void abort() {
+            if (done) {
+                return;
+            }
+            done = true;
+            try {
+                channel.close();
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                // the temporary file is hidden from listings; nothing more to do
+            }
+        }
+
+        @Override
+        public long bytesWritten() {
+            return written;
+        }
+
+        private void checkOpen() throws IOException {
+            if (done) {
+                throw new IOException("writer of " + describe(key) + " is closed");
+            }
+        }
+
+        private void discard(IOException failure) {
+            done = true;
+            cleanUp(failure);
+        }
+
+        private void cleanUp(Exception failure) {
+            try {
+                channel.close();
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+}

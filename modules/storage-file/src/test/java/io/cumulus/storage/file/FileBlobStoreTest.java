@@ -1,0 +1,152 @@
+package io.cumulus.storage.file;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.BlobStoreContractTest;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileBlobStoreTest extends BlobStoreContractTest {
+
+    @TempDir
+    Path temp;
+
+    private Path root() {
+        return temp.resolve("store");
+    }
+
+    @Override
+    protected BlobStore createStore() throws IOException {
+        Files.createDirectories(root());
+        return FileBlobStores.open(new FileStoreConfig(root()));
+    }
+
+    @Override
+    protected BlobStore createStoreWithMissingContainer() {
+        return FileBlobStores.open(new FileStoreConfig(temp.resolve("not-mounted")));
+    }
+
+    @Test
+    void missingRootIsReportedWithAHintAndNeverCreated() throws IOException {
+        Path missing = temp.resolve("nfs/backups");
+        try (BlobStore store = FileBlobStores.open(new FileStoreConfig(missing))) {
+            ContainerNotFoundException e = assertThrows(ContainerNotFoundException.class, store::checkAvailable);
+            assertTrue(e.getMessage().contains("create it, or mount"), e.getMessage());
+            assertThrows(ContainerNotFoundException.class, () -> store.openWrite("a/b", WriteOptions.DEFAULT));
+        }
+        assertFalse(Files.exists(missing));
+    }
+
+    @Test
+    void objectsAndDirectoriesGetTheSamePermissionsAsAnyNewFile() throws IOException {
+        write("srv/wals/0000000100000000/000000010000000000000001", bytes(10, 1));
+        Path referenceFile = Files.createFile(temp.resolve("reference-file"));
+        Path referenceDir = Files.createDirectory(temp.resolve("reference-dir"));
+        assertEquals(Files.getPosixFilePermissions(referenceFile),
+                Files.getPosixFilePermissions(root().resolve("srv/wals/0000000100000000/000000010000000000000001")));
+        assertEquals(Files.getPosixFilePermissions(referenceDir),
+                Files.getPosixFilePermissions(root().resolve("srv/wals")));
+    }
+
+    @Test
+    void deletingTheLastObjectRemovesItsEmptyDirectoriesButNotTheRoot() throws IOException {
+        write("srv/base/b1/data.tar", bytes(10, 2));
+        store.delete("srv/base/b1/data.tar");
+        assertFalse(Files.exists(root().resolve("srv")));
+        assertTrue(Files.isDirectory(root()));
+    }
+
+    @Test
+    void leftoverTemporaryFilesAreNeverListed() throws IOException {
+        write("srv/wals/a", bytes(10, 3));
+        Files.write(root().resolve("srv/wals/" + FileBlobStore.TEMP_PREFIX + "a.1234"), new byte[5]);
+        Files.createDirectories(root().resolve("srv/empty-after-crash"));
+        assertEquals(List.of("srv/wals/a"), listKeys(""));
+        assertEquals(List.of("srv/wals/"), store.listPrefixes("srv/"));
+    }
+
+    @Test
+    void abortedWriteRemovesItsTemporaryFile() throws IOException {
+        BlobOutputStream out = store.openWrite("srv/x", WriteOptions.DEFAULT);
+        out.write(bytes(100, 4));
+        out.abort();
+        try (Stream<Path> files = Files.walk(root())) {
+            assertEquals(List.of(root(), root().resolve("srv")), files.sorted().toList());
+        }
+    }
+
+    @Test
+    void keysThatCouldLeaveTheRootAreRejected() {
+        for (String key : List.of("../outside", "a/../../outside", "a/./b", "/absolute", "a//b", "a/",
+                FileBlobStore.TEMP_PREFIX + "x")) {
+            assertThrows(IllegalArgumentException.class, () -> store.openWrite(key, WriteOptions.DEFAULT), key);
+            assertThrows(IllegalArgumentException.class, () -> store.stat(key), key);
+        }
+    }
+
+    @Test
+    void racingIfAbsentCreatesLetExactlyOneWin() throws Exception {
+        int writers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                byte[] data = bytes(1000, 100 + i);
+                Callable<Boolean> writer = () -> {
+                    BlobOutputStream out = store.openWrite("wal/race", WriteOptions.DEFAULT.withIfAbsent(true));
+                    out.write(data);
+                    start.await();
+                    try {
+                        out.close();
+                        return true;
+                    } catch (FileAlreadyExistsException e) {
+                        return false;
+                    }
+                };
+                results.add(pool.submit(writer));
+            }
+            start.countDown();
+            int winners = 0;
+            for (Future<Boolean> result : results) {
+                try {
+                    winners += result.get() ? 1 : 0;
+                } catch (ExecutionException e) {
+                    throw new AssertionError(e.getCause());
+                }
+            }
+            assertEquals(1, winners);
+            assertEquals(List.of("wal/race"), listKeys(""));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aKeyCannotBeBothAnObjectAndAPrefix() throws IOException {
+        write("a/b", bytes(1, 5));
+        assertThrows(IOException.class, () -> write("a/b/c", bytes(1, 6)));
+        assertThrows(IOException.class, () -> write("a", bytes(1, 7)));
+        assertEquals(List.of("a/b"), listKeys(""));
+    }
+}

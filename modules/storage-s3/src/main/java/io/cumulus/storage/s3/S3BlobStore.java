@@ -1,0 +1,546 @@
+package io.cumulus.storage.s3;
+
+import io.cumulus.storage.BatchDeleter;
+import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.MultipartOutputStream;
+import io.cumulus.storage.StoreUnavailableException;
+import io.cumulus.storage.WriteOptions;
+import java.io.ByteArrayInputStream;
+import java.io.FileNotFoundException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.AbortedException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Error;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
+import software.amazon.awssdk.services.s3.model.Tag;
+import software.amazon.awssdk.services.s3.model.Tagging;
+
+/**
+ * A {@link BlobStore} on one S3 bucket (AWS or S3-compatible) through the AWS SDK v2 sync client.
+ * Writes go through {@link MultipartOutputStream}; every SDK failure goes through {@link
+ * #translate(SdkException, String)}; retries are the SDK's own, tuned in {@link S3BlobStores}.
+ */
+final class S3BlobStore implements BlobStore {
+
+    private static final String CONTENT_TYPE = "application/octet-stream";
+
+    private final S3Client client;
+    private final ExecutorService uploads;
+    private final S3StoreConfig config;
+    private final String bucket;
+    private final MultipartOutputStream.Settings partSettings;
+    private final BatchDeleter deleter;
+    /**
+     * Cleared when the store rejects {@code If-None-Match} on writes (older S3-compatible stores
+     * answer 501). The HEAD before each if-absent write still protects, though not atomically.
+     */
+    private volatile boolean conditionalWrites = true;
+
+    S3BlobStore(S3Client client, ExecutorService uploads, S3StoreConfig config) {
+        this.client = client;
+        this.uploads = uploads;
+        this.config = config;
+        this.bucket = config.bucket();
+        this.partSettings = new MultipartOutputStream.Settings(config.partSize(), config.maxParts(),
+                S3StoreConfig.MAX_PART_SIZE, config.uploadConcurrency());
+        this.deleter = new BatchDeleter(config.deleteBatchSize(), this::deleteBatch, this::delete);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @Override
+    public InputStream openRead(String key) throws IOException {
+        try {
+            return abortOnEarlyClose(client.getObject(b -> b.bucket(bucket).key(key)));
+        } catch (SdkException e) {
+            throw translate(e, key);
+        }
+    }
+
+    @Override
+    public InputStream openRead(String key, long offset, long length) throws IOException {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("negative offset or length: " + offset + ", " + length);
+        }
+        if (length == 0) {
+            // no HTTP range is empty: check existence and return nothing
+            if (stat(key).isEmpty()) {
+                throw new FileNotFoundException(describe(key));
+            }
+            return InputStream.nullInputStream();
+        }
+        long last = offset + length - 1 < 0 ? Long.MAX_VALUE : offset + length - 1;
+        try {
+            return abortOnEarlyClose(
+                    client.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + offset + "-" + last)));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 416) {
+                // InvalidRange: the object exists and the range starts at or past its end
+                return InputStream.nullInputStream();
+            }
+            throw translate(e, key);
+        } catch (SdkException e) {
+            throw translate(e, key);
+        }
+    }
+
+    /**
+     * Closing a response before its end would make the HTTP client read (and discard) the rest of
+     * the body to reuse the connection: gigabytes for a cancelled restore. Drop the connection instead.
+     */
+    private static InputStream abortOnEarlyClose(ResponseInputStream<GetObjectResponse> response) {
+        long length = response.response().contentLength() == null ? -1 : response.response().contentLength();
+        return new FilterInputStream(response) {
+            private long consumed;
+            private boolean ended;
+
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                count(b < 0 ? -1 : 1);
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                count(n);
+                return n;
+            }
+
+            @Override
+            public long skip(long n) throws IOException {
+                long skipped = super.skip(n);
+                count(skipped);
+                return skipped;
+            }
+
+            private void count(long n) {
+                if (n < 0) {
+                    ended = true;
+                } else {
+                    consumed += n;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!ended && consumed != length) {
+                    response.abort();
+                }
+                super.close();
+            }
+        };
+    }
+
+    @Override
+    public Optional<BlobInfo> stat(String key) throws IOException {
+        try {
+            HeadObjectResponse head = client.headObject(b -> b.bucket(bucket).key(key));
+            return Optional.of(new BlobInfo(key, head.contentLength(), head.lastModified(), head.eTag()));
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) { // HEAD has no body, so no error code to tell key from bucket
+                return Optional.empty();
+            }
+            throw translate(e, key);
+        } catch (SdkException e) {
+            throw translate(e, key);
+        }
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    @Override
+    public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+        checkKey(key);
+        return new MultipartOutputStream(new Upload(key, options), uploads, partSettings, options.expectedSize(),
+                describe(key));
+    }
+
+    /** The S3 calls behind one writer. */
+    private final class Upload implements MultipartOutputStream.MultipartTarget {
+        private final String key;
+        private final WriteOptions options;
+        private final Tagging tagging;
+
+        Upload(String key, WriteOptions options) {
+            this.key = key;
+            this.options = options;
+            this.tagging = tagging(options.tags());
+        }
+
+        @Override
+        public void putSingle(byte[] data, int length) throws IOException {
+            RequestBody body = RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
+                    length, CONTENT_TYPE);
+            conditionally(conditional -> {
+                PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
+                        .contentLength((long) length).contentType(CONTENT_TYPE);
+                if (tagging != null) {
+                    request.tagging(tagging);
+                }
+                config.serverSideEncryption().ifPresent(sse -> request.serverSideEncryption(ServerSideEncryption.fromValue(sse)));
+                config.kmsKeyId().ifPresent(request::ssekmsKeyId);
+                if (conditional) {
+                    request.ifNoneMatch("*");
+                }
+                client.putObject(request.build(), body);
+            });
+        }
+
+        @Override
+        public String startUpload() throws IOException {
+            try {
+                return client.createMultipartUpload(CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
+                        .contentType(CONTENT_TYPE)
+                        .applyMutation(b -> {
+                            if (tagging != null) {
+                                b.tagging(tagging);
+                            }
+                            config.serverSideEncryption().ifPresent(sse -> b.serverSideEncryption(ServerSideEncryption.fromValue(sse)));
+                            config.kmsKeyId().ifPresent(b::ssekmsKeyId);
+                        })
+                        .build()).uploadId();
+            } catch (SdkException e) {
+                throw translate(e, key);
+            }
+        }
+
+        @Override
+        public String uploadPart(String uploadId, int partNumber, byte[] data, int length) throws IOException {
+            try {
+                return client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
+                        .contentLength((long) length),
+                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length,
+                                CONTENT_TYPE)).eTag();
+            } catch (SdkException e) {
+                throw translate(e, key);
+            }
+        }
+
+        @Override
+        public void complete(String uploadId, List<MultipartOutputStream.CompletedPart> parts) throws IOException {
+            List<CompletedPart> completed = parts.stream()
+                    .map(p -> CompletedPart.builder().partNumber(p.partNumber()).eTag(p.etag()).build())
+                    .toList();
+            conditionally(conditional -> {
+                CompleteMultipartUploadRequest.Builder request = CompleteMultipartUploadRequest.builder()
+                        .bucket(bucket).key(key).uploadId(uploadId)
+                        .multipartUpload(CompletedMultipartUpload.builder().parts(completed).build());
+                if (conditional) {
+                    request.ifNoneMatch("*");
+                }
+                client.completeMultipartUpload(request.build());
+            });
+        }
+
+        @Override
+        public void abort(String uploadId) throws IOException {
+            try {
+                client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
+                        .uploadId(uploadId).build());
+            } catch (NoSuchUploadException e) {
+                // already gone: nothing is left behind, which is what abort is for
+            } catch (SdkException e) {
+                throw translate(e, key);
+            }
+        }
+
+        /** The request that makes the object visible, with if-absent protection where asked. */
+        private void conditionally(Commit commit) throws IOException {
+            if (!options.ifAbsent()) {
+                run(() -> commit.send(false));
+                return;
+            }
+            // S3 has honoured If-None-Match since 2024, but S3-compatible stores (S3Proxy among them)
+            // may ignore it: the HEAD catches the common case of an object written long ago
+            if (stat(key).isPresent()) {
+                throw new FileAlreadyExistsException(describe(key), null, "an object already exists");
+            }
+            if (conditionalWrites) {
+                try {
+                    commit.send(true);
+                    return;
+                } catch (S3Exception e) {
+                    if (!rejectsConditionalWrites(e)) {
+                        throw translate(e, key);
+                    }
+                    conditionalWrites = false;
+                } catch (SdkException e) {
+                    throw translate(e, key);
+                }
+            }
+            run(() -> commit.send(false));
+        }
+
+        private void run(Runnable call) throws IOException {
+            try {
+                call.run();
+            } catch (SdkException e) {
+                throw translate(e, key);
+            }
+        }
+    }
+
+    /** One commit request, with or without {@code If-None-Match: *}. */
+    @FunctionalInterface
+    private interface Commit {
+        void send(boolean conditional);
+    }
+
+    /** A store that does not know {@code If-None-Match} on writes says so with 501, or 400 naming it. */
+    private static boolean rejectsConditionalWrites(S3Exception e) {
+        String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+        return e.statusCode() == 501 || (e.statusCode() == 400 && message.contains("if-none-match"));
+    }
+
+    private static Tagging tagging(Map<String, String> tags) {
+        if (tags.isEmpty()) {
+            return null;
+        }
+        // the SDK URL-encodes the tag set into the x-amz-tagging header
+        return Tagging.builder()
+                .tagSet(tags.entrySet().stream().map(t -> Tag.builder().key(t.getKey()).value(t.getValue()).build())
+                        .toList())
+                .build();
+    }
+
+    // ---------------------------------------------------------------- listing
+
+    @Override
+    public BlobIterator list(String prefix) {
+        return BlobIterator.from(new BlobIterator.Source() {
+            private Iterator<S3Object> page = List.<S3Object>of().iterator();
+            private String continuation;
+            private boolean more = true;
+
+            @Override
+            public BlobInfo nextOrNull() throws IOException {
+                while (page.hasNext() || more) {
+                    if (!page.hasNext()) {
+                        ListObjectsV2Response response = listPage(prefix, null, continuation);
+                        page = response.contents().iterator();
+                        continuation = response.nextContinuationToken();
+                        more = Boolean.TRUE.equals(response.isTruncated()) && continuation != null;
+                        continue;
+                    }
+                    S3Object object = page.next();
+                    // "folder" markers (made by consoles, S3Proxy's filesystem backend) are no objects
+                    if (!object.key().endsWith("/")) {
+                        return new BlobInfo(object.key(), object.size(), object.lastModified(), object.eTag());
+                    }
+                }
+                return null;
+            }
+        });
+    }
+
+    @Override
+    public List<String> listPrefixes(String prefix) throws IOException {
+        List<String> prefixes = new ArrayList<>();
+        String continuation = null;
+        do {
+            ListObjectsV2Response response = listPage(prefix, "/", continuation);
+            for (CommonPrefix common : response.commonPrefixes()) {
+                prefixes.add(common.prefix());
+            }
+            continuation = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+        } while (continuation != null);
+        return prefixes;
+    }
+
+    private ListObjectsV2Response listPage(String prefix, String delimiter, String continuation) throws IOException {
+        try {
+            return client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix)
+                    .delimiter(delimiter).maxKeys(config.listPageSize()).continuationToken(continuation).build());
+        } catch (SdkException e) {
+            throw translate(e, prefix);
+        }
+    }
+
+    // ---------------------------------------------------------------- deletes
+
+    @Override
+    public void delete(String key) throws IOException {
+        try {
+            client.deleteObject(b -> b.bucket(bucket).key(key));
+        } catch (NoSuchKeyException e) {
+            // S3 answers 204 for an absent key; some compatible stores answer 404
+        } catch (SdkException e) {
+            throw translate(e, key);
+        }
+    }
+
+    @Override
+    public void deleteAll(Collection<String> keys) throws IOException {
+        deleter.deleteAll(keys);
+    }
+
+    /**
+     * One DeleteObjects request. It runs under one overall timeout, retries included, because a store
+     * may hang on a large batch (S3Proxy 2.6.0 did on 1,000 keys): the keys then go one by one.
+     */
+    private List<String> deleteBatch(List<String> keys) throws IOException {
+        DeleteObjectsResponse response;
+        try {
+            response = client.deleteObjects(DeleteObjectsRequest.builder().bucket(bucket)
+                    .delete(Delete.builder().quiet(true)
+                            .objects(keys.stream().map(k -> ObjectIdentifier.builder().key(k).build()).toList())
+                            .build())
+                    .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout()))
+                    .build());
+        } catch (SdkException e) {
+            throw translate(e, keys.get(0));
+        }
+        List<String> failed = new ArrayList<>();
+        for (S3Error error : response.errors()) {
+            if (!"NoSuchKey".equals(error.code())) {
+                failed.add(error.key());
+            }
+        }
+        return failed;
+    }
+
+    // ---------------------------------------------------------------- store
+
+    @Override
+    public void checkAvailable() throws IOException {
+        try {
+            client.headBucket(b -> b.bucket(bucket));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                throw missingBucket(e);
+            }
+            throw translate(e, "");
+        } catch (SdkException e) {
+            throw translate(e, "");
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "s3://" + bucket + config.endpoint().map(uri -> " at " + uri).orElse("");
+    }
+
+    private String describe(String key) {
+        return "s3://" + bucket + "/" + key;
+    }
+
+    @Override
+    public void close() throws IOException {
+        uploads.shutdown();
+        try {
+            // writers still open when the store closes fail; their parts must not outlive the client
+            if (!uploads.awaitTermination(config.readTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                uploads.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            uploads.shutdownNow();
+            Thread.currentThread().interrupt();
+        } finally {
+            client.close();
+        }
+    }
+
+    /**
+     * The one place where SDK failures become the SPI's exceptions. Messages name the bucket and key
+     * and the SDK's own text (status, error code, request id), never credentials.
+     */
+    IOException translate(SdkException e, String key) {
+        String where = key.isEmpty() ? "s3://" + bucket : describe(key);
+        if (e instanceof S3Exception s3) {
+            String code = s3.awsErrorDetails() == null ? "" : String.valueOf(s3.awsErrorDetails().errorCode());
+            int status = s3.statusCode();
+            if (e instanceof NoSuchBucketException || code.equals("NoSuchBucket")) {
+                return missingBucket(e);
+            }
+            if (e instanceof NoSuchKeyException || code.equals("NoSuchKey") || status == 404) {
+                return withCause(new FileNotFoundException(where), e);
+            }
+            if (status == 403 || code.equals("AccessDenied") || code.equals("InvalidAccessKeyId")
+                    || code.equals("SignatureDoesNotMatch")) {
+                return withCause(new AccessDeniedException("access denied to " + where + ": check the credentials ("
+                        + code + ")"), e);
+            }
+            if (status == 412 || code.equals("PreconditionFailed")) {
+                return withCause(new FileAlreadyExistsException(where, null, "an object already exists"), e);
+            }
+            if (status == 501) { // retrying cannot help: the store lacks the feature
+                return new IOException(where + ": not implemented by this store: " + e.getMessage(), e);
+            }
+            if (status >= 500 || status == 429 || code.equals("SlowDown") || code.equals("RequestTimeout")) {
+                return new StoreUnavailableException(where + " is unavailable: " + e.getMessage(), e);
+            }
+            return new IOException(where + ": " + e.getMessage(), e);
+        }
+        if (e instanceof AbortedException || Thread.currentThread().isInterrupted()) {
+            return withCause(new InterruptedIOException("interrupted while accessing " + where), e);
+        }
+        if (e instanceof SdkClientException) {
+            // connection refused, reset, timed out (the SDK's retries are spent by now)
+            return new StoreUnavailableException("cannot reach " + describe() + " for " + where + ": "
+                    + e.getMessage(), e);
+        }
+        return new IOException(where + ": " + e.getMessage(), e);
+    }
+
+    private ContainerNotFoundException missingBucket(SdkException e) {
+        return new ContainerNotFoundException("bucket " + bucket + " does not exist"
+                + config.endpoint().map(uri -> " at " + uri).orElse("") + ": create it first", e);
+    }
+
+    private static <T extends IOException> T withCause(T exception, Throwable cause) {
+        exception.initCause(cause);
+        return exception;
+    }
+
+    private static void checkKey(String key) {
+        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("//")) {
+            throw new IllegalArgumentException("invalid key '" + key + "'");
+        }
+    }
+}

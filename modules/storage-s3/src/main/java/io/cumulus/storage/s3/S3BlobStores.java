@@ -1,0 +1,119 @@
+package io.cumulus.storage.s3;
+
+import io.cumulus.storage.BlobStore;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkSystemSetting;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
+import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+/** Opens S3 stores: builds the one SDK client a store uses, with its timeouts, retries and checksums. */
+public final class S3BlobStores {
+
+    /** For S3-compatible stores that have no notion of region, and AWS users who configured none. */
+    static final Region FALLBACK_REGION = Region.US_EAST_1;
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    private S3BlobStores() {}
+
+    /**
+     * Opens a store on {@code config.bucket()}. No request is sent: {@link BlobStore#checkAvailable()}
+     * is the explicit check. The caller closes the store, which closes its client.
+     */
+    public static BlobStore open(S3StoreConfig config) {
+        return open(config, builder -> { });
+    }
+
+    /** As {@link #open(S3StoreConfig)}, letting tests add to the client (an interceptor that records requests). */
+    static BlobStore open(S3StoreConfig config, Consumer<S3ClientBuilder> customizer) {
+        S3ClientBuilder builder = S3Client.builder()
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .socketTimeout(config.readTimeout())
+                        .connectionTimeout(CONNECT_TIMEOUT)
+                        .maxConnections(Math.max(50, 2 * config.uploadConcurrency())))
+                .credentialsProvider(credentials(config))
+                .region(region(config))
+                .forcePathStyle(config.pathStyle())
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                        .maxAttempts(config.maxAttempts()).build()))
+                // DeleteObjects needs a checksum; S3-compatible stores want Content-MD5, not the CRC32
+                // that SDK 2.30+ sends instead (barman issues 1138, 1124)
+                .addPlugin(LegacyMd5Plugin.create());
+        config.endpoint().ifPresent(builder::endpointOverride);
+        if (config.endpoint().isEmpty() && config.region().isEmpty()) {
+            // a bucket in another region than the one guessed: follow S3's redirect, as boto3 does
+            builder.crossRegionAccessEnabled(true);
+        }
+        // SDK 2.30+ adds CRC32 checksums to every upload, which many S3-compatible stores reject
+        // (barman issue 1064). Only when required, unless the user set the SDK's own variable.
+        if (SdkSystemSetting.AWS_REQUEST_CHECKSUM_CALCULATION.getStringValue().isEmpty()) {
+            builder.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);
+        }
+        if (SdkSystemSetting.AWS_RESPONSE_CHECKSUM_VALIDATION.getStringValue().isEmpty()) {
+            builder.responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        }
+        customizer.accept(builder);
+        S3Client client = builder.build();
+        return new S3BlobStore(client, uploadExecutor(config.bucket()), config);
+    }
+
+    private static AwsCredentialsProvider credentials(S3StoreConfig config) {
+        if (config.credentialsProvider().isPresent()) {
+            return config.credentialsProvider().get();
+        }
+        // an explicit profile means that profile, as boto3's Session(profile_name=...) does
+        return config.profile()
+                .<AwsCredentialsProvider>map(p -> ProfileCredentialsProvider.builder().profileName(p).build())
+                .orElseGet(() -> DefaultCredentialsProvider.builder().build());
+    }
+
+    private static Region region(S3StoreConfig config) {
+        if (config.region().isPresent()) {
+            return Region.of(config.region().get());
+        }
+        AwsRegionProvider chain;
+        if (config.endpoint().isPresent()) {
+            // a private endpoint is not on EC2's metadata service; asking it would only add delay
+            chain = new AwsRegionProviderChain(new SystemSettingsRegionProvider(),
+                    new AwsProfileRegionProvider(ProfileFile::defaultProfileFile, config.profile().orElse(null)));
+        } else {
+            chain = DefaultAwsRegionProviderChain.builder().profileName(config.profile().orElse(null)).build();
+        }
+        try {
+            return chain.getRegion();
+        } catch (SdkClientException e) {
+            return FALLBACK_REGION;
+        }
+    }
+
+    /** Threads for part uploads; each writer bounds its own parts in flight, so the pool need not. */
+    private static ExecutorService uploadExecutor(String bucket) {
+        AtomicInteger counter = new AtomicInteger();
+        ThreadFactory threads = task -> {
+            Thread thread = new Thread(task, "cumulus-s3-upload-" + bucket + "-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+        return Executors.newCachedThreadPool(threads);
+    }
+}

@@ -1,0 +1,375 @@
+package io.cumulus.storage.s3;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.cumulus.storage.BatchDeleteException;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreUnavailableException;
+import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.BlobStoreContractTest;
+import io.cumulus.testsupport.S3ProxyServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.AccessDeniedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpRequest;
+
+/**
+ * The storage contract against S3Proxy 2.7.0 in this JVM, through the real SDK client and HTTP, plus
+ * what only S3 has: conditional-write headers, tags, batch deletes and their fallback, credentials
+ * and network failures.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class S3BlobStoreTest extends BlobStoreContractTest {
+
+    private final AtomicInteger buckets = new AtomicInteger();
+    private S3ProxyServer server;
+
+    @BeforeAll
+    void startServer() throws Exception {
+        server = S3ProxyServer.start();
+    }
+
+    @AfterAll
+    void stopServer() throws Exception {
+        server.close();
+    }
+
+    private S3StoreConfig config(S3ProxyServer on, String bucket) {
+        return S3StoreConfig.of(bucket)
+                .withEndpoint(on.endpoint())
+                .withRegion("us-east-1")
+                .withCredentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(on.accessKey(), on.secretKey())))
+                .withReadTimeout(Duration.ofSeconds(20))
+                .withPartSize(partSize())
+                .withMaxParts(20) // parts double every 2, so growth is exercised too
+                .withListPageSize(listPageSize());
+    }
+
+    @Override
+    protected BlobStore createStore() {
+        return S3BlobStores.open(config(server, newBucket(server)));
+    }
+
+    private String newBucket(S3ProxyServer on) {
+        String bucket = "contract-" + buckets.incrementAndGet();
+        on.createBucket(bucket);
+        return bucket;
+    }
+
+    @Override
+    protected BlobStore createStoreWithMissingContainer() {
+        return S3BlobStores.open(config(server, "missing-bucket"));
+    }
+
+    @Override
+    protected int partSize() {
+        return S3StoreConfig.MIN_PART_SIZE;
+    }
+
+    @Override
+    protected int listPageSize() {
+        return 10;
+    }
+
+    // ---------------------------------------------------------------- where S3Proxy differs from S3
+
+    /**
+     * S3Proxy's filesystem backend keeps the parts of an unfinished multipart upload as ordinary
+     * objects ({@code .mpus-<id>-pending/...} and a stub named by the upload id) that every listing
+     * shows; S3 never lists them. So only the key itself is checked here, not the whole bucket.
+     */
+    @Override
+    @Test
+    public void nothingIsVisibleBeforeClose() throws IOException {
+        byte[] data = bytes(2 * partSize() + 100, 11);
+        BlobOutputStream out = store.openWrite("pending/object", WriteOptions.DEFAULT);
+        try {
+            out.write(data);
+            assertEquals(Optional.empty(), store.stat("pending/object"));
+            assertEquals(List.of(), listKeys("pending/"));
+        } finally {
+            out.close();
+        }
+        assertArrayEquals(data, read("pending/object"));
+        assertEquals(List.of("pending/object"), listKeys("pending/"));
+    }
+
+    /**
+     * S3Proxy 2.7.0 does not implement object tagging: it answers 501 NotImplemented to a request with
+     * {@code x-amz-tagging}, where S3 stores the tags. Here the failure must at least be reported as
+     * not worth retrying and leave nothing; {@link #tagsAreSentUrlEncodedOnPutAndMultipartUpload}
+     * checks the header itself against a server that ignores it.
+     */
+    @Override
+    @Test
+    public void writeWithTagsSucceeds() {
+        IOException e = assertThrows(IOException.class, () -> write("tagged", bytes(100, 10),
+                WriteOptions.DEFAULT.withTags(Map.of("project", "cumulus"))));
+        assertFalse(e instanceof StoreUnavailableException, e.toString());
+        assertTrue(e.getMessage().contains("not implemented"), e.getMessage());
+    }
+
+    // ---------------------------------------------------------------- S3 only
+
+    @Test
+    void ifAbsentWritesSendIfNoneMatchOnPutAndCompleteMultipartUpload() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        try (BlobStore s3 = open(server, UnaryOperator.identity(), requests)) {
+            byte[] small = bytes(100, 40);
+            byte[] large = bytes(partSize() + 1, 41);
+            writeTo(s3, "wal/small", small, WriteOptions.DEFAULT.withIfAbsent(true));
+            writeTo(s3, "wal/large", large, WriteOptions.DEFAULT.withIfAbsent(true));
+            assertEquals(List.of("*"), requests.single("PUT", "/wal/small").headers().get("If-None-Match"));
+            assertEquals(List.of("*"), requests.single("POST", "/wal/large", "uploadId").headers().get("If-None-Match"));
+            // S3Proxy ignores the header on writes: the HEAD in front is what refuses a duplicate here
+            assertEquals(1, requests.matching("HEAD", "/wal/small").size());
+        }
+    }
+
+    @Test
+    void tagsAreSentUrlEncodedOnPutAndMultipartUpload() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        Map<String, String> tags = new LinkedHashMap<>();
+        tags.put("project", "cumulus");
+        tags.put("kind", "wal file&more=yes");
+        try (S3ProxyServer lenient = S3ProxyServer.startIgnoringUnknownHeaders();
+                BlobStore s3 = open(lenient, c -> c.withServerSideEncryption(S3StoreConfig.SSE_S3, Optional.empty()),
+                        requests)) {
+            writeTo(s3, "small", bytes(10, 42), WriteOptions.DEFAULT.withTags(tags));
+            writeTo(s3, "large", bytes(partSize() + 1, 43), WriteOptions.DEFAULT.withTags(tags));
+            String expected = "project=cumulus&kind=wal%20file%26more%3Dyes";
+            RecordedRequest put = requests.single("PUT", "/small");
+            RecordedRequest create = requests.single("POST", "/large", "uploads");
+            assertEquals(List.of(expected), put.headers().get("x-amz-tagging"));
+            assertEquals(List.of(expected), create.headers().get("x-amz-tagging"));
+            assertEquals(List.of("AES256"), put.headers().get("x-amz-server-side-encryption"));
+            assertEquals(List.of("AES256"), create.headers().get("x-amz-server-side-encryption"));
+        }
+    }
+
+    @Test
+    void uploadsCarryNoFlexibleChecksumsThatCompatibleStoresReject() throws Exception {
+        assumeTrue(System.getenv("AWS_REQUEST_CHECKSUM_CALCULATION") == null, "the user chose the SDK's checksums");
+        RecordedRequests requests = new RecordedRequests();
+        try (BlobStore s3 = open(server, UnaryOperator.identity(), requests)) {
+            writeTo(s3, "small", bytes(10, 44), WriteOptions.DEFAULT);
+            writeTo(s3, "large", bytes(partSize() + 1, 45), WriteOptions.DEFAULT);
+        }
+        List<RecordedRequest> uploads = requests.matching("PUT", null);
+        assertEquals(3, uploads.size()); // one PutObject, two UploadPart
+        for (RecordedRequest upload : uploads) {
+            assertFalse(upload.headers().keySet().stream().anyMatch(h -> h.toLowerCase().startsWith("x-amz-checksum-")
+                    || h.equalsIgnoreCase("x-amz-sdk-checksum-algorithm")), upload.toString());
+        }
+    }
+
+    @Test
+    void deleteAllSendsBatchesOfTheConfiguredSizeWhereTheStoreAcceptsThem() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        // S3Proxy 2.7.0 rejects the CRC32 header the SDK puts on DeleteObjects; this one ignores it
+        try (S3ProxyServer lenient = S3ProxyServer.startIgnoringUnknownHeaders();
+                BlobStore s3 = open(lenient, UnaryOperator.identity(), requests)) {
+            List<String> keys = fill(s3, 2500);
+            s3.deleteAll(keys);
+            assertEquals(List.of(), listKeys(s3, ""));
+            List<RecordedRequest> batches = requests.matching("POST", "/", "delete");
+            assertEquals(List.of(200, 200, 200), batches.stream().map(RecordedRequest::status).toList());
+            assertEquals(List.of(), requests.matching("DELETE", null));
+        }
+    }
+
+    @Test
+    void deleteAllFallsBackToOneByOneWhenTheStoreRejectsTheBatch() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        try (BlobStore s3 = open(server, c -> c.withDeleteBatchSize(10), requests)) {
+            List<String> keys = fill(s3, 25);
+            s3.deleteAll(keys);
+            assertEquals(List.of(), listKeys(s3, ""));
+            List<RecordedRequest> batches = requests.matching("POST", "/", "delete");
+            assertEquals(List.of(501, 501, 501), batches.stream().map(RecordedRequest::status).toList());
+            assertEquals(25, requests.matching("DELETE", null).size());
+        }
+    }
+
+    @Test
+    void wrongCredentialsAreAccessDeniedAndNeverShowTheSecret() throws Exception {
+        String secret = "wrong-secret-do-not-print";
+        try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withCredentialsProvider(
+                StaticCredentialsProvider.create(AwsBasicCredentials.create(server.accessKey(), secret))))) {
+            AccessDeniedException e = assertThrows(AccessDeniedException.class, s3::checkAvailable);
+            assertTrue(e.getMessage().contains("check the credentials"), e.getMessage());
+            AccessDeniedException read = assertThrows(AccessDeniedException.class, () -> s3.openRead("x").close());
+            for (Throwable t = read; t != null; t = t.getCause()) {
+                assertFalse(String.valueOf(t.getMessage()).contains(secret), t.toString());
+            }
+        }
+    }
+
+    @Test
+    void refusedConnectionIsStoreUnavailable() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        try (BlobStore s3 = S3BlobStores.open(config(server, "any")
+                .withEndpoint(URI.create("http://127.0.0.1:" + closedPort)).withMaxAttempts(1))) {
+            assertThrows(StoreUnavailableException.class, s3::checkAvailable);
+        }
+    }
+
+    @Test
+    void storeThatNeverAnswersTimesOutAndLeavesExactlyTheUndeletedKeys() throws Exception {
+        try (SilentServer silent = new SilentServer();
+                BlobStore s3 = S3BlobStores.open(config(server, "any").withEndpoint(silent.endpoint())
+                        .withReadTimeout(Duration.ofSeconds(1)).withMaxAttempts(1))) {
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                assertThrows(StoreUnavailableException.class, s3::checkAvailable);
+                BatchDeleteException e = assertThrows(BatchDeleteException.class,
+                        () -> s3.deleteAll(List.of("wal/a", "wal/b")));
+                assertEquals(List.of("wal/a", "wal/b"), e.failedKeys());
+                assertInstanceOf(StoreUnavailableException.class, e.getCause());
+            });
+        }
+    }
+
+    @Test
+    void configRejectsWhatS3Refuses() {
+        S3StoreConfig config = S3StoreConfig.of("bucket");
+        assertThrows(IllegalArgumentException.class, () -> config.withPartSize(S3StoreConfig.MIN_PART_SIZE - 1));
+        assertThrows(IllegalArgumentException.class, () -> config.withMaxParts(10_001));
+        assertThrows(IllegalArgumentException.class, () -> config.withDeleteBatchSize(1001));
+        assertThrows(IllegalArgumentException.class, () -> config.withServerSideEncryption("rot13", Optional.empty()));
+        assertThrows(IllegalArgumentException.class, () -> config.withServerSideEncryption(S3StoreConfig.SSE_S3,
+                Optional.of("key-id")));
+        assertThrows(IllegalArgumentException.class, () -> S3StoreConfig.of("bucket/path"));
+        assertTrue(config.withEndpoint(URI.create("http://127.0.0.1:9000")).pathStyle());
+        assertFalse(config.pathStyle());
+        String printed = config.withCredentialsProvider(StaticCredentialsProvider.create(
+                AwsBasicCredentials.create("AKIDEXAMPLE", "secret-example"))).toString();
+        assertFalse(printed.contains("secret-example") || printed.contains("AKIDEXAMPLE"), printed);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private BlobStore open(S3ProxyServer on, UnaryOperator<S3StoreConfig> tweak, RecordedRequests requests) {
+        return S3BlobStores.open(tweak.apply(config(on, newBucket(on))),
+                builder -> builder.overrideConfiguration(o -> o.addExecutionInterceptor(requests)));
+    }
+
+    private static void writeTo(BlobStore s3, String key, byte[] data, WriteOptions options) throws IOException {
+        try (BlobOutputStream out = s3.openWrite(key, options)) {
+            out.write(data);
+        }
+    }
+
+    private static List<String> fill(BlobStore s3, int count) throws IOException {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String key = String.format("many/%05d", i);
+            writeTo(s3, key, new byte[] {1}, WriteOptions.DEFAULT);
+            keys.add(key);
+        }
+        return keys;
+    }
+
+    private static List<String> listKeys(BlobStore s3, String prefix) throws IOException {
+        List<String> keys = new ArrayList<>();
+        var iterator = s3.list(prefix);
+        while (iterator.hasNext()) {
+            keys.add(iterator.next().key());
+        }
+        return keys;
+    }
+
+    /** One HTTP exchange as the SDK sent it (signed headers included) and the status it got. */
+    record RecordedRequest(String method, String path, Map<String, List<String>> query,
+            Map<String, List<String>> headers, int status) {}
+
+    /** Records every exchange of one client, in order. */
+    static final class RecordedRequests implements ExecutionInterceptor {
+        private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void afterTransmission(Context.AfterTransmission context, ExecutionAttributes attributes) {
+            SdkHttpRequest request = context.httpRequest();
+            // path-style: /bucket/key; keep what follows the bucket
+            String path = request.encodedPath().replaceFirst("^/[^/]+", "");
+            requests.add(new RecordedRequest(request.method().name(), path.isEmpty() ? "/" : path,
+                    request.rawQueryParameters(), request.headers(), context.httpResponse().statusCode()));
+        }
+
+        List<RecordedRequest> matching(String method, String path, String... queryParameters) {
+            return requests.stream()
+                    .filter(r -> r.method().equals(method) && (path == null || r.path().equals(path)))
+                    .filter(r -> List.of(queryParameters).stream().allMatch(r.query()::containsKey))
+                    .toList();
+        }
+
+        RecordedRequest single(String method, String path, String... queryParameters) {
+            List<RecordedRequest> found = matching(method, path, queryParameters);
+            assertEquals(1, found.size(), method + " " + path + " in " + requests);
+            return found.get(0);
+        }
+    }
+
+    /** A loopback server that accepts connections and never answers: a hung store. */
+    static final class SilentServer implements AutoCloseable {
+        private final ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        private final List<Socket> accepted = new CopyOnWriteArrayList<>();
+        private final Thread acceptor = new Thread(() -> {
+            try {
+                while (true) {
+                    accepted.add(socket.accept());
+                }
+            } catch (IOException e) {
+                // closed
+            }
+        }, "silent-server");
+
+        SilentServer() throws IOException {
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        URI endpoint() {
+            return URI.create("http://127.0.0.1:" + socket.getLocalPort());
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+}
