@@ -1,0 +1,279 @@
+package io.cumulus.postgres;
+
+import io.cumulus.core.InvalidInputException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Where and as whom cumulus-backup connects, resolved the way a libpq program (barman-cloud-backup
+ * through psycopg2) resolves it, and turned into a pgjdbc URL and properties.
+ *
+ * <p>Resolution, as in barman-cloud-backup: when {@code -d/--dbname} contains {@code =}, is empty, or
+ * is a {@code postgresql://} URI, it is the complete connection string and {@code -h}, {@code -p},
+ * {@code -U} are ignored; otherwise those options and the database name are the given keywords.
+ * Every keyword not given comes from its libpq environment variable ({@code PGHOST}, {@code PGPORT},
+ * {@code PGUSER}, {@code PGDATABASE}, {@code PGPASSWORD}, {@code PGSSLMODE}...), then from libpq's
+ * defaults (port 5432, user = OS user, database = user). An empty value counts as not set. Without
+ * a password, the first matching line of {@code passfile} / {@code PGPASSFILE} / {@code ~/.pgpass}
+ * supplies it, with libpq's matching rules. {@code application_name} is {@value #APPLICATION_NAME}
+ * unless the connection string names one (barman ignores {@code PGAPPNAME} the same way).
+ *
+ * <p><b>Unix sockets.</b> pgjdbc speaks only TCP unless junixsocket is added, which we do not want.
+ * So a host that is a socket directory (it starts with {@code /}), and the absence of any host (libpq
+ * would then use the default socket directory), connect over TCP to {@code localhost} on the same
+ * port instead, and a {@linkplain #notices() notice} says so. The server must then listen on
+ * localhost and pg_hba.conf must allow {@code host} connections for the user (peer authentication
+ * is only for sockets). The password file is still matched with the host libpq would use: the
+ * socket directory itself, or {@code localhost} for the default directory {@value #DEFAULT_SOCKET_DIRECTORY}.
+ *
+ * <p>Keywords pgjdbc cannot honour either earn a notice (keepalive tuning, client_encoding,
+ * requirepeer...) or, where ignoring them would be unsafe or surprising ({@code service},
+ * {@code sslcrl}, {@code sslcrldir}, {@code replication}), fail. Several hosts ({@code host=a,b}) are
+ * refused. The password never appears in {@link #toString()}, {@link #describe()} or any message.
+ *
+ * @param host the TCP host to connect to (never a socket directory)
+ * @param port the TCP port
+ * @param database the database name
+ * @param user the PostgreSQL user name
+ * @param password the password, when one was given or found in the password file
+ * @param driverProperties further pgjdbc properties (SSL, timeouts, application name...)
+ * @param notices what the caller should tell the user about how the settings were read
+ */
+public record ConnectionSettings(String host, int port, String database, String user, Optional<String> password,
+        Map<String, String> driverProperties, List<String> notices) {
+
+    /** The application_name of our sessions unless the connection string names another. */
+    public static final String APPLICATION_NAME = "cumulus_backup";
+
+    /** barman-cloud-backup's default for {@code -d/--dbname}, so PGDATABASE only counts with {@code -d ''}. */
+    public static final String DEFAULT_DBNAME = "postgres";
+
+    /** libpq's default socket directory on Debian and derivatives (DEFAULT_PGSOCKET_DIR). */
+    public static final String DEFAULT_SOCKET_DIRECTORY = "/var/run/postgresql";
+
+    /** libpq's default port. */
+    public static final int DEFAULT_PORT = 5432;
+
+    private static final String TCP_FALLBACK_HOST = "localhost";
+    private static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca",
+            "verify-full");
+
+    public ConnectionSettings {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(password, "password");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        driverProperties = Map.copyOf(driverProperties);
+        notices = List.copyOf(notices);
+    }
+
+    /**
+     * Resolves barman-cloud-backup's connection options against this process's environment.
+     *
+     * @param host {@code -h/--host}, or null
+     * @param port {@code -p/--port}, or null
+     * @param user {@code -U/--user}, or null
+     * @param dbname {@code -d/--dbname}: a database name or a whole connection string (the CLI passes
+     *        {@link #DEFAULT_DBNAME} when the option is absent, as barman does), or null for libpq's default
+     * @throws InvalidInputException if the connection string or a value is malformed or unsupported
+     */
+    public static ConnectionSettings resolve(String host, String port, String user, String dbname) {
+        return resolve(host, port, user, dbname, ClientEnvironment.current());
+    }
+
+    /** {@link #resolve(String, String, String, String)} against the given environment. */
+    public static ConnectionSettings resolve(String host, String port, String user, String dbname,
+            ClientEnvironment environment) {
+        Map<String, String> given;
+        if (dbname != null && (dbname.isEmpty() || dbname.contains("=") || Conninfo.isUri(dbname))) {
+            given = Conninfo.parse(dbname);
+        } else {
+            given = new LinkedHashMap<>();
+            putIfSet(given, "host", host);
+            putIfSet(given, "port", port);
+            putIfSet(given, "user", user);
+            putIfSet(given, "dbname", dbname);
+        }
+        return fromKeywords(given, environment);
+    }
+
+    /**
+     * Resolves libpq keyword/value pairs (as from a connection string); keywords not given come from
+     * the environment and libpq's defaults.
+     */
+    public static ConnectionSettings fromKeywords(Map<String, String> given, ClientEnvironment environment) {
+        Map<String, String> values = new LinkedHashMap<>();
+        LibpqKeywords.ENVIRONMENT.forEach((keyword, variable) -> {
+            String value = given.containsKey(keyword) ? given.get(keyword)
+                    : variable == null ? null : environment.variable(variable).orElse(null);
+            if (value != null && !value.isEmpty()) {
+                values.put(keyword, value);
+            }
+        });
+        for (String keyword : given.keySet()) {
+            if (!LibpqKeywords.isKeyword(keyword)) {
+                throw new InvalidInputException("invalid connection option \"" + keyword + "\"");
+            }
+        }
+        List<String> notices = new ArrayList<>();
+        for (String keyword : values.keySet()) {
+            if (LibpqKeywords.UNSUPPORTED.contains(keyword)) {
+                throw new InvalidInputException("connection option \"" + keyword + "\" is not supported by cumulus"
+                        + " (pgjdbc cannot honour it): remove it"
+                        + (keyword.equals("service") ? " and give the service's settings directly" : ""));
+            }
+            if (LibpqKeywords.IGNORED.contains(keyword)) {
+                notices.add("connection option \"" + keyword + "\" has no effect with cumulus (pgjdbc)");
+            }
+        }
+
+        String hostValue = values.get("host");
+        String hostaddr = values.get("hostaddr");
+        for (String hosts : new String[] {hostValue, hostaddr, values.get("port")}) {
+            if (hosts != null && hosts.contains(",")) {
+                throw new InvalidInputException("several hosts or ports in one connection string are not supported:"
+                        + " give exactly one server");
+            }
+        }
+        String tcpHost;
+        String passwordFileHost;
+        String portText = values.getOrDefault("port", Integer.toString(DEFAULT_PORT));
+        int port = parsePort(portText);
+        if (hostaddr != null) {
+            tcpHost = hostaddr;
+            passwordFileHost = hostValue != null ? passwordFileHost(hostValue) : hostaddr;
+        } else if (hostValue == null || isSocketDirectory(hostValue)) {
+            tcpHost = TCP_FALLBACK_HOST;
+            passwordFileHost = hostValue == null ? TCP_FALLBACK_HOST : passwordFileHost(hostValue);
+            String socket = hostValue == null ? "no host given, so libpq would use the socket directory "
+                    + DEFAULT_SOCKET_DIRECTORY : "host " + hostValue + " is a unix socket directory";
+            notices.add(socket + "; cumulus connects over TCP to " + TCP_FALLBACK_HOST + ":" + port
+                    + " instead (pgjdbc has no unix socket support): PostgreSQL must listen on localhost and"
+                    + " pg_hba.conf must allow host connections for this user");
+        } else {
+            tcpHost = hostValue;
+            passwordFileHost = hostValue;
+        }
+        String user = values.getOrDefault("user", environment.osUser());
+        String database = values.getOrDefault("dbname", user);
+
+        Optional<String> password = Optional.ofNullable(values.get("password"));
+        if (password.isEmpty()) {
+            Path passfile = values.containsKey("passfile") ? Path.of(values.get("passfile"))
+                    : environment.homeDirectory().resolve(".pgpass");
+            // an empty password is no password, for libpq as for us
+            password = PgPassFile.lookup(passfile, passwordFileHost, portText, database, user, notices)
+                    .filter(found -> !found.isEmpty());
+        }
+
+        Map<String, String> driver = new TreeMap<>();
+        driver.put("ApplicationName", given.getOrDefault("application_name", APPLICATION_NAME));
+        driver.put("tcpKeepAlive", "true");
+        LibpqKeywords.DRIVER_PROPERTY.forEach((keyword, property) -> {
+            String value = values.get(keyword);
+            if (value != null) {
+                driver.put(property, driverValue(keyword, value));
+            }
+        });
+        return new ConnectionSettings(tcpHost, port, database, user, password, driver, notices);
+    }
+
+    /** The pgjdbc URL: host, port and database only; everything else is in {@link #jdbcProperties()}. */
+    public String jdbcUrl() {
+        String urlHost = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        return "jdbc:postgresql://" + urlHost + ":" + port + "/"
+                + URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /**
+     * The properties to connect with, the password included: never log them. Without a password they
+     * name {@link NoPasswordPlugin}, so pgjdbc does not look for one by rules of its own.
+     */
+    public Properties jdbcProperties() {
+        Properties properties = new Properties();
+        driverProperties.forEach(properties::setProperty);
+        properties.setProperty("user", user);
+        if (password.isPresent()) {
+            properties.setProperty("password", password.get());
+        } else {
+            properties.setProperty("authenticationPluginClassName", NoPasswordPlugin.class.getName());
+        }
+        return properties;
+    }
+
+    /** The settings for messages: {@code host=… port=… user=… dbname=…}, no secrets. */
+    public String describe() {
+        return "host=" + host + " port=" + port + " user=" + user + " dbname=" + database;
+    }
+
+    @Override
+    public String toString() {
+        Map<String, String> shown = new TreeMap<>(driverProperties);
+        shown.replaceAll((name, value) -> LibpqKeywords.SECRET_DRIVER_PROPERTIES.contains(name) ? "(hidden)" : value);
+        return "ConnectionSettings[" + describe() + " password=" + (password.isPresent() ? "(hidden)" : "(none)")
+                + " driverProperties=" + shown + "]";
+    }
+
+    private static void putIfSet(Map<String, String> map, String keyword, String value) {
+        if (value != null && !value.isEmpty()) {
+            map.put(keyword, value);
+        }
+    }
+
+    private static boolean isSocketDirectory(String host) {
+        return host.startsWith("/") || host.startsWith("@");
+    }
+
+    /** libpq matches the default socket directory to "localhost" in the password file. */
+    private static String passwordFileHost(String host) {
+        return host.equals(DEFAULT_SOCKET_DIRECTORY) ? TCP_FALLBACK_HOST : host;
+    }
+
+    private static int parsePort(String text) {
+        try {
+            int port = Integer.parseInt(text.trim());
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new InvalidInputException("invalid port number: \"" + text + "\"");
+    }
+
+    private static String driverValue(String keyword, String value) {
+        switch (keyword) {
+            case "sslmode":
+                if (!SSL_MODES.contains(value)) {
+                    throw new InvalidInputException("invalid sslmode value: \"" + value + "\"");
+                }
+                return value;
+            case "connect_timeout":
+                try {
+                    int seconds = Integer.parseInt(value.trim());
+                    // libpq: zero or negative waits forever, and 1 second is raised to 2
+                    return Integer.toString(seconds <= 0 ? 0 : Math.max(seconds, 2));
+                } catch (NumberFormatException e) {
+                    throw new InvalidInputException("invalid integer value \"" + value
+                            + "\" for connection option \"connect_timeout\"");
+                }
+            case "target_session_attrs":
+                return LibpqKeywords.targetServerType(value);
+            default:
+                return value;
+        }
+    }
+}

@@ -1,0 +1,344 @@
+package io.cumulus.postgres;
+
+import io.cumulus.core.catalog.Tablespace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * Lists what barman-cloud-backup puts in each archive of a backup, in the order it adds them
+ * (reference §4.3, §5.2): first one archive per tablespace (its {@code PG_<major>_*} directories,
+ * members relative to the tablespace location), then the data directory with barman's exclusions,
+ * {@code global/pg_control} last of the data files, then the configuration files that live outside
+ * the data directory, at the archive root under their base name.
+ *
+ * <p>The walk is lazy and top-down like Python's {@code os.walk}: a directory, then its files, then
+ * each subdirectory's subtree, names sorted so the order is reproducible. Each entry is stat'ed when
+ * the caller asks for it, so its size is current when the caller starts copying. An entry that
+ * vanishes before that (ENOENT) is skipped, as barman skips it: WAL replay recreates it. Symbolic
+ * links to directories (a symlinked pg_wal, the pg_tblspc links) are neither followed nor stored;
+ * other symbolic links are stored as links; sockets, FIFOs and devices are skipped.
+ *
+ * <p>Deliberate differences from barman, both on the side of copying less: an excluded directory
+ * is excluded with its whole subtree (barman still walks into its subdirectories: a tablespace
+ * located inside the data directory, or the old {@code PG_<major>_*} directories of a tablespace
+ * during an upgrade, would get their subdirectories copied), and the temporary-relation rule treats
+ * {@code [0-9]} as a character class, which is what that rule means.
+ *
+ * <p>I/O errors other than a vanished entry surface as {@link UncheckedIOException} from the
+ * stream, as with {@link Files#walk}. A missing {@code global/pg_control} or configuration file is
+ * an error, except ident_file (PostgreSQL does not need it either).
+ */
+public final class PgDataWalker {
+
+    private final ServerFacts facts;
+    private final Path dataDirectory;
+
+    /** A walker over the server's files; it must run on the server's host. */
+    public PgDataWalker(ServerFacts facts) {
+        this.facts = Objects.requireNonNull(facts, "facts");
+        this.dataDirectory = facts.dataDirectory();
+    }
+
+    /**
+     * The entries of one tablespace's archive ({@code <oid>.tar}): only the {@code PG_<major>_*}
+     * directories directly in the tablespace location, and what they hold minus barman's generic
+     * exclusions. The location itself is not an entry.
+     */
+    public Stream<PgDataEntry> tablespace(Tablespace tablespace) {
+        ExclusionRules rules = new ExclusionRules(List.of("/PG_" + facts.majorVersion() + "_*"),
+                concat(List.of("/*"), ExclusionRules.GENERIC_RULES));
+        Walk walk = new Walk(Path.of(tablespace.location()), rules, "pg_tblspc/" + tablespace.oid() + "/", false);
+        return stream(walk::nextOrNull);
+    }
+
+    /**
+     * The entries of the data archive ({@code data.tar}) before backup_label: the data directory
+     * (following it if it is itself a symbolic link) minus barman's exclusions, the tablespace
+     * directories inside it and the {@code pg_tblspc/<oid>} links; then {@code global/pg_control};
+     * then config_file, hba_file and ident_file where they live outside the data directory.
+     */
+    public Stream<PgDataEntry> dataDirectory() {
+        List<String> exclude = new ArrayList<>(ExclusionRules.DATA_DIRECTORY_RULES);
+        exclude.addAll(ExclusionRules.GENERIC_RULES);
+        for (Tablespace tablespace : facts.tablespaces()) {
+            Path location = Path.of(tablespace.location());
+            if (location.startsWith(dataDirectory) && !location.equals(dataDirectory)) {
+                exclude.add("/" + dataDirectory.relativize(location));
+            }
+            exclude.add("/pg_tblspc/" + tablespace.oid());
+        }
+        Walk walk = new Walk(dataDirectory, new ExclusionRules(List.of(), exclude), "", true);
+        List<Supplier<Optional<PgDataEntry>>> tail = new ArrayList<>();
+        tail.add(() -> Optional.of(statRequired(dataDirectory.resolve("global/pg_control"), "global/pg_control",
+                "global/pg_control", LinkOption.NOFOLLOW_LINKS)));
+        tail.addAll(externalConfigFiles());
+        Iterator<Supplier<Optional<PgDataEntry>>> rest = tail.iterator();
+        // one producer, not Stream.concat/flatMap, whose iterator() would stat a whole walk ahead
+        return stream(() -> {
+            PgDataEntry entry = walk.nextOrNull();
+            while (entry == null && rest.hasNext()) {
+                entry = rest.next().get().orElse(null);
+            }
+            return entry;
+        });
+    }
+
+    /**
+     * The data directory itself as its archive's root entry ({@code ./}), read now: its owner is
+     * what backup_label is given.
+     */
+    public PgDataEntry dataDirectoryRoot() {
+        return statRequired(dataDirectory, "./", ".");
+    }
+
+    /** config_file, hba_file and ident_file when outside the data directory, each read when its turn comes. */
+    private List<Supplier<Optional<PgDataEntry>>> externalConfigFiles() {
+        Path realDataDirectory = realPath(dataDirectory);
+        List<Supplier<Optional<PgDataEntry>>> entries = new ArrayList<>();
+        for (Path file : List.of(facts.configFile(), facts.hbaFile(), facts.identFile())) {
+            if (file.startsWith(dataDirectory) || realPath(file).startsWith(realDataDirectory)) {
+                continue;
+            }
+            // stored as tarfile.add stores them: a symbolic link stays a link
+            String name = file.getFileName().toString();
+            if (file.equals(facts.identFile())) {
+                entries.add(() -> stat(file, name, name, LinkOption.NOFOLLOW_LINKS));
+            } else {
+                entries.add(() -> Optional.of(statRequired(file, name, name, LinkOption.NOFOLLOW_LINKS)));
+            }
+        }
+        return entries;
+    }
+
+    private static Path realPath(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize();
+        }
+    }
+
+    private static PgDataEntry statRequired(Path file, String name, String relativePath, LinkOption... options) {
+        PgDataEntry entry;
+        try {
+            entry = toEntry(file, name, relativePath, Files.readAttributes(file, "unix:*", options));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        if (entry == null) {
+            throw new UncheckedIOException(new IOException(file + " is not a file, directory or symbolic link"));
+        }
+        return entry;
+    }
+
+    /** The entry for {@code file} as it is now; empty when it vanished or is not storable. */
+    private static Optional<PgDataEntry> stat(Path file, String name, String relativePath, LinkOption... options) {
+        try {
+            Map<String, Object> attributes = Files.readAttributes(file, "unix:*", options);
+            return Optional.ofNullable(toEntry(file, name, relativePath, attributes));
+        } catch (NoSuchFileException vanished) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    private static PgDataEntry toEntry(Path file, String name, String relativePath, Map<String, Object> attributes)
+            throws IOException {
+        int mode = (Integer) attributes.get("mode");
+        int type = mode & 0170000;
+        PgDataEntry.Kind kind;
+        String linkTarget = "";
+        if (type == 0040000) {
+            kind = PgDataEntry.Kind.DIRECTORY;
+            name = name.endsWith("/") ? name : name + "/";
+        } else if (type == 0100000) {
+            kind = PgDataEntry.Kind.FILE;
+        } else if (type == 0120000) {
+            kind = PgDataEntry.Kind.SYMLINK;
+            linkTarget = Files.readSymbolicLink(file).toString();
+        } else {
+            return null;
+        }
+        int uid = (Integer) attributes.get("uid");
+        int gid = (Integer) attributes.get("gid");
+        long size = kind == PgDataEntry.Kind.FILE ? (Long) attributes.get("size") : 0;
+        FileTime modified = (FileTime) attributes.get("lastModifiedTime");
+        return new PgDataEntry(name, relativePath, kind, file, size, mode & 07777, modified, uid, gid,
+                principalName((UserPrincipal) attributes.get("owner"), uid),
+                principalName((GroupPrincipal) attributes.get("group"), gid), linkTarget);
+    }
+
+    /** The name, or empty when the id has none (the JDK then gives the number), as Python's tarfile. */
+    private static String principalName(UserPrincipal principal, int id) {
+        String name = principal == null ? "" : principal.getName();
+        return name.equals(Integer.toString(id)) ? "" : name;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** A lazy stream asking {@code nextOrNull} for one entry at a time, until it answers null. */
+    private static Stream<PgDataEntry> stream(Supplier<PgDataEntry> nextOrNull) {
+        return StreamSupport.stream(new Spliterators.AbstractSpliterator<PgDataEntry>(Long.MAX_VALUE,
+                Spliterator.ORDERED | Spliterator.NONNULL) {
+            @Override
+            public boolean tryAdvance(Consumer<? super PgDataEntry> action) {
+                PgDataEntry next = nextOrNull.get();
+                if (next == null) {
+                    return false;
+                }
+                action.accept(next);
+                return true;
+            }
+        }, false);
+    }
+
+    /** Something found on disk whose entry is produced later, with barman's path for it. */
+    private sealed interface Pending permits PendingDirectory, PendingFile {
+    }
+
+    /** A directory: first waiting to be visited, then to be handed out. */
+    private record PendingDirectory(Path path, String rulePath) implements Pending {
+    }
+
+    /** A file or symbolic link of the directory being visited, to be stat'ed when its turn comes. */
+    private record PendingFile(Path path, String rulePath) implements Pending {
+    }
+
+    /** The lazy top-down walk of one root. */
+    private static final class Walk {
+        private final ExclusionRules rules;
+        private final String restoredPrefix;
+        private final Deque<PendingDirectory> directories = new ArrayDeque<>();
+        private final Deque<Pending> ready = new ArrayDeque<>();
+        private final boolean rootIsEntry;
+
+        /**
+         * @param restoredPrefix what precedes the root-relative path in a restored data directory
+         * @param rootIsEntry whether the root directory and its files are members (not for tablespaces,
+         *        where only the PG_* subdirectories are)
+         */
+        Walk(Path root, ExclusionRules rules, String restoredPrefix, boolean rootIsEntry) {
+            this.rules = rules;
+            this.restoredPrefix = restoredPrefix;
+            this.rootIsEntry = rootIsEntry;
+            directories.push(new PendingDirectory(root, "."));
+        }
+
+        /** The next entry, stat'ed now; null once the walk is over. */
+        PgDataEntry nextOrNull() {
+            while (true) {
+                Pending item = ready.poll();
+                if (item == null) {
+                    PendingDirectory directory = directories.poll();
+                    if (directory == null) {
+                        return null;
+                    }
+                    visit(directory);
+                    continue;
+                }
+                Optional<PgDataEntry> entry;
+                if (item instanceof PendingDirectory self) {
+                    LinkOption[] follow = self.rulePath.equals(".") ? new LinkOption[0]
+                            : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
+                    entry = stat(self.path, memberName(self.rulePath, true), restoredPath(self.rulePath), follow)
+                            .filter(found -> found.kind() == PgDataEntry.Kind.DIRECTORY);
+                } else if (item instanceof PendingFile file) {
+                    entry = stat(file.path, memberName(file.rulePath, false), restoredPath(file.rulePath),
+                            LinkOption.NOFOLLOW_LINKS)
+                            .filter(found -> found.kind() != PgDataEntry.Kind.DIRECTORY);
+                } else {
+                    throw new IllegalStateException("unknown pending item " + item);
+                }
+                if (entry.isPresent()) {
+                    return entry.get();
+                }
+            }
+        }
+
+        /** Queues the directory's own entry and files, and pushes its subdirectories, all sorted. */
+        private void visit(PendingDirectory directory) {
+            List<Path> children = new ArrayList<>();
+            try (DirectoryStream<Path> listing = Files.newDirectoryStream(directory.path)) {
+                listing.forEach(children::add);
+            } catch (NoSuchFileException vanished) {
+                return;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + directory.path, e);
+            }
+            children.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
+            boolean isRoot = directory.rulePath.equals(".");
+            boolean membersHere = !isRoot || rootIsEntry;
+            if (membersHere) {
+                ready.add(directory);
+            }
+            List<PendingDirectory> subdirectories = new ArrayList<>();
+            for (Path child : children) {
+                String name = child.getFileName().toString();
+                String rulePath = directory.rulePath + "/" + name;
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException vanished) {
+                    continue;
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot read " + child, e);
+                }
+                if (attributes.isDirectory()) {
+                    String directoryPath = isRoot ? name : rulePath;
+                    if (rules.allowed(directoryPath, true)) {
+                        subdirectories.add(new PendingDirectory(child, directoryPath));
+                    }
+                } else if (attributes.isSymbolicLink() && Files.isDirectory(child)) {
+                    continue; // symlinked directories are neither followed nor stored, as os.walk does
+                } else if (membersHere && (attributes.isRegularFile() || attributes.isSymbolicLink())
+                        && rules.allowed(rulePath, false)) {
+                    ready.add(new PendingFile(child, rulePath));
+                }
+            }
+            for (int i = subdirectories.size() - 1; i >= 0; i--) {
+                directories.push(subdirectories.get(i));
+            }
+        }
+
+        /** barman's member name: {@code ./} for the root, {@code dir/} for directories, the path for files. */
+        private static String memberName(String rulePath, boolean directory) {
+            return directory ? rulePath + "/" : rulePath;
+        }
+
+        private String restoredPath(String rulePath) {
+            String path = rulePath.startsWith("./") ? rulePath.substring(2) : rulePath;
+            if (path.equals(".")) {
+                return restoredPrefix.isEmpty() ? "." : restoredPrefix.substring(0, restoredPrefix.length() - 1);
+            }
+            return restoredPrefix + path;
+        }
+    }
+}

@@ -1,0 +1,361 @@
+package io.cumulus.postgres;
+
+import io.cumulus.core.catalog.Tablespace;
+import io.cumulus.postgres.PostgresException.Reason;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.postgresql.PGConnection;
+
+/**
+ * One session with the PostgreSQL server being backed up, held from the first fact read to the end
+ * of the backup: reads the server's facts, checks that a backup is possible, and starts the
+ * non-exclusive backup whose {@link BackupSession} stops it on this same session. Sessions are set
+ * up never to time out ({@code statement_timeout = 0}, {@code idle_session_timeout = 0} on 14 and
+ * later) and are kept alive while idle by a periodic query. Supports PostgreSQL 10 and later.
+ * Meant for one thread; the keepalive thread shares the connection with it safely.
+ */
+public final class PostgresServer implements AutoCloseable {
+
+    /** How often an idle session sends its keepalive query unless told otherwise. */
+    public static final Duration DEFAULT_KEEPALIVE_INTERVAL = Duration.ofSeconds(60);
+
+    /** The oldest server_version_num supported: PostgreSQL 10 renamed xlog to wal everywhere. */
+    public static final int MIN_VERSION_NUM = 100000;
+
+    private static final int VERSION_15 = 150000;
+    private static final String PGJDBC_REJECTED = "08004";
+    private static final int VERSION_14 = 140000;
+
+    private final GuardedConnection session;
+    private final int versionNum;
+    private final int backendPid;
+    private BackupSession backup;
+
+    private PostgresServer(GuardedConnection session, int versionNum, int backendPid) {
+        this.session = session;
+        this.versionNum = versionNum;
+        this.backendPid = backendPid;
+    }
+
+    /** {@link #connect(ConnectionSettings, Duration)} with the {@link #DEFAULT_KEEPALIVE_INTERVAL}. */
+    public static PostgresServer connect(ConnectionSettings settings) throws PostgresException {
+        return connect(settings, DEFAULT_KEEPALIVE_INTERVAL);
+    }
+
+    /**
+     * Opens the session and prepares it for a long backup.
+     *
+     * @param keepaliveInterval idle time between keepalive queries; zero disables them
+     * @throws PostgresException {@link Reason#CONNECTION} or {@link Reason#AUTHENTICATION} when the
+     *         server cannot be reached or refuses us, {@link Reason#UNSUPPORTED_VERSION} before 10
+     */
+    public static PostgresServer connect(ConnectionSettings settings, Duration keepaliveInterval)
+            throws PostgresException {
+        Objects.requireNonNull(keepaliveInterval, "keepaliveInterval");
+        Connection connection;
+        try {
+            connection = new org.postgresql.Driver().connect(settings.jdbcUrl(), settings.jdbcProperties());
+        } catch (SQLException e) {
+            throw connectFailure(settings, e);
+        }
+        try {
+            connection.setAutoCommit(true);
+            int versionNum;
+            try (Statement statement = connection.createStatement();
+                    ResultSet row = statement.executeQuery("SELECT current_setting('server_version_num')::int")) {
+                row.next();
+                versionNum = row.getInt(1);
+            }
+            if (versionNum < MIN_VERSION_NUM) {
+                connection.close();
+                throw new PostgresException(Reason.UNSUPPORTED_VERSION, "PostgreSQL " + versionNum + " at "
+                        + settings.describe() + " is too old: cumulus supports PostgreSQL 10 and later");
+            }
+            try (Statement statement = connection.createStatement()) {
+                // pg_backup_start may wait for a spread checkpoint, pg_backup_stop for the archiver,
+                // and the session sits idle for the whole copy: no server-side timeout may end it
+                statement.execute("SET statement_timeout = 0");
+                if (versionNum >= VERSION_14) {
+                    statement.execute("SET idle_session_timeout = 0");
+                }
+            }
+            int backendPid = connection.unwrap(PGConnection.class).getBackendPID();
+            String server = settings.describe();
+            GuardedConnection guarded = new GuardedConnection(connection, server, keepaliveInterval);
+            return new PostgresServer(guarded, versionNum, backendPid);
+        } catch (SQLException e) {
+            closeQuietly(connection);
+            throw new PostgresException(Reason.CONNECTION, "cannot prepare the session with " + settings.describe()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static PostgresException connectFailure(ConnectionSettings settings, SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        // pgjdbc rejects the connection itself (08004) when the server wants a password we do not have
+        boolean passwordMissing = settings.password().isEmpty() && PGJDBC_REJECTED.equals(state);
+        Reason reason = state.startsWith("28") || passwordMissing ? Reason.AUTHENTICATION : Reason.CONNECTION;
+        StringBuilder message = new StringBuilder("cannot connect to PostgreSQL (").append(settings.describe())
+                .append("): ").append(e.getMessage());
+        if (passwordMissing) {
+            message.append(" [no password was given: put one in the connection string, PGPASSWORD, or a matching"
+                    + " line of PGPASSFILE or ~/.pgpass]");
+        }
+        settings.notices().stream().filter(notice -> notice.contains("unix socket")).findFirst()
+                .ifPresent(notice -> message.append(" [note: ").append(notice).append(']'));
+        return new PostgresException(reason, message.toString(), e);
+    }
+
+    /** server_version_num, e.g. 150018. */
+    public int versionNum() {
+        return versionNum;
+    }
+
+    /** The PID of our backend, as pg_stat_activity shows it. */
+    public int backendPid() {
+        return backendPid;
+    }
+
+    /** The server as messages name it: host, port, user, database. */
+    public String describe() {
+        return session.server();
+    }
+
+    /** What the connected user may do for a backup; readable by any user. */
+    public BackupRights rights() throws PostgresException {
+        boolean modern = versionNum >= VERSION_15;
+        String start = modern ? "'pg_backup_start(text, boolean)'" : "'pg_start_backup(text, boolean, boolean)'";
+        String stop = modern ? "has_function_privilege(current_user, 'pg_backup_stop(boolean)', 'EXECUTE')"
+                : "(has_function_privilege(current_user, 'pg_stop_backup()', 'EXECUTE')"
+                + " OR has_function_privilege(current_user, 'pg_stop_backup(boolean, boolean)', 'EXECUTE'))";
+        String sql = "SELECT current_user, r.rolsuper,"
+                + " pg_has_role(current_user, 'pg_monitor', 'MEMBER')"
+                + " OR (pg_has_role(current_user, 'pg_read_all_settings', 'MEMBER')"
+                + " AND pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')),"
+                + " has_function_privilege(current_user, " + start + ", 'EXECUTE'),"
+                + " " + stop + ","
+                + " has_function_privilege(current_user, 'pg_switch_wal()', 'EXECUTE'),"
+                + " has_function_privilege(current_user, 'pg_create_restore_point(text)', 'EXECUTE')"
+                + " FROM pg_roles r WHERE r.rolname = current_user";
+        return session.call("reading the user's rights", Reason.PRIVILEGES, connection -> {
+            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
+                row.next();
+                return new BackupRights(row.getString(1), row.getBoolean(2), row.getBoolean(3), row.getBoolean(4),
+                        row.getBoolean(5), row.getBoolean(6), row.getBoolean(7));
+            }
+        });
+    }
+
+    /**
+     * Reads the server's facts. The file locations are visible only to superusers and members of
+     * pg_read_all_settings (or pg_monitor).
+     *
+     * @throws PostgresException {@link Reason#PRIVILEGES} if the user may not read them
+     */
+    public ServerFacts facts() throws PostgresException {
+        String sql = "SELECT current_setting('server_version_num')::int, current_setting('server_version'),"
+                + " (SELECT system_identifier::text FROM pg_control_system()),"
+                + " current_setting('data_directory'), pg_size_bytes(current_setting('wal_segment_size')),"
+                + " current_setting('config_file'), current_setting('hba_file'), current_setting('ident_file'),"
+                + " pg_is_in_recovery(), current_setting('wal_level'), current_setting('data_checksums')";
+        String tablespaceSql = "SELECT spcname, oid, pg_tablespace_location(oid) FROM pg_tablespace"
+                + " WHERE pg_tablespace_location(oid) != '' ORDER BY oid";
+        try {
+            return session.call("reading the server's settings", Reason.BACKUP_FAILED, connection -> {
+                List<Tablespace> tablespaces = new ArrayList<>();
+                try (Statement statement = connection.createStatement();
+                        ResultSet rows = statement.executeQuery(tablespaceSql)) {
+                    while (rows.next()) {
+                        tablespaces.add(new Tablespace(rows.getString(1), rows.getLong(2), rows.getString(3)));
+                    }
+                }
+                try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
+                    row.next();
+                    return new ServerFacts(row.getInt(1), row.getString(2), row.getString(3), Path.of(row.getString(4)),
+                            row.getLong(5), Path.of(row.getString(6)), Path.of(row.getString(7)),
+                            Path.of(row.getString(8)), tablespaces, row.getBoolean(9), row.getString(10),
+                            "on".equals(row.getString(11)));
+                }
+            });
+        } catch (PostgresException e) {
+            if (e.getCause() instanceof SQLException cause && "42501".equals(cause.getSQLState())) {
+                throw new PostgresException(Reason.PRIVILEGES, "user " + rights().user() + " may not read the"
+                        + " server's settings on " + describe() + ": it needs to be a superuser or a member of"
+                        + " pg_read_all_settings (or pg_monitor)", e.getCause());
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Fails when no online backup can be taken: {@link Reason#WAL_LEVEL} when wal_level is minimal,
+     * {@link Reason#PRIVILEGES} when the user is no superuser and lacks any right barman requires.
+     */
+    public void checkBackupPossible() throws PostgresException {
+        String walLevel = session.call("reading wal_level", Reason.BACKUP_FAILED, connection -> {
+            try (Statement statement = connection.createStatement();
+                    ResultSet row = statement.executeQuery("SELECT current_setting('wal_level')")) {
+                row.next();
+                return row.getString(1);
+            }
+        });
+        if ("minimal".equals(walLevel)) {
+            throw new PostgresException(Reason.WAL_LEVEL, "wal_level must be replica or logical to take a backup"
+                    + " of " + describe() + ", but it is minimal: set wal_level = replica and restart PostgreSQL");
+        }
+        BackupRights rights = rights();
+        if (!rights.mayRunBackups()) {
+            throw new PostgresException(Reason.PRIVILEGES, "user " + rights.user() + " may not run backups on "
+                    + describe() + ": it is not a superuser and lacks " + String.join("; ", rights.missing()));
+        }
+    }
+
+    /**
+     * Checks that a backup is possible and starts a non-exclusive one on this session:
+     * {@code pg_backup_start(label, fast)} (PostgreSQL 15+) or {@code pg_start_backup(label, fast, false)}.
+     * The backup lasts until {@link BackupSession#stop} or until this session closes (PostgreSQL then
+     * aborts it).
+     *
+     * @param label the label recorded in backup_label
+     * @param fastCheckpoint true for an immediate checkpoint, false to let it spread
+     *        (up to checkpoint_timeout × checkpoint_completion_target)
+     * @throws IllegalStateException if a backup is already running on this session
+     */
+    public BackupSession startBackup(String label, boolean fastCheckpoint) throws PostgresException {
+        Objects.requireNonNull(label, "label");
+        if (backup != null && backup.isActive()) {
+            throw new IllegalStateException("a backup is already in progress on this session");
+        }
+        checkBackupPossible();
+        String function = versionNum >= VERSION_15 ? "pg_backup_start(?, ?)" : "pg_start_backup(?, ?, false)";
+        String sql = "SELECT lsn::text, (SELECT timeline_id FROM pg_control_checkpoint()), now()"
+                + " FROM " + function + " AS lsn";
+        BackupStart start = session.call(backupFunction(true), Reason.BACKUP_FAILED, connection -> {
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                statement.setString(1, label);
+                statement.setBoolean(2, fastCheckpoint);
+                try (ResultSet row = statement.executeQuery()) {
+                    row.next();
+                    return new BackupStart(Lsn.parse(row.getString(1)), row.getLong(2), localTime(row, 3));
+                }
+            }
+        });
+        backup = new BackupSession(this, start);
+        return backup;
+    }
+
+    /** Stops the backup on this session; see {@link BackupSession#stop}. */
+    BackupStop stopBackup(String restorePointName) throws PostgresException {
+        String function = versionNum >= VERSION_15 ? "pg_backup_stop()" : "pg_stop_backup(false)";
+        String sql = "SELECT end_row.lsn::text,"
+                + " (SELECT CASE WHEN pg_is_in_recovery() THEN min_recovery_end_timeline ELSE timeline_id END"
+                + " FROM pg_control_checkpoint(), pg_control_recovery()),"
+                + " end_row.labelfile, now() FROM " + function + " AS end_row";
+        List<String> notices = new ArrayList<>();
+        BackupStop stopped = session.call(backupFunction(false), Reason.BACKUP_FAILED, connection -> {
+            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
+                row.next();
+                Lsn lsn = Lsn.parse(row.getString(1));
+                long timeline = row.getLong(2);
+                String label = row.getString(3);
+                OffsetDateTime time = localTime(row, 4);
+                collectWarnings(statement.getWarnings(), notices);
+                return new BackupStop(lsn, timeline, label, time, List.of());
+            }
+        });
+        // Best effort, as in barman: the backup is complete whatever happens below
+        boolean inRecovery;
+        try {
+            inRecovery = session.call("pg_is_in_recovery()", Reason.BACKUP_FAILED, connection -> {
+                try (Statement statement = connection.createStatement();
+                        ResultSet row = statement.executeQuery("SELECT pg_is_in_recovery()")) {
+                    row.next();
+                    return row.getBoolean(1);
+                }
+            });
+        } catch (PostgresException e) {
+            notices.add("cannot tell whether the server is a standby, so no WAL switch or restore point: "
+                    + e.getMessage());
+            return withNotices(stopped, notices);
+        }
+        if (!inRecovery) {
+            try {
+                session.call("pg_switch_wal()", Reason.BACKUP_FAILED, connection -> {
+                    try (Statement statement = connection.createStatement()) {
+                        statement.execute("SELECT pg_switch_wal()");
+                    }
+                    return null;
+                });
+            } catch (PostgresException e) {
+                notices.add(e.getMessage());
+            }
+            if (restorePointName != null) {
+                try {
+                    session.call("pg_create_restore_point", Reason.BACKUP_FAILED, connection -> {
+                        try (PreparedStatement statement = connection.prepareStatement(
+                                "SELECT pg_create_restore_point(?)")) {
+                            statement.setString(1, restorePointName);
+                            statement.execute();
+                        }
+                        return null;
+                    });
+                } catch (PostgresException e) {
+                    notices.add(e.getMessage());
+                }
+            }
+        }
+        return withNotices(stopped, notices);
+    }
+
+    /** Fails with {@link Reason#SESSION_LOST} if the idle session was found broken. */
+    void checkAlive() throws PostgresException {
+        session.checkUsable();
+    }
+
+    private String backupFunction(boolean start) {
+        if (versionNum >= VERSION_15) {
+            return start ? "pg_backup_start" : "pg_backup_stop";
+        }
+        return start ? "pg_start_backup" : "pg_stop_backup";
+    }
+
+    private static BackupStop withNotices(BackupStop stop, List<String> notices) {
+        return new BackupStop(stop.lsn(), stop.timeline(), stop.backupLabel(), stop.time(), notices);
+    }
+
+    private static void collectWarnings(SQLWarning warning, List<String> notices) {
+        for (SQLWarning w = warning; w != null; w = w.getNextWarning()) {
+            notices.add(w.getMessage());
+        }
+    }
+
+    private static OffsetDateTime localTime(ResultSet row, int column) throws SQLException {
+        OffsetDateTime utc = row.getObject(column, OffsetDateTime.class);
+        return utc.atZoneSameInstant(ZoneId.systemDefault()).toOffsetDateTime();
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // already failing
+        }
+    }
+
+    /** Ends the session; a backup still in progress is aborted by PostgreSQL. */
+    @Override
+    public void close() {
+        session.close();
+    }
+}

@@ -1,0 +1,268 @@
+package io.cumulus.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.InvalidInputException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConnectionSettingsTest {
+
+    @TempDir
+    Path home;
+
+    private ClientEnvironment env(Map<String, String> variables) {
+        return new ClientEnvironment(variables, home, "carol");
+    }
+
+    private Path pgpass(String content) throws IOException {
+        Path file = home.resolve(".pgpass");
+        Files.writeString(file, content);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
+    @Test
+    void hostPortUserAndDbnameOptionsMakeTheConnection() {
+        ConnectionSettings settings = ConnectionSettings.resolve("db.example", "6543", "alice", "sales", env(Map.of()));
+
+        assertEquals("db.example", settings.host());
+        assertEquals(6543, settings.port());
+        assertEquals("alice", settings.user());
+        assertEquals("sales", settings.database());
+        assertEquals(Optional.empty(), settings.password());
+        assertEquals("jdbc:postgresql://db.example:6543/sales", settings.jdbcUrl());
+        Properties properties = settings.jdbcProperties();
+        assertEquals("alice", properties.getProperty("user"));
+        assertEquals("cumulus_backup", properties.getProperty("ApplicationName"));
+        assertEquals("true", properties.getProperty("tcpKeepAlive"));
+        assertFalse(properties.containsKey("password"));
+        // without a password of ours, pgjdbc must not go looking for one by its own rules
+        assertEquals(NoPasswordPlugin.class.getName(), properties.getProperty("authenticationPluginClassName"));
+    }
+
+    @Test
+    void dbnameContainingEqualsIsTheWholeConnectionStringAndHostPortUserAreIgnored() {
+        ConnectionSettings settings = ConnectionSettings.resolve("ignored.example", "1", "ignored",
+                "host=h.example port=7000 user='bob smith' dbname='my db' sslmode=require", env(Map.of()));
+
+        assertEquals("h.example", settings.host());
+        assertEquals(7000, settings.port());
+        assertEquals("bob smith", settings.user());
+        assertEquals("my db", settings.database());
+        assertEquals("require", settings.driverProperties().get("sslmode"));
+        assertEquals("jdbc:postgresql://h.example:7000/my%20db", settings.jdbcUrl());
+    }
+
+    @Test
+    void connectionStringValuesFollowLibpqQuotingAndEscapes() {
+        ConnectionSettings settings = ConnectionSettings.resolve(null, null, null,
+                "host = h password='it\\'s a \\\\ secret' user=a\\ b application_name=nightly", env(Map.of()));
+
+        assertEquals(Optional.of("it's a \\ secret"), settings.password());
+        assertEquals("a b", settings.user());
+        assertEquals("nightly", settings.driverProperties().get("ApplicationName"));
+    }
+
+    @Test
+    void emptyDbnameTakesEverythingFromTheEnvironment() {
+        ConnectionSettings settings = ConnectionSettings.resolve("ignored.example", null, null, "", env(Map.of(
+                "PGHOST", "envhost", "PGPORT", "5555", "PGUSER", "u", "PGDATABASE", "d", "PGPASSWORD", "pw",
+                "PGSSLMODE", "verify-full", "PGSSLROOTCERT", "/etc/ca.pem", "PGCONNECT_TIMEOUT", "1")));
+
+        assertEquals("envhost", settings.host());
+        assertEquals(5555, settings.port());
+        assertEquals("u", settings.user());
+        assertEquals("d", settings.database());
+        assertEquals(Optional.of("pw"), settings.password());
+        assertEquals("verify-full", settings.driverProperties().get("sslmode"));
+        assertEquals("/etc/ca.pem", settings.driverProperties().get("sslrootcert"));
+        // libpq raises a 1-second connect_timeout to 2
+        assertEquals("2", settings.driverProperties().get("connectTimeout"));
+    }
+
+    @Test
+    void givenValuesWinOverEnvironmentWhichWinsOverDefaults() {
+        ConnectionSettings settings = ConnectionSettings.resolve("given", null, null, "appdb",
+                env(Map.of("PGHOST", "envhost", "PGPORT", "5555", "PGUSER", "envuser")));
+
+        assertEquals("given", settings.host());
+        assertEquals(5555, settings.port());
+        assertEquals("envuser", settings.user());
+        assertEquals("appdb", settings.database());
+    }
+
+    @Test
+    void withoutAnySettingsLibpqDefaultsApplyOverTcpToLocalhost() {
+        ConnectionSettings settings = ConnectionSettings.resolve(null, null, null, null, env(Map.of()));
+
+        assertEquals("localhost", settings.host());
+        assertEquals(5432, settings.port());
+        assertEquals("carol", settings.user());
+        assertEquals("carol", settings.database());
+        assertTrue(settings.notices().stream().anyMatch(n -> n.contains("/var/run/postgresql")
+                && n.contains("localhost:5432")), settings.notices().toString());
+    }
+
+    @Test
+    void socketDirectoryHostConnectsOverTcpToLocalhostWithANotice() {
+        ConnectionSettings settings = ConnectionSettings.resolve("/tmp/sockets", "6000", null, "db", env(Map.of()));
+
+        assertEquals("localhost", settings.host());
+        assertEquals(6000, settings.port());
+        assertEquals("jdbc:postgresql://localhost:6000/db", settings.jdbcUrl());
+        assertTrue(settings.notices().stream().anyMatch(n -> n.contains("/tmp/sockets") && n.contains("unix socket")
+                && n.contains("pg_hba.conf")), settings.notices().toString());
+    }
+
+    @Test
+    void passwordComesFromPgpassWhenNoneIsGiven() throws IOException {
+        pgpass("""
+                # comment line
+                other.example:*:*:*:wrong
+                db.example:6543:sales:alice:first\\:match\\\\
+                db.example:6543:sales:alice:second
+                """);
+
+        ConnectionSettings settings = ConnectionSettings.resolve("db.example", "6543", "alice", "sales", env(Map.of()));
+
+        assertEquals(Optional.of("first:match\\"), settings.password());
+        assertEquals("first:match\\", settings.jdbcProperties().getProperty("password"));
+        assertFalse(settings.jdbcProperties().containsKey("authenticationPluginClassName"));
+    }
+
+    @Test
+    void givenPasswordWinsOverPgpass() throws IOException {
+        pgpass("*:*:*:*:from-file\n");
+
+        ConnectionSettings settings = ConnectionSettings.resolve(null, null, null, "host=h password=given",
+                env(Map.of()));
+
+        assertEquals(Optional.of("given"), settings.password());
+    }
+
+    @Test
+    void pgpassFileComesFromPassfileThenPgpassfileThenHome() throws IOException {
+        pgpass("*:*:*:*:home\n");
+        Path other = home.resolve("other.pass");
+        Files.writeString(other, "*:*:*:*:pgpassfile\n");
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rw-------"));
+        Path third = home.resolve("third.pass");
+        Files.writeString(third, "*:*:*:*:keyword\n");
+        Files.setPosixFilePermissions(third, PosixFilePermissions.fromString("r--------"));
+
+        assertEquals(Optional.of("home"), ConnectionSettings.resolve("h", null, null, "d", env(Map.of())).password());
+        assertEquals(Optional.of("pgpassfile"), ConnectionSettings.resolve("h", null, null, "d",
+                env(Map.of("PGPASSFILE", other.toString()))).password());
+        assertEquals(Optional.of("keyword"), ConnectionSettings.resolve(null, null, null,
+                "host=h passfile=" + third, env(Map.of("PGPASSFILE", other.toString()))).password());
+    }
+
+    @Test
+    void pgpassMatchesTheDefaultSocketDirectoryAsLocalhostAndOtherSocketsByPath() throws IOException {
+        pgpass("""
+                localhost:5432:*:*:for-localhost
+                /tmp/sockets:5432:*:*:for-tmp-sockets
+                """);
+
+        assertEquals(Optional.of("for-localhost"),
+                ConnectionSettings.resolve("/var/run/postgresql", null, "u", "d", env(Map.of())).password());
+        assertEquals(Optional.of("for-localhost"),
+                ConnectionSettings.resolve(null, null, "u", "d", env(Map.of())).password());
+        assertEquals(Optional.of("for-tmp-sockets"),
+                ConnectionSettings.resolve("/tmp/sockets", null, "u", "d", env(Map.of())).password());
+    }
+
+    @Test
+    void pgpassReadableByGroupOrOthersIsIgnoredWithANotice() throws IOException {
+        Path file = pgpass("*:*:*:*:exposed\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+
+        ConnectionSettings settings = ConnectionSettings.resolve("h", null, null, "d", env(Map.of()));
+
+        assertEquals(Optional.empty(), settings.password());
+        assertTrue(settings.notices().stream().anyMatch(n -> n.contains("group or world access")),
+                settings.notices().toString());
+        assertFalse(settings.notices().toString().contains("exposed"));
+    }
+
+    @Test
+    void credentialsNeverAppearInToStringDescribeOrNotices() throws IOException {
+        ConnectionSettings settings = ConnectionSettings.resolve(null, null, null,
+                "host=/tmp/s user=u password=hunter2 sslpassword=keypass sslkey=/k.pk8", env(Map.of()));
+
+        assertEquals(Optional.of("hunter2"), settings.password());
+        for (String text : new String[] {settings.toString(), settings.describe(), settings.notices().toString()}) {
+            assertFalse(text.contains("hunter2"), text);
+            assertFalse(text.contains("keypass"), text);
+        }
+        assertTrue(settings.toString().contains("password=(hidden)"), settings.toString());
+        assertEquals("keypass", settings.jdbcProperties().getProperty("sslpassword"));
+    }
+
+    @Test
+    void malformedConnectionStringsFailWithoutEchoingValues() {
+        InvalidInputException missingEquals = assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve(null, null, null, "host=h hunter2", env(Map.of())));
+        assertFalse(missingEquals.getMessage().contains("hunter2"), missingEquals.getMessage());
+        InvalidInputException unterminated = assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve(null, null, null, "host=h password='hunter2", env(Map.of())));
+        assertFalse(unterminated.getMessage().contains("hunter2"), unterminated.getMessage());
+        InvalidInputException unknown = assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve(null, null, null, "hots=h", env(Map.of())));
+        assertTrue(unknown.getMessage().contains("invalid connection option \"hots\""), unknown.getMessage());
+        assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve("h", "54x2", null, "d", env(Map.of())));
+        assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve(null, null, null, "host=a,b", env(Map.of())));
+        assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve(null, null, null, "host=h sslmode=sometimes", env(Map.of())));
+    }
+
+    @Test
+    void optionsPgjdbcCannotHonourSafelyAreRefusedAndHarmlessOnesEarnANotice() {
+        InvalidInputException service = assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve("h", null, null, "d", env(Map.of("PGSERVICE", "nightly"))));
+        assertTrue(service.getMessage().contains("service"), service.getMessage());
+        assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve(null, null, null, "host=h sslcrl=/crl.pem", env(Map.of())));
+
+        ConnectionSettings settings = ConnectionSettings.resolve(null, null, null,
+                "host=h keepalives_idle=30 target_session_attrs=read-write", env(Map.of()));
+
+        assertTrue(settings.notices().stream().anyMatch(n -> n.contains("keepalives_idle")),
+                settings.notices().toString());
+        assertEquals("primary", settings.driverProperties().get("targetServerType"));
+    }
+
+    @Test
+    void connectionUriIsAcceptedAsDbname() {
+        ConnectionSettings settings = ConnectionSettings.resolve("ignored", null, null,
+                "postgresql://bob:pw%40x@[::1]:6000/db%2Fx?sslmode=require&application_name=app", env(Map.of()));
+
+        assertEquals("::1", settings.host());
+        assertEquals(6000, settings.port());
+        assertEquals("bob", settings.user());
+        assertEquals("db/x", settings.database());
+        assertEquals(Optional.of("pw@x"), settings.password());
+        assertEquals("require", settings.driverProperties().get("sslmode"));
+        assertEquals("app", settings.driverProperties().get("ApplicationName"));
+        assertEquals("jdbc:postgresql://[::1]:6000/db%2Fx", settings.jdbcUrl());
+    }
+
+    @Test
+    void applicationNameIsOursUnlessTheConnectionStringNamesOneAsInBarman() {
+        assertEquals("cumulus_backup", ConnectionSettings.resolve("h", null, null, "d",
+                env(Map.of("PGAPPNAME", "from-env"))).driverProperties().get("ApplicationName"));
+    }
+}

@@ -1,0 +1,154 @@
+package io.cumulus.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.catalog.Tablespace;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The walk over a made-up data directory that holds one of everything barman's rules name. */
+class PgDataWalkerTest {
+
+    private static final String CATALOG_DIR = "PG_15_202209061";
+
+    @TempDir
+    Path root;
+
+    private Path pgdata;
+    private Path tablespaceDir;
+    private PgDataWalker walker;
+
+    @BeforeEach
+    void buildTree() throws IOException, InterruptedException {
+        pgdata = Files.createDirectories(root.resolve("data"));
+        tablespaceDir = Files.createDirectories(root.resolve("ts1"));
+        Path etc = Files.createDirectories(root.resolve("etc"));
+        for (String file : List.of("PG_VERSION", "backup_label.old", "current_logfiles.tmp", "pg_ident.conf",
+                "postgresql.auto.conf", "postgresql.auto.conf.tmp", "postgresql.conf", "postmaster.opts",
+                "postmaster.pid", "recovery.conf", "recovery.signal", "standby.signal", "tablespace_map",
+                "base/1/112", "base/1/16384", "base/1/pg_internal.init", "base/1/t3_16384", "base/1/t3_16384_fsm",
+                "base/1/t3_16384.1", "base/pgsql_tmp/pgsql_tmp123.0", "base/pgsql_tmp/pgsql_tmp1.0.fileset/i1of2.p0.0",
+                "global/1260", "global/pg_control", "global/pg_internal.init",
+                "pg_wal/000000010000000000000001", "pg_wal/archive_status/000000010000000000000001.done",
+                "pg_log/postgresql.log", "log/x.log", "pg_stat_tmp/global.stat", "pg_replslot/slot1/state",
+                "pg_notify/0000", "pg_subtrans/0000", "pg_serial/0000", "pg_snapshots/0000-1", "pg_dynshmem/mmap.1",
+                "pg_stat/pgstat.stat", "pg_logical/replorigin_checkpoint",
+                "inside_ts/" + CATALOG_DIR + "/5/1")) {
+            write(pgdata.resolve(file), file);
+        }
+        Files.createDirectories(pgdata.resolve("pg_tblspc"));
+        Files.createSymbolicLink(pgdata.resolve("pg_tblspc/16384"), tablespaceDir);
+        Files.createSymbolicLink(pgdata.resolve("pg_tblspc/16390"), pgdata.resolve("inside_ts"));
+        Files.createSymbolicLink(pgdata.resolve("link_to_version"), Path.of("PG_VERSION"));
+        Files.createSymbolicLink(pgdata.resolve("pg_wal_link"), pgdata.resolve("pg_wal"));
+        new ProcessBuilder("mkfifo", pgdata.resolve("a_fifo").toString()).start().waitFor();
+        for (String file : List.of(CATALOG_DIR + "/5/16385", CATALOG_DIR + "/5/t4_99", CATALOG_DIR + "/pgsql_tmp/x",
+                "PG_14_201909212/5/1", "stray.txt", "lost+found/y")) {
+            write(tablespaceDir.resolve(file), file);
+        }
+        write(etc.resolve("pg_hba.conf"), "host all all 127.0.0.1/32 trust\n");
+        ServerFacts facts = new ServerFacts(150018, "15.18", "7710490106817857947", pgdata, 16L << 20,
+                pgdata.resolve("postgresql.conf"), etc.resolve("pg_hba.conf"), etc.resolve("pg_ident.conf"),
+                List.of(new Tablespace("ts1", 16384, tablespaceDir.toString()),
+                        new Tablespace("inside", 16390, pgdata.resolve("inside_ts").toString())),
+                false, "replica", true);
+        walker = new PgDataWalker(facts);
+    }
+
+    private static void write(Path file, String content) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+    }
+
+    private static List<String> names(List<PgDataEntry> entries) {
+        return entries.stream().map(PgDataEntry::name).toList();
+    }
+
+    @Test
+    void dataArchiveHoldsBarmansSelectionInWalkOrderWithPgControlAndExternalConfigLast() {
+        List<String> names = names(walker.dataDirectory().toList());
+
+        assertEquals(List.of(
+                "./", "./PG_VERSION", "./backup_label.old", "./link_to_version", "./pg_ident.conf",
+                "./postgresql.auto.conf", "./postgresql.conf", "./recovery.signal", "./tablespace_map",
+                "base/", "base/1/", "base/1/112", "base/1/16384",
+                "global/", "global/1260",
+                "log/", "pg_dynshmem/", "pg_log/", "pg_logical/", "pg_logical/replorigin_checkpoint",
+                "pg_notify/", "pg_replslot/", "pg_serial/", "pg_snapshots/", "pg_stat/", "pg_stat/pgstat.stat",
+                "pg_stat_tmp/", "pg_subtrans/", "pg_tblspc/", "pg_wal/",
+                "global/pg_control", "pg_hba.conf"), names);
+    }
+
+    @Test
+    void tablespaceArchiveHoldsOnlyTheCurrentCatalogDirectoryRelativeToTheLocation() {
+        List<PgDataEntry> entries = walker.tablespace(new Tablespace("ts1", 16384, tablespaceDir.toString())).toList();
+
+        assertEquals(List.of(CATALOG_DIR + "/", CATALOG_DIR + "/5/", CATALOG_DIR + "/5/16385"), names(entries));
+        assertEquals("pg_tblspc/16384/" + CATALOG_DIR + "/5/16385", entries.get(2).relativePath());
+    }
+
+    @Test
+    void entriesCarryKindSizeModeOwnerAndRestoredPath() throws IOException {
+        Map<String, PgDataEntry> byName = walker.dataDirectory()
+                .collect(Collectors.toMap(PgDataEntry::name, Function.identity()));
+
+        PgDataEntry version = byName.get("./PG_VERSION");
+        assertEquals(PgDataEntry.Kind.FILE, version.kind());
+        assertEquals("PG_VERSION", version.relativePath());
+        assertEquals(Files.size(pgdata.resolve("PG_VERSION")), version.size());
+        assertEquals(Files.getLastModifiedTime(pgdata.resolve("PG_VERSION")), version.modified());
+        assertEquals((int) Files.getAttribute(pgdata.resolve("PG_VERSION"), "unix:uid"), version.uid());
+        assertEquals(Files.getOwner(pgdata.resolve("PG_VERSION")).getName(), version.userName());
+        PgDataEntry link = byName.get("./link_to_version");
+        assertEquals(PgDataEntry.Kind.SYMLINK, link.kind());
+        assertEquals("PG_VERSION", link.linkTarget());
+        assertEquals(0, link.size());
+        PgDataEntry base = byName.get("base/1/");
+        assertEquals(PgDataEntry.Kind.DIRECTORY, base.kind());
+        assertEquals("base/1", base.relativePath());
+        assertEquals(".", byName.get("./").relativePath());
+        assertEquals("global/pg_control", byName.get("global/pg_control").relativePath());
+        assertEquals("pg_hba.conf", byName.get("pg_hba.conf").relativePath());
+    }
+
+    @Test
+    void entriesThatVanishBeforeTheirTurnAreSkipped() throws IOException {
+        Iterator<PgDataEntry> walk = walker.dataDirectory().iterator();
+        assertEquals("./", walk.next().name());
+
+        Files.delete(pgdata.resolve("PG_VERSION"));
+        Files.delete(pgdata.resolve("pg_stat/pgstat.stat"));
+        Files.delete(pgdata.resolve("pg_stat"));
+        List<String> rest = new java.util.ArrayList<>();
+        walk.forEachRemaining(entry -> rest.add(entry.name()));
+
+        assertEquals("./backup_label.old", rest.get(0));
+        assertFalse(rest.contains("pg_stat/"), rest.toString());
+        assertTrue(rest.contains("pg_stat_tmp/"), rest.toString());
+    }
+
+    @Test
+    void dataDirectoryGivenAsASymbolicLinkIsFollowed() throws IOException {
+        Path link = Files.createSymbolicLink(root.resolve("data-link"), pgdata);
+        ServerFacts viaLink = new ServerFacts(150018, "15.18", "1", link, 16L << 20, link.resolve("postgresql.conf"),
+                link.resolve("pg_hba.conf"), link.resolve("pg_ident.conf"), List.of(), false, "replica", true);
+        write(pgdata.resolve("pg_hba.conf"), "local all all trust\n");
+
+        List<String> names = names(new PgDataWalker(viaLink).dataDirectory().toList());
+
+        assertEquals("./", names.get(0));
+        assertTrue(names.contains("base/1/112"), names.toString());
+        assertEquals("global/pg_control", names.get(names.size() - 1));
+    }
+}
