@@ -1,0 +1,14 @@
+#!/bin/sh
+# Gathers every packaged tool (cli-*/target/tool) under ROOT/dist/<module>/, and links each
+# launcher into ROOT/dist/bin/ so one directory on PATH gives the whole toolkit.
+set -eu
+root=$1
+rm -rf "$root/dist"
+mkdir -p "$root/dist/bin"
+for tool in "$root"/cli-*/target/tool; do
+    module=$(basename "$(dirname "$(dirname "$tool")")")
+    cp -a "$tool" "$root/dist/$module"
+    for launcher in "$root/dist/$module/bin"/cumulus-*; do
+        ln -s "../$module/bin/$(basename "$launcher")" "$root/dist/bin/$(basename "$launcher")"
+    done
+done

@@ -1,0 +1,202 @@
+package io.cumulus.cli.walrestore;
+
+import io.cumulus.cli.BackgroundProcess;
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.io.Retry;
+import io.cumulus.core.wal.RestoreSpool;
+import io.cumulus.core.wal.WalName;
+import io.cumulus.core.wal.WalNotFoundException;
+import io.cumulus.core.wal.WalPrefetcher;
+import io.cumulus.core.wal.WalRestorer;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cumulus-wal-restore}: PostgreSQL's restore_command, barman-cloud-wal-restore's twin. */
+@Command(name = "cumulus-wal-restore", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
+        description = "Fetch one WAL file from object storage. Use as"
+                + " restore_command = 'cumulus-wal-restore [OPTIONS] SOURCE_URL SERVER_NAME %%f %%p'.")
+public final class WalRestoreCommand extends ToolCommand {
+
+    @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    String sourceUrl;
+
+    @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the archive.")
+    String serverName;
+
+    @Parameters(index = "2", arity = "0..1", paramLabel = "WAL_NAME", description = "The WAL file wanted (%%f).")
+    String walName;
+
+    @Parameters(index = "3", arity = "0..1", paramLabel = "WAL_DEST", description = "Where to write it (%%p).")
+    Path walDest;
+
+    @Option(names = {"-t", "--test"},
+            description = "Only check that the store answers and the bucket exists (exit 2: unreachable, 1: no bucket).")
+    boolean test;
+
+    @Option(names = "--no-partial", description = "Never serve a .partial segment.")
+    boolean noPartial;
+
+    @Option(names = "--retry-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long to keep retrying while the store is unavailable (default ${DEFAULT-VALUE}).")
+    long retryTimeout;
+
+    @Option(names = "--prefetch", paramLabel = "N", defaultValue = "0",
+            description = "Fetch the next N segments in parallel into --spool-dir, and serve later requests"
+                    + " from there (default ${DEFAULT-VALUE}: off).")
+    int prefetch;
+
+    @Option(names = "--spool-dir", paramLabel = "DIR",
+            description = "Where --prefetch keeps segments (local, one per recovery); created if missing.")
+    Path spoolDir;
+
+    @Option(names = "--prefetch-worker", hidden = true, description = "Run as the --prefetch worker.")
+    boolean prefetchWorker;
+
+    @Option(names = "--segment-size", hidden = true, description = "WAL segment size, for the worker.")
+    long segmentSize;
+
+    @Mixin
+    StorageOptions storage;
+
+    /** The arguments as given, so the foreground can start the prefetch worker with the same options. */
+    private String[] arguments = new String[0];
+
+    @Override
+    protected int execute() throws Exception {
+        if (test) {
+            try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
+                location.store().checkAvailable();
+                return ExitCodes.OK;
+            }
+        }
+        if (walName == null || walDest == null) {
+            throw new InvalidInputException("WAL_NAME and WAL_DEST are missing: restore_command must end with %f %p");
+        }
+        if (retryTimeout < 0) {
+            throw new InvalidInputException("--retry-timeout must be zero or more seconds");
+        }
+        WalName wal = WalName.parse(walName);
+        RestoreSpool spool = null;
+        if (prefetch < 0 || prefetch > 1024) {
+            throw new InvalidInputException("--prefetch must be between 0 and 1024");
+        }
+        if (prefetch > 0) {
+            if (spoolDir == null) {
+                throw new InvalidInputException("--prefetch needs --spool-dir DIR, a local directory for the segments");
+            }
+            spool = new RestoreSpool(spoolDir).open(sourceUrl + " " + serverName);
+            if (prefetchWorker) {
+                return runPrefetchWorker(spool, wal);
+            }
+            if (wal.kind() == WalName.Kind.SEGMENT) {
+                spool.discardBefore(wal.name());
+                if (spool.take(wal.name(), walDest)) {
+                    log.info("restored " + wal + " from the prefetch spool");
+                    keepPrefetching(spool, wal, Files.size(walDest));
+                    return ExitCodes.OK;
+                }
+            }
+        }
+        Retry retry = new Retry(Duration.ofSeconds(retryTimeout), (cause, pause) ->
+                log.warning(cause.getMessage() + "; retrying in " + pause.toMillis() + " ms"));
+        try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout());
+            String key = retry.run(() -> restorer.restore(wal, walDest, !noPartial));
+            log.info("restored " + wal + " from " + key);
+        }
+        if (spool != null && wal.kind() == WalName.Kind.SEGMENT) {
+            keepPrefetching(spool, wal, Files.size(walDest));
+        }
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Starts a prefetch worker after {@code wal} unless one runs or the spool already holds half the
+     * segments wanted ahead.
+     */
+    private void keepPrefetching(RestoreSpool spool, WalName wal, long walSize) throws java.io.IOException {
+        long ahead = spool.segments().stream().filter(name -> name.compareTo(wal.name()) > 0).count();
+        if (ahead > prefetch / 2 || spool.prefetcherRunning()) {
+            return;
+        }
+        List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalRestoreCommand.class));
+        command.add("--prefetch-worker");
+        command.add("--segment-size=" + walSize);
+        for (String argument : arguments) {
+            if (!argument.equals(walDest.toString())) {
+                command.add(argument);
+            }
+        }
+        command.add(spool.directory().resolve(".worker-destination").toString());
+        BackgroundProcess.startDetached(command, spool.prefetcherLog());
+    }
+
+    private int runPrefetchWorker(RestoreSpool spool, WalName after) throws Exception {
+        Optional<FileLock> lock = spool.tryLockPrefetcher();
+        if (lock.isEmpty()) {
+            return ExitCodes.OK;
+        }
+        try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout());
+            int fetched = new WalPrefetcher(restorer, spool, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
+                @Override
+                public void fetched(String wal) {
+                    log.info("prefetched " + wal);
+                }
+
+                @Override
+                public void failed(String wal, Exception failure) {
+                    log.warning("could not prefetch " + wal + ": " + failure.getMessage());
+                }
+            }).prefetch(after, prefetch, segmentSize);
+            log.info("prefetched " + fetched + " segment(s) after " + after);
+            return ExitCodes.OK;
+        } finally {
+            lock.get().channel().close();
+        }
+    }
+
+    /**
+     * During archive recovery (recovery.signal in the working directory, which PostgreSQL sets to the
+     * data directory), only a real "not in the archive" may look like the end of the archive: any other
+     * failure stops recovery, so that a store outage or a corrupt object never makes PostgreSQL promote
+     * early. A standby (standby.signal) keeps barman-cloud's codes, since it retries by itself.
+     */
+    @Override
+    protected int fail(Throwable failure) {
+        if (failure instanceof WalNotFoundException) {
+            // PostgreSQL asks for files that do not exist as a matter of course (the next timeline's
+            // history, the segment after the last): an answer, not an error.
+            log.info(failure.getMessage());
+            return ExitCodes.FAILED;
+        }
+        int code = super.fail(failure);
+        boolean archiveRecovery = Files.exists(Path.of("recovery.signal")) && !Files.exists(Path.of("standby.signal"));
+        if (archiveRecovery && code != ExitCodes.INVALID_INPUT) {
+            log.error("stopping recovery (exit code " + ExitCodes.ABORT_RECOVERY + ") rather than let PostgreSQL take"
+                    + " this failure for the end of the archive; fix the cause and start the server again");
+            return ExitCodes.ABORT_RECOVERY;
+        }
+        return code;
+    }
+
+    public static void main(String[] args) {
+        WalRestoreCommand command = new WalRestoreCommand();
+        command.arguments = args.clone();
+        System.exit(run(command, args));
+    }
+}

@@ -1,0 +1,78 @@
+package io.cumulus.cli.walarchive;
+
+import io.cumulus.cli.BackgroundProcess;
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.Log;
+import io.cumulus.core.wal.ArchiveSpool;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The foreground of {@code cumulus-wal-archive --async}: answers PostgreSQL from the spool, making
+ * sure one uploader runs, and waits for the mark of its own file. Loads no storage SDK: the work is
+ * the uploader's, in its own process.
+ */
+final class AsyncArchiving {
+
+    private static final long POLL_MILLIS = 10;
+    /** After starting an uploader, give it this long to take its lock before starting another. */
+    private static final long START_GRACE_MILLIS = 5_000;
+
+    private final ArchiveSpool spool;
+    private final Log log;
+    private final List<String> uploaderCommand;
+
+    /**
+     * @param uploaderCommand the command line that starts an uploader process
+     */
+    AsyncArchiving(ArchiveSpool spool, Log log, List<String> uploaderCommand) {
+        this.spool = spool;
+        this.log = log;
+        this.uploaderCommand = List.copyOf(uploaderCommand);
+    }
+
+    /** Waits until {@code wal} is stored (exit 0), failed (1) or the timeout passed (4). */
+    int awaitStored(String wal, Duration timeout) throws IOException, InterruptedException {
+        if (reportOk(wal)) {
+            return ExitCodes.OK;
+        }
+        // An error mark from an earlier attempt: clear it so that the uploader tries the file again.
+        spool.takeError(wal);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long lastStart = Long.MIN_VALUE / 2;
+        while (true) {
+            if (reportOk(wal)) {
+                return ExitCodes.OK;
+            }
+            Optional<String> error = spool.takeError(wal);
+            if (error.isPresent()) {
+                log.error(error.get());
+                return ExitCodes.FAILED;
+            }
+            long now = System.nanoTime();
+            if (now - lastStart > START_GRACE_MILLIS * 1_000_000 && !spool.uploaderRunning()) {
+                startUploader();
+                lastStart = now;
+            }
+            if (now > deadline) {
+                log.error("timed out after " + timeout.toSeconds() + " s waiting for the uploader to store " + wal
+                        + "; see " + spool.uploaderLog());
+                return ExitCodes.ERROR;
+            }
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    private boolean reportOk(String wal) throws IOException {
+        Optional<String> note = spool.consumeOk(wal);
+        note.filter(n -> !n.isEmpty()).ifPresent(log::warning);
+        return note.isPresent();
+    }
+
+    private void startUploader() throws IOException {
+        log.debug("starting uploader: " + String.join(" ", uploaderCommand));
+        BackgroundProcess.startDetached(uploaderCommand, spool.uploaderLog());
+    }
+}

@@ -1,0 +1,197 @@
+package io.cumulus.cli.walarchive;
+
+import io.cumulus.cli.BackgroundProcess;
+import io.cumulus.cli.CompressionOptions;
+import io.cumulus.cli.EncryptionOptions;
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.Tags;
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.wal.ArchiveSpool;
+import io.cumulus.core.wal.AsyncUploader;
+import io.cumulus.core.wal.WalArchiver;
+import io.cumulus.core.wal.WalName;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cumulus-wal-archive}: PostgreSQL's archive_command, barman-cloud-wal-archive's twin. */
+@Command(name = "cumulus-wal-archive", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
+        description = "Archive one WAL file into object storage, at barman-cloud's key. Use as"
+                + " archive_command = 'cumulus-wal-archive [OPTIONS] DESTINATION_URL SERVER_NAME %%p'.")
+public final class WalArchiveCommand extends ToolCommand {
+
+    @Parameters(index = "0", paramLabel = "DESTINATION_URL",
+            description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    String destinationUrl;
+
+    @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the archive.")
+    String serverName;
+
+    @Parameters(index = "2", arity = "0..1", paramLabel = "WAL_PATH",
+            description = "The WAL file to archive (%%p); optional with --test.")
+    Path walPath;
+
+    @Option(names = {"-t", "--test"},
+            description = "Only check that the store answers and the bucket exists (exit 2: unreachable, 1: no bucket).")
+    boolean test;
+
+    @Mixin
+    StorageOptions storage;
+
+    @Mixin
+    EncryptionOptions encryption;
+
+    @Mixin
+    CompressionOptions compression;
+
+    @Option(names = "--tags", arity = "1..*", paramLabel = "KEY,VALUE",
+            description = "Tags of every archived object (deprecated form; prefer --tag).")
+    List<String> tags = new ArrayList<>();
+
+    @Option(names = "--tag", paramLabel = "KEY,VALUE", description = "A tag of every archived object; repeatable.")
+    List<String> tag = new ArrayList<>();
+
+    @Option(names = "--history-tags", arity = "1..*", paramLabel = "KEY,VALUE",
+            description = "Tags of .history files instead of --tags (deprecated form).")
+    List<String> historyTags = new ArrayList<>();
+
+    @Option(names = "--history-tag", paramLabel = "KEY,VALUE",
+            description = "A tag of .history files instead of --tag; repeatable.")
+    List<String> historyTag = new ArrayList<>();
+
+    @Option(names = "--async", description = "Archive asynchronously through --spool-dir: a background uploader"
+            + " ships every .ready file in parallel, ahead of PostgreSQL's calls.")
+    boolean async;
+
+    @Option(names = "--spool-dir", paramLabel = "DIR",
+            description = "The spool of --async (local, one per cluster); created if missing.")
+    Path spoolDir;
+
+    @Option(names = "--max-parallel", paramLabel = "N", defaultValue = "4",
+            description = "Files the --async uploader stores at once (default ${DEFAULT-VALUE}).")
+    int maxParallel;
+
+    @Option(names = "--async-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long an --async call waits for its file to be stored (default ${DEFAULT-VALUE}).")
+    long asyncTimeout;
+
+    @Option(names = "--async-uploader", hidden = true, description = "Run as the --async uploader.")
+    boolean asyncUploader;
+
+    @Option(names = "--async-idle-timeout", hidden = true, paramLabel = "SECONDS", defaultValue = "5",
+            description = "How long the uploader waits for new .ready files before it exits.")
+    long asyncIdleTimeout;
+
+    /** The arguments as given, so the foreground can start the uploader with the same options. */
+    private String[] arguments = new String[0];
+
+    @Override
+    protected int execute() throws Exception {
+        if (async || asyncUploader) {
+            return executeAsync();
+        }
+        if (test) {
+            try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
+                location.store().checkAvailable();
+                log.info("store " + location.store().describe() + " is reachable");
+                return ExitCodes.OK;
+            }
+        }
+        if (walPath == null) {
+            throw new InvalidInputException("WAL_PATH is missing: archive_command must end with %p");
+        }
+        WalName.parse(walPath.getFileName().toString());
+        WalArchiver.Options options = new WalArchiver.Options(compression.compression(), compression.level(),
+                Tags.parse("--tag", tags, tag), Tags.parse("--history-tag", historyTags, historyTag));
+        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
+            WalArchiver.Outcome outcome = new WalArchiver(location.store(), location.layout(), options).archive(walPath);
+            if (outcome == WalArchiver.Outcome.ALREADY_ARCHIVED) {
+                log.warning("WAL file " + walPath.getFileName() + " is already archived with the same content;"
+                        + " nothing written");
+            } else {
+                log.info("archived " + walPath.getFileName() + " to " + location.store().describe());
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    private int executeAsync() throws Exception {
+        if (spoolDir == null) {
+            throw new InvalidInputException("--async needs --spool-dir DIR, a local directory for its marks");
+        }
+        if (walPath == null) {
+            throw new InvalidInputException("WAL_PATH is missing: archive_command must end with %p");
+        }
+        if (maxParallel < 1 || asyncTimeout < 1) {
+            throw new InvalidInputException("--max-parallel and --async-timeout must be at least 1");
+        }
+        WalName wal = WalName.parse(walPath.getFileName().toString());
+        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        if (asyncUploader) {
+            return runUploader(spool);
+        }
+        return new AsyncArchiving(spool, log, uploaderCommand()).awaitStored(wal.name(),
+                Duration.ofSeconds(asyncTimeout));
+    }
+
+    private int runUploader(ArchiveSpool spool) throws Exception {
+        Optional<FileLock> lock = spool.tryLockUploader();
+        if (lock.isEmpty()) {
+            log.info("another uploader is running; exiting");
+            return ExitCodes.OK;
+        }
+        WalArchiver.Options options = new WalArchiver.Options(compression.compression(), compression.level(),
+                Tags.parse("--tag", tags, tag), Tags.parse("--history-tag", historyTags, historyTag));
+        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
+            WalArchiver archiver = new WalArchiver(location.store(), location.layout(), options);
+            Path pgWal = walPath.toAbsolutePath().getParent();
+            int count = new AsyncUploader(archiver, spool, pgWal, maxParallel, Duration.ofSeconds(asyncIdleTimeout),
+                    new AsyncUploader.Listener() {
+                        @Override
+                        public void stored(String name, WalArchiver.Outcome outcome) {
+                            log.info((outcome == WalArchiver.Outcome.STORED ? "archived " : "already archived ") + name);
+                        }
+
+                        @Override
+                        public void failed(String name, Exception failure) {
+                            log.error("could not archive " + name + ": " + failure.getMessage());
+                        }
+                    }).run();
+            log.info("uploader idle after " + count + " file(s); exiting");
+            return ExitCodes.OK;
+        } finally {
+            lock.get().channel().close();
+        }
+    }
+
+    /**
+     * The uploader runs this same tool with {@code --async-uploader} and the caller's options, the WAL
+     * path made absolute (PostgreSQL passes it relative to the data directory).
+     */
+    private List<String> uploaderCommand() {
+        List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalArchiveCommand.class));
+        command.add("--async-uploader");
+        String absoluteWal = walPath.toAbsolutePath().toString();
+        for (String argument : arguments) {
+            command.add(argument.equals(walPath.toString()) ? absoluteWal : argument);
+        }
+        return command;
+    }
+
+    public static void main(String[] args) {
+        WalArchiveCommand command = new WalArchiveCommand();
+        command.arguments = args.clone();
+        System.exit(run(command, args));
+    }
+}

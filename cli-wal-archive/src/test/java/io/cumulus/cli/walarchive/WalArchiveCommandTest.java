@@ -1,0 +1,112 @@
+package io.cumulus.cli.walarchive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.cli.ToolCommand;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line of cumulus-wal-archive, run in-process against a file:// store. */
+class WalArchiveCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int exitCode, String out, String err) {
+    }
+
+    private Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = ToolCommand.run(new WalArchiveCommand(), new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private Path segment(String name) throws IOException {
+        Files.createDirectories(dir.resolve("pg_wal"));
+        return Files.write(dir.resolve("pg_wal").resolve(name), new byte[1 << 20]);
+    }
+
+    private String store() throws IOException {
+        return "file://" + Files.createDirectories(dir.resolve("store"));
+    }
+
+    @Test
+    void archivesIntoTheBarmanLayoutAndExitsZero() throws IOException {
+        Path wal = segment("000000010000000000000001");
+        Result result = run("--bzip2", store(), "main", wal.toString());
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000/000000010000000000000001.bz2")));
+    }
+
+    @Test
+    void aNameThatIsNotWalIsExitThree() throws IOException {
+        Path bad = Files.write(dir.resolve("notawal"), new byte[1]);
+        Result result = run(store(), "main", bad.toString());
+        assertEquals(3, result.exitCode());
+        assertTrue(result.err().contains("'notawal' is not a WAL file name"), result.err());
+    }
+
+    @Test
+    void aMissingWalFileIsExitOneNamingThePath() throws IOException {
+        Result result = run(store(), "main", dir.resolve("000000010000000000000009").toString());
+        assertEquals(1, result.exitCode());
+        assertTrue(result.err().contains(dir.resolve("000000010000000000000009").toString()), result.err());
+    }
+
+    @Test
+    void aMissingStoreDirectoryIsExitOneAndIsNotCreated() throws IOException {
+        Path wal = segment("000000010000000000000001");
+        Result result = run("file://" + dir.resolve("absent"), "main", wal.toString());
+        assertEquals(1, result.exitCode());
+        assertTrue(result.err().contains(dir.resolve("absent").toString()), result.err());
+        assertFalse(Files.exists(dir.resolve("absent")));
+    }
+
+    @Test
+    void testModeChecksTheStoreWithoutAWalPath() throws IOException {
+        assertEquals(0, run("-t", store(), "main").exitCode());
+        assertEquals(1, run("--test", "file://" + dir.resolve("absent"), "main").exitCode());
+    }
+
+    @Test
+    void invalidOptionsAreExitThreeWithOneLineSayingWhy() throws IOException {
+        Path wal = segment("000000010000000000000001");
+        Result unknown = run("--no-such-option", store(), "main", wal.toString());
+        assertEquals(3, unknown.exitCode());
+        assertTrue(unknown.err().contains("--no-such-option"), unknown.err());
+        Result twoCompressions = run("-z", "-j", store(), "main", wal.toString());
+        assertEquals(3, twoCompressions.exitCode());
+        Result badTag = run("--tag", "aws:key,v", store(), "main", wal.toString());
+        assertEquals(3, badTag.exitCode());
+        assertTrue(badTag.err().contains("aws:"), badTag.err());
+        Result kmsWithoutKms = run("--sse-kms-key-id", "k", store(), "main", wal.toString());
+        assertEquals(3, kmsWithoutKms.exitCode());
+        assertTrue(kmsWithoutKms.err().contains("--encryption aws:kms"), kmsWithoutKms.err());
+        Result badUrl = run("ftp://host/x", "main", wal.toString());
+        assertEquals(3, badUrl.exitCode());
+        Result asyncWithoutSpool = run("--async", store(), "main", wal.toString());
+        assertEquals(3, asyncWithoutSpool.exitCode());
+        assertTrue(asyncWithoutSpool.err().contains("--spool-dir"), asyncWithoutSpool.err());
+    }
+
+    @Test
+    void asyncForegroundAnswersFromAnOkMarkWithoutTouchingTheStore() throws IOException {
+        Path wal = segment("000000010000000000000001");
+        Path spool = dir.resolve("spool");
+        Files.createDirectories(spool.resolve("archive-out"));
+        Files.writeString(spool.resolve("archive-out/000000010000000000000001.ok"), "");
+        // The store URL points nowhere: the foreground must not need it when the mark is there.
+        Result result = run("--async", "--spool-dir", spool.toString(), "file://" + dir.resolve("absent"), "main",
+                wal.toString());
+        assertEquals(0, result.exitCode(), result.err());
+        assertFalse(Files.exists(spool.resolve("archive-out/000000010000000000000001.ok")), "the mark is consumed");
+    }
+}

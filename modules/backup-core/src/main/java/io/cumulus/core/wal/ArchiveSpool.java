@@ -1,0 +1,140 @@
+package io.cumulus.core.wal;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+
+/**
+ * The spool of asynchronous archiving ({@code --spool-dir}): the uploader leaves an {@code ok} mark
+ * for each WAL file once it is stored, or an {@code error} mark with the reason; the
+ * {@code archive_command} in the foreground consumes them. A lock file makes sure one uploader runs.
+ * A spool belongs to one cluster. Its contents are disposable: a lost mark only costs a re-check of
+ * the store (which finds the identical copy and succeeds).
+ */
+public final class ArchiveSpool {
+
+    /** The directory below the spool where archiving marks live; the launcher's fast path reads it too. */
+    public static final String DIRECTORY = "archive-out";
+    private static final String OK = ".ok";
+    private static final String ERROR = ".error";
+
+    private final Path directory;
+
+    public ArchiveSpool(Path spoolDirectory) {
+        this.directory = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
+    }
+
+    /** Creates the spool directory if needed. */
+    public ArchiveSpool create() throws IOException {
+        Files.createDirectories(directory);
+        return this;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /** The uploader's log file. */
+    public Path uploaderLog() {
+        return directory.resolve("uploader.log");
+    }
+
+    /**
+     * The note of {@code wal}'s ok mark (empty text when there is nothing to report), which this call
+     * removes since PostgreSQL is about to mark the file done; empty when there is no ok mark.
+     */
+    public Optional<String> consumeOk(String wal) throws IOException {
+        return take(directory.resolve(wal + OK));
+    }
+
+    public boolean hasOk(String wal) {
+        return Files.exists(directory.resolve(wal + OK));
+    }
+
+    public boolean hasError(String wal) {
+        return Files.exists(directory.resolve(wal + ERROR));
+    }
+
+    /** The reason of {@code wal}'s error mark, which this call removes, so that the uploader tries it again. */
+    public Optional<String> takeError(String wal) throws IOException {
+        return take(directory.resolve(wal + ERROR));
+    }
+
+    private static Optional<String> take(Path mark) throws IOException {
+        try {
+            String text = Files.readString(mark, StandardCharsets.UTF_8);
+            Files.deleteIfExists(mark);
+            return Optional.of(text.strip());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Marks {@code wal} stored. Call only after the store confirmed the object. */
+    public void markOk(String wal, String note) throws IOException {
+        Files.deleteIfExists(directory.resolve(wal + ERROR));
+        write(wal + OK, note);
+    }
+
+    /** Marks {@code wal} failed with {@code reason}. */
+    public void markError(String wal, String reason) throws IOException {
+        write(wal + ERROR, reason);
+    }
+
+    /** Removes the marks of {@code wal} (PostgreSQL no longer needs it archived). */
+    public void forget(String wal) throws IOException {
+        Files.deleteIfExists(directory.resolve(wal + OK));
+        Files.deleteIfExists(directory.resolve(wal + ERROR));
+    }
+
+    /** The names of WAL files that have a mark of either kind. */
+    public java.util.Set<String> markedNames() throws IOException {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        try (var files = Files.list(directory)) {
+            files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(OK) || n.endsWith(ERROR))
+                    .forEach(n -> names.add(n.substring(0, n.lastIndexOf('.'))));
+        }
+        return names;
+    }
+
+    /**
+     * Takes the uploader lock, held until the returned lock is released or the process ends (even by
+     * kill -9), or returns empty when another process holds it.
+     */
+    public Optional<FileLock> tryLockUploader() throws IOException {
+        FileChannel channel = FileChannel.open(directory.resolve("uploader.lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+            channel.close();
+            return Optional.empty();
+        }
+        return Optional.of(lock);
+    }
+
+    /** True when an uploader process holds the lock. */
+    public boolean uploaderRunning() throws IOException {
+        Optional<FileLock> lock = tryLockUploader();
+        if (lock.isEmpty()) {
+            return true;
+        }
+        lock.get().channel().close();
+        return false;
+    }
+
+    private void write(String name, String content) throws IOException {
+        Path temporary = directory.resolve("." + name + ".tmp-" + ProcessHandle.current().pid()
+                + "-" + Thread.currentThread().getId());
+        Files.writeString(temporary, content, StandardCharsets.UTF_8);
+        Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+}

@@ -1,0 +1,147 @@
+package io.cumulus.core.wal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The background half of asynchronous archiving (pgBackRest's design): ships every WAL file
+ * PostgreSQL has marked {@code .ready} in {@code pg_wal/archive_status}, several at a time, ahead of
+ * the {@code archive_command} calls that will ask for them. An {@code ok} mark is written only after
+ * the store confirmed the object, so a crash at any moment never yields an {@code ok} for a file that
+ * is not stored. It keeps looking for new work until it has been idle for a while, then returns.
+ */
+public final class AsyncUploader {
+
+    /** Reports what the uploader does. */
+    public interface Listener {
+        void stored(String wal, WalArchiver.Outcome outcome);
+
+        void failed(String wal, Exception failure);
+    }
+
+    private static final long SCAN_INTERVAL_MILLIS = 20;
+
+    private final WalArchiver archiver;
+    private final ArchiveSpool spool;
+    private final Path pgWal;
+    private final int parallel;
+    private final Duration idleTimeout;
+    private final Listener listener;
+
+    /**
+     * @param pgWal the directory holding the WAL files (its {@code archive_status} holds the marks)
+     * @param parallel how many files are uploaded at once
+     * @param idleTimeout how long to wait for new work before returning
+     */
+    public AsyncUploader(WalArchiver archiver, ArchiveSpool spool, Path pgWal, int parallel, Duration idleTimeout,
+                         Listener listener) {
+        if (parallel < 1) {
+            throw new IllegalArgumentException("parallel must be at least 1, not " + parallel);
+        }
+        this.archiver = archiver;
+        this.spool = spool;
+        this.pgWal = pgWal;
+        this.parallel = parallel;
+        this.idleTimeout = idleTimeout;
+        this.listener = listener;
+    }
+
+    /** Uploads until idle; returns how many files it stored or found already stored. */
+    public int run() throws IOException, InterruptedException {
+        ExecutorService workers = Executors.newFixedThreadPool(parallel, runnable -> {
+            Thread thread = new Thread(runnable, "wal-upload");
+            thread.setDaemon(true);
+            return thread;
+        });
+        Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        int[] done = {0};
+        long idleSince = System.nanoTime();
+        try {
+            while (true) {
+                List<String> ready = readyFiles();
+                forgetFinished(ready);
+                boolean submitted = false;
+                for (String wal : ready) {
+                    if (inFlight.size() >= parallel * 2) {
+                        break;
+                    }
+                    if (inFlight.contains(wal) || spool.hasOk(wal) || spool.hasError(wal)) {
+                        continue;
+                    }
+                    inFlight.add(wal);
+                    submitted = true;
+                    workers.execute(() -> {
+                        try {
+                            upload(wal);
+                            synchronized (done) {
+                                done[0]++;
+                            }
+                        } finally {
+                            inFlight.remove(wal);
+                        }
+                    });
+                }
+                if (submitted || !inFlight.isEmpty()) {
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince > idleTimeout.toNanos()) {
+                    break;
+                }
+                Thread.sleep(SCAN_INTERVAL_MILLIS);
+            }
+        } finally {
+            workers.shutdown();
+            workers.awaitTermination(1, TimeUnit.HOURS);
+        }
+        synchronized (done) {
+            return done[0];
+        }
+    }
+
+    private void upload(String wal) {
+        try {
+            WalArchiver.Outcome outcome = archiver.archive(pgWal.resolve(wal));
+            spool.markOk(wal, outcome == WalArchiver.Outcome.ALREADY_ARCHIVED
+                    ? "WAL file " + wal + " is already archived with the same content; nothing written" : "");
+            listener.stored(wal, outcome);
+        } catch (Exception e) {
+            listener.failed(wal, e);
+            try {
+                spool.markError(wal, e.getMessage() == null ? e.toString() : e.getMessage());
+            } catch (IOException markFailure) {
+                listener.failed(wal, markFailure);
+            }
+        }
+    }
+
+    /** The files PostgreSQL wants archived, oldest first (history files sort after their segments). */
+    private List<String> readyFiles() throws IOException {
+        Path status = pgWal.resolve("archive_status");
+        try (Stream<Path> files = Files.list(status)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".ready"))
+                    .map(n -> n.substring(0, n.length() - ".ready".length()))
+                    .filter(WalName::isWalName)
+                    .sorted()
+                    .toList();
+        }
+    }
+
+    /** Drops marks of files PostgreSQL no longer waits for, so that the spool does not grow. */
+    private void forgetFinished(List<String> ready) throws IOException {
+        Set<String> waiting = new HashSet<>(ready);
+        for (String wal : spool.markedNames()) {
+            if (!waiting.contains(wal)) {
+                spool.forget(wal);
+            }
+        }
+    }
+}

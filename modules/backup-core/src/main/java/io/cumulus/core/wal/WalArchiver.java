@@ -1,0 +1,143 @@
+package io.cumulus.core.wal;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.compress.CompressionLevel;
+import io.cumulus.core.io.Digests;
+import io.cumulus.core.io.ObjectWrites;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.WriteOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Stores one WAL file PostgreSQL hands to {@code archive_command} at barman-cloud's key, and never
+ * replaces a different file already archived under that name (under any compression): the same
+ * content is a success, other content an {@link OperationFailedException}.
+ */
+public final class WalArchiver {
+
+    /**
+     * How WAL files are stored.
+     *
+     * @param compression the compression of new objects
+     * @param level its level
+     * @param tags tags of every object but history files
+     * @param historyTags tags of {@code .history} files; when empty they get {@code tags}
+     */
+    public record Options(Compression compression, CompressionLevel level, Map<String, String> tags,
+                          Map<String, String> historyTags) {
+        public Options {
+            Objects.requireNonNull(compression, "compression");
+            Objects.requireNonNull(level, "level");
+            tags = Map.copyOf(tags);
+            historyTags = Map.copyOf(historyTags);
+        }
+    }
+
+    /** What {@link #archive} did. */
+    public enum Outcome {
+        /** The file is now stored. */
+        STORED,
+        /** An identical copy was already archived; nothing was written. */
+        ALREADY_ARCHIVED
+    }
+
+    private final BlobStore store;
+    private final ServerLayout layout;
+    private final Options options;
+
+    public WalArchiver(BlobStore store, ServerLayout layout, Options options) {
+        this.store = store;
+        this.layout = layout;
+        this.options = options;
+    }
+
+    /**
+     * Archives the file at {@code walFile}, whose file name must be a WAL name.
+     *
+     * @throws io.cumulus.core.InvalidInputException if the file name is not a WAL name
+     * @throws OperationFailedException if the file is missing or other content is archived under its name
+     */
+    public Outcome archive(Path walFile) throws IOException {
+        WalName wal = WalName.parse(walFile.getFileName().toString());
+        long size;
+        try {
+            size = Files.size(walFile);
+        } catch (NoSuchFileException e) {
+            throw new OperationFailedException("WAL file " + walFile + " does not exist");
+        }
+        Optional<String> archived = findArchived(wal);
+        if (archived.isPresent()) {
+            return compareWithArchived(wal, walFile, archived.get());
+        }
+        String key = layout.walKey(wal, options.compression());
+        WriteOptions write = WriteOptions.DEFAULT.withIfAbsent(true).withTags(tagsFor(wal));
+        if (options.compression() == Compression.NONE) {
+            write = write.withExpectedSize(size);
+        }
+        try {
+            ObjectWrites.write(store, key, write, out -> {
+                try (InputStream in = Files.newInputStream(walFile);
+                     OutputStream compressed = options.compression().compress(out, options.level())) {
+                    in.transferTo(compressed);
+                }
+            });
+        } catch (FileAlreadyExistsException e) {
+            // Another archiver stored it between our listing and our write.
+            return compareWithArchived(wal, walFile, key);
+        }
+        return Outcome.STORED;
+    }
+
+    /** The key of an archived copy of {@code wal} under any compression, if there is one. */
+    Optional<String> findArchived(WalName wal) throws IOException {
+        String directory = layout.walDirectory(wal);
+        BlobIterator listing = store.list(directory + wal.name());
+        while (listing.hasNext()) {
+            BlobInfo info = listing.next();
+            String name = info.key().substring(directory.length());
+            String base = Compression.ofSuffix(name).map(c -> name.substring(0, name.length() - c.suffix().length()))
+                    .orElse(name);
+            if (base.equals(wal.name())) {
+                return Optional.of(info.key());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Outcome compareWithArchived(WalName wal, Path walFile, String key) throws IOException {
+        byte[] local;
+        try (InputStream in = Files.newInputStream(walFile)) {
+            local = Digests.sha256(in);
+        }
+        Compression stored = Compression.ofSuffix(key).orElse(Compression.NONE);
+        byte[] remote;
+        try (InputStream in = stored.decompress(store.openRead(key))) {
+            remote = Digests.sha256(in);
+        }
+        if (Arrays.equals(local, remote)) {
+            return Outcome.ALREADY_ARCHIVED;
+        }
+        throw new OperationFailedException("WAL file " + wal + " is already archived at " + store.describe() + "/"
+                + key + " with different content; refusing to overwrite it. Another cluster may be archiving"
+                + " with the same destination and server name: give each cluster its own server name");
+    }
+
+    private Map<String, String> tagsFor(WalName wal) {
+        return wal.kind() == WalName.Kind.HISTORY && !options.historyTags().isEmpty()
+                ? options.historyTags() : options.tags();
+    }
+}

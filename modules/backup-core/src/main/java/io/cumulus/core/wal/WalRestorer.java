@@ -1,0 +1,104 @@
+package io.cumulus.core.wal;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+
+/**
+ * Fetches one WAL file for {@code restore_command}. The full segment is preferred over its
+ * {@code .partial}; the file reaches its destination complete or not at all (temporary file, fsync,
+ * rename), so PostgreSQL never reads a torn segment.
+ */
+public final class WalRestorer {
+
+    private static final long MIN_SEGMENT_SIZE = 1L << 20;
+    private static final long MAX_SEGMENT_SIZE = 1L << 30;
+
+    private final BlobStore store;
+    private final ServerLayout layout;
+
+    public WalRestorer(BlobStore store, ServerLayout layout) {
+        this.store = store;
+        this.layout = layout;
+    }
+
+    /**
+     * The key holding {@code wal}: a full copy under any compression if there is one, else (when
+     * {@code allowPartial} and {@code wal} is a segment) its {@code .partial}.
+     */
+    public Optional<String> locate(WalName wal, boolean allowPartial) throws IOException {
+        String directory = layout.walDirectory(wal);
+        String partialName = wal.name() + ".partial";
+        String full = null;
+        String partial = null;
+        BlobIterator listing = store.list(directory + wal.name());
+        while (listing.hasNext() && full == null) {
+            BlobInfo info = listing.next();
+            String name = info.key().substring(directory.length());
+            String base = Compression.ofSuffix(name).map(c -> name.substring(0, name.length() - c.suffix().length()))
+                    .orElse(name);
+            if (base.equals(wal.name())) {
+                full = info.key();
+            } else if (partial == null && allowPartial && wal.kind() == WalName.Kind.SEGMENT
+                    && base.equals(partialName)) {
+                partial = info.key();
+            }
+        }
+        return Optional.ofNullable(full != null ? full : partial);
+    }
+
+    /**
+     * Writes {@code wal} to {@code destination}.
+     *
+     * @throws WalNotFoundException if the archive does not hold it
+     * @throws OperationFailedException if it holds a copy that cannot be a segment
+     */
+    public String restore(WalName wal, Path destination, boolean allowPartial) throws IOException {
+        String key = locate(wal, allowPartial).orElseThrow(() -> new WalNotFoundException(
+                "WAL file " + wal + " is not in the archive at " + store.describe() + "/" + layout.walDirectory(wal)));
+        Compression compression = Compression.ofSuffix(key).orElse(Compression.NONE);
+        Path directory = destination.toAbsolutePath().getParent();
+        Path temporary = directory.resolve("." + destination.getFileName() + ".cumulus-" + ProcessHandle.current().pid());
+        try {
+            long size;
+            try (InputStream in = compression.decompress(store.openRead(key));
+                 FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
+                         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
+                size = in.transferTo(out);
+                channel.force(true);
+            }
+            if (wal.kind() != WalName.Kind.HISTORY && wal.kind() != WalName.Kind.BACKUP_LABEL && !isSegmentSize(size)) {
+                throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, which is"
+                        + " not a WAL segment size: it may be corrupt; refusing to hand it to PostgreSQL");
+            }
+            Files.move(temporary, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(directory);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+        return key;
+    }
+
+    private static boolean isSegmentSize(long size) {
+        return size >= MIN_SEGMENT_SIZE && size <= MAX_SEGMENT_SIZE && Long.bitCount(size) == 1;
+    }
+
+    private static void syncDirectory(Path directory) throws IOException {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+}

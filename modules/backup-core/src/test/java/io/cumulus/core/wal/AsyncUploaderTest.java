@@ -1,0 +1,204 @@
+package io.cumulus.core.wal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.compress.CompressionLevel;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreUnavailableException;
+import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.InMemoryBlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AsyncUploaderTest {
+    private static final ServerLayout LAYOUT = new ServerLayout("", "pg");
+
+    @TempDir
+    Path pgWal;
+
+    @TempDir
+    Path spoolDir;
+
+    private final InMemoryBlobStore memory = new InMemoryBlobStore();
+
+    private void ready(String... names) throws IOException {
+        Files.createDirectories(pgWal.resolve("archive_status"));
+        for (String name : names) {
+            byte[] content = new byte[1 << 20];
+            content[0] = (byte) name.hashCode();
+            Files.write(pgWal.resolve(name), content);
+            Files.createFile(pgWal.resolve("archive_status").resolve(name + ".ready"));
+        }
+    }
+
+    private AsyncUploader uploader(BlobStore store, ArchiveSpool spool, List<String> failures) {
+        WalArchiver archiver = new WalArchiver(store, LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        return new AsyncUploader(archiver, spool, pgWal, 3, Duration.ofMillis(200), new AsyncUploader.Listener() {
+            @Override
+            public void stored(String wal, WalArchiver.Outcome outcome) {
+            }
+
+            @Override
+            public void failed(String wal, Exception failure) {
+                failures.add(wal + ": " + failure.getMessage());
+            }
+        });
+    }
+
+    @Test
+    void storesEveryReadyFileAndMarksItOk() throws Exception {
+        ready("000000010000000000000001", "000000010000000000000002", "000000010000000000000003", "00000002.history");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        assertEquals(4, uploader(memory, spool, failures).run());
+        assertEquals(List.of(), failures);
+        for (String wal : List.of("000000010000000000000001", "000000010000000000000002", "000000010000000000000003")) {
+            assertTrue(memory.stat("pg/wals/0000000100000000/" + wal).isPresent(), wal);
+            assertTrue(spool.hasOk(wal), wal);
+        }
+        assertTrue(memory.stat("pg/wals/00000002.history").isPresent());
+    }
+
+    @Test
+    void aStoreThatRefusesWritesLeavesErrorMarksAndNeverAnOk() throws Exception {
+        ready("000000010000000000000001", "000000010000000000000002");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        uploader(new RefusingWrites(memory), spool, failures).run();
+        assertEquals(2, failures.size());
+        for (String wal : List.of("000000010000000000000001", "000000010000000000000002")) {
+            assertFalse(spool.hasOk(wal), wal);
+            Optional<String> reason = spool.takeError(wal);
+            assertTrue(reason.orElseThrow().contains("store refuses writes"), reason.get());
+        }
+        assertTrue(memory.stat("pg/wals/0000000100000000/000000010000000000000001").isEmpty());
+    }
+
+    @Test
+    void aFileWithAnErrorMarkWaitsUntilTheForegroundClearsIt() throws Exception {
+        ready("000000010000000000000001");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        spool.markError("000000010000000000000001", "earlier failure");
+        List<String> failures = new CopyOnWriteArrayList<>();
+        assertEquals(0, uploader(memory, spool, failures).run());
+        assertTrue(spool.takeError("000000010000000000000001").isPresent());
+        assertEquals(1, uploader(memory, spool, failures).run());
+        assertTrue(spool.hasOk("000000010000000000000001"));
+    }
+
+    @Test
+    void marksOfFilesPostgresNoLongerWaitsForAreDropped() throws Exception {
+        ready("000000010000000000000002");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        spool.markOk("000000010000000000000001", "");
+        uploader(memory, spool, new CopyOnWriteArrayList<>()).run();
+        assertFalse(spool.hasOk("000000010000000000000001"));
+        assertTrue(spool.hasOk("000000010000000000000002"));
+    }
+
+    @Test
+    void anotherProcessSeesTheUploaderLockWhileItIsHeld() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        assertFalse(spool.uploaderRunning());
+        FileLock lock = spool.tryLockUploader().orElseThrow();
+        try {
+            assertEquals(LockProbe.HELD, LockProbe.probe(spoolDir));
+        } finally {
+            lock.channel().close();
+        }
+        assertEquals(LockProbe.FREE, LockProbe.probe(spoolDir));
+    }
+
+    /** Runs in a child JVM: exits with whether the uploader lock of a spool is held by someone else. */
+    public static final class LockProbe {
+        static final int HELD = 10;
+        static final int FREE = 11;
+
+        public static void main(String[] args) throws IOException {
+            System.exit(new ArchiveSpool(Path.of(args[0])).uploaderRunning() ? HELD : FREE);
+        }
+
+        static int probe(Path spoolDir) throws IOException, InterruptedException {
+            Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                    System.getProperty("java.class.path"), LockProbe.class.getName(), spoolDir.toString())
+                    .inheritIO().start();
+            return process.waitFor();
+        }
+    }
+
+    /** A store that answers reads and listings but refuses every write, as one whose credentials lost write rights. */
+    private record RefusingWrites(BlobStore delegate) implements BlobStore {
+        @Override
+        public InputStream openRead(String key) throws IOException {
+            return delegate.openRead(key);
+        }
+
+        @Override
+        public InputStream openRead(String key, long offset, long length) throws IOException {
+            return delegate.openRead(key, offset, length);
+        }
+
+        @Override
+        public Optional<BlobInfo> stat(String key) throws IOException {
+            return delegate.stat(key);
+        }
+
+        @Override
+        public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+            throw new StoreUnavailableException("store refuses writes", null);
+        }
+
+        @Override
+        public BlobIterator list(String prefix) throws IOException {
+            return delegate.list(prefix);
+        }
+
+        @Override
+        public List<String> listPrefixes(String prefix) throws IOException {
+            return delegate.listPrefixes(prefix);
+        }
+
+        @Override
+        public void delete(String key) throws IOException {
+            delegate.delete(key);
+        }
+
+        @Override
+        public void deleteAll(Collection<String> keys) throws IOException {
+            delegate.deleteAll(keys);
+        }
+
+        @Override
+        public void checkAvailable() throws IOException {
+            delegate.checkAvailable();
+        }
+
+        @Override
+        public String describe() {
+            return "refusing";
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

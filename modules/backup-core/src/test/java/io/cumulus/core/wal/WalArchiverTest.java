@@ -1,0 +1,115 @@
+package io.cumulus.core.wal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.compress.CompressionLevel;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.testkit.InMemoryBlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WalArchiverTest {
+    private static final ServerLayout LAYOUT = new ServerLayout("pfx/sub", "pg");
+
+    @TempDir
+    Path pgWal;
+
+    private final InMemoryBlobStore store = new InMemoryBlobStore();
+
+    private WalArchiver archiver(Compression compression) {
+        return new WalArchiver(store, LAYOUT, new WalArchiver.Options(compression, CompressionLevel.DEFAULT,
+                Map.of("kind", "wal"), Map.of("kind", "history")));
+    }
+
+    private Path segment(String name, long seed) throws IOException {
+        byte[] content = new byte[1 << 20];
+        new Random(seed).nextBytes(content);
+        return Files.write(pgWal.resolve(name), content);
+    }
+
+    private byte[] stored(String key) throws IOException {
+        try (InputStream in = Compression.ofSuffix(key).orElse(Compression.NONE).decompress(store.openRead(key))) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void storesASegmentAtBarmanCloudsKeyWithTheChosenCompression() throws IOException {
+        Path wal = segment("000000010000000000000004", 1);
+        assertEquals(WalArchiver.Outcome.STORED, archiver(Compression.GZIP).archive(wal));
+        String key = "pfx/sub/pg/wals/0000000100000000/000000010000000000000004.gz";
+        assertArrayEquals(Files.readAllBytes(wal), stored(key));
+        assertEquals(Map.of("kind", "wal"), store.tags(key).orElseThrow());
+    }
+
+    @Test
+    void storesHistoryFilesWithoutHashDirectoryAndWithHistoryTags() throws IOException {
+        Path history = Files.writeString(pgWal.resolve("00000002.history"), "1\t0/3000000\tno recovery target\n");
+        archiver(Compression.NONE).archive(history);
+        assertEquals(Map.of("kind", "history"), store.tags("pfx/sub/pg/wals/00000002.history").orElseThrow());
+    }
+
+    @Test
+    void succeedsWithoutWritingWhenTheSameContentIsArchived() throws IOException {
+        Path wal = segment("000000010000000000000004", 1);
+        archiver(Compression.NONE).archive(wal);
+        assertEquals(WalArchiver.Outcome.ALREADY_ARCHIVED, archiver(Compression.NONE).archive(wal));
+    }
+
+    @Test
+    void recognisesTheSameContentArchivedUnderAnotherCompression() throws IOException {
+        Path wal = segment("000000010000000000000004", 1);
+        archiver(Compression.BZIP2).archive(wal);
+        assertEquals(WalArchiver.Outcome.ALREADY_ARCHIVED, archiver(Compression.GZIP).archive(wal));
+        assertTrue(store.stat("pfx/sub/pg/wals/0000000100000000/000000010000000000000004.gz").isEmpty(),
+                "no second copy is written");
+    }
+
+    @Test
+    void refusesToOverwriteDifferentContentAndLeavesTheStoredObjectUntouched() throws IOException {
+        Path first = segment("000000010000000000000004", 1);
+        archiver(Compression.NONE).archive(first);
+        byte[] original = Files.readAllBytes(first);
+        Path other = pgWal.resolve("other");
+        Files.createDirectories(other);
+        Path second = Files.write(other.resolve("000000010000000000000004"), new byte[1 << 20]);
+        OperationFailedException e = assertThrows(OperationFailedException.class,
+                () -> archiver(Compression.NONE).archive(second));
+        assertTrue(e.getMessage().contains("000000010000000000000004"), e.getMessage());
+        assertArrayEquals(original, stored("pfx/sub/pg/wals/0000000100000000/000000010000000000000004"));
+    }
+
+    @Test
+    void aPartialOrBackupFileIsNotTakenForItsSegment() throws IOException {
+        Path partial = segment("000000010000000000000004.partial", 1);
+        archiver(Compression.NONE).archive(partial);
+        Path wal = segment("000000010000000000000004", 2);
+        assertEquals(WalArchiver.Outcome.STORED, archiver(Compression.NONE).archive(wal));
+    }
+
+    @Test
+    void aMissingFileIsAnOperationFailureNamingThePath() {
+        Path missing = pgWal.resolve("000000010000000000000009");
+        OperationFailedException e = assertThrows(OperationFailedException.class,
+                () -> archiver(Compression.NONE).archive(missing));
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+    }
+
+    @Test
+    void aFileWhoseNameIsNotWalIsInvalidInput() throws IOException {
+        Path bad = Files.write(pgWal.resolve("RECOVERYXLOG"), new byte[10]);
+        assertThrows(InvalidInputException.class, () -> archiver(Compression.NONE).archive(bad));
+    }
+}

@@ -1,0 +1,54 @@
+package io.cumulus.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts a tool's background worker (the {@code --async} uploader, the {@code --prefetch} fetcher):
+ * the same tool run again, detached, so that PostgreSQL's call can return while the worker goes on.
+ */
+public final class BackgroundProcess {
+    private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+    private BackgroundProcess() {
+    }
+
+    /**
+     * The command that runs {@code mainClass}'s tool again: through its launcher when it was started
+     * by one (same JVM flags and CDS archive), else through this JVM's java and class path.
+     */
+    public static List<String> selfCommand(Class<?> mainClass) {
+        List<String> command = new ArrayList<>();
+        String launcher = System.getenv("CUMULUS_LAUNCHER");
+        if (launcher != null && !launcher.isEmpty()) {
+            command.add(launcher);
+        } else {
+            command.add(ProcessHandle.current().info().command().orElse("java"));
+            command.add("-cp");
+            command.add(System.getProperty("java.class.path"));
+            command.add(mainClass.getName());
+        }
+        return command;
+    }
+
+    /**
+     * Starts {@code command} in its own session (so that the signals PostgreSQL sends to its archiver
+     * or startup process do not reach it), with no input and its output appended to {@code log}.
+     */
+    public static void startDetached(List<String> command, Path log) throws IOException {
+        List<String> full = new ArrayList<>();
+        if (Files.isExecutable(SETSID)) {
+            full.add(SETSID.toString());
+        }
+        full.addAll(command);
+        new ProcessBuilder(full)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectErrorStream(true)
+                .start();
+    }
+}

@@ -1,0 +1,33 @@
+package io.cumulus.cli;
+
+import io.cumulus.core.InvalidInputException;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** Server-side encryption of the objects a tool writes: {@code -e AES256|aws:kms} and {@code --sse-kms-key-id}. */
+public final class EncryptionOptions {
+
+    @Option(names = {"-e", "--encryption"}, paramLabel = "ENCRYPTION",
+            description = "S3 server-side encryption: AES256 or aws:kms.")
+    String encryption;
+
+    @Option(names = "--sse-kms-key-id", paramLabel = "ID",
+            description = "KMS key for -e aws:kms (id, ARN or alias).")
+    String sseKmsKeyId;
+
+    /** The validated encryption, if any. */
+    public Optional<String> encryption() {
+        if (encryption != null && !encryption.equals("AES256") && !encryption.equals("aws:kms")) {
+            throw new InvalidInputException("invalid --encryption '" + encryption + "': expected AES256 or aws:kms");
+        }
+        if (sseKmsKeyId != null && !"aws:kms".equals(encryption)) {
+            throw new InvalidInputException("--sse-kms-key-id needs --encryption aws:kms");
+        }
+        return Optional.ofNullable(encryption);
+    }
+
+    public Optional<String> sseKmsKeyId() {
+        encryption();
+        return Optional.ofNullable(sseKmsKeyId);
+    }
+}

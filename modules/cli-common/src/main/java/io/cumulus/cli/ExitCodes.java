@@ -1,0 +1,46 @@
+package io.cumulus.cli;
+
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.StoreUnavailableException;
+
+/**
+ * The exit codes of every Cumulus tool: barman-cloud's classes (reference §1.2), plus one of our own
+ * for recovery. Documented in docs/exit-codes.md.
+ */
+public final class ExitCodes {
+    /** Success. */
+    public static final int OK = 0;
+    /** The operation itself failed: WAL or backup not found, duplicate WAL with other content, bucket missing. */
+    public static final int FAILED = 1;
+    /** The store could not be reached. */
+    public static final int UNREACHABLE = 2;
+    /** Invalid input: a malformed argument, option, WAL name or rule. */
+    public static final int INVALID_INPUT = 3;
+    /** Any other error (access denied, unexpected store answer, local I/O error). */
+    public static final int ERROR = 4;
+    /**
+     * cumulus-wal-restore only: the store stayed unavailable (or refused access) for the whole retry
+     * window during archive recovery. PostgreSQL treats any exit code above 125 as fatal and stops
+     * recovery, instead of taking the failure for the end of the archive and promoting early.
+     */
+    public static final int ABORT_RECOVERY = 128;
+
+    private ExitCodes() {
+    }
+
+    /** The exit code for a failure. */
+    public static int forFailure(Throwable failure) {
+        if (failure instanceof InvalidInputException || failure instanceof picocli.CommandLine.ParameterException) {
+            return INVALID_INPUT;
+        }
+        if (failure instanceof OperationFailedException || failure instanceof ContainerNotFoundException) {
+            return FAILED;
+        }
+        if (failure instanceof StoreUnavailableException) {
+            return UNREACHABLE;
+        }
+        return ERROR;
+    }
+}

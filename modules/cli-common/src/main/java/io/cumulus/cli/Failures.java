@@ -1,0 +1,20 @@
+package io.cumulus.cli;
+
+import java.nio.file.NoSuchFileException;
+
+/** Turns a failure into the one line a DBA reads. */
+final class Failures {
+    private Failures() {
+    }
+
+    static String describe(Throwable failure) {
+        if (failure instanceof NoSuchFileException e) {
+            return "no such file or directory: " + e.getFile();
+        }
+        if (failure instanceof java.nio.file.AccessDeniedException e && e.getReason() == null) {
+            return "permission denied: " + e.getFile();
+        }
+        String message = failure.getMessage();
+        return message == null || message.isBlank() ? failure.toString() : message;
+    }
+}

@@ -1,0 +1,81 @@
+package io.cumulus.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The base of every tool: standard and logging options, and the one place where a failure becomes a
+ * one-line message and an exit code ({@link ExitCodes#forFailure}). Subclasses implement {@link #execute()}.
+ */
+public abstract class ToolCommand implements Callable<Integer> {
+
+    @Spec
+    protected CommandSpec spec;
+
+    @Mixin
+    StandardOptions standardOptions;
+
+    @Mixin
+    LoggingOptions loggingOptions;
+
+    /** The tool's log, ready when {@link #execute()} runs. */
+    protected Log log;
+
+    /** Runs the tool; returns its exit code or throws, and the failure is mapped to one. */
+    protected abstract int execute() throws Exception;
+
+    @Override
+    public final Integer call() {
+        log = loggingOptions.log(spec.commandLine().getErr());
+        try {
+            return execute();
+        } catch (Exception | Error e) {
+            return fail(e);
+        }
+    }
+
+    /** Logs {@code failure} in one line (with its stack trace at debug level) and returns its exit code. */
+    protected int fail(Throwable failure) {
+        log.error(Failures.describe(failure));
+        if (log.enabled(Log.Level.DEBUG)) {
+            java.io.StringWriter trace = new java.io.StringWriter();
+            failure.printStackTrace(new PrintWriter(trace));
+            log.debug(trace.toString());
+        }
+        return ExitCodes.forFailure(failure);
+    }
+
+    /** The standard output of this command (captured by tests through picocli). */
+    protected PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /**
+     * Runs {@code command} with {@code args} the way every tool's {@code main} does: invalid input is one
+     * line on standard error and exit code 3, as barman-cloud's argparse errors.
+     */
+    public static int run(ToolCommand command, String... args) {
+        return run(command, new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** {@link #run(ToolCommand, String...)} with the tool's output and error streams given, for tests. */
+    public static int run(ToolCommand command, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(command);
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            CommandLine cmd = exception.getCommandLine();
+            String name = cmd.getCommandName();
+            cmd.getErr().println(name + ": error: " + exception.getMessage());
+            cmd.getErr().println("Try '" + name + " --help' for more information.");
+            cmd.getErr().flush();
+            return ExitCodes.INVALID_INPUT;
+        });
+        return commandLine.execute(args);
+    }
+}
