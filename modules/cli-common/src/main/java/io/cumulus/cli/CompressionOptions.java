@@ -1,14 +1,16 @@
 package io.cumulus.cli;
 
+import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.compress.CompressionLevel;
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** barman-cloud's mutually exclusive compression flags and {@code --compression-level}. */
 public final class CompressionOptions {
 
-    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    // Not an exclusive ArgGroup: picocli lists the options of a group inside a mixin twice in --help.
+    @Mixin
     Choice choice = new Choice();
 
     @Option(names = "--compression-level", paramLabel = "LEVEL",
@@ -31,6 +33,12 @@ public final class CompressionOptions {
     }
 
     public Compression compression() {
+        int chosen = (choice.gzip ? 1 : 0) + (choice.bzip2 ? 1 : 0) + (choice.snappy ? 1 : 0) + (choice.xz ? 1 : 0)
+                + (choice.zstd ? 1 : 0) + (choice.lz4 ? 1 : 0);
+        if (chosen > 1) {
+            throw new InvalidInputException("choose one compression: -z/--gzip, -j/--bzip2, --snappy, --xz, --zstd"
+                    + " and --lz4 cannot be combined");
+        }
         if (choice.gzip) {
             return Compression.GZIP;
         } else if (choice.bzip2) {

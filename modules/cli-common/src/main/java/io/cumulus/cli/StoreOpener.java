@@ -1,6 +1,7 @@
 package io.cumulus.cli;
 
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.backup.ArchiveSizing;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.file.FileBlobStores;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The provider table: turns a URL and the command-line options into an immutable provider config and
@@ -29,15 +31,56 @@ public final class StoreOpener {
     /** Opens the store for a tool that writes, with its server-side encryption. */
     public static StoreLocation open(String url, String serverName, StorageOptions storage,
                                      EncryptionOptions encryption) throws IOException {
+        return open(url, serverName, storage, encryption, Optional.empty());
+    }
+
+    /**
+     * Opens the store for a tool that writes large objects, with parts sized by {@code tuning} (see
+     * {@link #partSize}) and {@link UploadTuning#jobs()} parts in flight per object.
+     */
+    public static StoreLocation open(String url, String serverName, StorageOptions storage,
+                                     EncryptionOptions encryption, UploadTuning tuning) throws IOException {
+        return open(url, serverName, storage, encryption, Optional.of(tuning));
+    }
+
+    private static StoreLocation open(String url, String serverName, StorageOptions storage,
+            EncryptionOptions encryption, Optional<UploadTuning> tuning) throws IOException {
         StoreUrl parsed = StoreUrl.parse(url, storage.cloudProvider);
         encryption.sseKmsKeyId(); // validates the pair whatever the provider
         ServerLayout layout = new ServerLayout(parsed.prefix(), serverName);
         BlobStore store = switch (parsed.provider()) {
             case FILE -> FileBlobStores.open(new FileStoreConfig(Path.of(parsed.container())));
-            case AWS_S3 -> S3BlobStores.open(s3Config(parsed, storage, encryption));
+            case AWS_S3 -> S3BlobStores.open(tuned(s3Config(parsed, storage, encryption), tuning));
             default -> throw new IllegalStateException("unreachable: " + parsed.provider());
         };
         return new StoreLocation(store, layout);
+    }
+
+    /**
+     * The size of the parts objects are uploaded in at {@code url} with {@code tuning}: barman-cloud's
+     * {@code max(2 × maxObjectSize / maxParts, smallest part, --min-chunk-size)} with the provider's
+     * limits (S3: 10,000 parts of at least 5 MiB). Empty for providers that write without parts.
+     */
+    public static OptionalLong partSize(String url, StorageOptions storage, UploadTuning tuning) {
+        StoreUrl parsed = StoreUrl.parse(url, storage.cloudProvider);
+        return switch (parsed.provider()) {
+            case FILE -> OptionalLong.empty();
+            case AWS_S3 -> OptionalLong.of(s3PartSize(tuning));
+            default -> throw new IllegalStateException("unreachable: " + parsed.provider());
+        };
+    }
+
+    private static long s3PartSize(UploadTuning tuning) {
+        long size = ArchiveSizing.partSize(tuning.maxObjectSize(), S3StoreConfig.MAX_PARTS,
+                S3StoreConfig.MIN_PART_SIZE, tuning.minChunkSize());
+        return Math.min(size, UploadTuning.MAX_PART_SIZE);
+    }
+
+    private static S3StoreConfig tuned(S3StoreConfig config, Optional<UploadTuning> tuning) {
+        if (tuning.isEmpty()) {
+            return config;
+        }
+        return config.withPartSize((int) s3PartSize(tuning.get())).withUploadConcurrency(tuning.get().jobs());
     }
 
     private static S3StoreConfig s3Config(StoreUrl url, StorageOptions storage, EncryptionOptions encryption) {

@@ -30,7 +30,12 @@ public abstract class ToolCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() {
-        log = loggingOptions.log(spec.commandLine().getErr());
+        try {
+            log = loggingOptions.log(spec.commandLine().getErr());
+        } catch (RuntimeException e) {
+            log = new Log(spec.commandLine().getErr(), Log.Level.WARNING.value);
+            return fail(e);
+        }
         try {
             return execute();
         } catch (Exception | Error e) {

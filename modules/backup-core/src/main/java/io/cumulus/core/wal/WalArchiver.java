@@ -131,8 +131,8 @@ public final class WalArchiver {
         if (Arrays.equals(local, remote)) {
             return Outcome.ALREADY_ARCHIVED;
         }
-        throw new OperationFailedException("WAL file " + wal + " is already archived at " + store.describe() + "/"
-                + key + " with different content; refusing to overwrite it. Another cluster may be archiving"
+        throw new OperationFailedException("WAL file " + wal + " is already archived as " + key + " in "
+                + store.describe() + " with different content; refusing to overwrite it. Another cluster may be archiving"
                 + " with the same destination and server name: give each cluster its own server name");
     }
 

@@ -67,7 +67,8 @@ public final class WalRestorer {
      */
     public String restore(WalName wal, Path destination, boolean allowPartial) throws IOException {
         String key = locate(wal, allowPartial).orElseThrow(() -> new WalNotFoundException(
-                "WAL file " + wal + " is not in the archive at " + store.describe() + "/" + layout.walDirectory(wal)));
+                "WAL file " + wal + " is not in the archive (looked under " + layout.walDirectory(wal) + " in "
+                        + store.describe() + ")"));
         Compression compression = Compression.ofSuffix(key).orElse(Compression.NONE);
         Path directory = destination.toAbsolutePath().getParent();
         Path temporary = directory.resolve("." + destination.getFileName() + ".cumulus-" + ProcessHandle.current().pid());
