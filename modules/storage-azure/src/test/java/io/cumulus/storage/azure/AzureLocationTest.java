@@ -1,0 +1,86 @@
+package io.cumulus.storage.azure;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import org.junit.jupiter.api.Test;
+
+/** Barman-cloud's two Azure URL forms, and the malformed ones refused with a message that says why. */
+class AzureLocationTest {
+
+    @Test
+    void azureUrlNamesAccountByHostAndContainerByFirstSegment() {
+        AzureLocation location = AzureLocation.parse("https://myaccount.blob.core.windows.net/backups/pg/main");
+        assertEquals(URI.create("https://myaccount.blob.core.windows.net"), location.endpoint());
+        assertEquals("myaccount", location.account());
+        assertEquals("backups", location.container());
+        assertEquals("pg/main", location.prefix());
+    }
+
+    @Test
+    void azureUrlWithoutPathHasAnEmptyPrefix() {
+        assertEquals("", AzureLocation.parse("https://myaccount.blob.core.windows.net/backups").prefix());
+        assertEquals("", AzureLocation.parse("https://myaccount.blob.core.windows.net/backups/").prefix());
+        assertEquals("a/b", AzureLocation.parse("https://MyAccount.Blob.Core.Windows.Net/backups/a/b/").prefix());
+        assertEquals("myaccount", AzureLocation.parse("https://MyAccount.Blob.Core.Windows.Net/backups").account());
+    }
+
+    @Test
+    void anyOtherHostIsAnEmulatorWithTheAccountInThePath() {
+        AzureLocation location = AzureLocation.parse("http://127.0.0.1:10000/devstoreaccount1/backups/pg");
+        assertEquals(URI.create("http://127.0.0.1:10000/devstoreaccount1"), location.endpoint());
+        assertEquals("devstoreaccount1", location.account());
+        assertEquals("backups", location.container());
+        assertEquals("pg", location.prefix());
+        assertEquals("", AzureLocation.parse("https://azurite.internal/devstoreaccount1/backups").prefix());
+    }
+
+    @Test
+    void percentEncodedPathIsDecodedAsForS3() {
+        assertEquals("my dir/x", AzureLocation.parse("https://a1.blob.core.windows.net/c01/my%20dir/x").prefix());
+    }
+
+    @Test
+    void malformedUrlsAreRefusedWithAReason() {
+        assertRefused("s3://bucket/path", "expected https://ACCOUNT.blob.core.windows.net/CONTAINER");
+        assertRefused("https://myaccount.blob.core.windows.net", "no container");
+        assertRefused("https://myaccount.blob.core.windows.net/", "no container");
+        assertRefused("http://127.0.0.1:10000/devstoreaccount1", "expected http://HOST:PORT/ACCOUNT/CONTAINER");
+        assertRefused("https://myaccount.blob.core.windows.net/Upper_Case", "invalid container name 'Upper_Case'");
+        assertRefused("https://myaccount.blob.core.windows.net/ab", "3 to 63 lowercase letters");
+        assertRefused("https://myaccount.blob.core.windows.net/a--b", "single hyphens");
+        assertRefused("https://my-account.blob.core.windows.net/backups", "invalid storage account name");
+        assertRefused("https://myaccount.blob.core.windows.net/back ups", "invalid Azure URL");
+        assertRefused("https:///backups", "expected a host name");
+    }
+
+    @Test
+    void aSasTokenOrPasswordInTheUrlIsRefusedWithoutBeingRepeated() {
+        IllegalArgumentException sas = assertThrows(IllegalArgumentException.class, () -> AzureLocation.parse(
+                "https://myaccount.blob.core.windows.net/backups/pg?sv=2021&sig=SECRETSIGNATURE"));
+        assertTrue(sas.getMessage().contains(AzureCredential.SAS_TOKEN_VARIABLE), sas.getMessage());
+        assertFalse(sas.getMessage().contains("SECRETSIGNATURE"), sas.getMessage());
+        IllegalArgumentException user = assertThrows(IllegalArgumentException.class, () -> AzureLocation.parse(
+                "https://user:SECRETPASSWORD@myaccount.blob.core.windows.net/backups"));
+        assertFalse(user.getMessage().contains("SECRETPASSWORD"), user.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> AzureLocation.parse(
+                "https://myaccount.blob.core.windows.net/b c?sig=SECRETSIGNATURE"));
+        assertFalse(bad.getMessage().contains("SECRETSIGNATURE"), bad.getMessage());
+    }
+
+    @Test
+    void parsedLocationOpensAValidConfig() {
+        AzureLocation location = AzureLocation.parse("http://127.0.0.1:10000/devstoreaccount1/backups/pg");
+        AzureStoreConfig config = AzureStoreConfig.of(location, new AzureCredential.DefaultChain());
+        assertEquals("backups", config.container());
+        assertEquals(location.endpoint(), config.endpoint());
+    }
+
+    private static void assertRefused(String url, String reason) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AzureLocation.parse(url));
+        assertTrue(e.getMessage().contains(reason), e.getMessage());
+    }
+}
