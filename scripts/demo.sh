@@ -24,6 +24,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# PostgreSQL runs archive_command and restore_command as the postgres user: when it cannot reach
+# this checkout (a clone under /root, say), use a copy of the tools it can.
+tools=$root/dist/bin
+if ! as_pg test -x "$tools/cumulus-wal-archive"; then
+    cp -a "$root/dist" "$work/dist" && chmod -R a+rX "$work/dist"
+    tools=$work/dist/bin
+fi
+
 store="file://$work/store"
 as_pg mkdir "$work/store"
 port=$(free_port)
@@ -37,7 +45,7 @@ port = $port
 unix_socket_directories = '$work'
 wal_level = replica
 archive_mode = on
-archive_command = '$root/dist/bin/cumulus-wal-archive --gzip $store demo %p'
+archive_command = '$tools/cumulus-wal-archive --gzip $store demo %p'
 CONF
 as_pg "$pgbin/pg_ctl" -D "$work/origin" -l "$work/origin.log" -w start >/dev/null
 sql "CREATE TABLE orders(id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'before backup' FROM generate_series(1, 1000) g;"
@@ -60,7 +68,7 @@ as_pg cp -a "$work/base" "$work/restored"
 touch "$work/restored/recovery.signal"; chown postgres: "$work/restored/recovery.signal"
 cat >> "$work/restored/postgresql.conf" <<CONF
 archive_mode = off
-restore_command = '$root/dist/bin/cumulus-wal-restore $store demo %f %p'
+restore_command = '$tools/cumulus-wal-restore $store demo %f %p'
 recovery_target_name = 'demo_target'
 recovery_target_action = 'promote'
 CONF

@@ -1,7 +1,11 @@
 package io.cumulus.testsupport;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,9 +41,51 @@ public final class Tools {
                 .orElse(candidates.get(0));
     }
 
-    /** The directory of launchers, {@code <root>/dist/bin}. */
+    /**
+     * The directory of launchers, {@code <root>/dist/bin}, or a copy of {@code dist/} in a temporary
+     * directory when the checkout is not reachable by the postgres user (a clone under /root, say),
+     * since PostgreSQL runs archive_command and restore_command as that user.
+     */
     public static Path bin() {
-        return root().resolve("dist/bin");
+        Path dist = root().resolve("dist");
+        if (!Files.isDirectory(dist) || reachableByOthers(dist)) {
+            return dist.resolve("bin");
+        }
+        return ReachableCopy.of(dist).resolve("bin");
+    }
+
+    private static boolean reachableByOthers(Path dir) {
+        try {
+            for (Path d = dir.toAbsolutePath().normalize(); d != null; d = d.getParent()) {
+                if (!Files.getPosixFilePermissions(d).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return true;
+        }
+    }
+
+    /** One copy of dist/ per test JVM, readable by everyone, deleted when the JVM exits. */
+    private static final class ReachableCopy {
+        private static Path copy;
+
+        static synchronized Path of(Path dist) {
+            if (copy == null) {
+                try {
+                    Path dir = Files.createTempDirectory("cumulus-dist-");
+                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+                    Command.of(Path.of("/bin/cp"), "-a", dist.toString(), dir.toString()).runSuccessfully();
+                    Command.of(Path.of("/bin/chmod"), "-R", "a+rX", dir.toString()).runSuccessfully();
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> PostgresUser.deleteRecursively(dir)));
+                    copy = dir.resolve("dist");
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not copy " + dist + " where the postgres user can run it", e);
+                }
+            }
+            return copy;
+        }
     }
 
     /** Whether {@code tool} has been packaged into {@link #bin()}. */
