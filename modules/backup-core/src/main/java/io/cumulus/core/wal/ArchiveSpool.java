@@ -1,14 +1,12 @@
 package io.cumulus.core.wal;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -110,24 +108,12 @@ public final class ArchiveSpool {
      * kill -9), or returns empty when another process holds it.
      */
     public Optional<FileLock> tryLockUploader() throws IOException {
-        FileChannel channel = FileChannel.open(directory.resolve("uploader.lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
-        if (lock == null) {
-            channel.close();
-            return Optional.empty();
-        }
-        return Optional.of(lock);
+        return new WorkerLock(directory.resolve("uploader.lock")).tryLock();
     }
 
     /** True when an uploader process holds the lock. */
     public boolean uploaderRunning() throws IOException {
-        Optional<FileLock> lock = tryLockUploader();
-        if (lock.isEmpty()) {
-            return true;
-        }
-        lock.get().channel().close();
-        return false;
+        return new WorkerLock(directory.resolve("uploader.lock")).heldElsewhere();
     }
 
     private void write(String name, String content) throws IOException {

@@ -112,26 +112,12 @@ public final class RestoreSpool {
 
     /** Takes the prefetcher lock, or returns empty when another process holds it. */
     public Optional<FileLock> tryLockPrefetcher() throws IOException {
-        FileChannel channel = FileChannel.open(directory.resolve("prefetcher.lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
-        if (lock == null) {
-            channel.close();
-            return Optional.empty();
-        }
-        return Optional.of(lock);
+        return new WorkerLock(directory.resolve("prefetcher.lock")).tryLock();
     }
 
+    /** True when a prefetch worker holds the lock. */
     public boolean prefetcherRunning() throws IOException {
-        Optional<FileLock> lock = tryLockPrefetcher();
-        lock.ifPresent(l -> {
-            try {
-                l.channel().close();
-            } catch (IOException ignored) {
-                // releasing a lock we only probed
-            }
-        });
-        return lock.isEmpty();
+        return new WorkerLock(directory.resolve("prefetcher.lock")).heldElsewhere();
     }
 
     public Path prefetcherLog() {
