@@ -15,6 +15,7 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 import org.postgresql.PGConnection;
 
 /**
@@ -195,6 +196,28 @@ public final class PostgresServer implements AutoCloseable {
                         + " pg_read_all_settings (or pg_monitor)", e.getCause());
             }
             throw e;
+        }
+    }
+
+    /**
+     * The disk space of every tablespace (pg_default, pg_global and those with a location), barman's
+     * {@code cluster_size}: about what a backup copies before compression, for progress estimates.
+     * Empty when the user may not read a tablespace's size (that needs pg_read_all_stats, or CREATE
+     * on the tablespace) or the query fails: an estimate is never worth failing a backup for.
+     */
+    public OptionalLong clusterSize() {
+        try {
+            return session.call("reading the tablespaces' sizes", Reason.BACKUP_FAILED, connection -> {
+                try (Statement statement = connection.createStatement();
+                        ResultSet row = statement.executeQuery(
+                                "SELECT sum(pg_tablespace_size(oid))::bigint FROM pg_tablespace")) {
+                    row.next();
+                    long size = row.getLong(1);
+                    return row.wasNull() ? OptionalLong.empty() : OptionalLong.of(size);
+                }
+            });
+        } catch (PostgresException e) {
+            return OptionalLong.empty();
         }
     }
 

@@ -42,6 +42,8 @@ public final class TarStreamWriter implements Closeable {
     private static final int BUFFER_SIZE = 64 * 1024;
 
     private final TarArchiveOutputStream tar;
+    /** Between the tar writer and the caller's stream; flushed by hand, as the tar writer does not. */
+    private final BufferedOutputStream buffered;
     private final ChecksumAlgorithm algorithm;
     private final byte[] buffer = new byte[BUFFER_SIZE];
     private boolean finished;
@@ -53,7 +55,8 @@ public final class TarStreamWriter implements Closeable {
     public TarStreamWriter(OutputStream out, ChecksumAlgorithm algorithm) {
         this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
         // tar writes in 512-byte blocks: buffer them into larger writes
-        this.tar = new TarArchiveOutputStream(new BufferedOutputStream(out, BUFFER_SIZE), RECORD_SIZE,
+        this.buffered = new BufferedOutputStream(out, BUFFER_SIZE);
+        this.tar = new TarArchiveOutputStream(buffered, RECORD_SIZE,
                 StandardCharsets.UTF_8.name());
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
@@ -158,7 +161,10 @@ public final class TarStreamWriter implements Closeable {
         if (!finished) {
             finished = true;
             tar.finish();
+            // TarArchiveOutputStream's flush stops at its block writer (commons-compress 1.28), so
+            // without this the end of the archive would stay in our buffer until close
             tar.flush();
+            buffered.flush();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.cumulus.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -222,5 +223,28 @@ class TarStreamWriterTest {
             PythonTar.list(part).forEach(member -> read.add(member.name()));
         }
         assertEquals(written, read);
+    }
+
+    @Test
+    void finishWritesTheWholeArchiveToTheStreamWhichStaysOpen() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        boolean[] closed = new boolean[1];
+        java.io.FilterOutputStream open = new java.io.FilterOutputStream(out) {
+            @Override
+            public void close() {
+                closed[0] = true;
+            }
+        };
+        TarStreamWriter tar = new TarStreamWriter(open, ChecksumAlgorithm.CRC32C);
+        for (PgDataEntry entry : (Iterable<PgDataEntry>) walker.dataDirectory()::iterator) {
+            tar.write(entry);
+        }
+        tar.finish();
+
+        assertFalse(closed[0]);
+        assertEquals(tar.bytesWritten(), out.size());
+        assertEquals(0, out.size() % TarStreamWriter.RECORD_SIZE);
+        Path copy = Files.write(root.resolve("finished.tar"), out.toByteArray());
+        assertEquals(walker.dataDirectory().count(), PythonTar.list(copy).size());
     }
 }

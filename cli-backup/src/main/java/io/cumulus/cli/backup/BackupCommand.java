@@ -1,0 +1,291 @@
+package io.cumulus.cli.backup;
+
+import io.cumulus.cli.CompressionOptions;
+import io.cumulus.cli.EncryptionOptions;
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.Log;
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.Tags;
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.cli.UploadTuning;
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.backup.ArchiveSizing;
+import io.cumulus.core.backup.BackupOutcome;
+import io.cumulus.core.backup.BackupSettings;
+import io.cumulus.core.backup.BaseBackup;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupName;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.util.SizeParser;
+import io.cumulus.postgres.ConnectionSettings;
+import io.cumulus.postgres.PostgresServer;
+import io.cumulus.postgres.ServerFacts;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cumulus-backup}: a base backup of a running cluster into object storage, barman-cloud-backup's twin. */
+@Command(name = "cumulus-backup", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
+        description = "Take a base backup of a running PostgreSQL cluster (run on its host) and stream it into"
+                + " object storage exactly as barman-cloud-backup lays it out.")
+public final class BackupCommand extends ToolCommand {
+
+    /** Python's INFO level: progress lines are shown at it whatever -v says, unless -q. */
+    private static final int PROGRESS_LEVEL = 20;
+
+    /** How long a signal waits for the backup to abort its uploads and store a FAILED backup.info. */
+    private static final Duration CLEANUP_ON_SIGNAL = Duration.ofSeconds(30);
+
+    /** Heap the tool needs besides the upload buffers: tar, codec and connection buffers, the manifest. */
+    private static final long HEAP_BESIDES_BUFFERS = 32L << 20;
+
+    @Parameters(index = "0", paramLabel = "DESTINATION_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    String destinationUrl;
+
+    @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the bucket.")
+    String serverName;
+
+    @Option(names = {"-t", "--test"},
+            description = "Only check that the store answers and the bucket exists (exit 2: unreachable, 1: no bucket).")
+    boolean test;
+
+    @Mixin
+    StorageOptions storage;
+
+    @Mixin
+    EncryptionOptions encryption;
+
+    @Mixin
+    CompressionOptions compression;
+
+    @Option(names = {"-h", "--host"}, paramLabel = "HOST",
+            description = "PostgreSQL host (default: PGHOST, else localhost over TCP).")
+    String host;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "PostgreSQL port (default: PGPORT, else 5432).")
+    String port;
+
+    @Option(names = {"-U", "--user"}, paramLabel = "USER", description = "PostgreSQL user (default: PGUSER, else the OS user).")
+    String user;
+
+    @Option(names = {"-d", "--dbname"}, paramLabel = "DBNAME", defaultValue = ConnectionSettings.DEFAULT_DBNAME,
+            description = "Database to connect to, or a whole connection string when it contains '=' (then -h, -p"
+                    + " and -U are ignored). Default: ${DEFAULT-VALUE}.")
+    String dbname;
+
+    @Option(names = "--immediate-checkpoint",
+            description = "Start with an immediate checkpoint instead of waiting for a spread one.")
+    boolean immediateCheckpoint;
+
+    @Option(names = {"-J", "--jobs"}, paramLabel = "N", defaultValue = "2",
+            description = "Parts of an archive uploaded at once (default ${DEFAULT-VALUE}). Memory: (N + 1) x part size.")
+    int jobs;
+
+    @Option(names = {"-S", "--max-archive-size"}, paramLabel = "SIZE", defaultValue = "100GB",
+            description = "Start a new archive part once one passes SIZE after compression (default ${DEFAULT-VALUE},"
+                    + " at most 1TB; GB = 1024^3 bytes).")
+    String maxArchiveSize;
+
+    @Option(names = "--min-chunk-size", paramLabel = "SIZE",
+            description = "Smallest upload part (default: 2 x max archive size / 10000, at least 5MB on S3).")
+    String minChunkSize;
+
+    @Option(names = "--max-bandwidth", paramLabel = "SIZE",
+            description = "Upload at most SIZE bytes per second, e.g. 50MB (default: unlimited).")
+    String maxBandwidth;
+
+    @Option(names = {"-n", "--name"}, paramLabel = "NAME",
+            description = "A name for the backup, usable instead of its id (not a backup id, not latest/last/oldest/"
+                    + "first/last-failed).")
+    String name;
+
+    @Option(names = "--tags", arity = "1..*", paramLabel = "KEY,VALUE",
+            description = "Tags of every object of the backup (deprecated form; prefer --tag).")
+    List<String> tags = new ArrayList<>();
+
+    @Option(names = "--tag", paramLabel = "KEY,VALUE", description = "A tag of every object of the backup; repeatable.")
+    List<String> tag = new ArrayList<>();
+
+    @Override
+    protected int execute() throws Exception {
+        BackupSettings settings = settings();
+        UploadTuning tuning = new UploadTuning(settings.maxArchiveSize(), size("--min-chunk-size", minChunkSize)
+                .orElse(0), jobs);
+        ConnectionSettings connection = ConnectionSettings.resolve(host, port, user, dbname);
+        if (test) {
+            try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
+                location.store().checkAvailable();
+                log.info("store " + location.store().describe() + " is reachable");
+                return ExitCodes.OK;
+            }
+        }
+        OptionalLong partSize = StoreOpener.partSize(destinationUrl, storage, tuning);
+        checkHeap(partSize);
+        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption, tuning)) {
+            location.store().checkAvailable();
+            connection.notices().forEach(log::info);
+            try (PostgresServer server = PostgresServer.connect(connection)) {
+                server.checkBackupPossible();
+                ServerFacts facts = server.facts();
+                PostgresBackupSource source = new PostgresBackupSource(server, facts, immediateCheckpoint);
+                BackupId id = BaseBackup.newId(location.store(), location.layout(), Clock.systemDefaultZone());
+                log.info("backup " + id + " of " + server.describe() + (facts.inRecovery() ? " (a standby)" : "")
+                        + " to " + where(id)
+                        + partSize.stream().mapToObj(size -> ", parts of " + ProgressReporter.bytes(size)
+                                + ", up to " + ProgressReporter.bytes((jobs + 1) * size) + " of upload buffers")
+                                .findFirst().orElse(""));
+                BackupOutcome outcome;
+                try (ProgressReporter progress = new ProgressReporter(spec.commandLine().getErr(),
+                        new Log(spec.commandLine().getErr(), PROGRESS_LEVEL), progressMode(),
+                        source.estimatedSize())) {
+                    outcome = runStoppableBySignal(new BaseBackup(location.store(), location.layout(), settings,
+                            progress), id, source);
+                }
+                if (!quiet()) {
+                    out().println(summary(outcome, where(id)));
+                    out().flush();
+                }
+                return ExitCodes.OK;
+            }
+        }
+    }
+
+    /**
+     * Runs the backup so that SIGTERM or SIGINT (Ctrl-C) cancels it cleanly: the open upload is
+     * aborted and a FAILED backup.info stored before the JVM exits, as barman does on Ctrl-C.
+     */
+    private BackupOutcome runStoppableBySignal(BaseBackup backup, BackupId id, PostgresBackupSource source)
+            throws Exception {
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread onSignal = new Thread(() -> {
+            backup.cancel("cumulus-backup was stopped by a signal");
+            try {
+                finished.await(CLEANUP_ON_SIGNAL.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "cumulus-backup-signal");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try {
+            return backup.run(id, source);
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now that the backup has cleaned up
+            }
+        }
+    }
+
+    private BackupSettings settings() {
+        long archiveSize = size("-S/--max-archive-size", maxArchiveSize).orElseThrow();
+        if (archiveSize > ArchiveSizing.MAX_ARCHIVE_SIZE) {
+            log.warning("max archive size " + maxArchiveSize + " is above the 1TB limit: using 1TB");
+            archiveSize = ArchiveSizing.MAX_ARCHIVE_SIZE;
+        }
+        BackupSettings settings = BackupSettings.defaults()
+                .withCompression(compression.compression(), compression.level())
+                .withMaxArchiveSize(archiveSize)
+                .withTags(Tags.parse("--tag", tags, tag))
+                .withWorkers(checkedJobs());
+        if (name != null) {
+            try {
+                settings = settings.withBackupName(new BackupName(name));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidInputException(e.getMessage());
+            }
+        }
+        OptionalLong bandwidth = size("--max-bandwidth", maxBandwidth);
+        if (bandwidth.isPresent()) {
+            settings = settings.withMaxBandwidth(bandwidth.getAsLong());
+        }
+        Compression chosen = settings.compression();
+        if (chosen == Compression.ZSTD || chosen == Compression.LZ4 || chosen == Compression.XZ) {
+            log.info(chosen.name().toLowerCase(Locale.ROOT) + " archives can be restored by cumulus-restore,"
+                    + " not by barman-cloud-restore");
+        }
+        return settings;
+    }
+
+    private int checkedJobs() {
+        if (jobs < 1) {
+            throw new InvalidInputException("-J/--jobs must be at least 1, not " + jobs);
+        }
+        return jobs;
+    }
+
+    private static OptionalLong size(String option, String text) {
+        if (text == null) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(SizeParser.parse(text));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("invalid " + option + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Fails before anything starts when the upload buffers would not fit in the heap: better than
+     * running out of memory hours into a backup.
+     */
+    private void checkHeap(OptionalLong partSize) {
+        if (partSize.isEmpty()) {
+            return;
+        }
+        long buffers = (jobs + 1L) * partSize.getAsLong();
+        long heap = Runtime.getRuntime().maxMemory();
+        if (buffers + HEAP_BESIDES_BUFFERS > heap) {
+            throw new InvalidInputException("-J " + jobs + " with parts of " + ProgressReporter.bytes(partSize.getAsLong())
+                    + " needs " + ProgressReporter.bytes(buffers) + " of upload buffers, more than the "
+                    + ProgressReporter.bytes(heap) + " heap allows: raise CUMULUS_HEAP (e.g. CUMULUS_HEAP=2g), or"
+                    + " lower -J, -S or --min-chunk-size");
+        }
+    }
+
+    private boolean quiet() {
+        return !log.enabled(Log.Level.WARNING);
+    }
+
+    private ProgressReporter.Mode progressMode() {
+        if (quiet()) {
+            return ProgressReporter.Mode.QUIET;
+        }
+        return System.console() != null ? ProgressReporter.Mode.TERMINAL : ProgressReporter.Mode.LOG;
+    }
+
+    /** The backup's directory under the destination URL, for messages: {@code s3://bucket/path/server/base/<id>/}. */
+    private String where(BackupId id) {
+        String url = destinationUrl.endsWith("/") ? destinationUrl.substring(0, destinationUrl.length() - 1)
+                : destinationUrl;
+        return url + "/" + serverName + "/base/" + id + "/";
+    }
+
+    private static String summary(BackupOutcome outcome, String where) {
+        double seconds = Math.max(0.001, outcome.elapsed().toMillis() / 1000.0);
+        int archives = outcome.archives().size();
+        String name = outcome.info().backupName() == null ? "" : " (" + outcome.info().backupName() + ")";
+        return "backup " + outcome.id() + name + " DONE at " + where + ": " + ProgressReporter.bytes(outcome.bytesCopied())
+                + " copied into " + archives + (archives == 1 ? " archive" : " archives") + " of "
+                + ProgressReporter.bytes(outcome.storedBytes()) + " in "
+                + ProgressReporter.duration(outcome.elapsed()) + " ("
+                + ProgressReporter.bytes((long) (outcome.bytesCopied() / seconds)) + "/s), WAL "
+                + outcome.info().beginWal() + " to " + outcome.info().endWal();
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new BackupCommand(), args));
+    }
+}

@@ -1,0 +1,179 @@
+package io.cumulus.cli.backup;
+
+import io.cumulus.core.backup.ArchiveContent;
+import io.cumulus.core.backup.BackupBegin;
+import io.cumulus.core.backup.BackupEnd;
+import io.cumulus.core.backup.BackupSource;
+import io.cumulus.core.backup.DataArchiveContent;
+import io.cumulus.core.backup.SourceFacts;
+import io.cumulus.core.catalog.Tablespace;
+import io.cumulus.postgres.BackupManifestWriter;
+import io.cumulus.postgres.BackupSession;
+import io.cumulus.postgres.BackupStart;
+import io.cumulus.postgres.BackupStop;
+import io.cumulus.postgres.ChecksumAlgorithm;
+import io.cumulus.postgres.PgDataEntry;
+import io.cumulus.postgres.PgDataWalker;
+import io.cumulus.postgres.PostgresServer;
+import io.cumulus.postgres.ServerFacts;
+import io.cumulus.postgres.TarStreamWriter;
+import io.cumulus.postgres.WalRange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+/**
+ * A running PostgreSQL cluster as the source of a base backup: pg_backup_start and pg_backup_stop on
+ * the tool's one session, the files found by {@link PgDataWalker} (barman's order and exclusions)
+ * written by {@link TarStreamWriter}, and every stored file's CRC32C collected into the
+ * backup_manifest as the tar streams are written. Runs on the database host: it reads the data
+ * directory and tablespaces directly.
+ */
+final class PostgresBackupSource implements BackupSource {
+
+    /** Members between two looks at the session, which the keepalive may have found broken. */
+    private static final int ALIVE_CHECK_INTERVAL = 512;
+
+    private final PostgresServer server;
+    private final ServerFacts facts;
+    private final boolean fastCheckpoint;
+    private final PgDataWalker walker;
+    private final BackupManifestWriter manifest = new BackupManifestWriter();
+    private BackupSession session;
+    private BackupStop stop;
+
+    /**
+     * @param facts what {@code server.facts()} answered
+     * @param fastCheckpoint {@code --immediate-checkpoint}
+     */
+    PostgresBackupSource(PostgresServer server, ServerFacts facts, boolean fastCheckpoint) {
+        this.server = Objects.requireNonNull(server, "server");
+        this.facts = Objects.requireNonNull(facts, "facts");
+        this.fastCheckpoint = fastCheckpoint;
+        this.walker = new PgDataWalker(facts);
+    }
+
+    @Override
+    public SourceFacts facts() {
+        return new SourceFacts(facts.dataDirectory().toString(), facts.configFile().toString(),
+                facts.hbaFile().toString(), facts.identFile().toString(), facts.versionNum(),
+                facts.systemIdentifier(), facts.walSegmentSize(), facts.tablespaces());
+    }
+
+    @Override
+    public OptionalLong estimatedSize() {
+        return server.clusterSize();
+    }
+
+    @Override
+    public BackupBegin start(String label) throws IOException {
+        session = server.startBackup(label, fastCheckpoint);
+        BackupStart start = session.start();
+        long segmentSize = facts.walSegmentSize();
+        return new BackupBegin(start.lsn().toString(), start.walSegment(segmentSize).name(),
+                start.lsn().segmentOffset(segmentSize), start.timeline(), start.time());
+    }
+
+    @Override
+    public List<ArchiveContent> tablespaceArchives() {
+        List<ArchiveContent> archives = new ArrayList<>();
+        for (Tablespace tablespace : facts.tablespaces()) {
+            archives.add(new TarArchive(Long.toString(tablespace.oid()), () -> walker.tablespace(tablespace)));
+        }
+        return archives;
+    }
+
+    @Override
+    public DataArchiveContent dataArchive() {
+        return new TarArchive("data", walker::dataDirectory);
+    }
+
+    @Override
+    public BackupEnd stop(String restorePointName) throws IOException {
+        session.checkAlive();
+        stop = session.stop(restorePointName);
+        long segmentSize = facts.walSegmentSize();
+        return new BackupEnd(stop.lsn().toString(), stop.walSegment(segmentSize).name(),
+                stop.lsn().segmentOffset(segmentSize), stop.timeline(), stop.time(), stop.backupLabel(),
+                stop.notices());
+    }
+
+    /**
+     * The manifest, with one WAL range from the start to the stop location. (A standby promoted
+     * during the backup would need two; the range is then given on the stop's timeline.)
+     */
+    @Override
+    public byte[] manifest() {
+        if (stop == null) {
+            throw new IllegalStateException("the backup has not been stopped");
+        }
+        return manifest.finish(List.of(new WalRange(stop.timeline(), session.start().lsn(), stop.lsn())));
+    }
+
+    /** One series as tar streams: the walk's entries, started when the first part opens. */
+    private final class TarArchive implements DataArchiveContent {
+        private final String name;
+        private final Supplier<Stream<PgDataEntry>> walk;
+        private Iterator<PgDataEntry> entries;
+        private TarStreamWriter tar;
+        private long written;
+
+        TarArchive(String name, Supplier<Stream<PgDataEntry>> walk) {
+            this.name = name;
+            this.walk = walk;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public void startPart(OutputStream out) {
+            tar = new TarStreamWriter(out, ChecksumAlgorithm.CRC32C);
+        }
+
+        @Override
+        public boolean hasNext() throws IOException {
+            try {
+                if (entries == null) {
+                    entries = walk.get().iterator();
+                }
+                return entries.hasNext();
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+
+        @Override
+        public void addNext() throws IOException {
+            PgDataEntry entry;
+            try {
+                entry = entries.next();
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            tar.write(entry).ifPresent(manifest::addFile);
+            if (++written % ALIVE_CHECK_INTERVAL == 0) {
+                session.checkAlive();
+            }
+        }
+
+        @Override
+        public void addBackupLabel(String text) throws IOException {
+            manifest.addFile(tar.writeBackupLabel(text, walker.dataDirectoryRoot()));
+        }
+
+        @Override
+        public void finishPart() throws IOException {
+            tar.finish();
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.cumulus.cli.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.cli.ToolCommand;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The command line of cumulus-backup, run in-process: what it refuses before touching PostgreSQL or the store. */
+class BackupCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int exitCode, String out, String err) {
+    }
+
+    private Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = ToolCommand.run(new BackupCommand(), new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private String store() throws IOException {
+        return "file://" + Files.createDirectories(dir.resolve("store"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"latest", "last", "oldest", "first", "last-failed", "latest-full", "last-full", "auto"})
+    void aReservedNameIsExitThreeNamingTheReason(String name) throws IOException {
+        Result result = run("-n", name, store(), "main");
+        assertEquals(3, result.exitCode(), result.err());
+        assertTrue(result.err().contains("Backup name '" + name + "' is not allowed: reserved word"), result.err());
+    }
+
+    @Test
+    void aNameLikeABackupIdIsExitThree() throws IOException {
+        Result result = run("--name", "20261121T051944", store(), "main");
+        assertEquals(3, result.exitCode(), result.err());
+        assertTrue(result.err().contains("not allowed: backup ID"), result.err());
+    }
+
+    @Test
+    void malformedSizesAndJobsAreExitThree() throws IOException {
+        assertEquals(3, run("-S", "10XB", store(), "main").exitCode());
+        assertEquals(3, run("--min-chunk-size", "0", store(), "main").exitCode());
+        assertEquals(3, run("--max-bandwidth", "fast", store(), "main").exitCode());
+        assertEquals(3, run("-J", "0", store(), "main").exitCode());
+        Result result = run("-S", "1.5XB", store(), "main");
+        assertTrue(result.err().contains("invalid -S/--max-archive-size: '1.5XB' is not a valid size string"),
+                result.err());
+    }
+
+    @Test
+    void conflictingOptionsAreExitThree() throws IOException {
+        assertEquals(3, run("-z", "-j", store(), "main").exitCode());
+        assertEquals(3, run("--sse-kms-key-id", "k", store(), "main").exitCode());
+        assertEquals(3, run("--tags", "a,b", "--tag", "c,d", store(), "main").exitCode());
+        assertEquals(3, run("--no-such-option", store(), "main").exitCode());
+        assertEquals(3, run(store()).exitCode());
+    }
+
+    @Test
+    void uploadBuffersLargerThanTheHeapAreRefusedBeforeStarting() {
+        Result result = run("-J", "1000", "--endpoint-url", "http://127.0.0.1:1", "s3://bucket/pfx", "main");
+        assertEquals(3, result.exitCode(), result.err());
+        assertTrue(result.err().contains("upload buffers"), result.err());
+        assertTrue(result.err().contains("CUMULUS_HEAP"), result.err());
+    }
+
+    @Test
+    void testModeChecksOnlyTheStore() throws IOException {
+        assertEquals(0, run("-t", store(), "main").exitCode());
+        Result missing = run("--test", "file://" + dir.resolve("absent"), "main");
+        assertEquals(1, missing.exitCode(), missing.err());
+        assertFalse(Files.exists(dir.resolve("absent")));
+    }
+
+    @Test
+    void aServerThatCannotBeReachedIsExitOneAndNothingIsStored() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        long started = System.nanoTime();
+        Result result = run("-h", "127.0.0.1", "-p", Integer.toString(closedPort), "-U", "postgres", store(), "main");
+        assertEquals(1, result.exitCode(), result.err());
+        assertTrue(result.err().contains("cannot connect to PostgreSQL"), result.err());
+        assertEquals(1, result.err().lines().count(), result.err());
+        assertTrue(Duration.ofNanos(System.nanoTime() - started).toSeconds() < 30);
+        try (var files = Files.list(dir.resolve("store"))) {
+            assertEquals(0, files.count());
+        }
+    }
+
+    @Test
+    void aMissingDestinationDirectoryIsExitOneBeforeConnecting() {
+        Result result = run("-h", "127.0.0.1", "-p", "1", "file://" + dir.resolve("absent"), "main");
+        assertEquals(1, result.exitCode(), result.err());
+        assertTrue(result.err().contains(dir.resolve("absent").toString()), result.err());
+        assertFalse(result.err().contains("PostgreSQL"), result.err());
+    }
+
+    @Test
+    void helpListsBarmansOptionsAndHIsTheHost() {
+        Result result = run("--help");
+        assertEquals(0, result.exitCode());
+        for (String option : new String[] {"-z, --gzip", "-j, --bzip2", "--snappy", "--zstd", "--lz4", "-h, --host",
+                "-p, --port", "-U, --user", "-d, --dbname", "--immediate-checkpoint", "-J, --jobs",
+                "-S, --max-archive-size", "--min-chunk-size", "--max-bandwidth", "-n, --name", "--tags", "--tag",
+                "-e, --encryption", "--sse-kms-key-id", "--endpoint-url", "-t, --test"}) {
+            assertTrue(result.out().contains(option), option + " missing from\n" + result.out());
+        }
+    }
+}

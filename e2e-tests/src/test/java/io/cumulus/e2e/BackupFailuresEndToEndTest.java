@@ -1,0 +1,230 @@
+package io.cumulus.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.testsupport.PgCluster;
+import io.cumulus.testsupport.Ports;
+import io.cumulus.testsupport.PostgresUser;
+import io.cumulus.testsupport.ToolResult;
+import io.cumulus.testsupport.Tools;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Pattern;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * cumulus-backup when things go wrong: killed, terminated or cut off from PostgreSQL mid-copy, and
+ * given input it cannot work with. A backup that did not finish is never listed as DONE; one that
+ * fails while it can still clean up aborts its upload and stores a FAILED backup.info; bad input is
+ * one clear line and barman-cloud's exit code (1 failed, 2 store unreachable, 3 invalid input).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BackupFailuresEndToEndTest {
+
+    private static final String SERVER = "pg-failures";
+    private static final Pattern STACK_FRAME = Pattern.compile("(?m)^\\s+at [\\w$.]+\\(.*\\)$");
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
+    /** Slow enough that a test can act while the copy runs, with 5 MiB upload parts (-S 1GB). */
+    private static final String[] SLOW = {"-v", "-S", "1GB", "--max-bandwidth", "2MB", "--immediate-checkpoint"};
+
+    private S3ArchiveStore s3;
+    private BarmanCloud barman;
+    private PgCluster source;
+    private Path work;
+
+    @BeforeAll
+    void startCluster() {
+        work = PostgresUser.createTempDir("cumulus-backup-failures-");
+        s3 = S3ArchiveStore.start("failures", "cumulus");
+        barman = new BarmanCloud(s3, work);
+        source = PgCluster.builder().archiveCommand(s3.archiveCommand(SERVER)).start();
+        PgbenchLoad.initialise(source, 3, "pg_default");
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+    }
+
+    @AfterAll
+    void cleanUp() {
+        Cleanup.closeAll(source, s3, () -> PostgresUser.deleteRecursively(work));
+    }
+
+    // ---------------------------------------------------------------- interrupted backups
+
+    @Test
+    void killedBackupIsNeverListedAsDoneAndTheNextBackupSucceeds() {
+        String id;
+        try (BackgroundTool backup = slowBackup()) {
+            id = awaitCopying(backup);
+            backup.kill();
+            backup.awaitExit(TIMEOUT);
+        }
+
+        assertFalse(Backups.objects(s3, SERVER, id).contains("backup.info"), () -> Backups.objects(s3, SERVER, id)
+                .toString());
+        ToolResult listed = barman.command("barman-cloud-backup-list", "--format", "json", s3.url(), SERVER).run();
+        assertEquals(0, listed.exitCode(), listed::describe);
+        assertFalse(listed.stdout().contains(id), listed::describe);
+        // a killed process cannot abort its multipart upload: a lifecycle rule on the bucket removes it
+        // (docs/backup.md); PostgreSQL aborted the backup with its session, so the next one runs normally
+        String next = Backups.backupSucceeds(s3, source, SERVER, "--immediate-checkpoint");
+        assertEquals("DONE", Backups.backupInfo(s3, SERVER, next).get("status"));
+    }
+
+    @Test
+    void terminatedBackupAbortsItsUploadAndStoresAFailedBackupInfo() {
+        String id;
+        int exitCode;
+        String stderr;
+        try (BackgroundTool backup = slowBackup()) {
+            id = awaitCopying(backup);
+            backup.terminate();
+            exitCode = backup.awaitExit(TIMEOUT);
+            stderr = backup.stderr();
+        }
+
+        assertEquals(143, exitCode, stderr);
+        Map<String, String> info = Backups.backupInfo(s3, SERVER, id);
+        assertEquals("FAILED", info.get("status"));
+        assertEquals("failure uploading data (cumulus-backup was stopped by a signal)", info.get("error"));
+        assertEquals(List.of("backup.info"), Backups.objects(s3, SERVER, id));
+        assertEquals(List.of(), openMultipartUploads(id));
+    }
+
+    @Test
+    void droppedSessionFailsTheBackupWithAFailedBackupInfoAndNoOpenUpload() {
+        String id;
+        int exitCode;
+        String stderr;
+        try (BackgroundTool backup = slowBackup()) {
+            id = awaitCopying(backup);
+            assertEquals("t", source.queryString("SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    + " WHERE application_name = 'cumulus_backup'"));
+            exitCode = backup.awaitExit(TIMEOUT);
+            stderr = backup.stderr();
+        }
+
+        assertEquals(1, exitCode, stderr);
+        assertTrue(stderr.contains("ERROR: backup " + id + " failed: the session with "), stderr);
+        assertTrue(stderr.contains("(backup.info with status FAILED stored)"), stderr);
+        Map<String, String> info = Backups.backupInfo(s3, SERVER, id);
+        assertEquals("FAILED", info.get("status"));
+        assertTrue(info.get("error").startsWith("failure uploading data (the session with "), info::toString);
+        assertEquals(List.of(), openMultipartUploads(id));
+    }
+
+    // ---------------------------------------------------------------- bad input
+
+    @Test
+    void wrongConnectionSettingsAreExitOneWithTheServersAnswer() {
+        ToolResult noServer = Tools.command("cumulus-backup", "-h", "127.0.0.1", "-p",
+                Integer.toString(Ports.freeLoopbackPort()), s3.url(), SERVER).args(s3.toolOptions()).env(s3.toolEnv())
+                .run();
+        assertFailsWith(1, noServer, "cannot connect to PostgreSQL");
+
+        ToolResult noRole = Tools.command("cumulus-backup", "-h", "127.0.0.1", "-p", Integer.toString(source.port()),
+                "-U", "nobody", s3.url(), SERVER).args(s3.toolOptions()).env(s3.toolEnv()).run();
+        assertFailsWith(1, noRole, "role \"nobody\" does not exist");
+    }
+
+    @Test
+    void clusterWithWalLevelMinimalIsExitOneSayingWhatToChange() {
+        try (PgCluster minimal = PgCluster.start(Map.of("wal_level", "minimal", "max_wal_senders", "0"))) {
+            ToolResult result = Backups.backup(s3, minimal, SERVER).run();
+            assertFailsWith(1, result, "wal_level must be replica or logical");
+        }
+    }
+
+    @Test
+    void userWithoutBackupRightsIsExitOneNamingWhatIsMissing() {
+        source.execute("DROP ROLE IF EXISTS plain_user; CREATE ROLE plain_user LOGIN");
+        ToolResult result = Tools.command("cumulus-backup", "-h", "127.0.0.1", "-p", Integer.toString(source.port()),
+                "-U", "plain_user", s3.url(), SERVER).args(s3.toolOptions()).env(s3.toolEnv()).run();
+        assertFailsWith(1, result, "user plain_user may not run backups");
+        assertTrue(result.stderr().contains("pg_monitor") && result.stderr().contains("pg_backup_start"),
+                result::describe);
+    }
+
+    @Test
+    void reservedNameIsExitThree() {
+        ToolResult result = Backups.backup(s3, source, SERVER, "-n", "latest").run();
+        assertFailsWith(3, result, "Backup name 'latest' is not allowed: reserved word");
+    }
+
+    @Test
+    void unwritableDestinationIsExitOneAndPostgresqlIsLeftWithoutABackup() throws IOException {
+        Path readOnly = Files.createDirectory(work.resolve("read-only"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r-xr-xr-x")));
+        ToolResult result = Tools.command("cumulus-backup").args(Backups.connection(source))
+                .args("file://" + readOnly, SERVER).asPostgres().run();
+        assertFailsWith(1, result, "permission denied: " + readOnly.resolve(SERVER));
+        assertTrue(result.stderr().contains("its FAILED backup.info could not be stored either"), result::describe);
+        assertEquals("0", source.queryString("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE application_name = 'cumulus_backup'"));
+    }
+
+    @Test
+    void missingBucketIsExitOneAndUnreachableStoreExitTwo() {
+        ToolResult missing = Tools.command("cumulus-backup").args(s3.toolOptions()).env(s3.toolEnv())
+                .args(Backups.connection(source)).args("s3://no-such-bucket/x", SERVER).run();
+        assertFailsWith(1, missing, "no-such-bucket");
+
+        ToolResult unreachable = Tools.command("cumulus-backup", "--endpoint-url",
+                "http://127.0.0.1:" + Ports.freeLoopbackPort()).env(s3.toolEnv())
+                .args(Backups.connection(source)).args(s3.url(), SERVER).timeout(TIMEOUT).run();
+        assertEquals(2, unreachable.exitCode(), unreachable::describe);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private BackgroundTool slowBackup() {
+        return BackgroundTool.start("cumulus-backup", Backups.backupArgs(s3, source, SERVER, SLOW), s3.toolEnv());
+    }
+
+    /** Waits until the backup has started and uploaded a part of its archive; returns its id. */
+    private String awaitCopying(BackgroundTool backup) {
+        backup.awaitStderr(err -> err.contains("INFO: backup "), TIMEOUT, "the start of the backup");
+        java.util.regex.Matcher m = Pattern.compile("INFO: backup (\\d{8}T\\d{6}) of ").matcher(backup.stderr());
+        assertTrue(m.find(), backup::describe);
+        try {
+            Thread.sleep(4000); // 8 MB at 2 MB/s: the first 5 MiB part is on its way
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        assertTrue(backup.isAlive(), backup::describe);
+        return m.group(1);
+    }
+
+    private static void assertFailsWith(int exitCode, ToolResult result, String message) {
+        assertEquals(exitCode, result.exitCode(), result::describe);
+        assertTrue(result.stderr().contains(message), result::describe);
+        assertEquals(1, result.stderr().lines().filter(line -> !line.isBlank()).count(), result::describe);
+        assertFalse(STACK_FRAME.matcher(result.output()).find(), result::describe);
+    }
+
+    /**
+     * The multipart uploads the bucket holds open for backup {@code id}, asked through a client that
+     * shares no code with Cumulus.
+     */
+    private List<String> openMultipartUploads(String id) {
+        Properties overrides = new Properties();
+        overrides.setProperty("jclouds.s3.virtual-host-buckets", "false");
+        try (BlobStoreContext context = ContextBuilder.newBuilder("s3").endpoint(s3.endpoint())
+                .credentials(s3.accessKey(), s3.secretKey()).overrides(overrides).buildView(BlobStoreContext.class)) {
+            return context.getBlobStore().listMultipartUploads("failures").stream()
+                    .map(upload -> upload.blobName() + " " + upload.id())
+                    .filter(upload -> upload.contains("/base/" + id + "/")).toList();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.cumulus.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.testsupport.PgCluster;
+import io.cumulus.testsupport.PostgresUser;
+import io.cumulus.testsupport.ToolResult;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * cumulus-backup run against a streaming standby, as sites do to spare the primary: the backup
+ * completes (without the WAL switch and restore point a standby cannot make), its backup_label says
+ * it comes from a standby, and a cluster restored from it by barman-cloud-restore recovers from the
+ * primary's archive to the primary's rows.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class BackupFromStandbyEndToEndTest {
+
+    private static final String SERVER = "pg-standby";
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+
+    private S3ArchiveStore s3;
+    private BarmanCloud barman;
+    private PgCluster primary;
+    private PgCluster standby;
+    private Path work;
+
+    @BeforeAll
+    void startPrimaryAndStandby() {
+        work = PostgresUser.createTempDir("cumulus-backup-standby-");
+        s3 = S3ArchiveStore.start("standby", "cumulus");
+        barman = new BarmanCloud(s3, work);
+        primary = PgCluster.builder().archiveCommand(s3.archiveCommand(SERVER)).start();
+        primary.execute("CREATE TABLE items AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 200000) g");
+        Path copy = work.resolve("standby-data");
+        primary.pgBasebackup(copy, PgCluster.WalMethod.STREAM);
+        standby = PgCluster.builder().fromDataDirectory(copy).recovery(PgCluster.Recovery.STANDBY)
+                .setting("primary_conninfo", "host=127.0.0.1 port=" + primary.port() + " user=" + PgCluster.SUPERUSER)
+                .start();
+    }
+
+    @AfterAll
+    void cleanUp() {
+        Cleanup.closeAll(standby, primary, s3, () -> PostgresUser.deleteRecursively(work));
+    }
+
+    @Test
+    void backupOfAStandbyIsRestoredAndRecoversFromThePrimarysArchive() {
+        primary.execute("INSERT INTO items SELECT g, 'before' FROM generate_series(200001, 201000) g");
+        primary.checkpoint(); // a standby's backup starts at a restartpoint, made from the primary's checkpoints
+        awaitReplayed();
+
+        ToolResult result = Backups.backup(s3, standby, SERVER, "-z", "--immediate-checkpoint").timeout(TIMEOUT).run();
+        assertEquals(0, result.exitCode(), result::describe);
+        String id = Backups.idFromSummary(result.stdout());
+
+        Map<String, String> info = Backups.backupInfo(s3, SERVER, id);
+        assertEquals("DONE", info.get("status"));
+        assertTrue(info.get("backup_label").contains("BACKUP FROM: standby"), info::toString);
+        assertEquals(standby.dataDir().toString(), info.get("pgdata"));
+
+        // the primary archives the WAL the backup needs
+        primary.execute("INSERT INTO items SELECT g, 'after' FROM generate_series(201001, 201500) g");
+        primary.awaitArchived(primary.switchWal(), TIMEOUT);
+        String expected = primary.queryString("SELECT count(*) || ' ' || md5(string_agg(h, ',' ORDER BY id)) FROM items");
+
+        Path parent = work.resolve("restore");
+        Path data = parent.resolve("data");
+        ToolResult restore = barman.command("barman-cloud-restore", s3.url(), SERVER, id, data.toString())
+                .asPostgres().timeout(TIMEOUT).run();
+        assertEquals(0, restore.exitCode(), restore::describe);
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data)
+                .recovery(PgCluster.Recovery.ARCHIVE)
+                .restoreCommand(s3.restoreCommand(SERVER))
+                .startTimeout(TIMEOUT)
+                .start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            assertEquals(expected, recovered.queryString(
+                    "SELECT count(*) || ' ' || md5(string_agg(h, ',' ORDER BY id)) FROM items"));
+        }
+    }
+
+    /** Waits until the standby has replayed everything the primary has written so far. */
+    private void awaitReplayed() {
+        String target = primary.queryString("SELECT pg_current_wal_lsn()");
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!"t".equals(standby.queryString("SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn"))) {
+            assertTrue(System.nanoTime() < deadline, "the standby did not catch up");
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

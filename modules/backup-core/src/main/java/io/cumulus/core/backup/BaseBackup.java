@@ -1,0 +1,314 @@
+package io.cumulus.core.backup;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupName;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.io.ObjectWrites;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.WriteOptions;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Takes one base backup into a store exactly as barman-cloud-backup lays it out (reference §2, §3,
+ * §5): starts the backup on the server, streams one archive series per tablespace and then the data
+ * directory (compressed, split at {@code --max-archive-size}, uploaded while it is produced), stops
+ * the backup, appends backup_label to the data archive, stores PostgreSQL's {@code backup_manifest}
+ * next to the archives and, last, {@code backup.info} with barman 3.4's keys and status DONE. Until
+ * that object exists no barman or Cumulus tool lists the backup.
+ *
+ * <p>The work is a pipeline: this thread walks the files and writes the tar stream, a second
+ * thread compresses it into the store's writer, and the store uploads parts with its own threads
+ * ({@code -J} at once). Memory: the store's part buffers, plus 2 MiB between the first two stages.
+ *
+ * <p>On any failure (the server, the store, a cancellation) the open upload is aborted, so no
+ * multipart upload is left behind, and a backup.info with status FAILED and barman's {@code error}
+ * text is stored when the store still takes it; the failure is then thrown as an {@link
+ * OperationFailedException} (exit 1). Parts committed before the failure stay, as barman leaves
+ * them, for {@code backup-delete} to remove.
+ *
+ * <p>One backup per instance; {@link #cancel} may be called from any thread.
+ */
+public final class BaseBackup {
+
+    /** The metadata object, written last. */
+    public static final String BACKUP_INFO = "backup.info";
+
+    /** PostgreSQL's manifest of the backup, our addition; barman's tools ignore it. */
+    public static final String BACKUP_MANIFEST = "backup_manifest";
+
+    /** The label barman-cloud gives pg_backup_start, followed by the backup id. */
+    public static final String LABEL_PREFIX = "Barman backup cloud ";
+
+    /** The restore point barman-cloud creates after the stop, followed by the backup id. */
+    public static final String RESTORE_POINT_PREFIX = "barman_";
+
+    /** barman's {@code error} text names this action for any failure before backup.info. */
+    private static final String ACTION = "uploading data";
+
+    private final BlobStore store;
+    private final ServerLayout layout;
+    private final BackupSettings settings;
+    private final BackupListener listener;
+    private final AtomicReference<String> cancellation = new AtomicReference<>();
+
+    public BaseBackup(BlobStore store, ServerLayout layout, BackupSettings settings, BackupListener listener) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.layout = Objects.requireNonNull(layout, "layout");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.listener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /**
+     * The id of a backup starting now ({@code yyyyMMdd'T'HHmmss} in the clock's zone, barman's rule),
+     * never one that already has objects in the store: if the current second's id is taken (a backup
+     * started within the same second), waits for the next second once, then gives up.
+     *
+     * @throws OperationFailedException when both ids are taken
+     */
+    public static BackupId newId(BlobStore store, ServerLayout layout, Clock clock) throws IOException {
+        BackupId id = BackupId.now(clock);
+        if (!exists(store, layout, id)) {
+            return id;
+        }
+        try {
+            Thread.sleep(1000 - clock.millis() % 1000 + 10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while choosing a backup id");
+        }
+        BackupId next = BackupId.now(clock);
+        if (!next.equals(id) && !exists(store, layout, next)) {
+            return next;
+        }
+        throw new OperationFailedException("a backup with id " + next + " already exists in " + store.describe()
+                + " at " + layout.backupPrefix(next.value()) + ": another backup of server '"
+                + layout.serverName() + "' started in the same second; not overwriting it");
+    }
+
+    private static boolean exists(BlobStore store, ServerLayout layout, BackupId id) throws IOException {
+        BlobIterator objects = store.list(layout.backupPrefix(id.value()));
+        return objects.hasNext();
+    }
+
+    /**
+     * Asks the running backup to stop: it fails within one block of data (or at its next step, if
+     * it waits for the server), with {@code reason} as its error, and cleans up as for any failure.
+     */
+    public void cancel(String reason) {
+        cancellation.compareAndSet(null, Objects.requireNonNull(reason, "reason"));
+    }
+
+    /**
+     * Takes the backup {@code id} of {@code source}.
+     *
+     * @throws OperationFailedException when the backup failed; a FAILED backup.info was stored if
+     *     the store allowed it, and the message says whether it did
+     */
+    public BackupOutcome run(BackupId id, BackupSource source) throws IOException {
+        long started = System.nanoTime();
+        String prefix = layout.backupPrefix(id.value());
+        WriteOptions options = WriteOptions.DEFAULT.withTags(settings.tags());
+        SourceFacts facts = source.facts();
+        BackupInfo.Builder info = BackupInfo.builder()
+                .serverName(BackupInfo.CLOUD_SERVER_NAME)
+                .backupName(settings.backupName().map(BackupName::value).orElse(null))
+                .pgdata(facts.pgdata())
+                .configFile(facts.configFile())
+                .hbaFile(facts.hbaFile())
+                .identFile(facts.identFile())
+                .version(facts.version())
+                .systemid(facts.systemId())
+                .xlogSegmentSize(facts.walSegmentSize())
+                .tablespaces(facts.tablespaces());
+        BandwidthLimit bandwidth = settings.maxBandwidth().isPresent()
+                ? new BandwidthLimit(settings.maxBandwidth().getAsLong()) : null;
+        List<ArchiveSeries> written = new ArrayList<>();
+        ArchiveSeries open = null;
+        CountingListener counting = new CountingListener(listener);
+        ExecutorService compressor = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "cumulus-backup-compress");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            checkCancelled();
+            BackupBegin begin = source.start(LABEL_PREFIX + id);
+            info.beginXlog(begin.xlog()).beginWal(begin.wal()).beginOffset(begin.offset())
+                    .timeline(Math.toIntExact(begin.timeline())).beginTime(begin.time());
+            listener.started(begin);
+            for (ArchiveContent tablespace : source.tablespaceArchives()) {
+                open = new ArchiveSeries(store, prefix, tablespace, settings, options, bandwidth, counting,
+                        cancellation::get, compressor);
+                written.add(open);
+                open.copyMembers();
+                open.close();
+                open = null;
+            }
+            DataArchiveContent data = source.dataArchive();
+            open = new ArchiveSeries(store, prefix, data, settings, options, bandwidth, counting, cancellation::get,
+                    compressor);
+            written.add(open);
+            open.copyMembers();
+            checkCancelled();
+            BackupEnd end = source.stop(RESTORE_POINT_PREFIX + id);
+            info.endXlog(end.xlog()).endWal(end.wal()).endOffset(end.offset()).endTime(end.time())
+                    .backupLabel(end.backupLabel());
+            listener.stopped(end);
+            open.beforeMember();
+            data.addBackupLabel(end.backupLabel());
+            open.close();
+            open = null;
+            long copyEnd = System.nanoTime();
+            byte[] manifest = source.manifest();
+            ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options.withExpectedSize(manifest.length),
+                    out -> out.write(manifest));
+            info.copyStats(copyStats(written, started, copyEnd)).status(BackupStatus.DONE);
+        } catch (IOException | RuntimeException | Error e) {
+            if (open != null) {
+                open.abort(e);
+            }
+            throw failed(id, prefix, info, options, e);
+        } finally {
+            compressor.shutdownNow();
+        }
+        BackupInfo done = info.build();
+        try {
+            writeInfo(prefix, done, options);
+        } catch (IOException | RuntimeException e) {
+            throw new OperationFailedException("failure uploading backup.info file (" + firstLine(e) + "): backup "
+                    + id + " is incomplete", e);
+        }
+        List<StoredArchive> archives = written.stream()
+                .flatMap(series -> series.parts().stream().map(ArchiveSeries.Part::archive)).toList();
+        return new BackupOutcome(id, done, archives, counting.copied, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    private void checkCancelled() throws InterruptedIOException {
+        CopyingOutputStream.checkCancelled(cancellation::get);
+    }
+
+    /** Records the failure in a FAILED backup.info where possible; returns what to throw. */
+    private OperationFailedException failed(BackupId id, String prefix, BackupInfo.Builder info,
+            WriteOptions options, Throwable failure) {
+        String error = "failure " + ACTION + " (" + firstLine(failure) + ")";
+        String outcome;
+        try {
+            writeInfo(prefix, info.status(BackupStatus.FAILED).error(error).build(), options);
+            outcome = "backup.info with status FAILED stored";
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+            outcome = "its FAILED backup.info could not be stored either: " + firstLine(e);
+        }
+        return new OperationFailedException("backup " + id + " failed: " + firstLine(failure) + " (" + outcome
+                + ")", failure);
+    }
+
+    private void writeInfo(String prefix, BackupInfo info, WriteOptions options) throws IOException {
+        byte[] text = info.format().getBytes(StandardCharsets.UTF_8);
+        ObjectWrites.write(store, prefix + BACKUP_INFO, options.withExpectedSize(text.length), out -> out.write(text));
+    }
+
+    /**
+     * barman's copy_stats: total and per-archive times in seconds, no analysis phase, {@code
+     * number_of_workers} = {@code -J}. The serialized copy time sums the parts' own writing times.
+     */
+    private Map<String, Object> copyStats(List<ArchiveSeries> series, long started, long copyEnd) {
+        Map<String, Object> analysisPerItem = new LinkedHashMap<>();
+        Map<String, Object> copyPerItem = new LinkedHashMap<>();
+        Map<String, Object> serializedPerItem = new LinkedHashMap<>();
+        long uploadStart = Long.MAX_VALUE;
+        long uploadEnd = Long.MIN_VALUE;
+        long serialized = 0;
+        for (ArchiveSeries s : series) {
+            long first = Long.MAX_VALUE;
+            long last = Long.MIN_VALUE;
+            long total = 0;
+            for (ArchiveSeries.Part part : s.parts()) {
+                first = Math.min(first, part.startNanos());
+                last = Math.max(last, part.endNanos());
+                total += part.endNanos() - part.startNanos();
+            }
+            analysisPerItem.put(s.name(), 0L);
+            copyPerItem.put(s.name(), seconds(last - first));
+            serializedPerItem.put(s.name(), seconds(total));
+            uploadStart = Math.min(uploadStart, first);
+            uploadEnd = Math.max(uploadEnd, last);
+            serialized += total;
+        }
+        Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("total_time", seconds(copyEnd - started));
+        stats.put("number_of_workers", (long) settings.workers());
+        stats.put("analysis_time", 0L);
+        stats.put("analysis_time_per_item", analysisPerItem);
+        stats.put("copy_time_per_item", copyPerItem);
+        stats.put("serialized_copy_time_per_item", serializedPerItem);
+        stats.put("copy_time", seconds(uploadEnd - uploadStart));
+        stats.put("serialized_copy_time", seconds(serialized));
+        return stats;
+    }
+
+    /** Seconds with microseconds, as Python's timedelta.total_seconds(). */
+    private static Double seconds(long nanos) {
+        return Math.round(nanos / 1000.0) / 1e6;
+    }
+
+    /**
+     * The first line of the failure's message, or its type when it has none (barman's rule for the
+     * {@code error} key); a file system error also says what went wrong, not only which file.
+     */
+    private static String firstLine(Throwable failure) {
+        if (failure instanceof FileSystemException e && e.getReason() == null) {
+            String what = failure instanceof AccessDeniedException ? "permission denied"
+                    : failure instanceof NoSuchFileException ? "no such file or directory"
+                    : failure.getClass().getSimpleName();
+            return what + ": " + e.getFile();
+        }
+        String message = failure.getMessage() == null ? "" : failure.getMessage().strip();
+        return message.isEmpty() ? failure.getClass().getSimpleName() : message.lines().findFirst().orElseThrow();
+    }
+
+    /** Adds up the tar bytes for the outcome while passing everything on. */
+    private static final class CountingListener implements BackupListener {
+        private final BackupListener delegate;
+        private long copied;
+
+        CountingListener(BackupListener delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void copied(long bytes) {
+            copied += bytes;
+            delegate.copied(bytes);
+        }
+
+        @Override
+        public void archiveOpened(String key) {
+            delegate.archiveOpened(key);
+        }
+
+        @Override
+        public void archiveStored(String key, long storedBytes) {
+            delegate.archiveStored(key, storedBytes);
+        }
+    }
+}

@@ -1,0 +1,388 @@
+package io.cumulus.core.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupName;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.Tablespace;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.compress.CompressionLevel;
+import io.cumulus.core.io.Digests;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.file.FileBlobStores;
+import io.cumulus.storage.file.FileStoreConfig;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The backup pipeline against in-memory and file:// stores, with a made-up cluster as its source. */
+class BaseBackupTest {
+
+    private static final ServerLayout LAYOUT = new ServerLayout("pfx", "main");
+    private static final BackupId ID = new BackupId("20261121T051944");
+    private static final String DIR = "pfx/main/base/20261121T051944/";
+
+    /** The keys barman-cloud 3.4 writes for a backup without a name (reference §3.2). */
+    private static final List<String> KEYS_34 = List.of("backup_label", "begin_offset", "begin_time", "begin_wal",
+            "begin_xlog", "compression", "config_file", "copy_stats", "deduplicated_size", "end_offset", "end_time",
+            "end_wal", "end_xlog", "error", "hba_file", "ident_file", "included_files", "mode", "pgdata",
+            "server_name", "size", "status", "systemid", "tablespaces", "timeline", "version", "xlog_segment_size");
+
+    @TempDir
+    Path dir;
+
+    private static BackupOutcome backup(BlobStore store, BackupSettings settings, FakeSource source)
+            throws IOException {
+        return new BaseBackup(store, LAYOUT, settings, BackupListener.NONE).run(ID, source);
+    }
+
+    private static List<String> keys(BlobStore store, String prefix) throws IOException {
+        List<String> keys = new ArrayList<>();
+        BlobIterator it = store.list(prefix);
+        while (it.hasNext()) {
+            keys.add(it.next().key().substring(prefix.length()));
+        }
+        return keys;
+    }
+
+    private static byte[] read(BlobStore store, String key) throws IOException {
+        try (InputStream in = store.openRead(key)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static String text(BlobStore store, String key) throws IOException {
+        return new String(read(store, key), StandardCharsets.UTF_8);
+    }
+
+    private static List<String> keysOf(String backupInfo) {
+        return backupInfo.lines().map(line -> line.substring(0, line.indexOf('='))).toList();
+    }
+
+    private static String describe(FakeSource.Member member) {
+        return member.name() + "\t" + HexFormat.of().formatHex(Digests.newSha256().digest(member.content()));
+    }
+
+    @Test
+    void plainBackupHasBarmansLayoutAndBackupInfoIsWrittenLastWithThe34Keys() throws Exception {
+        RecordingStore store = new RecordingStore();
+        FakeSource source = new FakeSource().withTablespace("ts1", 16384, 3, 10_000).withDataFiles(5, 20_000);
+
+        BackupOutcome outcome = backup(store, BackupSettings.defaults(), source);
+
+        assertEquals(List.of("16384.tar", "backup.info", "backup_manifest", "data.tar"), keys(store, DIR));
+        assertEquals(List.of(DIR + "16384.tar", DIR + "data.tar", DIR + "backup_manifest", DIR + "backup.info"),
+                store.committed);
+        assertEquals(List.of(), store.aborted);
+        assertEquals(List.of("facts", "start", "part 16384", "part data",
+                "stop barman_20261121T051944", "backup_label", "manifest"), source.calls());
+        assertEquals("Barman backup cloud 20261121T051944", source.startLabel());
+
+        String infoText = text(store, DIR + "backup.info");
+        assertEquals(KEYS_34, keysOf(infoText));
+        BackupInfo info = BackupInfo.parse(infoText);
+        assertEquals(outcome.info(), info);
+        assertEquals(BackupStatus.DONE, info.status());
+        assertEquals("cloud", info.serverName());
+        assertEquals(null, info.compression());
+        assertEquals(null, info.error());
+        assertEquals("0/4000028", info.beginXlog());
+        assertEquals("000000010000000000000004", info.beginWal());
+        assertEquals(40L, info.beginOffset());
+        assertEquals(FakeSource.BEGIN, info.beginTime());
+        assertEquals("0/579E488", info.endXlog());
+        assertEquals("000000010000000000000005", info.endWal());
+        assertEquals(7988360L, info.endOffset());
+        assertEquals(FakeSource.END, info.endTime());
+        assertEquals(1, info.timeline());
+        assertEquals(FakeSource.LABEL, info.backupLabel());
+        assertEquals(List.of(new Tablespace("ts1", 16384, "/srv/pg/ts1")), info.tablespaces());
+        assertEquals("7710490106817857947", info.systemid());
+        assertEquals(150018, info.version());
+        assertEquals(16L << 20, info.xlogSegmentSize());
+        assertEquals("/srv/pg/data/postgresql.conf", info.configFile());
+        assertTrue(infoText.contains("\ncompression=None\n"), infoText);
+        assertTrue(infoText.contains("\nserver_name=cloud\n"), infoText);
+
+        Map<String, Object> stats = info.copyStats();
+        assertEquals(List.of("total_time", "number_of_workers", "analysis_time", "analysis_time_per_item",
+                "copy_time_per_item", "serialized_copy_time_per_item", "copy_time", "serialized_copy_time"),
+                new ArrayList<>(stats.keySet()));
+        assertEquals(2L, stats.get("number_of_workers"));
+        assertEquals(Map.of("16384", 0L, "data", 0L), stats.get("analysis_time_per_item"));
+
+        List<String> dataMembers = new ArrayList<>(source.dataMembers().stream().map(BaseBackupTest::describe).toList());
+        dataMembers.add(describe(new FakeSource.Member("backup_label", FakeSource.LABEL.getBytes(StandardCharsets.UTF_8))));
+        assertEquals(dataMembers, tarMembers(read(store, DIR + "data.tar"), Compression.NONE));
+        assertEquals(source.tablespaceMembers(16384).stream().map(BaseBackupTest::describe).toList(),
+                tarMembers(read(store, DIR + "16384.tar"), Compression.NONE));
+        assertTrue(text(store, DIR + "backup_manifest").startsWith("{ \"PostgreSQL-Backup-Manifest-Version\": 1"));
+        assertEquals(outcome.storedBytes(), read(store, DIR + "16384.tar").length + read(store, DIR + "data.tar").length);
+    }
+
+    @Test
+    void backupInfoIsReadBackByBarman34() throws Exception {
+        PythonTarfile.assumeAvailable();
+        RecordingStore store = new RecordingStore();
+        backup(store, BackupSettings.defaults().withBackupName(new BackupName("nightly")),
+                new FakeSource().withTablespace("ts1", 16384, 1, 100).withDataFiles(1, 100));
+        String infoText = text(store, DIR + "backup.info");
+        String script = String.join("\n",
+                "import io, sys",
+                "from barman.infofile import BackupInfo",
+                "info = BackupInfo(None)",
+                "info.load(file_object=io.BytesIO(sys.stdin.buffer.read()))",
+                "print(info.status, info.backup_name, info.tablespaces[0].oid, info.version, info.end_time.isoformat(),",
+                "      info.copy_stats['number_of_workers'], info.begin_wal, repr(info.backup_label[:18]))");
+        io.cumulus.core.util.ExternalCommand.Result result = io.cumulus.core.util.ExternalCommand.run(
+                List.of("/usr/bin/python3", "-c", script), infoText.getBytes(StandardCharsets.UTF_8));
+        org.junit.jupiter.api.Assumptions.assumeFalse(result.stderr().contains("No module named 'barman'"),
+                "barman's Python modules are not installed");
+        assertEquals("DONE nightly 16384 150018 2026-11-21T05:24:05.089183+00:00 2 000000010000000000000004"
+                + " 'START WAL LOCATION'\n", new String(result.successfulOutput(), StandardCharsets.UTF_8));
+        List<String> keys = new ArrayList<>(KEYS_34);
+        keys.add(1, "backup_name");
+        assertEquals(keys, keysOf(infoText));
+    }
+
+    @Test
+    void partsSplitBeforeAMemberOncePastMaxArchiveSizeEachACompleteGzipTarForPython() throws Exception {
+        PythonTarfile.assumeAvailable();
+        RecordingStore store = new RecordingStore();
+        FakeSource source = new FakeSource().withDataFiles(12, 300_000);
+        long maxArchiveSize = 1_000_000;
+
+        backup(store, BackupSettings.defaults().withCompression(Compression.GZIP, CompressionLevel.LOW)
+                .withMaxArchiveSize(maxArchiveSize), source);
+
+        List<String> parts = keys(store, DIR).stream().filter(k -> k.startsWith("data")).toList();
+        assertEquals(List.of("data.tar.gz", "data_0001.tar.gz", "data_0002.tar.gz", "data_0003.tar.gz"), parts);
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < parts.size(); i++) {
+            byte[] part = read(store, DIR + parts.get(i));
+            assertEquals((byte) 0x1f, part[0]);
+            if (i < parts.size() - 1) {
+                // ended only once past -S, and before the member that would have made it bigger still
+                assertTrue(part.length > maxArchiveSize, parts.get(i) + ": " + part.length);
+                assertTrue(part.length < maxArchiveSize + 300_000 + 100_000, parts.get(i) + ": " + part.length);
+            }
+            List<String> members = PythonTarfile.members(part, "r|gz");
+            assertFalse(members.isEmpty(), parts.get(i));
+            all.addAll(members);
+        }
+        List<String> expected = new ArrayList<>(source.dataMembers().stream().map(BaseBackupTest::describe).toList());
+        expected.add(describe(new FakeSource.Member("backup_label", FakeSource.LABEL.getBytes(StandardCharsets.UTF_8))));
+        assertEquals(expected, all);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Compression.class, names = {"BZIP2", "SNAPPY", "XZ", "ZSTD", "LZ4"})
+    void everyCompressionWritesOneStreamPerPartNamedWithItsSuffix(Compression compression) throws Exception {
+        RecordingStore store = new RecordingStore();
+        FakeSource source = new FakeSource().withTablespace("ts1", 16384, 2, 1000).withTextFiles(6, 100_000);
+
+        backup(store, BackupSettings.defaults().withCompression(compression, CompressionLevel.LOW)
+                .withMaxArchiveSize(100_000), source);
+
+        String ext = ".tar" + compression.suffix();
+        List<String> keys = keys(store, DIR);
+        assertTrue(keys.contains("16384" + ext), keys.toString());
+        assertTrue(keys.contains("data" + ext), keys.toString());
+        assertTrue(keys.contains("data_0001" + ext), keys.toString());
+        List<String> all = new ArrayList<>();
+        for (String key : keys) {
+            if (key.startsWith("data")) {
+                all.addAll(tarMembers(read(store, DIR + key), compression));
+            }
+        }
+        assertEquals(source.dataMembers().size() + 1, all.size());
+        assertTrue(all.get(all.size() - 1).startsWith("backup_label\t"));
+    }
+
+    @Test
+    void splitBackupToAFileStoreIsReadByPythonFromDisk() throws Exception {
+        PythonTarfile.assumeAvailable();
+        Path root = Files.createDirectories(dir.resolve("store"));
+        FakeSource source = new FakeSource().withTablespace("ts1", 16384, 4, 100_000).withDataFiles(8, 100_000);
+        try (BlobStore store = FileBlobStores.open(new FileStoreConfig(root))) {
+            backup(store, BackupSettings.defaults().withMaxArchiveSize(250_000), source);
+        }
+        Path backupDir = root.resolve(DIR);
+        try (var files = Files.list(backupDir)) {
+            assertEquals(List.of("16384.tar", "16384_0001.tar", "backup.info", "backup_manifest", "data.tar",
+                    "data_0001.tar", "data_0002.tar"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        List<String> tablespace = new ArrayList<>(PythonTarfile.members(Files.readAllBytes(backupDir.resolve("16384.tar")), "r|"));
+        tablespace.addAll(PythonTarfile.members(Files.readAllBytes(backupDir.resolve("16384_0001.tar")), "r|"));
+        assertEquals(source.tablespaceMembers(16384).stream().map(BaseBackupTest::describe).toList(), tablespace);
+        assertEquals(BackupStatus.DONE, BackupInfo.parse(Files.readAllBytes(backupDir.resolve("backup.info"))).status());
+    }
+
+    @Test
+    void storeFailingMidwayAbortsTheOpenUploadAndLeavesAFailedBackupInfo() throws Exception {
+        RecordingStore store = new RecordingStore().failWrites(key -> key.endsWith("data_0001.tar"), 100_000);
+        FakeSource source = new FakeSource().withDataFiles(10, 100_000);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> backup(store, BackupSettings.defaults().withMaxArchiveSize(300_000), source));
+
+        assertTrue(failure.getMessage().contains("simulated store failure"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("backup.info with status FAILED stored"), failure.getMessage());
+        assertEquals(List.of(DIR + "data_0001.tar"), store.aborted);
+        assertEquals(List.of(), store.leftOpen());
+        assertEquals(List.of("backup.info", "data.tar"), keys(store, DIR));
+        BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
+        assertEquals(BackupStatus.FAILED, info.status());
+        assertEquals("failure uploading data (simulated store failure writing " + DIR + "data_0001.tar)",
+                info.error());
+        assertEquals("0/4000028", info.beginXlog());
+        assertFalse(source.calls().stream().anyMatch(call -> call.startsWith("stop")), "stopped after a failure");
+    }
+
+    @Test
+    void serverFailingAtStopAbortsTheDataArchiveAndLeavesAFailedBackupInfo() throws Exception {
+        RecordingStore store = new RecordingStore();
+        FakeSource source = new FakeSource().withTablespace("ts1", 16384, 1, 1000).withDataFiles(2, 1000)
+                .failingAtStop(new IllegalStateException("the session with host=db broke during pg_backup_stop\n"
+                        + "detail on a second line"));
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> backup(store, BackupSettings.defaults(), source));
+
+        assertTrue(failure.getMessage().startsWith("backup 20261121T051944 failed: the session with host=db broke"),
+                failure.getMessage());
+        assertEquals(List.of(DIR + "data.tar"), store.aborted);
+        assertEquals(List.of(), store.leftOpen());
+        assertEquals(List.of("16384.tar", "backup.info"), keys(store, DIR));
+        BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
+        assertEquals(BackupStatus.FAILED, info.status());
+        assertEquals("failure uploading data (the session with host=db broke during pg_backup_stop)", info.error());
+    }
+
+    @Test
+    void storeRefusingEveryWriteLeavesNoBackupInfoAndSaysSo() {
+        RecordingStore store = new RecordingStore().failWrites(key -> true, 0);
+        FakeSource source = new FakeSource().withDataFiles(1, 1000);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> backup(store, BackupSettings.defaults(), source));
+
+        assertTrue(failure.getMessage().contains("its FAILED backup.info could not be stored either"),
+                failure.getMessage());
+        assertEquals(List.of(), store.committed);
+        assertEquals(List.of(), store.leftOpen());
+    }
+
+    @Test
+    void cancelledBackupStopsWithinABlockAndRecordsTheReason() throws Exception {
+        RecordingStore store = new RecordingStore();
+        FakeSource source = new FakeSource().withDataFiles(50, 100_000);
+        AtomicReference<BaseBackup> running = new AtomicReference<>();
+        BackupListener cancelAfterOneMegabyte = new BackupListener() {
+            private long copied;
+
+            @Override
+            public void copied(long bytes) {
+                copied += bytes;
+                if (copied > 1_000_000) {
+                    running.get().cancel("terminated by signal TERM");
+                }
+            }
+        };
+        BaseBackup backup = new BaseBackup(store, LAYOUT, BackupSettings.defaults(), cancelAfterOneMegabyte);
+        running.set(backup);
+
+        assertThrows(OperationFailedException.class, () -> backup.run(ID, source));
+
+        assertEquals(List.of(DIR + "data.tar"), store.aborted);
+        assertEquals(List.of(), store.leftOpen());
+        BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
+        assertEquals(BackupStatus.FAILED, info.status());
+        assertEquals("failure uploading data (terminated by signal TERM)", info.error());
+    }
+
+    @Test
+    void tagsGoOnEveryObjectOfTheBackup() throws Exception {
+        RecordingStore store = new RecordingStore();
+        backup(store, BackupSettings.defaults().withTags(Map.of("team", "dba")),
+                new FakeSource().withTablespace("ts1", 16384, 1, 100).withDataFiles(1, 100));
+        for (String key : keys(store, DIR)) {
+            assertEquals(Map.of("team", "dba"), store.objects.tags(DIR + key).orElseThrow(), key);
+        }
+    }
+
+    @Test
+    void newIdIsTheLocalTimeAndWaitsForTheNextSecondWhenTaken() throws Exception {
+        RecordingStore store = new RecordingStore();
+        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.900Z"), ZoneOffset.UTC);
+        assertEquals(ID, BaseBackup.newId(store, LAYOUT, clock));
+
+        backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 10));
+        Clock ticking = Clock.offset(Clock.systemUTC(), java.time.Duration.between(Instant.now(),
+                Instant.parse("2026-11-21T05:19:44.900Z")));
+        BackupId next = BaseBackup.newId(store, LAYOUT, ticking);
+        assertEquals("20261121T051945", next.value());
+
+        OperationFailedException taken = assertThrows(OperationFailedException.class,
+                () -> BaseBackup.newId(store, LAYOUT, clock));
+        assertTrue(taken.getMessage().contains("a backup with id 20261121T051944 already exists"), taken.getMessage());
+    }
+
+    @Test
+    void partSizeFollowsBarmansChunkRule() {
+        assertEquals(21_474_836, ArchiveSizing.partSize(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 10_000, 5 << 20, 0));
+        assertEquals(5 << 20, ArchiveSizing.partSize(1L << 30, 10_000, 5 << 20, 0));
+        assertEquals(64L << 20, ArchiveSizing.partSize(1L << 30, 10_000, 5 << 20, 64L << 20));
+        assertEquals(2 * ((100L << 30) / 1000), ArchiveSizing.partSize(100L << 30, 1000, 5 << 20, 0));
+    }
+
+    @Test
+    void bandwidthLimitHoldsTheAverageRate() throws Exception {
+        RecordingStore store = new RecordingStore();
+        long started = System.nanoTime();
+        // 2.4 MB at 1 MB/s, of which the first second's worth may go at once
+        backup(store, BackupSettings.defaults().withMaxBandwidth(1_000_000),
+                new FakeSource().withDataFiles(12, 200_000));
+        double seconds = (System.nanoTime() - started) / 1e9;
+        assertTrue(seconds > 1.2, "took " + seconds + " s");
+    }
+
+    private static List<String> tarMembers(byte[] archive, Compression compression) throws IOException {
+        List<String> members = new ArrayList<>();
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(
+                compression.decompress(new ByteArrayInputStream(archive)))) {
+            for (TarArchiveEntry entry; (entry = tar.getNextEntry()) != null; ) {
+                byte[] content = tar.readAllBytes();
+                members.add(entry.getName() + "\t" + HexFormat.of().formatHex(Digests.newSha256().digest(content)));
+            }
+        }
+        return members;
+    }
+}
