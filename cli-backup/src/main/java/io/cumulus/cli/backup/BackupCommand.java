@@ -124,11 +124,7 @@ public final class BackupCommand extends ToolCommand {
                 .orElse(0), jobs);
         ConnectionSettings connection = ConnectionSettings.resolve(host, port, user, dbname);
         if (test) {
-            try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
-                location.store().checkAvailable();
-                log.info("store " + location.store().describe() + " is reachable");
-                return ExitCodes.OK;
-            }
+            return testStore(destinationUrl, serverName, storage, encryption);
         }
         OptionalLong partSize = StoreOpener.partSize(destinationUrl, storage, tuning);
         checkHeap(partSize);

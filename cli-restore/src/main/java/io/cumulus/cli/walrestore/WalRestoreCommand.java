@@ -1,6 +1,7 @@
 package io.cumulus.cli.walrestore;
 
 import io.cumulus.cli.BackgroundProcess;
+import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
@@ -78,10 +79,7 @@ public final class WalRestoreCommand extends ToolCommand {
     @Override
     protected int execute() throws Exception {
         if (test) {
-            try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
-                location.store().checkAvailable();
-                return ExitCodes.OK;
-            }
+            return testStore(sourceUrl, serverName, storage, new EncryptionOptions());
         }
         if (walName == null || walDest == null) {
             throw new InvalidInputException("WAL_NAME and WAL_DEST are missing: restore_command must end with %f %p");

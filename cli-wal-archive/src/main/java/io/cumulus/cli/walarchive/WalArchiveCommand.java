@@ -102,11 +102,7 @@ public final class WalArchiveCommand extends ToolCommand {
             return executeAsync();
         }
         if (test) {
-            try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
-                location.store().checkAvailable();
-                log.info("store " + location.store().describe() + " is reachable");
-                return ExitCodes.OK;
-            }
+            return testStore(destinationUrl, serverName, storage, encryption);
         }
         if (walPath == null) {
             throw new InvalidInputException("WAL_PATH is missing: archive_command must end with %p");

@@ -54,6 +54,19 @@ public abstract class ToolCommand implements Callable<Integer> {
         return ExitCodes.forFailure(failure);
     }
 
+    /**
+     * barman-cloud's {@code -t/--test}: checks that the store answers and its bucket exists, and
+     * returns 0; a failure is thrown (exit 2 unreachable, 1 missing bucket).
+     */
+    protected int testStore(String url, String serverName, StorageOptions storage, EncryptionOptions encryption)
+            throws java.io.IOException {
+        try (StoreLocation location = StoreOpener.open(url, serverName, storage, encryption)) {
+            location.store().checkAvailable();
+            log.info("store " + location.store().describe() + " is reachable");
+            return ExitCodes.OK;
+        }
+    }
+
     /** The standard output of this command (captured by tests through picocli). */
     protected PrintWriter out() {
         return spec.commandLine().getOut();
