@@ -7,7 +7,7 @@ import io.cumulus.cli.Log;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
-import io.cumulus.cli.Tags;
+import io.cumulus.cli.TagOptions;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.cli.UploadTuning;
 import io.cumulus.core.InvalidInputException;
@@ -24,8 +24,6 @@ import io.cumulus.postgres.PostgresServer;
 import io.cumulus.postgres.ServerFacts;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
@@ -110,12 +108,8 @@ public final class BackupCommand extends ToolCommand {
                     + "first/last-failed).")
     String name;
 
-    @Option(names = "--tags", arity = "1..*", paramLabel = "KEY,VALUE",
-            description = "Tags of every object of the backup (deprecated form; prefer --tag).")
-    List<String> tags = new ArrayList<>();
-
-    @Option(names = "--tag", paramLabel = "KEY,VALUE", description = "A tag of every object of the backup; repeatable.")
-    List<String> tag = new ArrayList<>();
+    @Mixin
+    TagOptions tags;
 
     @Override
     protected int execute() throws Exception {
@@ -194,7 +188,7 @@ public final class BackupCommand extends ToolCommand {
         BackupSettings settings = BackupSettings.defaults()
                 .withCompression(compression.compression(), compression.level())
                 .withMaxArchiveSize(archiveSize)
-                .withTags(Tags.parse("--tag", tags, tag))
+                .withTags(tags.tags())
                 .withWorkers(checkedJobs());
         if (name != null) {
             try {

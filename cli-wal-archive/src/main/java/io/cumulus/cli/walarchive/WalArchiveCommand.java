@@ -7,6 +7,7 @@ import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.TagOptions;
 import io.cumulus.cli.Tags;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
@@ -55,12 +56,8 @@ public final class WalArchiveCommand extends ToolCommand {
     @Mixin
     CompressionOptions compression;
 
-    @Option(names = "--tags", arity = "1..*", paramLabel = "KEY,VALUE",
-            description = "Tags of every archived object (deprecated form; prefer --tag).")
-    List<String> tags = new ArrayList<>();
-
-    @Option(names = "--tag", paramLabel = "KEY,VALUE", description = "A tag of every archived object; repeatable.")
-    List<String> tag = new ArrayList<>();
+    @Mixin
+    TagOptions tags;
 
     @Option(names = "--history-tags", arity = "1..*", paramLabel = "KEY,VALUE",
             description = "Tags of .history files instead of --tags (deprecated form).")
@@ -108,8 +105,7 @@ public final class WalArchiveCommand extends ToolCommand {
             throw new InvalidInputException("WAL_PATH is missing: archive_command must end with %p");
         }
         WalName.parse(walPath.getFileName().toString());
-        WalArchiver.Options options = new WalArchiver.Options(compression.compression(), compression.level(),
-                Tags.parse("--tag", tags, tag), Tags.parse("--history-tag", historyTags, historyTag));
+        WalArchiver.Options options = archiveOptions();
         try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
             WalArchiver.Outcome outcome = new WalArchiver(location.store(), location.layout(), options).archive(walPath);
             if (outcome == WalArchiver.Outcome.ALREADY_ARCHIVED) {
@@ -120,6 +116,11 @@ public final class WalArchiveCommand extends ToolCommand {
             }
             return ExitCodes.OK;
         }
+    }
+
+    private WalArchiver.Options archiveOptions() {
+        return new WalArchiver.Options(compression.compression(), compression.level(), tags.tags(),
+                Tags.parse("--history-tag", historyTags, historyTag));
     }
 
     private int executeAsync() throws Exception {
@@ -147,8 +148,7 @@ public final class WalArchiveCommand extends ToolCommand {
             log.info("another uploader is running; exiting");
             return ExitCodes.OK;
         }
-        WalArchiver.Options options = new WalArchiver.Options(compression.compression(), compression.level(),
-                Tags.parse("--tag", tags, tag), Tags.parse("--history-tag", historyTags, historyTag));
+        WalArchiver.Options options = archiveOptions();
         try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
             WalArchiver archiver = new WalArchiver(location.store(), location.layout(), options);
             Path pgWal = walPath.toAbsolutePath().getParent();
