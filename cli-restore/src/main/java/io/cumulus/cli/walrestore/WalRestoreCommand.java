@@ -183,8 +183,7 @@ public final class WalRestoreCommand extends ToolCommand {
             return ExitCodes.FAILED;
         }
         int code = super.fail(failure);
-        boolean archiveRecovery = Files.exists(Path.of("recovery.signal")) && !Files.exists(Path.of("standby.signal"));
-        if (archiveRecovery && code != ExitCodes.INVALID_INPUT) {
+        if (inArchiveRecovery() && code != ExitCodes.INVALID_INPUT) {
             log.error("stopping recovery (exit code " + ExitCodes.ABORT_RECOVERY + ") rather than let PostgreSQL take"
                     + " this failure for the end of the archive; fix the cause and start the server again");
             return ExitCodes.ABORT_RECOVERY;
@@ -192,9 +191,23 @@ public final class WalRestoreCommand extends ToolCommand {
         return code;
     }
 
+    /** PostgreSQL runs restore_command in the data directory: its signal files say which recovery this is. */
+    private static boolean inArchiveRecovery() {
+        return Files.exists(Path.of("recovery.signal")) && !Files.exists(Path.of("standby.signal"));
+    }
+
     public static void main(String[] args) {
-        WalRestoreCommand command = new WalRestoreCommand();
-        command.arguments = args.clone();
-        System.exit(run(command, args));
+        int code;
+        try {
+            WalRestoreCommand command = new WalRestoreCommand();
+            command.arguments = args.clone();
+            code = run(command, args);
+        } catch (Throwable broken) {
+            // A broken installation (a jar missing or replaced underneath) ends in an uncaught error, whose
+            // exit code 1 PostgreSQL would take for "not in the archive" and promote early.
+            System.err.println("cumulus-wal-restore: " + broken);
+            code = inArchiveRecovery() ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
+        }
+        System.exit(code);
     }
 }

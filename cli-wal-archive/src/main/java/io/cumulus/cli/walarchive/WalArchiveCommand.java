@@ -86,6 +86,9 @@ public final class WalArchiveCommand extends ToolCommand {
     @Option(names = "--async-uploader", hidden = true, description = "Run as the --async uploader.")
     boolean asyncUploader;
 
+    @Option(names = "--spool-key", hidden = true, description = "The uploader's spool key (given by the foreground).")
+    String spoolKey;
+
     @Option(names = "--async-idle-timeout", hidden = true, paramLabel = "SECONDS", defaultValue = "5",
             description = "How long the uploader waits for new .ready files before it exits.")
     long asyncIdleTimeout;
@@ -134,11 +137,14 @@ public final class WalArchiveCommand extends ToolCommand {
             throw new InvalidInputException("--max-parallel and --async-timeout must be at least 1");
         }
         WalName wal = WalName.parse(walPath.getFileName().toString());
-        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        String key = spoolKey != null ? spoolKey
+                : ArchiveSpool.keyOf(List.of(arguments).subList(0, Math.max(0, arguments.length - 1)));
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, key).create();
         if (asyncUploader) {
             return runUploader(spool);
         }
-        return new AsyncArchiving(spool, log, uploaderCommand()).awaitStored(wal.name(),
+        spool.makeCurrent();
+        return new AsyncArchiving(spool, log, uploaderCommand(spool)).awaitStored(wal.name(),
                 Duration.ofSeconds(asyncTimeout));
     }
 
@@ -175,19 +181,23 @@ public final class WalArchiveCommand extends ToolCommand {
      * The uploader runs this same tool with {@code --async-uploader} and the caller's options, the WAL
      * path made absolute (PostgreSQL passes it relative to the data directory).
      */
-    private List<String> uploaderCommand() {
+    private List<String> uploaderCommand(ArchiveSpool spool) {
         List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalArchiveCommand.class));
         command.add("--async-uploader");
-        String absoluteWal = walPath.toAbsolutePath().toString();
-        for (String argument : arguments) {
-            command.add(argument.equals(walPath.toString()) ? absoluteWal : argument);
-        }
+        command.add("--spool-key=" + spool.key());
+        command.addAll(List.of(arguments).subList(0, arguments.length - 1));
+        command.add(walPath.toAbsolutePath().toString());
+        return command;
+    }
+
+    /** This command, remembering its arguments as given (the spool key and the uploader need them). */
+    static WalArchiveCommand withArguments(String... args) {
+        WalArchiveCommand command = new WalArchiveCommand();
+        command.arguments = args.clone();
         return command;
     }
 
     public static void main(String[] args) {
-        WalArchiveCommand command = new WalArchiveCommand();
-        command.arguments = args.clone();
-        System.exit(run(command, args));
+        System.exit(run(withArguments(args), args));
     }
 }

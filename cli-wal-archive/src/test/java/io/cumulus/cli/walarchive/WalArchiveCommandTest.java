@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.wal.ArchiveSpool;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +27,8 @@ class WalArchiveCommandTest {
     private Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = ToolCommand.run(new WalArchiveCommand(), new PrintWriter(out, true), new PrintWriter(err, true), args);
+        int code = ToolCommand.run(WalArchiveCommand.withArguments(args), new PrintWriter(out, true),
+                new PrintWriter(err, true), args);
         return new Result(code, out.toString(), err.toString());
     }
 
@@ -101,12 +104,39 @@ class WalArchiveCommandTest {
     void asyncForegroundAnswersFromAnOkMarkWithoutTouchingTheStore() throws IOException {
         Path wal = segment("000000010000000000000001");
         Path spool = dir.resolve("spool");
-        Files.createDirectories(spool.resolve("archive-out"));
-        Files.writeString(spool.resolve("archive-out/000000010000000000000001.ok"), "");
+        String[] args = {"--async", "--spool-dir", spool.toString(), "file://" + dir.resolve("absent"), "main",
+            wal.toString()};
+        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
+        marks.markOk("000000010000000000000001", "");
         // The store URL points nowhere: the foreground must not need it when the mark is there.
-        Result result = run("--async", "--spool-dir", spool.toString(), "file://" + dir.resolve("absent"), "main",
-                wal.toString());
+        Result result = run(args);
         assertEquals(0, result.exitCode(), result.err());
-        assertFalse(Files.exists(spool.resolve("archive-out/000000010000000000000001.ok")), "the mark is consumed");
+        assertFalse(marks.hasOk("000000010000000000000001"), "the mark is consumed");
+    }
+
+    @Test
+    void theLauncherAnswersFromAnOkMarkOfItsOwnOptionsWithoutStartingJava() throws Exception {
+        Path wal = segment("000000010000000000000001");
+        Path spool = dir.resolve("spool");
+        String[] args = {"--async", "--spool-dir", spool.toString(), "s3://bucket/p", "main", wal.toString()};
+        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
+        marks.markOk("000000010000000000000001", "");
+        // CUMULUS_JAVA=/bin/false: should the fast path miss, the launcher fails instead of answering.
+        List<String> command = new java.util.ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-archive"));
+        command.addAll(List.of(args));
+        ProcessBuilder launcher = new ProcessBuilder(command).redirectErrorStream(true);
+        launcher.environment().put("CUMULUS_JAVA", "/bin/false");
+        Process process = launcher.start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertEquals(0, process.waitFor(), output);
+        assertFalse(marks.hasOk("000000010000000000000001"), "the mark is consumed");
+
+        // The same file under other options (archive_command changed) is not taken for stored.
+        ArchiveSpool other = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of("s3://elsewhere/p", "main"))).create();
+        other.markOk("000000010000000000000001", "");
+        Process missed = launcher.start();
+        missed.getInputStream().readAllBytes();
+        assertTrue(missed.waitFor() != 0, "a mark of other options must not answer this call");
+        assertTrue(other.hasOk("000000010000000000000001"));
     }
 }

@@ -20,19 +20,74 @@ public final class ArchiveSpool {
 
     /** The directory below the spool where archiving marks live; the launcher's fast path reads it too. */
     public static final String DIRECTORY = "archive-out";
+    private static final String CURRENT = "current";
     private static final String OK = ".ok";
     private static final String ERROR = ".error";
 
     private final Path directory;
 
-    public ArchiveSpool(Path spoolDirectory) {
-        this.directory = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
+    private final Path root;
+    private final String key;
+
+    /**
+     * The marks of one archiving set-up, {@code DIR/archive-out/KEY/}, where {@code key} identifies the
+     * options of the archive_command (destination, server name, compression...): an ok mark written by
+     * an uploader started with other options (before archive_command changed) is never taken for one
+     * of this destination.
+     */
+    public ArchiveSpool(Path spoolDirectory, String key) {
+        if (!key.matches("[0-9a-f]{1,64}")) {
+            throw new IllegalArgumentException("invalid spool key " + key);
+        }
+        this.root = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
+        this.key = key;
+        this.directory = root.resolve(key);
+    }
+
+    /**
+     * The key of an archive_command's options: the first 16 hex digits of the SHA-256 of each
+     * argument but the WAL path, each followed by a newline. The launcher's fast path computes the
+     * same with {@code sha256sum}.
+     */
+    public static String keyOf(java.util.List<String> argumentsButWalPath) {
+        java.security.MessageDigest digest = io.cumulus.core.io.Digests.newSha256();
+        for (String argument : argumentsButWalPath) {
+            digest.update((argument + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        return java.util.HexFormat.of().formatHex(digest.digest()).substring(0, 16);
     }
 
     /** Creates the spool directory if needed. */
     public ArchiveSpool create() throws IOException {
         Files.createDirectories(directory);
         return this;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    /** Records that archive_command now uses this key: uploaders of other keys stop taking new work. */
+    public void makeCurrent() throws IOException {
+        if (!currentKey().equals(Optional.of(key))) {
+            Path temporary = root.resolve("." + CURRENT + ".tmp-" + ProcessHandle.current().pid());
+            Files.writeString(temporary, key, StandardCharsets.UTF_8);
+            Files.move(temporary, root.resolve(CURRENT), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** True unless a foreground with other options has run since (see {@link #makeCurrent()}). */
+    public boolean isCurrent() throws IOException {
+        return currentKey().map(key::equals).orElse(true);
+    }
+
+    private Optional<String> currentKey() throws IOException {
+        try {
+            return Optional.of(Files.readString(root.resolve(CURRENT), StandardCharsets.UTF_8).strip());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     public Path directory() {

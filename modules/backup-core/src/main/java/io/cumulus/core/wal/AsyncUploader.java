@@ -17,7 +17,8 @@ import java.util.stream.Stream;
  * PostgreSQL has marked {@code .ready} in {@code pg_wal/archive_status}, several at a time, ahead of
  * the {@code archive_command} calls that will ask for them. An {@code ok} mark is written only after
  * the store confirmed the object, so a crash at any moment never yields an {@code ok} for a file that
- * is not stored. It keeps looking for new work until it has been idle for a while, then returns.
+ * is not stored. It keeps looking for new work until it has been idle for a while, or until
+ * archive_command changed (another key became current), then returns.
  */
 public final class AsyncUploader {
 
@@ -66,7 +67,7 @@ public final class AsyncUploader {
         int[] done = {0};
         long idleSince = System.nanoTime();
         try {
-            while (true) {
+            while (spool.isCurrent()) {
                 List<String> ready = readyFiles();
                 forgetFinished(ready);
                 boolean submitted = false;

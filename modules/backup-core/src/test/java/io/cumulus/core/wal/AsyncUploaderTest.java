@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class AsyncUploaderTest {
     private static final ServerLayout LAYOUT = new ServerLayout("", "pg");
+    private static final String KEY = "0123456789abcdef";
 
     @TempDir
     Path pgWal;
@@ -67,7 +68,7 @@ class AsyncUploaderTest {
     @Test
     void storesEveryReadyFileAndMarksItOk() throws Exception {
         ready("000000010000000000000001", "000000010000000000000002", "000000010000000000000003", "00000002.history");
-        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
         List<String> failures = new CopyOnWriteArrayList<>();
         assertEquals(4, uploader(memory, spool, failures).run());
         assertEquals(List.of(), failures);
@@ -81,7 +82,7 @@ class AsyncUploaderTest {
     @Test
     void aStoreThatRefusesWritesLeavesErrorMarksAndNeverAnOk() throws Exception {
         ready("000000010000000000000001", "000000010000000000000002");
-        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
         List<String> failures = new CopyOnWriteArrayList<>();
         uploader(new RefusingWrites(memory), spool, failures).run();
         assertEquals(2, failures.size());
@@ -96,7 +97,7 @@ class AsyncUploaderTest {
     @Test
     void aFileWithAnErrorMarkWaitsUntilTheForegroundClearsIt() throws Exception {
         ready("000000010000000000000001");
-        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
         spool.markError("000000010000000000000001", "earlier failure");
         List<String> failures = new CopyOnWriteArrayList<>();
         assertEquals(0, uploader(memory, spool, failures).run());
@@ -108,7 +109,7 @@ class AsyncUploaderTest {
     @Test
     void marksOfFilesPostgresNoLongerWaitsForAreDropped() throws Exception {
         ready("000000010000000000000002");
-        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
         spool.markOk("000000010000000000000001", "");
         uploader(memory, spool, new CopyOnWriteArrayList<>()).run();
         assertFalse(spool.hasOk("000000010000000000000001"));
@@ -116,8 +117,31 @@ class AsyncUploaderTest {
     }
 
     @Test
+    void anUploaderStopsTakingWorkOnceArchiveCommandChanged() throws Exception {
+        ready("000000010000000000000001");
+        ArchiveSpool old = new ArchiveSpool(spoolDir, KEY).create();
+        old.makeCurrent();
+        ArchiveSpool changed = new ArchiveSpool(spoolDir, "fedcba9876543210").create();
+        changed.makeCurrent();
+        assertFalse(old.isCurrent());
+        assertEquals(0, uploader(memory, old, new CopyOnWriteArrayList<>()).run());
+        assertFalse(old.hasOk("000000010000000000000001"));
+        assertFalse(changed.hasOk("000000010000000000000001"), "marks of one key are not seen under another");
+    }
+
+    @Test
+    void theKeyOfArchiveCommandOptionsIsWhatTheLauncherComputesWithSha256sum() throws Exception {
+        List<String> arguments = List.of("--async", "--spool-dir", "/var/spool/x", "s3://b/p q", "main");
+        Process sha = new ProcessBuilder("sh", "-c", "printf '%s\\n' \"$@\" | sha256sum | cut -c1-16", "sh",
+                arguments.get(0), arguments.get(1), arguments.get(2), arguments.get(3), arguments.get(4)).start();
+        String expected = new String(sha.getInputStream().readAllBytes()).strip();
+        assertEquals(0, sha.waitFor());
+        assertEquals(expected, ArchiveSpool.keyOf(arguments));
+    }
+
+    @Test
     void anotherProcessSeesTheUploaderLockWhileItIsHeld() throws Exception {
-        ArchiveSpool spool = new ArchiveSpool(spoolDir).create();
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
         assertFalse(spool.uploaderRunning());
         FileLock lock = spool.tryLockUploader().orElseThrow();
         try {
@@ -134,7 +158,7 @@ class AsyncUploaderTest {
         static final int FREE = 11;
 
         public static void main(String[] args) throws IOException {
-            System.exit(new ArchiveSpool(Path.of(args[0])).uploaderRunning() ? HELD : FREE);
+            System.exit(new ArchiveSpool(Path.of(args[0]), KEY).uploaderRunning() ? HELD : FREE);
         }
 
         static int probe(Path spoolDir) throws IOException, InterruptedException {
