@@ -1,0 +1,241 @@
+package io.cumulus.cli.restore;
+
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.restore.BackupCatalog;
+import io.cumulus.core.restore.BaseRestore;
+import io.cumulus.core.restore.RecoveryConfiguration;
+import io.cumulus.core.restore.RestoreOutcome;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cumulus-restore}: a base backup back into a data directory, barman-cloud-restore's twin. */
+@Command(name = "cumulus-restore", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
+        description = "Restore a base backup from object storage into an empty directory, checking every file"
+                + " against the backup's manifest when it has one; optionally configure the recovery.")
+public final class RestoreCommand extends ToolCommand {
+
+    /** The launcher of cumulus-wal-restore, which lives next to this tool's. */
+    static final String WAL_RESTORE = "cumulus-wal-restore";
+
+    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./:=@%+,-]+");
+
+    @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    String sourceUrl;
+
+    @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the bucket.")
+    String serverName;
+
+    @Parameters(index = "2", paramLabel = "BACKUP_ID",
+            description = "A backup id, a backup name, latest/last, oldest/first, last-failed, or auto (the newest"
+                    + " backup that ended before the target).")
+    String backupId;
+
+    @Parameters(index = "3", paramLabel = "RECOVERY_DIR",
+            description = "The new data directory; it must not exist or be empty.")
+    Path recoveryDir;
+
+    @Option(names = "--tablespace", paramLabel = "NAME:LOCATION",
+            description = "Restore tablespace NAME into LOCATION instead of where it was (repeatable).")
+    List<String> tablespaceRules = new ArrayList<>();
+
+    @Option(names = {"-J", "--jobs"}, paramLabel = "N", defaultValue = "2",
+            description = "Archives downloaded and extracted at once (default ${DEFAULT-VALUE}).")
+    int jobs;
+
+    @Option(names = "--recovery-target-time", paramLabel = "TIME",
+            description = "Recover up to this time, e.g. '2026-11-21 05:30:00+00'.")
+    String targetTime;
+
+    @Option(names = "--recovery-target-lsn", paramLabel = "LSN", description = "Recover up to this LSN, e.g. 0/3000060.")
+    String targetLsn;
+
+    @Option(names = "--recovery-target-xid", paramLabel = "XID", description = "Recover up to this transaction.")
+    String targetXid;
+
+    @Option(names = "--recovery-target-name", paramLabel = "NAME",
+            description = "Recover up to this restore point (cumulus-backup creates barman_<backup id>).")
+    String targetName;
+
+    @Option(names = "--recovery-target", paramLabel = "immediate",
+            description = "'immediate': stop as soon as the backup is consistent.")
+    String target;
+
+    @Option(names = "--recovery-target-action", paramLabel = "ACTION",
+            description = "pause, promote or shutdown when the target is reached (PostgreSQL's default: pause).")
+    String targetAction;
+
+    @Option(names = "--recovery-target-timeline", paramLabel = "TIMELINE",
+            description = "current, latest or a number (PostgreSQL's default: latest).")
+    String targetTimeline;
+
+    @Option(names = "--standby", description = "Configure a standby (standby.signal) that replays WAL from the bucket.")
+    boolean standby;
+
+    @Option(names = "--keep-archive-mode",
+            description = "With recovery configured, keep the restored archive_mode; by default archive_mode is set"
+                    + " to off so the copy never archives into its origin's prefix.")
+    boolean keepArchiveMode;
+
+    @Option(names = "--target-time", paramLabel = "TIME",
+            description = "With BACKUP_ID auto: choose the newest backup that ended at or before TIME (barman-cloud's"
+                    + " option; --recovery-target-time also chooses, and configures the recovery).")
+    String autoTime;
+
+    @Option(names = "--target-lsn", paramLabel = "LSN",
+            description = "With BACKUP_ID auto: choose the newest backup that ended at or before LSN.")
+    String autoLsn;
+
+    @Option(names = "--target-tli", paramLabel = "TLI",
+            description = "With BACKUP_ID auto: only backups taken on timeline TLI.")
+    String autoTimeline;
+
+    @Mixin
+    StorageOptions storage;
+
+    @Override
+    protected int execute() throws Exception {
+        Map<String, Path> relocated = tablespaces(tablespaceRules);
+        if (jobs < 1) {
+            throw new InvalidInputException("--jobs must be at least 1");
+        }
+        Map<String, String> targets = RecoveryConfiguration.targets(targetTime, targetLsn, targetXid, targetName,
+                target, targetAction, targetTimeline);
+        RecoveryConfiguration recovery = targets.isEmpty() && !standby ? null
+                : new RecoveryConfiguration(restoreCommand(), targets, standby, !keepArchiveMode);
+        try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
+            BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
+            BackupCatalog.Entry backup = backupId.equals("auto") ? chooseAuto(catalog) : catalog.resolve(backupId);
+            log.info("restoring backup " + backup.id() + " into " + recoveryDir);
+            if (backup.info().status() != io.cumulus.core.catalog.BackupStatus.DONE) {
+                log.warning("backup " + backup.id() + " has status " + backup.info().status()
+                        + (backup.info().error() == null ? "" : " (" + backup.info().error() + ")")
+                        + ": the copy may be incomplete and PostgreSQL may not start from it");
+            }
+            RestoreOutcome outcome;
+            boolean terminal = System.console() != null && log.enabled(io.cumulus.cli.Log.Level.WARNING);
+            try (RestoreProgress progress = new RestoreProgress(spec.commandLine().getErr(), log, terminal)) {
+                outcome = new BaseRestore(location.store(), location.layout(), jobs, progress)
+                        .restore(backup, recoveryDir, relocated);
+            }
+            if (!outcome.verified()) {
+                log.warning("backup " + backup.id() + " has no backup_manifest (taken by barman-cloud?): the restored"
+                        + " files could not be verified");
+            }
+            if (recovery != null) {
+                recovery.writeTo(recoveryDir);
+                log.info("recovery configured: " + (standby ? "standby.signal" : "recovery.signal")
+                        + " and postgresql.auto.conf");
+            }
+            if (log.enabled(io.cumulus.cli.Log.Level.WARNING)) {
+                out().println(summary(backup, outcome));
+                out().flush();
+            }
+        }
+        return ExitCodes.OK;
+    }
+
+    /** {@code auto}: barman-cloud's --target-* options, else the recovery target, choose the backup. */
+    private BackupCatalog.Entry chooseAuto(BackupCatalog catalog) throws java.io.IOException {
+        String time = autoTime != null ? autoTime : targetTime;
+        String lsn = autoLsn != null ? autoLsn : targetLsn;
+        if (time != null && lsn != null) {
+            throw new InvalidInputException("auto: give a target time or a target LSN, not both");
+        }
+        String timeline = autoTimeline != null ? autoTimeline : targetTimeline;
+        Integer tli = null;
+        if (timeline != null && timeline.matches("[0-9]+")) {
+            tli = Integer.valueOf(timeline);
+        } else if (timeline != null && !timeline.equals("current") && !timeline.equals("latest")) {
+            throw new InvalidInputException("invalid target timeline '" + timeline + "'");
+        }
+        Long lsnValue = null;
+        if (lsn != null) {
+            try {
+                lsnValue = BackupCatalog.parseLsn(lsn);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidInputException("invalid target LSN '" + lsn + "': expected an LSN such as 0/3000060");
+            }
+        }
+        BackupCatalog.Entry chosen = catalog.resolveAuto(time == null ? null
+                : RecoveryConfiguration.parseTime(time, java.time.ZoneId.systemDefault()), lsnValue, tli);
+        log.info("auto: chose backup " + chosen.id());
+        return chosen;
+    }
+
+    private String summary(BackupCatalog.Entry backup, RestoreOutcome outcome) {
+        return String.format(Locale.ROOT, "restored backup %s into %s: %d files, %d bytes, %d archives in %.1f s, %s",
+                backup.id(), recoveryDir, outcome.files(), outcome.bytes(), outcome.archives(),
+                outcome.elapsed().toMillis() / 1000.0,
+                outcome.verified() ? "verified against backup_manifest" : "NOT verified (no backup_manifest)");
+    }
+
+    /**
+     * barman-cloud-restore's rules: {@code NAME:LOCATION}, split at the first colon.
+     *
+     * @throws InvalidInputException for a rule without a colon, a name or a location
+     */
+    static Map<String, Path> tablespaces(List<String> rules) {
+        Map<String, Path> relocated = new LinkedHashMap<>();
+        for (String rule : rules) {
+            int colon = rule.indexOf(':');
+            if (colon <= 0 || colon == rule.length() - 1) {
+                throw new InvalidInputException("invalid --tablespace '" + rule + "': expected NAME:LOCATION");
+            }
+            String name = rule.substring(0, colon);
+            if (relocated.put(name, Path.of(rule.substring(colon + 1)).toAbsolutePath().normalize()) != null) {
+                throw new InvalidInputException("--tablespace " + name + " given twice");
+            }
+        }
+        return relocated;
+    }
+
+    /**
+     * {@code cumulus-wal-restore} next to this tool's launcher, with the same source, server name and
+     * storage options, as a shell command line for PostgreSQL's restore_command.
+     */
+    String restoreCommand() {
+        List<String> words = new ArrayList<>();
+        String launcher = System.getenv("CUMULUS_LAUNCHER");
+        Path sibling = launcher == null ? null : Path.of(launcher).resolveSibling(WAL_RESTORE);
+        words.add(sibling != null && Files.isExecutable(sibling) ? sibling.toString() : WAL_RESTORE);
+        List<OptionSpec> storageOptions = spec.mixins().get("storage").options();
+        for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
+            if (storageOptions.stream().anyMatch(o -> o.longestName().equals(option.longestName()))) {
+                for (String value : option.originalStringValues()) {
+                    words.add(option.longestName() + "=" + value);
+                }
+            }
+        }
+        words.add(sourceUrl);
+        words.add(serverName);
+        List<String> quoted = new ArrayList<>();
+        for (String word : words) {
+            quoted.add(shellQuote(word));
+        }
+        return String.join(" ", quoted) + " %f %p";
+    }
+
+    static String shellQuote(String word) {
+        return SHELL_SAFE.matcher(word).matches() ? word : "'" + word.replace("'", "'\\''") + "'";
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new RestoreCommand(), args));
+    }
+}

@@ -1,0 +1,164 @@
+package io.cumulus.cli.restore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.cli.ToolCommand;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** cumulus-restore run in-process against a file:// store holding a small barman-style backup. */
+class RestoreCommandTest {
+
+    private static final String ID = "20261121T051944";
+
+    @TempDir
+    Path dir;
+
+    private String store;
+
+    private record Result(int exitCode, String out, String err) {
+    }
+
+    private Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = ToolCommand.run(new RestoreCommand(), new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** A backup as barman-cloud writes it: backup.info and one data.tar, no manifest. */
+    @BeforeEach
+    void barmanBackup() throws IOException {
+        Path backup = Files.createDirectories(dir.resolve("store/pfx/main/base/" + ID));
+        store = "file://" + dir.resolve("store") + "/pfx";
+        Files.writeString(backup.resolve("backup.info"), "backup_name=nightly\nend_time=2026-11-21 05:24:05+00:00\nend_xlog=0/579E488\n"
+                + "status=DONE\ntimeline=1\nversion=150018\n");
+        try (OutputStream file = Files.newOutputStream(backup.resolve("data.tar"));
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(file)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (String[] member : new String[][] {{"./PG_VERSION", "15\n"}, {"base/5/1259", "rows"},
+                    {"postgresql.auto.conf", "archive_command = 'somewhere'\n"}}) {
+                byte[] content = member[1].getBytes(StandardCharsets.UTF_8);
+                TarArchiveEntry entry = new TarArchiveEntry(member[0]);
+                entry.setSize(content.length);
+                tar.putArchiveEntry(entry);
+                tar.write(content);
+                tar.closeArchiveEntry();
+            }
+        }
+    }
+
+    @Test
+    void restoresByNameAndConfiguresRecoveryThroughCumulusWalRestore() throws IOException {
+        Path pgdata = dir.resolve("pgdata");
+
+        Result result = run(store, "main", "nightly", pgdata.toString(), "--recovery-target-name",
+                "barman_" + ID, "--recovery-target-action", "promote");
+
+        assertEquals(0, result.exitCode(), result.err());
+        assertEquals("rows", Files.readString(pgdata.resolve("base/5/1259")));
+        assertTrue(result.out().startsWith("restored backup " + ID + " into " + pgdata + ": 3 files, "), result.out());
+        assertTrue(result.out().contains("NOT verified"), result.out());
+        assertTrue(result.err().contains("could not be verified"), result.err());
+        assertTrue(Files.exists(pgdata.resolve("recovery.signal")));
+        String conf = Files.readString(pgdata.resolve("postgresql.auto.conf"));
+        assertTrue(conf.contains("restore_command = 'cumulus-wal-restore " + store + " main %f %p'\n"), conf);
+        assertTrue(conf.contains("recovery_target_name = 'barman_" + ID + "'\n"), conf);
+        assertTrue(conf.endsWith("archive_mode = 'off'\n"), conf);
+    }
+
+    @Test
+    void withoutRecoveryOptionsNothingButTheBackupIsWritten() throws IOException {
+        Path pgdata = dir.resolve("pgdata");
+
+        Result result = run(store, "main", "latest", pgdata.toString(), "-J", "1");
+
+        assertEquals(0, result.exitCode(), result.err());
+        assertFalse(Files.exists(pgdata.resolve("recovery.signal")));
+        assertEquals("archive_command = 'somewhere'\n", Files.readString(pgdata.resolve("postgresql.auto.conf")));
+        assertTrue(Files.isDirectory(pgdata.resolve("pg_wal")));
+    }
+
+    @Test
+    void storageOptionsAreCarriedIntoTheRestoreCommand() throws IOException {
+        Path pgdata = dir.resolve("pgdata");
+
+        Result result = run("--read-timeout", "30", store, "main", ID, pgdata.toString(), "--standby");
+
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(Files.exists(pgdata.resolve("standby.signal")));
+        assertTrue(Files.readString(pgdata.resolve("postgresql.auto.conf"))
+                .contains("restore_command = 'cumulus-wal-restore --read-timeout=30 " + store + " main %f %p'"));
+    }
+
+    @Test
+    void autoChoosesByTargetTimeOrLsnAndATargetBeforeEveryBackupIsExitOne() throws IOException {
+        Result byTime = run(store, "main", "auto", dir.resolve("a").toString(), "--recovery-target-time",
+                "2026-11-21 06:00:00+00");
+        assertEquals(0, byTime.exitCode(), byTime.err());
+        assertTrue(Files.readString(dir.resolve("a/postgresql.auto.conf"))
+                .contains("recovery_target_time = '2026-11-21 06:00:00+00'"));
+        assertEquals(0, run(store, "main", "auto", dir.resolve("b").toString(), "--target-lsn", "0/579E488")
+                .exitCode());
+
+        Result tooEarly = run(store, "main", "auto", dir.resolve("c").toString(), "--target-time",
+                "2026-11-21 05:24:04+00");
+        assertEquals(1, tooEarly.exitCode(), tooEarly.err());
+        assertTrue(tooEarly.err().contains("no DONE backup ended at or before"), tooEarly.err());
+        assertEquals(3, run(store, "main", "auto", dir.resolve("c").toString(), "--target-lsn", "x").exitCode());
+        assertFalse(Files.exists(dir.resolve("c")));
+    }
+
+    @Test
+    void unknownBackupIsExitOne() {
+        Result result = run(store, "main", "20200101T000000", dir.resolve("pgdata").toString());
+        assertEquals(1, result.exitCode());
+        assertTrue(result.err().contains("backup 20200101T000000 not found"), result.err());
+        assertEquals(1, run(store, "main", "no-such-name", dir.resolve("pgdata").toString()).exitCode());
+        assertFalse(Files.exists(dir.resolve("pgdata")));
+    }
+
+    @Test
+    void nonEmptyDestinationIsExitOne() throws IOException {
+        Path pgdata = Files.createDirectories(dir.resolve("pgdata"));
+        Files.writeString(pgdata.resolve("PG_VERSION"), "14\n");
+
+        Result result = run(store, "main", ID, pgdata.toString());
+
+        assertEquals(1, result.exitCode());
+        assertTrue(result.err().contains("is not empty"), result.err());
+        assertEquals("14\n", Files.readString(pgdata.resolve("PG_VERSION")));
+    }
+
+    @Test
+    void badTablespaceRulesAndTargetsAreExitThree() {
+        String pgdata = dir.resolve("pgdata").toString();
+        assertEquals(3, run(store, "main", ID, pgdata, "--tablespace", "ts1").exitCode());
+        assertEquals(3, run(store, "main", ID, pgdata, "--tablespace", ":/x").exitCode());
+        assertEquals(3, run(store, "main", ID, pgdata, "--tablespace", "ts1:").exitCode());
+        assertEquals(3, run(store, "main", ID, pgdata, "--recovery-target-lsn", "0/1",
+                "--recovery-target-xid", "7").exitCode());
+        assertEquals(3, run(store, "main", ID, pgdata, "--recovery-target", "now").exitCode());
+        assertEquals(3, run(store, "main", ID, pgdata, "-J", "0").exitCode());
+        assertFalse(Files.exists(dir.resolve("pgdata")));
+    }
+
+    @Test
+    void wordsAreShellQuotedOnlyWhenNeeded() {
+        assertEquals("s3://bucket/path", RestoreCommand.shellQuote("s3://bucket/path"));
+        assertEquals("'a b'", RestoreCommand.shellQuote("a b"));
+        assertEquals("'it'\\''s'", RestoreCommand.shellQuote("it's"));
+    }
+}

@@ -1,0 +1,282 @@
+package io.cumulus.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.testsupport.Command;
+import io.cumulus.testsupport.PgCluster;
+import io.cumulus.testsupport.PostgresUser;
+import io.cumulus.testsupport.ToolResult;
+import io.cumulus.testsupport.Tools;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * cumulus-restore against a real PostgreSQL 15 with a tablespace: a Cumulus backup restored with the
+ * tablespace moved and recovery configured by the tool itself (restore_command through
+ * cumulus-wal-restore, the backup's restore point as target) starts and holds exactly the rows of the
+ * backup's end; a backup by Debian's barman-cloud-backup 3.4 restores too, unverified; a changed byte
+ * in the bucket and bad input stop the restore with the documented exit codes.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RestoreEndToEndTest {
+
+    private static final String SERVER = "pg-restore";
+    private static final String TABLESPACE = "ts1";
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+
+    private FileArchiveStore file;
+    private S3ArchiveStore s3;
+    private BarmanCloud barman;
+    private PgCluster source;
+    private Path work;
+    private long tablespaceOid;
+    private String backupId;
+
+    @BeforeAll
+    void startClusterWithATablespaceAndBackItUp() {
+        work = PostgresUser.createTempDir("cumulus-restore-e2e-");
+        file = new FileArchiveStore();
+        s3 = S3ArchiveStore.start("restores", "cumulus");
+        barman = new BarmanCloud(s3, work);
+        source = PgCluster.builder().archiveCommand(file.archiveCommand(SERVER)).start();
+        Path location = postgresDirectory("source-" + TABLESPACE);
+        source.execute("CREATE TABLESPACE " + TABLESPACE + " LOCATION '" + location + "'");
+        tablespaceOid = source.queryLong("SELECT oid FROM pg_tablespace WHERE spcname = '" + TABLESPACE + "'");
+        source.execute("CREATE TABLE in_tablespace TABLESPACE " + TABLESPACE
+                + " AS SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 2000) g");
+        source.execute("CREATE TABLE in_base AS SELECT g AS n FROM generate_series(1, 500) g");
+        // the PostgreSQL user must create the server's directory in the file store before root's backup does
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+        backupId = Backups.backupSucceeds(file, source, SERVER, "-z", "--immediate-checkpoint");
+        // written after the backup's restore point: a recovery to it must not see them
+        source.execute("INSERT INTO in_tablespace SELECT g, 'later' FROM generate_series(5001, 5100) g");
+        source.execute("DROP TABLE in_base");
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+    }
+
+    @AfterAll
+    void cleanUp() {
+        Cleanup.closeAll(source, s3, file, () -> PostgresUser.deleteRecursively(work));
+    }
+
+    @Test
+    void cumulusBackupRestoredWithTheTablespaceMovedRecoversToItsRestorePoint() {
+        Path data = work.resolve("cumulus/data");
+        Path tablespace = work.resolve("cumulus/" + TABLESPACE);
+        postgresDirectory("cumulus");
+
+        ToolResult restore = restore(file, SERVER, backupId, data, "--tablespace", TABLESPACE + ":" + tablespace,
+                "--recovery-target-name", "barman_" + backupId, "--recovery-target-action", "promote", "-J", "3");
+
+        assertEquals(0, restore.exitCode(), restore::describe);
+        assertTrue(restore.stdout().contains("verified against backup_manifest"), restore::describe);
+        assertEquals(tablespace, readLink(data.resolve("pg_tblspc/" + tablespaceOid)));
+        assertTrue(Files.exists(data.resolve("recovery.signal")));
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
+                .startTimeout(TIMEOUT).start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            String log = recovered.serverLog();
+            assertTrue(log.contains("recovery stopping at restore point \"barman_" + backupId + "\""), log);
+            assertEquals(2000, recovered.queryLong("SELECT count(*) FROM in_tablespace"));
+            assertEquals(500, recovered.queryLong("SELECT count(*) FROM in_base"));
+            assertEquals("off", recovered.queryString("SHOW archive_mode"));
+        }
+    }
+
+    @Test
+    void pointInTimeRecoveryByTimeOrLsnFromTheAutoChosenBackupStopsBeforeTheLaterWritesAndTheDrop() {
+        source.execute("CREATE TABLE pitr_doomed TABLESPACE " + TABLESPACE + " AS SELECT g AS n FROM generate_series(1, 300) g");
+        source.execute("CREATE TABLE pitr_marks (what text) TABLESPACE " + TABLESPACE);
+        source.execute("INSERT INTO pitr_marks VALUES ('marker')");
+        String time = source.queryString("SELECT clock_timestamp()::text");
+        String lsn = source.queryString("SELECT pg_current_wal_insert_lsn()::text");
+        source.execute("INSERT INTO pitr_marks VALUES ('later')");
+        source.execute("DROP TABLE pitr_doomed");
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+
+        for (List<String> target : List.of(List.of("--recovery-target-time", time),
+                List.of("--recovery-target-lsn", lsn))) {
+            String name = target.get(0).substring("--recovery-target-".length());
+            Path data = work.resolve("pitr-" + name + "/data");
+            postgresDirectory("pitr-" + name);
+            ToolResult restore = restore(file, SERVER, "auto", data, "--tablespace",
+                    TABLESPACE + ":" + work.resolve("pitr-" + name + "/" + TABLESPACE), target.get(0), target.get(1),
+                    "--recovery-target-action", "promote");
+
+            assertEquals(0, restore.exitCode(), restore::describe);
+            try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data)
+                    .recovery(PgCluster.Recovery.ARCHIVE).startTimeout(TIMEOUT).start()) {
+                recovered.awaitRecoveryEnd(TIMEOUT);
+                assertTrue(recovered.serverLog().contains("recovery stopping"), recovered::serverLog);
+                assertEquals(List.of("marker"), recovered.queryColumn("SELECT what FROM pitr_marks"), name);
+                assertEquals(300, recovered.queryLong("SELECT count(*) FROM pitr_doomed"), name);
+            }
+        }
+    }
+
+    @Test
+    void aTargetBeforeTheOldestBackupIsExitOne() {
+        ToolResult restore = restore(file, SERVER, "auto", work.resolve("too-early/data"), "--recovery-target-time",
+                "2000-01-01 00:00:00+00");
+        assertEquals(1, restore.exitCode(), restore::describe);
+        assertTrue(restore.stderr().contains("no DONE backup ended at or before"), restore::describe);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"plain", "gzip"})
+    void barmanCloudBackupIsRestoredUnverifiedAndStarts(String format) {
+        String server = "pg-barman-" + format;
+        List<String> flags = format.equals("gzip") ? List.of("-z") : List.of();
+        ToolResult backup = barman.command("barman-cloud-backup", "--immediate-checkpoint", "-h", "127.0.0.1",
+                "-p", Integer.toString(source.port()), "-U", PgCluster.SUPERUSER).args(flags).args(s3.url(), server)
+                .asPostgres().timeout(TIMEOUT).run();
+        assertEquals(0, backup.exitCode(), backup::describe);
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+        Path data = work.resolve(server + "/data");
+        Path tablespace = work.resolve(server + "/" + TABLESPACE);
+        postgresDirectory(server);
+
+        ToolResult restore = restore(s3, server, "latest", data, "--tablespace", TABLESPACE + ":" + tablespace);
+
+        assertEquals(0, restore.exitCode(), restore::describe);
+        assertTrue(restore.stdout().contains("NOT verified"), restore::describe);
+        assertTrue(restore.stderr().contains("could not be verified"), restore::describe);
+        assertFalse(Files.exists(data.resolve("recovery.signal")));
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
+                .restoreCommand(file.restoreCommand(SERVER)).setting("recovery_target", "immediate")
+                .setting("recovery_target_action", "promote").startTimeout(TIMEOUT).start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            assertEquals(2100, recovered.queryLong("SELECT count(*) FROM in_tablespace"));
+        }
+    }
+
+    @Test
+    void oneChangedByteInTheBucketStopsTheRestoreNamingTheFile() throws IOException {
+        String server = "pg-corrupt";
+        String id = Backups.backupSucceeds(file, source, server, "--immediate-checkpoint");
+        Path archive = file.root().resolve(server + "/base/" + id + "/" + tablespaceOid + ".tar");
+        String member = flipAByteInTheLargestMember(archive);
+        Path data = work.resolve("corrupt/data");
+        postgresDirectory("corrupt");
+
+        ToolResult restore = restore(file, server, id, data, "--tablespace",
+                TABLESPACE + ":" + work.resolve("corrupt/" + TABLESPACE));
+
+        assertEquals(1, restore.exitCode(), restore::describe);
+        assertTrue(restore.stderr().contains("pg_tblspc/" + tablespaceOid + "/" + member), restore::describe);
+        assertTrue(restore.stderr().contains("verification failed"), restore::describe);
+    }
+
+    @Test
+    void badInputIsRefusedWithTheDocumentedExitCodes() throws IOException {
+        Path empty = work.resolve("bad/data");
+        ToolResult unknown = restore(file, SERVER, "20000101T000000", empty);
+        assertEquals(1, unknown.exitCode(), unknown::describe);
+        assertTrue(unknown.stderr().contains("backup 20000101T000000 not found"), unknown::describe);
+        assertEquals(1, restore(file, SERVER, "no-such-name", empty).exitCode());
+
+        Path full = postgresDirectory("bad/full");
+        Files.writeString(full.resolve("keep-me"), "precious");
+        ToolResult notEmpty = restore(file, SERVER, backupId, full, "--tablespace", TABLESPACE + ":" + empty);
+        assertEquals(1, notEmpty.exitCode(), notEmpty::describe);
+        assertTrue(notEmpty.stderr().contains("is not empty"), notEmpty::describe);
+        assertEquals(List.of(full.resolve("keep-me")), list(full));
+
+        ToolResult badRule = restore(file, SERVER, backupId, empty, "--tablespace", TABLESPACE);
+        assertEquals(3, badRule.exitCode(), badRule::describe);
+        assertTrue(badRule.stderr().contains("NAME:LOCATION"), badRule::describe);
+        assertFalse(Files.exists(empty));
+    }
+
+    /** {@code cumulus-restore [options] URL SERVER ID DIR} as the PostgreSQL user, who will run the copy. */
+    private static ToolResult restore(ArchiveStore store, String server, String id, Path data, String... options) {
+        Command command = Tools.command("cumulus-restore", options).args(store.toolOptions()).env(store.toolEnv())
+                .args(store.url(), server, id, data.toString());
+        return command.asPostgres().timeout(TIMEOUT).run();
+    }
+
+    /**
+     * Changes one byte in the middle of the largest file of a plain tar archive; returns its member
+     * name. Walks the 512-byte headers itself: commons-compress is not on this module's class path.
+     */
+    private static String flipAByteInTheLargestMember(Path archive) throws IOException {
+        byte[] bytes = Files.readAllBytes(archive);
+        long offset = -1;
+        long largest = -1;
+        String name = null;
+        String paxPath = null;
+        int at = 0;
+        while (at + 512 <= bytes.length && bytes[at] != 0) {
+            String header = new String(bytes, at, 512, StandardCharsets.ISO_8859_1);
+            long size = Long.parseLong(header.substring(124, 136).replace("\0", "").trim(), 8);
+            char type = header.charAt(156);
+            int data = at + 512;
+            if (type == 'x') {
+                String pax = new String(bytes, data, (int) size, StandardCharsets.UTF_8);
+                Matcher path = Pattern.compile("\\d+ path=([^\n]*)\n").matcher(pax);
+                paxPath = path.find() ? path.group(1) : null;
+            } else {
+                String prefix = header.substring(345, 500).replace("\0", "");
+                String member = paxPath != null ? paxPath : (prefix.isEmpty() ? "" : prefix + "/")
+                        + header.substring(0, 100).replace("\0", "");
+                paxPath = null;
+                if ((type == '0' || type == 0) && size > largest) {
+                    largest = size;
+                    offset = data + size / 2;
+                    name = member;
+                }
+            }
+            at = data + (int) ((size + 511) / 512 * 512);
+        }
+        assertTrue(name != null, "no file in " + archive);
+        bytes[(int) offset] ^= 0x01;
+        Files.write(archive, bytes);
+        return name;
+    }
+
+    /** A directory under the work directory, created (with its parents) for the PostgreSQL user. */
+    private Path postgresDirectory(String relative) {
+        Path directory = work;
+        for (Path name : Path.of(relative)) {
+            directory = directory.resolve(name);
+            if (!Files.isDirectory(directory)) {
+                try {
+                    Files.createDirectory(directory);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                PostgresUser.chown(directory);
+            }
+        }
+        return directory;
+    }
+
+    private static List<Path> list(Path directory) throws IOException {
+        try (var entries = Files.list(directory)) {
+            return entries.toList();
+        }
+    }
+
+    private static Path readLink(Path link) {
+        try {
+            return Files.readSymbolicLink(link);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

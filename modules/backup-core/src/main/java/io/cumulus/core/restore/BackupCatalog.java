@@ -1,0 +1,134 @@
+package io.cumulus.core.restore;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobStore;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Finds the backup a user means by an id, a backup name or a shortcut ({@code latest}, {@code last},
+ * {@code oldest}, {@code first}, {@code last-failed}), reading the backup.info objects under
+ * {@code base/} as barman-cloud does (reference §2.2): a directory without backup.info is an
+ * unfinished backup and is ignored.
+ */
+public final class BackupCatalog {
+
+    /** A backup and its metadata. */
+    public record Entry(BackupId id, BackupInfo info) {
+    }
+
+    private final BlobStore store;
+    private final ServerLayout layout;
+
+    public BackupCatalog(BlobStore store, ServerLayout layout) {
+        this.store = store;
+        this.layout = layout;
+    }
+
+    /**
+     * The backup {@code wanted} designates.
+     *
+     * @throws OperationFailedException when no backup, or several backups with that name, match
+     */
+    public Entry resolve(String wanted) throws IOException {
+        if (BackupId.isBackupId(wanted)) {
+            BackupId id = new BackupId(wanted);
+            return read(id).map(info -> new Entry(id, info)).orElseThrow(() -> new OperationFailedException(
+                    "backup " + wanted + " not found in " + store.describe() + "/" + layout.basePrefix()));
+        }
+        List<Entry> all = all();
+        List<Entry> named = all.stream().filter(e -> wanted.equals(e.info().backupName())).toList();
+        if (named.size() > 1) {
+            throw new OperationFailedException("several backups are named '" + wanted + "': "
+                    + named.stream().map(e -> e.id().value()).toList() + "; give the backup id instead");
+        }
+        if (named.size() == 1) {
+            return named.get(0);
+        }
+        List<Entry> done = all.stream().filter(e -> e.info().status() == BackupStatus.DONE).toList();
+        List<Entry> failed = all.stream().filter(e -> e.info().status() == BackupStatus.FAILED).toList();
+        Optional<Entry> found = switch (wanted) {
+            case "latest", "last" -> last(done);
+            case "oldest", "first" -> done.stream().findFirst();
+            case "last-failed" -> last(failed);
+            default -> throw new OperationFailedException("no backup has the id or name '" + wanted + "' in "
+                    + store.describe() + "/" + layout.basePrefix());
+        };
+        return found.orElseThrow(() -> new OperationFailedException("no backup matches '" + wanted + "' in "
+                + store.describe() + "/" + layout.basePrefix()));
+    }
+
+    /**
+     * {@code auto}: the newest DONE backup that can reach a recovery target, as barman-cloud 3.13
+     * chooses (reference §7), but among DONE backups only: one that ended at or before {@code
+     * targetTime}, or whose end LSN is at or before {@code targetLsn}, on {@code timeline}; each
+     * criterion applies only when given (null).
+     *
+     * @throws OperationFailedException when no backup qualifies, e.g. a target before the oldest backup
+     */
+    public Entry resolveAuto(OffsetDateTime targetTime, Long targetLsn, Integer timeline) throws IOException {
+        List<Entry> candidates = all().stream()
+                .filter(e -> e.info().status() == BackupStatus.DONE)
+                .filter(e -> timeline == null || timeline.equals(e.info().timeline()))
+                .filter(e -> targetTime == null || (e.info().endTime() != null
+                        && !e.info().endTime().isAfter(targetTime)))
+                .filter(e -> targetLsn == null || (e.info().endXlog() != null
+                        && Long.compareUnsigned(parseLsn(e.info().endXlog()), targetLsn) <= 0))
+                .toList();
+        return last(candidates).orElseThrow(() -> new OperationFailedException("no DONE backup"
+                + (timeline == null ? "" : " on timeline " + timeline)
+                + (targetTime == null ? "" : " ended at or before " + targetTime)
+                + (targetLsn == null ? "" : " ended at or before LSN " + formatLsn(targetLsn))
+                + " in " + store.describe() + "/" + layout.basePrefix()));
+    }
+
+    /** An LSN written {@code %X/%X} as one unsigned 64-bit number. */
+    public static long parseLsn(String lsn) {
+        int slash = lsn.indexOf('/');
+        if (slash < 1 || slash == lsn.length() - 1 || slash > 8 || lsn.length() - slash - 1 > 8) {
+            throw new IllegalArgumentException("not an LSN: '" + lsn + "'");
+        }
+        return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
+    }
+
+    private static String formatLsn(long lsn) {
+        return Long.toHexString(lsn >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
+                + Long.toHexString(lsn & 0xFFFF_FFFFL).toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** Every backup with a backup.info, oldest first (the order of the ids). */
+    public List<Entry> all() throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        for (String prefix : store.listPrefixes(layout.basePrefix())) {
+            String name = prefix.substring(layout.basePrefix().length(), prefix.length() - 1);
+            if (!BackupId.isBackupId(name)) {
+                continue;
+            }
+            BackupId id = new BackupId(name);
+            read(id).ifPresent(info -> entries.add(new Entry(id, info)));
+        }
+        entries.sort((a, b) -> a.id().compareTo(b.id()));
+        return entries;
+    }
+
+    private Optional<BackupInfo> read(BackupId id) throws IOException {
+        try (InputStream in = store.openRead(layout.backupPrefix(id.value()) + "backup.info")) {
+            return Optional.of(BackupInfo.parse(in.readAllBytes()));
+        } catch (FileNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<Entry> last(List<Entry> entries) {
+        return entries.isEmpty() ? Optional.empty() : Optional.of(entries.get(entries.size() - 1));
+    }
+}

@@ -1,0 +1,212 @@
+package io.cumulus.core.restore;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The files of PostgreSQL's {@code backup_manifest} (version 1 and 2), which cumulus-backup stores
+ * next to the archives: what a restore must produce, file by file, with sizes and checksums.
+ */
+public final class BackupManifest {
+
+    /**
+     * One file the backup holds.
+     *
+     * @param path relative to the data directory; tablespace files as {@code pg_tblspc/<oid>/...}
+     * @param size in bytes
+     * @param algorithm the manifest's Checksum-Algorithm ({@code CRC32C}, {@code SHA256}... or {@code NONE})
+     * @param checksum lower-case hex, empty for {@code NONE}
+     */
+    public record File(String path, long size, String algorithm, String checksum) {
+        public File {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(algorithm, "algorithm");
+            checksum = checksum == null ? "" : checksum.toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private final Map<String, File> files;
+
+    private BackupManifest(Map<String, File> files) {
+        this.files = files;
+    }
+
+    /** The files by path, in manifest order. */
+    public Map<String, File> files() {
+        return files;
+    }
+
+    /**
+     * Reads a manifest.
+     *
+     * @throws IllegalArgumentException when it is not a backup manifest
+     */
+    public static BackupManifest parse(byte[] utf8) {
+        Object root = new Json(new String(utf8, StandardCharsets.UTF_8)).document();
+        if (!(root instanceof Map<?, ?> object) || !(object.get("Files") instanceof List<?> list)) {
+            throw new IllegalArgumentException("not a backup manifest: no \"Files\" array");
+        }
+        Map<String, File> files = new LinkedHashMap<>();
+        for (Object item : list) {
+            if (!(item instanceof Map<?, ?> file)) {
+                throw new IllegalArgumentException("not a backup manifest: a file is not an object");
+            }
+            String path;
+            if (file.get("Path") instanceof String plain) {
+                path = plain;
+            } else if (file.get("Encoded-Path") instanceof String hex) {
+                path = new String(HexFormat.of().parseHex(hex), StandardCharsets.UTF_8);
+            } else {
+                throw new IllegalArgumentException("not a backup manifest: a file has no Path");
+            }
+            if (!(file.get("Size") instanceof Long size)) {
+                throw new IllegalArgumentException("not a backup manifest: " + path + " has no Size");
+            }
+            String algorithm = file.get("Checksum-Algorithm") instanceof String a ? a : "NONE";
+            String checksum = file.get("Checksum") instanceof String c ? c : "";
+            files.put(path, new File(path, size, algorithm, checksum));
+        }
+        return new BackupManifest(java.util.Collections.unmodifiableMap(files));
+    }
+
+    /** Just enough JSON for a manifest: objects, arrays, strings, integers, true/false/null. */
+    private static final class Json {
+        private final String text;
+        private int at;
+
+        Json(String text) {
+            this.text = text;
+        }
+
+        Object document() {
+            Object value = value();
+            skipSpace();
+            if (at != text.length()) {
+                throw error("text after the end");
+            }
+            return value;
+        }
+
+        private Object value() {
+            skipSpace();
+            if (at >= text.length()) {
+                throw error("unexpected end");
+            }
+            char c = text.charAt(at);
+            if (c == '{') {
+                at++;
+                Map<String, Object> object = new LinkedHashMap<>();
+                skipSpace();
+                if (peek('}')) {
+                    return object;
+                }
+                do {
+                    skipSpace();
+                    String key = string();
+                    skipSpace();
+                    expect(':');
+                    object.put(key, value());
+                    skipSpace();
+                } while (peek(','));
+                expect('}');
+                return object;
+            }
+            if (c == '[') {
+                at++;
+                List<Object> array = new ArrayList<>();
+                skipSpace();
+                if (peek(']')) {
+                    return array;
+                }
+                do {
+                    array.add(value());
+                    skipSpace();
+                } while (peek(','));
+                expect(']');
+                return array;
+            }
+            if (c == '"') {
+                return string();
+            }
+            if (c == '-' || (c >= '0' && c <= '9')) {
+                int start = at++;
+                while (at < text.length() && "0123456789.eE+-".indexOf(text.charAt(at)) >= 0) {
+                    at++;
+                }
+                String number = text.substring(start, at);
+                try {
+                    return Long.parseLong(number);
+                } catch (NumberFormatException e) {
+                    return Double.parseDouble(number);
+                }
+            }
+            for (String word : new String[] {"true", "false", "null"}) {
+                if (text.startsWith(word, at)) {
+                    at += word.length();
+                    return word.equals("null") ? null : Boolean.valueOf(word);
+                }
+            }
+            throw error("unexpected '" + c + "'");
+        }
+
+        private String string() {
+            expect('"');
+            StringBuilder out = new StringBuilder();
+            while (true) {
+                if (at >= text.length()) {
+                    throw error("unterminated string");
+                }
+                char c = text.charAt(at++);
+                if (c == '"') {
+                    return out.toString();
+                }
+                if (c != '\\') {
+                    out.append(c);
+                    continue;
+                }
+                char escaped = text.charAt(at++);
+                switch (escaped) {
+                    case 'b' -> out.append('\b');
+                    case 'f' -> out.append('\f');
+                    case 'n' -> out.append('\n');
+                    case 'r' -> out.append('\r');
+                    case 't' -> out.append('\t');
+                    case 'u' -> {
+                        out.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
+                        at += 4;
+                    }
+                    default -> out.append(escaped);
+                }
+            }
+        }
+
+        private boolean peek(char c) {
+            if (at < text.length() && text.charAt(at) == c) {
+                at++;
+                return true;
+            }
+            return false;
+        }
+
+        private void expect(char c) {
+            if (!peek(c)) {
+                throw error("expected '" + c + "'");
+            }
+        }
+
+        private void skipSpace() {
+            while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
+                at++;
+            }
+        }
+
+        private IllegalArgumentException error(String what) {
+            return new IllegalArgumentException("not a backup manifest: " + what + " at offset " + at);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.cumulus.core.restore;
+
+import io.cumulus.core.InvalidInputException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.TemporalAccessor;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The archive recovery a restored data directory is to run (PostgreSQL 12 and later): a signal file
+ * ({@code recovery.signal}, or {@code standby.signal}) and the settings appended to {@code
+ * postgresql.auto.conf}, which PostgreSQL reads last so they win over the copied configuration.
+ *
+ * @param restoreCommand PostgreSQL's {@code restore_command}
+ * @param targets the {@code recovery_target*} settings, in the order they are written
+ * @param standby whether to start as a standby instead of recovering and stopping at a target
+ * @param disableArchiving whether to write {@code archive_mode = off}, so the copy never archives
+ *     into the prefix of the cluster it came from
+ */
+public record RecoveryConfiguration(String restoreCommand, Map<String, String> targets, boolean standby,
+        boolean disableArchiving) {
+
+    private static final Pattern LSN = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
+    private static final Pattern XID = Pattern.compile("[0-9]+");
+    private static final Pattern TIMELINE = Pattern.compile("current|latest|[0-9]+");
+
+    private static final DateTimeFormatter TIME = new DateTimeFormatterBuilder()
+            .append(DateTimeFormatter.ISO_LOCAL_DATE)
+            .optionalStart().appendLiteral(' ').optionalEnd()
+            .optionalStart().appendLiteral('T').optionalEnd()
+            .append(DateTimeFormatter.ISO_LOCAL_TIME)
+            .optionalStart().appendOffset("+HH:mm", "Z").optionalEnd()
+            .toFormatter(Locale.ROOT);
+
+    public RecoveryConfiguration {
+        Objects.requireNonNull(restoreCommand, "restoreCommand");
+        targets = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(targets));
+    }
+
+    /**
+     * Builds the targets from the command line's values (each null when not given), checking them as
+     * far as can be done before PostgreSQL reads them.
+     *
+     * @throws InvalidInputException when a value is malformed or more than one target is given
+     */
+    public static Map<String, String> targets(String time, String lsn, String xid, String name, String immediate,
+            String action, String timeline) {
+        Map<String, String> targets = new LinkedHashMap<>();
+        int count = 0;
+        if (time != null) {
+            targets.put("recovery_target_time", requireNonBlank(time, "--recovery-target-time"));
+            count++;
+        }
+        if (lsn != null) {
+            targets.put("recovery_target_lsn", require(lsn, LSN, "--recovery-target-lsn", "an LSN such as 0/3000060"));
+            count++;
+        }
+        if (xid != null) {
+            targets.put("recovery_target_xid", require(xid, XID, "--recovery-target-xid", "a transaction id"));
+            count++;
+        }
+        if (name != null) {
+            targets.put("recovery_target_name", requireNonBlank(name, "--recovery-target-name"));
+            count++;
+        }
+        if (immediate != null) {
+            if (!immediate.equals("immediate")) {
+                throw new InvalidInputException("invalid --recovery-target '" + immediate + "': only 'immediate'");
+            }
+            targets.put("recovery_target", "immediate");
+            count++;
+        }
+        if (count > 1) {
+            throw new InvalidInputException("give at most one recovery target (time, LSN, xid, name or immediate)");
+        }
+        if (action != null) {
+            if (!action.equals("pause") && !action.equals("promote") && !action.equals("shutdown")) {
+                throw new InvalidInputException("invalid --recovery-target-action '" + action
+                        + "': pause, promote or shutdown");
+            }
+            targets.put("recovery_target_action", action);
+        }
+        if (timeline != null) {
+            targets.put("recovery_target_timeline", require(timeline, TIMELINE, "--recovery-target-timeline",
+                    "current, latest or a timeline number"));
+        }
+        return targets;
+    }
+
+    /**
+     * A recovery target time as PostgreSQL takes it ({@code 2026-11-21 09:12:00[.123456][+00[:00]]},
+     * or with a {@code T}), for choosing a backup; one without an offset is in {@code zone}.
+     *
+     * @throws InvalidInputException when it is not in that form
+     */
+    public static OffsetDateTime parseTime(String text, ZoneId zone) {
+        try {
+            TemporalAccessor parsed = TIME.parseBest(text.strip(), OffsetDateTime::from, LocalDateTime::from);
+            return parsed instanceof OffsetDateTime offset ? offset
+                    : ((LocalDateTime) parsed).atZone(zone).toOffsetDateTime();
+        } catch (DateTimeParseException e) {
+            throw new InvalidInputException("invalid target time '" + text
+                    + "': expected YYYY-MM-DD HH:MM:SS[.FFFFFF][+HH[:MM]]");
+        }
+    }
+
+    /** Writes the signal file and appends the settings to postgresql.auto.conf. */
+    public void writeTo(Path dataDirectory) throws IOException {
+        StringBuilder conf = new StringBuilder("\n# Added by cumulus-restore\n");
+        conf.append("restore_command = ").append(quote(restoreCommand)).append('\n');
+        targets.forEach((key, value) -> conf.append(key).append(" = ").append(quote(value)).append('\n'));
+        if (disableArchiving) {
+            conf.append("archive_mode = 'off'\n");
+        }
+        Files.writeString(dataDirectory.resolve("postgresql.auto.conf"), conf, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        Files.write(dataDirectory.resolve(standby ? "standby.signal" : "recovery.signal"), new byte[0]);
+    }
+
+    /** A postgresql.conf string literal: single quotes, with quotes doubled and backslashes escaped. */
+    static String quote(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    private static String require(String value, Pattern pattern, String option, String expected) {
+        if (!pattern.matcher(value).matches()) {
+            throw new InvalidInputException("invalid " + option + " '" + value + "': expected " + expected);
+        }
+        return value;
+    }
+
+    private static String requireNonBlank(String value, String option) {
+        if (value.isBlank() || value.indexOf('\n') >= 0) {
+            throw new InvalidInputException("invalid " + option + " '" + value + "'");
+        }
+        return value;
+    }
+}

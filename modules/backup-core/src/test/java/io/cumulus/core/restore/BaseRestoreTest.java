@@ -1,0 +1,353 @@
+package io.cumulus.core.restore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.backup.BackupListener;
+import io.cumulus.core.backup.BackupSettings;
+import io.cumulus.core.backup.BaseBackup;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupName;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.compress.CompressionLevel;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.file.FileBlobStores;
+import io.cumulus.storage.file.FileStoreConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Restores of backups made by the real {@link BaseBackup} pipeline into a file:// store. */
+class BaseRestoreTest {
+
+    private static final ServerLayout LAYOUT = new ServerLayout("pfx", "main");
+    private static final BackupId ID = new BackupId("20261121T051944");
+    private static final String DIR = "pfx/main/base/20261121T051944/";
+
+    @TempDir
+    Path temp;
+
+    private Path bucket;
+    private BlobStore store;
+    private final List<String> warnings = Collections.synchronizedList(new ArrayList<>());
+    private final RestoreListener listener = new RestoreListener() {
+        @Override
+        public void warning(String message) {
+            warnings.add(message);
+        }
+    };
+
+    @BeforeEach
+    void openStore() throws IOException {
+        bucket = Files.createDirectory(temp.resolve("bucket"));
+        store = FileBlobStores.open(new FileStoreConfig(bucket));
+    }
+
+    private TestCluster backup(Compression compression, long maxArchiveSize) throws IOException {
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16384, "/srv/pg/ts1", 3, 20_000)
+                .withDataFiles(6, 30_000);
+        backup(cluster, ID, compression, maxArchiveSize, null);
+        return cluster;
+    }
+
+    private void backup(TestCluster cluster, BackupId id, Compression compression, long maxArchiveSize,
+            String name) throws IOException {
+        BackupSettings settings = BackupSettings.defaults().withCompression(compression, CompressionLevel.LOW)
+                .withMaxArchiveSize(maxArchiveSize);
+        if (name != null) {
+            settings = settings.withBackupName(new BackupName(name));
+        }
+        new BaseBackup(store, LAYOUT, settings, BackupListener.NONE).run(id, cluster);
+    }
+
+    private RestoreOutcome restore(String wanted, Path destination, Map<String, Path> relocated, int jobs)
+            throws IOException {
+        BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(wanted);
+        return new BaseRestore(store, LAYOUT, jobs, listener).restore(entry, destination, relocated);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Compression.class)
+    void restoresEveryArchivePartAndTablespaceVerifiedWhateverTheCompression(Compression compression)
+            throws Exception {
+        TestCluster cluster = backup(compression, 50_000);
+        long parts = Files.list(bucket.resolve(DIR)).filter(p -> p.getFileName().toString().startsWith("data_"))
+                .count();
+        // Compressors buffer, so only an uncompressed series splits this early for sure.
+        assertTrue(compression != Compression.NONE || parts >= 2, "several data parts expected");
+        Path pgdata = temp.resolve("restored");
+        Path ts = temp.resolve("ts-new");
+
+        RestoreOutcome outcome = restore(ID.value(), pgdata, Map.of("ts1", ts), 3);
+
+        for (TestCluster.Member m : cluster.dataMembers()) {
+            assertArrayEquals(m.content(), Files.readAllBytes(pgdata.resolve(m.name())), m.name());
+        }
+        for (TestCluster.Member m : cluster.tablespaceMembers(16384)) {
+            assertArrayEquals(m.content(), Files.readAllBytes(ts.resolve(m.name())), m.name());
+        }
+        assertEquals(TestCluster.LABEL, Files.readString(pgdata.resolve("backup_label")));
+        assertTrue(Files.isSymbolicLink(pgdata.resolve("pg_tblspc/16384")));
+        assertEquals(ts.toAbsolutePath(), Files.readSymbolicLink(pgdata.resolve("pg_tblspc/16384")));
+        assertArrayEquals(cluster.tablespaceMembers(16384).get(0).content(),
+                Files.readAllBytes(pgdata.resolve("pg_tblspc/16384/PG_15_202209061/5/16385")));
+        assertTrue(Files.isDirectory(pgdata.resolve("pg_wal")));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(pgdata)));
+        assertEquals("rw-------", PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(pgdata.resolve("base/5/16400"))));
+        assertTrue(outcome.verified());
+        assertEquals(cluster.dataMembers().size() + 1 + 3, outcome.files());
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void tablespaceWithoutRuleGoesBackWhereItWas() throws Exception {
+        Path original = temp.resolve("original-ts");
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16385, original.toString(), 1, 100)
+                .withDataFiles(1, 100);
+        backup(cluster, ID, Compression.GZIP, 1L << 30, null);
+
+        restore("latest", temp.resolve("pgdata"), Map.of("nosuch", temp.resolve("x")), 2);
+
+        assertTrue(Files.exists(original.resolve("PG_15_202209061/5/16385")));
+        assertEquals(original, Files.readSymbolicLink(temp.resolve("pgdata/pg_tblspc/16385")));
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("nosuch"), warnings.toString());
+        assertFalse(Files.exists(temp.resolve("x")));
+    }
+
+    @Test
+    void oneByteChangedInAnArchiveStopsTheRestoreNamingTheFile() throws Exception {
+        TestCluster cluster = backup(Compression.NONE, 1L << 30);
+        Path archive = bucket.resolve(DIR + "data.tar");
+        byte[] bytes = Files.readAllBytes(archive);
+        byte[] file = cluster.dataMembers().get(3).content(); // base/5/16402
+        int at = indexOf(bytes, java.util.Arrays.copyOf(file, 64)) + 1000;
+        bytes[at] ^= 1;
+        Files.write(archive, bytes);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().contains("base/5/16402"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("CRC32C"), failure.getMessage());
+    }
+
+    @Test
+    void corruptTablespaceArchiveIsReportedRatherThanTheCancellationOfTheOthers() throws Exception {
+        TestCluster cluster = backup(Compression.NONE, 40_000);
+        Path archive = bucket.resolve(DIR + "16384.tar");
+        byte[] bytes = Files.readAllBytes(archive);
+        int at = indexOf(bytes, java.util.Arrays.copyOf(cluster.tablespaceMembers(16384).get(0).content(), 64));
+        bytes[at + 10] ^= 1;
+        Files.write(archive, bytes);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", temp.resolve("ts")), 4));
+
+        assertTrue(failure.getMessage().contains("pg_tblspc/16384/PG_15_202209061/5/16385"), failure.getMessage());
+    }
+
+    @Test
+    void fileOfTheManifestMissingFromTheArchivesIsAnError() throws Exception {
+        TestCluster cluster = new TestCluster().withDataFiles(2, 100).withPhantomInManifest("base/5/99999");
+        backup(cluster, ID, Compression.GZIP, 1L << 30, null);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of(), 2));
+
+        assertTrue(failure.getMessage().contains("missing from the archives: base/5/99999"), failure.getMessage());
+    }
+
+    @Test
+    void backupWithoutManifestIsRestoredUnverified() throws Exception {
+        TestCluster cluster = backup(Compression.BZIP2, 1L << 30);
+        store.delete(DIR + "backup_manifest");
+
+        RestoreOutcome outcome = restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", temp.resolve("ts")), 2);
+
+        assertFalse(outcome.verified());
+        assertArrayEquals(cluster.dataMembers().get(1).content(),
+                Files.readAllBytes(temp.resolve("pgdata/base/5/16400")));
+    }
+
+    @Test
+    void nonEmptyDestinationIsRefusedAndNothingIsTouched() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        Path pgdata = Files.createDirectory(temp.resolve("pgdata"));
+        Files.writeString(pgdata.resolve("precious"), "keep");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().contains("not empty"), failure.getMessage());
+        try (var entries = Files.list(pgdata)) {
+            assertEquals(List.of(pgdata.resolve("precious")), entries.toList());
+        }
+        assertFalse(Files.exists(temp.resolve("ts")));
+    }
+
+    @Test
+    void nonEmptyTablespaceTargetIsRefusedAndNothingIsTouched() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        Path ts = Files.createDirectory(temp.resolve("ts"));
+        Files.writeString(ts.resolve("precious"), "keep");
+
+        assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", ts), 2));
+
+        assertFalse(Files.exists(temp.resolve("pgdata")));
+    }
+
+    @Test
+    void memberLeadingOutsideTheTargetIsRefused() throws Exception {
+        backup(new TestCluster().withDataFiles(1, 10), ID, Compression.NONE, 1L << 30, null);
+        store.delete(DIR + "backup_manifest");
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(tar)) {
+            TarArchiveEntry entry = new TarArchiveEntry("base/../../escaped");
+            byte[] content = "x".getBytes(StandardCharsets.UTF_8);
+            entry.setSize(content.length);
+            out.putArchiveEntry(entry);
+            out.write(content);
+            out.closeArchiveEntry();
+        }
+        try (OutputStream out = store.openWrite(DIR + "data_0001.tar", WriteOptions.DEFAULT)) {
+            out.write(tar.toByteArray());
+        }
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of(), 1));
+
+        assertTrue(failure.getMessage().contains("outside the target directory"), failure.getMessage());
+        assertFalse(Files.exists(temp.resolve("escaped")));
+    }
+
+    @Test
+    void symbolicLinkReplacingADirectoryCannotCarryLaterMembersOutside() throws Exception {
+        backup(new TestCluster().withDataFiles(1, 10), ID, Compression.NONE, 1L << 30, null);
+        store.delete(DIR + "backup_manifest");
+        Path outside = Files.createDirectory(temp.resolve("outside"));
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(tar)) {
+            out.putArchiveEntry(new TarArchiveEntry("trap/"));
+            out.closeArchiveEntry();
+            TarArchiveEntry link = new TarArchiveEntry("trap", TarArchiveEntry.LF_SYMLINK);
+            link.setLinkName(outside.toString());
+            out.putArchiveEntry(link);
+            out.closeArchiveEntry();
+            TarArchiveEntry file = new TarArchiveEntry("trap/escaped");
+            file.setSize(1);
+            out.putArchiveEntry(file);
+            out.write('x');
+            out.closeArchiveEntry();
+        }
+        try (OutputStream out = store.openWrite(DIR + "data_0001.tar", WriteOptions.DEFAULT)) {
+            out.write(tar.toByteArray());
+        }
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of(), 1));
+
+        assertTrue(failure.getMessage().contains("symbolic link"), failure.getMessage());
+        assertFalse(Files.exists(outside.resolve("escaped")));
+    }
+
+    @Test
+    void tablespaceInsideTheDataDirectoryIsRefused() throws Exception {
+        backup(Compression.NONE, 1L << 30);
+        Path pgdata = temp.resolve("pgdata");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", pgdata.resolve("ts")), 1));
+
+        assertTrue(failure.getMessage().contains("overlaps"), failure.getMessage());
+        assertFalse(Files.exists(pgdata));
+    }
+
+    @Test
+    void absoluteAndParentMemberNamesAreRefused() {
+        assertThrows(OperationFailedException.class, () -> TarExtractor.normalize("/etc/passwd", "a"));
+        assertThrows(OperationFailedException.class, () -> TarExtractor.normalize("../x", "a"));
+        assertThrows(OperationFailedException.class, () -> TarExtractor.normalize("./a/../../x", "a"));
+    }
+
+    @Test
+    void memberNamesLoseTheirLeadingDot() throws Exception {
+        assertEquals("PG_VERSION", TarExtractor.normalize("./PG_VERSION", "a"));
+        assertEquals("", TarExtractor.normalize("./", "a"));
+        assertEquals("pg_wal", TarExtractor.normalize("pg_wal/", "a"));
+    }
+
+    @Test
+    void catalogResolvesIdsNamesAndShortcuts() throws Exception {
+        backup(new TestCluster().withDataFiles(1, 10), new BackupId("20260101T000000"), Compression.NONE,
+                1L << 30, "first-one");
+        backup(new TestCluster().withDataFiles(1, 10), new BackupId("20260102T000000"), Compression.NONE,
+                1L << 30, null);
+        store.delete("pfx/main/base/20260102T000000/backup.info"); // unfinished: invisible
+        backup(new TestCluster().withDataFiles(1, 10), new BackupId("20260103T000000"), Compression.NONE,
+                1L << 30, null);
+        BackupCatalog catalog = new BackupCatalog(store, LAYOUT);
+
+        assertEquals("20260103T000000", catalog.resolve("latest").id().value());
+        assertEquals("20260103T000000", catalog.resolve("last").id().value());
+        assertEquals("20260101T000000", catalog.resolve("oldest").id().value());
+        assertEquals("20260101T000000", catalog.resolve("first").id().value());
+        assertEquals("20260101T000000", catalog.resolve("first-one").id().value());
+        assertEquals("20260103T000000", catalog.resolve("20260103T000000").id().value());
+        assertThrows(OperationFailedException.class, () -> catalog.resolve("20260102T000000"));
+        assertThrows(OperationFailedException.class, () -> catalog.resolve("no-such-name"));
+        assertThrows(OperationFailedException.class, () -> catalog.resolve("last-failed"));
+    }
+
+    @Test
+    void autoChoosesTheNewestBackupThatEndedBeforeTheTarget() throws Exception {
+        backup(new TestCluster().withDataFiles(1, 10), new BackupId("20261121T051944"), Compression.NONE,
+                1L << 30, null); // ends 05:24:05 at 0/579E488 (TestCluster.END)
+        BackupCatalog catalog = new BackupCatalog(store, LAYOUT);
+
+        assertEquals(ID, catalog.resolveAuto(null, null, null).id());
+        assertEquals(ID, catalog.resolveAuto(TestCluster.END, null, 1).id());
+        assertEquals(ID, catalog.resolveAuto(null, BackupCatalog.parseLsn("0/579E488"), null).id());
+        assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(TestCluster.END.minusSeconds(1),
+                null, null));
+        assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null,
+                BackupCatalog.parseLsn("0/579E487"), null));
+        assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null, null, 2));
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+}
