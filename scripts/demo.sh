@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the embedded default (file://): a throwaway PostgreSQL 15 cluster
-# archives its WAL with cumulus-wal-archive into a local directory; a base copy is taken; rows are
-# written around a restore point; the cluster is then recovered into a new directory from the copy
-# and the archive alone (restore_command = cumulus-wal-restore), started, and its data checked.
+# archives its WAL with cumulus-wal-archive into a local directory; cumulus-backup takes a base backup
+# into the same store; rows are written around a restore point; the origin stops for good; then
+# cumulus-restore brings the latest backup back into a new directory with recovery configured to the
+# restore point (restore_command = cumulus-wal-restore), the cluster is started, and its data checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 scripts/setup.sh
-if [ ! -x dist/bin/cumulus-wal-archive ] || [ ! -x dist/bin/cumulus-wal-restore ]; then
+if [ ! -x dist/bin/cumulus-wal-archive ] || [ ! -x dist/bin/cumulus-restore ] || [ ! -x dist/bin/cumulus-backup ]; then
     mvn -B -ntp -q package -DskipTests
 fi
 
@@ -50,8 +51,8 @@ CONF
 as_pg "$pgbin/pg_ctl" -D "$work/origin" -l "$work/origin.log" -w start >/dev/null
 sql "CREATE TABLE orders(id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'before backup' FROM generate_series(1, 1000) g;"
 
-echo "== base copy (pg_basebackup; cumulus-backup takes its place in a later release)"
-as_pg "$pgbin/pg_basebackup" -h "$work" -p "$port" -D "$work/base" -X none -c fast
+echo "== base backup with cumulus-backup into $store"
+as_pg "$tools/cumulus-backup" -q --gzip -h 127.0.0.1 -p "$port" -U postgres --immediate-checkpoint "$store" demo
 sql "INSERT INTO orders SELECT g, 'after backup' FROM generate_series(1001, 2000) g;"
 sql "SELECT pg_create_restore_point('demo_target');" >/dev/null
 sql "INSERT INTO orders SELECT g, 'after target' FROM generate_series(2001, 3000) g;"
@@ -61,17 +62,12 @@ for _ in $(seq 1 60); do
     sleep 1
 done
 echo "   archived through $last: $(find "$work/store" -type f | wc -l) objects in the store"
+echo "== the host is lost: the origin cluster stops for good"
 as_pg "$pgbin/pg_ctl" -D "$work/origin" -m fast stop >/dev/null
 
-echo "== recovery into a new directory from the base copy and the archive"
-as_pg cp -a "$work/base" "$work/restored"
-touch "$work/restored/recovery.signal"; chown postgres: "$work/restored/recovery.signal"
-cat >> "$work/restored/postgresql.conf" <<CONF
-archive_mode = off
-restore_command = '$tools/cumulus-wal-restore $store demo %f %p'
-recovery_target_name = 'demo_target'
-recovery_target_action = 'promote'
-CONF
+echo "== cumulus-restore of the latest backup into a new directory, to the restore point"
+as_pg "$tools/cumulus-restore" -q "$store" demo latest "$work/restored" \
+    --recovery-target-name demo_target --recovery-target-action promote
 as_pg "$pgbin/pg_ctl" -D "$work/restored" -l "$work/restored.log" -w -t 120 start >/dev/null
 for _ in $(seq 1 120); do
     [ "$(sql "SELECT pg_is_in_recovery();" 2>/dev/null)" = f ] && break
@@ -81,7 +77,7 @@ rows=$(sql "SELECT count(*) FROM orders;")
 late=$(sql "SELECT count(*) FROM orders WHERE note = 'after target';")
 echo "   restored cluster has $rows rows, $late written after the target"
 if [ "$rows" = 2000 ] && [ "$late" = 0 ]; then
-    echo "DEMO PASSED: recovered exactly to the restore point from file:// alone"
+    echo "DEMO PASSED: backup restored and recovered exactly to the restore point from file:// alone"
 else
     echo "DEMO FAILED: expected 2000 rows and none after the target" >&2
     tail -20 "$work/restored.log" >&2
