@@ -18,11 +18,13 @@ final class S3ArchiveStore implements ArchiveStore {
     private final String bucket;
     private final String prefix;
     private final S3Inspector inspector;
+    private final boolean ownsServer;
 
-    private S3ArchiveStore(S3ProxyServer server, String bucket, String prefix) {
+    private S3ArchiveStore(S3ProxyServer server, String bucket, String prefix, boolean ownsServer) {
         this.server = server;
         this.bucket = bucket;
         this.prefix = prefix;
+        this.ownsServer = ownsServer;
         this.inspector = new S3Inspector(endpoint(), server.accessKey(), server.secretKey());
     }
 
@@ -36,7 +38,7 @@ final class S3ArchiveStore implements ArchiveStore {
         }
         try {
             server.createBucket(bucket);
-            return new S3ArchiveStore(server, bucket, prefix);
+            return new S3ArchiveStore(server, bucket, prefix, true);
         } catch (RuntimeException e) {
             try {
                 server.close();
@@ -45,6 +47,19 @@ final class S3ArchiveStore implements ArchiveStore {
             }
             throw e;
         }
+    }
+
+    /**
+     * A store at {@code otherBucket} (which need not exist yet: see {@link #createBucket()}) on the same
+     * server, with the same prefix. Closing it leaves the server to this store.
+     */
+    S3ArchiveStore inBucket(String otherBucket) {
+        return new S3ArchiveStore(server, otherBucket, prefix, false);
+    }
+
+    /** Creates this store's bucket on the server (empty). */
+    void createBucket() {
+        server.createBucket(bucket);
     }
 
     String endpoint() {
@@ -101,7 +116,7 @@ final class S3ArchiveStore implements ArchiveStore {
 
     @Override
     public void close() {
-        Cleanup.closeAll(inspector, server);
+        Cleanup.closeAll(inspector, ownsServer ? server : null);
     }
 
     @Override

@@ -536,6 +536,7 @@ public final class PgCluster implements AutoCloseable {
         private Path sourceDataDir;
         private Recovery recovery = Recovery.NONE;
         private Duration startTimeout = Duration.ofSeconds(120);
+        private int walSegmentSizeMb;
 
         private Builder() {
         }
@@ -576,6 +577,21 @@ public final class PgCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The WAL segment size initdb gives a fresh cluster ({@code initdb --wal-segsize}), in MB: a
+         * power of two from 1 to 1024. Small segments let a test produce hundreds of segments cheaply.
+         * Unset, initdb's default (16 MB). A cluster built {@link #fromDataDirectory from a copy} keeps
+         * the copy's size, so this is refused there.
+         */
+        public Builder walSegmentSizeMb(int megabytes) {
+            if (megabytes < 1 || megabytes > 1024 || Integer.bitCount(megabytes) != 1) {
+                throw new IllegalArgumentException("WAL segment size must be a power of two from 1 to 1024 MB, not "
+                        + megabytes);
+            }
+            walSegmentSizeMb = megabytes;
+            return this;
+        }
+
         /** How long pg_ctl start may wait (a recovery that replays much WAL needs longer). */
         public Builder startTimeout(Duration timeout) {
             startTimeout = timeout;
@@ -584,6 +600,9 @@ public final class PgCluster implements AutoCloseable {
 
         /** Creates and configures the cluster without starting it. */
         public PgCluster create() {
+            if (sourceDataDir != null && walSegmentSizeMb != 0) {
+                throw new IllegalStateException("a cluster copied from a data directory keeps its WAL segment size");
+            }
             Path base = PostgresUser.createTempDir("pgcluster-");
             PgCluster cluster;
             try {
@@ -596,10 +615,13 @@ public final class PgCluster implements AutoCloseable {
                 Files.createDirectory(cluster.socketDir);
                 PostgresUser.chown(cluster.socketDir);
                 if (sourceDataDir == null) {
-                    Command.of(PG_BIN.resolve("initdb"), "-D", cluster.dataDir.toString(), "--auth=trust",
-                            "--username=" + SUPERUSER, "--data-checksums", "--encoding=UTF8", "--locale=C",
-                            "--no-sync")
-                            .asPostgres().directory(base).runSuccessfully();
+                    Command initdb = Command.of(PG_BIN.resolve("initdb"), "-D", cluster.dataDir.toString(),
+                            "--auth=trust", "--username=" + SUPERUSER, "--data-checksums", "--encoding=UTF8",
+                            "--locale=C", "--no-sync");
+                    if (walSegmentSizeMb != 0) {
+                        initdb.args("--wal-segsize=" + walSegmentSizeMb);
+                    }
+                    initdb.asPostgres().directory(base).runSuccessfully();
                 } else {
                     Command.of("cp", "-a", sourceDataDir.toString(), cluster.dataDir.toString())
                             .asPostgres().directory(base).runSuccessfully();
