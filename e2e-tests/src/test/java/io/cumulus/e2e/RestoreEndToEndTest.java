@@ -137,16 +137,29 @@ class RestoreEndToEndTest {
         assertTrue(restore.stderr().contains("no DONE backup ended at or before"), restore::describe);
     }
 
+    /**
+     * barman-cloud end to end: a cluster archiving with barman-cloud-wal-archive, backed up by
+     * barman-cloud-backup, restored by cumulus-restore and recovered with that WAL through
+     * cumulus-wal-restore.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"plain", "gzip"})
-    void barmanCloudBackupIsRestoredUnverifiedAndStarts(String format) {
+    void barmanCloudBackupIsRestoredUnverifiedAndStartsWithBarmanArchivedWal(String format) {
         String server = "pg-barman-" + format;
         List<String> flags = format.equals("gzip") ? List.of("-z") : List.of();
-        ToolResult backup = barman.command("barman-cloud-backup", "--immediate-checkpoint", "-h", "127.0.0.1",
-                "-p", Integer.toString(source.port()), "-U", PgCluster.SUPERUSER).args(flags).args(s3.url(), server)
-                .asPostgres().timeout(TIMEOUT).run();
-        assertEquals(0, backup.exitCode(), backup::describe);
-        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+        String barmanArchive = barman.command("barman-cloud-wal-archive").args(flags).args(s3.url(), server)
+                .toShellLine() + " %p";
+        try (PgCluster barmanSource = PgCluster.builder().archiveCommand(barmanArchive).start()) {
+            Path location = postgresDirectory(server + "-source-" + TABLESPACE);
+            barmanSource.execute("CREATE TABLESPACE " + TABLESPACE + " LOCATION '" + location + "'");
+            barmanSource.execute("CREATE TABLE in_tablespace TABLESPACE " + TABLESPACE
+                    + " AS SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 2100) g");
+            ToolResult backup = barman.command("barman-cloud-backup", "--immediate-checkpoint", "-h", "127.0.0.1",
+                    "-p", Integer.toString(barmanSource.port()), "-U", PgCluster.SUPERUSER).args(flags)
+                    .args(s3.url(), server).asPostgres().timeout(TIMEOUT).run();
+            assertEquals(0, backup.exitCode(), backup::describe);
+            barmanSource.awaitArchived(barmanSource.switchWal(), Duration.ofSeconds(90));
+        }
         Path data = work.resolve(server + "/data");
         Path tablespace = work.resolve(server + "/" + TABLESPACE);
         postgresDirectory(server);
@@ -158,10 +171,12 @@ class RestoreEndToEndTest {
         assertTrue(restore.stderr().contains("could not be verified"), restore::describe);
         assertFalse(Files.exists(data.resolve("recovery.signal")));
         try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
-                .restoreCommand(file.restoreCommand(SERVER)).setting("recovery_target", "immediate")
+                .restoreCommand(s3.restoreCommand(server)).setting("recovery_target", "immediate")
                 .setting("recovery_target_action", "promote").startTimeout(TIMEOUT).start()) {
             recovered.awaitRecoveryEnd(TIMEOUT);
             assertEquals(2100, recovered.queryLong("SELECT count(*) FROM in_tablespace"));
+            assertTrue(recovered.serverLog().contains("restored log file"),
+                    "recovery replayed WAL archived by barman-cloud-wal-archive");
         }
     }
 
