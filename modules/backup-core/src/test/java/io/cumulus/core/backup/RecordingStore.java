@@ -1,31 +1,36 @@
 package io.cumulus.core.backup;
 
-import io.cumulus.storage.BlobInfo;
-import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.ForwardingBlobStore;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
  * An in-memory store that records what its writers did (committed, aborted, left open) and can
  * refuse writes to chosen keys after a number of bytes, as a store that fails mid-upload.
  */
-final class RecordingStore implements BlobStore {
+final class RecordingStore extends ForwardingBlobStore {
 
-    final InMemoryBlobStore objects = new InMemoryBlobStore();
+    final InMemoryBlobStore objects;
     final List<String> committed = new ArrayList<>();
     final List<String> aborted = new ArrayList<>();
     final List<String> opened = new ArrayList<>();
     private Predicate<String> failing = key -> false;
     private long failAfterBytes;
+
+    RecordingStore() {
+        this(new InMemoryBlobStore());
+    }
+
+    private RecordingStore(InMemoryBlobStore objects) {
+        super(objects);
+        this.objects = objects;
+    }
 
     /** Makes writes to keys matching {@code keys} fail once they pass {@code bytes}. */
     RecordingStore failWrites(Predicate<String> keys, long bytes) {
@@ -95,46 +100,6 @@ final class RecordingStore implements BlobStore {
                 return out.bytesWritten();
             }
         };
-    }
-
-    @Override
-    public InputStream openRead(String key) throws IOException {
-        return objects.openRead(key);
-    }
-
-    @Override
-    public InputStream openRead(String key, long offset, long length) throws IOException {
-        return objects.openRead(key, offset, length);
-    }
-
-    @Override
-    public Optional<BlobInfo> stat(String key) throws IOException {
-        return objects.stat(key);
-    }
-
-    @Override
-    public BlobIterator list(String prefix) throws IOException {
-        return objects.list(prefix);
-    }
-
-    @Override
-    public List<String> listPrefixes(String prefix) throws IOException {
-        return objects.listPrefixes(prefix);
-    }
-
-    @Override
-    public void delete(String key) throws IOException {
-        objects.delete(key);
-    }
-
-    @Override
-    public void deleteAll(Collection<String> keys) throws IOException {
-        objects.deleteAll(keys);
-    }
-
-    @Override
-    public void checkAvailable() throws IOException {
-        objects.checkAvailable();
     }
 
     @Override

@@ -7,20 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.compress.CompressionLevel;
 import io.cumulus.core.layout.ServerLayout;
-import io.cumulus.storage.BlobInfo;
-import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.ForwardingBlobStore;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -170,59 +167,14 @@ class AsyncUploaderTest {
     }
 
     /** A store that answers reads and listings but refuses every write, as one whose credentials lost write rights. */
-    private record RefusingWrites(BlobStore delegate) implements BlobStore {
-        @Override
-        public InputStream openRead(String key) throws IOException {
-            return delegate.openRead(key);
-        }
-
-        @Override
-        public InputStream openRead(String key, long offset, long length) throws IOException {
-            return delegate.openRead(key, offset, length);
-        }
-
-        @Override
-        public Optional<BlobInfo> stat(String key) throws IOException {
-            return delegate.stat(key);
+    private static final class RefusingWrites extends ForwardingBlobStore {
+        RefusingWrites(BlobStore delegate) {
+            super(delegate);
         }
 
         @Override
         public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
             throw new StoreUnavailableException("store refuses writes", null);
-        }
-
-        @Override
-        public BlobIterator list(String prefix) throws IOException {
-            return delegate.list(prefix);
-        }
-
-        @Override
-        public List<String> listPrefixes(String prefix) throws IOException {
-            return delegate.listPrefixes(prefix);
-        }
-
-        @Override
-        public void delete(String key) throws IOException {
-            delegate.delete(key);
-        }
-
-        @Override
-        public void deleteAll(Collection<String> keys) throws IOException {
-            delegate.deleteAll(keys);
-        }
-
-        @Override
-        public void checkAvailable() throws IOException {
-            delegate.checkAvailable();
-        }
-
-        @Override
-        public String describe() {
-            return "refusing";
-        }
-
-        @Override
-        public void close() {
         }
     }
 }
