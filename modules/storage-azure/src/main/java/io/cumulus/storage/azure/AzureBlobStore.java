@@ -32,9 +32,9 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
 import io.cumulus.storage.MultipartOutputStream;
 import io.cumulus.storage.StoreUnavailableException;
+import io.cumulus.storage.TranslatingInputStream;
 import io.cumulus.storage.WriteOptions;
 import java.io.FileNotFoundException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -135,25 +135,7 @@ final class AzureBlobStore implements BlobStore {
         } catch (RuntimeException e) {
             throw translate(e, key);
         }
-        return new FilterInputStream(in) {
-            @Override
-            public int read() throws IOException {
-                try {
-                    return super.read();
-                } catch (IOException | RuntimeException e) {
-                    throw translateRead(e, key);
-                }
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                try {
-                    return super.read(b, off, len);
-                } catch (IOException | RuntimeException e) {
-                    throw translateRead(e, key);
-                }
-            }
-        };
+        return new TranslatingInputStream(in, e -> translateRead(e, key));
     }
 
     /** The SDK's stream wraps service failures in plain IOExceptions; unwrap them so callers can tell. */

@@ -16,9 +16,9 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
 import io.cumulus.storage.MultipartOutputStream;
 import io.cumulus.storage.StoreUnavailableException;
+import io.cumulus.storage.TranslatingInputStream;
 import io.cumulus.storage.WriteOptions;
 import java.io.FileNotFoundException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -128,25 +128,7 @@ final class GcsBlobStore implements BlobStore {
     }
 
     private InputStream stream(ReadChannel reader, String key) {
-        return new FilterInputStream(Channels.newInputStream(reader)) {
-            @Override
-            public int read() throws IOException {
-                try {
-                    return super.read();
-                } catch (IOException | RuntimeException e) {
-                    throw translateRead(e, key);
-                }
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                try {
-                    return super.read(b, off, len);
-                } catch (IOException | RuntimeException e) {
-                    throw translateRead(e, key);
-                }
-            }
-        };
+        return new TranslatingInputStream(Channels.newInputStream(reader), e -> translateRead(e, key));
     }
 
     /** The read channel wraps the library's failures in plain IOExceptions; unwrap them so callers can tell. */
