@@ -324,11 +324,12 @@ class AsyncArchivingTest {
         }
     }
 
-    /** The WAL files the spool holds an ok mark for. */
+    /** The WAL files the spool holds an ok mark for, reported to PostgreSQL already or not. */
     private List<String> okMarks() {
         try (Stream<Path> files = Files.list(marks())) {
-            return files.map(file -> file.getFileName().toString()).filter(name -> name.endsWith(".ok"))
-                    .map(name -> name.substring(0, name.length() - ".ok".length())).sorted().toList();
+            return files.map(file -> file.getFileName().toString())
+                    .filter(name -> name.endsWith(".ok") || name.endsWith(".reported"))
+                    .map(name -> name.substring(0, name.lastIndexOf('.'))).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

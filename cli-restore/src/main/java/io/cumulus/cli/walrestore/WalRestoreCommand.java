@@ -9,6 +9,7 @@ import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.io.Retry;
+import io.cumulus.core.wal.ArchiveSpool;
 import io.cumulus.core.wal.RestoreSpool;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.core.wal.WalNotFoundException;
@@ -70,6 +71,12 @@ public final class WalRestoreCommand extends ToolCommand {
     @Option(names = "--segment-size", hidden = true, description = "WAL segment size, for the worker.")
     long segmentSize;
 
+    @Option(names = "--spool-key", hidden = true, description = "The worker's spool key (given by the foreground).")
+    String spoolKey;
+
+    /** How long the prefetch worker waits for recovery to ask for more before it ends. */
+    private static final Duration WORKER_IDLE = Duration.ofSeconds(30);
+
     @Mixin
     StorageOptions storage;
 
@@ -96,17 +103,21 @@ public final class WalRestoreCommand extends ToolCommand {
             if (spoolDir == null) {
                 throw new InvalidInputException("--prefetch needs --spool-dir DIR, a local directory for the segments");
             }
-            spool = new RestoreSpool(spoolDir).open(sourceUrl + " " + serverName);
+            String key = spoolKey != null ? spoolKey
+                    : ArchiveSpool.keyOf(List.of(arguments).subList(0, Math.max(0, arguments.length - 2)));
+            spool = new RestoreSpool(spoolDir, key);
             if (prefetchWorker) {
-                return runPrefetchWorker(spool, wal);
+                return runPrefetchWorker(spool.open(), wal);
             }
             if (wal.kind() == WalName.Kind.SEGMENT) {
-                spool.discardBefore(wal.name());
+                // The launcher serves what the spool holds when it can link it into place; here when it
+                // could not (another file system), or the spool does not hold it.
                 if (spool.take(wal.name(), walDest)) {
                     log.info("restored " + wal + " from the prefetch spool");
-                    keepPrefetching(spool, wal, Files.size(walDest));
+                    ensurePrefetching(spool, key, Files.size(walDest));
                     return ExitCodes.OK;
                 }
+                spool.open().recordRequest(wal.name());
             }
         }
         Retry retry = new Retry(Duration.ofSeconds(retryTimeout), (cause, pause) ->
@@ -117,29 +128,21 @@ public final class WalRestoreCommand extends ToolCommand {
             log.info("restored " + wal + " from " + key);
         }
         if (spool != null && wal.kind() == WalName.Kind.SEGMENT) {
-            keepPrefetching(spool, wal, Files.size(walDest));
+            ensurePrefetching(spool, spool.directory().getFileName().toString(), Files.size(walDest));
         }
         return ExitCodes.OK;
     }
 
-    /**
-     * Starts a prefetch worker after {@code wal} unless one runs or the spool already holds half the
-     * segments wanted ahead.
-     */
-    private void keepPrefetching(RestoreSpool spool, WalName wal, long walSize) throws java.io.IOException {
-        long ahead = spool.segments().stream().filter(name -> name.compareTo(wal.name()) > 0).count();
-        if (ahead > prefetch / 2 || spool.prefetcherRunning()) {
+    /** Starts the prefetch worker, which follows recovery from {@link #walName} on, unless one runs. */
+    private void ensurePrefetching(RestoreSpool spool, String key, long walSize) throws java.io.IOException {
+        if (spool.prefetcherRunning()) {
             return;
         }
         List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalRestoreCommand.class));
         command.add("--prefetch-worker");
         command.add("--segment-size=" + walSize);
-        for (String argument : arguments) {
-            if (!argument.equals(walDest.toString())) {
-                command.add(argument);
-            }
-        }
-        command.add(spool.directory().resolve(".worker-destination").toString());
+        command.add("--spool-key=" + key);
+        command.addAll(List.of(arguments));
         BackgroundProcess.startDetached(command, spool.prefetcherLog());
     }
 
@@ -150,7 +153,7 @@ public final class WalRestoreCommand extends ToolCommand {
         }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             WalRestorer restorer = new WalRestorer(location.store(), location.layout());
-            int fetched = new WalPrefetcher(restorer, spool, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
+            new WalPrefetcher(restorer, spool, prefetch, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
                 @Override
                 public void fetched(String wal) {
                     log.info("prefetched " + wal);
@@ -160,8 +163,8 @@ public final class WalRestoreCommand extends ToolCommand {
                 public void failed(String wal, Exception failure) {
                     log.warning("could not prefetch " + wal + ": " + failure.getMessage());
                 }
-            }).prefetch(after, prefetch, segmentSize);
-            log.info("prefetched " + fetched + " segment(s) after " + after);
+            }).follow(after, segmentSize, WORKER_IDLE);
+            log.info("recovery asked for nothing new for " + WORKER_IDLE.toSeconds() + " s: prefetching stops");
             return ExitCodes.OK;
         } finally {
             lock.get().channel().close();

@@ -111,7 +111,9 @@ class WalArchiveCommandTest {
         // The store URL points nowhere: the foreground must not need it when the mark is there.
         Result result = run(args);
         assertEquals(0, result.exitCode(), result.err());
-        assertFalse(marks.hasOk("000000010000000000000001"), "the mark is consumed");
+        assertFalse(Files.exists(marks.directory().resolve("000000010000000000000001.ok")), "the mark is consumed");
+        assertTrue(Files.exists(marks.directory().resolve("000000010000000000000001.reported")),
+                "and kept as reported until PostgreSQL marks the file done");
     }
 
     @Test
@@ -129,7 +131,9 @@ class WalArchiveCommandTest {
         Process process = launcher.start();
         String output = new String(process.getInputStream().readAllBytes());
         assertEquals(0, process.waitFor(), output);
-        assertFalse(marks.hasOk("000000010000000000000001"), "the mark is consumed");
+        assertFalse(Files.exists(marks.directory().resolve("000000010000000000000001.ok")), "the mark is consumed");
+        assertTrue(Files.exists(marks.directory().resolve("000000010000000000000001.reported")),
+                "and kept as reported until PostgreSQL marks the file done");
 
         // The same file under other options (archive_command changed) is not taken for stored.
         ArchiveSpool other = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of("s3://elsewhere/p", "main"))).create();

@@ -23,6 +23,8 @@ public final class ArchiveSpool {
     private static final String CURRENT = "current";
     private static final String OK = ".ok";
     private static final String ERROR = ".error";
+    /** An ok mark the foreground has reported to PostgreSQL, kept until PostgreSQL marks the file done. */
+    private static final String REPORTED = ".reported";
 
     private final Path directory;
 
@@ -101,14 +103,26 @@ public final class ArchiveSpool {
 
     /**
      * The note of {@code wal}'s ok mark (empty text when there is nothing to report), which this call
-     * removes since PostgreSQL is about to mark the file done; empty when there is no ok mark.
+     * turns into a reported mark since PostgreSQL is about to mark the file done; empty when there is
+     * no ok mark. A file already reported (PostgreSQL asks again after a crash before it recorded the
+     * answer) is stored: its answer is ok again. The reported mark stays until PostgreSQL no longer
+     * lists the file as ready, so that the uploader does not ship it a second time in between.
      */
     public Optional<String> consumeOk(String wal) throws IOException {
-        return take(directory.resolve(wal + OK));
+        Path ok = directory.resolve(wal + OK);
+        try {
+            String note = Files.readString(ok, StandardCharsets.UTF_8).strip();
+            Files.move(ok, directory.resolve(wal + REPORTED), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            return Optional.of(note);
+        } catch (NoSuchFileException e) {
+            return Files.exists(directory.resolve(wal + REPORTED)) ? Optional.of("") : Optional.empty();
+        }
     }
 
+    /** True when {@code wal} is stored: an ok mark, reported or not. */
     public boolean hasOk(String wal) {
-        return Files.exists(directory.resolve(wal + OK));
+        return Files.exists(directory.resolve(wal + OK)) || Files.exists(directory.resolve(wal + REPORTED));
     }
 
     public boolean hasError(String wal) {
@@ -144,6 +158,7 @@ public final class ArchiveSpool {
     /** Removes the marks of {@code wal} (PostgreSQL no longer needs it archived). */
     public void forget(String wal) throws IOException {
         Files.deleteIfExists(directory.resolve(wal + OK));
+        Files.deleteIfExists(directory.resolve(wal + REPORTED));
         Files.deleteIfExists(directory.resolve(wal + ERROR));
     }
 
@@ -152,7 +167,7 @@ public final class ArchiveSpool {
         java.util.Set<String> names = new java.util.TreeSet<>();
         try (var files = Files.list(directory)) {
             files.map(p -> p.getFileName().toString())
-                    .filter(n -> n.endsWith(OK) || n.endsWith(ERROR))
+                    .filter(n -> n.endsWith(OK) || n.endsWith(REPORTED) || n.endsWith(ERROR))
                     .forEach(n -> names.add(n.substring(0, n.lastIndexOf('.'))));
         }
         return names;

@@ -6,6 +6,7 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -15,34 +16,51 @@ import java.util.stream.Stream;
 
 /**
  * The spool of WAL prefetching ({@code cumulus-wal-restore --prefetch}): segments fetched ahead of
- * PostgreSQL's requests. A file appears here under its segment name only once it is complete and
- * checked (written to a hidden temporary name, fsynced, renamed), so a partial download is never
- * served. The spool remembers which archive it holds; pointed at another, it starts empty.
+ * PostgreSQL's requests, in {@code DIR/archive-in/KEY/}, where the key identifies the
+ * restore_command's options (source, server name...) as {@link ArchiveSpool#keyOf} computes it, so a
+ * spool filled from one archive is never served to a restore_command reading another. A file appears
+ * under its segment name only once it is complete and checked (written to a hidden temporary name,
+ * fsynced, renamed), so a partial download is never served. The launcher's fast path serves a spooled
+ * segment by a hard link into {@code %p}, without a JVM; every other request comes to the tool, which
+ * records it ({@link #recordRequest}) so the prefetch worker follows recovery.
  */
 public final class RestoreSpool {
 
     public static final String DIRECTORY = "archive-in";
-    private static final String SOURCE = ".source";
+    private static final String REQUESTED = "requested";
+    private static final String LOCK = "prefetcher.lock";
 
+    private final Path root;
     private final Path directory;
 
-    public RestoreSpool(Path spoolDirectory) {
-        this.directory = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
+    public RestoreSpool(Path spoolDirectory, String key) {
+        if (!key.matches("[0-9a-f]{1,64}")) {
+            throw new IllegalArgumentException("invalid spool key " + key);
+        }
+        this.root = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
+        this.directory = root.resolve(key);
     }
 
     /**
-     * Creates the spool if needed and empties it when it was filled from another archive than
-     * {@code source} (a description of the URL and server name).
+     * Creates the spool if needed, and removes the spools of other restore_command set-ups (an earlier
+     * recovery, another source) unless their prefetch worker still runs.
      */
-    public RestoreSpool open(String source) throws IOException {
+    public RestoreSpool open() throws IOException {
         Files.createDirectories(directory);
-        Path marker = directory.resolve(SOURCE);
-        String current = Files.exists(marker) ? Files.readString(marker, StandardCharsets.UTF_8) : null;
-        if (!source.equals(current)) {
-            for (String name : segments()) {
-                Files.deleteIfExists(directory.resolve(name));
+        try (Stream<Path> keys = Files.list(root)) {
+            for (Path other : keys.filter(p -> !p.equals(directory) && Files.isDirectory(p)).toList()) {
+                if (Files.exists(other.resolve(LOCK)) && new WorkerLock(other.resolve(LOCK)).heldElsewhere()) {
+                    continue;
+                }
+                try (Stream<Path> files = Files.list(other)) {
+                    for (Path file : files.toList()) {
+                        Files.deleteIfExists(file);
+                    }
+                }
+                Files.deleteIfExists(other);
             }
-            Files.writeString(marker, source, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException | java.nio.file.DirectoryNotEmptyException raced) {
+            // another process cleans up or refills at the same moment: its spool, its business
         }
         return this;
     }
@@ -71,6 +89,8 @@ public final class RestoreSpool {
         }
         try {
             Files.move(spooled, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (NoSuchFileException raced) {
+            return false; // discarded by the worker in between
         } catch (AtomicMoveNotSupportedException e) {
             Path temporary = destination.resolveSibling("." + destination.getFileName() + ".cumulus-"
                     + ProcessHandle.current().pid());
@@ -110,14 +130,32 @@ public final class RestoreSpool {
         }
     }
 
+    /** Records the segment PostgreSQL asked for and the spool did not hold, for the prefetch worker. */
+    public void recordRequest(String wal) throws IOException {
+        Path temporary = directory.resolve("." + REQUESTED + ".tmp-" + ProcessHandle.current().pid());
+        Files.writeString(temporary, wal, StandardCharsets.UTF_8);
+        Files.move(temporary, directory.resolve(REQUESTED), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The last segment recorded by {@link #recordRequest}. */
+    public Optional<String> lastRequest() throws IOException {
+        try {
+            String wal = Files.readString(directory.resolve(REQUESTED), StandardCharsets.UTF_8).trim();
+            return WalName.isWalName(wal) ? Optional.of(wal) : Optional.empty();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Takes the prefetcher lock, or returns empty when another process holds it. */
     public Optional<FileLock> tryLockPrefetcher() throws IOException {
-        return new WorkerLock(directory.resolve("prefetcher.lock")).tryLock();
+        return new WorkerLock(directory.resolve(LOCK)).tryLock();
     }
 
     /** True when a prefetch worker holds the lock. */
     public boolean prefetcherRunning() throws IOException {
-        return new WorkerLock(directory.resolve("prefetcher.lock")).heldElsewhere();
+        return new WorkerLock(directory.resolve(LOCK)).heldElsewhere();
     }
 
     public Path prefetcherLog() {

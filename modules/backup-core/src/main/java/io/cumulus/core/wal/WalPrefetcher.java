@@ -1,6 +1,7 @@
 package io.cumulus.core.wal;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -9,10 +10,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Fetches the segments that follow one PostgreSQL asked for, several at a time, into a {@link
- * RestoreSpool}, so that the next {@code restore_command} calls are answered from local disk. Only
- * full segments of the same timeline are fetched (never a {@code .partial}); it stops at the end of
- * the archive.
+ * The prefetch worker of {@code cumulus-wal-restore --prefetch}: keeps up to a window of segments
+ * ahead of recovery in a {@link RestoreSpool}, fetching several at a time, so that restore_command is
+ * answered from local disk. Recovery consumes the spool (a served segment leaves it), and the worker
+ * refills it; when PostgreSQL asks for a segment the spool did not hold (a timeline switch, or
+ * recovery overtook the worker), the worker continues from there and drops what recovery has passed.
+ * Only full segments are fetched (never a {@code .partial}). At the end of the archive it polls for
+ * new segments (a standby), and it ends once recovery has asked for nothing and it has fetched
+ * nothing for the idle time.
  */
 public final class WalPrefetcher {
 
@@ -23,61 +28,107 @@ public final class WalPrefetcher {
         void failed(String wal, Exception failure);
     }
 
+    private static final Duration POLL = Duration.ofMillis(50);
+    private static final Duration AT_THE_END = Duration.ofSeconds(1);
+
     private final WalRestorer restorer;
     private final RestoreSpool spool;
+    private final int window;
     private final int parallel;
     private final Listener listener;
 
-    public WalPrefetcher(WalRestorer restorer, RestoreSpool spool, int parallel, Listener listener) {
-        if (parallel < 1) {
-            throw new IllegalArgumentException("parallel must be at least 1, not " + parallel);
+    /**
+     * @param window how many segments to hold ahead of recovery
+     * @param parallel how many to fetch at once
+     */
+    public WalPrefetcher(WalRestorer restorer, RestoreSpool spool, int window, int parallel, Listener listener) {
+        if (window < 1 || parallel < 1) {
+            throw new IllegalArgumentException("window and parallel must be at least 1, not " + window + "/" + parallel);
         }
         this.restorer = restorer;
         this.spool = spool;
+        this.window = window;
         this.parallel = parallel;
         this.listener = listener;
     }
 
     /**
-     * Fetches up to {@code count} segments after {@code after} (segments of {@code segmentSize}
-     * bytes) that the spool does not hold yet; returns how many it fetched.
+     * Follows recovery from {@code start} (the segment just served; segments of {@code segmentSize}
+     * bytes) until it has been idle for {@code idle}.
      */
-    public int prefetch(WalName after, int count, long segmentSize) throws InterruptedException {
-        List<WalName> wanted = new ArrayList<>();
-        WalName next = after.toSegment();
-        for (int i = 0; i < count; i++) {
-            next = next.next(segmentSize);
-            wanted.add(next);
-        }
+    public void follow(WalName start, long segmentSize, Duration idle) throws InterruptedException, IOException {
         ExecutorService workers = Executors.newFixedThreadPool(parallel, runnable -> {
             Thread thread = new Thread(runnable, "wal-prefetch");
             thread.setDaemon(true);
             return thread;
         });
         try {
-            List<Future<Boolean>> results = new ArrayList<>();
-            for (WalName wal : wanted) {
-                results.add(workers.submit(() -> fetch(wal)));
-            }
-            int fetched = 0;
-            for (Future<Boolean> result : results) {
-                try {
-                    if (result.get()) {
-                        fetched++;
+            WalName next = start.toSegment().next(segmentSize);
+            String followed = spool.lastRequest().orElse(start.name());
+            List<String> held = spool.segments();
+            long lastActivity = System.nanoTime();
+            while (System.nanoTime() - lastActivity < idle.toNanos()) {
+                String requested = spool.lastRequest().orElse(followed);
+                if (!requested.equals(followed)) {
+                    followed = requested;
+                    lastActivity = System.nanoTime();
+                    // The tool fetches that one itself: anything up to it is of no more use.
+                    WalName wanted = WalName.parse(requested).toSegment();
+                    spool.discardBefore(wanted.next(segmentSize).name());
+                    if (wanted.timeline() != next.timeline() || wanted.compareTo(next) >= 0) {
+                        next = wanted.next(segmentSize); // recovery is elsewhere, or ahead of the worker
                     }
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException("prefetch task failed unexpectedly", e.getCause());
+                }
+                List<String> now = spool.segments();
+                if (!now.equals(held)) {
+                    lastActivity = System.nanoTime(); // recovery consumed some
+                }
+                int room = window - now.size();
+                if (room <= 0) {
+                    held = now;
+                    Thread.sleep(POLL.toMillis());
+                    continue;
+                }
+                List<WalName> batch = new ArrayList<>();
+                for (WalName wal = next; batch.size() < room; wal = wal.next(segmentSize)) {
+                    batch.add(wal);
+                }
+                List<Future<Boolean>> results = new ArrayList<>();
+                for (WalName wal : batch) {
+                    results.add(workers.submit(() -> fetch(wal)));
+                }
+                boolean complete = true;
+                for (int i = 0; i < batch.size(); i++) {
+                    boolean stored = outcome(results.get(i));
+                    if (stored && complete) {
+                        next = batch.get(i).next(segmentSize); // advance over what is contiguous
+                        lastActivity = System.nanoTime();
+                    } else if (!stored) {
+                        complete = false;
+                    }
+                }
+                held = spool.segments();
+                if (!complete) {
+                    Thread.sleep(AT_THE_END.toMillis()); // the end of the archive for now, or a failure
                 }
             }
-            return fetched;
         } finally {
             workers.shutdownNow();
         }
     }
 
+    private static boolean outcome(Future<Boolean> result) throws InterruptedException {
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("prefetch task failed unexpectedly", e.getCause());
+        }
+    }
+
+    /** True when the segment is in the spool afterwards (fetched now, or before and not yet served). */
     private boolean fetch(WalName wal) {
         if (spool.contains(wal.name())) {
-            return false;
+            return true;
         }
         try {
             restorer.restore(wal, spool.pathOf(wal.name()), false);

@@ -104,6 +104,20 @@ class AsyncUploaderTest {
     }
 
     @Test
+    void aFileReportedToPostgresIsNotShippedAgainWhileItIsStillReady() throws Exception {
+        ready("000000010000000000000001");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        assertEquals(1, uploader(memory, spool, failures).run());
+        assertEquals(Optional.of(""), spool.consumeOk("000000010000000000000001"));
+        // PostgreSQL has not renamed .ready to .done yet: the uploader must not upload (or verify) it again
+        assertEquals(0, uploader(memory, spool, failures).run());
+        assertEquals(Optional.of(""), spool.consumeOk("000000010000000000000001"),
+                "asked again (a crash before PostgreSQL recorded the answer), the answer is still ok");
+        assertEquals(List.of(), failures);
+    }
+
+    @Test
     void marksOfFilesPostgresNoLongerWaitsForAreDropped() throws Exception {
         ready("000000010000000000000002");
         ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();

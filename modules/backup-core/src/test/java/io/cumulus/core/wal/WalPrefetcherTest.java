@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,8 +42,8 @@ class WalPrefetcherTest {
         return content;
     }
 
-    private WalPrefetcher prefetcher(RestoreSpool spool) {
-        return new WalPrefetcher(new WalRestorer(store, LAYOUT), spool, 3, new WalPrefetcher.Listener() {
+    private WalPrefetcher prefetcher(RestoreSpool spool, int window) {
+        return new WalPrefetcher(new WalRestorer(store, LAYOUT), spool, window, 3, new WalPrefetcher.Listener() {
             @Override
             public void fetched(String wal) {
             }
@@ -53,49 +55,124 @@ class WalPrefetcherTest {
         });
     }
 
-    @Test
-    void fetchesTheFollowingSegmentsUpToTheEndOfTheArchive() throws Exception {
-        for (int i = 1; i <= 5; i++) {
-            archive(String.format("0000000100000000000000%02X", i));
+    private RestoreSpool spool(String key) throws IOException {
+        return new RestoreSpool(spoolDir, key).open();
+    }
+
+    /** Runs the worker in the background until it ends by itself (idle) or the test ends. */
+    private Thread follow(RestoreSpool spool, int window, String start, Duration idle) {
+        Thread worker = new Thread(() -> {
+            try {
+                prefetcher(spool, window).follow(WalName.parse(start), SEGMENT, idle);
+            } catch (Exception e) {
+                failures.add(e.toString());
+            }
+        });
+        worker.setDaemon(true);
+        worker.start();
+        return worker;
+    }
+
+    private static void await(String what, Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.call()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(20);
         }
-        RestoreSpool spool = new RestoreSpool(spoolDir).open("s3://b/p pg");
-        int fetched = prefetcher(spool).prefetch(WalName.parse("000000010000000000000001"), 8, SEGMENT);
-        assertEquals(4, fetched);
-        assertEquals(List.of("000000010000000000000002", "000000010000000000000003", "000000010000000000000004",
-                "000000010000000000000005"), spool.segments());
+    }
+
+    private static String seg(int timeline, int segment) {
+        return String.format("%08X%08X%08X", timeline, 0, segment);
+    }
+
+    @Test
+    void keepsAWindowOfSegmentsAheadAndRefillsItAsRecoveryConsumes() throws Exception {
+        for (int i = 1; i <= 9; i++) {
+            archive(seg(1, i));
+        }
+        RestoreSpool spool = spool("a1");
+        Thread worker = follow(spool, 3, seg(1, 1), Duration.ofSeconds(30));
+        await("three segments are ahead", () -> spool.segments().size() == 3);
+        assertEquals(List.of(seg(1, 2), seg(1, 3), seg(1, 4)), spool.segments());
+        Thread.sleep(300);
+        assertEquals(3, spool.segments().size(), "the window is the bound");
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        assertTrue(spool.take(seg(1, 2), dest));
+        assertTrue(spool.take(seg(1, 3), dest));
+        await("the window is refilled", () -> spool.segments().equals(List.of(seg(1, 4), seg(1, 5), seg(1, 6))));
+        for (int i = 4; i <= 9; i++) {
+            int n = i;
+            await(seg(1, n) + " is spooled", () -> spool.contains(seg(1, n)));
+            assertTrue(spool.take(seg(1, n), dest));
+        }
+        Thread.sleep(300);
+        assertEquals(List.of(), spool.segments(), "nothing past the end of the archive");
+        archive(seg(1, 10));
+        await("a segment archived later is fetched (a standby)", () -> spool.contains(seg(1, 10)));
         assertEquals(List.of(), failures);
+        worker.interrupt();
+    }
+
+    @Test
+    void followsRecoveryToAnotherTimelineAndDropsWhatItPassed() throws Exception {
+        for (int i = 1; i <= 8; i++) {
+            archive(seg(1, i));
+        }
+        for (int i = 5; i <= 8; i++) {
+            archive(seg(2, i));
+        }
+        RestoreSpool spool = spool("b2");
+        Thread worker = follow(spool, 3, seg(1, 1), Duration.ofSeconds(30));
+        await("timeline 1 is ahead", () -> spool.segments().size() == 3);
+        // recovery switched to timeline 2 at segment 5; the tool fetched that one and says so
+        spool.recordRequest(seg(2, 5));
+        await("timeline 2 follows", () -> spool.segments().equals(List.of(seg(2, 6), seg(2, 7), seg(2, 8))));
+        assertEquals(List.of(), failures);
+        worker.interrupt();
+    }
+
+    @Test
+    void endsWhenRecoveryAsksForNothingDuringTheIdleTime() throws Exception {
+        archive(seg(1, 2));
+        RestoreSpool spool = spool("c3");
+        Thread worker = follow(spool, 4, seg(1, 1), Duration.ofMillis(500));
+        worker.join(10_000);
+        assertFalse(worker.isAlive());
+        assertEquals(List.of(seg(1, 2)), spool.segments());
     }
 
     @Test
     void aSpooledSegmentIsMovedIntoPlaceWithItsContent() throws Exception {
-        archive("000000010000000000000001");
-        byte[] second = archive("000000010000000000000002");
-        RestoreSpool spool = new RestoreSpool(spoolDir).open("s3://b/p pg");
-        prefetcher(spool).prefetch(WalName.parse("000000010000000000000001"), 2, SEGMENT);
+        byte[] second = archive(seg(1, 2));
+        RestoreSpool spool = spool("d4");
+        follow(spool, 2, seg(1, 1), Duration.ofMillis(300)).join(10_000);
         Path dest = pgWal.resolve("RECOVERYXLOG");
-        assertTrue(spool.take("000000010000000000000002", dest));
+        assertTrue(spool.take(seg(1, 2), dest));
         assertArrayEquals(second, Files.readAllBytes(dest));
-        assertFalse(spool.contains("000000010000000000000002"));
-        assertFalse(spool.take("000000010000000000000003", dest));
+        assertFalse(spool.contains(seg(1, 2)));
+        assertFalse(spool.take(seg(1, 3), dest));
     }
 
     @Test
     void discardsWhatRecoveryNoLongerNeedsIncludingOlderTimelines() throws Exception {
-        RestoreSpool spool = new RestoreSpool(spoolDir).open("src");
-        for (String name : List.of("000000010000000000000007", "000000010000000000000008", "000000020000000000000008",
-                "000000020000000000000009")) {
+        RestoreSpool spool = spool("e5");
+        for (String name : List.of(seg(1, 7), seg(1, 8), seg(2, 8), seg(2, 9))) {
             Files.write(spool.pathOf(name), new byte[1]);
         }
-        spool.discardBefore("000000020000000000000009");
-        assertEquals(List.of("000000020000000000000009"), spool.segments());
+        spool.discardBefore(seg(2, 9));
+        assertEquals(List.of(seg(2, 9)), spool.segments());
     }
 
     @Test
-    void aSpoolFilledFromAnotherArchiveStartsEmpty() throws Exception {
-        RestoreSpool spool = new RestoreSpool(spoolDir).open("s3://one pg");
-        Files.write(spool.pathOf("000000010000000000000007"), new byte[1]);
-        assertEquals(1, new RestoreSpool(spoolDir).open("s3://one pg").segments().size());
-        assertEquals(0, new RestoreSpool(spoolDir).open("s3://two pg").segments().size());
+    void theSpoolOfAnotherRestoreCommandIsNeverServedAndIsCleanedUp() throws Exception {
+        RestoreSpool one = spool("0001");
+        Files.write(one.pathOf(seg(1, 7)), new byte[1]);
+        assertEquals(1, spool("0001").segments().size());
+        RestoreSpool two = spool("0002");
+        assertEquals(List.of(), two.segments());
+        assertFalse(Files.exists(one.directory()), "the other set-up's spool is removed when no worker uses it");
     }
 
     @Test
@@ -103,12 +180,13 @@ class WalPrefetcherTest {
         // A truncated object (not a segment size) is refused by the restorer: nothing appears in the spool.
         ObjectWrites.write(store, "pg/wals/0000000100000000/000000010000000000000002", WriteOptions.DEFAULT,
                 out -> out.write(new byte[1000]));
-        RestoreSpool spool = new RestoreSpool(spoolDir).open("src");
-        assertEquals(0, prefetcher(spool).prefetch(WalName.parse("000000010000000000000001"), 1, SEGMENT));
+        RestoreSpool spool = spool("f6");
+        follow(spool, 1, seg(1, 1), Duration.ofMillis(300)).join(10_000);
         assertEquals(List.of(), spool.segments());
-        assertEquals(List.of("000000010000000000000002"), failures);
+        assertTrue(failures.contains(seg(1, 2)), failures.toString());
         try (var files = Files.list(spool.directory())) {
-            assertEquals(List.of(".source"), files.map(p -> p.getFileName().toString()).toList());
+            assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList(),
+                    "no temporary file left");
         }
     }
 }
