@@ -59,6 +59,11 @@ public final class ArchivingChecks {
             return CheckResult.failed(name, "archive_library '" + status.archiveLibrary() + "' is set, so"
                     + " archive_command is not used", "ALTER SYSTEM RESET archive_library; then reload PostgreSQL");
         }
+        if (ArchivingStatus.HIDDEN_COMMAND.equals(status.archiveCommand())) {
+            // only superusers may read the configuration files; archive_mode's own check fails already
+            return CheckResult.ok(name, "not shown by PostgreSQL while archive_mode is off; run cumulus-check as a"
+                    + " superuser to read it from the configuration files");
+        }
         ArchiveCommandLine line = ArchiveCommandLine.parse(status.archiveCommand());
         String fix = "set archive_command = '" + ArchiveCommandLine.TOOL + " [OPTIONS] " + destinationUrl + " "
                 + serverName + " %p' and reload PostgreSQL";

@@ -11,7 +11,8 @@ import java.util.OptionalLong;
  * @param version server_version, e.g. {@code 15.18}
  * @param walLevel {@code minimal}, {@code replica} or {@code logical}
  * @param archiveMode {@code off}, {@code on} or {@code always}
- * @param archiveCommand the archive_command setting (may hold credentials: never show it)
+ * @param archiveCommand the archive_command setting (may hold credentials: never show it); with archive_mode
+ *     off, what the configuration files set, or {@value #HIDDEN_COMMAND} when the user may not read them
  * @param archiveLibrary the archive_library setting (PostgreSQL 15+), empty when unset
  * @param inRecovery whether the server is a standby
  * @param walSegmentSize the WAL segment size in bytes
@@ -31,6 +32,9 @@ public record ArchivingStatus(String version, String walLevel, String archiveMod
         Optional<OffsetDateTime> lastArchivedTime, long failedCount, Optional<String> lastFailedWal,
         Optional<OffsetDateTime> lastFailedTime, Optional<String> currentWalFile, OptionalLong readySegments,
         Optional<OffsetDateTime> oldestReadyTime, OffsetDateTime now) {
+
+    /** What PostgreSQL shows for archive_command while archive_mode is off. */
+    public static final String HIDDEN_COMMAND = "(disabled)";
 
     /** Whether the latest archiving attempt failed: a failure after the last success. */
     public boolean lastAttemptFailed() {

@@ -215,6 +215,9 @@ public final class PostgresServer implements AutoCloseable {
                 + " FROM pg_stat_archiver a";
         String readySql = "SELECT count(*), min(modification) FROM pg_ls_archive_statusdir()"
                 + " WHERE name LIKE '%.ready'";
+        // with archive_mode off PostgreSQL shows archive_command as "(disabled)"; the files still say it
+        String configuredCommandSql = "SELECT setting FROM pg_file_settings WHERE name = 'archive_command'"
+                + " AND error IS NULL ORDER BY seqno DESC LIMIT 1";
         return session.call("reading the archiving settings and pg_stat_archiver", Reason.CONNECTION, connection -> {
             OptionalLong ready = OptionalLong.empty();
             OffsetDateTime oldestReady = null;
@@ -228,9 +231,23 @@ public final class PostgresServer implements AutoCloseable {
                 }
                 // not allowed to list pg_wal/archive_status: the lag is estimated from pg_stat_archiver
             }
+            String configured = null;
+            try (Statement statement = connection.createStatement();
+                    ResultSet row = statement.executeQuery(configuredCommandSql)) {
+                configured = row.next() ? row.getString(1) : "";
+            } catch (SQLException e) {
+                if (!"42501".equals(e.getSQLState())) {
+                    throw e;
+                }
+                // pg_file_settings is for superusers: a hidden archive_command stays "(disabled)"
+            }
             try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
                 row.next();
-                return new ArchivingStatus(row.getString(1), row.getString(2), row.getString(3), row.getString(4),
+                String command = row.getString(4);
+                if (ArchivingStatus.HIDDEN_COMMAND.equals(command) && configured != null) {
+                    command = configured;
+                }
+                return new ArchivingStatus(row.getString(1), row.getString(2), row.getString(3), command,
                         row.getString(5), row.getBoolean(6), row.getLong(7), Optional.ofNullable(row.getString(8)),
                         Optional.ofNullable(row.getObject(9, OffsetDateTime.class)), row.getLong(10),
                         Optional.ofNullable(row.getString(11)), Optional.ofNullable(row.getObject(12, OffsetDateTime.class)),
