@@ -9,7 +9,6 @@ import io.cumulus.testsupport.ToolResult;
 import io.cumulus.testsupport.Tools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -292,10 +291,5 @@ class CheckEndToEndTest {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
