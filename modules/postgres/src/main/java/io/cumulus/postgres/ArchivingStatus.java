@@ -1,5 +1,6 @@
 package io.cumulus.postgres;
 
+import io.cumulus.core.wal.WalName;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Optional;
@@ -54,7 +55,7 @@ public record ArchivingStatus(String version, String walLevel, String archiveMod
         }
         if (currentWalFile.isPresent() && lastArchivedWal.isPresent()
                 && lastArchivedWal.get().length() == 24 && currentWalFile.get().length() == 24) {
-            io.cumulus.core.wal.WalName last = io.cumulus.core.wal.WalName.parse(lastArchivedWal.get());
+            WalName last = WalName.parse(lastArchivedWal.get());
             if (last.next(walSegmentSize).name().equals(currentWalFile.get())) {
                 return Duration.ZERO;
             }

@@ -1,9 +1,9 @@
 package io.cumulus.core.check;
 
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.restore.BackupCatalog;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The content of a timeline history file ({@code 00000003.history}): for each ancestor timeline, the
@@ -44,7 +44,7 @@ public record TimelineHistory(long timeline, List<Switch> ancestors) {
             String[] fields = line.split("\\s+", 3);
             try {
                 long parent = Long.parseLong(fields[0]);
-                ancestors.add(new Switch(parent, parseLsn(fields[1])));
+                ancestors.add(new Switch(parent, BackupCatalog.parseLsn(fields[1])));
             } catch (RuntimeException e) {
                 throw new InvalidInputException("line '" + line + "' of the history file of timeline " + timeline
                         + " is not 'TIMELINE LSN REASON'");
@@ -70,17 +70,5 @@ public record TimelineHistory(long timeline, List<Switch> ancestors) {
             }
         }
         return timeline;
-    }
-
-    static long parseLsn(String lsn) {
-        int slash = lsn.indexOf('/');
-        if (slash < 1 || slash == lsn.length() - 1) {
-            throw new IllegalArgumentException("not an LSN: " + lsn);
-        }
-        return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
-    }
-
-    static String formatLsn(long lsn) {
-        return String.format(Locale.ROOT, "%X/%X", lsn >>> 32, lsn & 0xFFFF_FFFFL);
     }
 }
