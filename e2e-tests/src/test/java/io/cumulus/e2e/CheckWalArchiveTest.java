@@ -21,6 +21,7 @@ import org.junit.jupiter.api.TestInstance;
  * --timeline N both accept WAL of older timelines and refuse WAL of N or later (a history file
  * counts). On a prefix holding only .zst objects 3.4 passes because it does not know the suffix
  * (reference §4.1, "a false pass"), while Cumulus fails: a cluster archiving there would clash.
+ * Also cumulus-check's store probe through the S3 provider: written, read and removed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CheckWalArchiveTest {
@@ -117,6 +118,17 @@ class CheckWalArchiveTest {
         assertTrue(ours.stderr().contains("000000010000000000000001.zst"), ours::describe);
         assertEquals(1, cumulus("zst-only", "--timeline", "1").exitCode());
         assertEquals(0, cumulus("zst-only", "--timeline", "2").exitCode());
+    }
+
+    @Test
+    void cumulusCheckProbesAnS3StoreAndLeavesNothingBehind() {
+        ToolResult result = Tools.command("cumulus-check", "-d", "host=127.0.0.1 port=1 connect_timeout=2")
+                .args(store.toolOptions()).env(store.toolEnv()).args(store.url(), "timeline2").run();
+        assertEquals(1, result.exitCode(), result::describe);
+        assertTrue(result.stdout().matches("(?s).*\\n  store permissions  OK      write, read and delete allowed.*"),
+                result::describe);
+        assertTrue(result.stdout().contains("  PostgreSQL         FAILED  cannot connect"), result::describe);
+        assertEquals(List.of(), store.inspector().keys(BUCKET, "pfx/timeline2/cumulus-check"));
     }
 
     @Test
