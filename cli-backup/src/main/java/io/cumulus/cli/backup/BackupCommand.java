@@ -1,6 +1,7 @@
 package io.cumulus.cli.backup;
 
 import io.cumulus.cli.CompressionOptions;
+import io.cumulus.cli.ConnectionOptions;
 import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.Log;
@@ -67,20 +68,8 @@ public final class BackupCommand extends ToolCommand {
     @Mixin
     CompressionOptions compression;
 
-    @Option(names = {"-h", "--host"}, paramLabel = "HOST",
-            description = "PostgreSQL host (default: PGHOST, else localhost over TCP).")
-    String host;
-
-    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "PostgreSQL port (default: PGPORT, else 5432).")
-    String port;
-
-    @Option(names = {"-U", "--user"}, paramLabel = "USER", description = "PostgreSQL user (default: PGUSER, else the OS user).")
-    String user;
-
-    @Option(names = {"-d", "--dbname"}, paramLabel = "DBNAME", defaultValue = ConnectionSettings.DEFAULT_DBNAME,
-            description = "Database to connect to, or a whole connection string when it contains '=' (then -h, -p"
-                    + " and -U are ignored). Default: ${DEFAULT-VALUE}.")
-    String dbname;
+    @Mixin
+    ConnectionOptions connectionOptions;
 
     @Option(names = "--immediate-checkpoint",
             description = "Start with an immediate checkpoint instead of waiting for a spread one.")
@@ -116,7 +105,7 @@ public final class BackupCommand extends ToolCommand {
         BackupSettings settings = settings();
         UploadTuning tuning = new UploadTuning(settings.maxArchiveSize(), size("--min-chunk-size", minChunkSize)
                 .orElse(0), jobs);
-        ConnectionSettings connection = ConnectionSettings.resolve(host, port, user, dbname);
+        ConnectionSettings connection = connectionOptions.settings();
         if (test) {
             return testStore(destinationUrl, serverName, storage, encryption);
         }

@@ -3,11 +3,12 @@ package io.cumulus.cli;
 import java.nio.file.NoSuchFileException;
 
 /** Turns a failure into the one line a DBA reads. */
-final class Failures {
+public final class Failures {
     private Failures() {
     }
 
-    static String describe(Throwable failure) {
+    /** The one line naming {@code failure}. */
+    public static String describe(Throwable failure) {
         if (failure instanceof NoSuchFileException e) {
             return "no such file or directory: " + e.getFile();
         }

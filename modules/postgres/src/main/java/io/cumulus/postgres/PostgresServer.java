@@ -15,6 +15,7 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.postgresql.PGConnection;
 
@@ -197,6 +198,63 @@ public final class PostgresServer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Reads what cumulus-check needs to judge archiving: the settings, pg_stat_archiver, the segment
+     * being written and, when the user may list pg_wal/archive_status (superuser or pg_monitor), the
+     * segments waiting to be archived. Read-only.
+     */
+    public ArchivingStatus archivingStatus() throws PostgresException {
+        String sql = "SELECT current_setting('server_version'), current_setting('wal_level'),"
+                + " current_setting('archive_mode'), current_setting('archive_command'),"
+                + " coalesce(current_setting('archive_library', true), ''), pg_is_in_recovery(),"
+                + " pg_size_bytes(current_setting('wal_segment_size')), a.last_archived_wal, a.last_archived_time,"
+                + " a.failed_count, a.last_failed_wal, a.last_failed_time,"
+                + " CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END, now()"
+                + " FROM pg_stat_archiver a";
+        String readySql = "SELECT count(*), min(modification) FROM pg_ls_archive_statusdir()"
+                + " WHERE name LIKE '%.ready'";
+        // with archive_mode off PostgreSQL shows archive_command as "(disabled)"; the files still say it
+        String configuredCommandSql = "SELECT setting FROM pg_file_settings WHERE name = 'archive_command'"
+                + " AND error IS NULL ORDER BY seqno DESC LIMIT 1";
+        return session.call("reading the archiving settings and pg_stat_archiver", Reason.CONNECTION, connection -> {
+            OptionalLong ready = OptionalLong.empty();
+            OffsetDateTime oldestReady = null;
+            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(readySql)) {
+                row.next();
+                ready = OptionalLong.of(row.getLong(1));
+                oldestReady = row.getObject(2, OffsetDateTime.class);
+            } catch (SQLException e) {
+                if (!"42501".equals(e.getSQLState())) {
+                    throw e;
+                }
+                // not allowed to list pg_wal/archive_status: the lag is estimated from pg_stat_archiver
+            }
+            String configured = null;
+            try (Statement statement = connection.createStatement();
+                    ResultSet row = statement.executeQuery(configuredCommandSql)) {
+                configured = row.next() ? row.getString(1) : "";
+            } catch (SQLException e) {
+                if (!"42501".equals(e.getSQLState())) {
+                    throw e;
+                }
+                // pg_file_settings is for superusers: a hidden archive_command stays "(disabled)"
+            }
+            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
+                row.next();
+                String command = row.getString(4);
+                if (ArchivingStatus.HIDDEN_COMMAND.equals(command) && configured != null) {
+                    command = configured;
+                }
+                return new ArchivingStatus(row.getString(1), row.getString(2), row.getString(3), command,
+                        row.getString(5), row.getBoolean(6), row.getLong(7), Optional.ofNullable(row.getString(8)),
+                        Optional.ofNullable(row.getObject(9, OffsetDateTime.class)), row.getLong(10),
+                        Optional.ofNullable(row.getString(11)), Optional.ofNullable(row.getObject(12, OffsetDateTime.class)),
+                        Optional.ofNullable(row.getString(13)), ready, Optional.ofNullable(oldestReady),
+                        row.getObject(14, OffsetDateTime.class));
+            }
+        });
     }
 
     /**

@@ -1,0 +1,251 @@
+package io.cumulus.cli.check;
+
+import io.cumulus.cli.ConnectionOptions;
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.Failures;
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.check.BackupFreshness;
+import io.cumulus.core.check.CheckResult;
+import io.cumulus.core.check.Durations;
+import io.cumulus.core.check.RetentionPolicyCheck;
+import io.cumulus.core.check.StoreProbe;
+import io.cumulus.core.check.TimelineHistory;
+import io.cumulus.core.check.WalArchiveIndex;
+import io.cumulus.core.check.WalContinuity;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.restore.BackupCatalog;
+import io.cumulus.core.wal.WalName;
+import io.cumulus.postgres.ArchivingChecks;
+import io.cumulus.postgres.ArchivingStatus;
+import io.cumulus.postgres.ConnectionSettings;
+import io.cumulus.postgres.PostgresServer;
+import io.cumulus.storage.BlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code cumulus-check}: in the spirit of {@code barman check}, one verdict per link of the chain
+ * from the running cluster to the bucket — PostgreSQL's archiving settings and archiver, the store
+ * and the credentials' rights, the catalog's freshness, the continuity of the WAL archive and,
+ * optionally, a retention policy. Read-only apart from one probe object under a scratch prefix.
+ */
+@Command(name = "cumulus-check", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
+        description = "Check that PostgreSQL archives into DESTINATION_URL as SERVER_NAME, that the store accepts"
+                + " these credentials, and that the backups and the WAL archive allow a recovery. One line per"
+                + " check; exit 0 when all are OK, 1 otherwise (--nagios: 0 OK, 2 CRITICAL, 3 UNKNOWN).")
+public final class CheckCommand extends ToolCommand {
+
+    /** The default --max-archive-lag. */
+    static final String DEFAULT_MAX_ARCHIVE_LAG = "15m";
+    /** The default --max-backup-age. */
+    static final String DEFAULT_MAX_BACKUP_AGE = "7d";
+
+    private static final int NAGIOS_UNKNOWN = 3;
+
+    /** How each output is chosen. */
+    enum Format { TEXT, JSON }
+
+    @Parameters(index = "0", paramLabel = "DESTINATION_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    String destinationUrl;
+
+    @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the bucket.")
+    String serverName;
+
+    @Mixin
+    StorageOptions storage;
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Option(names = "--max-archive-lag", paramLabel = "DURATION", defaultValue = DEFAULT_MAX_ARCHIVE_LAG,
+            description = "Longest a completed segment may wait to be archived (default ${DEFAULT-VALUE};"
+                    + " units s, m, h, d, w).")
+    String maxArchiveLag;
+
+    @Option(names = "--max-backup-age", paramLabel = "DURATION", defaultValue = DEFAULT_MAX_BACKUP_AGE,
+            description = "Oldest the newest DONE backup may be, from its end (default ${DEFAULT-VALUE}).")
+    String maxBackupAge;
+
+    @Option(names = "--min-backups", paramLabel = "N", defaultValue = "1",
+            description = "Fewest DONE backups (default ${DEFAULT-VALUE}).")
+    int minBackups;
+
+    @Option(names = "--retention-policy", paramLabel = "POLICY",
+            description = "Also check the catalog meets 'REDUNDANCY n' or 'RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS'.")
+    String retentionPolicy;
+
+    @Option(names = "--nagios", description = "One Nagios plugin line with performance data; exit 0 OK, 2 CRITICAL,"
+            + " 3 UNKNOWN.")
+    boolean nagios;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "text (default) or json.")
+    Format format;
+
+    @Override
+    protected int execute() throws Exception {
+        try {
+            return check();
+        } catch (Exception | Error e) {
+            if (!nagios) {
+                throw e;
+            }
+            out().println("CUMULUS UNKNOWN - " + serverName + ": " + Failures.describe(e).replace('|', '/'));
+            out().flush();
+            return NAGIOS_UNKNOWN;
+        }
+    }
+
+    private int check() throws Exception {
+        Duration maxLag = Durations.parse("--max-archive-lag", maxArchiveLag);
+        Duration maxAge = Durations.parse("--max-backup-age", maxBackupAge);
+        if (minBackups < 0) {
+            throw new InvalidInputException("--min-backups must be 0 or more, not " + minBackups);
+        }
+        Optional<RetentionPolicyCheck> policy = Optional.ofNullable(retentionPolicy).map(RetentionPolicyCheck::parse);
+        ConnectionSettings settings = connection.settings();
+
+        List<CheckResult> results = new ArrayList<>();
+        Optional<ArchivingStatus> status = postgres(settings, maxLag, results);
+        Optional<Duration> backupAge = Optional.empty();
+        OptionalLong done = OptionalLong.empty();
+        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage)) {
+            BlobStore store = location.store();
+            String where = StoreProbe.location(store, location.layout().serverPrefix());
+            if (storeReachable(store, where, results)) {
+                results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout())));
+                Optional<List<BackupInfo>> catalog = catalog(new BackupCatalog(store, location.layout()), results);
+                if (catalog.isPresent()) {
+                    List<BackupInfo> backups = catalog.get();
+                    OffsetDateTime now = OffsetDateTime.now();
+                    backupAge = BackupFreshness.newestAge(backups, now);
+                    done = OptionalLong.of(backups.stream().filter(b -> b.status() == BackupStatus.DONE).count());
+                    results.add(BackupFreshness.age(backups, now, maxAge));
+                    results.add(BackupFreshness.count(backups, minBackups));
+                    results.add(continuity(location, backups, status));
+                    policy.ifPresent(p -> results.add(p.check(backups, now)));
+                }
+            }
+        }
+        CheckReport report = new CheckReport(serverName, destinationUrl, results, backupAge,
+                status.map(ArchivingStatus::archiveLag), done, maxAge, maxLag, minBackups);
+        if (nagios) {
+            out().println(report.nagios());
+            out().flush();
+            return report.nagiosExitCode();
+        }
+        out().print(format == Format.JSON ? report.json() + "\n" : report.text());
+        out().flush();
+        return report.ok() ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    private Optional<ArchivingStatus> postgres(ConnectionSettings settings, Duration maxLag, List<CheckResult> results) {
+        settings.notices().forEach(log::info);
+        try (PostgresServer server = PostgresServer.connect(settings, Duration.ZERO)) {
+            ArchivingStatus status = server.archivingStatus();
+            results.add(CheckResult.ok("PostgreSQL", "PostgreSQL " + status.version() + " at " + server.describe()));
+            results.addAll(ArchivingChecks.check(status, destinationUrl, serverName, maxLag));
+            return Optional.of(status);
+        } catch (Exception e) {
+            results.add(CheckResult.failed("PostgreSQL", Failures.describe(e), "check that PostgreSQL runs and that"
+                    + " -h/-p/-U/-d (or PGHOST, PGPORT, PGUSER, ~/.pgpass) let this user connect"));
+            return Optional.empty();
+        }
+    }
+
+    private static boolean storeReachable(BlobStore store, String where, List<CheckResult> results) {
+        try {
+            store.checkAvailable();
+            results.add(CheckResult.ok("store", where + " answers"));
+            return true;
+        } catch (Exception e) {
+            results.add(CheckResult.failed("store", Failures.describe(e), "check the URL, --endpoint-url, the network"
+                    + " and that the bucket (or file:// directory) exists"));
+            return false;
+        }
+    }
+
+    private static Optional<List<BackupInfo>> catalog(BackupCatalog catalog, List<CheckResult> results) {
+        try {
+            return Optional.of(catalog.all().stream().map(BackupCatalog.Entry::info).toList());
+        } catch (Exception e) {
+            results.add(CheckResult.failed("backup catalog", "cannot read the catalog: " + Failures.describe(e),
+                    "check the credentials' read access, and any backup.info named in the message"));
+            return Optional.empty();
+        }
+    }
+
+    private static CheckResult continuity(StoreLocation location, List<BackupInfo> backups,
+            Optional<ArchivingStatus> status) {
+        String name = "WAL continuity";
+        List<BackupInfo> done = backups.stream().filter(b -> b.status() == BackupStatus.DONE && b.beginWal() != null)
+                .toList();
+        if (done.isEmpty()) {
+            return CheckResult.failed(name, "no DONE backup, so no WAL range a recovery would need",
+                    "take a base backup with cumulus-backup");
+        }
+        BackupInfo oldest = done.get(0);
+        BackupInfo newest = done.get(done.size() - 1);
+        long segmentSize = oldest.xlogSegmentSize() != null ? oldest.xlogSegmentSize()
+                : status.map(ArchivingStatus::walSegmentSize).orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE);
+        BlobStore store = location.store();
+        try {
+            WalArchiveIndex index = WalArchiveIndex.scan(store, location.layout(), segmentSize);
+            WalContinuity.Result result = WalContinuity.check(index, timeline -> history(store, index, timeline),
+                    WalName.parse(oldest.beginWal()),
+                    Optional.ofNullable(newest.endWal()).filter(WalName::isWalName).map(WalName::parse));
+            String range = result.from() + " to " + result.to();
+            if (result.problem().isPresent()) {
+                return CheckResult.failed(name, result.problem().get(), "archive the missing history file (it is in"
+                        + " pg_wal of the server that created the timeline), or take a new backup on this timeline");
+            }
+            if (!result.gaps().isEmpty()) {
+                return CheckResult.failed(name, result.gaps().size() + " gap(s) in " + range + ": missing "
+                        + String.join(", ", result.gaps().stream().map(Object::toString).toList()),
+                        "recovery from backups before the gap stops at it: if the segments are still in pg_wal,"
+                                + " archive them again; otherwise take a new base backup now");
+            }
+            return CheckResult.ok(name, "every segment from " + range + " is archived (from the oldest DONE"
+                    + " backup " + oldest.beginWal() + ")");
+        } catch (Exception e) {
+            return CheckResult.failed(name, "cannot read the WAL archive: " + Failures.describe(e),
+                    "check the credentials' read and list access to the server's wals/");
+        }
+    }
+
+    private static Optional<TimelineHistory> history(BlobStore store, WalArchiveIndex index, long timeline)
+            throws IOException {
+        if (timeline == 1) {
+            return Optional.of(TimelineHistory.first());
+        }
+        Optional<String> key = index.historyKey(timeline);
+        if (key.isEmpty()) {
+            return Optional.empty();
+        }
+        Compression compression = Compression.ofSuffix(key.get()).orElse(Compression.NONE);
+        try (InputStream in = compression.decompress(store.openRead(key.get()))) {
+            return Optional.of(TimelineHistory.parse(timeline, new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new CheckCommand(), args));
+    }
+}

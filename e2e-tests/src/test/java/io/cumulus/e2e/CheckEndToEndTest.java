@@ -1,0 +1,295 @@
+package io.cumulus.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.testsupport.PgCluster;
+import io.cumulus.testsupport.PostgresUser;
+import io.cumulus.testsupport.ToolResult;
+import io.cumulus.testsupport.Tools;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * cumulus-check against a real PostgreSQL 15 cluster archiving with cumulus-wal-archive into a
+ * file:// store, run as the PostgreSQL OS user as a monitoring agent would: every check OK; then
+ * each fault, introduced alone and undone afterwards, fails exactly its own check. "Credentials
+ * that can read but not write" are file permissions here: S3Proxy serves one identity with full
+ * rights, so a read-only identity cannot be had from it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CheckEndToEndTest {
+
+    private static final String SERVER = "pg-check";
+    private static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Pattern LINE = Pattern.compile("(?m)^  (\\S.*?)\\s+(OK|FAILED)  (.*)$");
+    private static final List<String> CHECKS = List.of("PostgreSQL", "wal_level", "archive_mode", "archive_command",
+            "archiver", "archive lag", "store", "store permissions", "backup age", "backup count", "WAL continuity");
+
+    private FileArchiveStore store;
+    private FileArchiveStore elsewhere;
+    private PgCluster cluster;
+    private String backupId;
+
+    @BeforeAll
+    void startArchivingClusterWithABackup() {
+        store = new FileArchiveStore();
+        elsewhere = new FileArchiveStore();
+        cluster = PgCluster.builder().walSegmentSizeMb(1).archiveCommand(store.archiveCommand(SERVER)).start();
+        // the archiver creates the server's directory, as it would on a real host
+        cluster.execute("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+        cluster.awaitArchived(cluster.switchWal(), ARCHIVE_TIMEOUT);
+        backupId = Backups.backupSucceeds(store, cluster, SERVER, "--immediate-checkpoint");
+        for (int i = 0; i < 4; i++) {
+            cluster.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+            cluster.awaitArchived(cluster.switchWal(), ARCHIVE_TIMEOUT);
+        }
+    }
+
+    @AfterAll
+    void cleanUp() {
+        Cleanup.closeAll(cluster, store, elsewhere);
+    }
+
+    private ToolResult check(String... options) {
+        return Tools.command("cumulus-check", options).args(Backups.connection(cluster)).args(store.url(), SERVER)
+                .asPostgres().run();
+    }
+
+    /** Each check's status and message, in output order. */
+    private static Map<String, String[]> verdicts(ToolResult result) {
+        Map<String, String[]> verdicts = new LinkedHashMap<>();
+        Matcher m = LINE.matcher(result.stdout());
+        while (m.find()) {
+            verdicts.put(m.group(1), new String[] {m.group(2), m.group(3)});
+        }
+        return verdicts;
+    }
+
+    /** Every check ran; exactly {@code failing} failed (with exit 1), and its message holds {@code says}. */
+    private static void onlyFails(ToolResult result, String failing, String says) {
+        Map<String, String[]> verdicts = verdicts(result);
+        assertEquals(CHECKS, List.copyOf(verdicts.keySet()), result::describe);
+        verdicts.forEach((name, verdict) -> assertEquals(name.equals(failing) ? "FAILED" : "OK", verdict[0],
+                () -> name + " in\n" + result.describe()));
+        assertEquals(1, result.exitCode(), result::describe);
+        assertTrue(verdicts.get(failing)[1].contains(says), result::describe);
+        assertTrue(result.stdout().contains("fix: "), result::describe);
+    }
+
+    @Test
+    @Order(1)
+    void everyCheckPassesOnAHealthyChain() {
+        ToolResult result = check();
+        Map<String, String[]> verdicts = verdicts(result);
+        assertEquals(CHECKS, List.copyOf(verdicts.keySet()), result::describe);
+        verdicts.forEach((name, verdict) -> assertEquals("OK", verdict[0], () -> name + " in\n" + result.describe()));
+        assertEquals(0, result.exitCode(), result::describe);
+        assertTrue(store.keys(SERVER + "/cumulus-check").isEmpty(), "the probe object was not removed");
+
+        ToolResult nagios = check("--nagios");
+        assertEquals(0, nagios.exitCode(), nagios::describe);
+        assertTrue(nagios.stdout().matches("CUMULUS OK - pg-check: 11 checks OK \\| backup_age=\\d+s;;604800;0"
+                + " archive_lag=\\d+s;;900;0 backups=1;;1:;0\\n"), nagios::describe);
+
+        ToolResult json = check("--format", "json");
+        assertEquals(0, json.exitCode(), json::describe);
+        assertTrue(json.stdout().contains("\"status\" : \"OK\""), json::describe);
+        assertTrue(json.stdout().contains("\"done_backups\" : 1"), json::describe);
+    }
+
+    @Test
+    @Order(2)
+    void theRetentionPolicyIsCheckedWhenGiven() {
+        ToolResult met = check("--retention-policy", "REDUNDANCY 1");
+        assertEquals(0, met.exitCode(), met::describe);
+        assertEquals("OK", verdicts(met).get("retention policy")[0]);
+        ToolResult unmet = check("--retention-policy", "REDUNDANCY 2");
+        assertEquals(1, unmet.exitCode(), unmet::describe);
+        assertEquals("FAILED", verdicts(unmet).get("retention policy")[0], unmet::describe);
+        assertEquals(CHECKS.size(), verdicts(unmet).values().stream().filter(v -> v[0].equals("OK")).count());
+    }
+
+    @Test
+    @Order(3)
+    void archiveModeOffFailsOnlyArchiveMode() {
+        cluster.execute("ALTER SYSTEM SET archive_mode = off");
+        cluster.restart();
+        try {
+            onlyFails(check(), "archive_mode", "archive_mode is off");
+            ToolResult nagios = check("--nagios");
+            assertEquals(2, nagios.exitCode(), nagios::describe);
+            assertTrue(nagios.stdout().startsWith("CUMULUS CRITICAL - pg-check: 1 of 11 checks FAILED: archive_mode:"),
+                    nagios::describe);
+        } finally {
+            cluster.execute("ALTER SYSTEM RESET archive_mode");
+            cluster.restart();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void anArchiveCommandPointingElsewhereFailsOnlyArchiveCommand() {
+        String original = cluster.queryString("SHOW archive_command");
+        setArchiveCommand(elsewhere.archiveCommand(SERVER));
+        try {
+            ToolResult result = check();
+            onlyFails(result, "archive_command", "archives to " + elsewhere.url());
+            assertTrue(!result.stdout().contains("AWS_SECRET"), "archive_command shown verbatim");
+        } finally {
+            cluster.execute("ALTER SYSTEM RESET archive_command");
+            cluster.reload();
+            awaitSetting("archive_command", original);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aSegmentDeletedInTheMiddleFailsOnlyWalContinuityNamingIt() throws IOException {
+        String beginWal = Backups.backupInfo(store, SERVER, backupId).get("begin_wal");
+        List<String> segments = store.keys(SERVER + "/wals/").stream()
+                .filter(key -> key.matches(".*/[0-9A-F]{24}(\\.\\w+)?$"))
+                .filter(key -> name(key).compareTo(beginWal) > 0).toList();
+        assertTrue(segments.size() >= 3, segments::toString);
+        String victim = segments.get(segments.size() / 2);
+        Path file = store.root().resolve(victim);
+        Path aside = file.resolveSibling(file.getFileName() + ".aside");
+        Files.move(file, aside);
+        try {
+            onlyFails(check(), "WAL continuity", "missing " + name(victim));
+        } finally {
+            Files.move(aside, file);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aStaleNewestBackupFailsOnlyBackupAge() throws IOException {
+        Path info = store.root().resolve(SERVER + "/base/" + backupId + "/backup.info");
+        String original = Files.readString(info);
+        // end_time=2026-11-21 10:16:56.393000+00:00 becomes eight days older: past the 7-day default
+        Matcher end = Pattern.compile("(?m)^end_time=(\\d{4}-\\d{2}-\\d{2})").matcher(original);
+        assertTrue(end.find(), original);
+        String stale = end.replaceFirst("end_time=" + LocalDate.parse(end.group(1)).minusDays(8));
+        Files.writeString(info, stale);
+        try {
+            onlyFails(check(), "backup age", "more than --max-backup-age 7d");
+        } finally {
+            Files.writeString(info, original);
+        }
+    }
+
+    @Test
+    @Order(7)
+    void credentialsThatCanReadButNotWriteFailOnlyStorePermissions() {
+        Map<Path, Set<PosixFilePermission>> before = readOnly(store.root().resolve(SERVER));
+        try {
+            onlyFails(check(), "store permissions", "cannot write the probe object");
+        } finally {
+            restore(before);
+        }
+    }
+
+    @Test
+    @Order(8)
+    void aFailingArchiverFailsOnlyTheArchiverCheck() {
+        long failures = cluster.queryLong("SELECT failed_count FROM pg_stat_archiver");
+        Map<Path, Set<PosixFilePermission>> before = readOnly(store.root().resolve(SERVER + "/wals"));
+        String stuck;
+        try {
+            cluster.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+            stuck = cluster.switchWal();
+            long deadline = System.nanoTime() + ARCHIVE_TIMEOUT.toNanos();
+            while (cluster.queryLong("SELECT failed_count FROM pg_stat_archiver") == failures) {
+                assertTrue(System.nanoTime() < deadline, "the archiver did not fail");
+                sleep(200);
+            }
+            onlyFails(check(), "archiver", "the last attempt failed: " + stuck);
+        } finally {
+            restore(before);
+        }
+        // archiving resumes once the store is writable again
+        cluster.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+        String next = cluster.switchWal();
+        long deadline = System.nanoTime() + ARCHIVE_TIMEOUT.toNanos();
+        while (cluster.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").compareTo(next) < 0) {
+            assertTrue(System.nanoTime() < deadline, "archiving did not resume");
+            sleep(200);
+        }
+        ToolResult healthy = check();
+        assertEquals(0, healthy.exitCode(), healthy::describe);
+    }
+
+    private void setArchiveCommand(String command) {
+        cluster.execute("ALTER SYSTEM SET archive_command = '" + command.replace("'", "''") + "'");
+        cluster.reload();
+        awaitSetting("archive_command", command);
+    }
+
+    private void awaitSetting(String name, String value) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!cluster.queryString("SHOW " + name).equals(value)) {
+            assertTrue(System.nanoTime() < deadline, name + " was not reloaded");
+            sleep(100);
+        }
+    }
+
+    private static String name(String key) {
+        String file = key.substring(key.lastIndexOf('/') + 1);
+        return file.substring(0, 24);
+    }
+
+    /** Takes write permission away from every directory under {@code root}; returns what they had. */
+    private static Map<Path, Set<PosixFilePermission>> readOnly(Path root) {
+        Map<Path, Set<PosixFilePermission>> before = new LinkedHashMap<>();
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path dir : paths.filter(Files::isDirectory).toList()) {
+                before.put(dir, Files.getPosixFilePermissions(dir));
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return before;
+    }
+
+    private static void restore(Map<Path, Set<PosixFilePermission>> permissions) {
+        permissions.forEach((path, perms) -> {
+            try {
+                Files.setPosixFilePermissions(path, perms);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.cumulus.core.check;
+
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.WriteOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.UUID;
+
+/**
+ * Proves that the credentials may write, read and delete in a server's part of the store, with one
+ * small object under {@value #SCRATCH_DIRECTORY}: a directory of the server's prefix that barman-cloud
+ * never lists (it reads only {@code wals/} and {@code base/}, reference §2). The object is removed
+ * afterwards whatever happened, and a failed removal is reported.
+ */
+public final class StoreProbe {
+
+    /** The scratch directory under {@code <prefix>/<server>/}. */
+    public static final String SCRATCH_DIRECTORY = "cumulus-check/";
+
+    private StoreProbe() {
+    }
+
+    /** {@code key} in {@code store}, for messages: {@code s3://bucket/key}, {@code file:///dir/key}. */
+    public static String location(BlobStore store, String key) {
+        String root = store.describe();
+        return root.endsWith("/") ? root + key : root + "/" + key;
+    }
+
+    /** The key a probe writes: unique, so concurrent checks do not meet. */
+    public static String probeKey(ServerLayout layout) {
+        return layout.serverPrefix() + SCRATCH_DIRECTORY + "probe-" + UUID.randomUUID();
+    }
+
+    /**
+     * Writes, reads back and deletes the probe object.
+     *
+     * @return the check's result, naming the step that failed
+     */
+    public static CheckResult run(BlobStore store, String key) {
+        byte[] content = ("cumulus-check probe; safe to delete\n").getBytes(StandardCharsets.UTF_8);
+        String where = location(store, key);
+        String step = "write";
+        try {
+            try (BlobOutputStream out = store.openWrite(key, WriteOptions.DEFAULT)) {
+                out.write(content);
+            }
+            step = "read";
+            byte[] read;
+            try (InputStream in = store.openRead(key)) {
+                read = in.readAllBytes();
+            }
+            if (!Arrays.equals(read, content)) {
+                return CheckResult.failed("store permissions", "the probe object " + where + " read back different"
+                        + " bytes than were written", "check the store or its proxy: it does not return what it stored");
+            }
+            step = "delete";
+            store.delete(key);
+            if (store.stat(key).isPresent()) {
+                return CheckResult.failed("store permissions", "the probe object " + where
+                        + " is still there after its deletion", "allow these credentials to delete objects"
+                        + " (s3:DeleteObject), which cumulus-backup-delete needs, and remove the probe object");
+            }
+            return CheckResult.ok("store permissions", "write, read and delete allowed (probe " + key + ")");
+        } catch (IOException | RuntimeException e) {
+            String cleanup = step.equals("write") ? "" : removeQuietly(store, key, where);
+            return CheckResult.failed("store permissions", "cannot " + step + " the probe object " + where + ": "
+                    + e.getMessage() + cleanup, fix(step));
+        }
+    }
+
+    private static String removeQuietly(BlobStore store, String key, String where) {
+        try {
+            store.delete(key);
+            return "";
+        } catch (IOException | RuntimeException e) {
+            return " (and it could not be removed: delete " + where + " by hand)";
+        }
+    }
+
+    private static String fix(String step) {
+        return switch (step) {
+            case "write" -> "give these credentials write access to the server's prefix (s3:PutObject; on file://"
+                    + " write permission on the directory): cumulus-wal-archive and cumulus-backup need it";
+            case "read" -> "give these credentials read access (s3:GetObject; on file:// read permission):"
+                    + " restores need it";
+            default -> "give these credentials delete access (s3:DeleteObject; on file:// write permission on the"
+                    + " directory): cumulus-backup-delete needs it";
+        };
+    }
+}

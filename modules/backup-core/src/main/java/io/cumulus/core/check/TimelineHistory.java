@@ -1,0 +1,74 @@
+package io.cumulus.core.check;
+
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.restore.BackupCatalog;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The content of a timeline history file ({@code 00000003.history}): for each ancestor timeline, the
+ * LSN at which the next timeline branched off it. PostgreSQL writes one line per ancestor, oldest
+ * first, {@code parentTLI<TAB>switchpoint<TAB>reason}; blank lines and lines starting with {@code #}
+ * are comments.
+ *
+ * @param timeline the timeline the file describes
+ * @param ancestors its ancestors, oldest first
+ */
+public record TimelineHistory(long timeline, List<Switch> ancestors) {
+
+    /** One ancestor: timeline {@code timeline} was left at {@code switchLsn}. */
+    public record Switch(long timeline, long switchLsn) {
+    }
+
+    public TimelineHistory {
+        ancestors = List.copyOf(ancestors);
+    }
+
+    /** The history of timeline 1, which has no ancestor and no history file. */
+    public static TimelineHistory first() {
+        return new TimelineHistory(1, List.of());
+    }
+
+    /**
+     * Parses the text of timeline {@code timeline}'s history file.
+     *
+     * @throws InvalidInputException when a line is not {@code TLI LSN [reason]}
+     */
+    public static TimelineHistory parse(long timeline, String text) {
+        List<Switch> ancestors = new ArrayList<>();
+        for (String raw : text.split("\n")) {
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String[] fields = line.split("\\s+", 3);
+            try {
+                long parent = Long.parseLong(fields[0]);
+                ancestors.add(new Switch(parent, BackupCatalog.parseLsn(fields[1])));
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("line '" + line + "' of the history file of timeline " + timeline
+                        + " is not 'TIMELINE LSN REASON'");
+            }
+        }
+        return new TimelineHistory(timeline, ancestors);
+    }
+
+    /** Whether {@code other} is this timeline or one of its ancestors. */
+    public boolean descendsFrom(long other) {
+        return other == timeline || ancestors.stream().anyMatch(s -> s.timeline() == other);
+    }
+
+    /**
+     * The timeline PostgreSQL replays segment {@code segmentNumber} from when it recovers along this
+     * history: the oldest timeline whose switch point lies beyond the segment's start, as
+     * {@code XLogFileReadAnyTLI} chooses (a segment holding a switch point is read from the newer timeline).
+     */
+    public long timelineOf(long segmentNumber, long segmentSize) {
+        for (Switch s : ancestors) {
+            if (segmentNumber < s.switchLsn() / segmentSize) {
+                return s.timeline();
+            }
+        }
+        return timeline;
+    }
+}

@@ -1,0 +1,176 @@
+package io.cumulus.core.check;
+
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.wal.WalName;
+import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import java.io.IOException;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * What one listing of a server's {@code wals/} holds, read the way barman-cloud reads it (reference
+ * §8): each key is a WAL file after at most one known compression suffix is stripped (every suffix
+ * Cumulus and barman-cloud 3.17 write, {@code .zst}, {@code .lz4} and {@code .xz} included), and
+ * anything else is ignored. The listing is lazy and paginated, and what is kept is bounded by the
+ * number of timelines and of gaps, not by the number of segments: complete segments are kept as
+ * ranges of segment numbers per timeline.
+ */
+public final class WalArchiveIndex {
+
+    /** WAL files of one timeline: how many objects, the first one's key, its complete segments. */
+    private static final class Timeline {
+        long objects;
+        String firstKey;
+        /** Ranges of present segment numbers, first to last inclusive, disjoint and not adjacent. */
+        final NavigableMap<Long, Long> segments = new TreeMap<>();
+        String historyKey;
+    }
+
+    private final long segmentSize;
+    private final NavigableMap<Long, Timeline> timelines = new TreeMap<>();
+    private long walObjects;
+
+    private WalArchiveIndex(long segmentSize) {
+        this.segmentSize = segmentSize;
+    }
+
+    /**
+     * Lists {@code <server>/wals/} once.
+     *
+     * @param segmentSize the WAL segment size, to number segments across log boundaries
+     */
+    public static WalArchiveIndex scan(BlobStore store, ServerLayout layout, long segmentSize) throws IOException {
+        WalArchiveIndex index = new WalArchiveIndex(segmentSize);
+        BlobIterator objects = store.list(layout.walsPrefix());
+        while (objects.hasNext()) {
+            BlobInfo object = objects.next();
+            walName(object.name()).ifPresent(wal -> index.add(object.key(), wal));
+        }
+        return index;
+    }
+
+    /** The WAL file an object name holds after at most one compression suffix is stripped, if any. */
+    public static Optional<WalName> walName(String objectName) {
+        String name = Compression.ofSuffix(objectName)
+                .map(c -> objectName.substring(0, objectName.length() - c.suffix().length()))
+                .orElse(objectName);
+        return WalName.isWalName(name) ? Optional.of(WalName.parse(name)) : Optional.empty();
+    }
+
+    private void add(String key, WalName wal) {
+        walObjects++;
+        Timeline timeline = timelines.computeIfAbsent(wal.timeline(), t -> new Timeline());
+        timeline.objects++;
+        if (timeline.firstKey == null) {
+            timeline.firstKey = key;
+        }
+        switch (wal.kind()) {
+            case SEGMENT -> addSegment(timeline.segments, wal.segmentNumber(segmentSize));
+            case HISTORY -> timeline.historyKey = key;
+            default -> {
+                // .partial and .backup files are not segments recovery can replay as complete
+            }
+        }
+    }
+
+    private static void addSegment(NavigableMap<Long, Long> ranges, long n) {
+        Map.Entry<Long, Long> before = ranges.floorEntry(n);
+        if (before != null && before.getValue() >= n) {
+            return; // the same segment under another compression
+        }
+        long start = n;
+        long end = n;
+        if (before != null && before.getValue() == n - 1) {
+            start = before.getKey();
+        }
+        Long afterEnd = ranges.get(n + 1);
+        if (afterEnd != null) {
+            ranges.remove(n + 1);
+            end = afterEnd;
+        }
+        ranges.put(start, end);
+    }
+
+    /** The segment size segments were numbered with. */
+    public long segmentSize() {
+        return segmentSize;
+    }
+
+    /** How many objects are WAL files of any kind (segments, partial, backup and history files). */
+    public long walObjects() {
+        return walObjects;
+    }
+
+    /** How many WAL objects belong to timeline {@code timeline} or a later one (history files included). */
+    public long objectsFromTimeline(long timeline) {
+        return timelines.tailMap(timeline, true).values().stream().mapToLong(t -> t.objects).sum();
+    }
+
+    /** The key of one WAL object of the lowest timeline at or after {@code timeline}, for messages. */
+    public Optional<String> firstKeyFromTimeline(long timeline) {
+        return timelines.tailMap(timeline, true).values().stream().map(t -> t.firstKey).findFirst();
+    }
+
+    /** The key of timeline {@code timeline}'s history file, if archived. */
+    public Optional<String> historyKey(long timeline) {
+        return Optional.ofNullable(timelines.get(timeline)).map(t -> t.historyKey);
+    }
+
+    /** Whether segment number {@code segmentNumber} of {@code timeline} is archived complete. */
+    public boolean hasSegment(long timeline, long segmentNumber) {
+        Timeline t = timelines.get(timeline);
+        if (t == null) {
+            return false;
+        }
+        Map.Entry<Long, Long> range = t.segments.floorEntry(segmentNumber);
+        return range != null && range.getValue() >= segmentNumber;
+    }
+
+    /** The newest complete segment: the highest segment of the highest timeline that has segments. */
+    public Optional<WalName> newestSegment() {
+        for (Map.Entry<Long, Timeline> e : timelines.descendingMap().entrySet()) {
+            if (!e.getValue().segments.isEmpty()) {
+                return Optional.of(segment(e.getKey(), e.getValue().segments.lastEntry().getValue()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The missing stretches of segments {@code first} to {@code last} (segment numbers, inclusive) of
+     * {@code timeline}, each as {@code [firstMissing, lastMissing]}, in order.
+     */
+    public List<long[]> missing(long timeline, long first, long last) {
+        Timeline t = timelines.get(timeline);
+        NavigableMap<Long, Long> ranges = t == null ? Collections.emptyNavigableMap() : t.segments;
+        List<long[]> gaps = new java.util.ArrayList<>();
+        long next = first;
+        Map.Entry<Long, Long> floor = ranges.floorEntry(first);
+        if (floor != null && floor.getValue() >= first) {
+            next = floor.getValue() + 1;
+        }
+        for (Map.Entry<Long, Long> range : ranges.subMap(first, false, last, true).entrySet()) {
+            if (range.getKey() > next) {
+                gaps.add(new long[] {next, range.getKey() - 1});
+            }
+            next = Math.max(next, range.getValue() + 1);
+        }
+        if (next <= last) {
+            gaps.add(new long[] {next, last});
+        }
+        return gaps;
+    }
+
+    /** The segment with number {@code segmentNumber} on {@code timeline}. */
+    public WalName segment(long timeline, long segmentNumber) {
+        long perLog = 0x1_0000_0000L / segmentSize;
+        return WalName.segment(timeline, segmentNumber / perLog, segmentNumber % perLog);
+    }
+}

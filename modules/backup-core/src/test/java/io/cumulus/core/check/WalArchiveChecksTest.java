@@ -1,0 +1,209 @@
+package io.cumulus.core.check;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.compress.CompressionLevel;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.wal.WalName;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.ForwardingBlobStore;
+import io.cumulus.storage.testkit.InMemoryBlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class WalArchiveChecksTest {
+
+    private static final long MB16 = 16L << 20;
+    private final InMemoryBlobStore store = new InMemoryBlobStore();
+    private final ServerLayout layout = new ServerLayout("pfx", "main");
+
+    private void put(String relativeKey, String content) throws IOException {
+        try (BlobOutputStream out = store.openWrite(layout.walsPrefix() + relativeKey, WriteOptions.DEFAULT)) {
+            out.write(content.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void putWal(String name, Compression compression) throws IOException {
+        WalName wal = WalName.parse(name);
+        try (OutputStream out = compression.compress(store.openWrite(layout.walKey(wal, compression),
+                WriteOptions.DEFAULT), CompressionLevel.MEDIUM)) {
+            out.write(name.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private void segments(long timeline, long from, long to) throws IOException {
+        for (long s = from; s <= to; s++) {
+            putWal(WalName.segment(timeline, 0, s).name(), Compression.GZIP);
+        }
+    }
+
+    private WalArchiveIndex index() throws IOException {
+        return WalArchiveIndex.scan(store, layout, MB16);
+    }
+
+    private WalContinuity.HistorySource histories(WalArchiveIndex index) {
+        return timeline -> {
+            Optional<String> key = index.historyKey(timeline);
+            if (key.isEmpty()) {
+                return Optional.empty();
+            }
+            try (InputStream in = Compression.ofSuffix(key.get()).orElse(Compression.NONE)
+                    .decompress(store.openRead(key.get()))) {
+                return Optional.of(TimelineHistory.parse(timeline, new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+            }
+        };
+    }
+
+    @Test
+    void emptyPrefixPassesWithAndWithoutTimeline() throws IOException {
+        put("README", "not a WAL");
+        WalArchiveIndex index = index();
+        assertDoesNotThrow(() -> ArchiveEmptiness.check(index, OptionalLong.empty(), "x"));
+        assertDoesNotThrow(() -> ArchiveEmptiness.check(index, OptionalLong.of(1), "x"));
+    }
+
+    @Test
+    void anyWalFailsWithoutTimelineAndOnlyTheSameOrNewerTimelineFailsWithOne() throws IOException {
+        putWal("000000020000000000000003", Compression.NONE);
+        putWal("00000002.history", Compression.NONE);
+        WalArchiveIndex index = index();
+        OperationFailedException e = assertThrows(OperationFailedException.class,
+                () -> ArchiveEmptiness.check(index, OptionalLong.empty(), "x"));
+        assertTrue(e.getMessage().startsWith("Expected empty archive"), e.getMessage());
+        assertDoesNotThrow(() -> ArchiveEmptiness.check(index, OptionalLong.of(3), "x"));
+        e = assertThrows(OperationFailedException.class, () -> ArchiveEmptiness.check(index, OptionalLong.of(2), "x"));
+        assertTrue(e.getMessage().contains("Found 2 file(s) in WAL archive equal to or newer than timeline 2"),
+                e.getMessage());
+        assertThrows(OperationFailedException.class, () -> ArchiveEmptiness.check(index, OptionalLong.of(1), "x"));
+    }
+
+    @Test
+    void everyCompressionSuffixIsSeenAndUnknownSuffixesAreNot() throws IOException {
+        for (Compression c : Compression.values()) {
+            putWal(WalName.segment(1, 0, c.ordinal() + 1).name(), c);
+        }
+        put("0000000100000000/000000010000000000000009.rar", "x");
+        assertEquals(Compression.values().length, index().walObjects());
+    }
+
+    @Test
+    void onlyZstdObjectsAreNotAnEmptyArchive() throws IOException {
+        putWal("000000010000000000000001", Compression.ZSTD);
+        assertThrows(OperationFailedException.class, () -> ArchiveEmptiness.check(index(), OptionalLong.empty(), "x"));
+    }
+
+    @Test
+    void completeChainOnOneTimelinePassesAcrossALogBoundary() throws IOException {
+        // segments FE, FF of log 0 and 00, 01 of log 1 with 16 MiB segments (256 per log)
+        putWal("0000000100000000000000FE", Compression.GZIP);
+        putWal("0000000100000000000000FF", Compression.NONE);
+        putWal("000000010000000100000000", Compression.ZSTD);
+        putWal("000000010000000100000001", Compression.LZ4);
+        WalArchiveIndex index = index();
+        WalContinuity.Result result = WalContinuity.check(index, histories(index),
+                WalName.parse("0000000100000000000000FE"), Optional.empty());
+        assertTrue(result.complete(), result.toString());
+        assertEquals("000000010000000100000001", result.to().name());
+    }
+
+    @Test
+    void aGapIsNamedByItsFirstAndLastMissingSegment() throws IOException {
+        segments(1, 2, 4);
+        segments(1, 8, 9);
+        putWal("000000010000000000000006.partial", Compression.NONE);
+        WalArchiveIndex index = index();
+        WalContinuity.Result result = WalContinuity.check(index, histories(index),
+                WalName.parse("000000010000000000000002"), Optional.empty());
+        assertEquals(1, result.gaps().size(), result.toString());
+        assertEquals("000000010000000000000005 to 000000010000000000000007", result.gaps().get(0).toString());
+    }
+
+    @Test
+    void theChainFollowsATimelineSwitchThroughTheHistoryFile() throws IOException {
+        // timeline 1 left at 0/5000100: segment 5 and later come from timeline 2
+        segments(1, 2, 4);
+        putWal("000000010000000000000005.partial", Compression.NONE);
+        segments(1, 6, 7); // the old primary went on writing: not on the path
+        put("00000002.history", "1\t0/5000100\tno recovery target specified\n");
+        segments(2, 5, 8);
+        WalArchiveIndex index = index();
+        WalContinuity.Result result = WalContinuity.check(index, histories(index),
+                WalName.parse("000000010000000000000002"), Optional.empty());
+        assertTrue(result.complete(), result.toString());
+        assertEquals("000000020000000000000008", result.to().name());
+    }
+
+    @Test
+    void aSegmentMissingOnTheNewTimelineIsAGapOfThatTimeline() throws IOException {
+        segments(1, 2, 4);
+        put("00000002.history.gz", "ignored");
+        store.delete(layout.walsPrefix() + "00000002.history.gz");
+        try (OutputStream out = Compression.GZIP.compress(store.openWrite(layout.walsPrefix() + "00000002.history.gz",
+                WriteOptions.DEFAULT), CompressionLevel.MEDIUM)) {
+            out.write("1\t0/5000100\tbefore 2026\n".getBytes(StandardCharsets.UTF_8));
+        }
+        segments(2, 6, 8); // 000000020000000000000005 is missing, and the timeline 1 copy does not count
+        segments(1, 5, 5);
+        WalArchiveIndex index = index();
+        WalContinuity.Result result = WalContinuity.check(index, histories(index),
+                WalName.parse("000000010000000000000002"), Optional.empty());
+        assertEquals(List.of("000000020000000000000005"), result.gaps().stream().map(Object::toString).toList());
+    }
+
+    @Test
+    void aMissingHistoryFileOfTheNewestTimelineIsReported() throws IOException {
+        segments(1, 2, 4);
+        segments(3, 5, 6);
+        WalArchiveIndex index = index();
+        WalContinuity.Result result = WalContinuity.check(index, histories(index),
+                WalName.parse("000000010000000000000002"), Optional.empty());
+        assertFalse(result.complete());
+        assertTrue(result.problem().orElseThrow().contains("00000003.history"), result.toString());
+    }
+
+    @Test
+    void segmentsUpToTheNewestBackupsEndAreNeededEvenWhenNotArchivedYet() throws IOException {
+        segments(1, 2, 4);
+        WalArchiveIndex index = index();
+        WalContinuity.Result result = WalContinuity.check(index, histories(index),
+                WalName.parse("000000010000000000000002"), Optional.of(WalName.parse("000000010000000000000006")));
+        assertEquals(List.of("000000010000000000000005 to 000000010000000000000006"),
+                result.gaps().stream().map(Object::toString).toList());
+    }
+
+    @Test
+    void theProbeObjectIsWrittenReadAndRemoved() throws IOException {
+        String key = StoreProbe.probeKey(layout);
+        assertTrue(key.startsWith("pfx/main/cumulus-check/probe-"), key);
+        CheckResult result = StoreProbe.run(store, key);
+        assertTrue(result.ok(), result.toString());
+        assertTrue(store.stat(key).isEmpty());
+    }
+
+    @Test
+    void aStoreThatRefusesDeletionFailsTheProbeAndSaysSo() throws IOException {
+        ForwardingBlobStore refusing = new ForwardingBlobStore(store) {
+            @Override
+            public void delete(String key) throws IOException {
+                throw new java.nio.file.AccessDeniedException(key, null, "Access Denied");
+            }
+        };
+        CheckResult result = StoreProbe.run(refusing, StoreProbe.probeKey(layout));
+        assertFalse(result.ok());
+        assertTrue(result.message().startsWith("cannot delete the probe object"), result.message());
+        assertTrue(result.message().contains("could not be removed"), result.message());
+    }
+}

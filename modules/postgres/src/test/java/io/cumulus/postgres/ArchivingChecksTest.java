@@ -1,0 +1,103 @@
+package io.cumulus.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.check.CheckResult;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class ArchivingChecksTest {
+
+    private static final String URL = "s3://bucket/pg";
+    private static final OffsetDateTime NOW = OffsetDateTime.of(2026, 11, 21, 12, 0, 0, 0, ZoneOffset.UTC);
+
+    private static ArchivingStatus status(String command, Optional<OffsetDateTime> lastArchived,
+            Optional<OffsetDateTime> lastFailed, OptionalLong ready, Optional<OffsetDateTime> oldestReady) {
+        return new ArchivingStatus("15.18", "replica", "on", command, "", false, 16L << 20,
+                lastArchived.map(t -> "000000010000000000000009"), lastArchived, lastFailed.isPresent() ? 3 : 0,
+                lastFailed.map(t -> "00000001000000000000000A"), lastFailed, Optional.of("00000001000000000000000B"),
+                ready, oldestReady, NOW);
+    }
+
+    private static ArchivingStatus command(String command) {
+        return status(command, Optional.of(NOW), Optional.empty(), OptionalLong.of(0), Optional.empty());
+    }
+
+    @Test
+    void archiveCommandWithEnvironmentAndOptionsBeforeThePositionalsMatches() {
+        ArchiveCommandLine line = ArchiveCommandLine.parse("AWS_SECRET_ACCESS_KEY='s e'\"cret\" env X=1"
+                + " /opt/cumulus/dist/bin/cumulus-wal-archive -z --endpoint-url http://minio:9000 --tags a,b c,d"
+                + " --read-timeout=30 -P prod '" + URL + "/' main %p");
+        assertTrue(line.calls());
+        assertEquals(Optional.of(URL + "/"), line.destinationUrl());
+        assertEquals(Optional.of("main"), line.serverName());
+        assertTrue(line.archivesTo(URL, "main"));
+        assertFalse(line.archivesTo(URL, "other"));
+    }
+
+    @Test
+    void aCommandChainIsSplitAtItsSeparators() {
+        ArchiveCommandLine line = ArchiveCommandLine.parse("test ! -f /x/%f && cumulus-wal-archive " + URL
+                + " main %p; echo done");
+        assertTrue(line.archivesTo(URL, "main"));
+        assertFalse(ArchiveCommandLine.parse("barman-cloud-wal-archive " + URL + " main %p").calls());
+    }
+
+    @Test
+    void anArchiveCommandElsewhereFailsWithoutShowingTheLine() {
+        CheckResult result = ArchivingChecks.archiveCommand(command("SECRET=hunter2 cumulus-wal-archive s3://other/pg"
+                + " main %p"), URL, "main");
+        assertFalse(result.ok());
+        assertTrue(result.message().contains("archives to s3://other/pg as server main"), result.message());
+        assertFalse(result.message().contains("hunter2"));
+        assertTrue(ArchivingChecks.archiveCommand(command("cumulus-wal-archive " + URL + " main %p"), URL, "main").ok());
+        assertFalse(ArchivingChecks.archiveCommand(command(""), URL, "main").ok());
+    }
+
+    @Test
+    void theArchiverFailsWhenTheLastAttemptFailedAndRecoversAfterASuccess() {
+        ArchivingStatus failing = status("x", Optional.of(NOW.minusMinutes(5)), Optional.of(NOW.minusMinutes(1)),
+                OptionalLong.of(1), Optional.of(NOW.minusMinutes(2)));
+        assertFalse(ArchivingChecks.archiver(failing).ok());
+        ArchivingStatus recovered = status("x", Optional.of(NOW), Optional.of(NOW.minusMinutes(1)), OptionalLong.of(0),
+                Optional.empty());
+        assertTrue(ArchivingChecks.archiver(recovered).ok());
+    }
+
+    @Test
+    void theLagIsTheAgeOfTheOldestWaitingSegmentAndZeroWhenNoneWaits() {
+        ArchivingStatus behind = status("x", Optional.of(NOW.minusHours(3)), Optional.empty(), OptionalLong.of(40),
+                Optional.of(NOW.minusMinutes(20)));
+        assertEquals(Duration.ofMinutes(20), behind.archiveLag());
+        assertFalse(ArchivingChecks.archiveLag(behind, Duration.ofMinutes(15)).ok());
+        // a quiet server: the last success is old, but nothing waits
+        ArchivingStatus quiet = status("x", Optional.of(NOW.minusHours(3)), Optional.empty(), OptionalLong.of(0),
+                Optional.empty());
+        assertEquals(Duration.ZERO, quiet.archiveLag());
+        assertTrue(ArchivingChecks.archiveLag(quiet, Duration.ofMinutes(15)).ok());
+    }
+
+    @Test
+    void withoutTheRightToListArchiveStatusTheLagComesFromPgStatArchiver() {
+        // last archived ...09, being written ...0B: ...0A waits, so the lag is the last success's age
+        ArchivingStatus estimated = status("x", Optional.of(NOW.minusMinutes(30)), Optional.empty(), OptionalLong.empty(),
+                Optional.empty());
+        assertEquals(Duration.ofMinutes(30), estimated.archiveLag());
+    }
+
+    @Test
+    void walLevelMinimalAndArchiveModeOffFail() {
+        ArchivingStatus minimal = new ArchivingStatus("15.18", "minimal", "off", "", "", false, 16L << 20,
+                Optional.empty(), Optional.empty(), 0, Optional.empty(), Optional.empty(), Optional.empty(),
+                OptionalLong.of(0), Optional.empty(), NOW);
+        assertFalse(ArchivingChecks.walLevel(minimal).ok());
+        assertFalse(ArchivingChecks.archiveMode(minimal).ok());
+        assertTrue(ArchivingChecks.archiveMode(command("x")).ok());
+    }
+}
