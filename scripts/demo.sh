@@ -62,6 +62,8 @@ for _ in $(seq 1 60); do
     sleep 1
 done
 echo "   archived through $last: $(find "$work/store" -type f | wc -l) objects in the store"
+echo "== cumulus-check: the whole chain from the cluster to the store"
+as_pg "$tools/cumulus-check" -h 127.0.0.1 -p "$port" -U postgres "$store" demo
 echo "== the host is lost: the origin cluster stops for good"
 as_pg "$pgbin/pg_ctl" -D "$work/origin" -m fast stop >/dev/null
 
