@@ -188,4 +188,23 @@ class RetentionPlannerTest {
         assertEquals(List.of(id(2)), RetentionPlanner.single(c.backups, id(2), c.wal, 2).backupsToDelete());
         assertThrows(InvalidInputException.class, () -> RetentionPlanner.single(c.backups, id(2), c.wal, -1));
     }
+
+    /**
+     * Deliberately beyond barman-cloud 3.4, which knows only .gz, .bz2 and .snappy (so never deletes
+     * WAL Cumulus compressed with zstd, lz4 or xz) and keeps one object per WAL name.
+     */
+    @Test
+    void walInEveryCompressionCumulusWritesIsRecognisedAndEveryCopyOfANameGoes() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).done(1, 1, 20);
+        String dir = TestCatalog.LAYOUT.walsPrefix() + "0000000100000000/";
+        List<String> keys = List.of(dir + segment(1, 11) + ".zst", dir + segment(1, 12) + ".lz4",
+                dir + segment(1, 13) + ".xz", dir + segment(1, 14), dir + segment(1, 14) + ".gz",
+                dir + segment(1, 15) + ".tmp", dir + "README");
+        List<WalObject> wal = keys.stream().map(WalObject::of).flatMap(java.util.Optional::stream).toList();
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, wal, RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+
+        assertEquals(keys.subList(0, 5).stream().sorted().toList(),
+                plan.walToDelete().stream().map(WalObject::key).toList());
+    }
 }
