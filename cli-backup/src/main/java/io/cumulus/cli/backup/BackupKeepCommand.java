@@ -48,7 +48,7 @@ public final class BackupKeepCommand extends CatalogCommand {
 
     @Override
     int run(StoreLocation location) throws IOException {
-        BackupCatalog.Entry entry = new BackupCatalog(location.store(), location.layout()).resolve(backupId);
+        BackupCatalog.Entry entry = resolve(location, backupId);
         KeepAnnotations keeps = new KeepAnnotations(location.store(), location.layout());
         if (action.status) {
             out().println("Keep: " + keeps.read(entry.id()).map(Keep::target).orElse("nokeep"));

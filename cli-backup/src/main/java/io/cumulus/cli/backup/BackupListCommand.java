@@ -32,8 +32,7 @@ public final class BackupListCommand extends CatalogCommand {
     @Override
     int run(StoreLocation location) throws IOException {
         CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout());
-        snapshot.unreadable().forEach((id, why) -> log.warning("skipping backup " + id
-                + ": its backup.info cannot be read (" + why + ")"));
+        warnUnreadable(snapshot.unreadable());
         if (format == Format.json) {
             List<Map<String, Object>> list = new ArrayList<>();
             for (CatalogBackup b : snapshot.backups()) {

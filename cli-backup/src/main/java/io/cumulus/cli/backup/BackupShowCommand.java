@@ -22,6 +22,9 @@ import picocli.CommandLine.Parameters;
         description = "Show the metadata of one backup in object storage.")
 public final class BackupShowCommand extends CatalogCommand {
 
+    private static final java.time.format.DateTimeFormatter TIME =
+            java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSSxxx", java.util.Locale.ROOT);
+
     @Parameters(index = "2", paramLabel = "BACKUP_ID",
             description = "A backup id, a backup name, or latest/last/oldest/first/last-failed.")
     String backupId;
@@ -32,7 +35,7 @@ public final class BackupShowCommand extends CatalogCommand {
 
     @Override
     int run(StoreLocation location) throws IOException {
-        BackupCatalog.Entry entry = new BackupCatalog(location.store(), location.layout()).resolve(backupId);
+        BackupCatalog.Entry entry = resolve(location, backupId);
         BackupInfo info = entry.info();
         if (format == Format.json) {
             String server = info.serverName() == null ? "cloud" : info.serverName();
@@ -63,8 +66,8 @@ public final class BackupShowCommand extends CatalogCommand {
         line(out, "  Timeline", info.timeline());
         line(out, "  Begin WAL", info.beginWal());
         line(out, "  End WAL", info.endWal());
-        line(out, "  Begin time", info.beginTime());
-        line(out, "  End time", info.endTime());
+        line(out, "  Begin time", info.beginTime() == null ? null : TIME.format(info.beginTime()));
+        line(out, "  End time", info.endTime() == null ? null : TIME.format(info.endTime()));
         line(out, "  Begin Offset", info.beginOffset());
         line(out, "  End Offset", info.endOffset());
         line(out, "  Begin LSN", info.beginXlog());

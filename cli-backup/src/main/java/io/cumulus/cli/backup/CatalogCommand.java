@@ -6,6 +6,8 @@ import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.restore.BackupCatalog;
 import java.io.IOException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -54,6 +56,26 @@ abstract class CatalogCommand extends ToolCommand {
 
     /** Runs the tool against the open store; returns its exit code. */
     abstract int run(StoreLocation location) throws IOException;
+
+    /**
+     * The backup {@code wanted} names. An id is read directly; a name or shortcut is looked up among
+     * the readable backups, an unreadable backup.info elsewhere in the catalog being only a warning.
+     */
+    BackupCatalog.Entry resolve(StoreLocation location, String wanted) throws IOException {
+        BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
+        if (BackupId.isBackupId(wanted)) {
+            return catalog.resolve(wanted);
+        }
+        BackupCatalog.Scan scan = catalog.scan();
+        warnUnreadable(scan.unreadable());
+        return catalog.resolveIn(scan.entries(), wanted);
+    }
+
+    /** barman's warning for each backup whose backup.info cannot be read, which is then left out. */
+    void warnUnreadable(java.util.Map<BackupId, String> unreadable) {
+        unreadable.forEach((id, why) -> log.warning("skipping backup " + id
+                + ": its backup.info cannot be read (" + why + ")"));
+    }
 
     static int ok() {
         return ExitCodes.OK;

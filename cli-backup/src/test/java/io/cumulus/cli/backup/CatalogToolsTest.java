@@ -127,6 +127,13 @@ class CatalogToolsTest {
         assertEquals(IDS[3], new ObjectMapper().readTree(latest.out()).get("cloud").get("backup_id").asText());
         Result failed = run(BackupShowCommand::new, args("last-failed"));
         assertTrue(failed.out().contains("FAILED"), failed.out());
+        write("pg/base/20251231T000000/backup.info", "not a backup.info");
+        Result despiteUnreadable = run(BackupShowCommand::new, args("before-upgrade"));
+        assertEquals(0, despiteUnreadable.exitCode(), despiteUnreadable.describe());
+        assertTrue(despiteUnreadable.err().contains("skipping backup 20251231T000000"), despiteUnreadable.describe());
+        Result list = run(BackupListCommand::new, args());
+        assertEquals(0, list.exitCode(), list.describe());
+        assertFalse(list.out().contains("20251231T000000"), list.describe());
         Result unknown = run(BackupShowCommand::new, args("20000101T000000"));
         assertEquals(1, unknown.exitCode(), unknown.describe());
         assertTrue(unknown.err().contains("backup 20000101T000000 not found"), unknown.describe());
@@ -154,6 +161,7 @@ class CatalogToolsTest {
         run(BackupKeepCommand::new, args(IDS[0], "--target", "full"));
         before.add("pg/base/" + IDS[0] + "/annotations/keep");
 
+        // deliberately unlike barman-cloud-backup-delete, which warns and exits 0: a typo must be noticed
         Result unknown = run(BackupDeleteCommand::new, args("-b", "20000101T000000"));
         assertEquals(1, unknown.exitCode(), unknown.describe());
         assertTrue(unknown.err().contains("backup 20000101T000000 not found"), unknown.describe());
