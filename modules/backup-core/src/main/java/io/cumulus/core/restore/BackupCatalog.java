@@ -11,8 +11,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Finds the backup a user means by an id, a backup name or a shortcut ({@code latest}, {@code last},
@@ -24,6 +27,19 @@ public final class BackupCatalog {
 
     /** A backup and its metadata. */
     public record Entry(BackupId id, BackupInfo info) {
+    }
+
+    /**
+     * What a listing of the catalog found.
+     *
+     * @param entries the backups whose backup.info could be read, oldest first
+     * @param unreadable the backups whose backup.info exists but cannot be read, with why, oldest first
+     */
+    public record Scan(List<Entry> entries, Map<BackupId, String> unreadable) {
+        public Scan {
+            entries = List.copyOf(entries);
+            unreadable = Collections.unmodifiableMap(new TreeMap<>(unreadable));
+        }
     }
 
     private final BlobStore store;
@@ -45,7 +61,21 @@ public final class BackupCatalog {
             return read(id).map(info -> new Entry(id, info)).orElseThrow(() -> new OperationFailedException(
                     "backup " + wanted + " not found in " + store.describe() + "/" + layout.basePrefix()));
         }
-        List<Entry> all = all();
+        return resolveIn(all(), wanted);
+    }
+
+    /**
+     * The backup {@code wanted} (an id, a name or a shortcut) designates among {@code all}, the
+     * catalog as already read, oldest first.
+     *
+     * @throws OperationFailedException when no backup, or several backups with that name, match
+     */
+    public Entry resolveIn(List<Entry> all, String wanted) throws OperationFailedException {
+        if (BackupId.isBackupId(wanted)) {
+            return all.stream().filter(e -> e.id().value().equals(wanted)).findFirst()
+                    .orElseThrow(() -> new OperationFailedException("backup " + wanted + " not found in "
+                            + store.describe() + "/" + layout.basePrefix()));
+        }
         List<Entry> named = all.stream().filter(e -> wanted.equals(e.info().backupName())).toList();
         if (named.size() > 1) {
             throw new OperationFailedException("several backups are named '" + wanted + "': "
@@ -118,6 +148,30 @@ public final class BackupCatalog {
         }
         entries.sort((a, b) -> a.id().compareTo(b.id()));
         return entries;
+    }
+
+    /**
+     * Every backup with a backup.info, oldest first, as {@link #all()}; a backup.info that cannot be
+     * parsed is reported in {@link Scan#unreadable()} instead of failing the listing. Failures to read
+     * from the store still fail it.
+     */
+    public Scan scan() throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        Map<BackupId, String> unreadable = new TreeMap<>();
+        for (String prefix : store.listPrefixes(layout.basePrefix())) {
+            String name = prefix.substring(layout.basePrefix().length(), prefix.length() - 1);
+            if (!BackupId.isBackupId(name)) {
+                continue;
+            }
+            BackupId id = new BackupId(name);
+            try {
+                read(id).ifPresent(info -> entries.add(new Entry(id, info)));
+            } catch (IllegalArgumentException e) {
+                unreadable.put(id, e.getMessage());
+            }
+        }
+        entries.sort((a, b) -> a.id().compareTo(b.id()));
+        return new Scan(entries, unreadable);
     }
 
     private Optional<BackupInfo> read(BackupId id) throws IOException {

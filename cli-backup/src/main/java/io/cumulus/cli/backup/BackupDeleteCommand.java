@@ -1,0 +1,194 @@
+package io.cumulus.cli.backup;
+
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.cli.StoreUrl;
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.CatalogBackup;
+import io.cumulus.core.catalog.KeepAnnotations;
+import io.cumulus.core.restore.BackupCatalog;
+import io.cumulus.core.retention.CatalogSnapshot;
+import io.cumulus.core.retention.PlanExecutor;
+import io.cumulus.core.retention.RetentionPlan;
+import io.cumulus.core.retention.RetentionPlanner;
+import io.cumulus.core.retention.RetentionPolicy;
+import io.cumulus.core.retention.WalObject;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code cumulus-backup-delete}: deletes one backup, or every backup a retention policy makes
+ * obsolete, with the WAL only they needed, as barman-cloud-backup-delete does (reference §1.9, §6).
+ * Everything is decided before anything is removed; {@code --dry-run} shows that decision.
+ */
+@Command(name = "cumulus-backup-delete", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
+        description = "Delete a backup (-b) or the backups a retention policy makes obsolete (-r), with the WAL"
+                + " that only they needed.")
+public final class BackupDeleteCommand extends CatalogCommand {
+
+    static final class Target {
+        @Option(names = {"-b", "--backup-id"}, paramLabel = "BACKUP_ID", required = true,
+                description = "The backup to delete: an id, a backup name, or latest/last/oldest/first/last-failed.")
+        String backupId;
+
+        @Option(names = {"-r", "--retention-policy"}, paramLabel = "POLICY", required = true,
+                description = "Delete what the policy makes obsolete: 'REDUNDANCY n' or"
+                        + " 'RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS'.")
+        String retentionPolicy;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    @Option(names = "--dry-run", description = "Show what would be deleted, and why, and delete nothing.")
+    boolean dryRun;
+
+    @Option(names = "--batch-size", paramLabel = "N",
+            description = "Objects per delete request (default and maximum: aws-s3 1000, azure-blob-storage 256,"
+                    + " google-cloud-storage 100).")
+    Integer batchSize;
+
+    @Option(names = {"-m", "--minimum-redundancy"}, paramLabel = "N", defaultValue = "0",
+            description = "DONE backups that must remain whatever the policy says (default ${DEFAULT-VALUE}).")
+    int minimumRedundancy;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "console",
+            description = "console (default) or json: the plan (and with a delete, what was done) as JSON.")
+    Format format;
+
+    private RetentionPolicy policy;
+
+    @Override
+    void checkInput() {
+        if (target.retentionPolicy != null) {
+            policy = RetentionPolicy.parse(target.retentionPolicy);
+        }
+        if (minimumRedundancy < 0) {
+            throw new InvalidInputException("-m/--minimum-redundancy must be 0 or more, not " + minimumRedundancy);
+        }
+    }
+
+    @Override
+    int run(StoreLocation location) throws IOException {
+        CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout());
+        if (!snapshot.unreadable().isEmpty()) {
+            throw new OperationFailedException("cannot read the backup.info of " + snapshot.unreadable().entrySet()
+                    .stream().map(e -> e.getKey() + " (" + e.getValue() + ")").collect(Collectors.joining(", "))
+                    + ": nothing deleted, since retention cannot be decided on a partial catalog; repair or remove"
+                    + " that backup.info first");
+        }
+        List<WalObject> wal = CatalogSnapshot.walObjects(location.store(), location.layout());
+        RetentionPlan plan = policy != null
+                ? RetentionPlanner.byPolicy(snapshot.backups(), wal, policy, Instant.now(), minimumRedundancy)
+                : planOne(location, snapshot);
+        PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info);
+        if (dryRun) {
+            print(plan, executor, null);
+            return ExitCodes.OK;
+        }
+        PlanExecutor.Outcome outcome = executor.execute(plan);
+        if (format == Format.json) {
+            print(plan, executor, outcome);
+        }
+        if (!outcome.walLeft().isEmpty()) {
+            throw new OperationFailedException(outcome.walLeft().size() + " WAL object(s) could not be deleted, first "
+                    + outcome.walLeft().get(0) + "; the backups are deleted; run the same delete again to retry");
+        }
+        log.info("deleted " + outcome.backupsDeleted() + " backup(s) and " + outcome.walDeleted() + " WAL object(s)");
+        return ExitCodes.OK;
+    }
+
+    /**
+     * {@code -b}: the named backup. Unlike barman-cloud (a warning and exit 0) an unknown id is exit 1,
+     * so a typo in a script is noticed. The keep annotation is read again without the listing's
+     * cache, as barman does.
+     */
+    private RetentionPlan planOne(StoreLocation location, CatalogSnapshot snapshot) throws IOException {
+        BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
+        List<BackupCatalog.Entry> entries = snapshot.backups().stream()
+                .map(b -> new BackupCatalog.Entry(b.id(), b.info())).toList();
+        BackupCatalog.Entry wanted = catalog.resolveIn(entries, target.backupId);
+        KeepAnnotations keeps = new KeepAnnotations(location.store(), location.layout());
+        List<CatalogBackup> backups = new ArrayList<>();
+        for (CatalogBackup b : snapshot.backups()) {
+            backups.add(b.id().equals(wanted.id()) ? new CatalogBackup(b.id(), b.info(), keeps.read(b.id())) : b);
+        }
+        return RetentionPlanner.single(backups, wanted.id(), CatalogSnapshot.walObjects(location.store(),
+                location.layout()), minimumRedundancy);
+    }
+
+    /** {@code --batch-size} clamped to 1..the provider's maximum, as barman clamps it. */
+    private int batchSize() {
+        int max = switch (StoreUrl.parse(sourceUrl, storage.cloudProvider()).provider()) {
+            case AZURE_BLOB_STORAGE -> 256;
+            case GOOGLE_CLOUD_STORAGE -> 100;
+            default -> 1000;
+        };
+        if (batchSize == null) {
+            return max;
+        }
+        return Math.max(1, Math.min(max, batchSize));
+    }
+
+    private void print(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome) throws IOException {
+        if (format == Format.json) {
+            out().println(CatalogJson.write(json(plan, executor, outcome)));
+        } else {
+            PlanTable.print(plan, out());
+        }
+    }
+
+    private Map<String, Object> json(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome)
+            throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("policy", plan.policy());
+        m.put("dry_run", dryRun);
+        List<Map<String, Object>> backups = new ArrayList<>();
+        for (RetentionPlan.Decision d : plan.decisions()) {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("backup_id", d.backup().id().value());
+            b.put("backup_name", d.backup().info().backupName());
+            b.put("status", d.backup().status().name());
+            b.put("end_time", d.backup().info().endTime() == null ? null : d.backup().info().endTime().toString());
+            b.put("keep", d.backup().keep().map(k -> k.target()).orElse(null));
+            b.put("retention", d.status().label());
+            b.put("reason", d.reason());
+            backups.add(b);
+        }
+        m.put("backups", backups);
+        List<Map<String, Object>> deletions = new ArrayList<>();
+        for (RetentionPlan.Deletion d : plan.deletions()) {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("backup_id", d.id().value());
+            b.put("objects", outcome == null ? executor.objectsOf(d) : null);
+            b.put("wal_reason", d.walReason());
+            b.put("wal_first", d.wal().isEmpty() ? null : d.wal().get(0).name().name());
+            b.put("wal_last", d.wal().isEmpty() ? null : d.wal().get(d.wal().size() - 1).name().name());
+            b.put("wal_objects", d.wal().stream().map(WalObject::key).toList());
+            deletions.add(b);
+        }
+        m.put("deletions", deletions);
+        if (outcome != null) {
+            Map<String, Object> done = new LinkedHashMap<>();
+            done.put("backups_deleted", outcome.backupsDeleted());
+            done.put("objects_deleted", outcome.objectsDeleted());
+            done.put("wal_deleted", outcome.walDeleted());
+            done.put("wal_left", outcome.walLeft());
+            m.put("outcome", done);
+        }
+        return m;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new BackupDeleteCommand(), args));
+    }
+}

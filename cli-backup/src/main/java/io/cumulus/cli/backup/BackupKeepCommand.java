@@ -1,0 +1,73 @@
+package io.cumulus.cli.backup;
+
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.Keep;
+import io.cumulus.core.catalog.KeepAnnotations;
+import io.cumulus.core.restore.BackupCatalog;
+import java.io.IOException;
+import java.util.Locale;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code cumulus-backup-keep}: writes, reads or releases a backup's keep annotation, the object
+ * barman-cloud-backup-keep uses (reference §1.10, §2.5).
+ */
+@Command(name = "cumulus-backup-keep", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
+        description = "Keep a backup beyond any retention policy, show whether it is kept, or release it.")
+public final class BackupKeepCommand extends CatalogCommand {
+
+    /** --target's values. */
+    enum Target { full, standalone }
+
+    static final class Action {
+        @Option(names = "--target", paramLabel = "TARGET", required = true,
+                description = "full (keep the backup and the WAL for recovery to any later point) or standalone"
+                        + " (keep the backup and only the WAL that makes it consistent).")
+        Target target;
+
+        @Option(names = {"-r", "--release"}, required = true,
+                description = "Remove the keep: the backup is subject to retention again.")
+        boolean release;
+
+        @Option(names = {"-s", "--status"}, required = true,
+                description = "Print 'Keep: full', 'Keep: standalone' or 'Keep: nokeep'.")
+        boolean status;
+    }
+
+    @Parameters(index = "2", paramLabel = "BACKUP_ID",
+            description = "A backup id, a backup name, or latest/last/oldest/first/last-failed.")
+    String backupId;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Action action;
+
+    @Override
+    int run(StoreLocation location) throws IOException {
+        BackupCatalog.Entry entry = resolve(location, backupId);
+        KeepAnnotations keeps = new KeepAnnotations(location.store(), location.layout());
+        if (action.status) {
+            out().println("Keep: " + keeps.read(entry.id()).map(Keep::target).orElse("nokeep"));
+        } else if (action.release) {
+            keeps.release(entry.id());
+            log.info("backup " + entry.id() + " is no longer kept");
+        } else {
+            if (entry.info().status() != BackupStatus.DONE) {
+                throw new OperationFailedException("cannot keep backup " + entry.id() + ": its status is "
+                        + entry.info().status() + ", and only DONE backups can be kept");
+            }
+            Keep keep = Keep.valueOf(action.target.name().toUpperCase(Locale.ROOT));
+            keeps.keep(entry.id(), keep);
+            log.info("backup " + entry.id() + " is kept (keep:" + keep.target() + ")");
+        }
+        return ok();
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new BackupKeepCommand(), args));
+    }
+}

@@ -1,0 +1,83 @@
+package io.cumulus.cli.backup;
+
+import io.cumulus.cli.EncryptionOptions;
+import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreLocation;
+import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.restore.BackupCatalog;
+import java.io.IOException;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * What cumulus-backup-list, -show, -delete and -keep share: {@code SOURCE_URL SERVER_NAME}, the
+ * storage options and {@code -t}. Each tool opens the store once and checks it is there before it
+ * reads the catalog, so a missing bucket is exit 1 and an unreachable store exit 2.
+ */
+abstract class CatalogCommand extends ToolCommand {
+
+    /** {@code --format}: barman-cloud's two output formats. */
+    enum Format { console, json }
+
+    @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    String sourceUrl;
+
+    @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the bucket.")
+    String serverName;
+
+    @Option(names = {"-t", "--test"},
+            description = "Only check that the store answers and the bucket exists (exit 2: unreachable, 1: no bucket).")
+    boolean test;
+
+    @Mixin
+    StorageOptions storage;
+
+    @Override
+    protected final int execute() throws Exception {
+        checkInput();
+        if (test) {
+            return testStore(sourceUrl, serverName, storage, new EncryptionOptions());
+        }
+        try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
+            location.store().checkAvailable();
+            int code = run(location);
+            out().flush();
+            return code;
+        }
+    }
+
+    /** Checks the arguments before the store is opened: invalid input is exit 3 without a network call. */
+    void checkInput() {
+    }
+
+    /** Runs the tool against the open store; returns its exit code. */
+    abstract int run(StoreLocation location) throws IOException;
+
+    /**
+     * The backup {@code wanted} names. An id is read directly; a name or shortcut is looked up among
+     * the readable backups, an unreadable backup.info elsewhere in the catalog being only a warning.
+     */
+    BackupCatalog.Entry resolve(StoreLocation location, String wanted) throws IOException {
+        BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
+        if (BackupId.isBackupId(wanted)) {
+            return catalog.resolve(wanted);
+        }
+        BackupCatalog.Scan scan = catalog.scan();
+        warnUnreadable(scan.unreadable());
+        return catalog.resolveIn(scan.entries(), wanted);
+    }
+
+    /** barman's warning for each backup whose backup.info cannot be read, which is then left out. */
+    void warnUnreadable(java.util.Map<BackupId, String> unreadable) {
+        unreadable.forEach((id, why) -> log.warning("skipping backup " + id
+                + ": its backup.info cannot be read (" + why + ")"));
+    }
+
+    static int ok() {
+        return ExitCodes.OK;
+    }
+}

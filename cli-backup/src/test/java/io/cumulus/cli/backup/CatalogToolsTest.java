@@ -1,0 +1,229 @@
+package io.cumulus.cli.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.Tablespace;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * cumulus-backup-list, -show, -keep and -delete run in-process on a file:// catalog of four backups
+ * (the third FAILED, the second named) and segments 1 to 40 of timeline 1.
+ */
+class CatalogToolsTest {
+
+    private static final OffsetDateTime T0 = OffsetDateTime.of(2026, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+    private static final String[] IDS = {"20260101T000000", "20260102T000000", "20260103T000000", "20260104T000000"};
+
+    @TempDir
+    Path dir;
+
+    private Path root;
+    private String url;
+
+    private record Result(int exitCode, String out, String err) {
+        String describe() {
+            return "exit " + exitCode + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+
+    private static Result run(Supplier<ToolCommand> tool, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = ToolCommand.run(tool.get(), new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private String[] args(String... rest) {
+        return Stream.concat(Stream.of(url, "pg"), Stream.of(rest)).toArray(String[]::new);
+    }
+
+    @BeforeEach
+    void writeCatalog() throws IOException {
+        root = dir.resolve("store");
+        url = "file://" + root;
+        for (int n = 0; n < 4; n++) {
+            BackupInfo info = BackupInfo.builder()
+                    .status(n == 2 ? BackupStatus.FAILED : BackupStatus.DONE)
+                    .backupName(n == 1 ? "before-upgrade" : null)
+                    .serverName("cloud").timeline(1).version(150000)
+                    .beginWal(String.format("0000000100000000%08X", 10 * n + 5))
+                    .endWal(String.format("0000000100000000%08X", 10 * n + 6))
+                    .beginTime(T0.plusDays(n)).endTime(T0.plusDays(n).plusMinutes(5))
+                    .tablespaces(n == 0 ? List.of(new Tablespace("ts", 16384, "/ts")) : List.of())
+                    .build();
+            write("pg/base/" + IDS[n] + "/backup.info", info.format());
+            write("pg/base/" + IDS[n] + "/data.tar", "x");
+            if (n == 0) {
+                write("pg/base/" + IDS[n] + "/16384.tar", "x");
+            }
+        }
+        for (int s = 1; s <= 40; s++) {
+            write(String.format("pg/wals/0000000100000000/0000000100000000%08X.gz", s), "w");
+        }
+    }
+
+    private void write(String key, String body) throws IOException {
+        Path p = root.resolve(key);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, body);
+    }
+
+    private Set<String> keys() throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
+                    .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    @Test
+    void listShowsDoneBackupsInColumnsAndJsonShowsEveryBackup() throws Exception {
+        run(BackupKeepCommand::new, args(IDS[0], "--target", "standalone"));
+
+        Result console = run(BackupListCommand::new, args());
+        assertEquals(0, console.exitCode(), console.describe());
+        List<String> lines = console.out().lines().toList();
+        assertEquals("Backup ID           End Time                 Begin Wal                     Archival Status  Name",
+                lines.get(0).stripTrailing());
+        assertEquals(4, lines.size(), "three DONE backups under the header");
+        assertTrue(lines.get(1).startsWith("20260101T000000     2026-01-01 00:05:00      000000010000000000000005      KEEP:STANDALONE"),
+                lines.get(1));
+        assertTrue(lines.get(2).stripTrailing().endsWith("before-upgrade"), lines.get(2));
+
+        Result json = run(BackupListCommand::new, args("--format", "json"));
+        JsonNode list = new ObjectMapper().readTree(json.out()).get("backups_list");
+        assertEquals(4, list.size());
+        assertEquals("FAILED", list.get(2).get("status").asText());
+        assertEquals("Thu Jan  1 00:05:00 2026", list.get(0).get("end_time").asText());
+        assertEquals("ts", list.get(0).get("tablespaces").get(0).get(0).asText());
+    }
+
+    @Test
+    void showFindsABackupByNameOrShortcutAndAnUnknownOneIsExitOne() throws Exception {
+        Result byName = run(BackupShowCommand::new, args("before-upgrade"));
+        assertEquals(0, byName.exitCode(), byName.describe());
+        assertTrue(byName.out().startsWith("Backup " + IDS[1] + ":"), byName.out());
+        Result latest = run(BackupShowCommand::new, args("latest", "--format", "json"));
+        assertEquals(IDS[3], new ObjectMapper().readTree(latest.out()).get("cloud").get("backup_id").asText());
+        Result failed = run(BackupShowCommand::new, args("last-failed"));
+        assertTrue(failed.out().contains("FAILED"), failed.out());
+        write("pg/base/20251231T000000/backup.info", "not a backup.info");
+        Result despiteUnreadable = run(BackupShowCommand::new, args("before-upgrade"));
+        assertEquals(0, despiteUnreadable.exitCode(), despiteUnreadable.describe());
+        assertTrue(despiteUnreadable.err().contains("skipping backup 20251231T000000"), despiteUnreadable.describe());
+        Result list = run(BackupListCommand::new, args());
+        assertEquals(0, list.exitCode(), list.describe());
+        assertFalse(list.out().contains("20251231T000000"), list.describe());
+        Result unknown = run(BackupShowCommand::new, args("20000101T000000"));
+        assertEquals(1, unknown.exitCode(), unknown.describe());
+        assertTrue(unknown.err().contains("backup 20000101T000000 not found"), unknown.describe());
+    }
+
+    @Test
+    void keepWritesBarmansAnnotationReportsItAndReleasesIt() throws Exception {
+        assertEquals(0, run(BackupKeepCommand::new, args(IDS[1], "--target", "full")).exitCode());
+        assertEquals("full", Files.readString(root.resolve("pg/base/" + IDS[1] + "/annotations/keep")));
+        assertEquals("Keep: full\n", run(BackupKeepCommand::new, args("before-upgrade", "-s")).out());
+        assertEquals(0, run(BackupKeepCommand::new, args(IDS[1], "--release")).exitCode());
+        assertEquals("Keep: nokeep\n", run(BackupKeepCommand::new, args(IDS[1], "--status")).out());
+        assertEquals(0, run(BackupKeepCommand::new, args(IDS[1], "-r")).exitCode(), "releasing twice is fine");
+
+        Result failed = run(BackupKeepCommand::new, args(IDS[2], "--target", "full"));
+        assertEquals(1, failed.exitCode(), failed.describe());
+        assertTrue(failed.err().contains("only DONE backups can be kept"), failed.describe());
+        assertEquals(3, run(BackupKeepCommand::new, args(IDS[1], "--target", "forever")).exitCode());
+        assertEquals(3, run(BackupKeepCommand::new, args(IDS[1], "-s", "-r")).exitCode());
+    }
+
+    @Test
+    void badDeletesAreRefusedWithAClearMessageAndNothingIsDeleted() throws Exception {
+        Set<String> before = keys();
+        run(BackupKeepCommand::new, args(IDS[0], "--target", "full"));
+        before.add("pg/base/" + IDS[0] + "/annotations/keep");
+
+        // deliberately unlike barman-cloud-backup-delete, which warns and exits 0: a typo must be noticed
+        Result unknown = run(BackupDeleteCommand::new, args("-b", "20000101T000000"));
+        assertEquals(1, unknown.exitCode(), unknown.describe());
+        assertTrue(unknown.err().contains("backup 20000101T000000 not found"), unknown.describe());
+
+        Result policy = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY two"));
+        assertEquals(3, policy.exitCode(), policy.describe());
+        assertTrue(policy.err().contains("invalid retention policy 'REDUNDANCY two'"), policy.describe());
+
+        Result kept = run(BackupDeleteCommand::new, args("-b", IDS[0]));
+        assertEquals(1, kept.exitCode(), kept.describe());
+        assertTrue(kept.err().contains("is kept (keep:full)"), kept.describe());
+
+        Result minimum = run(BackupDeleteCommand::new, args("-b", "before-upgrade", "-m", "3"));
+        assertEquals(1, minimum.exitCode(), minimum.describe());
+        assertTrue(minimum.err().contains("fewer than the minimum redundancy of 3"), minimum.describe());
+
+        assertEquals(3, run(BackupDeleteCommand::new, args("-b", IDS[1], "-r", "REDUNDANCY 1")).exitCode());
+        assertEquals(3, run(BackupDeleteCommand::new, args()).exitCode());
+
+        write("pg/base/" + IDS[3] + "/backup.info", "status=DONE\ntimeline=x\n");
+        before.add("pg/base/" + IDS[3] + "/backup.info");
+        Result unreadable = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 1"));
+        assertEquals(1, unreadable.exitCode(), unreadable.describe());
+        assertTrue(unreadable.err().contains("cannot read the backup.info of " + IDS[3]), unreadable.describe());
+        assertTrue(unreadable.err().contains("nothing deleted"), unreadable.describe());
+
+        assertEquals(before, keys());
+    }
+
+    @Test
+    void dryRunShowsEachBackupsFateAndTheWalRangeAndDeletesNothing() throws Exception {
+        Set<String> before = keys();
+
+        Result table = run(BackupDeleteCommand::new, args("-r", "redundancy 2", "--dry-run"));
+        assertEquals(0, table.exitCode(), table.describe());
+        assertTrue(table.out().contains("Dry run of REDUNDANCY 2: nothing is deleted"), table.out());
+        assertTrue(table.out().contains(IDS[0] + "  2026-01-01 00:05:00  DONE      OBSOLETE"), table.out());
+        assertTrue(table.out().contains(IDS[2] + "  2026-01-03 00:05:00  FAILED    -"), table.out());
+        assertTrue(table.out().contains("Would delete backup " + IDS[0] + ", then 14 WAL object(s) "
+                + "000000010000000000000001 .. 00000001000000000000000E"), table.out());
+
+        JsonNode json = new ObjectMapper().readTree(run(BackupDeleteCommand::new,
+                args("-r", "REDUNDANCY 2", "--dry-run", "--format", "json")).out());
+        assertEquals("VALID", json.get("backups").get(1).get("retention").asText());
+        JsonNode deletion = json.get("deletions").get(0);
+        assertEquals(List.of("pg/base/" + IDS[0] + "/data.tar", "pg/base/" + IDS[0] + "/16384.tar",
+                "pg/base/" + IDS[0] + "/backup.info"), new ObjectMapper().convertValue(deletion.get("objects"), List.class));
+        assertEquals(14, deletion.get("wal_objects").size());
+
+        assertEquals(before, keys());
+    }
+
+    @Test
+    void deleteByPolicyRemovesTheObsoleteBackupAndTheWalBeforeTheNextOne() throws Exception {
+        Result result = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 2", "--batch-size", "5"));
+
+        assertEquals(0, result.exitCode(), result.describe());
+        Set<String> left = keys();
+        assertFalse(left.stream().anyMatch(k -> k.startsWith("pg/base/" + IDS[0])), left.toString());
+        assertTrue(left.contains("pg/base/" + IDS[2] + "/backup.info"), "a FAILED backup is never deleted by a policy");
+        assertFalse(left.contains("pg/wals/0000000100000000/00000001000000000000000E.gz"));
+        assertTrue(left.contains("pg/wals/0000000100000000/00000001000000000000000F.gz"));
+        assertEquals("", result.out());
+    }
+}

@@ -1,0 +1,52 @@
+package io.cumulus.core.retention;
+
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.CatalogBackup;
+import io.cumulus.core.catalog.Keep;
+import io.cumulus.core.catalog.KeepAnnotations;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.restore.BackupCatalog;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The catalog as retention needs it, read from the store in one go: every backup with its keep
+ * annotation, the backups whose backup.info cannot be read, and (on demand) every WAL object. Every
+ * listing is read to its last page.
+ *
+ * @param backups the readable backups, oldest first
+ * @param unreadable the backups whose backup.info exists but cannot be read, with why
+ */
+public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String> unreadable) {
+
+    public CatalogSnapshot {
+        backups = List.copyOf(backups);
+        unreadable = Map.copyOf(unreadable);
+    }
+
+    /** Reads every backup.info and every keep annotation under {@code layout}. */
+    public static CatalogSnapshot read(BlobStore store, ServerLayout layout) throws IOException {
+        BackupCatalog.Scan scan = new BackupCatalog(store, layout).scan();
+        Map<BackupId, Keep> keeps = new KeepAnnotations(store, layout).all();
+        List<CatalogBackup> backups = new ArrayList<>();
+        for (BackupCatalog.Entry e : scan.entries()) {
+            backups.add(new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id()))));
+        }
+        return new CatalogSnapshot(backups, scan.unreadable());
+    }
+
+    /** Every WAL object under {@code wals/}, in key order; objects that are not WAL are left out. */
+    public static List<WalObject> walObjects(BlobStore store, ServerLayout layout) throws IOException {
+        List<WalObject> result = new ArrayList<>();
+        BlobIterator it = store.list(layout.walsPrefix());
+        while (it.hasNext()) {
+            WalObject.of(it.next().key()).ifPresent(result::add);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,151 @@
+package io.cumulus.core.retention;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.Tablespace;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Carries out a {@link RetentionPlan} in barman-cloud's order (reference §6.5): for each backup,
+ * oldest first, its archives (PGDATA, then tablespaces by OID, parts in key order) and any other
+ * object of its directory, then its {@code backup.info} alone, then the WAL its deletion frees. A
+ * delete interrupted at any point leaves a catalog that the same command finishes: a backup whose
+ * backup.info is still there is found and deleted again.
+ */
+public final class PlanExecutor {
+
+    /** The keep annotations, never deleted: a kept backup is refused before anything is removed. */
+    private static final String ANNOTATIONS = "annotations/";
+
+    private final BlobStore store;
+    private final ServerLayout layout;
+    private final int batchSize;
+    private final Consumer<String> progress;
+
+    /**
+     * @param batchSize at most this many keys per delete request
+     * @param progress receives one line per step, for the log
+     */
+    public PlanExecutor(BlobStore store, ServerLayout layout, int batchSize, Consumer<String> progress) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, not " + batchSize);
+        }
+        this.store = Objects.requireNonNull(store, "store");
+        this.layout = Objects.requireNonNull(layout, "layout");
+        this.batchSize = batchSize;
+        this.progress = Objects.requireNonNull(progress, "progress");
+    }
+
+    /** What {@link #execute} did. */
+    public record Outcome(int backupsDeleted, long objectsDeleted, long walDeleted, List<String> walLeft) {
+        public Outcome {
+            walLeft = List.copyOf(walLeft);
+        }
+    }
+
+    /**
+     * The objects of a backup in the order they are deleted, {@code backup.info} last; the keep
+     * annotation is not among them.
+     */
+    public List<String> objectsOf(RetentionPlan.Deletion deletion) throws IOException {
+        String prefix = layout.backupPrefix(deletion.id().value());
+        List<String> keys = new ArrayList<>();
+        BlobIterator it = store.list(prefix);
+        while (it.hasNext()) {
+            String key = it.next().key();
+            String name = key.substring(prefix.length());
+            if (!name.startsWith(ANNOTATIONS) && !name.equals("backup.info")) {
+                keys.add(key);
+            }
+        }
+        List<String> archiveBases = new ArrayList<>();
+        archiveBases.add("data");
+        deletion.backup().info().tablespaces().stream().map(Tablespace::oid).sorted()
+                .forEach(oid -> archiveBases.add(Long.toString(oid)));
+        keys.sort(Comparator.comparingInt((String key) -> rank(key.substring(prefix.length()), archiveBases))
+                .thenComparing(Comparator.naturalOrder()));
+        keys.add(prefix + "backup.info");
+        return keys;
+    }
+
+    /**
+     * The position of an object among a backup's archives: the main file of the n-th series at 2n,
+     * its continuation parts at 2n + 1, anything else after every archive.
+     */
+    private static int rank(String name, List<String> archiveBases) {
+        for (int i = 0; i < archiveBases.size(); i++) {
+            String base = archiveBases.get(i);
+            if (name.startsWith(base + ".")) {
+                return 2 * i;
+            }
+            if (name.startsWith(base + "_")) {
+                return 2 * i + 1;
+            }
+        }
+        return 2 * archiveBases.size();
+    }
+
+    /**
+     * Deletes what the plan says, in order. A backup whose objects cannot all be deleted stops
+     * everything, with its backup.info still in place; WAL that cannot be deleted is reported in the
+     * outcome and the next backups are still deleted.
+     *
+     * @throws OperationFailedException when a backup's objects could not be deleted
+     */
+    public Outcome execute(RetentionPlan plan) throws IOException {
+        int backups = 0;
+        long objects = 0;
+        long wal = 0;
+        List<String> walLeft = new ArrayList<>();
+        for (RetentionPlan.Deletion deletion : plan.deletions()) {
+            BackupId id = deletion.id();
+            List<String> keys = objectsOf(deletion);
+            List<String> archives = keys.subList(0, keys.size() - 1);
+            try {
+                deleteInBatches(archives);
+                deleteInBatches(List.of(keys.get(keys.size() - 1)));
+            } catch (IOException e) {
+                throw new OperationFailedException("could not delete backup " + id + " (" + e.getMessage()
+                        + "); its backup.info is kept, so running the same delete again finishes it", e);
+            }
+            backups++;
+            objects += keys.size();
+            progress.accept("deleted backup " + id + " (" + keys.size() + " objects)");
+            List<String> walKeys = deletion.wal().stream().map(WalObject::key).toList();
+            if (walKeys.isEmpty()) {
+                progress.accept("backup " + id + ": " + deletion.walReason());
+                continue;
+            }
+            List<String> failed = new ArrayList<>();
+            IOException firstFailure = null;
+            for (int start = 0; start < walKeys.size(); start += batchSize) {
+                try {
+                    store.deleteAll(walKeys.subList(start, Math.min(walKeys.size(), start + batchSize)));
+                } catch (io.cumulus.storage.BatchDeleteException e) {
+                    failed.addAll(e.failedKeys());
+                    firstFailure = firstFailure == null ? e : firstFailure;
+                }
+            }
+            walLeft.addAll(failed);
+            wal += walKeys.size() - failed.size();
+            progress.accept("deleted " + (walKeys.size() - failed.size()) + " WAL objects freed by backup " + id
+                    + ", " + deletion.wal().get(0).name() + " to " + deletion.wal().get(walKeys.size() - 1).name()
+                    + (failed.isEmpty() ? "" : "; " + failed.size() + " could not be deleted: " + firstFailure.getMessage()));
+        }
+        return new Outcome(backups, objects, wal, walLeft);
+    }
+
+    private void deleteInBatches(List<String> keys) throws IOException {
+        for (int start = 0; start < keys.size(); start += batchSize) {
+            store.deleteAll(keys.subList(start, Math.min(keys.size(), start + batchSize)));
+        }
+    }
+}

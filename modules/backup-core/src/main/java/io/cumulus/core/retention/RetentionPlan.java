@@ -1,0 +1,73 @@
+package io.cumulus.core.retention;
+
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.CatalogBackup;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a delete will do, decided before anything is removed: every backup's status under the policy
+ * and why, then the backups to delete in order, each followed by the WAL objects its deletion frees.
+ *
+ * @param policy the policy, or {@code -b <id>} for a single backup
+ * @param decisions one per backup considered, oldest first
+ * @param deletions the backups to delete, in the order they are deleted (oldest first)
+ */
+public record RetentionPlan(String policy, List<Decision> decisions, List<Deletion> deletions) {
+
+    public RetentionPlan {
+        Objects.requireNonNull(policy, "policy");
+        decisions = List.copyOf(decisions);
+        deletions = List.copyOf(deletions);
+    }
+
+    /**
+     * One backup's fate.
+     *
+     * @param backup the backup as the catalog holds it
+     * @param status its status under the policy; only {@link RetentionStatus#OBSOLETE} is deleted
+     * @param reason why, in words a DBA reads
+     */
+    public record Decision(CatalogBackup backup, RetentionStatus status, String reason) {
+        public Decision {
+            Objects.requireNonNull(backup, "backup");
+            Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /**
+     * One backup to delete, and the WAL cleaned up after it (reference §6.4).
+     *
+     * @param backup the backup
+     * @param wal the WAL objects deleted after the backup's own objects, sorted by key
+     * @param walReason why that WAL may go, or why none may
+     */
+    public record Deletion(CatalogBackup backup, List<WalObject> wal, String walReason) {
+        public Deletion {
+            Objects.requireNonNull(backup, "backup");
+            wal = List.copyOf(wal);
+            Objects.requireNonNull(walReason, "walReason");
+        }
+
+        public BackupId id() {
+            return backup.id();
+        }
+    }
+
+    /** The ids of the backups to delete, in order. */
+    public List<BackupId> backupsToDelete() {
+        return deletions.stream().map(Deletion::id).toList();
+    }
+
+    /** Every WAL object to delete, in the order they are deleted. */
+    public List<WalObject> walToDelete() {
+        return deletions.stream().flatMap(d -> d.wal().stream()).toList();
+    }
+
+    /** The decision for {@code id}, if it was considered. */
+    public Optional<Decision> decision(BackupId id) {
+        return decisions.stream().filter(d -> d.backup().id().equals(id)).findFirst();
+    }
+}

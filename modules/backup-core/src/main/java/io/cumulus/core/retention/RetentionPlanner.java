@@ -1,0 +1,287 @@
+package io.cumulus.core.retention;
+
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.CatalogBackup;
+import io.cumulus.core.catalog.Keep;
+import io.cumulus.core.wal.WalName;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Decides what a delete removes, exactly as barman-cloud-backup-delete decides it (reference §6),
+ * from the catalog and the WAL listing alone: no store access, so every decision can be pinned by a
+ * test. {@link #byPolicy} is {@code -r}, {@link #single} is {@code -b}.
+ *
+ * <p>Backups are deleted oldest first; after each, the WAL it alone needed is chosen with the catalog
+ * as it stands at that moment (the deleted backup still in it, the ones deleted before gone), as
+ * barman does, so the WAL chosen is the same.
+ */
+public final class RetentionPlanner {
+
+    private RetentionPlanner() {
+    }
+
+    /**
+     * The plan of {@code -r policy}.
+     *
+     * @param catalog every readable backup, any order
+     * @param wal every object under {@code wals/} (non-WAL objects already left out), any order
+     * @param now the current time; the recovery window ends there
+     * @param minimumRedundancy {@code -m}: DONE backups that must remain
+     * @throws InvalidInputException when {@code minimumRedundancy} is negative
+     * @throws OperationFailedException when a DONE backup has no end time, so a window cannot place it
+     */
+    public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
+                                         RetentionPolicy policy, Instant now, int minimumRedundancy)
+            throws OperationFailedException {
+        checkMinimum(minimumRedundancy);
+        List<CatalogBackup> newestFirst = new ArrayList<>(catalog);
+        newestFirst.sort(Collections.reverseOrder());
+        List<RetentionPlan.Decision> decisions;
+        if (policy instanceof RetentionPolicy.Redundancy r) {
+            decisions = redundancy(newestFirst, r, minimumRedundancy);
+        } else {
+            decisions = window(newestFirst, (RetentionPolicy.RecoveryWindow) policy, now, minimumRedundancy);
+        }
+        Collections.reverse(decisions);
+        List<CatalogBackup> obsolete = decisions.stream().filter(d -> d.status() == RetentionStatus.OBSOLETE)
+                .map(RetentionPlan.Decision::backup).toList();
+        String description = policy + (minimumRedundancy > 0 ? " (minimum redundancy " + minimumRedundancy + ")" : "");
+        return new RetentionPlan(description, decisions, deletions(catalog, wal, obsolete, false));
+    }
+
+    /**
+     * The plan of {@code -b id}: that backup, with barman's rule that WAL is left alone when only
+     * {@code keep:standalone} backups precede it.
+     *
+     * @throws OperationFailedException when the backup is kept, or when deleting a DONE backup would
+     *     leave fewer than {@code minimumRedundancy} DONE backups
+     */
+    public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, Collection<WalObject> wal,
+                                       int minimumRedundancy) throws OperationFailedException {
+        checkMinimum(minimumRedundancy);
+        CatalogBackup backup = catalog.stream().filter(b -> b.id().equals(id)).findFirst()
+                .orElseThrow(() -> new OperationFailedException("backup " + id + " is not in the catalog"));
+        if (backup.keep().isPresent()) {
+            throw new OperationFailedException("backup " + id + " is kept (keep:" + backup.keep().get().target()
+                    + "): nothing deleted; release it first with cumulus-backup-keep --release if it really must go");
+        }
+        long done = catalog.stream().filter(b -> b.status() == BackupStatus.DONE).count();
+        if (backup.status() == BackupStatus.DONE && done - 1 < minimumRedundancy) {
+            throw new OperationFailedException("deleting backup " + id + " would leave " + (done - 1)
+                    + " DONE backup(s), fewer than the minimum redundancy of " + minimumRedundancy + ": nothing deleted");
+        }
+        String reason = backup.status() == BackupStatus.DONE ? "named by -b" : "named by -b (status " + backup.status() + ")";
+        RetentionPlan.Decision decision = new RetentionPlan.Decision(backup, RetentionStatus.OBSOLETE, reason);
+        return new RetentionPlan("-b " + id, List.of(decision), deletions(catalog, wal, List.of(backup), true));
+    }
+
+    private static void checkMinimum(int minimumRedundancy) {
+        if (minimumRedundancy < 0) {
+            throw new InvalidInputException("-m/--minimum-redundancy must be 0 or more, not " + minimumRedundancy);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Backups (reference §6.3)
+
+    private static List<RetentionPlan.Decision> redundancy(List<CatalogBackup> newestFirst,
+            RetentionPolicy.Redundancy policy, int minimumRedundancy) {
+        int redundancy = Math.max(policy.copies(), minimumRedundancy);
+        String copies = redundancy == policy.copies() ? Integer.toString(redundancy)
+                : redundancy + " (the minimum redundancy)";
+        List<RetentionPlan.Decision> result = new ArrayList<>();
+        int counted = 0;
+        for (CatalogBackup b : newestFirst) {
+            if (b.status() != BackupStatus.DONE) {
+                result.add(notDone(b));
+                continue;
+            }
+            counted++;
+            Optional<RetentionPlan.Decision> kept = kept(b, "counts toward the redundancy of " + copies);
+            if (kept.isPresent()) {
+                result.add(kept.get());
+            } else if (counted <= redundancy) {
+                result.add(new RetentionPlan.Decision(b, RetentionStatus.VALID,
+                        "DONE backup " + counted + " of the " + copies + " newest to keep"));
+            } else {
+                result.add(new RetentionPlan.Decision(b, RetentionStatus.OBSOLETE,
+                        "older than the " + copies + " newest DONE backups"));
+            }
+        }
+        return result;
+    }
+
+    private static List<RetentionPlan.Decision> window(List<CatalogBackup> newestFirst,
+            RetentionPolicy.RecoveryWindow policy, Instant now, int minimumRedundancy) throws OperationFailedException {
+        Instant point = now.minus(policy.length());
+        String pointText = OffsetDateTime.ofInstant(point, ZoneOffset.UTC).toString();
+        List<RetentionPlan.Decision> result = new ArrayList<>();
+        boolean found = false;
+        int valid = 0;
+        for (CatalogBackup b : newestFirst) {
+            if (b.status() != BackupStatus.DONE) {
+                result.add(notDone(b));
+                continue;
+            }
+            if (found) {
+                if (valid < minimumRedundancy) {
+                    result.add(kept(b, "older than the window, and one of the minimum redundancy of "
+                            + minimumRedundancy).orElse(new RetentionPlan.Decision(b,
+                            RetentionStatus.POTENTIALLY_OBSOLETE, "older than the window, kept for the minimum"
+                                    + " redundancy of " + minimumRedundancy)));
+                    valid++;
+                } else {
+                    result.add(kept(b, "older than the window").orElse(new RetentionPlan.Decision(b,
+                            RetentionStatus.OBSOLETE, "older than the backup the window starts from")));
+                }
+            } else {
+                if (b.info().endTime() == null) {
+                    throw new OperationFailedException("backup " + b.id() + " is DONE but its backup.info has no"
+                            + " end_time, so the recovery window cannot place it: nothing deleted");
+                }
+                boolean before = b.info().endTime().toInstant().isBefore(point);
+                String why = before ? "ended before " + pointText + ": the base for recovery to the window's start"
+                        : "ended inside the window (after " + pointText + ")";
+                result.add(kept(b, why).orElse(new RetentionPlan.Decision(b, RetentionStatus.VALID, why)));
+                valid++;
+                found = before;
+            }
+        }
+        return result;
+    }
+
+    private static RetentionPlan.Decision notDone(CatalogBackup b) {
+        return new RetentionPlan.Decision(b, RetentionStatus.NONE,
+                "status " + b.status() + ": only DONE backups are subject to retention; never deleted by a policy");
+    }
+
+    private static Optional<RetentionPlan.Decision> kept(CatalogBackup b, String also) {
+        if (b.keep().isEmpty()) {
+            return Optional.empty();
+        }
+        RetentionStatus status = b.keep().get() == Keep.STANDALONE ? RetentionStatus.KEEP_STANDALONE
+                : RetentionStatus.KEEP_FULL;
+        return Optional.of(new RetentionPlan.Decision(b, status,
+                "kept (keep:" + b.keep().get().target() + "), never deleted; " + also));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // WAL (reference §6.4)
+
+    private static List<RetentionPlan.Deletion> deletions(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
+            List<CatalogBackup> toDelete, boolean skipWalCleanupIfStandalone) {
+        TreeMap<BackupId, CatalogBackup> available = new TreeMap<>();
+        catalog.forEach(b -> available.put(b.id(), b));
+        // barman keys its WAL listing by name; every object of a name goes with it here
+        TreeMap<String, List<WalObject>> byName = new TreeMap<>();
+        for (WalObject w : wal) {
+            byName.computeIfAbsent(w.name().name(), k -> new ArrayList<>()).add(w);
+        }
+        List<RetentionPlan.Deletion> result = new ArrayList<>();
+        for (CatalogBackup deleted : toDelete.stream().sorted().toList()) {
+            result.add(walCleanup(available, deleted, byName, skipWalCleanupIfStandalone));
+            available.remove(deleted.id());
+        }
+        return result;
+    }
+
+    private static RetentionPlan.Deletion walCleanup(TreeMap<BackupId, CatalogBackup> available, CatalogBackup deleted,
+            TreeMap<String, List<WalObject>> byName, boolean skipWalCleanupIfStandalone) {
+        List<String[]> protectedRanges = new ArrayList<>();
+        CatalogBackup previous = previous(available, deleted.id());
+        while (previous != null) {
+            if (!previous.isKept(Keep.STANDALONE)) {
+                String what = previous.keep().isPresent() ? "kept (keep:full) " : "";
+                return new RetentionPlan.Deletion(deleted, List.of(), "no WAL removed: the " + what + "backup "
+                        + previous.id() + " before it still needs it for point-in-time recovery");
+            }
+            if (skipWalCleanupIfStandalone) {
+                return new RetentionPlan.Deletion(deleted, List.of(), "no WAL removed: the backup " + previous.id()
+                        + " before it is keep:standalone (as barman-cloud, -b leaves WAL alone then)");
+            }
+            protectedRanges.add(new String[] {previous.info().beginWal(), previous.info().endWal()});
+            previous = previous(available, previous.id());
+        }
+        CatalogBackup next = next(available, deleted.id());
+        CatalogBackup removeUntil = next != null ? next : deleted;
+        String limit = removeUntil.info().beginWal();
+        if (limit == null) {
+            return new RetentionPlan.Deletion(deleted, List.of(), "no WAL removed: backup " + removeUntil.id()
+                    + " has no begin_wal");
+        }
+        Set<Long> protectedTimelines = new HashSet<>();
+        for (CatalogBackup b : available.values()) {
+            if (!b.id().equals(deleted.id()) && b.info().timeline() != null) {
+                protectedTimelines.add(b.info().timeline().longValue());
+            }
+        }
+        if (removeUntil.info().timeline() != null) {
+            protectedTimelines.remove(removeUntil.info().timeline().longValue());
+        }
+        List<WalObject> chosen = new ArrayList<>();
+        Iterator<Map.Entry<String, List<WalObject>>> it = byName.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, List<WalObject>> entry = it.next();
+            String name = entry.getKey();
+            WalName wal = entry.getValue().get(0).name();
+            if (wal.kind() == WalName.Kind.HISTORY || protectedTimelines.contains(wal.timeline())) {
+                continue;
+            }
+            String rangeName = wal.kind() == WalName.Kind.BACKUP_LABEL ? name.substring(0, 24) : name;
+            boolean inRange = protectedRanges.stream().anyMatch(r -> r[0] != null && r[1] != null
+                    && rangeName.compareTo(r[0]) >= 0 && rangeName.compareTo(r[1]) <= 0);
+            if (inRange || name.compareTo(limit) >= 0) {
+                continue;
+            }
+            chosen.addAll(entry.getValue());
+            it.remove();
+        }
+        chosen.sort(null);
+        StringBuilder why = new StringBuilder("WAL before ").append(limit)
+                .append(next != null ? " (the begin of the next backup " + next.id() + ")" : " (its own begin: no backup after it)");
+        if (!protectedTimelines.isEmpty()) {
+            why.append(", except timelines ").append(new java.util.TreeSet<>(protectedTimelines))
+                    .append(" which other backups are on");
+        }
+        for (String[] r : protectedRanges) {
+            why.append(", except ").append(r[0]).append("..").append(r[1]).append(" of a keep:standalone backup");
+        }
+        return new RetentionPlan.Deletion(deleted, chosen, why.toString());
+    }
+
+    /** The newest backup before {@code id} whose copy finished (DONE or WAITING_FOR_WALS). */
+    private static CatalogBackup previous(TreeMap<BackupId, CatalogBackup> available, BackupId id) {
+        for (CatalogBackup b : available.headMap(id, false).descendingMap().values()) {
+            if (b.status().isCopyDone()) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** The oldest backup after {@code id} whose copy finished. */
+    private static CatalogBackup next(TreeMap<BackupId, CatalogBackup> available, BackupId id) {
+        for (CatalogBackup b : available.tailMap(id, false).values()) {
+            if (b.status().isCopyDone()) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+}

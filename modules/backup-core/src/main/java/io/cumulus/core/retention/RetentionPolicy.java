@@ -1,0 +1,94 @@
+package io.cumulus.core.retention;
+
+import io.cumulus.core.InvalidInputException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A retention policy as barman-cloud-backup-delete {@code -r} takes it (reference §6.3):
+ * {@code REDUNDANCY n} or {@code RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS}, case-insensitive, with
+ * flexible spaces. {@link #toString()} gives barman's canonical spelling.
+ */
+public sealed interface RetentionPolicy {
+
+    /** Keep the {@code copies} newest DONE backups (kept ones included). */
+    record Redundancy(int copies) implements RetentionPolicy {
+        public Redundancy {
+            if (copies < 0) {
+                throw new InvalidInputException("redundancy must be 0 or more, not " + copies);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "REDUNDANCY " + copies;
+        }
+    }
+
+    /** Keep what a point-in-time recovery to any moment of the last {@code count} units needs. */
+    record RecoveryWindow(int count, Unit unit) implements RetentionPolicy {
+        public RecoveryWindow {
+            if (count < 0) {
+                throw new InvalidInputException("a recovery window must be 0 or more, not " + count);
+            }
+        }
+
+        /** The window's length; a month is 31 days, as barman counts it. */
+        public Duration length() {
+            return Duration.ofDays((long) count * unit.days);
+        }
+
+        @Override
+        public String toString() {
+            return "RECOVERY WINDOW OF " + count + " " + unit;
+        }
+    }
+
+    /** The units of a recovery window. */
+    enum Unit {
+        DAYS(1), WEEKS(7), MONTHS(31);
+
+        final int days;
+
+        Unit(int days) {
+            this.days = days;
+        }
+    }
+
+    Pattern REDUNDANCY = Pattern.compile("^\\s*redundancy\\s+(\\d+)\\s*$", Pattern.CASE_INSENSITIVE);
+    Pattern WINDOW = Pattern.compile("^\\s*recovery\\s+window\\s+of\\s+(\\d+)\\s+(day|month|week)s?\\s*$",
+            Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Parses a policy as barman's RetentionPolicyFactory does.
+     *
+     * @throws InvalidInputException (exit 3) when it is neither form
+     */
+    static RetentionPolicy parse(String text) {
+        Matcher m = REDUNDANCY.matcher(text);
+        if (m.matches()) {
+            return new Redundancy(number(text, m.group(1)));
+        }
+        m = WINDOW.matcher(text);
+        if (m.matches()) {
+            Unit unit = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                case "day" -> Unit.DAYS;
+                case "week" -> Unit.WEEKS;
+                default -> Unit.MONTHS;
+            };
+            return new RecoveryWindow(number(text, m.group(1)), unit);
+        }
+        throw new InvalidInputException("invalid retention policy '" + text
+                + "': use 'REDUNDANCY n' or 'RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS'");
+    }
+
+    private static int number(String text, String digits) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("invalid retention policy '" + text + "': " + digits + " is too large");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package io.cumulus.core.retention;
+
+import static io.cumulus.core.retention.TestCatalog.id;
+import static io.cumulus.core.retention.TestCatalog.segment;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.Keep;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** Retention decisions pinned on small catalogs, each rule of reference §6 on its own. */
+class RetentionPlannerTest {
+
+    private static final Instant NOW = TestCatalog.DAY_ZERO.plusDays(30).toInstant();
+
+    private static Map<BackupId, String> statuses(RetentionPlan plan) {
+        return plan.decisions().stream().collect(Collectors.toMap(d -> d.backup().id(), d -> d.status().label(),
+                (a, b) -> a, TreeMap::new));
+    }
+
+    private static List<String> walNames(RetentionPlan plan) {
+        return plan.walToDelete().stream().map(w -> w.name().name()).toList();
+    }
+
+    @Test
+    void policiesParseAsBarmanSpellsThemAndAnythingElseIsInvalidInput() {
+        assertEquals(new RetentionPolicy.Redundancy(3), RetentionPolicy.parse(" redundancy   3 "));
+        assertEquals(new RetentionPolicy.RecoveryWindow(2, RetentionPolicy.Unit.WEEKS),
+                RetentionPolicy.parse("RECOVERY WINDOW OF 2 WEEK"));
+        assertEquals("RECOVERY WINDOW OF 1 MONTHS", RetentionPolicy.parse("Recovery Window Of 1 months").toString());
+        assertEquals(31, ((RetentionPolicy.RecoveryWindow) RetentionPolicy.parse("recovery window of 1 month"))
+                .length().toDays());
+        for (String bad : List.of("REDUNDANCY", "REDUNDANCY -1", "REDUNDANCY two", "RECOVERY WINDOW 3 DAYS",
+                "RECOVERY WINDOW OF 3 YEARS", "KEEP 3", "", "REDUNDANCY 99999999999")) {
+            assertThrows(InvalidInputException.class, () -> RetentionPolicy.parse(bad), bad);
+        }
+    }
+
+    @Test
+    void redundancyKeepsTheNewestDoneBackupsCountingKeptOnesAndIgnoresFailedOnes() throws Exception {
+        TestCatalog c = new TestCatalog()
+                .done(0, 1, 10).backup(1, BackupStatus.DONE, 1, 20, Keep.FULL).done(2, 1, 30)
+                .backup(3, BackupStatus.FAILED, 1, 40, null).backup(4, BackupStatus.DONE, 1, 50, Keep.STANDALONE)
+                .done(5, 1, 60).backup(6, BackupStatus.FAILED, 1, 70, null);
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 2"), NOW, 0);
+
+        assertEquals(Map.of(id(0), "OBSOLETE", id(1), "KEEP:FULL", id(2), "OBSOLETE", id(3), "-",
+                id(4), "KEEP:STANDALONE", id(5), "VALID", id(6), "-"), statuses(plan));
+        // 5 and the kept 4 are the two newest DONE: 2 is already outside the redundancy
+        assertEquals(List.of(id(0), id(2)), plan.backupsToDelete());
+    }
+
+    @Test
+    void minimumRedundancyRaisesARedundancyBelowIt() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).done(3, 1, 40);
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 1"), NOW, 3);
+
+        assertEquals(List.of(id(0)), plan.backupsToDelete());
+        assertTrue(plan.policy().contains("minimum redundancy 3"), plan.policy());
+    }
+
+    @Test
+    void recoveryWindowKeepsTheNewestBackupThatEndedBeforeItsStartAndDeletesTheOlderOnes() throws Exception {
+        // backups end at day n + 30 minutes; NOW is day 30; a 7-day window starts at day 23
+        TestCatalog c = new TestCatalog();
+        for (int n = 18; n <= 28; n += 2) {
+            c.done(n, 1, n * 10L);
+        }
+        c.backup(19, BackupStatus.FAILED, 1, 195, null).backup(17, BackupStatus.DONE, 1, 170, Keep.FULL);
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal,
+                RetentionPolicy.parse("RECOVERY WINDOW OF 7 DAYS"), NOW, 0);
+
+        assertEquals("VALID", statuses(plan).get(id(24)));
+        assertEquals("VALID", statuses(plan).get(id(22)), "the base for recovery to the window's start");
+        assertEquals("OBSOLETE", statuses(plan).get(id(20)));
+        assertEquals("-", statuses(plan).get(id(19)));
+        assertEquals("KEEP:FULL", statuses(plan).get(id(17)));
+        assertEquals(List.of(id(18), id(20)), plan.backupsToDelete());
+        assertTrue(plan.decision(id(22)).orElseThrow().reason().contains("ended before"));
+    }
+
+    @Test
+    void recoveryWindowHoldsOlderBackupsForTheMinimumRedundancyAsPotentiallyObsolete() throws Exception {
+        TestCatalog c = new TestCatalog().done(1, 1, 10).done(2, 1, 20).done(3, 1, 30).done(4, 1, 40);
+
+        // every backup ended long before the one-day window: only the newest is VALID by the window
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal,
+                RetentionPolicy.parse("RECOVERY WINDOW OF 1 DAY"), NOW, 3);
+
+        assertEquals(Map.of(id(1), "OBSOLETE", id(2), "OBSOLETE*", id(3), "OBSOLETE*", id(4), "VALID"), statuses(plan));
+        assertEquals(List.of(id(1)), plan.backupsToDelete());
+    }
+
+    @Test
+    void walBeforeTheNextBackupGoesButHistoryFilesAndOtherTimelinesStay() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 2, 30)
+                .segments(1, 5, 35).segments(2, 28, 40).walFile("00000002.history")
+                .walFile(segment(1, 12) + ".partial").backupHistoryFiles();
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 2"), NOW, 0);
+
+        assertEquals(List.of(id(0)), plan.backupsToDelete());
+        // timeline 2 has a backup: protected; timeline 1 is cleaned up to backup 1's begin
+        List<String> expected = new java.util.ArrayList<>();
+        for (long s = 5; s < 20; s++) {
+            expected.add(segment(1, s));
+        }
+        expected.add(segment(1, 10) + ".00000028.backup");
+        expected.add(segment(1, 12) + ".partial");
+        expected.sort(null);
+        assertEquals(expected, walNames(plan).stream().sorted().toList());
+    }
+
+    @Test
+    void aKeepFullBackupBeforeADeletedOneKeepsAllWalForPointInTimeRecovery() throws Exception {
+        TestCatalog c = new TestCatalog().backup(0, BackupStatus.DONE, 1, 10, Keep.FULL).done(1, 1, 20)
+                .done(2, 1, 30).segments(1, 5, 35);
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+
+        assertEquals(List.of(id(1)), plan.backupsToDelete());
+        assertEquals(List.of(), plan.walToDelete());
+        assertTrue(plan.deletions().get(0).walReason().contains("point-in-time recovery"));
+    }
+
+    /** Reference §6.4, observed with barman: REDUNDANCY 1 over [standalone A, B, C]. */
+    @Test
+    void aStandaloneBackupKeepsOnlyItsOwnRangeAndWalBeforeItGoesToo() throws Exception {
+        TestCatalog c = new TestCatalog().backup(0, BackupStatus.DONE, 1, 10, Keep.STANDALONE).done(1, 1, 20)
+                .done(2, 1, 30).segments(1, 5, 35);
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+
+        assertEquals(List.of(id(1)), plan.backupsToDelete());
+        List<String> expected = new java.util.ArrayList<>();
+        for (long s = 5; s < 30; s++) {
+            if (s != 10 && s != 11) {
+                expected.add(segment(1, s));
+            }
+        }
+        assertEquals(expected, walNames(plan));
+    }
+
+    @Test
+    void deletingTheOnlyBackupRemovesTheWalOlderThanItsOwnBegin() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).segments(1, 5, 15);
+
+        RetentionPlan plan = RetentionPlanner.single(c.backups, id(0), c.wal, 0);
+
+        assertEquals(List.of(segment(1, 5), segment(1, 6), segment(1, 7), segment(1, 8), segment(1, 9)), walNames(plan));
+    }
+
+    @Test
+    void deletingOneBackupAfterAStandaloneOneLeavesTheWalAloneAsBarmanDoes() throws Exception {
+        TestCatalog c = new TestCatalog().backup(0, BackupStatus.DONE, 1, 10, Keep.STANDALONE).done(1, 1, 20)
+                .done(2, 1, 30).segments(1, 5, 35);
+
+        RetentionPlan plan = RetentionPlanner.single(c.backups, id(1), c.wal, 0);
+
+        assertEquals(List.of(id(1)), plan.backupsToDelete());
+        assertEquals(List.of(), plan.walToDelete());
+    }
+
+    @Test
+    void aKeptBackupOrOneTheMinimumRedundancyNeedsIsRefusedAndAFailedOneIsNot() throws Exception {
+        TestCatalog c = new TestCatalog().backup(0, BackupStatus.DONE, 1, 10, Keep.FULL).done(1, 1, 20)
+                .backup(2, BackupStatus.FAILED, 1, 30, null);
+
+        OperationFailedException kept = assertThrows(OperationFailedException.class,
+                () -> RetentionPlanner.single(c.backups, id(0), c.wal, 0));
+        assertTrue(kept.getMessage().contains("keep:full"), kept.getMessage());
+        OperationFailedException minimum = assertThrows(OperationFailedException.class,
+                () -> RetentionPlanner.single(c.backups, id(1), c.wal, 2));
+        assertTrue(minimum.getMessage().contains("minimum redundancy of 2"), minimum.getMessage());
+        assertEquals(List.of(id(2)), RetentionPlanner.single(c.backups, id(2), c.wal, 2).backupsToDelete());
+        assertThrows(InvalidInputException.class, () -> RetentionPlanner.single(c.backups, id(2), c.wal, -1));
+    }
+
+    /**
+     * Deliberately beyond barman-cloud 3.4, which knows only .gz, .bz2 and .snappy (so never deletes
+     * WAL Cumulus compressed with zstd, lz4 or xz) and keeps one object per WAL name.
+     */
+    @Test
+    void walInEveryCompressionCumulusWritesIsRecognisedAndEveryCopyOfANameGoes() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).done(1, 1, 20);
+        String dir = TestCatalog.LAYOUT.walsPrefix() + "0000000100000000/";
+        List<String> keys = List.of(dir + segment(1, 11) + ".zst", dir + segment(1, 12) + ".lz4",
+                dir + segment(1, 13) + ".xz", dir + segment(1, 14), dir + segment(1, 14) + ".gz",
+                dir + segment(1, 15) + ".tmp", dir + "README");
+        List<WalObject> wal = keys.stream().map(WalObject::of).flatMap(java.util.Optional::stream).toList();
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, wal, RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+
+        assertEquals(keys.subList(0, 5).stream().sorted().toList(),
+                plan.walToDelete().stream().map(WalObject::key).toList());
+    }
+}
