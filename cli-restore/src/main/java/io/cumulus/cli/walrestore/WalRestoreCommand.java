@@ -152,6 +152,7 @@ public final class WalRestoreCommand extends ToolCommand {
             return ExitCodes.OK;
         }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
+            spool.clearFetchingMarks();
             WalRestorer restorer = new WalRestorer(location.store(), location.layout());
             new WalPrefetcher(restorer, spool, prefetch, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
                 @Override

@@ -59,6 +59,24 @@ class WalRestoreLauncherTest {
     }
 
     @Test
+    void aSegmentTheWorkerIsFetchingIsAwaitedInsteadOfFetchedAgain() throws Exception {
+        Path spoolDir = dir.resolve("spool");
+        Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
+        List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://bucket/p", "main");
+        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        spool.markFetching(WAL);
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, dest.toString()));
+        Process call = launch(args);
+        Thread.sleep(500);
+        assertTrue(call.isAlive(), "the launcher waits while the worker fetches");
+        Files.write(spool.pathOf(WAL), new byte[16]);
+        spool.doneFetching(WAL);
+        assertEquals(0, exit(call));
+        assertEquals(16, Files.size(dest));
+    }
+
+    @Test
     void theSpoolOfOtherOptionsIsNeverServed() throws Exception {
         Path spoolDir = dir.resolve("spool");
         Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");

@@ -29,6 +29,7 @@ public final class RestoreSpool {
     public static final String DIRECTORY = "archive-in";
     private static final String REQUESTED = "requested";
     private static final String LOCK = "prefetcher.lock";
+    private static final String FETCHING = ".fetching";
 
     private final Path root;
     private final Path directory;
@@ -127,6 +128,32 @@ public final class RestoreSpool {
     public List<String> segments() throws IOException {
         try (Stream<Path> files = Files.list(directory)) {
             return files.map(p -> p.getFileName().toString()).filter(WalName::isWalName).sorted().toList();
+        }
+    }
+
+    /**
+     * Marks {@code wal} as being fetched (an empty {@code .WAL.fetching} file), so that the launcher
+     * waits for it instead of starting the tool to fetch it a second time.
+     */
+    public void markFetching(String wal) throws IOException {
+        Files.write(directory.resolve("." + wal + FETCHING), new byte[0]);
+    }
+
+    /** Removes the mark of {@link #markFetching}; the segment is in the spool now, or will not be. */
+    public void doneFetching(String wal) {
+        try {
+            Files.deleteIfExists(directory.resolve("." + wal + FETCHING));
+        } catch (IOException e) {
+            // the launcher then waits for it until its own limit, and falls back to the tool
+        }
+    }
+
+    /** Removes every fetching mark: a worker that died left them; the one starting now owns the spool. */
+    public void clearFetchingMarks() throws IOException {
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path mark : files.filter(p -> p.getFileName().toString().endsWith(FETCHING)).toList()) {
+                Files.deleteIfExists(mark);
+            }
         }
     }
 

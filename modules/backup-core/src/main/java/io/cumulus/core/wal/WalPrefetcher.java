@@ -2,8 +2,10 @@ package io.cumulus.core.wal;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,7 +30,7 @@ public final class WalPrefetcher {
         void failed(String wal, Exception failure);
     }
 
-    private static final Duration POLL = Duration.ofMillis(50);
+    private static final Duration POLL = Duration.ofMillis(10);
     private static final Duration AT_THE_END = Duration.ofSeconds(1);
 
     private final WalRestorer restorer;
@@ -54,7 +56,8 @@ public final class WalPrefetcher {
 
     /**
      * Follows recovery from {@code start} (the segment just served; segments of {@code segmentSize}
-     * bytes) until it has been idle for {@code idle}.
+     * bytes) until it has been idle for {@code idle}. Up to {@code parallel} fetches are in flight at
+     * any moment, and a new one starts as soon as one ends and the window has room.
      */
     public void follow(WalName start, long segmentSize, Duration idle) throws InterruptedException, IOException {
         ExecutorService workers = Executors.newFixedThreadPool(parallel, runnable -> {
@@ -63,7 +66,10 @@ public final class WalPrefetcher {
             return thread;
         });
         try {
+            Map<WalName, Future<Boolean>> inFlight = new LinkedHashMap<>();
             WalName next = start.toSegment().next(segmentSize);
+            WalName missing = null; // the first segment the archive did not hold (or that failed)
+            long retryAt = 0;
             String followed = spool.lastRequest().orElse(start.name());
             List<String> held = spool.segments();
             long lastActivity = System.nanoTime();
@@ -77,40 +83,41 @@ public final class WalPrefetcher {
                     spool.discardBefore(wanted.next(segmentSize).name());
                     if (wanted.timeline() != next.timeline() || wanted.compareTo(next) >= 0) {
                         next = wanted.next(segmentSize); // recovery is elsewhere, or ahead of the worker
+                        missing = null;
                     }
+                }
+                for (Iterator<Map.Entry<WalName, Future<Boolean>>> it = inFlight.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<WalName, Future<Boolean>> fetch = it.next();
+                    if (!fetch.getValue().isDone()) {
+                        continue;
+                    }
+                    it.remove();
+                    if (outcome(fetch.getValue())) {
+                        lastActivity = System.nanoTime();
+                    } else if (missing == null || fetch.getKey().compareTo(missing) < 0) {
+                        missing = fetch.getKey();
+                        retryAt = System.nanoTime() + AT_THE_END.toNanos();
+                    }
+                }
+                if (missing != null && inFlight.isEmpty() && System.nanoTime() >= retryAt) {
+                    // the end of the archive for now (or a failure): look again from there
+                    if (missing.timeline() == next.timeline() && missing.compareTo(next) < 0) {
+                        next = missing;
+                    }
+                    missing = null;
                 }
                 List<String> now = spool.segments();
                 if (!now.equals(held)) {
-                    lastActivity = System.nanoTime(); // recovery consumed some
-                }
-                int room = window - now.size();
-                if (room <= 0) {
+                    lastActivity = System.nanoTime(); // recovery consumed some, or fetches landed
                     held = now;
-                    Thread.sleep(POLL.toMillis());
-                    continue;
                 }
-                List<WalName> batch = new ArrayList<>();
-                for (WalName wal = next; batch.size() < room; wal = wal.next(segmentSize)) {
-                    batch.add(wal);
+                while (missing == null && inFlight.size() < parallel && now.size() + inFlight.size() < window) {
+                    WalName wal = next;
+                    spool.markFetching(wal.name());
+                    inFlight.put(wal, workers.submit(() -> fetch(wal)));
+                    next = next.next(segmentSize);
                 }
-                List<Future<Boolean>> results = new ArrayList<>();
-                for (WalName wal : batch) {
-                    results.add(workers.submit(() -> fetch(wal)));
-                }
-                boolean complete = true;
-                for (int i = 0; i < batch.size(); i++) {
-                    boolean stored = outcome(results.get(i));
-                    if (stored && complete) {
-                        next = batch.get(i).next(segmentSize); // advance over what is contiguous
-                        lastActivity = System.nanoTime();
-                    } else if (!stored) {
-                        complete = false;
-                    }
-                }
-                held = spool.segments();
-                if (!complete) {
-                    Thread.sleep(AT_THE_END.toMillis()); // the end of the archive for now, or a failure
-                }
+                Thread.sleep(POLL.toMillis());
             }
         } finally {
             workers.shutdownNow();
@@ -127,6 +134,14 @@ public final class WalPrefetcher {
 
     /** True when the segment is in the spool afterwards (fetched now, or before and not yet served). */
     private boolean fetch(WalName wal) {
+        try {
+            return fetchOnce(wal);
+        } finally {
+            spool.doneFetching(wal.name());
+        }
+    }
+
+    private boolean fetchOnce(WalName wal) {
         if (spool.contains(wal.name())) {
             return true;
         }
