@@ -131,6 +131,12 @@ final class AzureArchiveStore implements ArchiveStore {
         return client().getBlobClient(prefix + "/" + key).getTags();
     }
 
+    /** How many committed blocks the blob at {@code key} is made of (0 for one Put Blob). */
+    int committedBlocks(String key) {
+        return client().getBlobClient(prefix + "/" + key).getBlockBlobClient()
+                .listBlocks(com.azure.storage.blob.models.BlockListType.COMMITTED).getCommittedBlocks().size();
+    }
+
     @Override
     public void close() {
         if (ownsServer) {

@@ -51,6 +51,14 @@ public record StoreUrl(Provider provider, String container, String prefix) {
      * @throws InvalidInputException if the URL does not fit the provider
      */
     public static StoreUrl parse(String url, String cloudProvider) {
+        boolean file = url.regionMatches(true, 0, "file:", 0, 5);
+        Provider provider = file ? Provider.FILE
+                : cloudProvider == null ? Provider.AWS_S3 : Provider.ofOption(cloudProvider);
+        if (provider == Provider.AZURE_BLOB_STORAGE || provider == Provider.GOOGLE_CLOUD_STORAGE) {
+            // read by the provider's bridge, whose SDK loads only now; its messages never repeat a
+            // query string, where an Azure SAS token would be
+            return ProviderBridges.get(provider).parse(url);
+        }
         URI uri;
         try {
             uri = new URI(url);
@@ -58,16 +66,7 @@ public record StoreUrl(Provider provider, String container, String prefix) {
             throw new InvalidInputException("invalid URL '" + url + "': " + e.getReason());
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (scheme.equals("file")) {
-            return file(url, uri);
-        }
-        Provider provider = cloudProvider == null ? Provider.AWS_S3 : Provider.ofOption(cloudProvider);
-        return switch (provider) {
-            case AWS_S3 -> s3(url, uri, scheme);
-            // read by the provider's bridge, whose SDK loads only now
-            case AZURE_BLOB_STORAGE, GOOGLE_CLOUD_STORAGE -> ProviderBridges.get(provider).parse(url);
-            case FILE -> throw new IllegalStateException("unreachable");
-        };
+        return file ? file(url, uri) : s3(url, uri, scheme);
     }
 
     private static StoreUrl file(String url, URI uri) {
