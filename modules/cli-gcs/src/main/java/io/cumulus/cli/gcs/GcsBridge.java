@@ -9,7 +9,9 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.gcs.GcsBlobStores;
 import io.cumulus.storage.gcs.GcsLocation;
 import io.cumulus.storage.gcs.GcsStoreConfig;
+import com.google.cloud.storage.Storage;
 import java.net.URI;
+import java.util.function.Supplier;
 
 /**
  * Google Cloud Storage for the tools (reference §9.3): {@code gs://BUCKET[/PATH]} (or the Cloud
@@ -29,9 +31,21 @@ public final class GcsBridge implements ProviderBridge {
         return new StoreUrl(StoreUrl.Provider.GOOGLE_CLOUD_STORAGE, location.bucket(), location.prefix());
     }
 
+    /**
+     * Tests only: the client every store is opened with instead of one built from its configuration,
+     * such as google-cloud-nio's in-process LocalStorageHelper, which no separate process can reach.
+     */
+    private static volatile Supplier<Storage> clientForTests;
+
+    static void useClientForTests(Supplier<Storage> client) {
+        clientForTests = client;
+    }
+
     @Override
     public BlobStore open(String url, OpenRequest request) {
-        return GcsBlobStores.open(config(location(url), request));
+        GcsStoreConfig config = config(location(url), request);
+        Supplier<Storage> client = clientForTests;
+        return client == null ? GcsBlobStores.open(config) : GcsBlobStores.open(config, client);
     }
 
     /** The store's configuration; every limit is checked by {@link GcsStoreConfig}. */
