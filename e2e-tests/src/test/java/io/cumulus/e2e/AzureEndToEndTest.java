@@ -107,6 +107,42 @@ class AzureEndToEndTest {
     }
 
     @Test
+    void asyncArchivingAndPrefetchingRestoreWorkThroughAzure() {
+        String server = "async";
+        Path archiveSpool = work.resolve("archive-spool");
+        Path prefetchSpool = work.resolve("prefetch-spool");
+        String archive = azure.archiveCommand(server, "--async", "--spool-dir", archiveSpool.toString(),
+                "--max-parallel", "4");
+        try {
+            String id;
+            try (PgCluster async = PgCluster.builder().walSegmentSizeMb(1).archiveCommand(archive).start()) {
+                async.execute("CREATE TABLE t AS SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 60000) g");
+                async.awaitArchived(async.switchWal(), Duration.ofSeconds(90));
+                id = Backups.backupSucceeds(azure, async, server, "--immediate-checkpoint");
+                async.execute("CREATE TABLE later AS SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 60000) g");
+                async.awaitArchived(async.switchWal(), Duration.ofSeconds(90));
+            }
+            assertTrue(azure.keys(server + "/wals/").size() > 8, () -> "WAL in Azure: " + azure.keys(server + "/wals/"));
+
+            Path data = work.resolve("async-restored/data");
+            ToolResult restore = Tools.command("cumulus-restore").args(azure.toolOptions()).env(azure.toolEnv())
+                    .args(azure.url(), server, id, data.toString()).asPostgres().timeout(TIMEOUT).run();
+            assertEquals(0, restore.exitCode(), restore::describe);
+            try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data)
+                    .recovery(PgCluster.Recovery.ARCHIVE).setting("recovery_target_action", "promote")
+                    .restoreCommand(azure.restoreCommand(server, "--prefetch", "4", "--spool-dir",
+                            prefetchSpool.toString()))
+                    .startTimeout(TIMEOUT).start()) {
+                recovered.awaitRecoveryEnd(TIMEOUT);
+                assertEquals(60000, recovered.queryLong("SELECT count(*) FROM later"), recovered::serverLog);
+            }
+        } finally {
+            BackgroundWorkers.killAll(BackgroundWorkers.UPLOADER, archiveSpool);
+            BackgroundWorkers.killAll(BackgroundWorkers.PREFETCHER, prefetchSpool);
+        }
+    }
+
+    @Test
     void testOptionOfEveryToolAnswersZeroOnAnExistingContainer() {
         for (String tool : List.of("cumulus-wal-archive", "cumulus-wal-restore", "cumulus-backup")) {
             Command command = Tools.command(tool, "-t").args(azure.toolOptions()).env(azure.toolEnv())
