@@ -115,6 +115,13 @@ class CloudProvidersBadInputTest {
         assertOneLineFailure(result, 3, "expected azure-cli, managed-identity or default");
     }
 
+    @Test
+    void anEmulatorUrlWithoutAStorageCredentialIsExit3NamingTheVariables() {
+        ToolResult result = Tools.command("cumulus-wal-archive").args(azure.toolOptions())
+                .args(azure.url(), "srv", segmentFile.toString()).run();
+        assertOneLineFailure(result, 3, "set AZURE_STORAGE_CONNECTION_STRING");
+    }
+
     // ---------------------------------------------------------------- missing container: 1
 
     @Test

@@ -36,6 +36,16 @@ public final class AzureBridge implements ProviderBridge {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(e.getMessage()); // names the option value, never a secret
         }
+        boolean token = credential instanceof AzureCredential.AzureCli
+                || credential instanceof AzureCredential.ManagedIdentity
+                || credential instanceof AzureCredential.DefaultChain;
+        if (token && "http".equalsIgnoreCase(location.endpoint().getScheme())) {
+            // the SDK sends bearer tokens over https only, and fails at the first request with its own words
+            throw new InvalidInputException("the Azure URL uses http (an emulator such as Azurite): set "
+                    + AzureCredential.CONNECTION_STRING_VARIABLE + " (or " + AzureCredential.SAS_TOKEN_VARIABLE
+                    + " or " + AzureCredential.KEY_VARIABLE + "); --azure-credential and the default chain"
+                    + " need https");
+        }
         return AzureBlobStores.open(config(location, credential, request));
     }
 
