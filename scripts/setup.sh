@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Cumulus builds and tests need on a fresh Debian 12 machine, when missing:
-# PostgreSQL 15 and barman-cli-cloud 3.4 (Debian packages; barman is the interoperability peer),
+# PostgreSQL 15 and barman-cli-cloud 3.4 (Debian packages; barman is the interoperability peer) with
+# the Azure SDK its Azure provider imports,
 # and the zstd and lz4 command-line tools the compression interoperability tests read and write with.
 # Java 17 and Maven are expected on the machine. Idempotent and non-interactive.
 set -euo pipefail
@@ -8,6 +9,9 @@ set -euo pipefail
 need_apt=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need_apt+=(postgresql-15 postgresql-contrib)
 command -v barman-cloud-wal-archive >/dev/null || need_apt+=(barman-cli-cloud)
+# barman-cloud's Azure provider (the Azurite interoperability tests) needs the Azure SDK, which Debian
+# ships as python3-azure-storage (azure-storage-blob 12.15 within the large python3-azure bundle)
+/usr/bin/python3 -c 'import azure.storage.blob' 2>/dev/null || need_apt+=(python3-azure-storage)
 command -v zstd >/dev/null || need_apt+=(zstd)
 command -v lz4 >/dev/null || need_apt+=(lz4)
 command -v python3 >/dev/null || need_apt+=(python3)

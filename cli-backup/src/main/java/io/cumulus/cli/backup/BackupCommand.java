@@ -49,7 +49,8 @@ public final class BackupCommand extends ToolCommand {
     /** Heap the tool needs besides the upload buffers: tar, codec and connection buffers, the manifest. */
     private static final long HEAP_BESIDES_BUFFERS = 32L << 20;
 
-    @Parameters(index = "0", paramLabel = "DESTINATION_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    @Parameters(index = "0", paramLabel = "DESTINATION_URL", description = "s3://BUCKET/PATH, https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, gs://BUCKET/PATH"
+                    + " (with --cloud-provider) or file:///DIRECTORY")
     String destinationUrl;
 
     @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the bucket.")

@@ -35,7 +35,8 @@ public final class RestoreCommand extends ToolCommand {
 
     private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./:=@%+,-]+");
 
-    @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH, https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, gs://BUCKET/PATH"
+                    + " (with --cloud-provider) or file:///DIRECTORY")
     String sourceUrl;
 
     @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the bucket.")

@@ -33,7 +33,8 @@ import picocli.CommandLine.Parameters;
                 + " restore_command = 'cumulus-wal-restore [OPTIONS] SOURCE_URL SERVER_NAME %%f %%p'.")
 public final class WalRestoreCommand extends ToolCommand {
 
-    @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
+    @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH, https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, gs://BUCKET/PATH"
+                    + " (with --cloud-provider) or file:///DIRECTORY")
     String sourceUrl;
 
     @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the archive.")

@@ -1,5 +1,6 @@
 package io.cumulus.cli.walarchive;
 
+import io.cumulus.cli.AzureBlockOptions;
 import io.cumulus.cli.BackgroundProcess;
 import io.cumulus.cli.CompressionOptions;
 import io.cumulus.cli.EncryptionOptions;
@@ -33,7 +34,8 @@ import picocli.CommandLine.Parameters;
 public final class WalArchiveCommand extends ToolCommand {
 
     @Parameters(index = "0", paramLabel = "DESTINATION_URL",
-            description = "s3://BUCKET/PATH or file:///DIRECTORY")
+            description = "s3://BUCKET/PATH, https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, gs://BUCKET/PATH"
+                    + " (with --cloud-provider) or file:///DIRECTORY")
     String destinationUrl;
 
     @Parameters(index = "1", paramLabel = "SERVER_NAME", description = "The server's name in the archive.")
@@ -58,6 +60,9 @@ public final class WalArchiveCommand extends ToolCommand {
 
     @Mixin
     TagOptions tags;
+
+    @Mixin
+    AzureBlockOptions azureBlocks;
 
     @Option(names = "--history-tags", arity = "1..*", paramLabel = "KEY,VALUE",
             description = "Tags of .history files instead of --tags (deprecated form).")
@@ -109,7 +114,7 @@ public final class WalArchiveCommand extends ToolCommand {
         }
         WalName.parse(walPath.getFileName().toString());
         WalArchiver.Options options = archiveOptions();
-        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
+        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption, azureBlocks)) {
             WalArchiver.Outcome outcome = new WalArchiver(location.store(), location.layout(), options).archive(walPath);
             if (outcome == WalArchiver.Outcome.ALREADY_ARCHIVED) {
                 log.warning("WAL file " + walPath.getFileName() + " is already archived with the same content;"
@@ -155,7 +160,7 @@ public final class WalArchiveCommand extends ToolCommand {
             return ExitCodes.OK;
         }
         WalArchiver.Options options = archiveOptions();
-        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
+        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption, azureBlocks)) {
             WalArchiver archiver = new WalArchiver(location.store(), location.layout(), options);
             Path pgWal = walPath.toAbsolutePath().getParent();
             int count = new AsyncUploader(archiver, spool, pgWal, maxParallel, Duration.ofSeconds(asyncIdleTimeout),

@@ -1,9 +1,13 @@
 package io.cumulus.cli;
 
 import java.net.URI;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
-/** The storage options every tool takes (reference §1.1): provider, endpoint, profile, timeouts. */
+/**
+ * The storage options every tool takes (reference §1.1): provider, endpoint, profile, timeouts, and
+ * the Azure credential. Provider-specific options are ignored by the other providers, as in barman-cloud.
+ */
 public final class StorageOptions {
 
     @Option(names = "--cloud-provider", paramLabel = "PROVIDER",
@@ -19,10 +23,42 @@ public final class StorageOptions {
     String awsProfile;
 
     @Option(names = "--read-timeout", paramLabel = "SECONDS",
-            description = "S3 read timeout in seconds (default 60).")
+            description = "Read timeout in seconds (default 60).")
     Integer readTimeout;
+
+    @Option(names = {"--azure-credential", "--credential"}, paramLabel = "CREDENTIAL",
+            description = "Azure: azure-cli, managed-identity or default (DefaultAzureCredential). Without it:"
+                    + " AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_KEY, then the"
+                    + " default chain.")
+    String azureCredential;
 
     public String cloudProvider() {
         return cloudProvider;
+    }
+
+    /** {@code --endpoint-url} (S3). */
+    public Optional<URI> endpointUrl() {
+        return Optional.ofNullable(endpointUrl);
+    }
+
+    /** {@code --aws-profile}. */
+    public Optional<String> awsProfile() {
+        return Optional.ofNullable(awsProfile);
+    }
+
+    /** {@code --read-timeout}, validated. */
+    public Optional<java.time.Duration> readTimeout() {
+        if (readTimeout == null) {
+            return Optional.empty();
+        }
+        if (readTimeout <= 0) {
+            throw new io.cumulus.core.InvalidInputException("--read-timeout must be a positive number of seconds");
+        }
+        return Optional.of(java.time.Duration.ofSeconds(readTimeout));
+    }
+
+    /** {@code --azure-credential}. */
+    public Optional<String> azureCredential() {
+        return Optional.ofNullable(azureCredential);
     }
 }

@@ -1,6 +1,5 @@
 package io.cumulus.cli;
 
-import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.backup.ArchiveSizing;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobStore;
@@ -43,15 +42,31 @@ public final class StoreOpener {
         return open(url, serverName, storage, encryption, Optional.of(tuning));
     }
 
+    /**
+     * Opens the store for cumulus-wal-archive, with barman-cloud-wal-archive's Azure block options
+     * (its defaults when unset: one Put Blob per segment).
+     */
+    public static StoreLocation open(String url, String serverName, StorageOptions storage,
+                                     EncryptionOptions encryption, AzureBlockOptions blocks) throws IOException {
+        return open(url, serverName, storage, encryption, Optional.empty(), Optional.of(blocks));
+    }
+
     private static StoreLocation open(String url, String serverName, StorageOptions storage,
             EncryptionOptions encryption, Optional<UploadTuning> tuning) throws IOException {
+        return open(url, serverName, storage, encryption, tuning, Optional.empty());
+    }
+
+    private static StoreLocation open(String url, String serverName, StorageOptions storage,
+            EncryptionOptions encryption, Optional<UploadTuning> tuning, Optional<AzureBlockOptions> blocks)
+            throws IOException {
         StoreUrl parsed = StoreUrl.parse(url, storage.cloudProvider);
         encryption.sseKmsKeyId(); // validates the pair whatever the provider
         ServerLayout layout = new ServerLayout(parsed.prefix(), serverName);
         BlobStore store = switch (parsed.provider()) {
             case FILE -> FileBlobStores.open(new FileStoreConfig(Path.of(parsed.container())));
             case AWS_S3 -> S3BlobStores.open(tuned(s3Config(parsed, storage, encryption), tuning));
-            default -> throw new IllegalStateException("unreachable: " + parsed.provider());
+            case AZURE_BLOB_STORAGE, GOOGLE_CLOUD_STORAGE -> ProviderBridges.get(parsed.provider()).open(url,
+                    new ProviderBridge.OpenRequest(storage, encryption, tuning, blocks, System.getenv()));
         };
         return new StoreLocation(store, layout);
     }
@@ -59,14 +74,16 @@ public final class StoreOpener {
     /**
      * The size of the parts objects are uploaded in at {@code url} with {@code tuning}: barman-cloud's
      * {@code max(2 × maxObjectSize / maxParts, smallest part, --min-chunk-size)} with the provider's
-     * limits (S3: 10,000 parts of at least 5 MiB). Empty for providers that write without parts.
+     * limits (S3: 10,000 parts of at least 5 MiB; Azure: 50,000 blocks of at least 64 KiB; Google Cloud
+     * Storage: 10,000 parts of at least 256 KiB). Empty for providers that write without parts.
      */
     public static OptionalLong partSize(String url, StorageOptions storage, UploadTuning tuning) {
         StoreUrl parsed = StoreUrl.parse(url, storage.cloudProvider);
         return switch (parsed.provider()) {
             case FILE -> OptionalLong.empty();
             case AWS_S3 -> OptionalLong.of(s3PartSize(tuning));
-            default -> throw new IllegalStateException("unreachable: " + parsed.provider());
+            case AZURE_BLOB_STORAGE, GOOGLE_CLOUD_STORAGE ->
+                    OptionalLong.of(ProviderBridges.get(parsed.provider()).partSize(tuning));
         };
     }
 
@@ -91,11 +108,9 @@ public final class StoreOpener {
         if (storage.awsProfile != null) {
             config = config.withProfile(storage.awsProfile);
         }
-        if (storage.readTimeout != null) {
-            if (storage.readTimeout <= 0) {
-                throw new InvalidInputException("--read-timeout must be a positive number of seconds");
-            }
-            config = config.withReadTimeout(Duration.ofSeconds(storage.readTimeout));
+        Optional<Duration> readTimeout = storage.readTimeout();
+        if (readTimeout.isPresent()) {
+            config = config.withReadTimeout(readTimeout.get());
         }
         Optional<String> sse = encryption.encryption();
         if (sse.isPresent()) {

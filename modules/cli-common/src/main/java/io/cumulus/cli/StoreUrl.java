@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /**
  * A destination or source URL as barman-cloud takes it, split into the provider, the container
- * (bucket, or the root directory for {@code file://}) and the key prefix.
+ * (bucket, Azure container, or the root directory for {@code file://}) and the key prefix.
  *
  * @param provider which store the URL names
  * @param container the bucket, or the absolute root directory for {@link Provider#FILE}
@@ -43,11 +43,22 @@ public record StoreUrl(Provider provider, String container, String prefix) {
 
     /**
      * Parses {@code url}. A {@code file://} URL selects the file provider whatever {@code cloudProvider}
-     * says; otherwise {@code cloudProvider} (default aws-s3) decides how the URL is read.
+     * says; otherwise {@code cloudProvider} (default aws-s3) decides how the URL is read: {@code
+     * s3://BUCKET[/PATH]}; {@code https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]} or, for any
+     * other host (an emulator), {@code http://HOST:PORT/ACCOUNT/CONTAINER[/PATH]}; {@code
+     * gs://BUCKET[/PATH]}.
      *
      * @throws InvalidInputException if the URL does not fit the provider
      */
     public static StoreUrl parse(String url, String cloudProvider) {
+        boolean file = url.regionMatches(true, 0, "file:", 0, 5);
+        Provider provider = file ? Provider.FILE
+                : cloudProvider == null ? Provider.AWS_S3 : Provider.ofOption(cloudProvider);
+        if (provider == Provider.AZURE_BLOB_STORAGE || provider == Provider.GOOGLE_CLOUD_STORAGE) {
+            // read by the provider's bridge, whose SDK loads only now; its messages never repeat a
+            // query string, where an Azure SAS token would be
+            return ProviderBridges.get(provider).parse(url);
+        }
         URI uri;
         try {
             uri = new URI(url);
@@ -55,15 +66,7 @@ public record StoreUrl(Provider provider, String container, String prefix) {
             throw new InvalidInputException("invalid URL '" + url + "': " + e.getReason());
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (scheme.equals("file")) {
-            return file(url, uri);
-        }
-        Provider provider = cloudProvider == null ? Provider.AWS_S3 : Provider.ofOption(cloudProvider);
-        return switch (provider) {
-            case AWS_S3 -> s3(url, uri, scheme);
-            default -> throw new InvalidInputException("--cloud-provider " + provider.optionName()
-                    + " is not available in this version of Cumulus; use s3:// or file:// URLs");
-        };
+        return file ? file(url, uri) : s3(url, uri, scheme);
     }
 
     private static StoreUrl file(String url, URI uri) {

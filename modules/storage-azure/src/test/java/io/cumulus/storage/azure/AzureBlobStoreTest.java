@@ -1,5 +1,6 @@
 package io.cumulus.storage.azure;
 
+import io.cumulus.testsupport.AzuriteServer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -147,17 +147,18 @@ class GcsLocalStorageTest extends BlobStoreContractTest {
 
     /**
      * LocalStorageHelper ignores {@code ifGenerationMatch=0} on a create (GCS answers 412), or, made
-     * strict, refuses any option at all. The strict one shows the precondition is on the request: a
-     * plain write passes, the same write with if-absent does not and leaves the old content. The 412
-     * itself is mapped in {@link #preconditionFailureIsFileAlreadyExists()}.
+     * strict, refuses any option at all. The strict one shows that an if-absent write over an existing
+     * object is refused and leaves the old content (written here straight through the client, without
+     * options: every write of the store carries one, as it asks for the bytes to be sent without gzip).
+     * The 412 itself is mapped in {@link #preconditionFailureIsFileAlreadyExists()}.
      */
     @Override
     @Test
     public void ifAbsentOnExistingKeyFailsAndLeavesOldContent() throws IOException {
         byte[] original = bytes(500, 16);
-        try (BlobStore strict = GcsBlobStores.open(config(BUCKET),
-                () -> LocalStorageHelper.customOptions(true).getService())) {
-            writeTo(strict, "wal/dup", original, WriteOptions.DEFAULT);
+        Storage strictClient = LocalStorageHelper.customOptions(true).getService();
+        strictClient.create(com.google.cloud.storage.BlobInfo.newBuilder(BUCKET, "wal/dup").build(), original);
+        try (BlobStore strict = GcsBlobStores.open(config(BUCKET), () -> strictClient)) {
             IOException e = assertThrows(IOException.class,
                     () -> writeTo(strict, "wal/dup", bytes(600, 17), WriteOptions.DEFAULT.withIfAbsent(true)));
             assertTrue(e.getMessage().contains("UnsupportedOperationException"), e.toString());

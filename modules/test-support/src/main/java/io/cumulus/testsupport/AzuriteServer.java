@@ -1,4 +1,4 @@
-package io.cumulus.storage.azure;
+package io.cumulus.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,15 +22,15 @@ import java.util.stream.Stream;
 /**
  * Azurite's blob service, from npm, as a child process on a free loopback port: installed once
  * into a cache directory, started per test class with its data in a temporary directory, stopped by
- * its PID. It should move to test-support once end-to-end tests need Azure too.
+ * its PID. Used by the Azure provider's tests and the end-to-end tests.
  */
-final class AzuriteServer implements AutoCloseable {
+public final class AzuriteServer implements AutoCloseable {
 
     /** Pinned: 3.36 and later declare Node 21+, and the build machines have Node 20. */
-    static final String VERSION = "3.35.0";
+    public static final String VERSION = "3.35.0";
     /** Azurite's built-in account and its well-known key (public, documented by Microsoft). */
-    static final String ACCOUNT = "devstoreaccount1";
-    static final String KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public static final String ACCOUNT = "devstoreaccount1";
+    public static final String KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -46,7 +46,7 @@ final class AzuriteServer implements AutoCloseable {
     }
 
     /** Installs Azurite if needed and starts it; fails (never skips) when Node or npm is missing. */
-    static AzuriteServer start() throws IOException, InterruptedException {
+    public static AzuriteServer start() throws IOException, InterruptedException {
         Path executable = install();
         int port = freePort();
         Path location = Files.createTempDirectory("azurite-");
@@ -71,16 +71,16 @@ final class AzuriteServer implements AutoCloseable {
     }
 
     /** The blob endpoint, path-style as barman-cloud's emulator URLs: {@code http://127.0.0.1:PORT/devstoreaccount1}. */
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port + "/" + ACCOUNT);
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
     /** A connection string for the built-in account, as users of barman-cloud with Azurite set it. */
-    String connectionString() {
+    public String connectionString() {
         return "DefaultEndpointsProtocol=http;AccountName=" + ACCOUNT + ";AccountKey=" + KEY + ";BlobEndpoint="
                 + endpoint() + ";";
     }
@@ -123,7 +123,7 @@ final class AzuriteServer implements AutoCloseable {
      * The install goes to a temporary sibling directory, moved into place only when complete, under a
      * file lock so that two test JVMs never install into the same place.
      */
-    static Path install() throws IOException, InterruptedException {
+    public static Path install() throws IOException, InterruptedException {
         Path home = Path.of(System.getProperty("cumulus.azurite.dir",
                 Path.of(System.getProperty("user.home"), ".cache", "cumulus").toString()));
         Path dir = home.resolve("azurite-" + VERSION);

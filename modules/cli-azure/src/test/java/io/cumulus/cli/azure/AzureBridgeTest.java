@@ -1,0 +1,132 @@
+package io.cumulus.cli.azure;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.cli.AzureBlockOptions;
+import io.cumulus.cli.EncryptionOptions;
+import io.cumulus.cli.ProviderBridge.OpenRequest;
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreUrl;
+import io.cumulus.cli.UploadTuning;
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.storage.azure.AzureCredential;
+import io.cumulus.storage.azure.AzureLocation;
+import io.cumulus.storage.azure.AzureStoreConfig;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** How the tools' options and environment become an Azure store's configuration. */
+class AzureBridgeTest {
+
+    private static final String KEY = "a2V5a2V5a2V5";
+
+    /** The options a command takes, parsed as picocli parses the command line. */
+    @Command(name = "t")
+    static final class Options {
+        @Mixin StorageOptions storage;
+        @Mixin EncryptionOptions encryption;
+        @Mixin AzureBlockOptions blocks;
+    }
+
+    private static Options parse(String... args) {
+        Options options = new Options();
+        new CommandLine(options).parseArgs(args);
+        return options;
+    }
+
+    private static AzureStoreConfig config(Options o, Optional<UploadTuning> tuning, boolean walArchive,
+                                           Map<String, String> env) {
+        AzureLocation location = AzureLocation.parse("https://acct.blob.core.windows.net/pgc/cluster");
+        OpenRequest request = new OpenRequest(o.storage, o.encryption, tuning,
+                walArchive ? Optional.of(o.blocks) : Optional.empty(), env);
+        return AzureBridge.config(location, AzureCredential.resolve(o.storage.azureCredential(), env), request);
+    }
+
+    @Test
+    void parsesBothUrlFormsIntoContainerAndPrefix() {
+        AzureBridge bridge = new AzureBridge();
+        assertEquals(new StoreUrl(StoreUrl.Provider.AZURE_BLOB_STORAGE, "pgc", "a/b"),
+                bridge.parse("https://acct.blob.core.windows.net/pgc/a/b/"));
+        assertEquals(new StoreUrl(StoreUrl.Provider.AZURE_BLOB_STORAGE, "pgc", "a"),
+                bridge.parse("http://127.0.0.1:10000/devstoreaccount1/pgc/a"));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> bridge.parse("https://acct.blob.core.windows.net/pgc?sig=SECRET"));
+        assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+    }
+
+    @Test
+    void walArchiveTakesBarmanWalArchiveDefaultsAndItsOptions() {
+        AzureStoreConfig defaults = config(parse(), Optional.empty(), true, Map.of());
+        assertEquals(4 * 1024 * 1024, defaults.maxBlockSize());
+        assertEquals(1, defaults.maxConcurrency());
+        assertEquals(64 * 1024 * 1024, defaults.maxSinglePutSize());
+
+        AzureStoreConfig given = config(parse("--max-block-size", "1MB", "--max-concurrency", "3",
+                "--max-single-put-size", "2MB", "--encryption-scope", "scope1", "--read-timeout", "7"),
+                Optional.empty(), true, Map.of());
+        assertEquals(1024 * 1024, given.maxBlockSize());
+        assertEquals(3, given.maxConcurrency());
+        assertEquals(2 * 1024 * 1024, given.maxSinglePutSize());
+        assertEquals(Optional.of("scope1"), given.encryptionScope());
+        assertEquals(Duration.ofSeconds(7), given.readTimeout());
+    }
+
+    @Test
+    void otherCommandsTakeTheClassDefaultsAndBackupsTheirBlockRule() {
+        AzureStoreConfig reader = config(parse(), Optional.empty(), false, Map.of());
+        assertEquals(AzureStoreConfig.DEFAULT_MAX_BLOCK_SIZE, reader.maxBlockSize());
+        assertEquals(AzureStoreConfig.DEFAULT_MAX_CONCURRENCY, reader.maxConcurrency());
+
+        // -S 100GB: 2 x 100 GiB / 50,000 blocks; -J 5 blocks at once
+        AzureStoreConfig backup = config(parse(), Optional.of(new UploadTuning(100L << 30, 0, 5)), false, Map.of());
+        assertEquals(2 * ((100L << 30) / 50_000), backup.maxBlockSize());
+        assertEquals(5, backup.maxConcurrency());
+        // small archives: Azure's (and barman-cloud's) 64 KiB floor, or --min-chunk-size
+        assertEquals(64 * 1024, new AzureBridge().partSize(new UploadTuning(1 << 20, 0, 1)));
+        assertEquals(8 << 20, new AzureBridge().partSize(new UploadTuning(1 << 20, 8 << 20, 1)));
+    }
+
+    @Test
+    void credentialsFollowBarmanCloudsOrder() {
+        Map<String, String> all = Map.of("AZURE_STORAGE_CONNECTION_STRING", "AccountName=a;AccountKey=" + KEY,
+                "AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=x", "AZURE_STORAGE_KEY", KEY);
+        assertInstanceOf(AzureCredential.AzureCli.class,
+                config(parse("--azure-credential", "azure-cli"), Optional.empty(), false, all).credential());
+        assertInstanceOf(AzureCredential.ManagedIdentity.class,
+                config(parse("--credential", "managed-identity"), Optional.empty(), false, all).credential());
+        assertInstanceOf(AzureCredential.ConnectionString.class,
+                config(parse(), Optional.empty(), false, all).credential());
+        assertInstanceOf(AzureCredential.SasToken.class, config(parse(), Optional.empty(), false,
+                Map.of("AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=x", "AZURE_STORAGE_KEY", KEY)).credential());
+        assertInstanceOf(AzureCredential.SharedKey.class, config(parse(), Optional.empty(), false,
+                Map.of("AZURE_STORAGE_KEY", KEY)).credential());
+        assertInstanceOf(AzureCredential.DefaultChain.class,
+                config(parse(), Optional.empty(), false, Map.of()).credential());
+        assertFalse(config(parse(), Optional.empty(), false, all).toString().contains(KEY));
+    }
+
+    @Test
+    void outOfRangeOptionsAreInvalidInputNamingTheLimit() {
+        InvalidInputException small = assertThrows(InvalidInputException.class,
+                () -> config(parse("--max-block-size", "1kB"), Optional.empty(), true, Map.of()));
+        assertTrue(small.getMessage().contains("at least 64 KiB"), small.getMessage());
+        assertThrows(InvalidInputException.class,
+                () -> config(parse("--max-concurrency", "0"), Optional.empty(), true, Map.of()));
+        assertThrows(InvalidInputException.class,
+                () -> config(parse("--max-single-put-size", "lots"), Optional.empty(), true, Map.of()));
+        assertThrows(InvalidInputException.class,
+                () -> config(parse("--read-timeout", "0"), Optional.empty(), false, Map.of()));
+        assertEquals(URI.create("https://acct.blob.core.windows.net"),
+                config(parse(), Optional.empty(), false, Map.of()).endpoint());
+    }
+}
