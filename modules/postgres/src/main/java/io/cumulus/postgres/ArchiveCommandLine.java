@@ -29,7 +29,8 @@ public record ArchiveCommandLine(boolean calls, Optional<String> destinationUrl,
     public static final Set<String> VALUE_OPTIONS = Set.of("--cloud-provider", "--endpoint-url", "-P", "--aws-profile",
             "--profile", "--read-timeout", "-e", "--encryption", "--sse-kms-key-id", "--compression-level",
             "--history-tag", "--tag", "--spool-dir", "--max-parallel", "--async-timeout", "--spool-key",
-            "--async-idle-timeout");
+            "--async-idle-timeout", "--azure-credential", "--credential", "--encryption-scope", "--kms-key-name",
+            "--max-block-size", "--max-concurrency", "--max-single-put-size");
 
     /** Options that take one or more {@code KEY,VALUE} words. */
     public static final Set<String> LIST_OPTIONS = Set.of("--tags", "--history-tags");
