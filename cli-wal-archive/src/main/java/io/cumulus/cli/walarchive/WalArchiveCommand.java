@@ -94,8 +94,9 @@ public final class WalArchiveCommand extends ToolCommand {
     @Option(names = "--spool-key", hidden = true, description = "The uploader's spool key (given by the foreground).")
     String spoolKey;
 
-    @Option(names = "--async-idle-timeout", hidden = true, paramLabel = "SECONDS", defaultValue = "5",
-            description = "How long the uploader waits for new .ready files before it exits.")
+    @Option(names = "--async-idle-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "How long the uploader waits for new .ready files before it exits (default"
+                    + " ${DEFAULT-VALUE}): a burst of WAL within that time finds it running.")
     long asyncIdleTimeout;
 
     /** The arguments as given, so the foreground can start the uploader with the same options. */
