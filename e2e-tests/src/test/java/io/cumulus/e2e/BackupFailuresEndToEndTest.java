@@ -124,6 +124,36 @@ class BackupFailuresEndToEndTest {
         assertEquals(List.of(), openMultipartUploads(id));
     }
 
+    @Test
+    void failingArchivingEndsTheBackupAtTheArchiveWaitTimeoutAsFailedInsteadOfHanging() {
+        // pg_backup_stop waits for the WAL the backup needs to be archived: for ever while
+        // archive_command fails, unless cumulus-backup bounds the wait
+        source.execute("ALTER SYSTEM SET archive_command = '/bin/false'");
+        source.reload();
+        try {
+            ToolResult result = Backups.backup(s3, source, SERVER, "--immediate-checkpoint",
+                    "--archive-wait-timeout", "5").timeout(TIMEOUT).run();
+            assertEquals(1, result.exitCode(), result::describe);
+            assertTrue(result.stderr().contains("PostgreSQL did not archive the WAL this backup needs within 5 s"
+                    + " (--archive-wait-timeout)"), result::describe);
+            java.util.regex.Matcher m = Pattern.compile("backup (\\d{8}T\\d{6}) failed").matcher(result.stderr());
+            assertTrue(m.find(), result::describe);
+            Map<String, String> info = Backups.backupInfo(s3, SERVER, m.group(1));
+            assertEquals("FAILED", info.get("status"), info::toString);
+        } finally {
+            source.execute("ALTER SYSTEM RESET archive_command");
+            source.reload();
+            // the archiver retries what /bin/false refused; earlier failures stay in its statistics
+            String last = source.switchWal();
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (!"t".equals(source.queryString("SELECT coalesce(last_archived_wal >= '" + last + "', false)"
+                    + " FROM pg_stat_archiver"))) {
+                assertTrue(System.nanoTime() < deadline, "archiving did not resume after archive_command was reset");
+                Archiver.sleep(Duration.ofMillis(200));
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- bad input
 
     @Test

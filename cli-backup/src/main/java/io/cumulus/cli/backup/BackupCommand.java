@@ -76,6 +76,11 @@ public final class BackupCommand extends ToolCommand {
             description = "Start with an immediate checkpoint instead of waiting for a spread one.")
     boolean immediateCheckpoint;
 
+    @Option(names = "--archive-wait-timeout", paramLabel = "SECONDS", defaultValue = "3600",
+            description = "How long to wait at the end for PostgreSQL to archive the WAL the backup needs before the"
+                    + " backup is marked FAILED (default ${DEFAULT-VALUE}; 0: as long as PostgreSQL waits, as barman-cloud).")
+    long archiveWaitTimeout;
+
     @Option(names = {"-J", "--jobs"}, paramLabel = "N", defaultValue = "2",
             description = "Parts of an archive uploaded at once (default ${DEFAULT-VALUE}). Memory: (N + 1) x part size.")
     int jobs;
@@ -107,6 +112,9 @@ public final class BackupCommand extends ToolCommand {
         UploadTuning tuning = new UploadTuning(settings.maxArchiveSize(), size("--min-chunk-size", minChunkSize)
                 .orElse(0), jobs);
         ConnectionSettings connection = connectionOptions.settings();
+        if (archiveWaitTimeout < 0) {
+            throw new InvalidInputException("--archive-wait-timeout must be zero or more seconds");
+        }
         if (test) {
             return testStore(destinationUrl, serverName, storage, encryption);
         }
@@ -118,7 +126,8 @@ public final class BackupCommand extends ToolCommand {
             try (PostgresServer server = PostgresServer.connect(connection)) {
                 server.checkBackupPossible();
                 ServerFacts facts = server.facts();
-                PostgresBackupSource source = new PostgresBackupSource(server, facts, immediateCheckpoint);
+                PostgresBackupSource source = new PostgresBackupSource(server, facts, immediateCheckpoint,
+                        java.time.Duration.ofSeconds(archiveWaitTimeout));
                 BackupId id = BaseBackup.newId(location.store(), location.layout(), Clock.systemDefaultZone());
                 log.info("backup " + id + " of " + server.describe() + (facts.inRecovery() ? " (a standby)" : "")
                         + " to " + where(id)

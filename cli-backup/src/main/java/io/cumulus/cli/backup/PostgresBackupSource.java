@@ -48,15 +48,18 @@ final class PostgresBackupSource implements BackupSource {
     private final BackupManifestWriter manifest = new BackupManifestWriter();
     private BackupSession session;
     private BackupStop stop;
+    private final java.time.Duration archiveWait;
 
     /**
      * @param facts what {@code server.facts()} answered
      * @param fastCheckpoint {@code --immediate-checkpoint}
+     * @param archiveWait {@code --archive-wait-timeout} (zero: as long as PostgreSQL waits)
      */
-    PostgresBackupSource(PostgresServer server, ServerFacts facts, boolean fastCheckpoint) {
+    PostgresBackupSource(PostgresServer server, ServerFacts facts, boolean fastCheckpoint, java.time.Duration archiveWait) {
         this.server = Objects.requireNonNull(server, "server");
         this.facts = Objects.requireNonNull(facts, "facts");
         this.fastCheckpoint = fastCheckpoint;
+        this.archiveWait = Objects.requireNonNull(archiveWait, "archiveWait");
         this.walker = new PgDataWalker(facts);
     }
 
@@ -98,7 +101,7 @@ final class PostgresBackupSource implements BackupSource {
     @Override
     public BackupEnd stop(String restorePointName) throws IOException {
         session.checkAlive();
-        stop = session.stop(restorePointName);
+        stop = session.stop(restorePointName, archiveWait);
         long segmentSize = facts.walSegmentSize();
         return new BackupEnd(stop.lsn().toString(), stop.walSegment(segmentSize).name(),
                 stop.lsn().segmentOffset(segmentSize), stop.timeline(), stop.time(), stop.backupLabel(),

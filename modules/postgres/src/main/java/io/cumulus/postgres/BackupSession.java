@@ -1,5 +1,7 @@
 package io.cumulus.postgres;
 
+import java.time.Duration;
+
 import java.util.Objects;
 
 /**
@@ -56,10 +58,18 @@ public final class BackupSession {
      *         {@link PostgresException.Reason#SESSION_LOST} if the stop itself failed
      */
     public BackupStop stop(String restorePointName) throws PostgresException {
+        return stop(restorePointName, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #stop(String)}, giving up when PostgreSQL has not archived the WAL the backup needs
+     * within {@code archiveWait} ({@link Duration#ZERO}: wait as long as PostgreSQL does).
+     */
+    public BackupStop stop(String restorePointName, Duration archiveWait) throws PostgresException {
         if (stop != null) {
             throw new IllegalStateException("the backup was already stopped");
         }
-        stop = server.stopBackup(restorePointName);
+        stop = server.stopBackup(restorePointName, archiveWait);
         return stop;
     }
 }

@@ -337,24 +337,47 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     /** Stops the backup on this session; see {@link BackupSession#stop}. */
-    BackupStop stopBackup(String restorePointName) throws PostgresException {
+    BackupStop stopBackup(String restorePointName, Duration archiveWait) throws PostgresException {
         String function = versionNum >= VERSION_15 ? "pg_backup_stop()" : "pg_stop_backup(false)";
         String sql = "SELECT end_row.lsn::text,"
                 + " (SELECT CASE WHEN pg_is_in_recovery() THEN min_recovery_end_timeline ELSE timeline_id END"
                 + " FROM pg_control_checkpoint(), pg_control_recovery()),"
                 + " end_row.labelfile, now() FROM " + function + " AS end_row";
         List<String> notices = new ArrayList<>();
-        BackupStop stopped = session.call(backupFunction(false), Reason.BACKUP_FAILED, connection -> {
-            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
-                row.next();
-                Lsn lsn = Lsn.parse(row.getString(1));
-                long timeline = row.getLong(2);
-                String label = row.getString(3);
-                OffsetDateTime time = localTime(row, 4);
-                collectWarnings(statement.getWarnings(), notices);
-                return new BackupStop(lsn, timeline, label, time, List.of());
+        boolean bounded = archiveWait != null && !archiveWait.isZero();
+        BackupStop stopped;
+        try {
+            stopped = session.call(backupFunction(false), Reason.BACKUP_FAILED, connection -> {
+                try (Statement statement = connection.createStatement()) {
+                    // the stop waits until the WAL the backup needs is archived: as long as that takes
+                    // (for ever when archive_command keeps failing) unless bounded here
+                    if (bounded) {
+                        statement.execute("SET statement_timeout = " + archiveWait.toMillis());
+                    }
+                    try (ResultSet row = statement.executeQuery(sql)) {
+                        row.next();
+                        Lsn lsn = Lsn.parse(row.getString(1));
+                        long timeline = row.getLong(2);
+                        String label = row.getString(3);
+                        OffsetDateTime time = localTime(row, 4);
+                        collectWarnings(statement.getWarnings(), notices);
+                        return new BackupStop(lsn, timeline, label, time, List.of());
+                    } finally {
+                        if (bounded) {
+                            statement.execute("RESET statement_timeout");
+                        }
+                    }
+                }
+            });
+        } catch (PostgresException e) {
+            if (bounded && e.getCause() instanceof SQLException cause && "57014".equals(cause.getSQLState())) {
+                throw new PostgresException(Reason.BACKUP_FAILED, "PostgreSQL did not archive the WAL this backup"
+                        + " needs within " + archiveWait.toSeconds() + " s (--archive-wait-timeout): archiving"
+                        + " is failing or far behind; see pg_stat_archiver and the server log, fix archive_command,"
+                        + " and take the backup again", e);
             }
-        });
+            throw e;
+        }
         // Best effort, as in barman: the backup is complete whatever happens below
         boolean inRecovery;
         try {
