@@ -104,9 +104,8 @@ public final class WalRestoreCommand extends ToolCommand {
             if (spoolDir == null) {
                 throw new InvalidInputException("--prefetch needs --spool-dir DIR, a local directory for the segments");
             }
-            String key = spoolKey != null ? spoolKey
-                    : ArchiveSpool.keyOf(List.of(arguments).subList(0, Math.max(0, arguments.length - 2)));
-            spool = new RestoreSpool(spoolDir, key);
+            spool = new RestoreSpool(spoolDir, spoolKey != null ? spoolKey
+                    : ArchiveSpool.keyOf(List.of(arguments).subList(0, Math.max(0, arguments.length - 2))));
             if (prefetchWorker) {
                 return runPrefetchWorker(spool.open(), wal);
             }
@@ -115,10 +114,10 @@ public final class WalRestoreCommand extends ToolCommand {
                 // could not (another file system), or the spool does not hold it.
                 if (spool.take(wal.name(), walDest)) {
                     log.info("restored " + wal + " from the prefetch spool");
-                    ensurePrefetching(spool, key, Files.size(walDest));
+                    ensurePrefetching(spool, Files.size(walDest));
                     return ExitCodes.OK;
                 }
-                spool.open().recordRequest(wal.name());
+                spool.create().recordRequest(wal.name());
             }
         }
         Retry retry = new Retry(Duration.ofSeconds(retryTimeout), (cause, pause) ->
@@ -129,20 +128,20 @@ public final class WalRestoreCommand extends ToolCommand {
             log.info("restored " + wal + " from " + key);
         }
         if (spool != null && wal.kind() == WalName.Kind.SEGMENT) {
-            ensurePrefetching(spool, spool.directory().getFileName().toString(), Files.size(walDest));
+            ensurePrefetching(spool, Files.size(walDest));
         }
         return ExitCodes.OK;
     }
 
     /** Starts the prefetch worker, which follows recovery from {@link #walName} on, unless one runs. */
-    private void ensurePrefetching(RestoreSpool spool, String key, long walSize) throws java.io.IOException {
+    private void ensurePrefetching(RestoreSpool spool, long walSize) throws java.io.IOException {
         if (spool.prefetcherRunning()) {
             return;
         }
         List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalRestoreCommand.class));
         command.add("--prefetch-worker");
         command.add("--segment-size=" + walSize);
-        command.add("--spool-key=" + key);
+        command.add("--spool-key=" + spool.key());
         command.addAll(List.of(arguments));
         BackgroundProcess.startDetached(command, spool.prefetcherLog());
     }

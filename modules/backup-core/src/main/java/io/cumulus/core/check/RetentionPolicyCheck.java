@@ -4,7 +4,6 @@ import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.retention.RetentionPolicy;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
 
@@ -16,14 +15,10 @@ import java.util.List;
  */
 public final class RetentionPolicyCheck {
 
-    private final String policy;
-    private final int redundancy;
-    private final Duration window;
+    private final RetentionPolicy policy;
 
-    private RetentionPolicyCheck(RetentionPolicy policy, int redundancy, Duration window) {
-        this.policy = policy.toString();
-        this.redundancy = redundancy;
-        this.window = window;
+    private RetentionPolicyCheck(RetentionPolicy policy) {
+        this.policy = policy;
     }
 
     /**
@@ -33,27 +28,26 @@ public final class RetentionPolicyCheck {
      */
     public static RetentionPolicyCheck parse(String text) {
         RetentionPolicy policy = RetentionPolicy.parse(text);
-        RetentionPolicyCheck check = policy instanceof RetentionPolicy.RecoveryWindow w
-                ? new RetentionPolicyCheck(policy, w.count(), w.length())
-                : new RetentionPolicyCheck(policy, ((RetentionPolicy.Redundancy) policy).copies(), null);
-        if (check.redundancy == 0) {
+        int number = policy instanceof RetentionPolicy.RecoveryWindow w ? w.count()
+                : ((RetentionPolicy.Redundancy) policy).copies();
+        if (number == 0) {
             throw new InvalidInputException("invalid retention policy '" + text + "': the number must be positive");
         }
-        return check;
+        return new RetentionPolicyCheck(policy);
     }
 
     /** Checks the backups (any status; only DONE ones count) at {@code now}. */
     public CheckResult check(List<BackupInfo> backups, OffsetDateTime now) {
         List<BackupInfo> done = backups.stream().filter(b -> b.status() == BackupStatus.DONE).toList();
         String name = "retention policy";
-        if (window == null) {
-            if (done.size() >= redundancy) {
+        if (policy instanceof RetentionPolicy.Redundancy redundancy) {
+            if (done.size() >= redundancy.copies()) {
                 return CheckResult.ok(name, policy + ": " + done.size() + " DONE backup(s)");
             }
             return CheckResult.failed(name, policy + " is not met: " + done.size() + " DONE backup(s)",
-                    "take backups until " + redundancy + " are DONE (cumulus-backup)");
+                    "take backups until " + redundancy.copies() + " are DONE (cumulus-backup)");
         }
-        OffsetDateTime point = now.minus(window);
+        OffsetDateTime point = now.minus(((RetentionPolicy.RecoveryWindow) policy).length());
         boolean covered = done.stream().anyMatch(b -> b.endTime() != null && b.endTime().isBefore(point));
         if (covered) {
             return CheckResult.ok(name, policy + ": a DONE backup ended before " + point.withNano(0));

@@ -38,11 +38,8 @@ public final class ArchiveSpool {
      * of this destination.
      */
     public ArchiveSpool(Path spoolDirectory, String key) {
-        if (!key.matches("[0-9a-f]{1,64}")) {
-            throw new IllegalArgumentException("invalid spool key " + key);
-        }
         this.root = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
-        this.key = key;
+        this.key = SpoolFiles.requireKey(key);
         this.directory = root.resolve(key);
     }
 
@@ -72,10 +69,7 @@ public final class ArchiveSpool {
     /** Records that archive_command now uses this key: uploaders of other keys stop taking new work. */
     public void makeCurrent() throws IOException {
         if (!currentKey().equals(Optional.of(key))) {
-            Path temporary = root.resolve("." + CURRENT + ".tmp-" + ProcessHandle.current().pid());
-            Files.writeString(temporary, key, StandardCharsets.UTF_8);
-            Files.move(temporary, root.resolve(CURRENT), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            SpoolFiles.writeAtomically(root, CURRENT, key);
         }
     }
 
@@ -187,10 +181,6 @@ public final class ArchiveSpool {
     }
 
     private void write(String name, String content) throws IOException {
-        Path temporary = directory.resolve("." + name + ".tmp-" + ProcessHandle.current().pid()
-                + "-" + Thread.currentThread().getId());
-        Files.writeString(temporary, content, StandardCharsets.UTF_8);
-        Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        SpoolFiles.writeAtomically(directory, name, content);
     }
 }

@@ -32,22 +32,33 @@ public final class RestoreSpool {
     private static final String FETCHING = ".fetching";
 
     private final Path root;
+    private final String key;
     private final Path directory;
 
     public RestoreSpool(Path spoolDirectory, String key) {
-        if (!key.matches("[0-9a-f]{1,64}")) {
-            throw new IllegalArgumentException("invalid spool key " + key);
-        }
         this.root = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
+        this.key = SpoolFiles.requireKey(key);
         this.directory = root.resolve(key);
+    }
+
+    /** The key of the restore_command's options this spool serves. */
+    public String key() {
+        return key;
+    }
+
+    /** Creates the spool if needed, without touching the spools of other set-ups (see {@link #open()}). */
+    public RestoreSpool create() throws IOException {
+        Files.createDirectories(directory);
+        return this;
     }
 
     /**
      * Creates the spool if needed, and removes the spools of other restore_command set-ups (an earlier
-     * recovery, another source) unless their prefetch worker still runs.
+     * recovery, another source) unless their prefetch worker still runs. The worker does this once when
+     * it starts; restore_command itself only {@linkplain #create() creates} its own.
      */
     public RestoreSpool open() throws IOException {
-        Files.createDirectories(directory);
+        create();
         try (Stream<Path> keys = Files.list(root)) {
             for (Path other : keys.filter(p -> !p.equals(directory) && Files.isDirectory(p)).toList()) {
                 if (Files.exists(other.resolve(LOCK)) && new WorkerLock(other.resolve(LOCK)).heldElsewhere()) {
@@ -159,10 +170,7 @@ public final class RestoreSpool {
 
     /** Records the segment PostgreSQL asked for and the spool did not hold, for the prefetch worker. */
     public void recordRequest(String wal) throws IOException {
-        Path temporary = directory.resolve("." + REQUESTED + ".tmp-" + ProcessHandle.current().pid());
-        Files.writeString(temporary, wal, StandardCharsets.UTF_8);
-        Files.move(temporary, directory.resolve(REQUESTED), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+        SpoolFiles.writeAtomically(directory, REQUESTED, wal);
     }
 
     /** The last segment recorded by {@link #recordRequest}. */

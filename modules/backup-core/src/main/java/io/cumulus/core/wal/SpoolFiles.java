@@ -1,0 +1,34 @@
+package io.cumulus.core.wal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** What the archive and restore spools share: their keys, and small files replaced atomically. */
+final class SpoolFiles {
+
+    private SpoolFiles() {
+    }
+
+    /** {@code key} if it is a spool key (hex digits, as {@link ArchiveSpool#keyOf} makes them). */
+    static String requireKey(String key) {
+        if (!key.matches("[0-9a-f]{1,64}")) {
+            throw new IllegalArgumentException("invalid spool key " + key);
+        }
+        return key;
+    }
+
+    /**
+     * Writes {@code content} to {@code directory/name} through a hidden temporary file and a rename,
+     * so that a reader (another process, the launcher's fast path) sees the old file or the new one.
+     */
+    static void writeAtomically(Path directory, String name, String content) throws IOException {
+        Path temporary = directory.resolve("." + name + ".tmp-" + ProcessHandle.current().pid()
+                + "-" + Thread.currentThread().getId());
+        Files.writeString(temporary, content, StandardCharsets.UTF_8);
+        Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+}
