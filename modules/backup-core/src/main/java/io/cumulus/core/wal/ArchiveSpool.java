@@ -25,6 +25,8 @@ public final class ArchiveSpool {
     private static final String ERROR = ".error";
     /** An ok mark the foreground has reported to PostgreSQL, kept until PostgreSQL marks the file done. */
     private static final String REPORTED = ".reported";
+    /** A file the uploader has taken on and not yet marked ok or failed; the launcher waits while it is there. */
+    private static final String UPLOADING = ".uploading";
 
     private final Path directory;
 
@@ -135,6 +137,29 @@ public final class ArchiveSpool {
             return Optional.of(text.strip());
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Marks {@code wal} as taken on by the uploader, so that the launcher's fast path waits for its ok
+     * mark instead of starting a JVM. Only a hint: the mark may outlive an uploader killed with -9
+     * (the launcher then waits a bounded time), and the next uploader removes it.
+     */
+    public void markUploading(String wal) throws IOException {
+        Files.write(directory.resolve(wal + UPLOADING), new byte[0]);
+    }
+
+    /** Removes {@code wal}'s uploading mark: call after its ok or error mark is written. */
+    public void clearUploading(String wal) throws IOException {
+        Files.deleteIfExists(directory.resolve(wal + UPLOADING));
+    }
+
+    /** Removes every uploading mark: an uploader that died left them; the one starting now owns the spool. */
+    public void clearAllUploading() throws IOException {
+        try (var files = Files.list(directory)) {
+            for (Path mark : files.filter(p -> p.getFileName().toString().endsWith(UPLOADING)).toList()) {
+                Files.deleteIfExists(mark);
+            }
         }
     }
 

@@ -66,6 +66,7 @@ public final class AsyncUploader {
         Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
         int[] done = {0};
         long idleSince = System.nanoTime();
+        spool.clearAllUploading();
         try {
             while (spool.isCurrent()) {
                 List<String> ready = readyFiles();
@@ -80,6 +81,7 @@ public final class AsyncUploader {
                     }
                     inFlight.add(wal);
                     submitted = true;
+                    markUploading(wal);
                     workers.execute(() -> {
                         try {
                             upload(wal);
@@ -87,6 +89,7 @@ public final class AsyncUploader {
                                 done[0]++;
                             }
                         } finally {
+                            clearUploading(wal);
                             inFlight.remove(wal);
                         }
                     });
@@ -120,6 +123,22 @@ public final class AsyncUploader {
             } catch (IOException markFailure) {
                 listener.failed(wal, markFailure);
             }
+        }
+    }
+
+    private void markUploading(String wal) {
+        try {
+            spool.markUploading(wal);
+        } catch (IOException e) {
+            // only a hint: without it the launcher starts the tool, which waits for the ok mark itself
+        }
+    }
+
+    private void clearUploading(String wal) {
+        try {
+            spool.clearUploading(wal);
+        } catch (IOException e) {
+            // a mark left behind makes the launcher wait a bounded time; the next uploader removes it
         }
     }
 

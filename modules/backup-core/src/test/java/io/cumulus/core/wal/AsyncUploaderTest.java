@@ -21,7 +21,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -181,6 +184,47 @@ class AsyncUploaderTest {
     }
 
     /** A store that answers reads and listings but refuses every write, as one whose credentials lost write rights. */
+    @Test
+    void aFileBeingStoredHasAnUploadingMarkUntilItsOkMarkIsWritten() throws Exception {
+        String wal = "000000010000000000000001";
+        ready(wal);
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        Path uploading = spool.directory().resolve(wal + ".uploading");
+        Path stale = spool.directory().resolve("000000010000000000000000.uploading");
+        Files.createFile(stale); // left by an uploader killed with -9
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        BlobStore slow = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                writing.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                return super.openWrite(key, options);
+            }
+        };
+        List<String> failures = new CopyOnWriteArrayList<>();
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return uploader(slow, spool, failures).run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(writing.await(10, TimeUnit.SECONDS));
+        assertTrue(Files.exists(uploading), "the launcher waits while this mark is there");
+        assertFalse(spool.hasOk(wal));
+        assertFalse(Files.exists(stale), "a dead uploader's marks are removed when the next one starts");
+        release.countDown();
+        assertEquals(1, run.get(30, TimeUnit.SECONDS));
+        assertTrue(spool.hasOk(wal));
+        assertFalse(Files.exists(uploading));
+        assertEquals(List.of(), failures);
+    }
+
     private static final class RefusingWrites extends ForwardingBlobStore {
         RefusingWrites(BlobStore delegate) {
             super(delegate);

@@ -17,7 +17,10 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -215,11 +218,12 @@ final class S3BlobStore implements BlobStore {
 
         @Override
         public void putSingle(byte[] data, int length) throws IOException {
+            String md5 = contentMd5(data, length);
             RequestBody body = RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
                     length, CONTENT_TYPE);
             conditionally(conditional -> {
                 PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
-                        .contentLength((long) length).contentType(CONTENT_TYPE);
+                        .contentLength((long) length).contentType(CONTENT_TYPE).contentMD5(md5);
                 if (tagging != null) {
                     request.tagging(tagging);
                 }
@@ -253,8 +257,9 @@ final class S3BlobStore implements BlobStore {
         @Override
         public String uploadPart(String uploadId, int partNumber, byte[] data, int length) throws IOException {
             try {
+                String md5 = contentMd5(data, length);
                 return client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
-                        .contentLength((long) length),
+                        .contentLength((long) length).contentMD5(md5),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length,
                                 CONTENT_TYPE)).eTag();
             } catch (SdkException e) {
@@ -336,6 +341,20 @@ final class S3BlobStore implements BlobStore {
     private static boolean rejectsConditionalWrites(S3Exception e) {
         String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         return e.statusCode() == 501 || (e.statusCode() == 400 && message.contains("if-none-match"));
+    }
+
+    /**
+     * The Content-MD5 of a body: the store refuses the body if it does not match, which makes every
+     * write checked end to end (from the bytes read here to the bytes the store keeps).
+     */
+    static String contentMd5(byte[] data, int length) {
+        try {
+            MessageDigest md5 = MessageDigest.getInstance("MD5");
+            md5.update(data, 0, length);
+            return Base64.getEncoder().encodeToString(md5.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java runtime has no MD5", e);
+        }
     }
 
     private static Tagging tagging(Map<String, String> tags) {
@@ -505,6 +524,10 @@ final class S3BlobStore implements BlobStore {
                     || code.equals("SignatureDoesNotMatch")) {
                 return withCause(new AccessDeniedException("access denied to " + where + ": check the credentials ("
                         + code + ")"), e);
+            }
+            if (code.equals("BadDigest") || code.equals("InvalidDigest")) {
+                return new IOException(where + ": the store received other bytes than were sent (their Content-MD5"
+                        + " does not match; nothing was stored): check the network path to the store and retry", e);
             }
             if (status == 412 || code.equals("PreconditionFailed")) {
                 return withCause(new FileAlreadyExistsException(where, null, "an object already exists"), e);

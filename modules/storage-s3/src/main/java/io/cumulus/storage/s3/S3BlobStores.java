@@ -58,7 +58,9 @@ public final class S3BlobStores {
                         .maxAttempts(config.maxAttempts()).build()))
                 // DeleteObjects needs a checksum; S3-compatible stores want Content-MD5, not the CRC32
                 // that SDK 2.30+ sends instead (barman issues 1138, 1124)
-                .addPlugin(LegacyMd5Plugin.create());
+                .addPlugin(LegacyMd5Plugin.create())
+                // writes carry a signed Content-MD5, so the body is not hashed again over HTTP
+                .putAuthScheme(Md5BoundSigning.create());
         config.endpoint().ifPresent(builder::endpointOverride);
         if (config.endpoint().isEmpty() && config.region().isEmpty()) {
             // a bucket in another region than the one guessed: follow S3's redirect, as boto3 does

@@ -17,6 +17,8 @@ import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.BlobStoreContractTest;
 import io.cumulus.testsupport.S3ProxyServer;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -37,6 +39,7 @@ import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpRequest;
@@ -190,6 +193,72 @@ class S3BlobStoreTest extends BlobStoreContractTest {
             assertFalse(upload.headers().keySet().stream().anyMatch(h -> h.toLowerCase().startsWith("x-amz-checksum-")
                     || h.equalsIgnoreCase("x-amz-sdk-checksum-algorithm")), upload.toString());
         }
+    }
+
+    @Test
+    void writesCarryASignedContentMd5AndAreNotHashedAgainOverHttp() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        byte[] small = bytes(1000, 46);
+        byte[] large = bytes(partSize() + 1, 47);
+        try (BlobStore s3 = open(server, UnaryOperator.identity(), requests)) {
+            assertTrue(server.endpoint().getScheme().equals("http"), server.endpoint().toString());
+            writeTo(s3, "small", small, WriteOptions.DEFAULT);
+            writeTo(s3, "large", large, WriteOptions.DEFAULT);
+            assertArrayEquals(small, s3.openRead("small").readAllBytes());
+            assertArrayEquals(large, s3.openRead("large").readAllBytes());
+            s3.stat("small");
+        }
+        RecordedRequest put = requests.single("PUT", "/small");
+        List<RecordedRequest> parts = requests.matching("PUT", "/large", "uploadId").stream()
+                .sorted(java.util.Comparator.comparing(r -> r.query().get("partNumber").get(0))) // sent in parallel
+                .toList();
+        assertEquals(2, parts.size());
+        assertEquals(List.of(md5(small, 0, small.length)), put.headers().get("Content-MD5"));
+        assertEquals(List.of(md5(large, 0, partSize())), parts.get(0).headers().get("Content-MD5"));
+        assertEquals(List.of(md5(large, partSize(), 1)), parts.get(1).headers().get("Content-MD5"));
+        for (RecordedRequest write : List.of(put, parts.get(0), parts.get(1))) {
+            assertEquals(List.of("UNSIGNED-PAYLOAD"), write.headers().get("x-amz-content-sha256"), write.toString());
+            String authorization = write.headers().get("Authorization").get(0);
+            assertTrue(authorization.matches(".*SignedHeaders=[^,]*content-md5.*"), authorization);
+        }
+        // a body without an MD5 (the part list that completes the upload) is signed as the SDK signs it
+        RecordedRequest complete = requests.single("POST", "/large", "uploadId");
+        assertTrue(complete.headers().get("x-amz-content-sha256").get(0).matches("[0-9a-f]{64}"), complete.toString());
+    }
+
+    @Test
+    void aBodyChangedAfterItsMd5WasTakenIsRefusedAndNothingIsStored() throws Exception {
+        ExecutionInterceptor corrupt = new ExecutionInterceptor() {
+            @Override
+            public Optional<RequestBody> modifyHttpContent(Context.ModifyHttpRequest context,
+                                                          ExecutionAttributes attributes) {
+                if (context.requestBody().isEmpty() || !context.httpRequest().method().name().equals("PUT")) {
+                    return context.requestBody();
+                }
+                try (InputStream in = context.requestBody().get().contentStreamProvider().newStream()) {
+                    byte[] body = in.readAllBytes();
+                    body[body.length / 2] ^= 1; // one bit flipped on the way, as a bad NIC or proxy would
+                    return Optional.of(RequestBody.fromBytes(body));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+        try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withMaxAttempts(1),
+                builder -> builder.overrideConfiguration(o -> o.addExecutionInterceptor(corrupt)))) {
+            IOException e = assertThrows(IOException.class, () -> writeTo(s3, "wal/damaged", bytes(5000, 48),
+                    WriteOptions.DEFAULT.withIfAbsent(true)));
+            // S3 answers BadDigest, which gets its own message; S3Proxy answers a bare 400
+            assertTrue(e.getMessage().contains("Content-MD5") || e.getMessage().contains("Status Code: 400"),
+                    e.getMessage());
+            assertEquals(Optional.empty(), s3.stat("wal/damaged"));
+        }
+    }
+
+    private static String md5(byte[] data, int offset, int length) throws Exception {
+        java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+        md5.update(data, offset, length);
+        return java.util.Base64.getEncoder().encodeToString(md5.digest());
     }
 
     @Test
