@@ -69,6 +69,12 @@ public final class AsyncUploader {
         spool.clearAllUploading();
         try {
             while (spool.isCurrent()) {
+                if (inFlight.size() >= parallel * 2) {
+                    // nothing more could be taken on: no need to list the directories again yet
+                    idleSince = System.nanoTime();
+                    Thread.sleep(SCAN_INTERVAL_MILLIS);
+                    continue;
+                }
                 List<String> ready = readyFiles();
                 forgetFinished(ready);
                 boolean submitted = false;
