@@ -52,7 +52,7 @@ final class Md5BoundSigning implements AuthScheme<AwsCredentialsIdentity> {
         return signer;
     }
 
-    private record Signer(AwsV4HttpSigner sdk) implements HttpSigner<AwsCredentialsIdentity> {
+    record Signer(AwsV4HttpSigner sdk) implements HttpSigner<AwsCredentialsIdentity> {
 
         @Override
         public SignedRequest sign(SignRequest<? extends AwsCredentialsIdentity> request) {
@@ -82,7 +82,8 @@ final class Md5BoundSigning implements AuthScheme<AwsCredentialsIdentity> {
             return sdk.signAsync(request); // Cumulus uses the sync client only
         }
 
-        private static String hostHeader(SdkHttpRequest http) {
+        /** The Host header an HTTP client sends for {@code http}: the port only when it is not the scheme's own. */
+        static String hostHeader(SdkHttpRequest http) {
             return SdkHttpUtils.isUsingStandardPort(http.protocol(), http.port())
                     ? http.host() : http.host() + ":" + http.port();
         }
