@@ -123,11 +123,7 @@ class WalArchiveCommandTest {
         String[] args = {"--async", "--spool-dir", spool.toString(), "s3://bucket/p", "main", wal.toString()};
         ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
         marks.markOk("000000010000000000000001", "");
-        // CUMULUS_JAVA=/bin/false: should the fast path miss, the launcher fails instead of answering.
-        List<String> command = new java.util.ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-archive"));
-        command.addAll(List.of(args));
-        ProcessBuilder launcher = new ProcessBuilder(command).redirectErrorStream(true);
-        launcher.environment().put("CUMULUS_JAVA", "/bin/false");
+        ProcessBuilder launcher = launcher(args);
         Process process = launcher.start();
         String output = new String(process.getInputStream().readAllBytes());
         assertEquals(0, process.waitFor(), output);
@@ -143,6 +139,7 @@ class WalArchiveCommandTest {
         assertTrue(missed.waitFor() != 0, "a mark of other options must not answer this call");
         assertTrue(other.hasOk("000000010000000000000001"));
     }
+
     @Test
     void theLauncherWaitsForAFileTheUploaderIsStoringInsteadOfStartingJava() throws Exception {
         String name = "000000010000000000000002";
@@ -151,11 +148,7 @@ class WalArchiveCommandTest {
         String[] args = {"--async", "--spool-dir", spool.toString(), "s3://bucket/p", "main", wal.toString()};
         ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
         marks.markUploading(name);
-        List<String> command = new java.util.ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-archive"));
-        command.addAll(List.of(args));
-        ProcessBuilder launcher = new ProcessBuilder(command).redirectErrorStream(true);
-        launcher.environment().put("CUMULUS_JAVA", "/bin/false"); // a call that reaches Java fails
-        Process call = launcher.start();
+        Process call = launcher(args).start();
         Thread.sleep(500);
         assertTrue(call.isAlive(), "the launcher waits while the uploader stores the file");
         marks.markOk(name, "");
@@ -167,16 +160,25 @@ class WalArchiveCommandTest {
         // the uploader failed it: no ok mark once the uploading mark is gone, so Java reports the error
         String failing = "000000010000000000000003";
         args[5] = segment(failing).toString();
-        command = new java.util.ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-archive"));
-        command.addAll(List.of(args));
         marks.markUploading(failing);
-        launcher.command(command);
-        Process reported = launcher.start();
+        Process reported = launcher(args).start();
         Thread.sleep(300);
         assertTrue(reported.isAlive());
         marks.markError(failing, "store refuses writes");
         marks.clearUploading(failing);
         reported.getInputStream().readAllBytes();
         assertTrue(reported.waitFor() != 0, "no ok mark: the call goes to the tool (here /bin/false)");
+    }
+
+    /**
+     * The packaged launcher with {@code args}, CUMULUS_JAVA=/bin/false: a call that misses the fast
+     * path and reaches Java fails instead of answering, so an exit 0 proves the launcher answered.
+     */
+    private static ProcessBuilder launcher(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-archive"));
+        command.addAll(List.of(args));
+        ProcessBuilder launcher = new ProcessBuilder(command).redirectErrorStream(true);
+        launcher.environment().put("CUMULUS_JAVA", "/bin/false");
+        return launcher;
     }
 }

@@ -1,6 +1,5 @@
 package io.cumulus.core.check;
 
-import io.cumulus.core.compress.Compression;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.storage.BlobInfo;
@@ -51,17 +50,9 @@ public final class WalArchiveIndex {
         BlobIterator objects = store.list(layout.walsPrefix());
         while (objects.hasNext()) {
             BlobInfo object = objects.next();
-            walName(object.name()).ifPresent(wal -> index.add(object.key(), wal));
+            WalName.ofObjectName(object.name()).ifPresent(wal -> index.add(object.key(), wal));
         }
         return index;
-    }
-
-    /** The WAL file an object name holds after at most one compression suffix is stripped, if any. */
-    public static Optional<WalName> walName(String objectName) {
-        String name = Compression.ofSuffix(objectName)
-                .map(c -> objectName.substring(0, objectName.length() - c.suffix().length()))
-                .orElse(objectName);
-        return WalName.isWalName(name) ? Optional.of(WalName.parse(name)) : Optional.empty();
     }
 
     private void add(String key, WalName wal) {

@@ -159,6 +159,11 @@ public enum Compression {
         return new BufferedInputStream(in, BUFFER_SIZE);
     }
 
+    /** {@code name} without the suffix of the compression it ends with, if any (one suffix at most). */
+    public static String withoutSuffix(String name) {
+        return ofSuffix(name).map(c -> name.substring(0, name.length() - c.suffix.length())).orElse(name);
+    }
+
     /** The compression whose suffix ends {@code name}, or empty when it ends with none of them. */
     public static Optional<Compression> ofSuffix(String name) {
         for (Compression c : values()) {

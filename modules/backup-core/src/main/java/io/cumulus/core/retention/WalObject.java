@@ -1,6 +1,5 @@
 package io.cumulus.core.retention;
 
-import io.cumulus.core.compress.Compression;
 import io.cumulus.core.wal.WalName;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,18 +25,7 @@ public record WalObject(String key, WalName name) implements Comparable<WalObjec
      * {@code .xz} included, which barman-cloud 3.4 does not know and so never deletes.
      */
     public static Optional<WalObject> of(String key) {
-        String base = key.substring(key.lastIndexOf('/') + 1);
-        if (WalName.isWalName(base)) {
-            return Optional.of(new WalObject(key, WalName.parse(base)));
-        }
-        Optional<Compression> compression = Compression.ofSuffix(base);
-        if (compression.isPresent()) {
-            String stripped = base.substring(0, base.length() - compression.get().suffix().length());
-            if (WalName.isWalName(stripped)) {
-                return Optional.of(new WalObject(key, WalName.parse(stripped)));
-            }
-        }
-        return Optional.empty();
+        return WalName.ofObjectName(key).map(name -> new WalObject(key, name));
     }
 
     @Override

@@ -145,22 +145,26 @@ public final class ArchiveSpool {
      * mark instead of starting a JVM. Only a hint: the mark may outlive an uploader killed with -9
      * (the launcher then waits a bounded time), and the next uploader removes it.
      */
-    public void markUploading(String wal) throws IOException {
-        Files.write(directory.resolve(wal + UPLOADING), new byte[0]);
+    public void markUploading(String wal) {
+        try {
+            Files.write(directory.resolve(wal + UPLOADING), new byte[0]);
+        } catch (IOException e) {
+            // without the mark the launcher starts the tool, which waits for the ok mark itself
+        }
     }
 
     /** Removes {@code wal}'s uploading mark: call after its ok or error mark is written. */
-    public void clearUploading(String wal) throws IOException {
-        Files.deleteIfExists(directory.resolve(wal + UPLOADING));
+    public void clearUploading(String wal) {
+        try {
+            Files.deleteIfExists(directory.resolve(wal + UPLOADING));
+        } catch (IOException e) {
+            // a mark left behind makes the launcher wait a bounded time; the next uploader removes it
+        }
     }
 
     /** Removes every uploading mark: an uploader that died left them; the one starting now owns the spool. */
     public void clearAllUploading() throws IOException {
-        try (var files = Files.list(directory)) {
-            for (Path mark : files.filter(p -> p.getFileName().toString().endsWith(UPLOADING)).toList()) {
-                Files.deleteIfExists(mark);
-            }
-        }
+        SpoolFiles.deleteEndingWith(directory, UPLOADING);
     }
 
     /** Marks {@code wal} stored. Call only after the store confirmed the object. */
@@ -181,15 +185,35 @@ public final class ArchiveSpool {
         Files.deleteIfExists(directory.resolve(wal + ERROR));
     }
 
-    /** The names of WAL files that have a mark of either kind. */
-    public java.util.Set<String> markedNames() throws IOException {
-        java.util.Set<String> names = new java.util.TreeSet<>();
-        try (var files = Files.list(directory)) {
-            files.map(p -> p.getFileName().toString())
-                    .filter(n -> n.endsWith(OK) || n.endsWith(REPORTED) || n.endsWith(ERROR))
-                    .forEach(n -> names.add(n.substring(0, n.lastIndexOf('.'))));
+    /**
+     * The marks of every WAL file, from one listing of the spool.
+     *
+     * @param stored files with an ok mark, reported or not (as {@link #hasOk})
+     * @param failed files with an error mark (as {@link #hasError})
+     */
+    public record Marks(java.util.Set<String> stored, java.util.Set<String> failed) {
+        /** Every file with a mark of either kind. */
+        public java.util.Set<String> names() {
+            java.util.Set<String> names = new java.util.TreeSet<>(stored);
+            names.addAll(failed);
+            return names;
         }
-        return names;
+    }
+
+    /** The marks of every WAL file now (one directory listing, where {@link #hasOk} costs two stats a file). */
+    public Marks marks() throws IOException {
+        java.util.Set<String> stored = new java.util.HashSet<>();
+        java.util.Set<String> failed = new java.util.HashSet<>();
+        try (var files = Files.list(directory)) {
+            files.map(p -> p.getFileName().toString()).forEach(n -> {
+                if (n.endsWith(OK) || n.endsWith(REPORTED)) {
+                    stored.add(n.substring(0, n.lastIndexOf('.')));
+                } else if (n.endsWith(ERROR)) {
+                    failed.add(n.substring(0, n.lastIndexOf('.')));
+                }
+            });
+        }
+        return new Marks(stored, failed);
     }
 
     /**

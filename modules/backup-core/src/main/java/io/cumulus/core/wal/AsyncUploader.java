@@ -75,19 +75,24 @@ public final class AsyncUploader {
                     Thread.sleep(SCAN_INTERVAL_MILLIS);
                     continue;
                 }
+                // Taken before the marks are listed: a file in flight then either has its mark in the
+                // listing or is still in this copy, so none is submitted twice.
+                Set<String> busy = Set.copyOf(inFlight);
                 List<String> ready = readyFiles();
-                forgetFinished(ready);
+                ArchiveSpool.Marks marks = spool.marks();
+                forgetFinished(ready, marks);
                 boolean submitted = false;
                 for (String wal : ready) {
                     if (inFlight.size() >= parallel * 2) {
                         break;
                     }
-                    if (inFlight.contains(wal) || spool.hasOk(wal) || spool.hasError(wal)) {
+                    if (busy.contains(wal) || inFlight.contains(wal) || marks.stored().contains(wal)
+                            || marks.failed().contains(wal)) {
                         continue;
                     }
                     inFlight.add(wal);
                     submitted = true;
-                    markUploading(wal);
+                    spool.markUploading(wal);
                     workers.execute(() -> {
                         try {
                             upload(wal);
@@ -95,7 +100,7 @@ public final class AsyncUploader {
                                 done[0]++;
                             }
                         } finally {
-                            clearUploading(wal);
+                            spool.clearUploading(wal);
                             inFlight.remove(wal);
                         }
                     });
@@ -132,22 +137,6 @@ public final class AsyncUploader {
         }
     }
 
-    private void markUploading(String wal) {
-        try {
-            spool.markUploading(wal);
-        } catch (IOException e) {
-            // only a hint: without it the launcher starts the tool, which waits for the ok mark itself
-        }
-    }
-
-    private void clearUploading(String wal) {
-        try {
-            spool.clearUploading(wal);
-        } catch (IOException e) {
-            // a mark left behind makes the launcher wait a bounded time; the next uploader removes it
-        }
-    }
-
     /** The files PostgreSQL wants archived, oldest first (history files sort after their segments). */
     private List<String> readyFiles() throws IOException {
         Path status = pgWal.resolve("archive_status");
@@ -162,9 +151,9 @@ public final class AsyncUploader {
     }
 
     /** Drops marks of files PostgreSQL no longer waits for, so that the spool does not grow. */
-    private void forgetFinished(List<String> ready) throws IOException {
+    private void forgetFinished(List<String> ready, ArchiveSpool.Marks marks) throws IOException {
         Set<String> waiting = new HashSet<>(ready);
-        for (String wal : spool.markedNames()) {
+        for (String wal : marks.names()) {
             if (!waiting.contains(wal)) {
                 spool.forget(wal);
             }

@@ -161,11 +161,7 @@ public final class RestoreSpool {
 
     /** Removes every fetching mark: a worker that died left them; the one starting now owns the spool. */
     public void clearFetchingMarks() throws IOException {
-        try (Stream<Path> files = Files.list(directory)) {
-            for (Path mark : files.filter(p -> p.getFileName().toString().endsWith(FETCHING)).toList()) {
-                Files.deleteIfExists(mark);
-            }
-        }
+        SpoolFiles.deleteEndingWith(directory, FETCHING);
     }
 
     /** Records the segment PostgreSQL asked for and the spool did not hold, for the prefetch worker. */

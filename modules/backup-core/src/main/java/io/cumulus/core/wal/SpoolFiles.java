@@ -20,6 +20,15 @@ final class SpoolFiles {
         return key;
     }
 
+    /** Deletes every file of {@code directory} whose name ends with {@code suffix} (marks a dead worker left). */
+    static void deleteEndingWith(Path directory, String suffix) throws IOException {
+        try (var files = Files.list(directory)) {
+            for (Path mark : files.filter(p -> p.getFileName().toString().endsWith(suffix)).toList()) {
+                Files.deleteIfExists(mark);
+            }
+        }
+    }
+
     /**
      * Writes {@code content} to {@code directory/name} through a hidden temporary file and a rename,
      * so that a reader (another process, the launcher's fast path) sees the old file or the new one.

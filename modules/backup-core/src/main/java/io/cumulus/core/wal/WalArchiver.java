@@ -109,8 +109,7 @@ public final class WalArchiver {
         while (listing.hasNext()) {
             BlobInfo info = listing.next();
             String name = info.key().substring(directory.length());
-            String base = Compression.ofSuffix(name).map(c -> name.substring(0, name.length() - c.suffix().length()))
-                    .orElse(name);
+            String base = Compression.withoutSuffix(name);
             if (base.equals(wal.name())) {
                 return Optional.of(info.key());
             }

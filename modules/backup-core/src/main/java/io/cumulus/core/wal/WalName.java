@@ -52,6 +52,16 @@ public record WalName(String name, Kind kind, long timeline, long log, long segm
         return PATTERN.matcher(name).matches();
     }
 
+    /**
+     * The WAL file an object of the archive holds: its name (the last path component) once at most one
+     * compression suffix is stripped, if that is a WAL name.
+     */
+    public static java.util.Optional<WalName> ofObjectName(String objectName) {
+        String name = io.cumulus.core.compress.Compression.withoutSuffix(
+                objectName.substring(objectName.lastIndexOf('/') + 1));
+        return isWalName(name) ? java.util.Optional.of(parse(name)) : java.util.Optional.empty();
+    }
+
     /** The segment with these coordinates. */
     public static WalName segment(long timeline, long log, long segment) {
         return new WalName(String.format(Locale.ROOT, "%08X%08X%08X", timeline, log, segment),

@@ -47,8 +47,7 @@ public final class WalRestorer {
         while (listing.hasNext() && full == null) {
             BlobInfo info = listing.next();
             String name = info.key().substring(directory.length());
-            String base = Compression.ofSuffix(name).map(c -> name.substring(0, name.length() - c.suffix().length()))
-                    .orElse(name);
+            String base = Compression.withoutSuffix(name);
             if (base.equals(wal.name())) {
                 full = info.key();
             } else if (partial == null && allowPartial && wal.kind() == WalName.Kind.SEGMENT
