@@ -9,12 +9,15 @@ import java.util.OptionalLong;
  *
  * @param ifAbsent fail with {@link java.nio.file.FileAlreadyExistsException} instead of replacing an
  *     existing object (duplicate WAL protection)
+ * @param absenceChecked with {@code ifAbsent}: the caller has just listed the key and found no object,
+ *     so a provider whose store may ignore conditional writes need not look again before writing
  * @param tags object tags (S3 tagging, Azure blob index tags, GCS metadata), in insertion order
  * @param expectedSize the length when known in advance, so a small object goes up in one request
  */
-public record WriteOptions(boolean ifAbsent, Map<String, String> tags, OptionalLong expectedSize) {
+public record WriteOptions(boolean ifAbsent, boolean absenceChecked, Map<String, String> tags,
+        OptionalLong expectedSize) {
 
-    public static final WriteOptions DEFAULT = new WriteOptions(false, Map.of(), OptionalLong.empty());
+    public static final WriteOptions DEFAULT = new WriteOptions(false, false, Map.of(), OptionalLong.empty());
 
     public WriteOptions {
         Objects.requireNonNull(tags, "tags");
@@ -23,14 +26,19 @@ public record WriteOptions(boolean ifAbsent, Map<String, String> tags, OptionalL
     }
 
     public WriteOptions withIfAbsent(boolean value) {
-        return new WriteOptions(value, tags, expectedSize);
+        return new WriteOptions(value, absenceChecked, tags, expectedSize);
+    }
+
+    /** See {@link #absenceChecked()}. */
+    public WriteOptions withAbsenceChecked(boolean value) {
+        return new WriteOptions(ifAbsent, value, tags, expectedSize);
     }
 
     public WriteOptions withTags(Map<String, String> value) {
-        return new WriteOptions(ifAbsent, value, expectedSize);
+        return new WriteOptions(ifAbsent, absenceChecked, value, expectedSize);
     }
 
     public WriteOptions withExpectedSize(long size) {
-        return new WriteOptions(ifAbsent, tags, OptionalLong.of(size));
+        return new WriteOptions(ifAbsent, absenceChecked, tags, OptionalLong.of(size));
     }
 }

@@ -84,7 +84,8 @@ public final class WalArchiver {
             return compareWithArchived(wal, walFile, archived.get());
         }
         String key = layout.walKey(wal, options.compression());
-        WriteOptions write = WriteOptions.DEFAULT.withIfAbsent(true).withTags(tagsFor(wal));
+        // the listing just found no copy: the store need not look again before its conditional write
+        WriteOptions write = WriteOptions.DEFAULT.withIfAbsent(true).withAbsenceChecked(true).withTags(tagsFor(wal));
         if (options.compression() == Compression.NONE) {
             write = write.withExpectedSize(size);
         }

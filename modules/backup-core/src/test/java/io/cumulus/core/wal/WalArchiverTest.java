@@ -10,11 +10,17 @@ import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.compress.CompressionLevel;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -52,6 +58,27 @@ class WalArchiverTest {
         String key = "pfx/sub/pg/wals/0000000100000000/000000010000000000000004.gz";
         assertArrayEquals(Files.readAllBytes(wal), stored(key));
         assertEquals(Map.of("kind", "wal"), store.tags(key).orElseThrow());
+    }
+
+    @Test
+    void writesIfAbsentTellingTheStoreItsListingFoundNoCopy() throws IOException {
+        List<WriteOptions> writes = new ArrayList<>();
+        BlobStore recording = (BlobStore) Proxy.newProxyInstance(BlobStore.class.getClassLoader(),
+                new Class<?>[] {BlobStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("openWrite")) {
+                        writes.add((WriteOptions) args[1]);
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        WalArchiver archiver = new WalArchiver(recording, LAYOUT, new WalArchiver.Options(Compression.NONE,
+                CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        archiver.archive(segment("000000010000000000000005", 2));
+        assertEquals(1, writes.size());
+        assertTrue(writes.get(0).ifAbsent() && writes.get(0).absenceChecked(), writes.toString());
     }
 
     @Test

@@ -302,8 +302,9 @@ final class S3BlobStore implements BlobStore {
                 return;
             }
             // S3 has honoured If-None-Match since 2024, but S3-compatible stores (S3Proxy among them)
-            // may ignore it: the HEAD catches the common case of an object written long ago
-            if (stat(key).isPresent()) {
+            // may ignore it: the HEAD catches the common case of an object written long ago, unless
+            // the caller's own listing has just done so
+            if (!options.absenceChecked() && stat(key).isPresent()) {
                 throw new FileAlreadyExistsException(describe(key), null, "an object already exists");
             }
             if (conditionalWrites) {

@@ -159,6 +159,20 @@ class S3BlobStoreTest extends BlobStoreContractTest {
     }
 
     @Test
+    void aWriteWhoseAbsenceTheCallerCheckedSendsNoHeadButStillIfNoneMatch() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        try (BlobStore s3 = open(server, UnaryOperator.identity(), requests)) {
+            WriteOptions checked = WriteOptions.DEFAULT.withIfAbsent(true).withAbsenceChecked(true);
+            writeTo(s3, "wal/checked-small", bytes(100, 42), checked);
+            writeTo(s3, "wal/checked-large", bytes(partSize() + 1, 43), checked);
+            assertEquals(List.of(), requests.matching("HEAD", null));
+            assertEquals(List.of("*"), requests.single("PUT", "/wal/checked-small").headers().get("If-None-Match"));
+            assertEquals(List.of("*"),
+                    requests.single("POST", "/wal/checked-large", "uploadId").headers().get("If-None-Match"));
+        }
+    }
+
+    @Test
     void tagsAreSentUrlEncodedOnPutAndMultipartUpload() throws Exception {
         RecordedRequests requests = new RecordedRequests();
         Map<String, String> tags = new LinkedHashMap<>();
