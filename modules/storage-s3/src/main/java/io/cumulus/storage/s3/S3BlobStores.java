@@ -46,11 +46,17 @@ public final class S3BlobStores {
 
     /** As {@link #open(S3StoreConfig)}, letting tests add to the client (an interceptor that records requests). */
     static BlobStore open(S3StoreConfig config, Consumer<S3ClientBuilder> customizer) {
+        FirstRequestWarmUp.start();
+        ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+                .socketTimeout(config.readTimeout())
+                .connectionTimeout(CONNECT_TIMEOUT)
+                .maxConnections(Math.max(50, 2 * config.uploadConcurrency()));
+        if (config.endpoint().filter(endpoint -> "http".equalsIgnoreCase(endpoint.getScheme())).isPresent()) {
+            // TLS set-up costs a one-shot call tens of milliseconds that a plain-HTTP client never uses
+            http.socketFactory(new DeferredTlsSocketFactory());
+        }
         S3ClientBuilder builder = S3Client.builder()
-                .httpClientBuilder(ApacheHttpClient.builder()
-                        .socketTimeout(config.readTimeout())
-                        .connectionTimeout(CONNECT_TIMEOUT)
-                        .maxConnections(Math.max(50, 2 * config.uploadConcurrency())))
+                .httpClientBuilder(http)
                 .credentialsProvider(credentials(config))
                 .region(region(config))
                 .forcePathStyle(config.pathStyle())
