@@ -1,14 +1,19 @@
 #!/bin/sh
-# Builds the class-data-sharing archive of one packaged tool (TOOL_DIR/lib/cds.jsa) by running the
-# tool's training script (TOOL_DIR/bin/cds-training, if any) under -XX:ArchiveClassesAtExit. When
-# python3 is there, a throwaway in-memory S3 endpoint (fake-s3.py) lets the training call go through
-# the S3 provider, whose classes are most of what a call loads. A JVM that cannot dump an archive
-# only costs the tool its fast start, never the build.
+# Builds what lets one packaged tool start fast, by running the tool's training script
+# (TOOL_DIR/bin/cds-training, if any) once per runtime:
+# - TOOL_DIR/lib/cds.jsa, a class-data-sharing archive for the default Java (-XX:ArchiveClassesAtExit);
+# - when a Java 25 or newer is on this machine (CUMULUS_AOT_JAVA, else JAVA_HOME, PATH or
+#   /usr/lib/jvm; CUMULUS_AOT_JAVA=none skips it): TOOL_DIR/lib/aot.cache, that runtime's
+#   ahead-of-time cache (-XX:AOTCacheOutput), and TOOL_DIR/lib/aot.java, the runtime's path, which
+#   the launcher then prefers.
+# When python3 is there, a throwaway in-memory S3 endpoint (fake-s3.py) lets the training call go
+# through the S3 provider, whose classes are most of what a call loads. A JVM that cannot dump an
+# archive only costs the tool its fast start, never the build.
 set -u
 tool_dir=$1
 training=$tool_dir/bin/cds-training
 [ -x "$training" ] || exit 0
-rm -f "$tool_dir/lib/cds.jsa"
+rm -f "$tool_dir/lib/cds.jsa" "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java"
 work=$(mktemp -d)
 fake_s3=
 cleanup() {
@@ -25,10 +30,47 @@ if command -v python3 >/dev/null 2>&1; then
     done
     [ -s "$work/port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$(cat "$work/port") && export CUMULUS_TRAINING_S3_ENDPOINT
 fi
+
+# The major version of the Java runtime whose java binary is $1 (from its release file), or 0.
+java_major() {
+    home=$(dirname "$(dirname "$(readlink -f "$1")")")
+    version=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null)
+    echo "${version:-0}"
+}
+
+# The newest Java 25+ runtime on this machine, or nothing.
+aot_java() {
+    if [ -n "${CUMULUS_AOT_JAVA:-}" ]; then
+        [ "$CUMULUS_AOT_JAVA" != none ] && readlink -f "$CUMULUS_AOT_JAVA"
+        return
+    fi
+    best= best_major=24
+    for candidate in "${JAVA_HOME:-/nonexistent}/bin/java" "$(command -v java 2>/dev/null)" /usr/lib/jvm/*/bin/java; do
+        [ -x "$candidate" ] || continue
+        major=$(java_major "$candidate")
+        if [ "$major" -gt "$best_major" ]; then
+            best=$(readlink -f "$candidate") best_major=$major
+        fi
+    done
+    echo "$best"
+}
+
 CUMULUS_NO_CDS=1 CUMULUS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$tool_dir/lib/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off" \
-    "$training" "$work" >"$work/training.log" 2>&1 || {
+    "$training" "$work/cds" >"$work/training.log" 2>&1 || {
     echo "cds-archive: training run failed, the tool will start without a CDS archive:" >&2
     cat "$work/training.log" >&2
     rm -f "$tool_dir/lib/cds.jsa"
 }
+
+java=$(aot_java)
+if [ -n "$java" ]; then
+    echo "$java" >"$tool_dir/lib/aot.java"
+    (unset CUMULUS_JAVA CUMULUS_NO_CDS; CUMULUS_AOT_OUTPUT=$tool_dir/lib/aot.cache "$training" "$work/aot") \
+        >"$work/aot-training.log" 2>&1
+    if [ ! -s "$tool_dir/lib/aot.cache" ]; then
+        echo "cds-archive: no AOT cache made with $java, the tool will start on the default Java:" >&2
+        cat "$work/aot-training.log" >&2
+        rm -f "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java"
+    fi
+fi
 exit 0

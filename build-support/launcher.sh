@@ -1,24 +1,50 @@
-# Sourced by every Cumulus launcher in bin/ after it sets CUMULUS_MAIN (the class to run) and,
-# optionally, CUMULUS_JVM_FLAGS. Starts the JVM the tool's jar needs, with flags for a process that
-# lives for one command: serial GC, a bounded heap, and the class-data-sharing archive built when
-# the tool was packaged (ignored by a JVM that cannot use it).
-cumulus_tool_dir=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+# Sourced by every Cumulus launcher in bin/ after it sets CUMULUS_MAIN (the class to run),
+# cumulus_self (its own path, links resolved) and, optionally, CUMULUS_JVM_FLAGS. Starts the JVM the
+# tool's jar needs, with flags for a process that lives for one command: serial GC, a bounded heap,
+# and what was built at packaging time (build-support/cds-archive.sh) to start fast:
+# - lib/aot.java and lib/aot.cache: a Java 25 or newer found on the build machine, and the tool's
+#   ahead-of-time cache (classes loaded and linked, method profiles) made by that very runtime;
+# - lib/cds.jsa: a class-data-sharing archive for the default Java (17), used otherwise.
+# A JVM that cannot use its archive or cache (another Java build, jars changed) starts without it.
+cumulus_self=${cumulus_self:-$(readlink -f "$0")}
+cumulus_tool_dir=${cumulus_self%/*}
+cumulus_tool_dir=${cumulus_tool_dir%/*}
 # Lets a tool start another process of itself (the --async uploader) with the same JVM set-up.
-CUMULUS_LAUNCHER=$(readlink -f "$0")
+CUMULUS_LAUNCHER=$cumulus_self
 export CUMULUS_LAUNCHER
+cumulus_java=
+cumulus_cds=
 if [ -n "${CUMULUS_JAVA:-}" ]; then
     cumulus_java=$CUMULUS_JAVA
-elif [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
-    cumulus_java=$JAVA_HOME/bin/java
-else
-    cumulus_java=java
+elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; then
+    read -r cumulus_aot_java <"$cumulus_tool_dir/lib/aot.java"
+    if [ -x "$cumulus_aot_java" ]; then
+        if [ -n "${CUMULUS_AOT_OUTPUT:-}" ]; then
+            # the training run of cds-archive.sh, which writes the cache when the JVM exits
+            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT -Xlog:aot=off -Xlog:cds=off"
+        elif [ -f "$cumulus_tool_dir/lib/aot.cache" ]; then
+            cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache -Xlog:aot=off -Xlog:cds=off"
+        fi
+    fi
+    if [ -n "$cumulus_cds" ]; then
+        cumulus_java=$cumulus_aot_java
+        # Java 24+ would warn on stderr when zstd-jni loads its library or a dependency uses
+        # sun.misc.Unsafe; both are expected of those libraries
+        cumulus_cds="$cumulus_cds --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+    fi
+fi
+if [ -z "$cumulus_java" ]; then
+    if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+        cumulus_java=$JAVA_HOME/bin/java
+    else
+        cumulus_java=java
+    fi
+fi
+if [ -z "$cumulus_cds" ] && [ -f "$cumulus_tool_dir/lib/cds.jsa" ] && [ -z "${CUMULUS_NO_CDS:-}" ]; then
+    cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
 fi
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.
 for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done
-cumulus_cds=
-if [ -f "$cumulus_tool_dir/lib/cds.jsa" ] && [ -z "${CUMULUS_NO_CDS:-}" ]; then
-    cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
-fi
 # shellcheck disable=SC2086 # flag lists are meant to split
 exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:--XX:TieredStopAtLevel=1 -Xmx256m} \
     $cumulus_cds ${CUMULUS_JAVA_OPTS:-} \

@@ -1,0 +1,126 @@
+package io.cumulus.cli.walarchive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which runtime and start-up files build-support/launcher.sh picks. The "java" binaries here are
+ * scripts that print which one ran and its arguments.
+ */
+class LauncherScriptTest {
+
+    @TempDir
+    Path dir;
+
+    private Path tool;
+    private Path aotJava;
+    private Path homeJava;
+
+    @BeforeEach
+    void layOutATool() throws IOException {
+        tool = dir.resolve("cli-tool");
+        Files.createDirectories(tool.resolve("bin"));
+        Files.createDirectories(tool.resolve("lib"));
+        Files.copy(Path.of("../build-support/launcher.sh"), tool.resolve("bin/launcher.sh"));
+        script(tool.resolve("bin/cumulus-tool"), "CUMULUS_MAIN=io.example.Main\n"
+                + "cumulus_self=$(readlink -f \"$0\")\n. \"${cumulus_self%/*}/launcher.sh\"\n");
+        Files.writeString(tool.resolve("cli-tool.jar"), "");
+        aotJava = fakeJava(dir.resolve("jdk25/bin/java"), "jdk25");
+        homeJava = fakeJava(dir.resolve("home/bin/java"), "home");
+        Files.writeString(tool.resolve("lib/cds.jsa"), "");
+    }
+
+    @Test
+    void prefersThePackagedJavaWithItsAotCache() throws Exception {
+        packageAot(true);
+        String out = run(Map.of());
+        assertTrue(out.startsWith("jdk25 "), out);
+        assertTrue(out.contains(" -XX:AOTCache=" + tool.toRealPath().resolve("lib/aot.cache") + " "), out);
+        assertTrue(out.contains(" --enable-native-access=ALL-UNNAMED "), out);
+        assertFalse(out.contains("SharedArchiveFile"), out);
+        assertTrue(out.endsWith(" -cp " + tool.toRealPath().resolve("cli-tool.jar") + " io.example.Main a b"), out);
+    }
+
+    @Test
+    void fallsBackToJavaHomeAndTheCdsArchiveWhenThePackagedJavaIsGone() throws Exception {
+        packageAot(true);
+        Files.delete(aotJava);
+        String out = run(Map.of());
+        assertTrue(out.startsWith("home "), out);
+        assertTrue(out.contains(" -XX:SharedArchiveFile=" + tool.toRealPath().resolve("lib/cds.jsa") + " "), out);
+        assertFalse(out.contains("AOTCache"), out);
+    }
+
+    @Test
+    void withoutACacheTheDefaultJavaRunsWithItsArchive() throws Exception {
+        packageAot(false);
+        String out = run(Map.of());
+        assertTrue(out.startsWith("home ") && out.contains("SharedArchiveFile"), out);
+    }
+
+    @Test
+    void cumulusJavaWinsAndNoCdsTurnsBothOff() throws Exception {
+        packageAot(true);
+        Path own = fakeJava(dir.resolve("own/bin/java"), "own");
+        String chosen = run(Map.of("CUMULUS_JAVA", own.toString()));
+        assertTrue(chosen.startsWith("own ") && chosen.contains("SharedArchiveFile"), chosen);
+        String bare = run(Map.of("CUMULUS_NO_CDS", "1"));
+        assertTrue(bare.startsWith("home "), bare);
+        assertFalse(bare.contains("SharedArchiveFile") || bare.contains("AOTCache"), bare);
+    }
+
+    @Test
+    void theTrainingRunWritesTheCacheWithThePackagedJava() throws Exception {
+        packageAot(false);
+        String out = run(Map.of("CUMULUS_AOT_OUTPUT", "/tmp/x.aot"));
+        assertTrue(out.startsWith("jdk25 ") && out.contains(" -XX:AOTCacheOutput=/tmp/x.aot "), out);
+    }
+
+    private void packageAot(boolean withCache) throws IOException {
+        Files.writeString(tool.resolve("lib/aot.java"), aotJava + "\n");
+        if (withCache) {
+            Files.writeString(tool.resolve("lib/aot.cache"), "");
+        }
+    }
+
+    private String run(Map<String, String> env) throws Exception {
+        // called through a link, as dist/bin's are
+        Path link = dir.resolve("cumulus-tool-link");
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, tool.resolve("bin/cumulus-tool"));
+        ProcessBuilder builder = new ProcessBuilder(List.of("sh", link.toString(), "a", "b")).redirectErrorStream(true);
+        builder.environment().remove("CUMULUS_JAVA");
+        builder.environment().remove("CUMULUS_NO_CDS");
+        builder.environment().remove("CUMULUS_AOT_OUTPUT");
+        builder.environment().remove("CUMULUS_JAVA_OPTS");
+        builder.environment().put("JAVA_HOME", homeJava.getParent().getParent().toString());
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, process.waitFor(), out);
+        return out;
+    }
+
+    private static Path fakeJava(Path path, String name) throws IOException {
+        Files.createDirectories(path.getParent());
+        return script(path, "echo " + name + " \"$@\"\n");
+    }
+
+    private static Path script(Path path, String body) throws IOException {
+        Files.writeString(path, "#!/bin/sh\n" + body);
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return path;
+    }
+}
