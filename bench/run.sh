@@ -118,6 +118,10 @@ if [ -f "$ROOT/dist/cli-wal-archive/lib/cds.jsa" ] && [ -f "$ROOT/build-support/
     done
     CDS_NOTE="CDS archive $(CUMULUS_JAVA_OPTS=-Xlog:cds=info "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 \
         | grep -q 'Mapped dynamic region' && echo used || echo NOT used) by the copy"
+    if [ -f "$TOOLS/cli-wal-archive/lib/aot.java" ]; then
+        CDS_NOTE="runtime $(cat "$TOOLS/cli-wal-archive/lib/aot.java") with its AOT cache $(CUMULUS_JAVA_OPTS=-Xlog:aot=info \
+            "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 | grep -q 'Mapped static  *region' && echo used || echo NOT used) by the copy"
+    fi
 fi
 # Which build is measured: the checkout's commit (the working tree may differ) and when dist/ was made.
 CUMULUS_BUILD="commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), dist/ built $(date -u -r "$TOOLS/cli-wal-archive/cli-wal-archive.jar" '+%Y-%m-%d %H:%M UTC'), jars sha256 $(cat "$TOOLS"/cli-*/cli-*.jar "$TOOLS"/cli-*/lib/*-SNAPSHOT.jar | sha256sum | cut -c1-12)"
