@@ -14,6 +14,15 @@ CUMULUS_LAUNCHER=$cumulus_self
 export CUMULUS_LAUNCHER
 cumulus_java=
 cumulus_cds=
+# An archive or a cache holds the classes of the jars it was made from, and Java does not check the
+# jars that a manifest's Class-Path names: a jar newer than it (replaced by hand) turns it off.
+cumulus_fresh() {
+    [ -f "$1" ] || return 1
+    for cumulus_file in "$cumulus_tool_dir"/*.jar "$cumulus_tool_dir"/lib/*.jar; do
+        [ "$cumulus_file" -nt "$1" ] && return 1
+    done
+    return 0
+}
 if [ -n "${CUMULUS_JAVA:-}" ]; then
     cumulus_java=$CUMULUS_JAVA
 elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; then
@@ -22,7 +31,7 @@ elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; th
         if [ -n "${CUMULUS_AOT_OUTPUT:-}" ]; then
             # the training run of cds-archive.sh, which writes the cache when the JVM exits
             cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT -Xlog:aot=off -Xlog:cds=off"
-        elif [ -f "$cumulus_tool_dir/lib/aot.cache" ]; then
+        elif cumulus_fresh "$cumulus_tool_dir/lib/aot.cache"; then
             cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache -Xlog:aot=off -Xlog:cds=off"
         fi
     fi
@@ -40,7 +49,7 @@ if [ -z "$cumulus_java" ]; then
         cumulus_java=java
     fi
 fi
-if [ -z "$cumulus_cds" ] && [ -f "$cumulus_tool_dir/lib/cds.jsa" ] && [ -z "${CUMULUS_NO_CDS:-}" ]; then
+if [ -z "$cumulus_cds" ] && [ -z "${CUMULUS_NO_CDS:-}" ] && cumulus_fresh "$cumulus_tool_dir/lib/cds.jsa"; then
     cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
 fi
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +80,19 @@ class LauncherScriptTest {
         String bare = run(Map.of("CUMULUS_NO_CDS", "1"));
         assertTrue(bare.startsWith("home "), bare);
         assertFalse(bare.contains("SharedArchiveFile") || bare.contains("AOTCache"), bare);
+    }
+
+    @Test
+    void aJarNewerThanTheCacheAndTheArchiveTurnsThemOff() throws Exception {
+        packageAot(true);
+        Path jar = Files.writeString(tool.resolve("lib/some-library.jar"), "");
+        FileTime later = FileTime.fromMillis(System.currentTimeMillis() + 60_000);
+        Files.setLastModifiedTime(jar, later);
+        String out = run(Map.of());
+        assertTrue(out.startsWith("home "), out);
+        assertFalse(out.contains("AOTCache") || out.contains("SharedArchiveFile"), out);
+        Files.setLastModifiedTime(tool.resolve("lib/aot.cache"), later);
+        assertTrue(run(Map.of()).contains("AOTCache"), "a cache made after the jar is used again");
     }
 
     @Test
