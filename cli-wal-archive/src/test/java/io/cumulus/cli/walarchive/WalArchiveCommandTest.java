@@ -170,6 +170,39 @@ class WalArchiveCommandTest {
         assertTrue(reported.waitFor() != 0, "no ok mark: the call goes to the tool (here /bin/false)");
     }
 
+    @Test
+    void theLauncherGivesARunningUploaderAMomentToTakeANewFileOn() throws Exception {
+        String name = "000000010000000000000004";
+        Path wal = segment(name);
+        Path spool = dir.resolve("spool");
+        String[] args = {"--async", "--spool-dir", spool.toString(), "s3://bucket/p", "main", wal.toString()};
+        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
+        marks.markUploaderRunning();
+        Process call = launcher(args).start();
+        Thread.sleep(150);
+        assertTrue(call.isAlive(), "no mark yet, but an uploader runs: the launcher waits for it");
+        marks.markUploading(name);
+        Thread.sleep(100);
+        marks.markOk(name, "");
+        marks.clearUploading(name);
+        String output = new String(call.getInputStream().readAllBytes());
+        assertEquals(0, call.waitFor(), output);
+
+        // no uploader: the call goes to the tool at once (here /bin/false)
+        marks.clearUploaderRunning();
+        args[5] = segment("000000010000000000000005").toString();
+        Process alone = launcher(args).start();
+        assertTrue(alone.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "no wait without an uploader");
+        assertTrue(alone.exitValue() != 0);
+
+        // an uploader that never takes the file on (slots full, or killed): the wait is bounded
+        marks.markUploaderRunning();
+        args[5] = segment("000000010000000000000006").toString();
+        Process bounded = launcher(args).start();
+        assertTrue(bounded.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "the wait ends by itself");
+        assertTrue(bounded.exitValue() != 0, "then the tool is started (here /bin/false)");
+    }
+
     /**
      * The packaged launcher with {@code args}, CUMULUS_JAVA=/bin/false: a call that misses the fast
      * path and reaches Java fails instead of answering, so an exit 0 proves the launcher answered.

@@ -27,6 +27,8 @@ public final class ArchiveSpool {
     private static final String REPORTED = ".reported";
     /** A file the uploader has taken on and not yet marked ok or failed; the launcher waits while it is there. */
     private static final String UPLOADING = ".uploading";
+    /** Read by the cumulus-wal-archive launcher too. */
+    private static final String UPLOADER_RUNNING = "uploader.running";
 
     private final Path directory;
 
@@ -151,6 +153,21 @@ public final class ArchiveSpool {
         } catch (IOException e) {
             // without the mark the launcher starts the tool, which waits for the ok mark itself
         }
+    }
+
+    /**
+     * Marks that an uploader runs on this spool, from its start until it exits: the launcher then
+     * waits a moment for a new file's uploading mark instead of starting a JVM (the uploader looks for
+     * new .ready files every few milliseconds). A mark left by a killed uploader costs the next call
+     * that moment; the next uploader writes it anew.
+     */
+    public void markUploaderRunning() throws IOException {
+        Files.write(directory.resolve(UPLOADER_RUNNING), new byte[0]);
+    }
+
+    /** Removes the mark of {@link #markUploaderRunning()}: call when the uploader stops taking work. */
+    public void clearUploaderRunning() throws IOException {
+        Files.deleteIfExists(directory.resolve(UPLOADER_RUNNING));
     }
 
     /** Removes {@code wal}'s uploading mark: call after its ok or error mark is written. */

@@ -67,6 +67,7 @@ public final class AsyncUploader {
         int[] done = {0};
         long idleSince = System.nanoTime();
         spool.clearAllUploading();
+        spool.markUploaderRunning();
         try {
             while (spool.isCurrent()) {
                 if (inFlight.size() >= parallel * 2) {
@@ -113,6 +114,7 @@ public final class AsyncUploader {
                 Thread.sleep(SCAN_INTERVAL_MILLIS);
             }
         } finally {
+            spool.clearUploaderRunning();
             workers.shutdown();
             workers.awaitTermination(1, TimeUnit.HOURS);
         }

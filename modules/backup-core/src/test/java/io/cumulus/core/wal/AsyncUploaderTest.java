@@ -218,10 +218,13 @@ class AsyncUploaderTest {
         assertTrue(Files.exists(uploading), "the launcher waits while this mark is there");
         assertFalse(spool.hasOk(wal));
         assertFalse(Files.exists(stale), "a dead uploader's marks are removed when the next one starts");
+        Path running = spool.directory().resolve("uploader.running");
+        assertTrue(Files.exists(running), "the launcher gives a running uploader a moment to take new files on");
         release.countDown();
         assertEquals(1, run.get(30, TimeUnit.SECONDS));
         assertTrue(spool.hasOk(wal));
         assertFalse(Files.exists(uploading));
+        assertFalse(Files.exists(running), "an uploader that has exited no longer says it runs");
         assertEquals(List.of(), failures);
     }
 
