@@ -143,10 +143,8 @@ class WalArchiveCommandTest {
     @Test
     void theLauncherWaitsForAFileTheUploaderIsStoringInsteadOfStartingJava() throws Exception {
         String name = "000000010000000000000002";
-        Path wal = segment(name);
-        Path spool = dir.resolve("spool");
-        String[] args = {"--async", "--spool-dir", spool.toString(), "s3://bucket/p", "main", wal.toString()};
-        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
+        String[] args = asyncArgs(name);
+        ArchiveSpool marks = spoolOf(args);
         marks.markUploading(name);
         Process call = launcher(args).start();
         Thread.sleep(500);
@@ -173,10 +171,8 @@ class WalArchiveCommandTest {
     @Test
     void theLauncherGivesARunningUploaderAMomentToTakeANewFileOn() throws Exception {
         String name = "000000010000000000000004";
-        Path wal = segment(name);
-        Path spool = dir.resolve("spool");
-        String[] args = {"--async", "--spool-dir", spool.toString(), "s3://bucket/p", "main", wal.toString()};
-        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
+        String[] args = asyncArgs(name);
+        ArchiveSpool marks = spoolOf(args);
         marks.markUploaderRunning();
         Process call = launcher(args).start();
         Thread.sleep(150);
@@ -201,6 +197,17 @@ class WalArchiveCommandTest {
         Process bounded = launcher(args).start();
         assertTrue(bounded.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "the wait ends by itself");
         assertTrue(bounded.exitValue() != 0, "then the tool is started (here /bin/false)");
+    }
+
+    /** An --async archive_command's arguments for a new segment {@code name} in {@code dir/spool}. */
+    private String[] asyncArgs(String name) throws IOException {
+        return new String[] {"--async", "--spool-dir", dir.resolve("spool").toString(), "s3://bucket/p", "main",
+                segment(name).toString()};
+    }
+
+    /** The spool the launcher reads for {@code args} (its key: every argument but the WAL path). */
+    private static ArchiveSpool spoolOf(String[] args) throws IOException {
+        return new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(List.of(args).subList(0, args.length - 1))).create();
     }
 
     /**
