@@ -43,14 +43,9 @@ export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION=us-east-1 AWS_EC2_META
 AWS_ACCESS_KEY_ID=$(sed -n 's/^access=//p' "$WORK/endpoints")
 AWS_SECRET_ACCESS_KEY=$(sed -n 's/^secret=//p' "$WORK/endpoints")
 
-# Every JVM a call starts goes through this java, which notes it first.
-JAVA_BIN=$(command -v java)
-if [ -f "$ROOT/dist/cli-wal-archive/lib/aot.java" ]; then
-    JAVA_BIN=$(cat "$ROOT/dist/cli-wal-archive/lib/aot.java")
-fi
-printf '#!/bin/sh\necho "$*" >>%s\nexec %s "$@"\n' "$WORK/jvm-starts" "$JAVA_BIN" >"$WORK/java"
-chmod +x "$WORK/java"
-: >"$WORK/jvm-starts"
+# Every JVM the calls start (the uploader inherits the variable) opens its own log file, named by its pid:
+# the tools run on the runtime, and with the archive or cache, that their launcher picks.
+export CUMULUS_JAVA_OPTS="-Xlog:gc:file=$WORK/jvm-%p.log"
 
 PG_WAL=$WORK/pg_wal
 mkdir -p "$PG_WAL/archive_status"
@@ -61,7 +56,7 @@ for i in $(seq 1 "$SEGMENTS"); do
     ln "$WORK/segment" "$PG_WAL/$wal"
     : >"$PG_WAL/archive_status/$wal.ready"
     before=$EPOCHREALTIME
-    CUMULUS_JAVA=$WORK/java "$TOOL" --async --spool-dir "$WORK/spool" --endpoint-url "$ENDPOINT" \
+    "$TOOL" --async --spool-dir "$WORK/spool" --endpoint-url "$ENDPOINT" \
         s3://bench/paced srv "$PG_WAL/$wal" >>"$WORK/calls.log" 2>&1 || die "call for $wal failed: $(tail -3 "$WORK/calls.log")"
     after=$EPOCHREALTIME
     mv "$PG_WAL/archive_status/$wal.ready" "$PG_WAL/archive_status/$wal.done"
@@ -69,7 +64,7 @@ for i in $(seq 1 "$SEGMENTS"); do
     sleep "$INTERVAL"
 done
 end=$EPOCHREALTIME
-sort -n "$WORK/durations" | awk -v n="$SEGMENTS" -v jvms="$(wc -l <"$WORK/jvm-starts")" -v s="$start" -v e="$end" -v iv="$INTERVAL" '
+sort -n "$WORK/durations" | awk -v n="$SEGMENTS" -v jvms="$(ls "$WORK" | grep -c '^jvm-.*\.log$')" -v s="$start" -v e="$end" -v iv="$INTERVAL" '
     { d[NR] = $1; if ($1 > 0.2) slow++ }
     END {
         printf "%d segments, one every %s s, in %.1f s; JVMs started: %d (the uploader is one); calls over 0.2 s: %d;\n", n, iv, e - s, jvms, slow

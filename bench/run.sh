@@ -116,11 +116,12 @@ if [ -f "$ROOT/dist/cli-wal-archive/lib/cds.jsa" ] && [ -f "$ROOT/build-support/
     for module in cli-wal-archive cli-restore; do
         sh "$ROOT/build-support/cds-archive.sh" "$TOOLS/$module"
     done
-    CDS_NOTE="CDS archive $(CUMULUS_JAVA_OPTS=-Xlog:cds=info "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 \
-        | grep -q 'Mapped dynamic region' && echo used || echo NOT used) by the copy"
     if [ -f "$TOOLS/cli-wal-archive/lib/aot.java" ]; then
         CDS_NOTE="runtime $(cat "$TOOLS/cli-wal-archive/lib/aot.java") with its AOT cache $(CUMULUS_JAVA_OPTS=-Xlog:aot=info \
             "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 | grep -q 'Mapped static  *region' && echo used || echo NOT used) by the copy"
+    else
+        CDS_NOTE="CDS archive $(CUMULUS_JAVA_OPTS=-Xlog:cds=info "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 \
+            | grep -q 'Mapped dynamic region' && echo used || echo NOT used) by the copy"
     fi
 fi
 # Which build is measured: the checkout's commit (the working tree may differ) and when dist/ was made.

@@ -30,6 +30,13 @@ if command -v python3 >/dev/null 2>&1; then
     done
     [ -s "$work/port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$(cat "$work/port") && export CUMULUS_TRAINING_S3_ENDPOINT
 fi
+# The training calls take credentials and region from the AWS files, as most sites give them, so that
+# the SDK's parser of those files is trained too; nothing of the build's own AWS set-up reaches them.
+printf '[default]\naws_access_key_id = training\naws_secret_access_key = training\n' >"$work/aws-credentials"
+printf '[default]\nregion = us-east-1\n' >"$work/aws-config"
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
+AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials AWS_CONFIG_FILE=$work/aws-config
+export AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
 
 # The major version of the Java runtime whose java binary is $1 (from its release file), or 0.
 java_major() {

@@ -6,9 +6,7 @@
 #   ahead-of-time cache (classes loaded and linked, method profiles) made by that very runtime;
 # - lib/cds.jsa: a class-data-sharing archive for the default Java (17), used otherwise.
 # A JVM that cannot use its archive or cache (another Java build, jars changed) starts without it.
-cumulus_self=${cumulus_self:-$(readlink -f "$0")}
-cumulus_tool_dir=${cumulus_self%/*}
-cumulus_tool_dir=${cumulus_tool_dir%/*}
+cumulus_tool_dir=${cumulus_self%/*/*}
 # Lets a tool start another process of itself (the --async uploader) with the same JVM set-up.
 CUMULUS_LAUNCHER=$cumulus_self
 export CUMULUS_LAUNCHER
@@ -30,16 +28,17 @@ elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; th
     if [ -x "$cumulus_aot_java" ]; then
         if [ -n "${CUMULUS_AOT_OUTPUT:-}" ]; then
             # the training run of cds-archive.sh, which writes the cache when the JVM exits
-            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT -Xlog:aot=off -Xlog:cds=off"
+            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT"
         elif cumulus_fresh "$cumulus_tool_dir/lib/aot.cache"; then
-            cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache -Xlog:aot=off -Xlog:cds=off"
+            cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache"
         fi
     fi
     if [ -n "$cumulus_cds" ]; then
         cumulus_java=$cumulus_aot_java
         # Java 24+ would warn on stderr when zstd-jni loads its library or a dependency uses
         # sun.misc.Unsafe; both are expected of those libraries
-        cumulus_cds="$cumulus_cds --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+        cumulus_cds="$cumulus_cds -Xlog:aot=off -Xlog:cds=off --enable-native-access=ALL-UNNAMED"
+        cumulus_cds="$cumulus_cds --sun-misc-unsafe-memory-access=allow"
     fi
 fi
 if [ -z "$cumulus_java" ]; then
