@@ -2,6 +2,7 @@ package io.cumulus.storage;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,6 +40,24 @@ public final class MultipartOutputStream extends BlobOutputStream {
     public interface MultipartTarget {
         /** Writes the whole object in one request: {@code data[0, length)}. */
         void putSingle(byte[] data, int length) throws IOException;
+
+        /**
+         * A fresh digest of the kind the store sends with a body to have it checked (S3's Content-MD5), or
+         * null when it sends none. For an object its writer announced to fit in one request, the stream
+         * updates this digest as the bytes are written, so that the hashing is done when the writer closes
+         * the stream, and may have run while the writer waited on something else.
+         */
+        default MessageDigest bodyDigest() {
+            return null;
+        }
+
+        /**
+         * Writes the whole object in one request, {@code data[0, length)}, whose digest {@code digest}
+         * (from {@link #bodyDigest()}) has been updated with exactly those bytes.
+         */
+        default void putSingle(byte[] data, int length, MessageDigest digest) throws IOException {
+            putSingle(data, length);
+        }
 
         /** Starts a multipart upload and returns its id. */
         String startUpload() throws IOException;
@@ -106,6 +125,8 @@ public final class MultipartOutputStream extends BlobOutputStream {
 
     private byte[] buffer;
     private int count;
+    /** The digest of the bytes in {@link #buffer}, while the object is expected to go in one request. */
+    private MessageDigest singleDigest;
     private int partLimit;
     private long written;
     private String uploadId;
@@ -139,6 +160,9 @@ public final class MultipartOutputStream extends BlobOutputStream {
                 ? (int) Math.min(firstPartSize, Math.max(1, expectedSize.getAsLong()))
                 : Math.min(firstPartSize, INITIAL_BUFFER);
         this.buffer = new byte[initial];
+        if (expectedSize.isPresent() && expectedSize.getAsLong() <= firstPartSize) {
+            this.singleDigest = target.bodyDigest();
+        }
     }
 
     @Override
@@ -149,6 +173,9 @@ public final class MultipartOutputStream extends BlobOutputStream {
         }
         buffer[count++] = (byte) b;
         written++;
+        if (singleDigest != null) {
+            singleDigest.update((byte) b);
+        }
     }
 
     @Override
@@ -161,6 +188,9 @@ public final class MultipartOutputStream extends BlobOutputStream {
             }
             int n = Math.min(len, buffer.length - count);
             System.arraycopy(b, off, buffer, count, n);
+            if (singleDigest != null) {
+                singleDigest.update(b, off, n);
+            }
             count += n;
             off += n;
             len -= n;
@@ -182,6 +212,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
     }
 
     private void uploadFullPart() throws IOException {
+        singleDigest = null; // longer than announced: parts, each hashed by the store as it goes
         checkPartFailure();
         if (uploadId == null) {
             uploadId = target.startUpload();
@@ -247,7 +278,11 @@ public final class MultipartOutputStream extends BlobOutputStream {
         try {
             if (uploadId == null) {
                 done = true;
-                target.putSingle(buffer, count);
+                if (singleDigest != null) {
+                    target.putSingle(buffer, count, singleDigest);
+                } else {
+                    target.putSingle(buffer, count);
+                }
             } else {
                 if (count > 0) {
                     submit(buffer, count);

@@ -46,6 +46,26 @@ class MultipartOutputStreamTest {
             object = java.util.Arrays.copyOf(data, length);
         }
 
+        /** Set: the target asks for an MD5 of single-request bodies, and records the one it gets. */
+        volatile boolean digesting;
+        volatile byte[] digest;
+
+        @Override
+        public java.security.MessageDigest bodyDigest() {
+            try {
+                return digesting ? java.security.MessageDigest.getInstance("MD5") : null;
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new AssertionError(e);
+            }
+        }
+
+        @Override
+        public void putSingle(byte[] data, int length, java.security.MessageDigest md5) {
+            calls.add("put " + length + " hashed");
+            object = java.util.Arrays.copyOf(data, length);
+            digest = md5.digest();
+        }
+
         @Override
         public String startUpload() {
             calls.add("start");
@@ -128,6 +148,35 @@ class MultipartOutputStreamTest {
         }
         assertEquals(List.of("put 100"), target.calls);
         assertArrayEquals(data, target.object);
+    }
+
+    @Test
+    void anObjectAnnouncedToFitOneRequestIsHashedWhileItIsWritten() throws Exception {
+        target.digesting = true;
+        byte[] data = bytes(300);
+        try (MultipartOutputStream out = stream(new Settings(1000, 10_000, 1L << 30, 2), OptionalLong.of(300))) {
+            out.write(data[0]);
+            out.write(data, 1, 199);
+            out.write(data, 200, 100);
+        }
+        assertEquals(List.of("put 300 hashed"), target.calls);
+        assertArrayEquals(data, target.object);
+        assertArrayEquals(java.security.MessageDigest.getInstance("MD5").digest(data), target.digest);
+    }
+
+    @Test
+    void anObjectOfUnknownOrLargerSizeIsNotHashedByTheStream() throws IOException {
+        target.digesting = true;
+        try (MultipartOutputStream out = stream(100, 10_000, 2)) {
+            out.write(bytes(100));
+        }
+        assertEquals(List.of("put 100"), target.calls, "no size announced: the store hashes the body itself");
+        target.calls.clear();
+        try (MultipartOutputStream out = stream(new Settings(100, 10_000, 1L << 30, 2), OptionalLong.of(100))) {
+            out.write(bytes(250)); // longer than announced: parts
+        }
+        assertEquals(List.of("start", "complete 3"), target.calls);
+        assertNull(target.digest);
     }
 
     @Test

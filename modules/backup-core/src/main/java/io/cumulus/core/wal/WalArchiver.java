@@ -12,6 +12,7 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -21,6 +22,9 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Stores one WAL file PostgreSQL hands to {@code archive_command} at barman-cloud's key, and never
@@ -79,12 +83,12 @@ public final class WalArchiver {
         } catch (NoSuchFileException e) {
             throw new OperationFailedException("WAL file " + walFile + " does not exist");
         }
-        Optional<String> archived = findArchived(wal);
-        if (archived.isPresent()) {
-            return compareWithArchived(wal, walFile, archived.get());
-        }
+        // The listing runs while the file is read into the writer (and hashed there, for a store
+        // that checks bodies), so that a call pays for the longer of the two rather than both; the
+        // write is committed only once the listing has found no copy.
+        Listing listing = Listing.start(() -> findArchived(wal));
         String key = layout.walKey(wal, options.compression());
-        // the listing just found no copy: the store need not look again before its conditional write
+        // the listing will have found no copy: the store need not look again before its conditional write
         WriteOptions write = WriteOptions.DEFAULT.withIfAbsent(true).withAbsenceChecked(true).withTags(tagsFor(wal));
         if (options.compression() == Compression.NONE) {
             write = write.withExpectedSize(size);
@@ -95,12 +99,67 @@ public final class WalArchiver {
                      OutputStream compressed = options.compression().compress(out, options.level())) {
                     in.transferTo(compressed);
                 }
+                Optional<String> archived = listing.result();
+                if (archived.isPresent()) {
+                    throw new ArchivedAlready(archived.get()); // aborts the write: nothing was committed
+                }
             });
+        } catch (ArchivedAlready e) {
+            return compareWithArchived(wal, walFile, e.key);
         } catch (FileAlreadyExistsException e) {
             // Another archiver stored it between our listing and our write.
             return compareWithArchived(wal, walFile, key);
         }
         return Outcome.STORED;
+    }
+
+    /** The listing's answer that a copy exists, which stops the write before it is committed. */
+    private static final class ArchivedAlready extends IOException {
+        final String key;
+
+        ArchivedAlready(String key) {
+            super(key);
+            this.key = key;
+        }
+    }
+
+    /** A look-up for an archived copy, run in its own thread. */
+    private static final class Listing {
+        private final FutureTask<Optional<String>> task;
+
+        private Listing(FutureTask<Optional<String>> task) {
+            this.task = task;
+        }
+
+        static Listing start(Callable<Optional<String>> lookUp) {
+            FutureTask<Optional<String>> task = new FutureTask<>(lookUp);
+            Thread thread = new Thread(task, "cumulus-wal-listing");
+            thread.setDaemon(true);
+            thread.start();
+            return new Listing(task);
+        }
+
+        /** Waits for the answer; the look-up's own exception when it failed. */
+        Optional<String> result() throws IOException {
+            try {
+                return task.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while looking for an archived copy");
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException io) {
+                    throw io;
+                }
+                if (cause instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                if (cause instanceof Error error) {
+                    throw error;
+                }
+                throw new IOException(cause);
+            }
+        }
     }
 
     /** The key of an archived copy of {@code wal} under any compression, if there is one. */

@@ -2,6 +2,7 @@ package io.cumulus.core.wal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,22 +69,79 @@ class WalArchiverTest {
     @Test
     void writesIfAbsentTellingTheStoreItsListingFoundNoCopy() throws IOException {
         List<WriteOptions> writes = new ArrayList<>();
-        BlobStore recording = (BlobStore) Proxy.newProxyInstance(BlobStore.class.getClassLoader(),
+        BlobStore recording = intercepting((method, args) -> {
+            if (method.getName().equals("openWrite")) {
+                writes.add((WriteOptions) args[1]);
+            }
+        });
+        WalArchiver archiver = new WalArchiver(recording, LAYOUT, new WalArchiver.Options(Compression.NONE,
+                CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        archiver.archive(segment("000000010000000000000005", 2));
+        assertEquals(1, writes.size());
+        assertTrue(writes.get(0).ifAbsent() && writes.get(0).absenceChecked(), writes.toString());
+    }
+
+    @Test
+    void commitsTheWriteOnlyAfterTheListingFoundNoCopy() throws Exception {
+        CountDownLatch listingMayAnswer = new CountDownLatch(1);
+        CountDownLatch listingStarted = new CountDownLatch(1);
+        BlobStore slowListing = intercepting((method, args) -> {
+            if (method.getName().equals("list")) {
+                listingStarted.countDown();
+                listingMayAnswer.await();
+            }
+        });
+        WalArchiver archiver = new WalArchiver(slowListing, LAYOUT, new WalArchiver.Options(Compression.NONE,
+                CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        Path wal = segment("000000010000000000000006", 3);
+        String key = "pfx/sub/pg/wals/0000000100000000/000000010000000000000006";
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try {
+            Future<WalArchiver.Outcome> outcome = caller.submit(() -> archiver.archive(wal));
+            assertTrue(listingStarted.await(10, TimeUnit.SECONDS));
+            Thread.sleep(300); // time enough to read the file into the writer and commit, were it not waiting
+            assertTrue(store.stat(key).isEmpty(), "nothing is committed while the listing has not answered");
+            assertFalse(outcome.isDone());
+            listingMayAnswer.countDown();
+            assertEquals(WalArchiver.Outcome.STORED, outcome.get(10, TimeUnit.SECONDS));
+            assertArrayEquals(Files.readAllBytes(wal), stored(key));
+        } finally {
+            listingMayAnswer.countDown();
+            caller.shutdownNow();
+        }
+    }
+
+    @Test
+    void aListingThatFailsFailsTheCallWithItsReasonAndWritesNothing() throws IOException {
+        BlobStore refusing = intercepting((method, args) -> {
+            if (method.getName().equals("list")) {
+                throw new java.nio.file.AccessDeniedException("s3://bucket/pfx: access denied to list");
+            }
+        });
+        WalArchiver archiver = new WalArchiver(refusing, LAYOUT, new WalArchiver.Options(Compression.NONE,
+                CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        IOException e = assertThrows(IOException.class, () -> archiver.archive(segment("000000010000000000000007", 4)));
+        assertTrue(e.getMessage().contains("access denied to list"), e.getMessage());
+        assertTrue(store.stat("pfx/sub/pg/wals/0000000100000000/000000010000000000000007").isEmpty());
+    }
+
+    /** What {@link #intercepting} runs before each call of the store. */
+    @FunctionalInterface
+    private interface BeforeCall {
+        void run(java.lang.reflect.Method method, Object[] args) throws Exception;
+    }
+
+    /** {@link #store}, with {@code before} run ahead of each call (it may block or throw). */
+    private BlobStore intercepting(BeforeCall before) {
+        return (BlobStore) Proxy.newProxyInstance(BlobStore.class.getClassLoader(),
                 new Class<?>[] {BlobStore.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("openWrite")) {
-                        writes.add((WriteOptions) args[1]);
-                    }
+                    before.run(method, args);
                     try {
                         return method.invoke(store, args);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
                     }
                 });
-        WalArchiver archiver = new WalArchiver(recording, LAYOUT, new WalArchiver.Options(Compression.NONE,
-                CompressionLevel.DEFAULT, Map.of(), Map.of()));
-        archiver.archive(segment("000000010000000000000005", 2));
-        assertEquals(1, writes.size());
-        assertTrue(writes.get(0).ifAbsent() && writes.get(0).absenceChecked(), writes.toString());
     }
 
     @Test

@@ -218,7 +218,20 @@ final class S3BlobStore implements BlobStore {
 
         @Override
         public void putSingle(byte[] data, int length) throws IOException {
-            String md5 = contentMd5(data, length);
+            put(data, length, contentMd5(data, length));
+        }
+
+        @Override
+        public MessageDigest bodyDigest() {
+            return md5OrNull();
+        }
+
+        @Override
+        public void putSingle(byte[] data, int length, MessageDigest md5) throws IOException {
+            put(data, length, Base64.getEncoder().encodeToString(md5.digest()));
+        }
+
+        private void put(byte[] data, int length, String md5) throws IOException {
             RequestBody body = RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length),
                     length, CONTENT_TYPE);
             conditionally(conditional -> {
@@ -350,14 +363,21 @@ final class S3BlobStore implements BlobStore {
      * header) where the runtime offers no MD5.
      */
     static String contentMd5(byte[] data, int length) {
-        MessageDigest md5;
-        try {
-            md5 = MessageDigest.getInstance("MD5");
-        } catch (NoSuchAlgorithmException e) {
-            return null; // a runtime in FIPS mode: the request goes without, signed as the SDK signs it
+        MessageDigest md5 = md5OrNull();
+        if (md5 == null) {
+            return null;
         }
         md5.update(data, 0, length);
         return Base64.getEncoder().encodeToString(md5.digest());
+    }
+
+    /** A new MD5 digest, or null in a runtime without one (FIPS mode): requests then go without the header. */
+    private static MessageDigest md5OrNull() {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            return null; // signed as the SDK signs a request without Content-MD5
+        }
     }
 
     private static Tagging tagging(Map<String, String> tags) {

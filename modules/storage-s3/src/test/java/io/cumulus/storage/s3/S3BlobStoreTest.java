@@ -214,10 +214,14 @@ class S3BlobStoreTest extends BlobStoreContractTest {
         RecordedRequests requests = new RecordedRequests();
         byte[] small = bytes(1000, 46);
         byte[] large = bytes(partSize() + 1, 47);
+        byte[] sized = bytes(2000, 48);
         try (BlobStore s3 = open(server, UnaryOperator.identity(), requests)) {
             assertTrue(server.endpoint().getScheme().equals("http"), server.endpoint().toString());
             writeTo(s3, "small", small, WriteOptions.DEFAULT);
             writeTo(s3, "large", large, WriteOptions.DEFAULT);
+            // a size given ahead: the stream hashes the body as it is written
+            writeTo(s3, "sized", sized, WriteOptions.DEFAULT.withExpectedSize(sized.length));
+            assertArrayEquals(sized, s3.openRead("sized").readAllBytes());
             assertArrayEquals(small, s3.openRead("small").readAllBytes());
             assertArrayEquals(large, s3.openRead("large").readAllBytes());
             s3.stat("small");
@@ -228,6 +232,7 @@ class S3BlobStoreTest extends BlobStoreContractTest {
                 .toList();
         assertEquals(2, parts.size());
         assertEquals(List.of(md5(small, 0, small.length)), put.headers().get("Content-MD5"));
+        assertEquals(List.of(md5(sized, 0, sized.length)), requests.single("PUT", "/sized").headers().get("Content-MD5"));
         assertEquals(List.of(md5(large, 0, partSize())), parts.get(0).headers().get("Content-MD5"));
         assertEquals(List.of(md5(large, partSize(), 1)), parts.get(1).headers().get("Content-MD5"));
         for (RecordedRequest write : List.of(put, parts.get(0), parts.get(1))) {
