@@ -143,12 +143,13 @@ public final class WalArchiveCommand extends ToolCommand {
             throw new InvalidInputException("--max-parallel and --async-timeout must be at least 1");
         }
         WalName wal = WalName.parse(walPath.getFileName().toString());
-        String key = spoolKey != null ? spoolKey
-                : ArchiveSpool.keyOf(List.of(arguments).subList(0, Math.max(0, arguments.length - 1)));
-        ArchiveSpool spool = new ArchiveSpool(spoolDir, key).create();
+        List<String> options = List.of(arguments).subList(0, Math.max(0, arguments.length - 1));
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, spoolKey != null ? spoolKey : ArchiveSpool.keyOf(options))
+                .create();
         if (asyncUploader) {
             return runUploader(spool);
         }
+        spool.recordArguments(options);
         spool.makeCurrent();
         return new AsyncArchiving(spool, log, uploaderCommand(spool)).awaitStored(wal.name(),
                 Duration.ofSeconds(asyncTimeout));

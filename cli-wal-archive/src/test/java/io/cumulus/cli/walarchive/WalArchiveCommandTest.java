@@ -114,30 +114,61 @@ class WalArchiveCommandTest {
         assertFalse(Files.exists(marks.directory().resolve("000000010000000000000001.ok")), "the mark is consumed");
         assertTrue(Files.exists(marks.directory().resolve("000000010000000000000001.reported")),
                 "and kept as reported until PostgreSQL marks the file done");
+        // what the launcher's fast path reads to find this key without hashing
+        assertEquals(String.join("\n", List.of(args).subList(0, 5)) + "\n",
+                Files.readString(marks.directory().resolve("arguments")));
+        assertEquals(marks.key(), Files.readString(spool.resolve("archive-out/current")).strip());
     }
 
     @Test
     void theLauncherAnswersFromAnOkMarkOfItsOwnOptionsWithoutStartingJava() throws Exception {
-        Path wal = segment("000000010000000000000001");
-        Path spool = dir.resolve("spool");
-        String[] args = {"--async", "--spool-dir", spool.toString(), "s3://bucket/p", "main", wal.toString()};
-        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
-        marks.markOk("000000010000000000000001", "");
+        String name = "000000010000000000000001";
+        String[] args = asyncArgs(name);
+        ArchiveSpool marks = spoolOf(args);
+        marks.markOk(name, "");
         ProcessBuilder launcher = launcher(args);
         Process process = launcher.start();
         String output = new String(process.getInputStream().readAllBytes());
         assertEquals(0, process.waitFor(), output);
-        assertFalse(Files.exists(marks.directory().resolve("000000010000000000000001.ok")), "the mark is consumed");
-        assertTrue(Files.exists(marks.directory().resolve("000000010000000000000001.reported")),
-                "and kept as reported until PostgreSQL marks the file done");
+        assertTrue(marks.hasOk(name), "the mark stays until PostgreSQL marks the file done");
 
         // The same file under other options (archive_command changed) is not taken for stored.
-        ArchiveSpool other = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of("s3://elsewhere/p", "main"))).create();
-        other.markOk("000000010000000000000001", "");
+        String[] elsewhere = args.clone();
+        elsewhere[3] = "s3://elsewhere/p";
+        ArchiveSpool other = spoolOf(elsewhere);
+        other.markOk(name, "");
         Process missed = launcher.start();
         missed.getInputStream().readAllBytes();
         assertTrue(missed.waitFor() != 0, "a mark of other options must not answer this call");
-        assertTrue(other.hasOk("000000010000000000000001"));
+
+        // A spool that does not know its options' arguments (made by an earlier version) goes to the tool.
+        marks.makeCurrent();
+        Files.delete(marks.directory().resolve("arguments"));
+        Process unknown = launcher.start();
+        unknown.getInputStream().readAllBytes();
+        assertTrue(unknown.waitFor() != 0, "without the arguments the key is not taken for this call's");
+    }
+
+    @Test
+    void theLauncherTakesOnlyItsOwnArgumentsForItsKey() throws Exception {
+        String name = "000000010000000000000007";
+        String[] args = asyncArgs(name);
+        ArchiveSpool marks = spoolOf(args);
+        marks.markOk(name, "");
+        // the recorded arguments and this call's differ by one more, one fewer, or a trailing space
+        for (String recorded : List.of(String.join("\n", List.of(args).subList(0, 5)) + "\nextra\n",
+                String.join("\n", List.of(args).subList(0, 4)) + "\n",
+                String.join("\n", List.of(args).subList(0, 5)) + " \n",
+                String.join("\n", List.of(args).subList(0, 5)))) {
+            Files.writeString(marks.directory().resolve("arguments"), recorded);
+            Process call = launcher(args).start();
+            call.getInputStream().readAllBytes();
+            assertTrue(call.waitFor() != 0, "arguments " + recorded.replace("\n", "|") + " are not this call's");
+        }
+        Files.writeString(marks.directory().resolve("arguments"), String.join("\n", List.of(args).subList(0, 5)) + "\n");
+        Process call = launcher(args).start();
+        call.getInputStream().readAllBytes();
+        assertEquals(0, call.waitFor(), "its own arguments, one per line");
     }
 
     @Test
@@ -153,7 +184,6 @@ class WalArchiveCommandTest {
         marks.clearUploading(name);
         String output = new String(call.getInputStream().readAllBytes());
         assertEquals(0, call.waitFor(), output);
-        assertTrue(Files.exists(marks.directory().resolve(name + ".reported")));
 
         // the uploader failed it: no ok mark once the uploading mark is gone, so Java reports the error
         String failing = "000000010000000000000003";
@@ -205,9 +235,16 @@ class WalArchiveCommandTest {
                 segment(name).toString()};
     }
 
-    /** The spool the launcher reads for {@code args} (its key: every argument but the WAL path). */
+    /**
+     * The spool the launcher reads for {@code args} (its key: every argument but the WAL path), set up
+     * as a foreground call of the tool leaves it: its arguments recorded, its key the current one.
+     */
     private static ArchiveSpool spoolOf(String[] args) throws IOException {
-        return new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(List.of(args).subList(0, args.length - 1))).create();
+        List<String> options = List.of(args).subList(0, args.length - 1);
+        ArchiveSpool spool = new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(options)).create();
+        spool.recordArguments(options);
+        spool.makeCurrent();
+        return spool;
     }
 
     /**

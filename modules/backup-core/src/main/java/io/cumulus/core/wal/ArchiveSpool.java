@@ -29,6 +29,8 @@ public final class ArchiveSpool {
     private static final String UPLOADING = ".uploading";
     /** Read by the cumulus-wal-archive launcher too. */
     private static final String UPLOADER_RUNNING = "uploader.running";
+    /** Read by the cumulus-wal-archive launcher too. */
+    private static final String ARGUMENTS = "arguments";
 
     private final Path directory;
 
@@ -49,15 +51,31 @@ public final class ArchiveSpool {
 
     /**
      * The key of an archive_command's options: the first 16 hex digits of the SHA-256 of each
-     * argument but the WAL path, each followed by a newline. The launcher's fast path computes the
-     * same with {@code sha256sum}.
+     * argument but the WAL path, each followed by a newline (the text {@link #recordArguments} keeps).
      */
     public static String keyOf(java.util.List<String> argumentsButWalPath) {
         java.security.MessageDigest digest = io.cumulus.core.io.Digests.newSha256();
-        for (String argument : argumentsButWalPath) {
-            digest.update((argument + "\n").getBytes(StandardCharsets.UTF_8));
-        }
+        digest.update(argumentsText(argumentsButWalPath).getBytes(StandardCharsets.UTF_8));
         return java.util.HexFormat.of().formatHex(digest.digest()).substring(0, 16);
+    }
+
+    private static String argumentsText(java.util.List<String> argumentsButWalPath) {
+        StringBuilder text = new StringBuilder();
+        for (String argument : argumentsButWalPath) {
+            text.append(argument).append('\n');
+        }
+        return text.toString();
+    }
+
+    /**
+     * Keeps the arguments this spool's key was computed from, one per line, in {@code KEY/arguments}:
+     * the launcher's fast path finds its marks by reading the current key and comparing its own
+     * arguments with these, without a process to hash them.
+     */
+    public void recordArguments(java.util.List<String> argumentsButWalPath) throws IOException {
+        if (!Files.exists(directory.resolve(ARGUMENTS))) {
+            write(ARGUMENTS, argumentsText(argumentsButWalPath));
+        }
     }
 
     /** Creates the spool directory if needed. */
@@ -70,7 +88,10 @@ public final class ArchiveSpool {
         return key;
     }
 
-    /** Records that archive_command now uses this key: uploaders of other keys stop taking new work. */
+    /**
+     * Records that archive_command now uses this key: uploaders of other keys stop taking new work,
+     * and the launcher's fast path looks for marks under this key only.
+     */
     public void makeCurrent() throws IOException {
         if (!currentKey().equals(Optional.of(key))) {
             SpoolFiles.writeAtomically(root, CURRENT, key);
