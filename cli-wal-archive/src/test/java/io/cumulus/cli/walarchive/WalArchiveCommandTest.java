@@ -150,6 +150,27 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void theAsyncForegroundLoadsNoCloudSdk() throws Exception {
+        String name = "000000010000000000000008";
+        String[] args = asyncArgs(name); // an s3:// destination
+        ArchiveSpool marks = spoolOf(args);
+        marks.markOk(name, "WAL file " + name + " is already archived with the same content; nothing written");
+        Path classes = dir.resolve("classes.log");
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xlog:class+load=info:file=" + classes, "-cp", System.getProperty("java.class.path"),
+                WalArchiveCommand.class.getName()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertEquals(0, process.waitFor(), output);
+        String loaded = Files.readString(classes);
+        assertTrue(loaded.contains(WalArchiveCommand.class.getName()), "the class log works");
+        assertFalse(loaded.contains("software.amazon") || loaded.contains("io.cumulus.storage.s3"),
+                "the foreground answered from the spool without loading the S3 provider");
+    }
+
+    @Test
     void theLauncherTakesOnlyItsOwnArgumentsForItsKey() throws Exception {
         String name = "000000010000000000000007";
         String[] args = asyncArgs(name);
