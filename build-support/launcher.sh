@@ -27,8 +27,11 @@ elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; th
     read -r cumulus_aot_java <"$cumulus_tool_dir/lib/aot.java"
     if [ -x "$cumulus_aot_java" ]; then
         if [ -n "${CUMULUS_AOT_OUTPUT:-}" ]; then
-            # the training run of cds-archive.sh, which writes the cache when the JVM exits
-            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT"
+            # The training run of cds-archive.sh, which writes the cache when the JVM exits: classes,
+            # loaded and linked, without the run's method profiles. A JVM replays those at start-up by
+            # compiling at once what the training found hot; in a call that lasts a third of a second,
+            # on two cores, that compiling delayed the call by about 30 ms (docs/benchmarks.md).
+            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"
         elif cumulus_fresh "$cumulus_tool_dir/lib/aot.cache"; then
             cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache"
         fi

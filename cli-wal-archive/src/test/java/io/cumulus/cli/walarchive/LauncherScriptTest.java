@@ -100,6 +100,7 @@ class LauncherScriptTest {
         packageAot(false);
         String out = run(Map.of("CUMULUS_AOT_OUTPUT", "/tmp/x.aot"));
         assertTrue(out.startsWith("jdk25 ") && out.contains(" -XX:AOTCacheOutput=/tmp/x.aot "), out);
+        assertTrue(out.contains(" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining "), "no method profiles: " + out);
     }
 
     private void packageAot(boolean withCache) throws IOException {
