@@ -1,5 +1,6 @@
 package io.cumulus.core.backup;
 
+import io.cumulus.core.io.Futures;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -187,24 +188,7 @@ final class PipelinedOutputStream extends OutputStream {
     }
 
     private void await() throws IOException {
-        try {
-            done.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for the compressor");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            throw new IOException(cause);
-        }
+        Futures.await(done, "waiting for the compressor");
     }
 
     /** The writing thread: chunks to the target until the end, then closes it. */

@@ -4,6 +4,7 @@ import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.compress.CompressionLevel;
 import io.cumulus.core.io.Digests;
+import io.cumulus.core.io.Futures;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
@@ -12,7 +13,6 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -141,24 +140,7 @@ public final class WalArchiver {
 
         /** Waits for the answer; the look-up's own exception when it failed. */
         Optional<String> result() throws IOException {
-            try {
-                return task.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while looking for an archived copy");
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof IOException io) {
-                    throw io;
-                }
-                if (cause instanceof RuntimeException runtime) {
-                    throw runtime;
-                }
-                if (cause instanceof Error error) {
-                    throw error;
-                }
-                throw new IOException(cause);
-            }
+            return Futures.await(task, "looking for an archived copy");
         }
     }
 
