@@ -123,9 +123,8 @@ class WalArchiveCommandTest {
     @Test
     void theLauncherAnswersFromAnOkMarkOfItsOwnOptionsWithoutStartingJava() throws Exception {
         String name = "000000010000000000000001";
-        String[] args = asyncArgs(name);
+        String[] args = argsWithOkMark(name);
         ArchiveSpool marks = spoolOf(args);
-        marks.markOk(name, "");
         ProcessBuilder launcher = launcher(args);
         Process process = launcher.start();
         String output = new String(process.getInputStream().readAllBytes());
@@ -173,9 +172,8 @@ class WalArchiveCommandTest {
     @Test
     void theLauncherTakesOnlyItsOwnArgumentsForItsKey() throws Exception {
         String name = "000000010000000000000007";
-        String[] args = asyncArgs(name);
+        String[] args = argsWithOkMark(name);
         ArchiveSpool marks = spoolOf(args);
-        marks.markOk(name, "");
         // the recorded arguments and this call's differ by one more, one fewer, or a trailing space
         for (String recorded : List.of(String.join("\n", List.of(args).subList(0, 5)) + "\nextra\n",
                 String.join("\n", List.of(args).subList(0, 4)) + "\n",
@@ -254,6 +252,13 @@ class WalArchiveCommandTest {
     private String[] asyncArgs(String name) throws IOException {
         return new String[] {"--async", "--spool-dir", dir.resolve("spool").toString(), "s3://bucket/p", "main",
                 segment(name).toString()};
+    }
+
+    /** An --async call's arguments for a new segment {@code name}, whose spool holds an empty ok mark for it. */
+    private String[] argsWithOkMark(String name) throws IOException {
+        String[] args = asyncArgs(name);
+        spoolOf(args).markOk(name, "");
+        return args;
     }
 
     /**
