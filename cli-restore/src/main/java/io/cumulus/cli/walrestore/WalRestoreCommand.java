@@ -203,7 +203,6 @@ public final class WalRestoreCommand extends ToolCommand {
     public static void main(String[] args) {
         int code;
         try {
-            StoreOpener.warmUpFor(args);
             WalRestoreCommand command = new WalRestoreCommand();
             command.arguments = args.clone();
             code = run(command, args);

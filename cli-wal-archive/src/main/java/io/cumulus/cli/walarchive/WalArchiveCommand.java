@@ -205,9 +205,6 @@ public final class WalArchiveCommand extends ToolCommand {
     }
 
     public static void main(String[] args) {
-        if (!List.of(args).contains("--async")) { // the --async foreground loads no cloud SDK
-            StoreOpener.warmUpFor(args);
-        }
         System.exit(run(withArguments(args), args));
     }
 }

@@ -22,20 +22,6 @@ public final class StoreOpener {
     private StoreOpener() {
     }
 
-    /**
-     * For a tool that lives for one call: when one of its arguments is an {@code s3://} URL, starts
-     * initialising the S3 client's needs on a spare core while the arguments are parsed. Loads no
-     * provider class otherwise.
-     */
-    public static void warmUpFor(String... args) {
-        for (String arg : args) {
-            if (arg.regionMatches(true, 0, "s3://", 0, 5)) {
-                S3BlobStores.warmUp();
-                return;
-            }
-        }
-    }
-
     /** Opens the store for a tool that only reads. */
     public static StoreLocation open(String url, String serverName, StorageOptions storage) throws IOException {
         return open(url, serverName, storage, new EncryptionOptions());

@@ -22,7 +22,6 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -85,7 +84,10 @@ public final class WalArchiver {
         // The listing runs while the file is read into the writer (and hashed there, for a store
         // that checks bodies), so that a call pays for the longer of the two rather than both; the
         // write is committed only once the listing has found no copy.
-        Listing listing = Listing.start(() -> findArchived(wal));
+        FutureTask<Optional<String>> listing = new FutureTask<>(() -> findArchived(wal));
+        Thread lookUp = new Thread(listing, "cumulus-wal-listing");
+        lookUp.setDaemon(true);
+        lookUp.start();
         String key = layout.walKey(wal, options.compression());
         // the listing will have found no copy: the store need not look again before its conditional write
         WriteOptions write = WriteOptions.DEFAULT.withIfAbsent(true).withAbsenceChecked(true).withTags(tagsFor(wal));
@@ -98,7 +100,7 @@ public final class WalArchiver {
                      OutputStream compressed = options.compression().compress(out, options.level())) {
                     in.transferTo(compressed);
                 }
-                Optional<String> archived = listing.result();
+                Optional<String> archived = Futures.await(listing, "looking for an archived copy");
                 if (archived.isPresent()) {
                     throw new ArchivedAlready(archived.get()); // aborts the write: nothing was committed
                 }
@@ -119,28 +121,6 @@ public final class WalArchiver {
         ArchivedAlready(String key) {
             super(key);
             this.key = key;
-        }
-    }
-
-    /** A look-up for an archived copy, run in its own thread. */
-    private static final class Listing {
-        private final FutureTask<Optional<String>> task;
-
-        private Listing(FutureTask<Optional<String>> task) {
-            this.task = task;
-        }
-
-        static Listing start(Callable<Optional<String>> lookUp) {
-            FutureTask<Optional<String>> task = new FutureTask<>(lookUp);
-            Thread thread = new Thread(task, "cumulus-wal-listing");
-            thread.setDaemon(true);
-            thread.start();
-            return new Listing(task);
-        }
-
-        /** Waits for the answer; the look-up's own exception when it failed. */
-        Optional<String> result() throws IOException {
-            return Futures.await(task, "looking for an archived copy");
         }
     }
 

@@ -37,16 +37,6 @@ public final class S3BlobStores {
     private S3BlobStores() {}
 
     /**
-     * Starts, once per JVM and on a spare core, initialising what an S3 client and its first requests
-     * need (see {@link FirstRequestWarmUp}). {@link #open} does it anyway; a one-shot tool that knows
-     * from its arguments it will open an S3 store calls this first, so that the work overlaps the
-     * parsing of its arguments as well as the building of the client.
-     */
-    public static void warmUp() {
-        FirstRequestWarmUp.start();
-    }
-
-    /**
      * Opens a store on {@code config.bucket()}. No request is sent: {@link BlobStore#checkAvailable()}
      * is the explicit check. The caller closes the store, which closes its client.
      */
