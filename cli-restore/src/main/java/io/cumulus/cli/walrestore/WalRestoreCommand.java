@@ -200,12 +200,17 @@ public final class WalRestoreCommand extends ToolCommand {
         return Files.exists(Path.of("recovery.signal")) && !Files.exists(Path.of("standby.signal"));
     }
 
+    /** This command, remembering its arguments as given (the prefetch worker needs them). */
+    static WalRestoreCommand withArguments(String... args) {
+        WalRestoreCommand command = new WalRestoreCommand();
+        command.arguments = args.clone();
+        return command;
+    }
+
     public static void main(String[] args) {
         int code;
         try {
-            WalRestoreCommand command = new WalRestoreCommand();
-            command.arguments = args.clone();
-            code = run(command, args);
+            code = run(() -> withArguments(args), args);
         } catch (Throwable broken) {
             // A broken installation (a jar missing or replaced underneath) ends in an uncaught error, whose
             // exit code 1 PostgreSQL would take for "not in the archive" and promote early.

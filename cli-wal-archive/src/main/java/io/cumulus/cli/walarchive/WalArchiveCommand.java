@@ -205,6 +205,6 @@ public final class WalArchiveCommand extends ToolCommand {
     }
 
     public static void main(String[] args) {
-        System.exit(run(withArguments(args), args));
+        System.exit(run(() -> withArguments(args), args));
     }
 }

@@ -15,7 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The command line of cumulus-wal-archive, run in-process against a file:// store. */
+/** The command line of cumulus-wal-archive, run in-process as its main runs it, against a file:// store. */
 class WalArchiveCommandTest {
 
     @TempDir
@@ -27,7 +27,7 @@ class WalArchiveCommandTest {
     private Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = ToolCommand.run(WalArchiveCommand.withArguments(args), new PrintWriter(out, true),
+        int code = ToolCommand.run(() -> WalArchiveCommand.withArguments(args), new PrintWriter(out, true),
                 new PrintWriter(err, true), args);
         return new Result(code, out.toString(), err.toString());
     }

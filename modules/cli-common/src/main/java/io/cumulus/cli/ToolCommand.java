@@ -1,8 +1,11 @@
 package io.cumulus.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -82,7 +85,53 @@ public abstract class ToolCommand implements Callable<Integer> {
 
     /** {@link #run(ToolCommand, String...)} with the tool's output and error streams given, for tests. */
     public static int run(ToolCommand command, PrintWriter out, PrintWriter err, String... args) {
-        CommandLine commandLine = new CommandLine(command);
+        return configure(new CommandLine(command), out, err).execute(args);
+    }
+
+    /**
+     * {@link #run(ToolCommand, String...)} for the tools PostgreSQL starts once per WAL segment: the arguments
+     * are parsed with the command's {@link PrebuiltModel} when the class path has one, which spares the
+     * reading of its annotations. Help, version and invalid input are answered as {@code run} answers them,
+     * from the annotations of a second instance, so their text and exit code are the same.
+     */
+    public static int run(Supplier<? extends ToolCommand> tool, String... args) {
+        return run(tool, new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** {@link #run(Supplier, String...)} with the tool's output and error streams given, for tests. */
+    public static int run(Supplier<? extends ToolCommand> tool, PrintWriter out, PrintWriter err, String... args) {
+        ToolCommand command = tool.get();
+        CommandLine commandLine;
+        try {
+            commandLine = PrebuiltModel.load(command);
+        } catch (IOException | ReflectiveOperationException | RuntimeException e) {
+            err.println(commandName(command) + ": warning: its prebuilt picocli model is unusable (" + e
+                    + "); reading its annotations");
+            err.flush();
+            commandLine = null;
+        }
+        if (commandLine == null) {
+            return run(tool.get(), out, err, args);
+        }
+        configure(commandLine, out, err);
+        try {
+            CommandLine.ParseResult parsed = commandLine.parseArgs(args);
+            if (parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested()) {
+                return run(tool.get(), out, err, args);
+            }
+        } catch (CommandLine.ParameterException invalid) {
+            return run(tool.get(), out, err, args);
+        }
+        command.spec = commandLine.getCommandSpec();
+        return command.call();
+    }
+
+    private static String commandName(ToolCommand command) {
+        Command annotation = command.getClass().getAnnotation(Command.class);
+        return annotation == null ? command.getClass().getSimpleName() : annotation.name();
+    }
+
+    private static CommandLine configure(CommandLine commandLine, PrintWriter out, PrintWriter err) {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
@@ -94,6 +143,6 @@ public abstract class ToolCommand implements Callable<Integer> {
             cmd.getErr().flush();
             return ExitCodes.INVALID_INPUT;
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 }

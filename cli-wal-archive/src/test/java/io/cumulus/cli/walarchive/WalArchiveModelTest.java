@@ -1,0 +1,79 @@
+package io.cumulus.cli.walarchive;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import io.cumulus.cli.PrebuiltModel;
+import io.cumulus.cli.ToolCommand;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** cumulus-wal-archive parses its arguments with a model built at packaging time: the same parse, the same answers. */
+class WalArchiveModelTest {
+
+    private static final List<String[]> ARCHIVE_COMMANDS = List.of(
+            new String[] {"s3://bucket/path", "pg", "pg_wal/000000010000000000000001"},
+            new String[] {"--endpoint-url", "http://127.0.0.1:9000", "-z", "s3://b/p", "pg", "pg_wal/x"},
+            new String[] {"--async", "--spool-dir", "/var/spool/cumulus", "--max-parallel", "8", "--async-timeout=30",
+                    "--zstd", "--compression-level", "high", "s3://b/p", "pg", "pg_wal/x"},
+            new String[] {"--async-uploader", "--spool-key=abc", "--async-idle-timeout", "5", "s3://b/p", "pg", "/x"},
+            new String[] {"-vv", "--cloud-provider", "azure-blob-storage", "--credential", "managed-identity",
+                    "--max-block-size", "4MB", "--max-concurrency", "2", "--max-single-put-size", "8MB",
+                    "https://a.blob.core.windows.net/c/p", "pg", "x"},
+            new String[] {"-q", "-P", "profile", "--read-timeout", "10", "-e", "aws:kms", "--sse-kms-key-id", "k",
+                    "s3://b/p", "pg", "x"},
+            new String[] {"--cloud-provider=google-cloud-storage", "--kms-key-name", "projects/p/keys/k", "gs://b/p",
+                    "pg", "x"},
+            new String[] {"--encryption-scope", "scope", "--tags", "a,b", "c,d", "--", "s3://b/p", "pg", "x"},
+            new String[] {"--tag", "a,b", "--tag", "c,d", "--history-tags", "h,1", "--history-tag", "h,2",
+                    "s3://b/p", "pg", "x"},
+            new String[] {"-t", "s3://b/p", "pg"},
+            new String[] {"-j", "-z", "s3://b/p", "pg", "x"},
+            new String[] {"--help"},
+            new String[] {"--version"},
+            new String[] {},
+            new String[] {"s3://b/p"},
+            new String[] {"--bogus", "s3://b/p", "pg", "x"},
+            new String[] {"--max-parallel", "lots", "s3://b/p", "pg", "x"},
+            new String[] {"--endpoint-url", "http://bad host", "s3://b/p", "pg", "x"},
+            new String[] {"s3://b/p", "pg", "x", "y"});
+
+    @Test
+    void thePackagedModelIsTheOneTheAnnotationsDescribe() throws Exception {
+        String resource = "META-INF/cumulus/picocli/" + WalArchiveCommand.class.getName() + ".model";
+        try (InputStream model = WalArchiveCommand.class.getClassLoader().getResourceAsStream(resource)) {
+            assertNotNull(model, resource + " is built at process-classes");
+            List<String> lines = Arrays.asList(new String(model.readAllBytes(), StandardCharsets.UTF_8).split("\n"));
+            assertEquals(PrebuiltModel.describe(WalArchiveCommand.class), lines);
+        }
+    }
+
+    @Test
+    void everyArchiveCommandParsesAsWithTheAnnotations() throws Exception {
+        assertEquals(List.of(), PrebuiltModel.disagreements(WalArchiveCommand::new, ARCHIVE_COMMANDS));
+    }
+
+    @Test
+    void helpVersionAndBadInputAreAnsweredAsBefore() {
+        for (String[] args : List.of(new String[] {"--help"}, new String[] {"-V"}, new String[] {"--bogus", "u", "s"},
+                new String[] {"s3://b/p"}, new String[] {"--max-parallel", "x", "u", "s", "w"})) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int code = ToolCommand.run(() -> WalArchiveCommand.withArguments(args), new PrintWriter(out, true),
+                    new PrintWriter(err, true), args);
+            StringWriter annotatedOut = new StringWriter();
+            StringWriter annotatedErr = new StringWriter();
+            int annotatedCode = ToolCommand.run(WalArchiveCommand.withArguments(args),
+                    new PrintWriter(annotatedOut, true), new PrintWriter(annotatedErr, true), args);
+            String vector = String.join(" ", args);
+            assertEquals(annotatedCode, code, vector);
+            assertEquals(annotatedOut.toString(), out.toString(), vector);
+            assertEquals(annotatedErr.toString(), err.toString(), vector);
+        }
+    }
+}
