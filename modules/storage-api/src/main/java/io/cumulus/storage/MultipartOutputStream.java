@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -36,7 +35,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class MultipartOutputStream extends BlobOutputStream {
 
-    /** The few store calls a multipart upload needs; the store translates its own errors. */
+    /**
+     * The few store calls a multipart upload needs; the store translates its own errors. The arrays given
+     * to {@code putSingle} and {@code uploadPart} are the stream's and go back to its buffer pool once
+     * the call has returned normally, for another object: a store must not keep them, or read them later.
+     */
     public interface MultipartTarget {
         /** Writes the whole object in one request: {@code data[0, length)}. */
         void putSingle(byte[] data, int length) throws IOException;
@@ -64,7 +67,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
 
         /**
          * Uploads {@code data[0, length)} as part {@code partNumber} (from 1). Called from the executor's
-         * threads, several at once. The array is not reused until this returns.
+         * threads, several at once. The array is not reused until this returns, nor after it failed.
          *
          * @return what the commit needs to name the part (S3 ETag, Azure block id)
          */
@@ -159,7 +162,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
         int initial = expectedSize.isPresent()
                 ? (int) Math.min(firstPartSize, Math.max(1, expectedSize.getAsLong()))
                 : Math.min(firstPartSize, INITIAL_BUFFER);
-        this.buffer = new byte[initial];
+        this.buffer = BufferPool.SHARED.take(initial);
         if (expectedSize.isPresent() && expectedSize.getAsLong() <= firstPartSize) {
             this.singleDigest = target.bodyDigest();
         }
@@ -201,7 +204,10 @@ public final class MultipartOutputStream extends BlobOutputStream {
     /** Grows a buffer that is smaller than its part, or hands a full part to the executor. */
     private void makeRoom() throws IOException {
         if (buffer.length < partLimit) {
-            buffer = Arrays.copyOf(buffer, (int) Math.min(partLimit, 2L * buffer.length));
+            byte[] grown = BufferPool.SHARED.take((int) Math.min(partLimit, 2L * buffer.length));
+            System.arraycopy(buffer, 0, grown, 0, count);
+            BufferPool.SHARED.give(buffer);
+            buffer = grown;
             return;
         }
         try {
@@ -223,7 +229,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
             throw new IOException(description + " is too large: more than " + maxParts + " parts");
         }
         partLimit = partSize(nextNumber);
-        buffer = new byte[partLimit];
+        buffer = BufferPool.SHARED.take(partLimit);
         count = 0;
     }
 
@@ -247,7 +253,9 @@ public final class MultipartOutputStream extends BlobOutputStream {
         try {
             executor.execute(() -> {
                 try {
-                    part.complete(new CompletedPart(number, target.uploadPart(id, number, data, length)));
+                    String etag = target.uploadPart(id, number, data, length);
+                    BufferPool.SHARED.give(data); // only after a part was sent: a failed request may still hold it
+                    part.complete(new CompletedPart(number, etag));
                 } catch (Throwable t) {
                     partFailure.compareAndSet(null, t);
                     part.completeExceptionally(t);
@@ -283,6 +291,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
                 } else {
                     target.putSingle(buffer, count);
                 }
+                BufferPool.SHARED.give(buffer);
             } else {
                 if (count > 0) {
                     submit(buffer, count);

@@ -39,10 +39,17 @@ class MultipartOutputStreamTest {
         volatile IOException completeFailure;
         volatile IOException abortFailure;
         volatile long partDelayMillis;
+        /** The arrays the stream handed over, in order. */
+        final List<byte[]> arrays = Collections.synchronizedList(new ArrayList<>());
+        volatile IOException putFailure;
 
         @Override
-        public void putSingle(byte[] data, int length) {
+        public void putSingle(byte[] data, int length) throws IOException {
             calls.add("put " + length);
+            arrays.add(data);
+            if (putFailure != null) {
+                throw putFailure;
+            }
             object = java.util.Arrays.copyOf(data, length);
         }
 
@@ -76,6 +83,7 @@ class MultipartOutputStreamTest {
         public String uploadPart(String uploadId, int partNumber, byte[] data, int length) throws IOException {
             int now = running.incrementAndGet();
             maxRunning.accumulateAndGet(now, Math::max);
+            arrays.add(data);
             try {
                 Thread.sleep(partDelayMillis);
                 if (partNumber == failPart) {
@@ -287,5 +295,70 @@ class MultipartOutputStreamTest {
         out.abort();
         out.close();
         assertEquals(List.of(), target.calls);
+    }
+
+    @Test
+    void theBufferOfAnObjectSentWholeServesTheNextObjectOfItsSize() throws IOException {
+        int size = (3 << 20) + 17; // a size no other test uses: the pool is the JVM's
+        Settings settings = new Settings(8 << 20, 10_000, 1L << 30, 2);
+        byte[] first = bytes(size);
+        try (MultipartOutputStream out = stream(settings, OptionalLong.of(size))) {
+            out.write(first);
+        }
+        byte[] second = new byte[size]; // other content, in a reused array holding the first
+        try (MultipartOutputStream out = stream(settings, OptionalLong.of(size))) {
+            out.write(second);
+        }
+        assertEquals(2, target.arrays.size());
+        assertSame(target.arrays.get(0), target.arrays.get(1), "the second object reuses the first one's buffer");
+        assertArrayEquals(second, target.object);
+    }
+
+    @Test
+    void theBufferOfAFailedRequestIsNotReused() throws IOException {
+        int size = (3 << 20) + 29;
+        Settings settings = new Settings(8 << 20, 10_000, 1L << 30, 2);
+        target.putFailure = new IOException("refused");
+        MultipartOutputStream failing = stream(settings, OptionalLong.of(size));
+        failing.write(bytes(size));
+        assertThrows(IOException.class, failing::close);
+        target.putFailure = null;
+        try (MultipartOutputStream out = stream(settings, OptionalLong.of(size))) {
+            out.write(bytes(size));
+        }
+        assertEquals(2, target.arrays.size());
+        assertFalse(target.arrays.get(0) == target.arrays.get(1), "a request that failed may still hold its array");
+    }
+
+    @Test
+    void partsReuseTheBuffersOfPartsAlreadySentAndArriveIntact() throws IOException {
+        int partSize = (1 << 20) + 41;
+        byte[] data = bytes(12 * partSize + 5);
+        try (MultipartOutputStream out = stream(new Settings(partSize, 10_000, 1L << 30, 2), OptionalLong.empty())) {
+            for (int off = 0; off < data.length; off += 65536) {
+                out.write(data, off, Math.min(65536, data.length - off));
+            }
+        }
+        assertArrayEquals(data, target.object);
+        long distinct = target.arrays.stream().map(System::identityHashCode).distinct().count();
+        assertTrue(distinct < target.arrays.size(), distinct + " arrays for " + target.arrays.size() + " parts");
+    }
+
+    @Test
+    void aPoolKeepsNoSmallBuffersAndNoMoreThanItsCapacity() {
+        BufferPool pool = new BufferPool(3L * BufferPool.SMALLEST);
+        byte[] small = new byte[BufferPool.SMALLEST - 1];
+        pool.give(small);
+        assertEquals(0, pool.kept());
+        assertFalse(pool.take(small.length) == small);
+
+        byte[] one = new byte[2 * BufferPool.SMALLEST];
+        byte[] two = new byte[2 * BufferPool.SMALLEST];
+        pool.give(one);
+        pool.give(two);
+        assertEquals(one.length, pool.kept(), "the second buffer would exceed the capacity: left to the collector");
+        assertSame(one, pool.take(one.length));
+        assertEquals(0, pool.kept());
+        assertFalse(pool.take(one.length) == one, "a buffer is handed out once");
     }
 }

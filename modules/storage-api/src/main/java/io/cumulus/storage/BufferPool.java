@@ -1,0 +1,61 @@
+package io.cumulus.storage;
+
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Upload buffers kept for the next object or part of the same size. A process that stores many objects
+ * one after the other (the {@code --async} uploader: a 16 MiB buffer per WAL segment, several at once) would
+ * otherwise allocate a large array per object, and every young collection would stop all uploads to copy
+ * the buffers in flight. A buffer is given back only after the request that sent it has returned, and only
+ * arrays of at least {@link #SMALLEST} bytes are kept, up to a capacity in all ({@link #SHARED}'s: a quarter
+ * of the heap, at most 256 MiB).
+ */
+final class BufferPool {
+
+    static final int SMALLEST = 1 << 20;
+
+    /** The pool of this JVM's upload streams. */
+    static final BufferPool SHARED = new BufferPool(Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 4));
+
+    private final long capacity;
+    private final Map<Integer, Deque<byte[]>> free = new ConcurrentHashMap<>();
+    private final AtomicLong kept = new AtomicLong();
+
+    BufferPool(long capacity) {
+        this.capacity = capacity;
+    }
+
+    /** A buffer of exactly {@code size} bytes, with whatever content it last had. */
+    byte[] take(int size) {
+        if (size >= SMALLEST) {
+            Deque<byte[]> sized = free.get(size);
+            byte[] buffer = sized == null ? null : sized.pollFirst();
+            if (buffer != null) {
+                kept.addAndGet(-size);
+                return buffer;
+            }
+        }
+        return new byte[size];
+    }
+
+    /** Keeps {@code buffer} for a later {@link #take}; the caller must not use it any more. */
+    void give(byte[] buffer) {
+        if (buffer == null || buffer.length < SMALLEST) {
+            return;
+        }
+        if (kept.addAndGet(buffer.length) > capacity) {
+            kept.addAndGet(-buffer.length);
+            return;
+        }
+        free.computeIfAbsent(buffer.length, size -> new ConcurrentLinkedDeque<>()).addFirst(buffer);
+    }
+
+    /** Bytes kept now. */
+    long kept() {
+        return kept.get();
+    }
+}
