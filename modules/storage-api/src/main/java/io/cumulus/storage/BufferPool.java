@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * one after the other (the {@code --async} uploader: a 16 MiB buffer per WAL segment, several at once) would
  * otherwise allocate a large array per object, and every young collection would stop all uploads to copy
  * the buffers in flight. A buffer is given back only after the request that sent it has returned, and only
- * arrays of at least {@link #SMALLEST} bytes are kept, up to a capacity in all ({@link #SHARED}'s: a quarter
- * of the heap, at most 256 MiB).
+ * arrays of at least {@link #SMALLEST} bytes, all of one size, are kept, up to a capacity in all
+ * ({@link #SHARED}'s: a quarter of the heap, at most 256 MiB).
  */
 final class BufferPool {
 
@@ -32,25 +32,35 @@ final class BufferPool {
     /** A buffer of exactly {@code size} bytes, with whatever content it last had. */
     byte[] take(int size) {
         if (size >= SMALLEST) {
-            Deque<byte[]> sized = free.get(size);
-            byte[] buffer = sized == null ? null : sized.pollFirst();
-            if (buffer != null) {
-                kept.addAndGet(-size);
-                return buffer;
+            synchronized (this) {
+                Deque<byte[]> sized = free.get(size);
+                byte[] buffer = sized == null ? null : sized.pollFirst();
+                if (buffer != null) {
+                    kept.addAndGet(-size);
+                    return buffer;
+                }
             }
         }
         return new byte[size];
     }
 
-    /** Keeps {@code buffer} for a later {@link #take}; the caller must not use it any more. */
-    void give(byte[] buffer) {
+    /**
+     * Keeps {@code buffer} for a later {@link #take}; the caller must not use it any more. Buffers of one
+     * size only are kept: one of another size (a backup's parts have grown) lets the others go, so that the
+     * pool never holds buffers nobody will ask for.
+     */
+    synchronized void give(byte[] buffer) {
         if (buffer == null || buffer.length < SMALLEST) {
             return;
         }
-        if (kept.addAndGet(buffer.length) > capacity) {
-            kept.addAndGet(-buffer.length);
+        if (!free.containsKey(buffer.length)) {
+            free.clear();
+            kept.set(0);
+        }
+        if (kept.get() + buffer.length > capacity) {
             return;
         }
+        kept.addAndGet(buffer.length);
         free.computeIfAbsent(buffer.length, size -> new ConcurrentLinkedDeque<>()).addFirst(buffer);
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -204,10 +205,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
     /** Grows a buffer that is smaller than its part, or hands a full part to the executor. */
     private void makeRoom() throws IOException {
         if (buffer.length < partLimit) {
-            byte[] grown = BufferPool.SHARED.take((int) Math.min(partLimit, 2L * buffer.length));
-            System.arraycopy(buffer, 0, grown, 0, count);
-            BufferPool.SHARED.give(buffer);
-            buffer = grown;
+            buffer = Arrays.copyOf(buffer, (int) Math.min(partLimit, 2L * buffer.length));
             return;
         }
         try {

@@ -360,5 +360,13 @@ class MultipartOutputStreamTest {
         assertSame(one, pool.take(one.length));
         assertEquals(0, pool.kept());
         assertFalse(pool.take(one.length) == one, "a buffer is handed out once");
+
+        byte[] small1 = new byte[BufferPool.SMALLEST];
+        byte[] larger = new byte[BufferPool.SMALLEST + 1];
+        pool.give(small1);
+        pool.give(larger);
+        assertEquals(larger.length, pool.kept(), "a buffer of another size lets the kept ones go");
+        assertFalse(pool.take(small1.length) == small1);
+        assertSame(larger, pool.take(larger.length));
     }
 }
