@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
@@ -17,6 +19,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
@@ -32,13 +35,13 @@ import picocli.CommandLine.Spec;
 /**
  * picocli's parsing model of a command, written at build time and read at run time, so that a per-segment
  * call ({@code archive_command}, {@code restore_command}) parses its arguments without picocli reading the
- * command's annotations: that reading (annotation proxies, reflection over every option) is a third of the
- * JVM start of a synchronous call, and the parse itself a few milliseconds.
+ * command's annotations: that reading (annotation proxies, reflection over every option) took 45–80 ms of a
+ * synchronous call of about 400 (docs/benchmarks.md, finding 16).
  *
  * <p>The model holds what parsing needs, one line per option or positional parameter: the field it sets
  * (a path through the {@code @Mixin} fields), names or index, arity, type and default. What only help,
- * version and error messages need is left out: {@link ToolCommand#run(java.util.function.Supplier,
- * java.io.PrintWriter, java.io.PrintWriter, String...)} answers those from the annotations, so their text
+ * version and error messages need is left out: {@link ToolCommand#run(Supplier,
+ * PrintWriter, PrintWriter, String...)} answers those from the annotations, so their text
  * is picocli's own. The generator refuses a command that uses a picocli feature the model cannot carry
  * (groups, converters, split, negatable or interactive options, method bindings), and a test of each packaged
  * command checks that the model parses a corpus of arguments into the same field values as the annotations.
@@ -199,11 +202,68 @@ public final class PrebuiltModel {
     }
 
     /**
+     * What is wrong with {@code tool}'s packaged model, for the test of each packaged command: missing from the
+     * class path or other than its annotations describe, a vector of {@code vectors} parsed otherwise
+     * ({@link #disagreements}), or, for a vector that asks for help or the version or is invalid, another answer
+     * (exit code, output, error) from {@link ToolCommand#run(Supplier, PrintWriter,
+     * PrintWriter, String...)} than from the annotations. Valid vectors are parsed, never run.
+     */
+    public static List<String> problems(Supplier<? extends ToolCommand> tool, List<String[]> vectors)
+            throws Exception {
+        List<String> problems = new ArrayList<>();
+        Class<?> type = tool.get().getClass();
+        List<String> packaged = null;
+        try (InputStream resource = type.getClassLoader().getResourceAsStream(resourceName(type))) {
+            if (resource != null) {
+                packaged = List.of(new String(resource.readAllBytes(), StandardCharsets.UTF_8).split("\n"));
+            }
+        }
+        if (packaged == null) {
+            problems.add(resourceName(type) + " is not on the class path: the build writes it at process-classes");
+        } else if (!packaged.equals(describe(type))) {
+            problems.add(resourceName(type) + " is not what the annotations describe: rebuild the module");
+        }
+        problems.addAll(disagreements(tool, vectors));
+        for (String[] args : vectors) {
+            if (runs(tool.get(), args)) {
+                continue;
+            }
+            String expected = answer((out, err) -> ToolCommand.run(tool.get(), out, err, args));
+            String actual = answer((out, err) -> ToolCommand.run(tool, out, err, args));
+            if (!expected.equals(actual)) {
+                problems.add("'" + String.join(" ", args) + "': annotations answer " + expected + ", model " + actual);
+            }
+        }
+        return problems;
+    }
+
+    /** Whether {@code args} would run the command: valid, and asking for neither help nor the version. */
+    private static boolean runs(Object command, String[] args) {
+        try {
+            CommandLine.ParseResult parsed = new CommandLine(command).parseArgs(args);
+            return !parsed.isUsageHelpRequested() && !parsed.isVersionHelpRequested();
+        } catch (CommandLine.ParameterException invalid) {
+            return false;
+        }
+    }
+
+    private interface Run {
+        int run(PrintWriter out, PrintWriter err);
+    }
+
+    private static String answer(Run run) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = run.run(new PrintWriter(out, true), new PrintWriter(err, true));
+        return "exit " + code + ", out [" + out + "], err [" + err + "]";
+    }
+
+    /**
      * The argument vectors among {@code vectors} that the model of {@code tool}'s class parses differently from
      * its annotations (other field values, help or version flags, or another rejection), each with how: what a
      * test of each packaged command asserts is empty.
      */
-    public static List<String> disagreements(java.util.function.Supplier<?> tool, List<String[]> vectors)
+    public static List<String> disagreements(Supplier<?> tool, List<String[]> vectors)
             throws Exception {
         List<String> model = describe(tool.get().getClass());
         List<String> disagreements = new ArrayList<>();

@@ -105,9 +105,7 @@ public abstract class ToolCommand implements Callable<Integer> {
         try {
             commandLine = PrebuiltModel.load(command);
         } catch (IOException | ReflectiveOperationException | RuntimeException e) {
-            err.println(commandName(command) + ": warning: its prebuilt picocli model is unusable (" + e
-                    + "); reading its annotations");
-            err.flush();
+            warnUnusable(command, e, err);
             commandLine = null;
         }
         if (commandLine == null) {
@@ -121,9 +119,19 @@ public abstract class ToolCommand implements Callable<Integer> {
             }
         } catch (CommandLine.ParameterException invalid) {
             return run(tool.get(), out, err, args);
+        } catch (CommandLine.PicocliException broken) {
+            // a model that does not fit the class (a field of another type): the annotations decide
+            warnUnusable(command, broken, err);
+            return run(tool.get(), out, err, args);
         }
         command.spec = commandLine.getCommandSpec();
         return command.call();
+    }
+
+    private static void warnUnusable(ToolCommand command, Exception problem, PrintWriter err) {
+        err.println(commandName(command) + ": warning: its prebuilt picocli model is unusable (" + problem
+                + "); reading its annotations");
+        err.flush();
     }
 
     private static String commandName(ToolCommand command) {

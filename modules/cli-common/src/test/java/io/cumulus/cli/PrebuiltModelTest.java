@@ -239,9 +239,15 @@ class PrebuiltModelTest {
         Files.deleteIfExists(resource);
         try {
             assertNull(PrebuiltModel.load(new Sample()), "no model on the class path: none is loaded");
+            List<String> missing = PrebuiltModel.problems(Sample::new, List.of());
+            assertEquals(1, missing.size(), missing.toString());
+            assertTrue(missing.get(0).contains("is not on the class path"), missing.get(0));
             Result withoutModel = run("-z", "--count", "2", "s3://b/p");
             PrebuiltModel.main(new String[] {classes.toString(), Sample.class.getName()});
             assertNotNull(PrebuiltModel.load(new Sample()), "the model written by main is found");
+            List<String[]> vectors = new ArrayList<>(VALID);
+            vectors.addAll(INVALID);
+            assertEquals(List.of(), PrebuiltModel.problems(Sample::new, vectors));
 
             Result withModel = run("-z", "--count", "2", "s3://b/p");
             Map<String, Object> seen = EXECUTED.get();
@@ -263,6 +269,9 @@ class PrebuiltModelTest {
             assertTrue(run("--help").out().contains("--compression-level"));
 
             Files.writeString(resource, "not a model\n");
+            List<String> stale = PrebuiltModel.problems(Sample::new, List.of());
+            assertTrue(stale.size() == 1 && stale.get(0).contains("is not what the annotations describe"),
+                    stale.toString());
             Result damaged = run("-z", "s3://b/p");
             assertEquals(0, damaged.code(), "a damaged model falls back to the annotations");
             assertTrue(damaged.err().contains("warning: its prebuilt picocli model is unusable"), damaged.err());
