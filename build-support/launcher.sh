@@ -54,9 +54,28 @@ fi
 if [ -z "$cumulus_cds" ] && [ -z "${CUMULUS_NO_CDS:-}" ] && cumulus_fresh "$cumulus_tool_dir/lib/cds.jsa"; then
     cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
 fi
+# A call lives a fraction of a second, so it keeps to the C1 compiler, which costs least. But a call
+# that talks TLS (every store except file:// and an http:// --endpoint-url) encrypts or decrypts a
+# whole segment, and the JDK's AES-GCM uses the CPU's AES instructions only in code compiled by C2:
+# such a call lets C2 compile the JDK's cipher code at once, and everything else as usual (one HTTPS
+# call 859 against 999 ms, docs/benchmarks.md finding 18). An --async call only waits on its spool.
+cumulus_jit="-XX:TieredStopAtLevel=1"
+cumulus_tls=1
+cumulus_prev=
+for cumulus_arg in "$@"; do
+    case $cumulus_prev in --endpoint-url) case $cumulus_arg in [Hh][Tt][Tt][Pp]://*) cumulus_tls= ;; esac ;; esac
+    case $cumulus_arg in
+    --endpoint-url=[Hh][Tt][Tt][Pp]://* | [Ff][Ii][Ll][Ee]://* | --async) cumulus_tls= ;;
+    esac
+    cumulus_prev=$cumulus_arg
+done
+if [ -n "$cumulus_tls" ]; then
+    cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"
+fi
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.
 for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done
+set -f # the flags hold method patterns, not file names
 # shellcheck disable=SC2086 # flag lists are meant to split
-exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:--XX:TieredStopAtLevel=1 -Xmx256m} \
+exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit -Xmx256m} \
     $cumulus_cds ${CUMULUS_JAVA_OPTS:-} \
     -cp "$cumulus_jar" "$CUMULUS_MAIN" "$@"

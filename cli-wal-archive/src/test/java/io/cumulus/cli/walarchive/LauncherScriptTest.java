@@ -110,12 +110,51 @@ class LauncherScriptTest {
         }
     }
 
+    @Test
+    void aCallOverPlainHttpOrToADirectoryKeepsToC1() throws Exception {
+        packageAot(true);
+        for (List<String> args : List.of(
+                List.of("--endpoint-url", "http://127.0.0.1:9000", "s3://b/p", "pg", "x"),
+                List.of("--endpoint-url=HTTP://minio:9000", "s3://b/p", "pg", "x"),
+                List.of("file:///var/lib/archive", "pg", "x"),
+                List.of("--async", "--spool-dir", "/s", "s3://b/p", "pg", "x"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(" -XX:TieredStopAtLevel=1 -Xmx256m "), out);
+            assertFalse(out.contains("CompileCommand"), out);
+        }
+    }
+
+    @Test
+    void aCallOverTlsLetsC2CompileTheJdksCipherCode() throws Exception {
+        packageAot(true);
+        Files.writeString(dir.resolve("-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.x::y,0.01"), "");
+        // (a file in the working directory that the flag, as a pattern, would match)
+        for (List<String> args : List.of(
+                List.of("s3://b/p", "pg", "x"),
+                List.of("--endpoint-url", "https://s3.example.com", "s3://b/p", "pg", "x"),
+                List.of("https://account.blob.core.windows.net/c/p", "pg", "x"),
+                List.of("--cloud-provider", "google-cloud-storage", "gs://b/p", "pg", "x"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(" -XX:CompileCommand=quiet"
+                    + " -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01 -Xmx256m "), out);
+            assertFalse(out.contains("TieredStopAtLevel"), out);
+        }
+        String own = run(Map.of("CUMULUS_JVM_FLAGS", "-Xmx64m"), List.of("s3://b/p", "pg", "x"));
+        assertTrue(own.contains(" -Xss1m -Xmx64m ") && !own.contains("CompileCommand"), "the user's flags win: " + own);
+    }
+
     private String run(Map<String, String> env) throws Exception {
+        return run(env, List.of("a", "b"));
+    }
+
+    private String run(Map<String, String> env, List<String> args) throws Exception {
         // called through a link, as dist/bin's are
         Path link = dir.resolve("cumulus-tool-link");
         Files.deleteIfExists(link);
         Files.createSymbolicLink(link, tool.resolve("bin/cumulus-tool"));
-        ProcessBuilder builder = new ProcessBuilder(List.of("sh", link.toString(), "a", "b")).redirectErrorStream(true);
+        List<String> command = new java.util.ArrayList<>(List.of("sh", link.toString()));
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
         builder.environment().remove("CUMULUS_JAVA");
         builder.environment().remove("CUMULUS_NO_CDS");
         builder.environment().remove("CUMULUS_AOT_OUTPUT");
