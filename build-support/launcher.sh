@@ -61,13 +61,11 @@ fi
 # call 859 against 999 ms, docs/benchmarks.md finding 18). An --async call only waits on its spool.
 cumulus_jit="-XX:TieredStopAtLevel=1"
 cumulus_tls=1
-cumulus_prev=
 for cumulus_arg in "$@"; do
-    case $cumulus_prev in --endpoint-url) case $cumulus_arg in [Hh][Tt][Tt][Pp]://*) cumulus_tls= ;; esac ;; esac
+    # an http:// endpoint (after --endpoint-url, or an Azure URL such as Azurite's), a directory, a spool
     case $cumulus_arg in
-    --endpoint-url=[Hh][Tt][Tt][Pp]://* | [Ff][Ii][Ll][Ee]://* | --async) cumulus_tls= ;;
+    [Hh][Tt][Tt][Pp]://* | --endpoint-url=[Hh][Tt][Tt][Pp]://* | [Ff][Ii][Ll][Ee]://* | --async) cumulus_tls= ;;
     esac
-    cumulus_prev=$cumulus_arg
 done
 if [ -n "$cumulus_tls" ]; then
     cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"

@@ -117,6 +117,7 @@ class LauncherScriptTest {
                 List.of("--endpoint-url", "http://127.0.0.1:9000", "s3://b/p", "pg", "x"),
                 List.of("--endpoint-url=HTTP://minio:9000", "s3://b/p", "pg", "x"),
                 List.of("file:///var/lib/archive", "pg", "x"),
+                List.of("http://127.0.0.1:10000/devstoreaccount1/c", "pg", "x"),
                 List.of("--async", "--spool-dir", "/s", "s3://b/p", "pg", "x"))) {
             String out = run(Map.of(), args);
             assertTrue(out.contains(" -XX:TieredStopAtLevel=1 -Xmx256m "), out);
