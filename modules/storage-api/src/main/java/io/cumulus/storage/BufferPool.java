@@ -1,10 +1,7 @@
 package io.cumulus.storage;
 
+import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Upload buffers kept for the next object or part of the same size. A process that stores many objects
@@ -22,26 +19,17 @@ final class BufferPool {
     static final BufferPool SHARED = new BufferPool(Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 4));
 
     private final long capacity;
-    private final Map<Integer, Deque<byte[]>> free = new ConcurrentHashMap<>();
-    private final AtomicLong kept = new AtomicLong();
+    /** The buffers kept, all of {@link #size} bytes. */
+    private final Deque<byte[]> free = new ArrayDeque<>();
+    private int size;
 
     BufferPool(long capacity) {
         this.capacity = capacity;
     }
 
     /** A buffer of exactly {@code size} bytes, with whatever content it last had. */
-    byte[] take(int size) {
-        if (size >= SMALLEST) {
-            synchronized (this) {
-                Deque<byte[]> sized = free.get(size);
-                byte[] buffer = sized == null ? null : sized.pollFirst();
-                if (buffer != null) {
-                    kept.addAndGet(-size);
-                    return buffer;
-                }
-            }
-        }
-        return new byte[size];
+    synchronized byte[] take(int size) {
+        return size == this.size && !free.isEmpty() ? free.pop() : new byte[size];
     }
 
     /**
@@ -53,19 +41,17 @@ final class BufferPool {
         if (buffer == null || buffer.length < SMALLEST) {
             return;
         }
-        if (!free.containsKey(buffer.length)) {
+        if (buffer.length != size) {
             free.clear();
-            kept.set(0);
+            size = buffer.length;
         }
-        if (kept.get() + buffer.length > capacity) {
-            return;
+        if (kept() + buffer.length <= capacity) {
+            free.push(buffer);
         }
-        kept.addAndGet(buffer.length);
-        free.computeIfAbsent(buffer.length, size -> new ConcurrentLinkedDeque<>()).addFirst(buffer);
     }
 
     /** Bytes kept now. */
-    long kept() {
-        return kept.get();
+    synchronized long kept() {
+        return (long) size * free.size();
     }
 }
