@@ -2,7 +2,7 @@ package io.cumulus.cli.walrestore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.cumulus.cli.PrebuiltModel;
+import io.cumulus.cli.PrebuiltModelCheck;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +30,6 @@ class WalRestoreModelTest {
 
     @Test
     void thePackagedModelParsesAndAnswersAsTheAnnotations() throws Exception {
-        assertEquals(List.of(), PrebuiltModel.problems(WalRestoreCommand::new, RESTORE_COMMANDS));
+        assertEquals(List.of(), PrebuiltModelCheck.problems(WalRestoreCommand::new, RESTORE_COMMANDS));
     }
 }

@@ -2,7 +2,7 @@ package io.cumulus.cli.walarchive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.cumulus.cli.PrebuiltModel;
+import io.cumulus.cli.PrebuiltModelCheck;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +38,6 @@ class WalArchiveModelTest {
 
     @Test
     void thePackagedModelParsesAndAnswersAsTheAnnotations() throws Exception {
-        assertEquals(List.of(), PrebuiltModel.problems(WalArchiveCommand::new, ARCHIVE_COMMANDS));
+        assertEquals(List.of(), PrebuiltModelCheck.problems(WalArchiveCommand::new, ARCHIVE_COMMANDS));
     }
 }

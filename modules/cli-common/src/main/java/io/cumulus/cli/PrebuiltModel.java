@@ -5,9 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.annotation.Annotation;
-import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -193,127 +191,23 @@ public final class PrebuiltModel {
                         .hasInitialValue(false).getter(binding).setter(binding).build());
             }
         }
-        if (System.getProperty(CONVERTER_EXCLUDES) == null && !timeOrSql) {
-            // picocli registers its java.time and java.sql converters by reflection (classes loaded, methods
-            // looked up) unless told not to; the model says this command takes none of those types.
-            System.setProperty(CONVERTER_EXCLUDES, "java\\.(time|sql)\\..*");
+        if (System.getProperty(CONVERTER_EXCLUDES) != null || timeOrSql) {
+            return new CommandLine(spec);
         }
-        return new CommandLine(spec);
-    }
-
-    /**
-     * What is wrong with {@code tool}'s packaged model, for the test of each packaged command: missing from the
-     * class path or other than its annotations describe, a vector of {@code vectors} parsed otherwise
-     * ({@link #disagreements}), or, for a vector that asks for help or the version or is invalid, another answer
-     * (exit code, output, error) from {@link ToolCommand#run(Supplier, PrintWriter,
-     * PrintWriter, String...)} than from the annotations. Valid vectors are parsed, never run.
-     */
-    public static List<String> problems(Supplier<? extends ToolCommand> tool, List<String[]> vectors)
-            throws Exception {
-        List<String> problems = new ArrayList<>();
-        Class<?> type = tool.get().getClass();
-        List<String> packaged = null;
-        try (InputStream resource = type.getClassLoader().getResourceAsStream(resourceName(type))) {
-            if (resource != null) {
-                packaged = List.of(new String(resource.readAllBytes(), StandardCharsets.UTF_8).split("\n"));
-            }
-        }
-        if (packaged == null) {
-            problems.add(resourceName(type) + " is not on the class path: the build writes it at process-classes");
-        } else if (!packaged.equals(describe(type))) {
-            problems.add(resourceName(type) + " is not what the annotations describe: rebuild the module");
-        }
-        problems.addAll(disagreements(tool, vectors));
-        for (String[] args : vectors) {
-            if (runs(tool.get(), args)) {
-                continue;
-            }
-            String expected = answer((out, err) -> ToolCommand.run(tool.get(), out, err, args));
-            String actual = answer((out, err) -> ToolCommand.run(tool, out, err, args));
-            if (!expected.equals(actual)) {
-                problems.add("'" + String.join(" ", args) + "': annotations answer " + expected + ", model " + actual);
-            }
-        }
-        return problems;
-    }
-
-    /** Whether {@code args} would run the command: valid, and asking for neither help nor the version. */
-    private static boolean runs(Object command, String[] args) {
+        // picocli registers its java.time and java.sql converters by reflection (classes loaded, methods
+        // looked up) unless told not to; the model says this command takes none of those types. It reads
+        // the property while it makes the command line, so the property is set for that moment only: a
+        // command line made later in the same JVM gets every converter, as usual.
+        System.setProperty(CONVERTER_EXCLUDES, "java\\.(time|sql)\\..*");
         try {
-            CommandLine.ParseResult parsed = new CommandLine(command).parseArgs(args);
-            return !parsed.isUsageHelpRequested() && !parsed.isVersionHelpRequested();
-        } catch (CommandLine.ParameterException invalid) {
-            return false;
+            return new CommandLine(spec);
+        } finally {
+            System.clearProperty(CONVERTER_EXCLUDES);
         }
-    }
-
-    private interface Run {
-        int run(PrintWriter out, PrintWriter err);
-    }
-
-    private static String answer(Run run) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = run.run(new PrintWriter(out, true), new PrintWriter(err, true));
-        return "exit " + code + ", out [" + out + "], err [" + err + "]";
-    }
-
-    /**
-     * The argument vectors among {@code vectors} that the model of {@code tool}'s class parses differently from
-     * its annotations (other field values, help or version flags, or another rejection), each with how: what a
-     * test of each packaged command asserts is empty.
-     */
-    public static List<String> disagreements(Supplier<?> tool, List<String[]> vectors)
-            throws Exception {
-        List<String> model = describe(tool.get().getClass());
-        List<String> disagreements = new ArrayList<>();
-        for (String[] args : vectors) {
-            String vector = String.join(" ", args);
-            Object annotated = tool.get();
-            Object prebuilt = tool.get();
-            String expected = outcome(new CommandLine(annotated), annotated, args);
-            String actual = outcome(build(prebuilt, model), prebuilt, args);
-            if (!expected.equals(actual)) {
-                disagreements.add("'" + vector + "': annotations " + expected + ", model " + actual);
-            }
-        }
-        return disagreements;
-    }
-
-    private static String outcome(CommandLine commandLine, Object command, String[] args) throws Exception {
-        try {
-            CommandLine.ParseResult parsed = commandLine.parseArgs(args);
-            return "help=" + parsed.isUsageHelpRequested() + " version=" + parsed.isVersionHelpRequested() + " "
-                    + fieldValues(command);
-        } catch (CommandLine.ParameterException rejected) {
-            return rejected.getClass().getSimpleName() + ": " + rejected.getMessage();
-        }
-    }
-
-    /**
-     * The value of every option and positional field of {@code command}, by its path through the mixins
-     * (arrays as lists): what a test compares between a model's parse and the annotations' parse.
-     */
-    public static Map<String, Object> fieldValues(Object command) throws ReflectiveOperationException {
-        Map<Field, String> paths = new LinkedHashMap<>();
-        collectPaths(command.getClass(), "", paths);
-        Map<String, Object> values = new LinkedHashMap<>();
-        for (String path : paths.values()) {
-            Object value = FieldBinding.of(command, path).get();
-            if (value != null && value.getClass().isArray()) {
-                List<Object> elements = new ArrayList<>();
-                for (int i = 0; i < Array.getLength(value); i++) {
-                    elements.add(Array.get(value, i));
-                }
-                value = elements;
-            }
-            values.put(path, value);
-        }
-        return values;
     }
 
     /** Finds every {@code @Option} and {@code @Parameters} field of {@code type}, through its {@code @Mixin} fields. */
-    private static void collectPaths(Class<?> type, String prefix, Map<Field, String> paths) {
+    static void collectPaths(Class<?> type, String prefix, Map<Field, String> paths) {
         List<Class<?>> hierarchy = new ArrayList<>();
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
             hierarchy.add(0, c);
@@ -383,7 +277,7 @@ public final class PrebuiltModel {
     }
 
     /** A field reached from the command through its mixin fields; mixins that are still null are created. */
-    private record FieldBinding(Object owner, Field field) implements CommandLine.Model.IGetter, CommandLine.Model.ISetter {
+    record FieldBinding(Object owner, Field field) implements CommandLine.Model.IGetter, CommandLine.Model.ISetter {
 
         static FieldBinding of(Object command, String path) throws ReflectiveOperationException {
             Object owner = command;

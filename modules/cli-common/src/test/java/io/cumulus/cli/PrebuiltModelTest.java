@@ -60,7 +60,7 @@ class PrebuiltModelTest {
 
         @Override
         protected int execute() throws Exception {
-            EXECUTED.set(PrebuiltModel.fieldValues(this));
+            EXECUTED.set(PrebuiltModelCheck.fieldValues(this));
             out().println("executed " + url);
             return 0;
         }
@@ -142,23 +142,41 @@ class PrebuiltModelTest {
 
     @Test
     void theModelParsesEveryVectorIntoTheFieldsTheAnnotationsSet() throws Exception {
-        assertEquals(List.of(), PrebuiltModel.disagreements(Sample::new, VALID));
+        assertEquals(List.of(), PrebuiltModelCheck.disagreements(Sample::new, VALID));
     }
 
     @Test
     void theModelRejectsWhatTheAnnotationsReject() throws Exception {
-        assertEquals(List.of(), PrebuiltModel.disagreements(Sample::new, INVALID));
+        assertEquals(List.of(), PrebuiltModelCheck.disagreements(Sample::new, INVALID));
         for (String[] args : INVALID) {
             assertThrows(CommandLine.ParameterException.class, () -> model(new Sample()).parseArgs(args),
                     String.join(" ", args));
         }
     }
 
+    /** A command of another tool that takes a java.time type, made in the same JVM after a model. */
+    @Command(name = "timed")
+    static final class Timed {
+        @Option(names = "--wait")
+        java.time.Duration wait;
+    }
+
+    @Test
+    void aModelLeavesPicocliItsTimeConvertersForCommandLinesMadeLater() throws Exception {
+        String excludes = "picocli.converters.excludes";
+        assertNull(System.getProperty(excludes), "no one set it before");
+        model(new Sample()).parseArgs("u"); // a model without java.time or java.sql types asks picocli to skip them
+        assertNull(System.getProperty(excludes), "the model asked for its own command line only");
+        Timed timed = new Timed();
+        new CommandLine(timed).parseArgs("--wait", "PT5S");
+        assertEquals(java.time.Duration.ofSeconds(5), timed.wait);
+    }
+
     @Test
     void aDisagreementIsReported() throws Exception {
         // Two instances that differ before parsing: the comparison sees their fields, not just the parse.
         int[] made = {0};
-        List<String> found = PrebuiltModel.disagreements(() -> {
+        List<String> found = PrebuiltModelCheck.disagreements(() -> {
             Sample sample = new Sample();
             sample.timeout = made[0]++;
             return sample;
@@ -171,13 +189,13 @@ class PrebuiltModelTest {
     void theComparedValuesAreTheParsedOnes() throws Exception {
         Sample prebuilt = new Sample();
         model(prebuilt).parseArgs("-vv", "--count", "9", "--tags", "k,v", "k2,v2", "--", "u", "/p");
-        Map<String, Object> values = PrebuiltModel.fieldValues(prebuilt);
+        Map<String, Object> values = PrebuiltModelCheck.fieldValues(prebuilt);
         assertEquals(List.of(true, true), values.get("loggingOptions.verbose"));
         assertEquals(9, values.get("count"));
         assertEquals(7L, values.get("timeout"), "an option not given keeps its field's initial value");
         assertEquals(List.of("k,v", "k2,v2"), values.get("tags.tags"));
         assertEquals(Path.of("/p"), values.get("path"));
-        assertEquals(4, PrebuiltModel.fieldValues(parsed(new Sample(), "u")).get("count"), "the default applies");
+        assertEquals(4, PrebuiltModelCheck.fieldValues(parsed(new Sample(), "u")).get("count"), "the default applies");
     }
 
     private static Sample parsed(Sample command, String... args) throws Exception {
@@ -239,7 +257,7 @@ class PrebuiltModelTest {
         Files.deleteIfExists(resource);
         try {
             assertNull(PrebuiltModel.load(new Sample()), "no model on the class path: none is loaded");
-            List<String> missing = PrebuiltModel.problems(Sample::new, List.of());
+            List<String> missing = PrebuiltModelCheck.problems(Sample::new, List.of());
             assertEquals(1, missing.size(), missing.toString());
             assertTrue(missing.get(0).contains("is not on the class path"), missing.get(0));
             Result withoutModel = run("-z", "--count", "2", "s3://b/p");
@@ -247,7 +265,7 @@ class PrebuiltModelTest {
             assertNotNull(PrebuiltModel.load(new Sample()), "the model written by main is found");
             List<String[]> vectors = new ArrayList<>(VALID);
             vectors.addAll(INVALID);
-            assertEquals(List.of(), PrebuiltModel.problems(Sample::new, vectors));
+            assertEquals(List.of(), PrebuiltModelCheck.problems(Sample::new, vectors));
 
             Result withModel = run("-z", "--count", "2", "s3://b/p");
             Map<String, Object> seen = EXECUTED.get();
@@ -269,7 +287,7 @@ class PrebuiltModelTest {
             assertTrue(run("--help").out().contains("--compression-level"));
 
             Files.writeString(resource, "not a model\n");
-            List<String> stale = PrebuiltModel.problems(Sample::new, List.of());
+            List<String> stale = PrebuiltModelCheck.problems(Sample::new, List.of());
             assertTrue(stale.size() == 1 && stale.get(0).contains("is not what the annotations describe"),
                     stale.toString());
             Result damaged = run("-z", "s3://b/p");
