@@ -51,9 +51,13 @@ class AsyncUploaderTest {
     }
 
     private AsyncUploader uploader(BlobStore store, ArchiveSpool spool, List<String> failures) {
+        return uploader(store, spool, failures, Duration.ofMillis(200));
+    }
+
+    private AsyncUploader uploader(BlobStore store, ArchiveSpool spool, List<String> failures, Duration idleTimeout) {
         WalArchiver archiver = new WalArchiver(store, LAYOUT,
                 new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
-        return new AsyncUploader(archiver, spool, pgWal, 3, Duration.ofMillis(200), new AsyncUploader.Listener() {
+        return new AsyncUploader(archiver, spool, pgWal, 3, idleTimeout, new AsyncUploader.Listener() {
             @Override
             public void stored(String wal, WalArchiver.Outcome outcome) {
             }
@@ -225,6 +229,42 @@ class AsyncUploaderTest {
         assertTrue(spool.hasOk(wal));
         assertFalse(Files.exists(uploading));
         assertFalse(Files.exists(running), "an uploader that has exited no longer says it runs");
+        assertEquals(List.of(), failures);
+    }
+
+    @Test
+    void anIdleUploaderDoesNotListArchiveStatusEveryScanInterval() throws Exception {
+        Files.createDirectories(pgWal.resolve("archive_status"));
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        AsyncUploader idle = uploader(memory, spool, failures, Duration.ofMillis(1500));
+        assertEquals(0, idle.run());
+        // 1.5 s of nothing to do: about 75 listings at one per 20 ms, 6 or 7 at one per 250 ms
+        assertTrue(idle.listings() <= 12, () -> idle.listings() + " listings in 1.5 s idle");
+        assertEquals(List.of(), failures);
+    }
+
+    @Test
+    void aFileMadeReadyWhileTheUploaderIdlesIsStored() throws Exception {
+        Files.createDirectories(pgWal.resolve("archive_status"));
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        AsyncUploader uploader = uploader(memory, spool, failures, Duration.ofSeconds(2));
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return uploader.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (uploader.listings() < 2) { // it has looked and found nothing: idle
+            Thread.sleep(10);
+        }
+        String wal = "000000010000000000000001";
+        ready(wal);
+        assertEquals(1, run.get(30, TimeUnit.SECONDS), "stored before the idle timeout ran out");
+        assertTrue(spool.hasOk(wal));
+        assertTrue(memory.stat("pg/wals/0000000100000000/" + wal).isPresent());
         assertEquals(List.of(), failures);
     }
 
