@@ -211,13 +211,7 @@ class AsyncUploaderTest {
             }
         };
         List<String> failures = new CopyOnWriteArrayList<>();
-        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return uploader(slow, spool, failures).run();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Integer> run = inBackground(uploader(slow, spool, failures));
         assertTrue(writing.await(10, TimeUnit.SECONDS));
         assertTrue(Files.exists(uploading), "the launcher waits while this mark is there");
         assertFalse(spool.hasOk(wal));
@@ -234,10 +228,8 @@ class AsyncUploaderTest {
 
     @Test
     void anIdleUploaderDoesNotListArchiveStatusEveryScanInterval() throws Exception {
-        Files.createDirectories(pgWal.resolve("archive_status"));
-        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
         List<String> failures = new CopyOnWriteArrayList<>();
-        AsyncUploader idle = uploader(memory, spool, failures, Duration.ofMillis(1500));
+        AsyncUploader idle = uploader(memory, nothingReady(), failures, Duration.ofMillis(1500));
         assertEquals(0, idle.run());
         // 1.5 s of nothing to do: about 75 listings at one per 20 ms, 6 or 7 at one per 250 ms
         assertTrue(idle.listings() <= 12, () -> idle.listings() + " listings in 1.5 s idle");
@@ -246,17 +238,10 @@ class AsyncUploaderTest {
 
     @Test
     void aFileMadeReadyWhileTheUploaderIdlesIsStored() throws Exception {
-        Files.createDirectories(pgWal.resolve("archive_status"));
-        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        ArchiveSpool spool = nothingReady();
         List<String> failures = new CopyOnWriteArrayList<>();
         AsyncUploader uploader = uploader(memory, spool, failures, Duration.ofSeconds(2));
-        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
-            try {
-                return uploader.run();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Integer> run = inBackground(uploader);
         while (uploader.listings() < 2) { // it has looked and found nothing: idle
             Thread.sleep(10);
         }
@@ -266,6 +251,22 @@ class AsyncUploaderTest {
         assertTrue(spool.hasOk(wal));
         assertTrue(memory.stat("pg/wals/0000000100000000/" + wal).isPresent());
         assertEquals(List.of(), failures);
+    }
+
+    /** An empty archive_status, and the spool. */
+    private ArchiveSpool nothingReady() throws IOException {
+        Files.createDirectories(pgWal.resolve("archive_status"));
+        return new ArchiveSpool(spoolDir, KEY).create();
+    }
+
+    private static CompletableFuture<Integer> inBackground(AsyncUploader uploader) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return uploader.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     private static final class RefusingWrites extends ForwardingBlobStore {
