@@ -133,7 +133,7 @@ EOF
         line=$(psql_pg -F ' ' -c "SELECT pg_walfile_name(pg_current_wal_insert_lsn()), coalesce(last_archived_wal, '-'),
             (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'), failed_count FROM pg_stat_archiver")
         read -r cur last ready failed <<<"$line"
-        [ -n "$cur" ] || continue
+        [ -n "$cur" ] || { sleep 0.5; continue; } # the server did not answer this time
         # last_archived_wal may name a history file: the last segment seen stays the reference
         [[ $last =~ ^[0-9A-F]{24}$ ]] && lastno=$(segno "$last" "$size")
         [ -z "$first" ] && first=$(segno "$cur" "$size")
