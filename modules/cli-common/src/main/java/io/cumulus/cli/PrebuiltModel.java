@@ -1,9 +1,7 @@
 package io.cumulus.cli;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Constructor;
@@ -137,19 +135,20 @@ public final class PrebuiltModel {
      * {@code null} when the class path has no model for it (a test run from classes, for instance).
      */
     public static CommandLine load(Object command) throws IOException, ReflectiveOperationException {
-        ClassLoader loader = command.getClass().getClassLoader();
-        InputStream resource = loader == null ? null : loader.getResourceAsStream(resourceName(command.getClass()));
+        List<String> lines = packaged(command.getClass());
+        return lines == null ? null : build(command, lines);
+    }
+
+    /** The lines of {@code type}'s model on the class path, or {@code null} when there is none. */
+    static List<String> packaged(Class<?> type) throws IOException {
+        ClassLoader loader = type.getClassLoader();
+        InputStream resource = loader == null ? null : loader.getResourceAsStream(resourceName(type));
         if (resource == null) {
             return null;
         }
-        List<String> lines;
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(resource, StandardCharsets.UTF_8))) {
-            lines = new ArrayList<>();
-            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                lines.add(line);
-            }
+        try (resource) {
+            return new String(resource.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         }
-        return build(command, lines);
     }
 
     /** A {@link CommandLine} for {@code command} from the lines of its model ({@link #describe}). */

@@ -1,11 +1,9 @@
 package io.cumulus.cli;
 
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,12 +31,7 @@ public final class PrebuiltModelCheck {
             throws Exception {
         List<String> problems = new ArrayList<>();
         Class<?> type = tool.get().getClass();
-        List<String> packaged = null;
-        try (InputStream resource = type.getClassLoader().getResourceAsStream(PrebuiltModel.resourceName(type))) {
-            if (resource != null) {
-                packaged = List.of(new String(resource.readAllBytes(), StandardCharsets.UTF_8).split("\n"));
-            }
-        }
+        List<String> packaged = PrebuiltModel.packaged(type);
         if (packaged == null) {
             problems.add(PrebuiltModel.resourceName(type) + " is not on the class path: the build writes it at process-classes");
         } else if (!packaged.equals(PrebuiltModel.describe(type))) {

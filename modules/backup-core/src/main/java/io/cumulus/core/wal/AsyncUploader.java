@@ -45,6 +45,8 @@ public final class AsyncUploader {
     private final WalArchiver archiver;
     private final ArchiveSpool spool;
     private final Path pgWal;
+    /** {@code pg_wal/archive_status}: PostgreSQL's marks, listed for work and watched while idle. */
+    private final Path archiveStatus;
     private final int parallel;
     private final Duration idleTimeout;
     private final Listener listener;
@@ -63,6 +65,7 @@ public final class AsyncUploader {
         this.archiver = archiver;
         this.spool = spool;
         this.pgWal = pgWal;
+        this.archiveStatus = pgWal.resolve("archive_status");
         this.parallel = parallel;
         this.idleTimeout = idleTimeout;
         this.listener = listener;
@@ -80,7 +83,7 @@ public final class AsyncUploader {
         long idleSince = System.nanoTime();
         spool.clearAllUploading();
         spool.markUploaderRunning();
-        try (WatchService watcher = watch(pgWal.resolve("archive_status"))) {
+        try (WatchService watcher = watch(archiveStatus)) {
             while (spool.isCurrent()) {
                 if (inFlight.size() >= parallel * 2) {
                     // nothing more could be taken on: no need to list the directories again yet
@@ -190,8 +193,7 @@ public final class AsyncUploader {
     /** The files PostgreSQL wants archived, oldest first (history files sort after their segments). */
     private List<String> readyFiles() throws IOException {
         listings.incrementAndGet();
-        Path status = pgWal.resolve("archive_status");
-        try (Stream<Path> files = Files.list(status)) {
+        try (Stream<Path> files = Files.list(archiveStatus)) {
             return files.map(p -> p.getFileName().toString())
                     .filter(n -> n.endsWith(".ready"))
                     .map(n -> n.substring(0, n.length() - ".ready".length()))
