@@ -27,7 +27,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.AbortedException;
@@ -69,7 +71,7 @@ final class S3BlobStore implements BlobStore {
 
     private static final String CONTENT_TYPE = "application/octet-stream";
 
-    private final S3Client client;
+    private final Future<S3Client> client;
     private final ExecutorService uploads;
     private final S3StoreConfig config;
     private final String bucket;
@@ -81,7 +83,7 @@ final class S3BlobStore implements BlobStore {
      */
     private volatile boolean conditionalWrites = true;
 
-    S3BlobStore(S3Client client, ExecutorService uploads, S3StoreConfig config) {
+    S3BlobStore(Future<S3Client> client, ExecutorService uploads, S3StoreConfig config) {
         this.client = client;
         this.uploads = uploads;
         this.config = config;
@@ -91,12 +93,33 @@ final class S3BlobStore implements BlobStore {
         this.deleter = new BatchDeleter(config.deleteBatchSize(), this::deleteBatch, this::delete);
     }
 
+    /**
+     * The SDK client, waiting for it if it is still being built (see {@link S3BlobStores#open}). A
+     * failure to build it is thrown here, at each use, as the SDK threw it.
+     */
+    private S3Client client() {
+        try {
+            return client.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw AbortedException.create("interrupted while the S3 client was being built");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            if (e.getCause() instanceof Error failure) {
+                throw failure;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     // ---------------------------------------------------------------- reads
 
     @Override
     public InputStream openRead(String key) throws IOException {
         try {
-            return abortOnEarlyClose(client.getObject(b -> b.bucket(bucket).key(key)));
+            return abortOnEarlyClose(client().getObject(b -> b.bucket(bucket).key(key)));
         } catch (SdkException e) {
             throw translate(e, key);
         }
@@ -117,7 +140,7 @@ final class S3BlobStore implements BlobStore {
         long last = offset + length - 1 < 0 ? Long.MAX_VALUE : offset + length - 1;
         try {
             return abortOnEarlyClose(
-                    client.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + offset + "-" + last)));
+                    client().getObject(b -> b.bucket(bucket).key(key).range("bytes=" + offset + "-" + last)));
         } catch (S3Exception e) {
             if (e.statusCode() == 416) {
                 // InvalidRange: the object exists and the range starts at or past its end
@@ -181,7 +204,7 @@ final class S3BlobStore implements BlobStore {
     @Override
     public Optional<BlobInfo> stat(String key) throws IOException {
         try {
-            HeadObjectResponse head = client.headObject(b -> b.bucket(bucket).key(key));
+            HeadObjectResponse head = client().headObject(b -> b.bucket(bucket).key(key));
             return Optional.of(new BlobInfo(key, head.contentLength(), head.lastModified(), head.eTag()));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
@@ -245,14 +268,14 @@ final class S3BlobStore implements BlobStore {
                 if (conditional) {
                     request.ifNoneMatch("*");
                 }
-                client.putObject(request.build(), body);
+                client().putObject(request.build(), body);
             });
         }
 
         @Override
         public String startUpload() throws IOException {
             try {
-                return client.createMultipartUpload(CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
+                return client().createMultipartUpload(CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
                         .contentType(CONTENT_TYPE)
                         .applyMutation(b -> {
                             if (tagging != null) {
@@ -271,7 +294,7 @@ final class S3BlobStore implements BlobStore {
         public String uploadPart(String uploadId, int partNumber, byte[] data, int length) throws IOException {
             try {
                 String md5 = contentMd5(data, length);
-                return client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
+                return client().uploadPart(b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(partNumber)
                         .contentLength((long) length).contentMD5(md5),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length,
                                 CONTENT_TYPE)).eTag();
@@ -292,14 +315,14 @@ final class S3BlobStore implements BlobStore {
                 if (conditional) {
                     request.ifNoneMatch("*");
                 }
-                client.completeMultipartUpload(request.build());
+                client().completeMultipartUpload(request.build());
             });
         }
 
         @Override
         public void abort(String uploadId) throws IOException {
             try {
-                client.abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
+                client().abortMultipartUpload(AbortMultipartUploadRequest.builder().bucket(bucket).key(key)
                         .uploadId(uploadId).build());
             } catch (NoSuchUploadException e) {
                 // already gone: nothing is left behind, which is what abort is for
@@ -437,7 +460,7 @@ final class S3BlobStore implements BlobStore {
 
     private ListObjectsV2Response listPage(String prefix, String delimiter, String continuation) throws IOException {
         try {
-            return client.listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix)
+            return client().listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix)
                     .delimiter(delimiter).maxKeys(config.listPageSize()).continuationToken(continuation).build());
         } catch (SdkException e) {
             throw translate(e, prefix);
@@ -449,7 +472,7 @@ final class S3BlobStore implements BlobStore {
     @Override
     public void delete(String key) throws IOException {
         try {
-            client.deleteObject(b -> b.bucket(bucket).key(key));
+            client().deleteObject(b -> b.bucket(bucket).key(key));
         } catch (NoSuchKeyException e) {
             // S3 answers 204 for an absent key; some compatible stores answer 404
         } catch (SdkException e) {
@@ -469,7 +492,7 @@ final class S3BlobStore implements BlobStore {
     private List<String> deleteBatch(List<String> keys) throws IOException {
         DeleteObjectsResponse response;
         try {
-            response = client.deleteObjects(DeleteObjectsRequest.builder().bucket(bucket)
+            response = client().deleteObjects(DeleteObjectsRequest.builder().bucket(bucket)
                     .delete(Delete.builder().quiet(true)
                             .objects(keys.stream().map(k -> ObjectIdentifier.builder().key(k).build()).toList())
                             .build())
@@ -492,7 +515,7 @@ final class S3BlobStore implements BlobStore {
     @Override
     public void checkAvailable() throws IOException {
         try {
-            client.headBucket(b -> b.bucket(bucket));
+            client().headBucket(b -> b.bucket(bucket));
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
                 throw missingBucket(e);
@@ -524,8 +547,18 @@ final class S3BlobStore implements BlobStore {
             uploads.shutdownNow();
             Thread.currentThread().interrupt();
         } finally {
-            client.close();
+            closeClient();
         }
+    }
+
+    private void closeClient() {
+        S3Client built;
+        try {
+            built = client();
+        } catch (RuntimeException e) {
+            return; // never built (the failure was reported by the calls), or the close was interrupted
+        }
+        built.close();
     }
 
     /**

@@ -3,6 +3,7 @@ package io.cumulus.storage.s3;
 import io.cumulus.storage.BlobStore;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,13 +39,17 @@ public final class S3BlobStores {
 
     /**
      * Opens a store on {@code config.bucket()}. No request is sent: {@link BlobStore#checkAvailable()}
-     * is the explicit check. The caller closes the store, which closes its client.
+     * is the explicit check. The SDK client is built in the background; a failure to build it comes
+     * from the store's first call. The caller closes the store, which closes its client.
      */
     public static BlobStore open(S3StoreConfig config) {
         return open(config, builder -> { });
     }
 
-    /** As {@link #open(S3StoreConfig)}, letting tests add to the client (an interceptor that records requests). */
+    /**
+     * As {@link #open(S3StoreConfig)}, letting tests add to the client (an interceptor that records
+     * requests); {@code customizer} runs on the thread that builds it.
+     */
     static BlobStore open(S3StoreConfig config, Consumer<S3ClientBuilder> customizer) {
         FirstRequestWarmUp.start();
         ApacheHttpClient.Builder http = ApacheHttpClient.builder()
@@ -80,8 +85,16 @@ public final class S3BlobStores {
         if (SdkSystemSetting.AWS_RESPONSE_CHECKSUM_VALIDATION.getStringValue().isEmpty()) {
             builder.responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         }
-        customizer.accept(builder);
-        S3Client client = builder.build();
+        // Building the client is most of what opening costs a one-shot call (~100 ms of class loading
+        // and set-up). It is built on another thread, and the store's first request waits for it, so
+        // that the caller begins at once: an archive call reads and hashes its 16 MB meanwhile.
+        FutureTask<S3Client> client = new FutureTask<>(() -> {
+            customizer.accept(builder);
+            return builder.build();
+        });
+        Thread building = new Thread(client, "cumulus-s3-client");
+        building.setDaemon(true);
+        building.start();
         return new S3BlobStore(client, uploadExecutor(config.bucket()), config);
     }
 

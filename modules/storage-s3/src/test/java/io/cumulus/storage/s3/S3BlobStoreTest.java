@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -346,6 +348,43 @@ class S3BlobStoreTest extends BlobStoreContractTest {
                 assertEquals(List.of("wal/a", "wal/b"), e.failedKeys());
                 assertInstanceOf(StoreUnavailableException.class, e.getCause());
             });
+        }
+    }
+
+    @Test
+    void aWriteBeginsWhileTheClientIsStillBeingBuilt() throws Exception {
+        CountDownLatch built = new CountDownLatch(1);
+        byte[] data = bytes(5000, 49);
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)), builder -> await(built))) {
+                // opening, and filling a writer (buffered and hashed), do not wait for the client
+                BlobOutputStream out = s3.openWrite("wal/early", WriteOptions.DEFAULT.withIfAbsent(true));
+                out.write(data);
+                built.countDown();
+                out.close();
+                assertArrayEquals(data, s3.openRead("wal/early").readAllBytes());
+            }
+        });
+    }
+
+    @Test
+    void aClientThatCannotBeBuiltFailsEachCallWithTheSdksReasonAndTheStoreStillCloses() throws Exception {
+        BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)), builder -> {
+            throw SdkClientException.create("no HTTP client for this test");
+        });
+        IOException check = assertThrows(IOException.class, s3::checkAvailable);
+        assertTrue(check.getMessage().contains("no HTTP client for this test"), check.getMessage());
+        IOException write = assertThrows(IOException.class, () -> writeTo(s3, "wal/never", bytes(10, 50),
+                WriteOptions.DEFAULT));
+        assertTrue(write.getMessage().contains("no HTTP client for this test"), write.getMessage());
+        s3.close();
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
