@@ -1,11 +1,10 @@
 package io.cumulus.core.wal;
 
+import io.cumulus.core.io.DirectoryWatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -40,7 +39,7 @@ public final class AsyncUploader {
      * foreground cleared, a changed archive_command, or a file system that reports nothing. Looking
      * every 20 ms while idle cost about 4 % of a core.
      */
-    private static final long IDLE_SCAN_MILLIS = 250;
+    private static final Duration IDLE_SCAN = Duration.ofMillis(250);
 
     private final WalArchiver archiver;
     private final ArchiveSpool spool;
@@ -83,7 +82,7 @@ public final class AsyncUploader {
         long idleSince = System.nanoTime();
         spool.clearAllUploading();
         spool.markUploaderRunning();
-        try (WatchService watcher = watch(archiveStatus)) {
+        try (DirectoryWatch newMarks = DirectoryWatch.on(archiveStatus, StandardWatchEventKinds.ENTRY_CREATE)) {
             while (spool.isCurrent()) {
                 if (inFlight.size() >= parallel * 2) {
                     // nothing more could be taken on: no need to list the directories again yet
@@ -127,7 +126,7 @@ public final class AsyncUploader {
                 } else if (System.nanoTime() - idleSince > idleTimeout.toNanos()) {
                     break;
                 } else {
-                    awaitNewFile(watcher);
+                    newMarks.await(IDLE_SCAN);
                 }
             }
         } finally {
@@ -153,35 +152,6 @@ public final class AsyncUploader {
             } catch (IOException markFailure) {
                 listener.failed(wal, markFailure);
             }
-        }
-    }
-
-    /** A watch for files created in {@code status}, or null where the file system offers none. */
-    private static WatchService watch(Path status) {
-        try {
-            WatchService watcher = status.getFileSystem().newWatchService();
-            try {
-                status.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
-                return watcher;
-            } catch (IOException | UnsupportedOperationException e) {
-                watcher.close();
-                return null;
-            }
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
-        }
-    }
-
-    /** Waits until a file is created in archive_status, or {@link #IDLE_SCAN_MILLIS} at most. */
-    private static void awaitNewFile(WatchService watcher) throws InterruptedException {
-        if (watcher == null) {
-            Thread.sleep(IDLE_SCAN_MILLIS);
-            return;
-        }
-        WatchKey key = watcher.poll(IDLE_SCAN_MILLIS, TimeUnit.MILLISECONDS);
-        if (key != null) {
-            key.pollEvents();
-            key.reset();
         }
     }
 

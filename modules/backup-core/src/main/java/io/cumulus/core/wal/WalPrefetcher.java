@@ -1,6 +1,8 @@
 package io.cumulus.core.wal;
 
+import io.cumulus.core.io.DirectoryWatch;
 import java.io.IOException;
+import java.nio.file.StandardWatchEventKinds;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -10,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The prefetch worker of {@code cumulus-wal-restore --prefetch}: keeps up to a window of segments
@@ -19,7 +22,8 @@ import java.util.concurrent.Future;
  * recovery overtook the worker), the worker continues from there and drops what recovery has passed.
  * Only full segments are fetched (never a {@code .partial}). At the end of the archive it polls for
  * new segments (a standby), and it ends once recovery has asked for nothing and it has fetched
- * nothing for the idle time.
+ * nothing for the idle time. While it has nothing to fetch it waits on the spool directory rather
+ * than looking at it every few milliseconds.
  */
 public final class WalPrefetcher {
 
@@ -30,7 +34,14 @@ public final class WalPrefetcher {
         void failed(String wal, Exception failure);
     }
 
+    /** How often fetches in flight are looked at. */
     private static final Duration POLL = Duration.ofMillis(10);
+    /**
+     * With nothing in flight (the window is full, or the archive holds nothing more yet), the worker
+     * waits for recovery to take a segment from the spool or ask for one (the kernel tells it, where
+     * the file system can), and looks again at least this often.
+     */
+    private static final Duration IDLE_SCAN = Duration.ofMillis(250);
     private static final Duration AT_THE_END = Duration.ofSeconds(1);
 
     private final WalRestorer restorer;
@@ -38,6 +49,7 @@ public final class WalPrefetcher {
     private final int window;
     private final int parallel;
     private final Listener listener;
+    private final AtomicLong scans = new AtomicLong();
 
     /**
      * @param window how many segments to hold ahead of recovery
@@ -65,7 +77,8 @@ public final class WalPrefetcher {
             thread.setDaemon(true);
             return thread;
         });
-        try {
+        try (DirectoryWatch recovery = DirectoryWatch.on(spool.directory(), StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_DELETE)) {
             Map<WalName, Future<Boolean>> inFlight = new LinkedHashMap<>();
             WalName next = start.toSegment().next(segmentSize);
             WalName missing = null; // the first segment the archive did not hold (or that failed)
@@ -74,6 +87,7 @@ public final class WalPrefetcher {
             List<String> held = spool.segments();
             long lastActivity = System.nanoTime();
             while (System.nanoTime() - lastActivity < idle.toNanos()) {
+                scans.incrementAndGet();
                 String requested = spool.lastRequest().orElse(followed);
                 if (!requested.equals(followed)) {
                     followed = requested;
@@ -117,11 +131,23 @@ public final class WalPrefetcher {
                     inFlight.put(wal, workers.submit(() -> fetch(wal)));
                     next = next.next(segmentSize);
                 }
-                Thread.sleep(POLL.toMillis());
+                if (!inFlight.isEmpty()) {
+                    Thread.sleep(POLL.toMillis());
+                } else if (missing == null) {
+                    recovery.await(IDLE_SCAN); // the window is full
+                } else {
+                    recovery.await(Duration.ofNanos(Math.min(IDLE_SCAN.toNanos(),
+                            Math.max(0, retryAt - System.nanoTime()))));
+                }
             }
         } finally {
             workers.shutdownNow();
         }
+    }
+
+    /** How many times this worker has looked at its spool and its fetches (for tests: what waiting costs). */
+    long scans() {
+        return scans.get();
     }
 
     private static boolean outcome(Future<Boolean> result) throws InterruptedException {

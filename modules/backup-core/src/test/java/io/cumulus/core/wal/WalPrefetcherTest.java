@@ -61,9 +61,13 @@ class WalPrefetcherTest {
 
     /** Runs the worker in the background until it ends by itself (idle) or the test ends. */
     private Thread follow(RestoreSpool spool, int window, String start, Duration idle) {
+        return follow(prefetcher(spool, window), start, idle);
+    }
+
+    private Thread follow(WalPrefetcher prefetcher, String start, Duration idle) {
         Thread worker = new Thread(() -> {
             try {
-                prefetcher(spool, window).follow(WalName.parse(start), SEGMENT, idle);
+                prefetcher.follow(WalName.parse(start), SEGMENT, idle);
             } catch (Exception e) {
                 failures.add(e.toString());
             }
@@ -111,6 +115,27 @@ class WalPrefetcherTest {
         assertEquals(List.of(), spool.segments(), "nothing past the end of the archive");
         archive(seg(1, 10));
         await("a segment archived later is fetched (a standby)", () -> spool.contains(seg(1, 10)));
+        assertEquals(List.of(), failures);
+        worker.interrupt();
+    }
+
+    @Test
+    void withAFullWindowTheWorkerWaitsForRecoveryInsteadOfLookingEveryFewMilliseconds() throws Exception {
+        for (int i = 1; i <= 6; i++) {
+            archive(seg(1, i));
+        }
+        RestoreSpool spool = spool("a7");
+        WalPrefetcher prefetcher = prefetcher(spool, 2);
+        Thread worker = follow(prefetcher, seg(1, 1), Duration.ofSeconds(30));
+        await("the window is full", () -> spool.segments().size() == 2);
+        Thread.sleep(200); // the last fetch is seen done
+        long before = prefetcher.scans();
+        Thread.sleep(1500);
+        long scans = prefetcher.scans() - before;
+        // every 10 ms, as the worker once did, is 150; waiting on the spool, a handful
+        assertTrue(scans <= 12, scans + " looks at the spool in 1.5 s with nothing to fetch");
+        assertTrue(spool.take(seg(1, 2), pgWal.resolve("RECOVERYXLOG")));
+        await("the window is refilled", () -> spool.segments().equals(List.of(seg(1, 3), seg(1, 4))));
         assertEquals(List.of(), failures);
         worker.interrupt();
     }
