@@ -22,11 +22,12 @@ TOOLS=${BENCH_LAG_TOOLS:-cumulus-async cumulus barman}
 PARALLEL=${BENCH_LAG_PARALLEL:-4}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 PG_BIN=${BENCH_PG_BIN:-/usr/lib/postgresql/15/bin}
-BENCH_JAR=$ROOT/bench/target/cumulus-bench-0.1.0-SNAPSHOT.jar
 PORT=55441
 
 die() { echo "lag: $*" >&2; exit 1; }
 say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run as root (the throwaway PostgreSQL clusters run as the postgres user)"
 [ -x "$PG_BIN/initdb" ] || die "no PostgreSQL at $PG_BIN"
@@ -37,42 +38,27 @@ command -v barman-cloud-wal-archive >/dev/null || die "barman-cloud-wal-archive 
 
 WORK=$(mktemp -d /tmp/cumulus-lag.XXXXXX)
 chmod 755 "$WORK"
-S3PROXY_PID=
 PG_DATA=
 cleanup() {
     set +e
     [ -n "$PG_DATA" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1
-    stop_helpers
-    [ -n "$S3PROXY_PID" ] && kill "$S3PROXY_PID" 2>/dev/null && wait "$S3PROXY_PID" 2>/dev/null
+    stop_helpers "$WORK/spool-"
+    stop_s3proxy
     rm -rf "$WORK"
-}
-# The --async uploader outlives the server by its idle timeout: stopped by its spool in its command line.
-stop_helpers() {
-    local file pid
-    for file in $(grep -lsF -- "$WORK/spool-" /proc/[0-9]*/cmdline); do
-        pid=${file#/proc/}
-        pid=${pid%/cmdline}
-        [ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] && kill "$pid" 2>/dev/null
-    done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A private copy of the tool (other builds may rewrite dist/ meanwhile), its AOT cache or CDS archive
-# rebuilt for the copy's path as bench/run.sh does; the postgres user runs it, so everything is readable.
-cp -a "$ROOT/dist/cli-wal-archive" "$WORK/cli-wal-archive" || die "cannot copy dist/"
-[ -f "$ROOT/build-support/cds-archive.sh" ] && sh "$ROOT/build-support/cds-archive.sh" "$WORK/cli-wal-archive"
+# A private copy of the tool (lib.sh); the postgres user runs it, so everything in $WORK is readable.
+private_tools "$WORK" cli-wal-archive
 CUMULUS=$WORK/cli-wal-archive/bin/cumulus-wal-archive
 
-java -Xmx2g -cp "$BENCH_JAR" io.cumulus.bench.S3ProxyMain "$WORK/endpoints" bench >"$WORK/s3proxy.log" 2>&1 &
-S3PROXY_PID=$!
-for _ in $(seq 300); do [ -f "$WORK/endpoints" ] && break; kill -0 "$S3PROXY_PID" 2>/dev/null || break; sleep 0.1; done
-[ -f "$WORK/endpoints" ] || { cat "$WORK/s3proxy.log" >&2; die "S3Proxy did not start"; }
-ENDPOINT=$(sed -n 's/^http=//p' "$WORK/endpoints")
+start_s3proxy bench
+ENDPOINT=$(endpoint http)
 # archive_command runs as postgres, with what the server's environment holds: the credentials go in a file
 # of the postgres user's, named by the standard variables that the server inherits from pg_ctl.
-ACCESS=$(sed -n 's/^access=//p' "$WORK/endpoints")
-SECRET=$(sed -n 's/^secret=//p' "$WORK/endpoints")
+ACCESS=$(endpoint access)
+SECRET=$(endpoint secret)
 printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$ACCESS" "$SECRET" >"$WORK/aws-credentials"
 printf '[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n' >"$WORK/aws-config"
 chown postgres: "$WORK/aws-credentials" "$WORK/aws-config"
@@ -148,8 +134,7 @@ EOF
     written=$(( $(segno "$(tail -1 "$dir/samples" | cut -d' ' -f2)" "$size") - first ))
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1
     PG_DATA=
-    stop_helpers
-    sleep 1
+    stop_helpers "$WORK/spool-"
     local p90
     p90=$(cut -d' ' -f4 "$dir/samples" | sort -n | awk '{v[NR] = $1} END {i = int(NR * 0.9); if (i < NR * 0.9) i++; print v[i]}')
     awk -v tool="$tool" -v size="$size" -v tps="$tps" -v written="$written" -v secs="$SECONDS_LOAD" -v p90="$p90" '

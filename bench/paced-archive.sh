@@ -14,34 +14,29 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 SEGMENTS=${BENCH_SEGMENTS:-40}
 INTERVAL=${BENCH_INTERVAL:-0.1}
-BENCH_JAR=$ROOT/bench/target/cumulus-bench-0.1.0-SNAPSHOT.jar
 TOOL=$ROOT/dist/cli-wal-archive/bin/cumulus-wal-archive
 die() { echo "paced-archive: $*" >&2; exit 1; }
+say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 [ -x "$TOOL" ] || die "dist/ is missing cumulus-wal-archive: mvn -B -o -q -pl dist-assembly -am package -DskipTests"
 [ -f "$BENCH_JAR" ] || die "no bench jar: run bench/run.sh once, or: mvn -B -o -q -f bench/pom.xml package"
 
 WORK=$(mktemp -d /tmp/cumulus-paced.XXXXXX)
-S3PROXY_PID=
 cleanup() {
-    [ -n "$S3PROXY_PID" ] && kill "$S3PROXY_PID" 2>/dev/null
-    # the uploader exits by itself after --async-idle-timeout; stop it now, by the work directory in its command line
-    for file in $(grep -lsF -- "$WORK/spool" /proc/[0-9]*/cmdline); do
-        pid=${file#/proc/}
-        kill "${pid%/cmdline}" 2>/dev/null
-    done
+    stop_s3proxy
+    # the uploader exits by itself after --async-idle-timeout; stop it now
+    stop_helpers "$WORK/spool"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-java -cp "$BENCH_JAR" io.cumulus.bench.S3ProxyMain "$WORK/endpoints" bench >"$WORK/s3proxy.log" 2>&1 &
-S3PROXY_PID=$!
-for _ in $(seq 300); do [ -f "$WORK/endpoints" ] && break; sleep 0.1; done
-[ -f "$WORK/endpoints" ] || die "S3Proxy did not start: $(cat "$WORK/s3proxy.log")"
-ENDPOINT=$(sed -n 's/^http=//p' "$WORK/endpoints")
+start_s3proxy bench
+ENDPOINT=$(endpoint http)
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-AWS_ACCESS_KEY_ID=$(sed -n 's/^access=//p' "$WORK/endpoints")
-AWS_SECRET_ACCESS_KEY=$(sed -n 's/^secret=//p' "$WORK/endpoints")
+AWS_ACCESS_KEY_ID=$(endpoint access)
+AWS_SECRET_ACCESS_KEY=$(endpoint secret)
 
 # Every JVM the calls start (the uploader inherits the variable) opens its own log file, named by its pid:
 # the tools run on the runtime, and with the archive or cache, that their launcher picks.

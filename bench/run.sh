@@ -29,6 +29,8 @@ SERVER=bench-srv
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "run as root (the throwaway PostgreSQL cluster runs as the postgres user)"
 for tool in barman-cloud-wal-archive barman-cloud-wal-restore keytool java; do
@@ -43,7 +45,6 @@ if [ "$WITH_PGBR" = 1 ] && ! command -v pgbackrest >/dev/null; then
 fi
 
 # --- the bench jar (S3Proxy host) -----------------------------------------------------------------
-BENCH_JAR=$ROOT/bench/target/cumulus-bench-0.1.0-SNAPSHOT.jar
 if [ ! -f "$BENCH_JAR" ] || [ "${BENCH_REBUILD:-0}" = 1 ]; then
     say "building the bench jar"
     (cd "$ROOT" && mvn -B -o -q -pl modules/test-support install -DskipTests && mvn -B -o -q -f bench/pom.xml package) \
@@ -52,45 +53,15 @@ fi
 
 WORK=$(mktemp -d /tmp/cumulus-bench.XXXXXX)
 chmod 755 "$WORK"
-S3PROXY_PID=
 CG=
 PG_DATA=$WORK/pg/data
 PG_RUNNING=0
 
-# Every process this script starts is stopped by its PID: S3Proxy, PostgreSQL (pg_ctl), and the
-# detached helpers of the tools (Cumulus uploader/prefetcher, pgBackRest async), which are found by
-# the work directory in their command line (unique to this run).
-procs_under() { # PIDs of live processes whose command line mentions $1 (one grep over all of /proc)
-    local file pid
-    for file in $(grep -lsF -- "$1" /proc/[0-9]*/cmdline); do
-        pid=${file#/proc/}
-        pid=${pid%/cmdline}
-        [ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] && [ -d "/proc/$pid" ] && echo "$pid"
-    done
-}
-wait_helpers() { # waits up to $2 s for the helpers working in $1 to exit, then stops them
-    local deadline=$((SECONDS + ${2:-60})) left
-    while :; do
-        left=$(procs_under "$1")
-        [ -z "$left" ] && return 0
-        [ $SECONDS -ge $deadline ] && break
-        sleep 0.2
-    done
-    say "stopping helpers still running in $1: $left"
-    kill $left 2>/dev/null
-    sleep 1
-    left=$(procs_under "$1")
-    [ -n "$left" ] && kill -9 $left 2>/dev/null
-    return 0
-}
 cleanup() {
     set +e
     [ "$PG_RUNNING" = 1 ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1
-    if [ -n "$S3PROXY_PID" ]; then
-        kill "$S3PROXY_PID" 2>/dev/null
-        wait "$S3PROXY_PID" 2>/dev/null
-    fi
-    [ -n "$WORK" ] && wait_helpers "$WORK" 10
+    stop_s3proxy
+    [ -n "$WORK" ] && stop_helpers "$WORK" 10
     if [ -n "$CG" ]; then
         echo $$ >/sys/fs/cgroup/cpuacct/cgroup.procs 2>/dev/null
         rmdir "$CG" 2>/dev/null || say "could not remove cgroup $CG"
@@ -104,25 +75,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- the tools under test: a private copy of dist/ -----------------------------------------------
-# Other builds may rewrite dist/ while this runs, so the two tools are copied; their class-data
-# sharing archive is then rebuilt where the copy lives with the project's own packaging script, as
-# a JDK 17 archive only maps at the jar paths it was dumped with.
+# --- the tools under test: a private copy of dist/ (lib.sh) ---------------------------------------
 TOOLS=$WORK/tools
-mkdir -p "$TOOLS"
-cp -a "$ROOT/dist/cli-wal-archive" "$ROOT/dist/cli-restore" "$TOOLS/" || die "cannot copy dist/"
-CDS_NOTE="no CDS archive in dist"
-if [ -f "$ROOT/dist/cli-wal-archive/lib/cds.jsa" ] && [ -f "$ROOT/build-support/cds-archive.sh" ]; then
-    for module in cli-wal-archive cli-restore; do
-        sh "$ROOT/build-support/cds-archive.sh" "$TOOLS/$module"
-    done
-    if [ -f "$TOOLS/cli-wal-archive/lib/aot.java" ]; then
-        CDS_NOTE="runtime $(cat "$TOOLS/cli-wal-archive/lib/aot.java") with its AOT cache $(CUMULUS_JAVA_OPTS=-Xlog:aot=info \
-            "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 | grep -q 'Mapped static  *region' && echo used || echo NOT used) by the copy"
-    else
-        CDS_NOTE="CDS archive $(CUMULUS_JAVA_OPTS=-Xlog:cds=info "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 \
-            | grep -q 'Mapped dynamic region' && echo used || echo NOT used) by the copy"
-    fi
+private_tools "$TOOLS" cli-wal-archive cli-restore
+if [ -f "$TOOLS/cli-wal-archive/lib/aot.java" ]; then
+    CDS_NOTE="runtime $(cat "$TOOLS/cli-wal-archive/lib/aot.java") with its AOT cache $(CUMULUS_JAVA_OPTS=-Xlog:aot=info \
+        "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 | grep -q 'Mapped static  *region' && echo used || echo NOT used) by the copy"
+elif [ -f "$TOOLS/cli-wal-archive/lib/cds.jsa" ]; then
+    CDS_NOTE="CDS archive $(CUMULUS_JAVA_OPTS=-Xlog:cds=info "$TOOLS/cli-wal-archive/bin/cumulus-wal-archive" --help 2>&1 \
+        | grep -q 'Mapped dynamic region' && echo used || echo NOT used) by the copy"
+else
+    CDS_NOTE="no CDS archive in dist"
 fi
 # Which build is measured: the checkout's commit (the working tree may differ) and when dist/ was made.
 CUMULUS_BUILD="commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), dist/ built $(date -u -r "$TOOLS/cli-wal-archive/cli-wal-archive.jar" '+%Y-%m-%d %H:%M UTC'), jars sha256 $(cat "$TOOLS"/cli-*/cli-*.jar "$TOOLS"/cli-*/lib/*-SNAPSHOT.jar | sha256sum | cut -c1-12)"
@@ -135,17 +98,13 @@ keytool -genkeypair -alias s3proxy -keyalg RSA -keysize 2048 -validity 7 -dname 
     || die "keytool failed"
 keytool -exportcert -rfc -alias s3proxy -keystore "$WORK/s3proxy.jks" -storepass benchpass >"$WORK/s3proxy.pem" 2>/dev/null \
     || die "keytool -exportcert failed"
-java -Xmx2g -cp "$BENCH_JAR" io.cumulus.bench.S3ProxyMain "$WORK/endpoints" "$BUCKET" "$WORK/s3proxy.jks" benchpass \
-    >"$WORK/s3proxy.log" 2>&1 &
-S3PROXY_PID=$!
-for _ in $(seq 300); do [ -f "$WORK/endpoints" ] && break; kill -0 "$S3PROXY_PID" 2>/dev/null || break; sleep 0.1; done
-[ -f "$WORK/endpoints" ] || { cat "$WORK/s3proxy.log" >&2; die "S3Proxy did not start"; }
-HTTP_URL=$(sed -n 's/^http=//p' "$WORK/endpoints")
-HTTPS_URL=$(sed -n 's/^https=//p' "$WORK/endpoints")
-S3_BASEDIR=$(sed -n 's/^basedir=//p' "$WORK/endpoints")/$BUCKET
+start_s3proxy "$BUCKET" "$WORK/s3proxy.jks" benchpass
+HTTP_URL=$(endpoint http)
+HTTPS_URL=$(endpoint https)
+S3_BASEDIR=$(endpoint basedir)/$BUCKET
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-AWS_ACCESS_KEY_ID=$(sed -n 's/^access=//p' "$WORK/endpoints")
-AWS_SECRET_ACCESS_KEY=$(sed -n 's/^secret=//p' "$WORK/endpoints")
+AWS_ACCESS_KEY_ID=$(endpoint access)
+AWS_SECRET_ACCESS_KEY=$(endpoint secret)
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 printf '[default]\ns3 =\n    addressing_style = path\n' >"$WORK/aws-config"
 : >"$WORK/aws-credentials"
@@ -320,7 +279,7 @@ archive_run() {
         [ $tries -lt 3 ] && mv "$wal/archive_status/$s.ready" "$wal/archive_status/$s.done"
     done
     t1=$EPOCHREALTIME
-    wait_helpers "$dir" 60
+    stop_helpers "$dir" 60
     cpu1=$(s3proxy_cpu)
     tcpu1=$(tools_cpu)
     local secs rate stored
@@ -369,7 +328,7 @@ restore_run() {
         fi
     done
     t1=$EPOCHREALTIME
-    wait_helpers "$dir" 60
+    stop_helpers "$dir" 60
     cpu1=$(s3proxy_cpu)
     tcpu1=$(tools_cpu)
     for s in "${SEGS[@]}"; do cmp -s "$WALSRC/$s" "$wal/$s" || bad=$((bad + 1)); done
@@ -458,7 +417,7 @@ for v in "${variants[@]}"; do
     printf 'latency\t%s\t%s\t%s\t\t\t%s\t%s\t%s\t%s\t%s\t\n' "$kind-$comp" "$tool" "$LAT_CALLS" "$(median_ms <<<"$samples")" \
         "$fails" "$la0" "$la1" "$(median_ms <<<"${CPU[$kind/$comp]:-}")" >>"$RAW"
 done
-wait_helpers "$WORK/lat" 10
+stop_helpers "$WORK/lat" 10
 
 # --- report ----------------------------------------------------------------------------------------
 REPORT=$OUT/report-$STAMP.md
