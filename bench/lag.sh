@@ -34,7 +34,6 @@ say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 command -v barman-cloud-wal-archive >/dev/null || die "barman-cloud-wal-archive not found (apt install barman-cli-cloud)"
 [ -x "$ROOT/dist/cli-wal-archive/bin/cumulus-wal-archive" ] \
     || die "dist/ is missing cumulus-wal-archive: mvn -B -o -q -pl dist-assembly -am package -DskipTests"
-[ -f "$BENCH_JAR" ] || die "no bench jar: run bench/run.sh once, or: mvn -B -o -q -f bench/pom.xml package"
 
 WORK=$(mktemp -d /tmp/cumulus-lag.XXXXXX)
 chmod 755 "$WORK"

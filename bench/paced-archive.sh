@@ -20,7 +20,6 @@ say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 [ -x "$TOOL" ] || die "dist/ is missing cumulus-wal-archive: mvn -B -o -q -pl dist-assembly -am package -DskipTests"
-[ -f "$BENCH_JAR" ] || die "no bench jar: run bench/run.sh once, or: mvn -B -o -q -f bench/pom.xml package"
 
 WORK=$(mktemp -d /tmp/cumulus-paced.XXXXXX)
 cleanup() {

@@ -133,11 +133,10 @@ public final class WalPrefetcher {
                 }
                 if (!inFlight.isEmpty()) {
                     Thread.sleep(POLL.toMillis());
-                } else if (missing == null) {
-                    recovery.await(IDLE_SCAN); // the window is full
                 } else {
-                    recovery.await(Duration.ofNanos(Math.min(IDLE_SCAN.toNanos(),
-                            Math.max(0, retryAt - System.nanoTime()))));
+                    // the window is full, or the archive held nothing more: wait for recovery, or until the retry
+                    long untilRetry = missing == null ? IDLE_SCAN.toNanos() : retryAt - System.nanoTime();
+                    recovery.await(Duration.ofNanos(Math.max(0, Math.min(IDLE_SCAN.toNanos(), untilRetry))));
                 }
             }
         } finally {
