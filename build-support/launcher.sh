@@ -59,14 +59,29 @@ fi
 # whole segment, and the JDK's AES-GCM uses the CPU's AES instructions only in code compiled by C2:
 # such a call lets C2 compile the JDK's cipher code at once, and everything else as usual (one HTTPS
 # call 859 against 999 ms, docs/benchmarks.md finding 18). An --async call only waits on its spool.
+# An s3:// store's TLS is Conscrypt's (BoringSSL, native code) where its library is in lib/native/
+# for this machine, unless CUMULUS_TLS=jdk: no Java cipher code to compile then (finding 23).
 cumulus_jit="-XX:TieredStopAtLevel=1"
 cumulus_tls=1
+cumulus_s3=
 for cumulus_arg in "$@"; do
     # an http:// endpoint (after --endpoint-url, or an Azure URL such as Azurite's), a directory, a spool
     case $cumulus_arg in
     [Hh][Tt][Tt][Pp]://* | --endpoint-url=[Hh][Tt][Tt][Pp]://* | [Ff][Ii][Ll][Ee]://* | --async) cumulus_tls= ;;
+    [Ss]3://*) cumulus_s3=1 ;;
     esac
 done
+cumulus_native=
+if [ -d "$cumulus_tool_dir/lib/native" ]; then
+    cumulus_native="-Djava.library.path=$cumulus_tool_dir/lib/native"
+    if [ -n "$cumulus_tls" ] && [ -n "$cumulus_s3" ]; then
+        case ${CUMULUS_TLS:-}/$(uname -sm) in
+        [Jj][Dd][Kk]/*) ;;
+        */"Linux x86_64") [ -f "$cumulus_tool_dir/lib/native/libconscrypt_openjdk_jni-linux-x86_64.so" ] && cumulus_tls= ;;
+        */"Linux aarch64") [ -f "$cumulus_tool_dir/lib/native/libconscrypt_openjdk_jni-linux-aarch_64.so" ] && cumulus_tls= ;;
+        esac
+    fi
+fi
 if [ -n "$cumulus_tls" ]; then
     cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"
 fi
@@ -75,5 +90,5 @@ for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done
 set -f # the flags hold method patterns, not file names
 # shellcheck disable=SC2086 # flag lists are meant to split
 exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit -Xmx256m} \
-    $cumulus_cds ${CUMULUS_JAVA_OPTS:-} \
+    $cumulus_cds $cumulus_native ${CUMULUS_JAVA_OPTS:-} \
     -cp "$cumulus_jar" "$CUMULUS_MAIN" "$@"

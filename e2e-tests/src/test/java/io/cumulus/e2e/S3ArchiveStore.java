@@ -30,9 +30,21 @@ final class S3ArchiveStore implements ArchiveStore {
 
     /** Starts a new S3Proxy with {@code bucket} created; closing the store stops it. */
     static S3ArchiveStore start(String bucket, String prefix) {
+        return start(bucket, prefix, false);
+    }
+
+    /**
+     * As {@link #start(String, String)}, the server over HTTPS with a self-signed certificate that the
+     * tools trust through {@code AWS_CA_BUNDLE}, their TLS required to be Conscrypt's ({@code CUMULUS_TLS}).
+     */
+    static S3ArchiveStore startHttps(String bucket, String prefix) {
+        return start(bucket, prefix, true);
+    }
+
+    private static S3ArchiveStore start(String bucket, String prefix, boolean https) {
         S3ProxyServer server;
         try {
-            server = S3ProxyServer.start();
+            server = https ? S3ProxyServer.startHttps() : S3ProxyServer.start();
         } catch (Exception e) {
             throw new IllegalStateException("S3Proxy did not start", e);
         }
@@ -95,7 +107,13 @@ final class S3ArchiveStore implements ArchiveStore {
 
     @Override
     public Map<String, String> toolEnv() {
-        return credentialsEnv(server.accessKey(), server.secretKey());
+        Map<String, String> env = credentialsEnv(server.accessKey(), server.secretKey());
+        if (server.endpoint().getScheme().equals("https")) {
+            env = new java.util.HashMap<>(env);
+            env.put("AWS_CA_BUNDLE", server.certificatePem().toString());
+            env.put("CUMULUS_TLS", "conscrypt");
+        }
+        return env;
     }
 
     /** The environment the Cumulus tools (AWS SDK v2) read credentials and region from. */

@@ -55,6 +55,11 @@ abstract class WalArchiveRestoreFlowTest {
     /** The store under test; closed by this class. */
     protected abstract ArchiveStore openStore();
 
+    /** The store {@link #openStore()} gave, for a subclass's own tests. */
+    protected ArchiveStore store() {
+        return store;
+    }
+
     @BeforeAll
     void archiveWalAroundABaseBackup() throws IOException {
         store = openStore();

@@ -15,6 +15,7 @@ import io.cumulus.core.wal.WalName;
 import io.cumulus.core.wal.WalNotFoundException;
 import io.cumulus.core.wal.WalPrefetcher;
 import io.cumulus.core.wal.WalRestorer;
+import io.cumulus.storage.StoreConfigurationException;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,7 +188,9 @@ public final class WalRestoreCommand extends ToolCommand {
             return ExitCodes.FAILED;
         }
         int code = super.fail(failure);
-        if (inArchiveRecovery() && code != ExitCodes.INVALID_INPUT) {
+        // A setting of this host (a CA bundle) can go wrong between two calls of one recovery, unlike
+        // restore_command's own arguments: it stops recovery as a store failure does.
+        if (inArchiveRecovery() && (code != ExitCodes.INVALID_INPUT || failure instanceof StoreConfigurationException)) {
             log.error("stopping recovery (exit code " + ExitCodes.ABORT_RECOVERY + ") rather than let PostgreSQL take"
                     + " this failure for the end of the archive; fix the cause and start the server again");
             return ExitCodes.ABORT_RECOVERY;

@@ -139,9 +139,40 @@ class LauncherScriptTest {
             assertTrue(out.contains(" -XX:CompileCommand=quiet"
                     + " -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01 -Xmx256m "), out);
             assertFalse(out.contains("TieredStopAtLevel"), out);
+            assertFalse(out.contains("java.library.path"), "no lib/native, no library path: " + out);
         }
         String own = run(Map.of("CUMULUS_JVM_FLAGS", "-Xmx64m"), List.of("s3://b/p", "pg", "x"));
         assertTrue(own.contains(" -Xss1m -Xmx64m ") && !own.contains("CompileCommand"), "the user's flags win: " + own);
+    }
+
+    @Test
+    void anS3CallOverTlsKeepsToC1WhereConscryptsLibraryIsPackagedAndFindsIt() throws Exception {
+        packageAot(true);
+        Path natives = Files.createDirectories(tool.resolve("lib/native"));
+        Files.writeString(natives.resolve("libconscrypt_openjdk_jni-linux-x86_64.so"), "");
+        Files.writeString(natives.resolve("libconscrypt_openjdk_jni-linux-aarch_64.so"), "");
+        String libraryPath = " -Djava.library.path=" + tool.toRealPath().resolve("lib/native") + " ";
+        for (List<String> args : List.of(
+                List.of("s3://b/p", "pg", "x"),
+                List.of("--endpoint-url", "https://s3.example.com", "S3://b/p", "pg", "x"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(" -XX:TieredStopAtLevel=1 -Xmx256m ") && !out.contains("CompileCommand"), out);
+            assertTrue(out.contains(libraryPath), out);
+        }
+        // the JDK's TLS asked for, or a store whose client is not S3's: the JDK's ciphers, compiled by C2
+        for (Map.Entry<Map<String, String>, List<String>> call : Map.of(
+                Map.of("CUMULUS_TLS", "JDK"), List.of("s3://b/p", "pg", "x"),
+                Map.<String, String>of(), List.of("https://account.blob.core.windows.net/c/p", "pg", "x")).entrySet()) {
+            String out = run(call.getKey(), call.getValue());
+            assertTrue(out.contains("CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01") && !out.contains("TieredStopAtLevel"),
+                    call + ": " + out);
+            assertTrue(out.contains(libraryPath), out);
+        }
+        Files.delete(natives.resolve("libconscrypt_openjdk_jni-linux-x86_64.so"));
+        Files.delete(natives.resolve("libconscrypt_openjdk_jni-linux-aarch_64.so"));
+        String none = run(Map.of(), List.of("s3://b/p", "pg", "x"));
+        assertTrue(none.contains("CompileThresholdScaling") && !none.contains("TieredStopAtLevel"),
+                "no library for this machine: the JDK's TLS, whose ciphers C2 compiles: " + none);
     }
 
     private String run(Map<String, String> env) throws Exception {
@@ -160,6 +191,7 @@ class LauncherScriptTest {
         builder.environment().remove("CUMULUS_NO_CDS");
         builder.environment().remove("CUMULUS_AOT_OUTPUT");
         builder.environment().remove("CUMULUS_JAVA_OPTS");
+        builder.environment().remove("CUMULUS_TLS");
         builder.environment().put("JAVA_HOME", homeJava.getParent().getParent().toString());
         builder.environment().putAll(env);
         Process process = builder.start();

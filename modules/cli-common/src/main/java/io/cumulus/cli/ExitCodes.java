@@ -3,6 +3,7 @@ package io.cumulus.cli;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.OperationFailedException;
 import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.StoreConfigurationException;
 import io.cumulus.storage.StoreUnavailableException;
 
 /**
@@ -16,7 +17,7 @@ public final class ExitCodes {
     public static final int FAILED = 1;
     /** The store could not be reached. */
     public static final int UNREACHABLE = 2;
-    /** Invalid input: a malformed argument, option, WAL name or rule. */
+    /** Invalid input: a malformed argument, option, WAL name or rule, or a store setting of this host (a CA bundle). */
     public static final int INVALID_INPUT = 3;
     /** Any other error (access denied, unexpected store answer, local I/O error). */
     public static final int ERROR = 4;
@@ -32,7 +33,8 @@ public final class ExitCodes {
 
     /** The exit code for a failure. */
     public static int forFailure(Throwable failure) {
-        if (failure instanceof InvalidInputException || failure instanceof picocli.CommandLine.ParameterException) {
+        if (failure instanceof InvalidInputException || failure instanceof StoreConfigurationException
+                || failure instanceof picocli.CommandLine.ParameterException) {
             return INVALID_INPUT;
         }
         if (failure instanceof OperationFailedException || failure instanceof ContainerNotFoundException) {

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -599,12 +600,30 @@ final class S3BlobStore implements BlobStore {
         if (e instanceof AbortedException || Thread.currentThread().isInterrupted()) {
             return withCause(new InterruptedIOException("interrupted while accessing " + where), e);
         }
+        Optional<SSLException> tls = tlsFailure(e);
+        if (tls.isPresent()) {
+            // not a store that is away for a while: the same connection fails until trust is mended
+            return new IOException("no trusted TLS connection to " + describe() + " for " + where + ": "
+                    + tls.get().getMessage() + ". If the store's certificate is from a private authority, give its PEM"
+                    + " bundle in AWS_CA_BUNDLE (or the profile's ca_bundle); check that the endpoint's host name is"
+                    + " one the certificate names", e);
+        }
         if (e instanceof SdkClientException) {
             // connection refused, reset, timed out (the SDK's retries are spent by now)
             return new StoreUnavailableException("cannot reach " + describe() + " for " + where + ": "
                     + e.getMessage(), e);
         }
         return new IOException(where + ": " + e.getMessage(), e);
+    }
+
+    /** The TLS failure (untrusted certificate, host name mismatch) under {@code e}, if that is what it is. */
+    private static Optional<SSLException> tlsFailure(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SSLException ssl) {
+                return Optional.of(ssl);
+            }
+        }
+        return Optional.empty();
     }
 
     private ContainerNotFoundException missingBucket(SdkException e) {

@@ -2,6 +2,7 @@ package io.cumulus.storage.s3;
 
 import io.cumulus.storage.BlobStore;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.Executors;
@@ -40,7 +41,8 @@ public final class S3BlobStores {
     /**
      * Opens a store on {@code config.bucket()}. No request is sent: {@link BlobStore#checkAvailable()}
      * is the explicit check. The SDK client is built in the background; a failure to build it comes
-     * from the store's first call. The caller closes the store, which closes its client.
+     * from the store's first call (a {@link io.cumulus.storage.StoreConfigurationException} for a TLS
+     * setting of this host that is wrong, such as an {@code AWS_CA_BUNDLE} that does not exist). The caller closes the store, which closes its client.
      */
     public static BlobStore open(S3StoreConfig config) {
         return open(config, builder -> { });
@@ -51,17 +53,17 @@ public final class S3BlobStores {
      * requests); {@code customizer} runs on the thread that builds it.
      */
     static BlobStore open(S3StoreConfig config, Consumer<S3ClientBuilder> customizer) {
+        return open(config, customizer, System.getenv());
+    }
+
+    /**
+     * As {@link #open(S3StoreConfig, Consumer)}, with the environment that TLS settings are read from
+     * ({@code CUMULUS_TLS}, {@code AWS_CA_BUNDLE}): the process's, or a test's.
+     */
+    static BlobStore open(S3StoreConfig config, Consumer<S3ClientBuilder> customizer, Map<String, String> environment) {
         FirstRequestWarmUp.start();
-        ApacheHttpClient.Builder http = ApacheHttpClient.builder()
-                .socketTimeout(config.readTimeout())
-                .connectionTimeout(CONNECT_TIMEOUT)
-                .maxConnections(Math.max(50, 2 * config.uploadConcurrency()));
-        if (config.endpoint().filter(endpoint -> "http".equalsIgnoreCase(endpoint.getScheme())).isPresent()) {
-            // TLS set-up costs a one-shot call tens of milliseconds that a plain-HTTP client never uses
-            http.socketFactory(new DeferredTlsSocketFactory());
-        }
+        boolean plainHttp = config.endpoint().filter(endpoint -> "http".equalsIgnoreCase(endpoint.getScheme())).isPresent();
         S3ClientBuilder builder = S3Client.builder()
-                .httpClientBuilder(http)
                 .credentialsProvider(credentials(config))
                 .region(region(config))
                 .forcePathStyle(config.pathStyle())
@@ -89,6 +91,15 @@ public final class S3BlobStores {
         // and set-up). It is built on another thread, and the store's first request waits for it, so
         // that the caller begins at once: an archive call reads and hashes its 16 MB meanwhile.
         FutureTask<S3Client> client = new FutureTask<>(() -> {
+            ApacheHttpClient.Builder http = ApacheHttpClient.builder()
+                    .socketTimeout(config.readTimeout())
+                    .connectionTimeout(CONNECT_TIMEOUT)
+                    .maxConnections(Math.max(50, 2 * config.uploadConcurrency()));
+            // A plain-HTTP client makes its TLS factory only if a connection asks for one, which saves
+            // a one-shot call tens of milliseconds; any other gets the engine and trust of TlsSetup.
+            http.socketFactory(plainHttp ? new DeferredTlsSocketFactory()
+                    : TlsSetup.socketFactory(environment, config.profile()));
+            builder.httpClientBuilder(http);
             customizer.accept(builder);
             return builder.build();
         });

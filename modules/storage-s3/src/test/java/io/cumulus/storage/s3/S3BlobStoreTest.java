@@ -14,7 +14,6 @@ import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
-import io.cumulus.storage.testkit.BlobStoreContractTest;
 import io.cumulus.testsupport.S3ProxyServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,12 +30,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -47,100 +42,20 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpRequest;
 
 /**
- * The storage contract against S3Proxy 2.7.0 in this JVM, through the real SDK client and HTTP, plus
- * what only S3 has: conditional-write headers, tags, batch deletes and their fallback, credentials
+ * The storage contract against S3Proxy 2.7.0 in this JVM, through the real SDK client and plain HTTP,
+ * plus what only S3 has: conditional-write headers, tags, batch deletes and their fallback, credentials
  * and network failures.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class S3BlobStoreTest extends BlobStoreContractTest {
+class S3BlobStoreTest extends S3ProxyContractTest {
 
-    private final AtomicInteger buckets = new AtomicInteger();
-    private S3ProxyServer server;
-
-    @BeforeAll
-    void startServer() throws Exception {
-        server = S3ProxyServer.start();
-    }
-
-    @AfterAll
-    void stopServer() throws Exception {
-        server.close();
-    }
-
-    private S3StoreConfig config(S3ProxyServer on, String bucket) {
-        return S3StoreConfig.of(bucket)
-                .withEndpoint(on.endpoint())
-                .withRegion("us-east-1")
-                .withCredentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(on.accessKey(), on.secretKey())))
-                .withReadTimeout(Duration.ofSeconds(20))
-                .withPartSize(partSize())
-                .withMaxParts(20) // parts double every 2, so growth is exercised too
-                .withListPageSize(listPageSize());
+    @Override
+    protected S3ProxyServer newServer() throws Exception {
+        return S3ProxyServer.start();
     }
 
     @Override
-    protected BlobStore createStore() {
-        return S3BlobStores.open(config(server, newBucket(server)));
-    }
-
-    private String newBucket(S3ProxyServer on) {
-        String bucket = "contract-" + buckets.incrementAndGet();
-        on.createBucket(bucket);
-        return bucket;
-    }
-
-    @Override
-    protected BlobStore createStoreWithMissingContainer() {
-        return S3BlobStores.open(config(server, "missing-bucket"));
-    }
-
-    @Override
-    protected int partSize() {
-        return S3StoreConfig.MIN_PART_SIZE;
-    }
-
-    @Override
-    protected int listPageSize() {
-        return 10;
-    }
-
-    // ---------------------------------------------------------------- where S3Proxy differs from S3
-
-    /**
-     * S3Proxy's filesystem backend keeps the parts of an unfinished multipart upload as ordinary
-     * objects ({@code .mpus-<id>-pending/...} and a stub named by the upload id) that every listing
-     * shows; S3 never lists them. So only the key itself is checked here, not the whole bucket.
-     */
-    @Override
-    @Test
-    public void nothingIsVisibleBeforeClose() throws IOException {
-        byte[] data = bytes(2 * partSize() + 100, 11);
-        BlobOutputStream out = store.openWrite("pending/object", WriteOptions.DEFAULT);
-        try {
-            out.write(data);
-            assertEquals(Optional.empty(), store.stat("pending/object"));
-            assertEquals(List.of(), listKeys("pending/"));
-        } finally {
-            out.close();
-        }
-        assertArrayEquals(data, read("pending/object"));
-        assertEquals(List.of("pending/object"), listKeys("pending/"));
-    }
-
-    /**
-     * S3Proxy 2.7.0 does not implement object tagging: it answers 501 NotImplemented to a request with
-     * {@code x-amz-tagging}, where S3 stores the tags. Here the failure must at least be reported as
-     * not worth retrying and leave nothing; {@link #tagsAreSentUrlEncodedOnPutAndMultipartUpload}
-     * checks the header itself against a server that ignores it.
-     */
-    @Override
-    @Test
-    public void writeWithTagsSucceeds() {
-        IOException e = assertThrows(IOException.class, () -> write("tagged", bytes(100, 10),
-                WriteOptions.DEFAULT.withTags(Map.of("project", "cumulus"))));
-        assertFalse(e instanceof StoreUnavailableException, e.toString());
-        assertTrue(e.getMessage().contains("not implemented"), e.getMessage());
+    protected BlobStore open(S3StoreConfig config) {
+        return S3BlobStores.open(config);
     }
 
     // ---------------------------------------------------------------- S3 only

@@ -1,0 +1,205 @@
+package io.cumulus.storage.s3;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreConfigurationException;
+import io.cumulus.storage.WriteOptions;
+import io.cumulus.testsupport.S3ProxyServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.net.ssl.SSLSocket;
+import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
+import org.apache.http.protocol.BasicHttpContext;
+import org.conscrypt.Conscrypt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The storage contract over TLS: S3Proxy serving HTTPS with a self-signed certificate, which the
+ * client trusts through {@code AWS_CA_BUNDLE} as barman-cloud users give it, the connections made by
+ * Conscrypt. Then what TLS adds: the engine each setting gets, the CA bundle's sources and mistakes,
+ * and the certificates that must be refused whatever the engine.
+ */
+class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
+
+    @TempDir
+    Path temp;
+
+    @Override
+    protected S3ProxyServer newServer() throws Exception {
+        return S3ProxyServer.startHttps();
+    }
+
+    @Override
+    protected BlobStore open(S3StoreConfig config) {
+        return S3BlobStores.open(config, builder -> { }, trustingTheServer());
+    }
+
+    /** The environment of a host whose AWS_CA_BUNDLE names the server's certificate. */
+    private Map<String, String> trustingTheServer() {
+        return Map.of(TlsSetup.CA_BUNDLE_VARIABLE, server.certificatePem().toString());
+    }
+
+    private static Map<String, String> with(Map<String, String> environment, String name, String value) {
+        Map<String, String> copy = new HashMap<>(environment);
+        copy.put(name, value);
+        return copy;
+    }
+
+    private BlobStore openIn(Map<String, String> environment) {
+        return S3BlobStores.open(config(server, newBucket(server)), builder -> { }, environment);
+    }
+
+    // ---------------------------------------------------------------- the engine
+
+    @Test
+    void connectionsAreConscryptsByDefaultAndTheJdksWhenAsked() throws Exception {
+        SSLSocket conscrypt = handshake(TlsSetup.socketFactory(trustingTheServer(), Optional.empty()));
+        try {
+            assertTrue(Conscrypt.isConscrypt(conscrypt), conscrypt.getClass().getName());
+            assertEquals("TLSv1.3", conscrypt.getSession().getProtocol());
+        } finally {
+            conscrypt.close();
+        }
+        SSLSocket jdk = handshake(TlsSetup.socketFactory(with(trustingTheServer(), TlsSetup.ENGINE_VARIABLE, "jdk"),
+                Optional.empty()));
+        try {
+            assertFalse(Conscrypt.isConscrypt(jdk), jdk.getClass().getName());
+        } finally {
+            jdk.close();
+        }
+    }
+
+    /** A TLS connection to the server made by {@code factory}, as the HTTP client makes one. */
+    private SSLSocket handshake(LayeredConnectionSocketFactory factory) throws IOException {
+        URI endpoint = server.endpoint();
+        Socket plain = new Socket();
+        plain.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), 10_000);
+        Socket layered = factory.createLayeredSocket(plain, endpoint.getHost(), endpoint.getPort(), new BasicHttpContext());
+        return assertInstanceOf(SSLSocket.class, layered);
+    }
+
+    @Test
+    void theJdksEngineCarriesWritesAndReadsToo() throws IOException {
+        try (BlobStore s3 = openIn(with(trustingTheServer(), TlsSetup.ENGINE_VARIABLE, "JDK"))) {
+            byte[] data = bytes(partSize() + 10, 60); // a multipart upload and a ranged read
+            try (BlobOutputStream out = s3.openWrite("jdk/object", WriteOptions.DEFAULT)) {
+                out.write(data);
+            }
+            try (InputStream in = s3.openRead("jdk/object", 5, 100)) {
+                assertArrayEquals(java.util.Arrays.copyOfRange(data, 5, 105), in.readAllBytes());
+            }
+        }
+    }
+
+    @Test
+    void anUnknownEngineIsASettingToMendNamedInTheError() throws IOException {
+        try (BlobStore s3 = openIn(with(trustingTheServer(), TlsSetup.ENGINE_VARIABLE, "openssl"))) {
+            StoreConfigurationException e = assertThrows(StoreConfigurationException.class, s3::checkAvailable);
+            assertTrue(e.getMessage().contains("CUMULUS_TLS=openssl") && e.getMessage().contains("auto, conscrypt or jdk"),
+                    e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- what is trusted
+
+    @Test
+    void aCertificateNoTrustedAuthoritySignedIsRefusedByEitherEngineAndNothingIsWritten() throws IOException {
+        String bucket = newBucket(server);
+        for (String engine : List.of("auto", "jdk")) {
+            // no bundle: the JDK's default authorities, which never signed this throwaway certificate
+            try (BlobStore s3 = S3BlobStores.open(config(server, bucket), builder -> { },
+                    Map.of(TlsSetup.ENGINE_VARIABLE, engine))) {
+                IOException e = assertThrows(IOException.class, () -> writeSmall(s3, "untrusted"));
+                assertTrue(e.getMessage().contains("AWS_CA_BUNDLE"), engine + ": " + e.getMessage());
+            }
+        }
+        try (BlobStore trusted = open(config(server, bucket))) {
+            assertEquals(Optional.empty(), trusted.stat("untrusted"));
+        }
+    }
+
+    @Test
+    void aCertificateForAnotherHostIsRefusedByEitherEngine() throws IOException {
+        // the certificate names the address 127.0.0.1 only; "localhost" reaches the same server
+        URI byName = URI.create("https://localhost:" + server.endpoint().getPort());
+        for (String engine : List.of("auto", "jdk")) {
+            try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withEndpoint(byName), builder -> { },
+                    with(trustingTheServer(), TlsSetup.ENGINE_VARIABLE, engine))) {
+                IOException e = assertThrows(IOException.class, () -> writeSmall(s3, "other-host"));
+                assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("localhost"),
+                        engine + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private void writeSmall(BlobStore s3, String key) throws IOException {
+        try (BlobOutputStream out = s3.openWrite(key, WriteOptions.DEFAULT)) {
+            out.write(bytes(100, 61));
+        }
+    }
+
+    @Test
+    void aProfilesCaBundleIsTrustedWhenTheVariableIsUnsetAndTheVariableWinsOverIt() throws IOException {
+        Path config = Files.writeString(temp.resolve("aws-config"),
+                "[profile tls]\nca_bundle = " + server.certificatePem() + "\n");
+        String previous = System.getProperty("aws.configFile");
+        System.setProperty("aws.configFile", config.toString());
+        try {
+            try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withProfile("tls"), builder -> { },
+                    Map.of())) {
+                writeSmall(s3, "by-profile");
+                assertTrue(s3.stat("by-profile").isPresent());
+            }
+            Path missing = temp.resolve("no-such-bundle.pem");
+            try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withProfile("tls"), builder -> { },
+                    Map.of(TlsSetup.CA_BUNDLE_VARIABLE, missing.toString()))) {
+                StoreConfigurationException e = assertThrows(StoreConfigurationException.class, s3::checkAvailable);
+                assertTrue(e.getMessage().startsWith("AWS_CA_BUNDLE names " + missing + ", which does not exist"),
+                        e.getMessage());
+            }
+        } finally {
+            if (previous == null) {
+                System.clearProperty("aws.configFile");
+            } else {
+                System.setProperty("aws.configFile", previous);
+            }
+        }
+    }
+
+    @Test
+    void aCaBundleWithoutCertificatesIsASettingToMendNamedInTheError() throws IOException {
+        Path empty = Files.writeString(temp.resolve("empty.pem"), "# nothing here\n");
+        try (BlobStore s3 = openIn(Map.of(TlsSetup.CA_BUNDLE_VARIABLE, empty.toString()))) {
+            StoreConfigurationException e = assertThrows(StoreConfigurationException.class, s3::checkAvailable);
+            assertTrue(e.getMessage().startsWith("AWS_CA_BUNDLE names " + empty) && e.getMessage().contains("PEM"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aBundleOfSeveralAuthoritiesWithCommentsBetweenThemIsReadWhole() throws IOException {
+        // as certifi's cacert.pem and the distributions' bundles are written
+        String pem = Files.readString(server.certificatePem(), StandardCharsets.US_ASCII);
+        Path bundle = Files.writeString(temp.resolve("bundle.pem"),
+                "# Issuer: first\n" + pem + "\n# Issuer: second\n# more words\n" + pem);
+        assertEquals(2, TlsSetup.readBundle(bundle, "AWS_CA_BUNDLE").size());
+    }
+}
