@@ -29,11 +29,9 @@ say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 
-[ "$(id -u)" = 0 ] || die "run as root (the throwaway PostgreSQL clusters run as the postgres user)"
+prepare_machine
 [ -x "$PG_BIN/initdb" ] || die "no PostgreSQL at $PG_BIN"
 command -v barman-cloud-wal-archive >/dev/null || die "barman-cloud-wal-archive not found (apt install barman-cli-cloud)"
-[ -x "$ROOT/dist/cli-wal-archive/bin/cumulus-wal-archive" ] \
-    || die "dist/ is missing cumulus-wal-archive: mvn -B -o -q -pl dist-assembly -am package -DskipTests"
 
 WORK=$(mktemp -d /tmp/cumulus-lag.XXXXXX)
 chmod 755 "$WORK"

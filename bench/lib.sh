@@ -7,6 +7,31 @@
 BENCH_JAR=$ROOT/bench/target/cumulus-bench-0.1.0-SNAPSHOT.jar
 S3PROXY_PID=
 
+# prepare_machine [pgbackrest]: what a fresh machine lacks, installed or built, so that one command
+# runs the benchmark: the project's own set-up (PostgreSQL 15, barman-cli-cloud; scripts/setup.sh),
+# Debian's pgbackrest when asked for (a failure to install it only drops it from the run), the
+# packaged tools in dist/ and the bench jar (Maven, online). Sets WITH_PGBR=0 when pgBackRest is out.
+prepare_machine() {
+    [ "$(id -u)" = 0 ] || die "run as root (the throwaway PostgreSQL clusters run as the postgres user)"
+    bash "$ROOT/scripts/setup.sh" || die "scripts/setup.sh failed: see its message above"
+    if [ "${1:-}" = pgbackrest ] && ! command -v pgbackrest >/dev/null; then
+        say "installing pgbackrest (Debian package)"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbackrest >/dev/null; then
+            say "pgbackrest could not be installed: the run goes on without it"
+            WITH_PGBR=0
+        fi
+    fi
+    if [ ! -x "$ROOT/dist/cli-wal-archive/bin/cumulus-wal-archive" ] || [ ! -x "$ROOT/dist/cli-restore/bin/cumulus-wal-restore" ]; then
+        say "building dist/ (mvn package)"
+        (cd "$ROOT" && mvn -B -ntp -q -pl dist-assembly -am package -DskipTests) || die "the build of dist/ failed"
+    fi
+    if [ ! -f "$BENCH_JAR" ] || [ "${BENCH_REBUILD:-0}" = 1 ]; then
+        say "building the bench jar"
+        (cd "$ROOT" && mvn -B -ntp -q -pl modules/test-support -am install -DskipTests \
+            && mvn -B -ntp -q -f bench/pom.xml package) || die "the build of the bench jar failed"
+    fi
+}
+
 # procs_under TEXT: the PIDs of live processes whose command line mentions TEXT (one grep over all of
 # /proc), this shell and its subshells excepted.
 procs_under() {
@@ -40,7 +65,7 @@ stop_helpers() {
 # start_s3proxy BUCKET [KEYSTORE PASSWORD]: S3Proxy 2.7.0 in its own JVM (HTTP, and HTTPS with the
 # keystore), BUCKET created; sets S3PROXY_PID and returns once it has written $WORK/endpoints.
 start_s3proxy() {
-    [ -f "$BENCH_JAR" ] || die "no bench jar: run bench/run.sh once, or: mvn -B -o -q -f bench/pom.xml package"
+    [ -f "$BENCH_JAR" ] || die "no bench jar: run prepare_machine first"
     java -Xmx2g -cp "$BENCH_JAR" io.cumulus.bench.S3ProxyMain "$WORK/endpoints" "$@" >"$WORK/s3proxy.log" 2>&1 &
     S3PROXY_PID=$!
     for _ in $(seq 300); do

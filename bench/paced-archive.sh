@@ -19,7 +19,7 @@ die() { echo "paced-archive: $*" >&2; exit 1; }
 say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-[ -x "$TOOL" ] || die "dist/ is missing cumulus-wal-archive: mvn -B -o -q -pl dist-assembly -am package -DskipTests"
+[ -x "$TOOL" ] || die "dist/ is missing cumulus-wal-archive: mvn -B -q -pl dist-assembly -am package -DskipTests"
 
 WORK=$(mktemp -d /tmp/cumulus-paced.XXXXXX)
 cleanup() {

@@ -10,9 +10,9 @@
 # BENCH_PGBACKREST (1; 0 skips pgBackRest), BENCH_KEEP (0; 1 keeps the work directory),
 # BENCH_OUT (bench/results), BENCH_REBUILD (0; 1 rebuilds the bench jar).
 #
-# Needs: dist/ (the packaged tools), Debian's barman-cli-cloud and pgbackrest, PostgreSQL 15 in
-# /usr/lib/postgresql/15/bin, a postgres OS user, keytool, and to run as root (PostgreSQL runs as
-# postgres). Network: 127.0.0.1 only.
+# Runs as root (PostgreSQL runs as postgres). On a fresh machine it first installs what is missing
+# (scripts/setup.sh: PostgreSQL 15, barman-cli-cloud; Debian's pgbackrest) and builds dist/ and the
+# bench jar with Maven. Network: 127.0.0.1 only, apt and Maven Central for that set-up.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -32,24 +32,12 @@ say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 
-[ "$(id -u)" = 0 ] || die "run as root (the throwaway PostgreSQL cluster runs as the postgres user)"
+# --- the machine: packages, dist/, the bench jar (S3Proxy host) --------------------------------------
+if [ "$WITH_PGBR" = 1 ]; then prepare_machine pgbackrest; else prepare_machine; fi
 for tool in barman-cloud-wal-archive barman-cloud-wal-restore keytool java; do
     command -v "$tool" >/dev/null || die "$tool not found"
 done
 [ -x "$PG_BIN/initdb" ] || die "no PostgreSQL at $PG_BIN"
-[ -x "$ROOT/dist/cli-wal-archive/bin/cumulus-wal-archive" ] && [ -x "$ROOT/dist/cli-restore/bin/cumulus-wal-restore" ] \
-    || die "dist/ is missing the tools: cd $ROOT && mvn -B -o -q -pl modules/cli-common,cli-wal-archive,cli-restore,dist-assembly package -DskipTests"
-if [ "$WITH_PGBR" = 1 ] && ! command -v pgbackrest >/dev/null; then
-    say "pgbackrest not installed: skipping it"
-    WITH_PGBR=0
-fi
-
-# --- the bench jar (S3Proxy host) -----------------------------------------------------------------
-if [ ! -f "$BENCH_JAR" ] || [ "${BENCH_REBUILD:-0}" = 1 ]; then
-    say "building the bench jar"
-    (cd "$ROOT" && mvn -B -o -q -pl modules/test-support install -DskipTests && mvn -B -o -q -f bench/pom.xml package) \
-        || die "bench build failed"
-fi
 
 WORK=$(mktemp -d /tmp/cumulus-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -240,8 +228,7 @@ archive_one() {
     shift 4
     case $kind in
         cumulus) "$CUMULUS_ARCHIVE" "$@" --endpoint-url "$HTTP_URL" "s3://$BUCKET/$label" "$SERVER" "$wal" ;;
-        cumulus-https) CUMULUS_JAVA_OPTS="-Djavax.net.ssl.trustStore=$WORK/s3proxy.jks -Djavax.net.ssl.trustStorePassword=benchpass" \
-            "$CUMULUS_ARCHIVE" "$@" --endpoint-url "$HTTPS_URL" "s3://$BUCKET/$label" "$SERVER" "$wal" ;;
+        cumulus-https) AWS_CA_BUNDLE=$WORK/s3proxy.pem "$CUMULUS_ARCHIVE" "$@" --endpoint-url "$HTTPS_URL" "s3://$BUCKET/$label" "$SERVER" "$wal" ;;
         cumulus-async) "$CUMULUS_ARCHIVE" --async --spool-dir "$dir/spool" "$@" --endpoint-url "$HTTP_URL" \
             "s3://$BUCKET/$label" "$SERVER" "$wal" ;;
         barman) barman-cloud-wal-archive "$@" --endpoint-url "$HTTP_URL" "s3://$BUCKET/$label" "$SERVER" "$wal" ;;
@@ -467,6 +454,11 @@ REPORT=$OUT/report-$STAMP.md
                 https = f[3] ~ /HTTPS/
                 if (f[2] ~ /plain$/) { base = https ? lh : lp; cbase = https ? ch : cp; what = "uncompressed" } 
                 else { base = lg; cbase = cg; what = "gzip" }
+                if (f[7] == "nan" || f[7] == "") {
+                    # every call failed: no time to report (the work directory, kept with BENCH_KEEP=1, has the logs)
+                    printf "| %s%s | %s | every call failed | | | | %d |\n", what, (https ? ", HTTPS" : ""), f[3], f[8]
+                    continue
+                }
                 printf "| %s%s | %s | %d | %.2fx | %d | %.2fx | %d |\n", what, (https ? ", HTTPS" : ""), f[3], f[7], f[7] / base, f[11], f[11] / cbase, f[8]
             }
         }' "$RAW"

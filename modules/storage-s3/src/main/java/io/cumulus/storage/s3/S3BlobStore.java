@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -75,6 +76,8 @@ final class S3BlobStore implements BlobStore {
     private final Future<S3Client> client;
     private final ExecutorService uploads;
     private final S3StoreConfig config;
+    /** What the client's TLS trusts, and the fix to offer when a certificate is refused. */
+    private final Supplier<TlsSetup.Tls> trust;
     private final String bucket;
     private final MultipartOutputStream.Settings partSettings;
     private final BatchDeleter deleter;
@@ -84,8 +87,9 @@ final class S3BlobStore implements BlobStore {
      */
     private volatile boolean conditionalWrites = true;
 
-    S3BlobStore(Future<S3Client> client, ExecutorService uploads, S3StoreConfig config) {
+    S3BlobStore(Future<S3Client> client, ExecutorService uploads, S3StoreConfig config, Supplier<TlsSetup.Tls> trust) {
         this.client = client;
+        this.trust = trust;
         this.uploads = uploads;
         this.config = config;
         this.bucket = config.bucket();
@@ -603,10 +607,10 @@ final class S3BlobStore implements BlobStore {
         Optional<SSLException> tls = tlsFailure(e);
         if (tls.isPresent()) {
             // not a store that is away for a while: the same connection fails until trust is mended
+            TlsSetup.Tls trusted = trust.get();
             return new IOException("no trusted TLS connection to " + describe() + " for " + where + ": "
-                    + tls.get().getMessage() + ". If the store's certificate is from a private authority, give its PEM"
-                    + " bundle in AWS_CA_BUNDLE (or the profile's ca_bundle); check that the endpoint's host name is"
-                    + " one the certificate names", e);
+                    + tls.get().getMessage() + ". Trusted: " + trusted.trusted() + "; " + trusted.fix()
+                    + ", and check that the endpoint's host name is one the certificate names", e);
         }
         if (e instanceof SdkClientException) {
             // connection refused, reset, timed out (the SDK's retries are spent by now)

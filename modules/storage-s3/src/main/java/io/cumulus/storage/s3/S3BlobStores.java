@@ -8,6 +8,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -90,6 +91,7 @@ public final class S3BlobStores {
         // Building the client is most of what opening costs a one-shot call (~100 ms of class loading
         // and set-up). It is built on another thread, and the store's first request waits for it, so
         // that the caller begins at once: an archive call reads and hashes its 16 MB meanwhile.
+        AtomicReference<TlsSetup.Tls> trust = new AtomicReference<>(TlsSetup.DEFAULT_TRUST);
         FutureTask<S3Client> client = new FutureTask<>(() -> {
             ApacheHttpClient.Builder http = ApacheHttpClient.builder()
                     .socketTimeout(config.readTimeout())
@@ -97,8 +99,13 @@ public final class S3BlobStores {
                     .maxConnections(Math.max(50, 2 * config.uploadConcurrency()));
             // A plain-HTTP client makes its TLS factory only if a connection asks for one, which saves
             // a one-shot call tens of milliseconds; any other gets the engine and trust of TlsSetup.
-            http.socketFactory(plainHttp ? new DeferredTlsSocketFactory()
-                    : TlsSetup.socketFactory(environment, config.profile()));
+            if (plainHttp) {
+                http.socketFactory(new DeferredTlsSocketFactory());
+            } else {
+                TlsSetup.Tls tls = TlsSetup.setUp(environment, config.profile());
+                trust.set(tls);
+                http.socketFactory(tls.socketFactory());
+            }
             builder.httpClientBuilder(http);
             customizer.accept(builder);
             return builder.build();
@@ -106,7 +113,7 @@ public final class S3BlobStores {
         Thread building = new Thread(client, "cumulus-s3-client");
         building.setDaemon(true);
         building.start();
-        return new S3BlobStore(client, uploadExecutor(config.bucket()), config);
+        return new S3BlobStore(client, uploadExecutor(config.bucket()), config, trust::get);
     }
 
     private static AwsCredentialsProvider credentials(S3StoreConfig config) {

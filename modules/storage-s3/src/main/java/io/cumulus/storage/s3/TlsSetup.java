@@ -39,10 +39,10 @@ import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
  * JVM-wide), where its native library loads; {@code CUMULUS_TLS=jdk} chooses the JDK's TLS (for a
  * FIPS-validated JDK, say), {@code CUMULUS_TLS=conscrypt} requires Conscrypt and fails if it cannot load.
  *
- * <p><b>Trust.</b> As boto3 (and so barman-cloud): the PEM bundle named by {@code AWS_CA_BUNDLE}, else by
- * the profile's {@code ca_bundle}, replaces the default authorities; without one, the JDK's trust store
- * ({@code javax.net.ssl.trustStore}, else the runtime's {@code cacerts}). Host names are checked as the
- * SDK checks them, whatever the engine.
+ * <p><b>Trust.</b> A trust store given as {@code -Djavax.net.ssl.trustStore} (in {@code CUMULUS_JAVA_OPTS},
+ * so meant for Cumulus) first; else as boto3 (and so barman-cloud): the PEM bundle named by
+ * {@code AWS_CA_BUNDLE}, else by the profile's {@code ca_bundle}, replaces the default authorities; without
+ * one, the runtime's {@code cacerts}. Host names are checked as the SDK checks them, whatever the engine.
  */
 final class TlsSetup {
 
@@ -79,16 +79,45 @@ final class TlsSetup {
     }
 
     /**
-     * The socket factory for {@code https} connections, with the engine and trust that {@code environment}
-     * (and, for a CA bundle, the AWS profile {@code profile}, else the default one) asks for.
+     * What {@link #setUp} made: the socket factory for {@code https} connections, and which certificate
+     * authorities it trusts with what to do when a certificate is refused (for the one-line error).
      */
-    static LayeredConnectionSocketFactory socketFactory(Map<String, String> environment, Optional<String> profile) {
+    record Tls(LayeredConnectionSocketFactory socketFactory, String trusted, String fix) {
+    }
+
+    /** The Java property that names a trust store; given in {@code CUMULUS_JAVA_OPTS}, it is meant for Cumulus. */
+    static final String TRUST_STORE_PROPERTY = "javax.net.ssl.trustStore";
+
+    /** What a client trusts before {@link #setUp} has run, and over plain HTTP. */
+    static final Tls DEFAULT_TRUST = new Tls(null, "the Java runtime's default certificate authorities",
+            "if the store's certificate is from a private authority, give its PEM bundle in AWS_CA_BUNDLE (or the"
+                    + " profile's ca_bundle)");
+
+    /**
+     * The socket factory for {@code https} connections, with the engine and trust that {@code environment}
+     * (and, for a CA bundle, the AWS profile {@code profile}, else the default one) asks for. A trust
+     * store given as the Java property {@code javax.net.ssl.trustStore} comes first: it can only have
+     * been set for Cumulus, while {@code AWS_CA_BUNDLE} is often set for a whole host.
+     */
+    static Tls setUp(Map<String, String> environment, Optional<String> profile) {
         Engine engine = Engine.parse(environment.get(ENGINE_VARIABLE));
-        List<X509Certificate> authorities = caBundle(environment, profile)
-                .map(bundle -> readBundle(bundle.path(), bundle.origin()))
-                .orElse(List.of());
+        String javaTrustStore = System.getProperty(TRUST_STORE_PROPERTY, "");
+        Optional<Bundle> bundle = javaTrustStore.isEmpty() ? caBundle(environment, profile) : Optional.empty();
+        List<X509Certificate> authorities = bundle.map(b -> readBundle(b.path(), b.origin())).orElse(List.of());
         // the SDK's own factory, as its client makes it, with only the SSLContext changed
-        return new SdkTlsSocketFactory(context(engine, authorities), SSLConnectionSocketFactory.getDefaultHostnameVerifier());
+        LayeredConnectionSocketFactory factory = new SdkTlsSocketFactory(context(engine, authorities),
+                SSLConnectionSocketFactory.getDefaultHostnameVerifier());
+        if (bundle.isPresent()) {
+            return new Tls(factory, "the certificate authorities of " + bundle.get().origin() + " (" + bundle.get().path()
+                    + ")", "if the store's certificate is from a private authority, add that authority's PEM"
+                    + " certificate to that bundle");
+        }
+        if (!javaTrustStore.isEmpty()) {
+            return new Tls(factory, "the Java trust store " + TRUST_STORE_PROPERTY + "=" + javaTrustStore,
+                    "if the store's certificate is from a private authority, import that authority's certificate"
+                            + " into that trust store");
+        }
+        return new Tls(factory, DEFAULT_TRUST.trusted(), DEFAULT_TRUST.fix());
     }
 
     /** A CA bundle, and the setting that named it (for messages). */

@@ -71,15 +71,15 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
 
     @Test
     void connectionsAreConscryptsByDefaultAndTheJdksWhenAsked() throws Exception {
-        SSLSocket conscrypt = handshake(TlsSetup.socketFactory(trustingTheServer(), Optional.empty()));
+        SSLSocket conscrypt = handshake(TlsSetup.setUp(trustingTheServer(), Optional.empty()).socketFactory());
         try {
             assertTrue(Conscrypt.isConscrypt(conscrypt), conscrypt.getClass().getName());
             assertEquals("TLSv1.3", conscrypt.getSession().getProtocol());
         } finally {
             conscrypt.close();
         }
-        SSLSocket jdk = handshake(TlsSetup.socketFactory(with(trustingTheServer(), TlsSetup.ENGINE_VARIABLE, "jdk"),
-                Optional.empty()));
+        SSLSocket jdk = handshake(TlsSetup.setUp(with(trustingTheServer(), TlsSetup.ENGINE_VARIABLE, "jdk"),
+                Optional.empty()).socketFactory());
         try {
             assertFalse(Conscrypt.isConscrypt(jdk), jdk.getClass().getName());
         } finally {
@@ -128,12 +128,73 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
             try (BlobStore s3 = S3BlobStores.open(config(server, bucket), builder -> { },
                     Map.of(TlsSetup.ENGINE_VARIABLE, engine))) {
                 IOException e = assertThrows(IOException.class, () -> writeSmall(s3, "untrusted"));
-                assertTrue(e.getMessage().contains("AWS_CA_BUNDLE"), engine + ": " + e.getMessage());
+                assertTrue(e.getMessage().contains("Trusted: the Java runtime's default certificate authorities;")
+                        && e.getMessage().contains("give its PEM bundle in AWS_CA_BUNDLE"), engine + ": " + e.getMessage());
             }
         }
         try (BlobStore trusted = open(config(server, bucket))) {
             assertEquals(Optional.empty(), trusted.stat("untrusted"));
         }
+    }
+
+    @Test
+    void aRefusedCertificateIsReportedWithTheBundleThatWasTrusted() throws Exception {
+        Path other = otherAuthority();
+        String bucket = newBucket(server);
+        try (BlobStore s3 = S3BlobStores.open(config(server, bucket), builder -> { },
+                Map.of(TlsSetup.CA_BUNDLE_VARIABLE, other.toString()))) {
+            IOException e = assertThrows(IOException.class, () -> writeSmall(s3, "untrusted"));
+            assertTrue(e.getMessage().contains("Trusted: the certificate authorities of AWS_CA_BUNDLE (" + other + ");")
+                    && e.getMessage().contains("add that authority's PEM certificate to that bundle"), e.getMessage());
+        }
+        try (BlobStore trusted = open(config(server, bucket))) {
+            assertEquals(Optional.empty(), trusted.stat("untrusted"));
+        }
+    }
+
+    @Test
+    void aJavaTrustStoreGivenForCumulusWinsOverAHostWideCaBundle() throws Exception {
+        // AWS_CA_BUNDLE set for the whole host (a distribution's bundle, say), and -Djavax.net.ssl.trustStore
+        // in CUMULUS_JAVA_OPTS: the latter can only have been meant for Cumulus
+        Map<String, String> hostWide = Map.of(TlsSetup.CA_BUNDLE_VARIABLE, otherAuthority().toString());
+        String store = System.getProperty("javax.net.ssl.trustStore");
+        String password = System.getProperty("javax.net.ssl.trustStorePassword");
+        System.setProperty("javax.net.ssl.trustStore", server.trustStore().toString());
+        System.setProperty("javax.net.ssl.trustStorePassword", S3ProxyServer.TRUST_STORE_PASSWORD);
+        try {
+            try (BlobStore s3 = openIn(hostWide)) {
+                writeSmall(s3, "by-java-trust-store");
+                assertTrue(s3.stat("by-java-trust-store").isPresent());
+            }
+        } finally {
+            restore("javax.net.ssl.trustStore", store);
+            restore("javax.net.ssl.trustStorePassword", password);
+        }
+        try (BlobStore s3 = openIn(hostWide)) { // and without it, the bundle is what counts again
+            assertThrows(IOException.class, () -> writeSmall(s3, "by-bundle"));
+        }
+    }
+
+    private static void restore(String property, String previous) {
+        if (previous == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, previous);
+        }
+    }
+
+    /** A PEM bundle of one real authority (the first of the JDK's own), which never signed the server's certificate. */
+    private Path otherAuthority() throws Exception {
+        java.security.KeyStore cacerts = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        try (InputStream in = Files.newInputStream(Path.of(System.getProperty("java.home"), "lib", "security", "cacerts"))) {
+            cacerts.load(in, null);
+        }
+        String alias = cacerts.aliases().nextElement();
+        String pem = "-----BEGIN CERTIFICATE-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                        .encodeToString(cacerts.getCertificate(alias).getEncoded())
+                + "\n-----END CERTIFICATE-----\n";
+        return Files.writeString(temp.resolve("other-authority.pem"), pem);
     }
 
     @Test
