@@ -1,5 +1,6 @@
 package io.cumulus.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,10 @@ import io.cumulus.testsupport.Tools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +54,59 @@ class WalArchiveRestoreS3OverTlsTest extends WalArchiveRestoreFlowTest {
                 assertEquals(1, seen, module);
             }
         }
+    }
+
+    @Test
+    void theAsyncUploaderAndThePrefetchWorkerTalkTlsToo() throws Exception {
+        // the detached workers are JVMs of their own, started by the launcher with other flags
+        Path pgWal = Files.createDirectories(temp.resolve("async/pg_wal"));
+        Path status = Files.createDirectories(pgWal.resolve("archive_status"));
+        List<String> names = List.of("000000010000000000000050", "000000010000000000000051", "000000010000000000000052");
+        for (int i = 0; i < names.size(); i++) {
+            Wal.write(pgWal, names.get(i), Wal.syntheticSegment(50 + i));
+            Files.createFile(status.resolve(names.get(i) + ".ready"));
+        }
+        Path archiveSpool = temp.resolve("archive-spool");
+        Path restoreSpool = temp.resolve("restore-spool");
+        try {
+            for (String name : names) {
+                ToolResult archived = store().walArchive("tls-async", pgWal.resolve(name), "--async", "--spool-dir",
+                        archiveSpool.toString(), "--max-parallel", "2").run();
+                assertEquals(0, archived.exitCode(), archived::describe);
+                Files.move(status.resolve(name + ".ready"), status.resolve(name + ".done"));
+            }
+            assertEquals(names.size(), store().keys("tls-async/").size(), () -> store().keys("tls-async/").toString());
+
+            Path first = temp.resolve("restored-first");
+            ToolResult restored = store().walRestore("tls-async", names.get(0), first, "--prefetch", "2", "--spool-dir",
+                    restoreSpool.toString()).run();
+            assertEquals(0, restored.exitCode(), restored::describe);
+            assertArrayEquals(Wal.read(pgWal.resolve(names.get(0))), Wal.read(first));
+            // the next two are fetched by the prefetch worker alone, over the same TLS
+            Path prefetched = awaitFileNamed(restoreSpool, names.get(2), Duration.ofSeconds(60));
+            assertArrayEquals(Wal.read(pgWal.resolve(names.get(2))), Wal.read(prefetched));
+        } finally {
+            BackgroundWorkers.killAll(BackgroundWorkers.UPLOADER, archiveSpool);
+            BackgroundWorkers.killAll(BackgroundWorkers.PREFETCHER, restoreSpool);
+        }
+    }
+
+    /** The complete spool file called {@code name} under {@code dir}, once one appears. */
+    private static Path awaitFileNamed(Path dir, String name, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> files = Files.walk(dir)) {
+                    Optional<Path> found = files.filter(file -> file.getFileName().toString().equals(name))
+                            .filter(Files::isRegularFile).findFirst();
+                    if (found.isPresent()) {
+                        return found.get();
+                    }
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no " + name + " in " + dir + " after " + timeout);
     }
 
     @Test
