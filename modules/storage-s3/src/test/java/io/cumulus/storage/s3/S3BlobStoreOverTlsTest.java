@@ -237,11 +237,7 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
                         e.getMessage());
             }
         } finally {
-            if (previous == null) {
-                System.clearProperty("aws.configFile");
-            } else {
-                System.setProperty("aws.configFile", previous);
-            }
+            restore("aws.configFile", previous);
         }
     }
 
