@@ -52,14 +52,6 @@ public final class BackgroundProcess {
      * worker lives for many files, so it gets the JIT's optimising compiler and a larger heap
      * instead of the short-call flags (unless the user set {@code CUMULUS_JVM_FLAGS} themselves).
      */
-    /**
-     * Gives {@code environment} the worker's JVM flags unless it names others: an empty
-     * {@code CUMULUS_JVM_FLAGS} is no choice, and the launcher would read it as the one-shot flags.
-     */
-    static void useWorkerFlags(Map<String, String> environment) {
-        environment.merge(JVM_FLAGS_VARIABLE, WORKER_JVM_FLAGS, (set, worker) -> set.isBlank() ? worker : set);
-    }
-
     public static void startDetached(List<String> command, Path log) throws IOException {
         List<String> full = new ArrayList<>();
         if (Files.isExecutable(SETSID)) {
@@ -73,5 +65,13 @@ public final class BackgroundProcess {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectErrorStream(true)
                 .start();
+    }
+
+    /**
+     * Gives {@code environment} the worker's JVM flags unless it names others: an empty
+     * {@code CUMULUS_JVM_FLAGS} is no choice, and the launcher would read it as the one-shot flags.
+     */
+    static void useWorkerFlags(Map<String, String> environment) {
+        environment.merge(JVM_FLAGS_VARIABLE, WORKER_JVM_FLAGS, (set, worker) -> set.isBlank() ? worker : set);
     }
 }
