@@ -7,14 +7,14 @@
 BENCH_JAR=$ROOT/bench/target/cumulus-bench-0.1.0-SNAPSHOT.jar
 S3PROXY_PID=
 
-# prepare_machine [pgbackrest]: what a fresh machine lacks, installed or built, so that one command
+# prepare_machine: what a fresh machine lacks, installed or built, so that one command
 # runs the benchmark: the project's own set-up (PostgreSQL 15, barman-cli-cloud; scripts/setup.sh),
-# Debian's pgbackrest when asked for (a failure to install it only drops it from the run), the
+# Debian's pgbackrest when WITH_PGBR=1 (a failure to install it only drops it from the run), the
 # packaged tools in dist/ and the bench jar (Maven, online). Sets WITH_PGBR=0 when pgBackRest is out.
 prepare_machine() {
     [ "$(id -u)" = 0 ] || die "run as root (the throwaway PostgreSQL clusters run as the postgres user)"
     bash "$ROOT/scripts/setup.sh" || die "scripts/setup.sh failed: see its message above"
-    if [ "${1:-}" = pgbackrest ] && ! command -v pgbackrest >/dev/null; then
+    if [ "${WITH_PGBR:-0}" = 1 ] && ! command -v pgbackrest >/dev/null; then
         say "installing pgbackrest (Debian package)"
         if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbackrest >/dev/null; then
             say "pgbackrest could not be installed: the run goes on without it"

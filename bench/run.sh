@@ -33,7 +33,7 @@ say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 . "$ROOT/bench/lib.sh"
 
 # --- the machine: packages, dist/, the bench jar (S3Proxy host) --------------------------------------
-if [ "$WITH_PGBR" = 1 ]; then prepare_machine pgbackrest; else prepare_machine; fi
+prepare_machine
 for tool in barman-cloud-wal-archive barman-cloud-wal-restore keytool java; do
     command -v "$tool" >/dev/null || die "$tool not found"
 done

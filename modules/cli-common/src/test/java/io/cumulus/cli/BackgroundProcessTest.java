@@ -51,8 +51,9 @@ class BackgroundProcessTest {
         }
         List<String> lines = Files.readAllLines(log);
         assertEquals("earlier line", lines.get(0), lines.toString());
-        assertTrue(lines.contains("flags=" + (System.getenv("CUMULUS_JVM_FLAGS") == null || System.getenv("CUMULUS_JVM_FLAGS").isBlank()
-                ? BackgroundProcess.WORKER_JVM_FLAGS : System.getenv("CUMULUS_JVM_FLAGS"))), lines.toString());
+        Map<String, String> expected = new HashMap<>(System.getenv()); // what this JVM's environment gives a worker
+        BackgroundProcess.useWorkerFlags(expected);
+        assertTrue(lines.contains("flags=" + expected.get("CUMULUS_JVM_FLAGS")), lines.toString());
         String ids = lines.stream().filter(line -> line.startsWith("session=")).findFirst().orElseThrow();
         String[] parts = ids.split(" ");
         assertEquals(parts[0].substring("session=".length()), parts[1].substring("pid=".length()), ids);

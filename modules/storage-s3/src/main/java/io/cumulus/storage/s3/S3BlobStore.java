@@ -77,7 +77,7 @@ final class S3BlobStore implements BlobStore {
     private final ExecutorService uploads;
     private final S3StoreConfig config;
     /** What the client's TLS trusts, and the fix to offer when a certificate is refused. */
-    private final Supplier<TlsSetup.Tls> trust;
+    private final Supplier<TlsSetup.Trust> trust;
     private final String bucket;
     private final MultipartOutputStream.Settings partSettings;
     private final BatchDeleter deleter;
@@ -87,7 +87,7 @@ final class S3BlobStore implements BlobStore {
      */
     private volatile boolean conditionalWrites = true;
 
-    S3BlobStore(Future<S3Client> client, ExecutorService uploads, S3StoreConfig config, Supplier<TlsSetup.Tls> trust) {
+    S3BlobStore(Future<S3Client> client, ExecutorService uploads, S3StoreConfig config, Supplier<TlsSetup.Trust> trust) {
         this.client = client;
         this.trust = trust;
         this.uploads = uploads;
@@ -607,9 +607,10 @@ final class S3BlobStore implements BlobStore {
         Optional<SSLException> tls = tlsFailure(e);
         if (tls.isPresent()) {
             // not a store that is away for a while: the same connection fails until trust is mended
-            TlsSetup.Tls trusted = trust.get();
+            TlsSetup.Trust trusted = trust.get();
             return new IOException("no trusted TLS connection to " + describe() + " for " + where + ": "
-                    + tls.get().getMessage() + ". Trusted: " + trusted.trusted() + "; " + trusted.fix()
+                    + tls.get().getMessage() + ". Trusted: " + trusted.trusted() + "; if the store's certificate is"
+                    + " from a private authority, " + trusted.remedy()
                     + ", and check that the endpoint's host name is one the certificate names", e);
         }
         if (e instanceof SdkClientException) {

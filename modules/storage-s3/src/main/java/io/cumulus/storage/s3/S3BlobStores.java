@@ -91,7 +91,7 @@ public final class S3BlobStores {
         // Building the client is most of what opening costs a one-shot call (~100 ms of class loading
         // and set-up). It is built on another thread, and the store's first request waits for it, so
         // that the caller begins at once: an archive call reads and hashes its 16 MB meanwhile.
-        AtomicReference<TlsSetup.Tls> trust = new AtomicReference<>(TlsSetup.DEFAULT_TRUST);
+        AtomicReference<TlsSetup.Trust> trust = new AtomicReference<>(TlsSetup.Trust.DEFAULT);
         FutureTask<S3Client> client = new FutureTask<>(() -> {
             ApacheHttpClient.Builder http = ApacheHttpClient.builder()
                     .socketTimeout(config.readTimeout())
@@ -103,7 +103,7 @@ public final class S3BlobStores {
                 http.socketFactory(new DeferredTlsSocketFactory());
             } else {
                 TlsSetup.Tls tls = TlsSetup.setUp(environment, config.profile());
-                trust.set(tls);
+                trust.set(tls.trust());
                 http.socketFactory(tls.socketFactory());
             }
             builder.httpClientBuilder(http);

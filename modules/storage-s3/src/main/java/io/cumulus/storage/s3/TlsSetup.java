@@ -79,19 +79,21 @@ final class TlsSetup {
     }
 
     /**
-     * What {@link #setUp} made: the socket factory for {@code https} connections, and which certificate
-     * authorities it trusts with what to do when a certificate is refused (for the one-line error).
+     * Which certificate authorities a client trusts, and what to do about a certificate it refused
+     * when that certificate is from a private authority (both for the one-line error).
      */
-    record Tls(LayeredConnectionSocketFactory socketFactory, String trusted, String fix) {
+    record Trust(String trusted, String remedy) {
+        /** The runtime's own authorities: before {@link #setUp} has run, over plain HTTP, or with nothing set. */
+        static final Trust DEFAULT = new Trust("the Java runtime's default certificate authorities",
+                "give its PEM bundle in AWS_CA_BUNDLE (or the profile's ca_bundle)");
+    }
+
+    /** What {@link #setUp} made: the socket factory for {@code https} connections, and what it trusts. */
+    record Tls(LayeredConnectionSocketFactory socketFactory, Trust trust) {
     }
 
     /** The Java property that names a trust store; given in {@code CUMULUS_JAVA_OPTS}, it is meant for Cumulus. */
     static final String TRUST_STORE_PROPERTY = "javax.net.ssl.trustStore";
-
-    /** What a client trusts before {@link #setUp} has run, and over plain HTTP. */
-    static final Tls DEFAULT_TRUST = new Tls(null, "the Java runtime's default certificate authorities",
-            "if the store's certificate is from a private authority, give its PEM bundle in AWS_CA_BUNDLE (or the"
-                    + " profile's ca_bundle)");
 
     /**
      * The socket factory for {@code https} connections, with the engine and trust that {@code environment}
@@ -104,20 +106,14 @@ final class TlsSetup {
         String javaTrustStore = System.getProperty(TRUST_STORE_PROPERTY, "");
         Optional<Bundle> bundle = javaTrustStore.isEmpty() ? caBundle(environment, profile) : Optional.empty();
         List<X509Certificate> authorities = bundle.map(b -> readBundle(b.path(), b.origin())).orElse(List.of());
+        Trust trust = bundle.map(b -> new Trust("the certificate authorities of " + b.origin() + " (" + b.path() + ")",
+                        "add that authority's PEM certificate to that bundle"))
+                .orElse(javaTrustStore.isEmpty() ? Trust.DEFAULT
+                        : new Trust("the Java trust store " + TRUST_STORE_PROPERTY + "=" + javaTrustStore,
+                                "import that authority's certificate into that trust store"));
         // the SDK's own factory, as its client makes it, with only the SSLContext changed
-        LayeredConnectionSocketFactory factory = new SdkTlsSocketFactory(context(engine, authorities),
-                SSLConnectionSocketFactory.getDefaultHostnameVerifier());
-        if (bundle.isPresent()) {
-            return new Tls(factory, "the certificate authorities of " + bundle.get().origin() + " (" + bundle.get().path()
-                    + ")", "if the store's certificate is from a private authority, add that authority's PEM"
-                    + " certificate to that bundle");
-        }
-        if (!javaTrustStore.isEmpty()) {
-            return new Tls(factory, "the Java trust store " + TRUST_STORE_PROPERTY + "=" + javaTrustStore,
-                    "if the store's certificate is from a private authority, import that authority's certificate"
-                            + " into that trust store");
-        }
-        return new Tls(factory, DEFAULT_TRUST.trusted(), DEFAULT_TRUST.fix());
+        return new Tls(new SdkTlsSocketFactory(context(engine, authorities),
+                SSLConnectionSocketFactory.getDefaultHostnameVerifier()), trust);
     }
 
     /** A CA bundle, and the setting that named it (for messages). */
