@@ -12,9 +12,12 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreConfigurationException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.testsupport.S3ProxyServer;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +27,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLSocket;
 import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
 import org.apache.http.protocol.BasicHttpContext;
@@ -258,5 +263,100 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
         Path bundle = Files.writeString(temp.resolve("bundle.pem"),
                 "# Issuer: first\n" + pem + "\n# Issuer: second\n# more words\n" + pem);
         assertEquals(2, TlsSetup.readBundle(bundle, "AWS_CA_BUNDLE").size());
+    }
+
+    // ---------------------------------------------------------------- how bodies reach the socket
+
+    @Test
+    void aBodyGoesToTheSocketInWideWritesNotIn8KiBSteps() throws Exception {
+        // Over TLS each write to the socket becomes records of at most 16 KiB, so the records the client
+        // sends show the size of its writes: 8 KiB with HttpClient's default buffer, 16 KiB with ours.
+        try (TlsRecordRelay relay = new TlsRecordRelay(server.endpoint());
+                BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withEndpoint(relay.endpoint()),
+                        builder -> { }, trustingTheServer())) {
+            byte[] data = bytes(1 << 20, 62);
+            try (BlobOutputStream out = s3.openWrite("wide/object", WriteOptions.DEFAULT)) {
+                out.write(data);
+            }
+            try (InputStream in = s3.openRead("wide/object")) {
+                assertArrayEquals(data, in.readAllBytes());
+            }
+            assertTrue(relay.largestClientRecord() > 16 * 1024,
+                    "largest record from the client: " + relay.largestClientRecord() + " bytes");
+        }
+    }
+
+    /**
+     * A TCP relay in front of the server that reads the TLS record headers the client sends (5 bytes:
+     * type, version, length) and keeps the largest length of application data.
+     */
+    private static final class TlsRecordRelay implements AutoCloseable {
+        private static final int APPLICATION_DATA = 23;
+        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final InetSocketAddress target;
+        private final AtomicInteger largest = new AtomicInteger();
+        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+        TlsRecordRelay(URI server) throws IOException {
+            target = new InetSocketAddress(server.getHost(), server.getPort());
+            daemon(() -> {
+                while (!listener.isClosed()) {
+                    Socket client = listener.accept();
+                    Socket upstream = new Socket(target.getAddress(), target.getPort());
+                    sockets.add(client);
+                    sockets.add(upstream);
+                    daemon(() -> clientToServer(client.getInputStream(), upstream.getOutputStream()));
+                    daemon(() -> upstream.getInputStream().transferTo(client.getOutputStream()));
+                }
+            });
+        }
+
+        URI endpoint() {
+            return URI.create("https://127.0.0.1:" + listener.getLocalPort());
+        }
+
+        int largestClientRecord() {
+            return largest.get();
+        }
+
+        private void clientToServer(InputStream from, java.io.OutputStream to) throws IOException {
+            DataInputStream in = new DataInputStream(from);
+            byte[] header = new byte[5];
+            while (in.read(header, 0, 1) == 1) {
+                in.readFully(header, 1, 4);
+                int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+                byte[] body = in.readNBytes(length);
+                if (header[0] == APPLICATION_DATA) {
+                    largest.accumulateAndGet(length, Math::max);
+                }
+                to.write(header);
+                to.write(body);
+                to.flush();
+            }
+        }
+
+        private interface Io {
+            void run() throws IOException;
+        }
+
+        private static void daemon(Io io) {
+            Thread thread = new Thread(() -> {
+                try {
+                    io.run();
+                } catch (IOException e) {
+                    // a side closed: the relay's connection ends with it
+                }
+            }, "tls-record-relay");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
     }
 }
