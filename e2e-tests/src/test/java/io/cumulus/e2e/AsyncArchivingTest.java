@@ -168,9 +168,12 @@ class AsyncArchivingTest {
         CompletableFuture<Void> load = CompletableFuture.runAsync(() -> source.execute(
                 "INSERT INTO filler SELECT g, repeat(md5(g::text), 30) FROM generate_series(1, 120000) g"));
         try {
-            BackgroundWorkers.Worker uploader = awaitUploaderMidBatch(before, Duration.ofSeconds(60));
-            List<String> okBeforeKill = okMarks();
+            MidBatch midBatch = awaitUploaderMidBatch(before, Duration.ofSeconds(60));
+            BackgroundWorkers.Worker uploader = midBatch.uploader();
             uploader.kill();
+            // the marks seen mid-batch: PostgreSQL may have had them answered, and the uploader removed
+            // them, in the moment before the kill
+            List<String> okBeforeKill = midBatch.okMarks();
 
             // right after the kill: what the spool and PostgreSQL say was stored must be in the bucket
             Set<String> okAfterKill = new TreeSet<>(okMarks());
@@ -335,12 +338,16 @@ class AsyncArchivingTest {
         }
     }
 
+    /** An uploader in the middle of a batch, and the ok marks its spool held then. */
+    private record MidBatch(BackgroundWorkers.Worker uploader, List<String> okMarks) {
+    }
+
     /**
      * Waits for an uploader in the middle of the batch: PostgreSQL has archived some of it, the spool
      * holds ok marks PostgreSQL has not asked for yet, and more files wait without one; returns it,
-     * checked to hold the uploader lock.
+     * checked to hold the uploader lock, with those marks.
      */
-    private BackgroundWorkers.Worker awaitUploaderMidBatch(Archiver.Status before, Duration timeout) {
+    private MidBatch awaitUploaderMidBatch(Archiver.Status before, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Archiver.Status status = before;
         while (System.nanoTime() < deadline) {
@@ -355,7 +362,7 @@ class AsyncArchivingTest {
                     BackgroundWorkers.Worker uploader = uploaders.get(0);
                     assertTrue(uploader.hasOpen(marks().resolve("uploader.lock")),
                             () -> "the uploader found by its command line does not hold the lock: " + uploader);
-                    return uploader;
+                    return new MidBatch(uploader, ok);
                 }
             }
             Archiver.sleep(Duration.ofMillis(10));
