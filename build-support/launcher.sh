@@ -1,7 +1,8 @@
 # Sourced by every Cumulus launcher in bin/ after it sets CUMULUS_MAIN (the class to run),
 # cumulus_self (its own path, links resolved) and, optionally, CUMULUS_JVM_FLAGS. Starts the JVM the
-# tool's jar needs, with flags for a process that lives for one command: serial GC, a bounded heap,
-# and what was built at packaging time (build-support/cds-archive.sh) to start fast:
+# tool's jar needs, with flags for a process that lives for one command (serial GC, a bounded heap),
+# or for a worker that a call starts, and what was built at packaging time (build-support/cds-archive.sh)
+# to start fast:
 # - lib/aot.java and lib/aot.cache: a Java 25 or newer found on the build machine, and the tool's
 #   ahead-of-time cache (classes loaded and linked, method profiles) made by that very runtime;
 # - lib/cds.jsa: a class-data-sharing archive for the default Java (17), used otherwise.
@@ -62,20 +63,27 @@ fi
 # An s3:// store's TLS is Conscrypt's (BoringSSL, native code) where its library is in lib/native/
 # for this machine, unless CUMULUS_TLS=jdk: no Java cipher code to compile then (finding 23).
 cumulus_jit="-XX:TieredStopAtLevel=1"
+cumulus_heap=-Xmx256m
 cumulus_tls=1
 cumulus_s3=
+cumulus_worker=
 for cumulus_arg in "$@"; do
     # an http:// endpoint (after --endpoint-url, or an Azure URL such as Azurite's), a directory, a spool
     case $cumulus_arg in
     [Hh][Tt][Tt][Pp]://* | --endpoint-url=[Hh][Tt][Tt][Pp]://* | [Ff][Ii][Ll][Ee]://* | --async) cumulus_tls= ;;
     [Ss]3://*) cumulus_s3=1 ;;
+    # the process a call starts to work on after it returns: the --async uploader, the --prefetch worker
+    --async-uploader | --prefetch-worker) cumulus_worker=1 ;;
     esac
 done
 cumulus_native=
 if [ -d "$cumulus_tool_dir/lib/native" ]; then
     cumulus_native="-Djava.library.path=$cumulus_tool_dir/lib/native"
     if [ -n "$cumulus_tls" ] && [ -n "$cumulus_s3" ]; then
-        case ${CUMULUS_TLS:-}/$(uname -sm) in
+        # a recent Linux names its machine in /proc/sys/kernel/arch, read without a fork; else uname
+        { read -r cumulus_machine </proc/sys/kernel/arch && cumulus_machine="Linux $cumulus_machine"; } 2>/dev/null \
+            || cumulus_machine=$(uname -sm)
+        case ${CUMULUS_TLS:-}/$cumulus_machine in
         [Jj][Dd][Kk]/*) ;;
         */"Linux x86_64") [ -f "$cumulus_tool_dir/lib/native/libconscrypt_openjdk_jni-linux-x86_64.so" ] && cumulus_tls= ;;
         */"Linux aarch64") [ -f "$cumulus_tool_dir/lib/native/libconscrypt_openjdk_jni-linux-aarch_64.so" ] && cumulus_tls= ;;
@@ -85,10 +93,19 @@ fi
 if [ -n "$cumulus_tls" ]; then
     cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"
 fi
+# A worker lives for many files: the full JIT, but each method compiled only after five times the
+# usual number of calls. The compilers were a quarter of a fresh uploader's CPU over 120 segments,
+# mostly compiling request code that runs a few hundred times; the loops that matter (the MD5, the
+# copies) still reach C2 within the first segment. On a host whose cores also serve the store, that
+# CPU is the archive rate (docs/benchmarks.md, finding 25).
+if [ -n "$cumulus_worker" ]; then
+    cumulus_jit="-XX:CompileThresholdScaling=5"
+    cumulus_heap=-Xmx512m
+fi
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.
 for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done
 set -f # the flags hold method patterns, not file names
 # shellcheck disable=SC2086 # flag lists are meant to split
-exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit -Xmx256m} \
+exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} \
     $cumulus_cds $cumulus_native ${CUMULUS_JAVA_OPTS:-} \
     -cp "$cumulus_jar" "$CUMULUS_MAIN" "$@"

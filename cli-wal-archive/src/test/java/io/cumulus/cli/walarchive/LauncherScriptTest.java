@@ -175,6 +175,23 @@ class LauncherScriptTest {
                 "no library for this machine: the JDK's TLS, whose ciphers C2 compiles: " + none);
     }
 
+    @Test
+    void aWorkerGetsTheFullJitWithRaisedThresholdsAndALargerHeapWhateverItsStore() throws Exception {
+        packageAot(true);
+        for (List<String> args : List.of(
+                List.of("--async-uploader", "--spool-key=k", "--async", "--spool-dir", "/s", "s3://b/p", "pg", "/x"),
+                List.of("--prefetch-worker", "--segment-size=16777216", "--spool-key=k", "--prefetch", "8",
+                        "https://account.blob.core.windows.net/c/p", "pg", "f", "p"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(" -Xss1m -XX:CompileThresholdScaling=5 -Xmx512m "), out);
+            assertFalse(out.contains("TieredStopAtLevel") || out.contains("CompileCommand"), out);
+            // an empty variable is no choice; flags the user set replace the worker's too
+            assertTrue(run(Map.of("CUMULUS_JVM_FLAGS", ""), args).contains(" -XX:CompileThresholdScaling=5 -Xmx512m "));
+            String own = run(Map.of("CUMULUS_JVM_FLAGS", "-Xmx1g"), args);
+            assertTrue(own.contains(" -Xss1m -Xmx1g ") && !own.contains("CompileThresholdScaling=5"), own);
+        }
+    }
+
     private String run(Map<String, String> env) throws Exception {
         return run(env, List.of("a", "b"));
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cumulus.postgres.PostgresException.Reason;
 import io.cumulus.testsupport.PgCluster;
 import io.cumulus.testsupport.Ports;
+import io.cumulus.testsupport.SystemProperties;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -201,18 +202,11 @@ class PostgresServerTest {
         Path exposed = home.resolve("exposed.pgpass");
         Files.writeString(exposed, "*:*:*:pwuser:pa\\:ss\\\\word\n");
         Files.setPosixFilePermissions(exposed, PosixFilePermissions.fromString("rw-r--r--"));
-        String previous = System.setProperty("org.postgresql.pgpassfile", exposed.toString());
-        try {
+        try (SystemProperties set = SystemProperties.set(Map.of("org.postgresql.pgpassfile", exposed.toString()))) {
             PostgresException failure = assertThrows(PostgresException.class, () -> connect("pwuser"));
 
             assertEquals(Reason.AUTHENTICATION, failure.reason(), failure.getMessage());
             assertTrue(failure.getMessage().contains("no password was given"), failure.getMessage());
-        } finally {
-            if (previous == null) {
-                System.clearProperty("org.postgresql.pgpassfile");
-            } else {
-                System.setProperty("org.postgresql.pgpassfile", previous);
-            }
         }
     }
 

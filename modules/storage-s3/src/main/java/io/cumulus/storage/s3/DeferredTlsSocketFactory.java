@@ -3,27 +3,33 @@ package io.cumulus.storage.s3;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.function.Supplier;
 import org.apache.http.HttpHost;
 import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
-import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
 import org.apache.http.protocol.HttpContext;
 
 /**
- * The HTTPS socket factory of a client whose endpoint is plain HTTP. The SDK's own is made with the
- * client and loads the JDK's trust store, tens of milliseconds of a one-shot archive call, for
- * connections such a client never opens; this one makes the JDK's default TLS factory only when a
- * connection asks for it.
+ * The HTTPS socket factory of a client whose endpoint is plain HTTP. Making one (TlsSetup's: the
+ * engine's native library, the trusted authorities read) costs a one-shot archive call tens of
+ * milliseconds, for connections such a client never opens; this one makes it only when a connection
+ * asks for it.
  */
 final class DeferredTlsSocketFactory implements LayeredConnectionSocketFactory {
 
+    private final Supplier<LayeredConnectionSocketFactory> maker;
     private volatile LayeredConnectionSocketFactory tls;
+
+    /** A factory that calls {@code maker} once, for the first TLS connection. */
+    DeferredTlsSocketFactory(Supplier<LayeredConnectionSocketFactory> maker) {
+        this.maker = maker;
+    }
 
     private LayeredConnectionSocketFactory tls() {
         LayeredConnectionSocketFactory factory = tls;
         if (factory == null) {
             synchronized (this) {
                 if (tls == null) {
-                    tls = SSLConnectionSocketFactory.getSystemSocketFactory();
+                    tls = maker.get();
                 }
                 factory = tls;
             }

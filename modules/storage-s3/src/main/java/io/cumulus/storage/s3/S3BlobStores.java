@@ -10,6 +10,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
@@ -97,15 +99,14 @@ public final class S3BlobStores {
                     .socketTimeout(config.readTimeout())
                     .connectionTimeout(CONNECT_TIMEOUT)
                     .maxConnections(Math.max(50, 2 * config.uploadConcurrency()));
-            // A plain-HTTP client makes its TLS factory only if a connection asks for one, which saves
-            // a one-shot call tens of milliseconds; any other gets the engine and trust of TlsSetup.
-            if (plainHttp) {
-                http.socketFactory(new DeferredTlsSocketFactory());
-            } else {
-                TlsSetup.Tls tls = TlsSetup.setUp(environment, config.profile());
-                trust.set(tls.trust());
-                http.socketFactory(tls.socketFactory());
-            }
+            // TLS connections get the engine and trust of TlsSetup; a plain-HTTP client makes them only
+            // if a connection asks for TLS, which saves a one-shot call tens of milliseconds.
+            Supplier<LayeredConnectionSocketFactory> tls = () -> {
+                TlsSetup.Tls setUp = TlsSetup.setUp(environment, config.profile());
+                trust.set(setUp.trust());
+                return setUp.socketFactory();
+            };
+            http.socketFactory(plainHttp ? new DeferredTlsSocketFactory(tls) : tls.get());
             // 64 KiB connection buffers: a 16 MiB body in 256 socket writes rather than 2,048
             builder.httpClientBuilder(defaults -> ConnectionBuffers.widen(http.buildWithDefaults(defaults)));
             customizer.accept(builder);

@@ -12,6 +12,7 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreConfigurationException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.testsupport.S3ProxyServer;
+import io.cumulus.testsupport.SystemProperties;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -162,29 +163,15 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
         // AWS_CA_BUNDLE set for the whole host (a distribution's bundle, say), and -Djavax.net.ssl.trustStore
         // in CUMULUS_JAVA_OPTS: the latter can only have been meant for Cumulus
         Map<String, String> hostWide = Map.of(TlsSetup.CA_BUNDLE_VARIABLE, otherAuthority().toString());
-        String store = System.getProperty("javax.net.ssl.trustStore");
-        String password = System.getProperty("javax.net.ssl.trustStorePassword");
-        System.setProperty("javax.net.ssl.trustStore", server.trustStore().toString());
-        System.setProperty("javax.net.ssl.trustStorePassword", S3ProxyServer.TRUST_STORE_PASSWORD);
-        try {
-            try (BlobStore s3 = openIn(hostWide)) {
-                writeSmall(s3, "by-java-trust-store");
-                assertTrue(s3.stat("by-java-trust-store").isPresent());
-            }
-        } finally {
-            restore("javax.net.ssl.trustStore", store);
-            restore("javax.net.ssl.trustStorePassword", password);
+        try (SystemProperties set = SystemProperties.set(Map.of(
+                "javax.net.ssl.trustStore", server.trustStore().toString(),
+                "javax.net.ssl.trustStorePassword", S3ProxyServer.TRUST_STORE_PASSWORD));
+                BlobStore s3 = openIn(hostWide)) {
+            writeSmall(s3, "by-java-trust-store");
+            assertTrue(s3.stat("by-java-trust-store").isPresent());
         }
         try (BlobStore s3 = openIn(hostWide)) { // and without it, the bundle is what counts again
             assertThrows(IOException.class, () -> writeSmall(s3, "by-bundle"));
-        }
-    }
-
-    private static void restore(String property, String previous) {
-        if (previous == null) {
-            System.clearProperty(property);
-        } else {
-            System.setProperty(property, previous);
         }
     }
 
@@ -226,9 +213,7 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
     void aProfilesCaBundleIsTrustedWhenTheVariableIsUnsetAndTheVariableWinsOverIt() throws IOException {
         Path config = Files.writeString(temp.resolve("aws-config"),
                 "[profile tls]\nca_bundle = " + server.certificatePem() + "\n");
-        String previous = System.getProperty("aws.configFile");
-        System.setProperty("aws.configFile", config.toString());
-        try {
+        try (SystemProperties set = SystemProperties.set(Map.of("aws.configFile", config.toString()))) {
             try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withProfile("tls"), builder -> { },
                     Map.of())) {
                 writeSmall(s3, "by-profile");
@@ -241,8 +226,6 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
                 assertTrue(e.getMessage().startsWith("AWS_CA_BUNDLE names " + missing + ", which does not exist"),
                         e.getMessage());
             }
-        } finally {
-            restore("aws.configFile", previous);
         }
     }
 
