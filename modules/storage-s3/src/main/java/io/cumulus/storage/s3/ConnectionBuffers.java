@@ -14,13 +14,14 @@ import software.amazon.awssdk.http.apache.internal.impl.ConnectionManagerAwareHt
  * request body 4 KiB at a time into the connection's buffer, which goes to the socket whenever it fills:
  * with 8 KiB, a 16 MiB segment takes 2,048 socket writes (and as many TLS records over HTTPS), each
  * one a pass through the kernel's TCP stack on both ends; with 64 KiB, 256. Responses are read in the
- * same larger steps. On this project's machine that cut an async uploader's CPU by about 5 % and a
- * synchronous HTTPS call by 20–25 ms (docs/benchmarks.md, finding 26).
+ * same larger steps. On this project's machine that cut an async uploader's CPU by about 6 % and a
+ * synchronous HTTPS call by 20–25 ms, in alternating runs (docs/benchmarks.md, finding 26).
  *
  * <p>The SDK builds the connection manager itself and offers no setting for its buffers, so this reaches
  * it through the one private field of {@link ApacheHttpClient} that holds the Apache client. Should a
  * later SDK move that field, the client keeps HttpClient's default buffers and works as before, only
- * with more system calls; {@code ConnectionBuffersTest} fails then, so an upgrade of the SDK notices.
+ * with more system calls; {@code S3BlobStoreOverTlsTest.aBodyGoesToTheSocketInWideWritesNotIn8KiBSteps},
+ * which reads the sizes of the TLS records the client sends, fails then, so an upgrade of the SDK notices.
  */
 final class ConnectionBuffers {
 
@@ -41,7 +42,7 @@ final class ConnectionBuffers {
     }
 
     /** The pool of the Apache client inside {@code client}, if the SDK still keeps it where it did (2.35). */
-    static Optional<PoolingHttpClientConnectionManager> connectionManager(SdkHttpClient client) {
+    private static Optional<PoolingHttpClientConnectionManager> connectionManager(SdkHttpClient client) {
         if (!(client instanceof ApacheHttpClient)) {
             return Optional.empty();
         }
