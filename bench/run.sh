@@ -11,8 +11,9 @@
 # BENCH_OUT (bench/results), BENCH_REBUILD (0; 1 rebuilds the bench jar).
 #
 # Runs as root (PostgreSQL runs as postgres). On a fresh machine it first installs what is missing
-# (scripts/setup.sh: PostgreSQL 15, barman-cli-cloud; Debian's pgbackrest) and builds dist/ and the
-# bench jar with Maven. Network: 127.0.0.1 only, apt and Maven Central for that set-up.
+# (scripts/setup.sh: PostgreSQL 15, barman-cli-cloud; Debian's pgbackrest) and builds dist/ (again if the
+# sources are newer than it) and the bench jar with Maven. Network: 127.0.0.1 only, apt and Maven Central
+# for that set-up.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
