@@ -23,16 +23,16 @@ prepare_machine() {
     fi
     # dist/ is what gets measured, and the report names the commit: build it when missing, and again
     # when a source or build file is newer than it (a report must not pair a commit with an older build)
-    local newer=
+    local why= newer
     if [ ! -x "$ROOT/dist/cli-wal-archive/bin/cumulus-wal-archive" ] || [ ! -x "$ROOT/dist/cli-restore/bin/cumulus-wal-restore" ]; then
-        say "building dist/ (mvn package)"
+        why="it is missing"
     else
         newer=$(find "$ROOT/pom.xml" "$ROOT/build-support" "$ROOT/dist-assembly" "$ROOT/modules" "$ROOT"/cli-* \
             -name target -prune -o -type f -newer "$ROOT/dist/cli-wal-archive/cli-wal-archive.jar" -print -quit)
-        [ -n "$newer" ] && say "rebuilding dist/ (mvn package): ${newer#"$ROOT"/} is newer than it"
+        [ -n "$newer" ] && why="${newer#"$ROOT"/} is newer than it"
     fi
-    if [ -n "$newer" ] || [ ! -x "$ROOT/dist/cli-wal-archive/bin/cumulus-wal-archive" ] \
-        || [ ! -x "$ROOT/dist/cli-restore/bin/cumulus-wal-restore" ]; then
+    if [ -n "$why" ]; then
+        say "building dist/ (mvn package): $why"
         (cd "$ROOT" && mvn -B -ntp -q -pl dist-assembly -am package -DskipTests) || die "the build of dist/ failed"
     fi
     if [ ! -f "$BENCH_JAR" ] || [ "${BENCH_REBUILD:-0}" = 1 ]; then

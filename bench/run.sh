@@ -219,12 +219,13 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RAW=$OUT/raw-$STAMP.tsv
 printf 'kind\tlabel\ttool\tfiles\tseconds\trate_per_s\tmedian_ms\tfailures\tloadavg_before\tloadavg_after\tclient_cpu_ms\ts3proxy_cpu_s\ttools_cpu_s\n' >"$RAW"
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+CLK_TCK=$(getconf CLK_TCK)
 # CPU time the hypervisor gave to others while this VM's vCPUs wanted it (/proc/stat "steal"), in seconds:
 # a busy host slows every tool of a run, and shows here rather than in the load average
-steal_seconds() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {printf "%.1f", $9 / hz; exit}' /proc/stat; }
+steal_seconds() { awk -v hz="$CLK_TCK" '$1 == "cpu" {printf "%.1f", $9 / hz; exit}' /proc/stat; }
 STEAL0=$(steal_seconds)
 RUN_T0=$EPOCHREALTIME
-s3proxy_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$S3PROXY_PID/stat"; }
+s3proxy_cpu() { awk -v hz="$CLK_TCK" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$S3PROXY_PID/stat"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 stored_count() { find "$S3_BASEDIR/$1" -type f 2>/dev/null | grep -cE '/[0-9A-F]{24}[^/]*$'; }
 

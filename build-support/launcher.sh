@@ -90,9 +90,6 @@ if [ -d "$cumulus_tool_dir/lib/native" ]; then
         esac
     fi
 fi
-if [ -n "$cumulus_tls" ]; then
-    cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"
-fi
 # A worker lives for many files: the full JIT, but each method compiled only after five times the
 # usual number of calls. The compilers were a quarter of a fresh uploader's CPU over 120 segments,
 # mostly compiling request code that runs a few hundred times; the loops that matter (the MD5, the
@@ -101,6 +98,8 @@ fi
 if [ -n "$cumulus_worker" ]; then
     cumulus_jit="-XX:CompileThresholdScaling=5"
     cumulus_heap=-Xmx512m
+elif [ -n "$cumulus_tls" ]; then
+    cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"
 fi
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.
 for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done

@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.apache.http.HttpHost;
 import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
 import org.apache.http.protocol.HttpContext;
+import software.amazon.awssdk.utils.Lazy;
 
 /**
  * The HTTPS socket factory of a client whose endpoint is plain HTTP. Making one (TlsSetup's: the
@@ -16,30 +17,20 @@ import org.apache.http.protocol.HttpContext;
  */
 final class DeferredTlsSocketFactory implements LayeredConnectionSocketFactory {
 
-    private final Supplier<LayeredConnectionSocketFactory> maker;
-    private volatile LayeredConnectionSocketFactory tls;
+    private final Lazy<LayeredConnectionSocketFactory> tls;
 
     /** A factory that calls {@code maker} once, for the first TLS connection. */
     DeferredTlsSocketFactory(Supplier<LayeredConnectionSocketFactory> maker) {
-        this.maker = maker;
+        this.tls = new Lazy<>(maker);
     }
 
     private LayeredConnectionSocketFactory tls() {
-        LayeredConnectionSocketFactory factory = tls;
-        if (factory == null) {
-            synchronized (this) {
-                if (tls == null) {
-                    tls = maker.get();
-                }
-                factory = tls;
-            }
-        }
-        return factory;
+        return tls.getValue();
     }
 
     /** Whether the TLS factory has been made (for tests). */
     boolean started() {
-        return tls != null;
+        return tls.hasValue();
     }
 
     @Override
