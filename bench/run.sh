@@ -217,15 +217,37 @@ tools_cpu() { if [ -n "$CG" ]; then awk '{printf "%.2f", $1 / 1e9}' "$CG/cpuacct
 mkdir -p "$OUT"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RAW=$OUT/raw-$STAMP.tsv
-printf 'kind\tlabel\ttool\tfiles\tseconds\trate_per_s\tmedian_ms\tfailures\tloadavg_before\tloadavg_after\tclient_cpu_ms\ts3proxy_cpu_s\ttools_cpu_s\n' >"$RAW"
+printf 'kind\tlabel\ttool\tfiles\tseconds\trate_per_s\tmedian_ms\tfailures\tloadavg_before\tloadavg_after\tclient_cpu_ms\ts3proxy_cpu_s\ttools_cpu_s\ts3proxy_sys_s\n' >"$RAW"
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 CLK_TCK=$(getconf CLK_TCK)
 # CPU time the hypervisor gave to others while this VM's vCPUs wanted it (/proc/stat "steal"), in seconds:
 # a busy host slows every tool of a run, and shows here rather than in the load average
 steal_seconds() { awk -v hz="$CLK_TCK" '$1 == "cpu" {printf "%.1f", $9 / hz; exit}' /proc/stat; }
+# CPU time per page the first time a process touches it (256 MiB of fresh anonymous memory): what
+# every page a tool or S3Proxy takes from the kernel costs on this machine. Under nested virtualisation
+# this is several microseconds, and it moves with the host's state (docs/benchmarks.md, finding 27).
+fault_cost() {
+    python3 -c '
+import mmap, resource
+def used():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime, r.ru_minflt
+size = 256 << 20
+m = mmap.mmap(-1, size)
+t0, f0 = used()
+for i in range(0, size, 4096):
+    m[i] = 1
+t1, f1 = used()
+print("%.1f" % ((t1 - t0) * 1e6 / max(1, f1 - f0)))'
+}
+FAULT0=$(fault_cost)
 STEAL0=$(steal_seconds)
 RUN_T0=$EPOCHREALTIME
-s3proxy_cpu() { awk -v hz="$CLK_TCK" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$S3PROXY_PID/stat"; }
+# S3Proxy's CPU time so far, user and kernel ("%.2f %.2f"): the kernel's share is its sockets and its
+# writes into the page cache, which cost more on some virtual machines than on others (fault_cost)
+s3proxy_cpu() { awk -v hz="$CLK_TCK" '{printf "%.2f %.2f", ($14 + $15) / hz, $15 / hz}' "/proc/$S3PROXY_PID/stat"; }
+# cpu_diff "TOTAL0 SYS0" "TOTAL1 SYS1": "TOTAL\tSYS" spent between two s3proxy_cpu readings
+cpu_diff() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.1f\t%.1f", y[1] - x[1], y[2] - x[2]}'; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 stored_count() { find "$S3_BASEDIR/$1" -type f 2>/dev/null | grep -cE '/[0-9A-F]{24}[^/]*$'; }
 
@@ -251,7 +273,7 @@ archive_one() {
 archive_run() {
     local label=$1 tool=$2 kind=$3
     shift 3
-    local dir=$WORK/arch-$label s t0 t1 fails=0 tries la0 cpu0 cpu1 tcpu0 tcpu1
+    local dir=$WORK/arch-$label s t0 t1 fails=0 tries la0 cpu0 cpu1 tcpu0 tcpu1 s3p
     local wal=$dir/pgdata/pg_wal
     fake_pgdata "$dir"
     for s in "${SEGS[@]}"; do
@@ -276,14 +298,14 @@ archive_run() {
     stop_helpers "$dir" 60
     cpu1=$(s3proxy_cpu)
     tcpu1=$(tools_cpu)
+    s3p=$(cpu_diff "$cpu0" "$cpu1")
     local secs rate stored
     secs=$(elapsed "$t0" "$t1")
     rate=$(awk -v n="${#SEGS[@]}" -v s="$secs" 'BEGIN {printf "%.3f", n / s}')
     stored=$(stored_count "$label")
     [ "$stored" = "${#SEGS[@]}" ] || { say "  only $stored of ${#SEGS[@]} segments stored"; fails=$((fails + 1000)); }
-    printf 'archive\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
-        "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.1f", b - a}')" \
-        "$(awk -v a="$tcpu0" -v b="$tcpu1" 'BEGIN {printf "%.1f", b - a}')" >>"$RAW"
+    printf 'archive\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\t%s\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
+        "${s3p%$'\t'*}" "$(awk -v a="$tcpu0" -v b="$tcpu1" 'BEGIN {printf "%.1f", b - a}')" "${s3p#*$'\t'}" >>"$RAW"
     say "  ${#SEGS[@]} segments in $secs s: $rate segments/s (failures $fails)"
 }
 
@@ -306,7 +328,7 @@ restore_one() {
 restore_run() {
     local label=$1 tool=$2 kind=$3 source=$4
     shift 4
-    local dir=$WORK/rest-$label s t0 t1 fails=0 la0 bad=0 cpu0 cpu1 tcpu0 tcpu1
+    local dir=$WORK/rest-$label s t0 t1 fails=0 la0 bad=0 cpu0 cpu1 tcpu0 tcpu1 s3p
     local wal=$dir/pgdata/pg_wal
     fake_pgdata "$dir"
     say "restore: $label"
@@ -325,14 +347,14 @@ restore_run() {
     stop_helpers "$dir" 60
     cpu1=$(s3proxy_cpu)
     tcpu1=$(tools_cpu)
+    s3p=$(cpu_diff "$cpu0" "$cpu1")
     for s in "${SEGS[@]}"; do cmp -s "$WALSRC/$s" "$wal/$s" || bad=$((bad + 1)); done
     [ $bad = 0 ] || { say "  $bad restored segments differ from the originals"; fails=$((fails + 1000 * bad)); }
     local secs rate
     secs=$(elapsed "$t0" "$t1")
     rate=$(awk -v n="${#SEGS[@]}" -v s="$secs" 'BEGIN {printf "%.3f", n / s}')
-    printf 'restore\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
-        "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.1f", b - a}')" \
-        "$(awk -v a="$tcpu0" -v b="$tcpu1" 'BEGIN {printf "%.1f", b - a}')" >>"$RAW"
+    printf 'restore\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\t%s\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
+        "${s3p%$'\t'*}" "$(awk -v a="$tcpu0" -v b="$tcpu1" 'BEGIN {printf "%.1f", b - a}')" "${s3p#*$'\t'}" >>"$RAW"
     say "  ${#SEGS[@]} segments in $secs s: $rate segments/s (failures $fails)"
     rm -rf "$wal"
 }
@@ -408,7 +430,7 @@ for v in "${variants[@]}"; do
     IFS='|' read -r kind comp tool <<<"$v"
     samples=${LAT[$kind/$comp]}
     fails=$(tr ' ' '\n' <<<"$samples" | grep -c fail)
-    printf 'latency\t%s\t%s\t%s\t\t\t%s\t%s\t%s\t%s\t%s\t\n' "$kind-$comp" "$tool" "$LAT_CALLS" "$(median_ms <<<"$samples")" \
+    printf 'latency\t%s\t%s\t%s\t\t\t%s\t%s\t%s\t%s\t%s\t\t\t\n' "$kind-$comp" "$tool" "$LAT_CALLS" "$(median_ms <<<"$samples")" \
         "$fails" "$la0" "$la1" "$(median_ms <<<"${CPU[$kind/$comp]:-}")" >>"$RAW"
 done
 stop_helpers "$WORK/lat" 10
@@ -433,6 +455,7 @@ REPORT=$OUT/report-$STAMP.md
     echo "segments:  ${#SEGS[@]} x 16 MiB real WAL from PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') (pgbench -i -s $PG_SCALE, then TPC-B);"
     echo "           gzip -1 size of the set: mean $GZ_ALL MiB; gzip -6 of the latency segments: mean $GZ_BYTES MiB"
     echo "loadavg:   $(cat /proc/loadavg) at the end"
+    echo "faults:    $FAULT0 µs of CPU per page first touched before the measurements, $(fault_cost) µs after (256 MiB, anonymous)"
     echo "steal:     $(awk -v a="$STEAL0" -v b="$(steal_seconds)" 'BEGIN {printf "%.1f", b - a}') CPU-s taken by the host in the $(elapsed "$RUN_T0" "$EPOCHREALTIME") s of measurements ($(nproc) vCPUs)"
     echo '```'
     echo
@@ -445,13 +468,13 @@ REPORT=$OUT/report-$STAMP.md
         $1 == "latency" && $2 == "barman-https-plain" { lh = $7; ch = $11 }
         { row[NR] = $0 }
         END {
-            print "| measurement | tool | segments/s | ratio to barman-cloud | tool CPU s/segment | S3Proxy CPU s/segment | failures | load avg before/after |"
-            print "|---|---|---:|---:|---:|---:|---:|---|"
+            print "| measurement | tool | segments/s | ratio to barman-cloud | tool CPU s/segment | S3Proxy CPU s/segment | of it kernel | failures | load avg before/after |"
+            print "|---|---|---:|---:|---:|---:|---:|---:|---|"
             for (i = 2; i <= NR; i++) {
                 split(row[i], f, "\t")
                 if (f[1] == "latency") continue
                 base = f[1] == "archive" ? ab : rb
-                printf "| %s | %s | %.2f | %.2fx | %.2f | %.2f | %d | %s / %s |\n", f[1], f[3], f[6], f[6] / base, f[13] / f[4], f[12] / f[4], f[8], f[9], f[10]
+                printf "| %s | %s | %.2f | %.2fx | %.2f | %.2f | %.2f | %d | %s / %s |\n", f[1], f[3], f[6], f[6] / base, f[13] / f[4], f[12] / f[4], f[14] / f[4], f[8], f[9], f[10]
             }
             print ""
             print "| one synchronous archive call (median) | tool | wall ms | ratio to barman-cloud | client CPU ms | CPU ratio | failures |"
