@@ -192,6 +192,22 @@ class LauncherScriptTest {
         }
     }
 
+    @Test
+    void everyJvmTakesNativeReflectionAccessorsUnlessTheUserSaysOtherwise() throws Exception {
+        packageAot(true);
+        String property = " -Djdk.reflect.useNativeAccessorOnly=true ";
+        for (List<String> args : List.of(
+                List.of("--endpoint-url", "http://127.0.0.1:9000", "s3://b/p", "pg", "x"),
+                List.of("s3://b/p", "pg", "x"),
+                List.of("--async-uploader", "--spool-key=k", "--async", "--spool-dir", "/s", "s3://b/p", "pg", "/x"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(property), out);
+            // the user's options come after it, so that their -D of the same property wins
+            String own = run(Map.of("CUMULUS_JAVA_OPTS", "-Djdk.reflect.useNativeAccessorOnly=false"), args);
+            assertTrue(own.contains(property + "-Djdk.reflect.useNativeAccessorOnly=false "), own);
+        }
+    }
+
     private String run(Map<String, String> env) throws Exception {
         return run(env, List.of("a", "b"));
     }

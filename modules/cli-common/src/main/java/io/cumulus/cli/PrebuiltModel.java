@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.lang.annotation.Annotation;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -275,29 +277,39 @@ public final class PrebuiltModel {
         return constructor.newInstance();
     }
 
-    /** A field reached from the command through its mixin fields; mixins that are still null are created. */
-    record FieldBinding(Object owner, Field field) implements CommandLine.Model.IGetter, CommandLine.Model.ISetter {
+    /**
+     * A field reached from the command through its mixin fields; mixins that are still null are created. The
+     * fields are read and written through {@link VarHandle}s rather than {@link Field#get}/{@link Field#set}:
+     * core reflection makes a method-handle accessor for each field the first time it is used, spinning
+     * classes at run time that neither the AOT cache nor a CDS archive holds (about a dozen in a call, 1 ms
+     * or more each), whereas a VarHandle reaches a field of each of these types through code the JDK has
+     * already compiled (docs/benchmarks.md, finding 28). A primitive field is accessed with its own type,
+     * which keeps every access on that code.
+     */
+    record FieldBinding(Object owner, Class<?> type, VarHandle handle)
+            implements CommandLine.Model.IGetter, CommandLine.Model.ISetter {
 
         static FieldBinding of(Object command, String path) throws ReflectiveOperationException {
             Object owner = command;
             String[] names = path.split("\\.");
             for (int i = 0; i < names.length - 1; i++) {
-                Field mixin = field(owner.getClass(), names[i]);
+                Field mixinField = field(owner.getClass(), names[i]);
+                VarHandle mixin = handle(mixinField);
                 Object value = mixin.get(owner);
                 if (value == null) {
-                    value = instantiate(mixin.getType());
+                    value = instantiate(mixinField.getType());
                     mixin.set(owner, value);
                 }
                 owner = value;
             }
-            return new FieldBinding(owner, field(owner.getClass(), names[names.length - 1]));
+            Field field = field(owner.getClass(), names[names.length - 1]);
+            return new FieldBinding(owner, field.getType(), handle(field));
         }
 
         private static Field field(Class<?> type, String name) throws NoSuchFieldException {
             for (Class<?> c = type; c != null; c = c.getSuperclass()) {
                 for (Field field : c.getDeclaredFields()) {
                     if (field.getName().equals(name) && !Modifier.isStatic(field.getModifiers())) {
-                        field.setAccessible(true);
                         return field;
                     }
                 }
@@ -305,25 +317,66 @@ public final class PrebuiltModel {
             throw new NoSuchFieldException(type.getName() + "." + name);
         }
 
+        private static VarHandle handle(Field field) throws IllegalAccessException {
+            return MethodHandles.privateLookupIn(field.getDeclaringClass(), MethodHandles.lookup())
+                    .unreflectVarHandle(field);
+        }
+
         @Override
         @SuppressWarnings("unchecked")
         public <T> T get() {
-            try {
-                return (T) field.get(owner);
-            } catch (IllegalAccessException e) {
-                throw new IllegalStateException(e);
-            }
+            return (T) read();
         }
 
         @Override
         @SuppressWarnings("unchecked")
         public <T> T set(T value) {
-            try {
-                T previous = (T) field.get(owner);
-                field.set(owner, value);
-                return previous;
-            } catch (IllegalAccessException e) {
-                throw new IllegalStateException(e);
+            Object previous = read();
+            write(value);
+            return (T) previous;
+        }
+
+        private Object read() {
+            if (!type.isPrimitive()) {
+                return handle.get(owner);
+            } else if (type == boolean.class) {
+                return (boolean) handle.get(owner);
+            } else if (type == int.class) {
+                return (int) handle.get(owner);
+            } else if (type == long.class) {
+                return (long) handle.get(owner);
+            } else if (type == double.class) {
+                return (double) handle.get(owner);
+            } else if (type == float.class) {
+                return (float) handle.get(owner);
+            } else if (type == short.class) {
+                return (short) handle.get(owner);
+            } else if (type == byte.class) {
+                return (byte) handle.get(owner);
+            } else {
+                return (char) handle.get(owner);
+            }
+        }
+
+        private void write(Object value) {
+            if (!type.isPrimitive()) {
+                handle.set(owner, type.cast(value));
+            } else if (type == boolean.class) {
+                handle.set(owner, (boolean) (Boolean) value);
+            } else if (type == int.class) {
+                handle.set(owner, (int) (Integer) value);
+            } else if (type == long.class) {
+                handle.set(owner, (long) (Long) value);
+            } else if (type == double.class) {
+                handle.set(owner, (double) (Double) value);
+            } else if (type == float.class) {
+                handle.set(owner, (float) (Float) value);
+            } else if (type == short.class) {
+                handle.set(owner, (short) (Short) value);
+            } else if (type == byte.class) {
+                handle.set(owner, (byte) (Byte) value);
+            } else {
+                handle.set(owner, (char) (Character) value);
             }
         }
     }

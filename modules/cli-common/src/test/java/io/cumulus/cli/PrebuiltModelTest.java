@@ -51,6 +51,17 @@ class PrebuiltModelTest {
         List<String> items = new ArrayList<>();
         @Option(names = "--item")
         List<String> item = new ArrayList<>();
+        // one field of each remaining primitive type: the model sets each through its own access path
+        @Option(names = "--ratio")
+        double ratio;
+        @Option(names = "--scale", defaultValue = "2.5")
+        float scale;
+        @Option(names = "--small")
+        short small = 3;
+        @Option(names = "--octet")
+        byte octet;
+        @Option(names = "--letter")
+        char letter = 'a';
         @Mixin
         StorageOptions storage;
         @Mixin
@@ -118,6 +129,7 @@ class PrebuiltModelTest {
             new String[] {"s3://b/p", "/tmp/x"},
             new String[] {"-t", "--count", "9", "--timeout=3", "--limit", "5", "--endpoint", "http://h:1", "u", "p"},
             new String[] {"u", "--items", "a", "b", "--item", "c", "--item=d"},
+            new String[] {"--ratio", "0.25", "--scale", "1.5", "--small", "-12", "--octet", "7", "--letter", "x", "u"},
             new String[] {"-vv", "-q", "u"},
             new String[] {"-zv", "--compression-level", "high", "u"},
             new String[] {"--xz", "--lz4", "u"},
@@ -132,6 +144,8 @@ class PrebuiltModelTest {
             new String[] {"--bogus", "u"},
             new String[] {"--count", "many", "u"},
             new String[] {"--limit", "u"},
+            new String[] {"--octet", "300", "u"},
+            new String[] {"--letter", "xy", "u"},
             new String[] {"u", "p", "extra"},
             new String[] {"--items", "u"},
             new String[] {"-t"});
@@ -196,6 +210,26 @@ class PrebuiltModelTest {
         assertEquals(List.of("k,v", "k2,v2"), values.get("tags.tags"));
         assertEquals(Path.of("/p"), values.get("path"));
         assertEquals(4, PrebuiltModelCheck.fieldValues(parsed(new Sample(), "u")).get("count"), "the default applies");
+    }
+
+    @Test
+    void theModelSetsAFieldOfEveryPrimitiveType() throws Exception {
+        Sample given = new Sample();
+        model(given).parseArgs("-t", "--count", "9", "--timeout", "-3", "--ratio", "0.25", "--scale", "1.5",
+                "--small", "-12", "--octet", "7", "--letter", "x", "u");
+        assertTrue(given.test);
+        assertEquals(9, given.count);
+        assertEquals(-3L, given.timeout);
+        assertEquals(0.25, given.ratio);
+        assertEquals(1.5f, given.scale);
+        assertEquals((short) -12, given.small);
+        assertEquals((byte) 7, given.octet);
+        assertEquals('x', given.letter);
+        Sample defaults = new Sample();
+        model(defaults).parseArgs("u");
+        assertEquals(2.5f, defaults.scale, "a default value");
+        assertEquals((short) 3, defaults.small, "an initial value the model leaves alone");
+        assertEquals('a', defaults.letter);
     }
 
     private static Sample parsed(Sample command, String... args) throws Exception {

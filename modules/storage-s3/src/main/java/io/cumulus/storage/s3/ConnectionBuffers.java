@@ -1,6 +1,7 @@
 package io.cumulus.storage.s3;
 
-import java.lang.reflect.Field;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Optional;
 import org.apache.http.config.ConnectionConfig;
 import org.apache.http.conn.HttpClientConnectionManager;
@@ -47,8 +48,9 @@ final class ConnectionBuffers {
             return Optional.empty();
         }
         try {
-            Field field = ApacheHttpClient.class.getDeclaredField("httpClient");
-            field.setAccessible(true);
+            // a VarHandle, not Field.get: reflection would spin accessor classes at run time (finding 28)
+            VarHandle field = MethodHandles.privateLookupIn(ApacheHttpClient.class, MethodHandles.lookup())
+                    .findVarHandle(ApacheHttpClient.class, "httpClient", ConnectionManagerAwareHttpClient.class);
             HttpClientConnectionManager manager = ((ConnectionManagerAwareHttpClient) field.get(client))
                     .getHttpClientConnectionManager();
             return manager instanceof PoolingHttpClientConnectionManager pool ? Optional.of(pool) : Optional.empty();
