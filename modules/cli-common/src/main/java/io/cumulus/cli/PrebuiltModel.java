@@ -286,7 +286,7 @@ public final class PrebuiltModel {
      * already compiled (docs/benchmarks.md, finding 28). A primitive field is accessed with its own type,
      * which keeps every access on that code.
      */
-    record FieldBinding(Object owner, Class<?> type, VarHandle handle)
+    record FieldBinding(Object owner, VarHandle handle)
             implements CommandLine.Model.IGetter, CommandLine.Model.ISetter {
 
         static FieldBinding of(Object command, String path) throws ReflectiveOperationException {
@@ -302,8 +302,7 @@ public final class PrebuiltModel {
                 }
                 owner = value;
             }
-            Field field = field(owner.getClass(), names[names.length - 1]);
-            return new FieldBinding(owner, field.getType(), handle(field));
+            return new FieldBinding(owner, handle(field(owner.getClass(), names[names.length - 1])));
         }
 
         private static Field field(Class<?> type, String name) throws NoSuchFieldException {
@@ -337,6 +336,7 @@ public final class PrebuiltModel {
         }
 
         private Object read() {
+            Class<?> type = handle.varType();
             if (!type.isPrimitive()) {
                 return handle.get(owner);
             } else if (type == boolean.class) {
@@ -359,6 +359,7 @@ public final class PrebuiltModel {
         }
 
         private void write(Object value) {
+            Class<?> type = handle.varType();
             if (!type.isPrimitive()) {
                 handle.set(owner, type.cast(value));
             } else if (type == boolean.class) {
