@@ -100,6 +100,27 @@ printf '[default]\ns3 =\n    addressing_style = path\n' >"$WORK/aws-config"
 export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
 say "S3Proxy at $HTTP_URL and $HTTPS_URL (pid $S3PROXY_PID)"
 
+# CPU time per page the first time a process touches it (256 MiB of fresh anonymous memory): what
+# every page a tool or S3Proxy takes from the kernel costs on this machine. Under nested virtualisation
+# this is several microseconds, and it moves with the host's state (docs/benchmarks.md, finding 27).
+# Probed here, minutes before the rows: the pages the probe frees would otherwise be the first ones
+# S3Proxy writes objects into, cheaper than the rest (finding 27).
+fault_cost() {
+    python3 -c '
+import mmap, resource
+def used():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime, r.ru_minflt
+size = 256 << 20
+m = mmap.mmap(-1, size)
+t0, f0 = used()
+for i in range(0, size, 4096):
+    m[i] = 1
+t1, f1 = used()
+print("%.1f" % ((t1 - t0) * 1e6 / max(1, f1 - f0)))'
+}
+FAULT0=$(fault_cost)
+
 # --- real WAL: a throwaway PostgreSQL 15 cluster under pgbench -------------------------------------
 # The segments are real (pgBackRest checks their headers against the stanza's system id), a mix of
 # pgbench -i (very compressible) and TPC-B with frequent checkpoints (full-page images).
@@ -223,31 +244,17 @@ CLK_TCK=$(getconf CLK_TCK)
 # CPU time the hypervisor gave to others while this VM's vCPUs wanted it (/proc/stat "steal"), in seconds:
 # a busy host slows every tool of a run, and shows here rather than in the load average
 steal_seconds() { awk -v hz="$CLK_TCK" '$1 == "cpu" {printf "%.1f", $9 / hz; exit}' /proc/stat; }
-# CPU time per page the first time a process touches it (256 MiB of fresh anonymous memory): what
-# every page a tool or S3Proxy takes from the kernel costs on this machine. Under nested virtualisation
-# this is several microseconds, and it moves with the host's state (docs/benchmarks.md, finding 27).
-fault_cost() {
-    python3 -c '
-import mmap, resource
-def used():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime, r.ru_minflt
-size = 256 << 20
-m = mmap.mmap(-1, size)
-t0, f0 = used()
-for i in range(0, size, 4096):
-    m[i] = 1
-t1, f1 = used()
-print("%.1f" % ((t1 - t0) * 1e6 / max(1, f1 - f0)))'
-}
-FAULT0=$(fault_cost)
 STEAL0=$(steal_seconds)
 RUN_T0=$EPOCHREALTIME
-# S3Proxy's CPU time so far, user and kernel ("%.2f %.2f"): the kernel's share is its sockets and its
+# S3Proxy's CPU time so far, all and kernel ("%.2f %.2f"): the kernel's share is its sockets and its
 # writes into the page cache, which cost more on some virtual machines than on others (fault_cost)
 s3proxy_cpu() { awk -v hz="$CLK_TCK" '{printf "%.2f %.2f", ($14 + $15) / hz, $15 / hz}' "/proc/$S3PROXY_PID/stat"; }
-# cpu_diff "TOTAL0 SYS0" "TOTAL1 SYS1": "TOTAL\tSYS" spent between two s3proxy_cpu readings
-cpu_diff() { awk -v a="$1" -v b="$2" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.1f\t%.1f", y[1] - x[1], y[2] - x[2]}'; }
+# cpu_columns S3PROXY0 S3PROXY1 TOOLS0 TOOLS1: the raw table's CPU columns of a row, spent between two
+# readings of s3proxy_cpu and tools_cpu: s3proxy_cpu_s, tools_cpu_s, s3proxy_sys_s (tab-separated)
+cpu_columns() {
+    awk -v a="$1" -v b="$2" -v t0="$3" -v t1="$4" \
+        'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.1f\t%.1f\t%.1f", y[1] - x[1], t1 - t0, y[2] - x[2]}'
+}
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 stored_count() { find "$S3_BASEDIR/$1" -type f 2>/dev/null | grep -cE '/[0-9A-F]{24}[^/]*$'; }
 
@@ -273,7 +280,7 @@ archive_one() {
 archive_run() {
     local label=$1 tool=$2 kind=$3
     shift 3
-    local dir=$WORK/arch-$label s t0 t1 fails=0 tries la0 cpu0 cpu1 tcpu0 tcpu1 s3p
+    local dir=$WORK/arch-$label s t0 t1 fails=0 tries la0 cpu0 cpu1 tcpu0 tcpu1
     local wal=$dir/pgdata/pg_wal
     fake_pgdata "$dir"
     for s in "${SEGS[@]}"; do
@@ -298,14 +305,13 @@ archive_run() {
     stop_helpers "$dir" 60
     cpu1=$(s3proxy_cpu)
     tcpu1=$(tools_cpu)
-    s3p=$(cpu_diff "$cpu0" "$cpu1")
     local secs rate stored
     secs=$(elapsed "$t0" "$t1")
     rate=$(awk -v n="${#SEGS[@]}" -v s="$secs" 'BEGIN {printf "%.3f", n / s}')
     stored=$(stored_count "$label")
     [ "$stored" = "${#SEGS[@]}" ] || { say "  only $stored of ${#SEGS[@]} segments stored"; fails=$((fails + 1000)); }
-    printf 'archive\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\t%s\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
-        "${s3p%$'\t'*}" "$(awk -v a="$tcpu0" -v b="$tcpu1" 'BEGIN {printf "%.1f", b - a}')" "${s3p#*$'\t'}" >>"$RAW"
+    printf 'archive\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
+        "$(cpu_columns "$cpu0" "$cpu1" "$tcpu0" "$tcpu1")" >>"$RAW"
     say "  ${#SEGS[@]} segments in $secs s: $rate segments/s (failures $fails)"
 }
 
@@ -328,7 +334,7 @@ restore_one() {
 restore_run() {
     local label=$1 tool=$2 kind=$3 source=$4
     shift 4
-    local dir=$WORK/rest-$label s t0 t1 fails=0 la0 bad=0 cpu0 cpu1 tcpu0 tcpu1 s3p
+    local dir=$WORK/rest-$label s t0 t1 fails=0 la0 bad=0 cpu0 cpu1 tcpu0 tcpu1
     local wal=$dir/pgdata/pg_wal
     fake_pgdata "$dir"
     say "restore: $label"
@@ -347,14 +353,13 @@ restore_run() {
     stop_helpers "$dir" 60
     cpu1=$(s3proxy_cpu)
     tcpu1=$(tools_cpu)
-    s3p=$(cpu_diff "$cpu0" "$cpu1")
     for s in "${SEGS[@]}"; do cmp -s "$WALSRC/$s" "$wal/$s" || bad=$((bad + 1)); done
     [ $bad = 0 ] || { say "  $bad restored segments differ from the originals"; fails=$((fails + 1000 * bad)); }
     local secs rate
     secs=$(elapsed "$t0" "$t1")
     rate=$(awk -v n="${#SEGS[@]}" -v s="$secs" 'BEGIN {printf "%.3f", n / s}')
-    printf 'restore\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\t%s\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
-        "${s3p%$'\t'*}" "$(awk -v a="$tcpu0" -v b="$tcpu1" 'BEGIN {printf "%.1f", b - a}')" "${s3p#*$'\t'}" >>"$RAW"
+    printf 'restore\t%s\t%s\t%s\t%s\t%s\t\t%s\t%s\t%s\t\t%s\n' "$label" "$tool" "${#SEGS[@]}" "$secs" "$rate" "$fails" "$la0" "$(loadavg)" \
+        "$(cpu_columns "$cpu0" "$cpu1" "$tcpu0" "$tcpu1")" >>"$RAW"
     say "  ${#SEGS[@]} segments in $secs s: $rate segments/s (failures $fails)"
     rm -rf "$wal"
 }

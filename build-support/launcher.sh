@@ -101,16 +101,16 @@ if [ -n "$cumulus_worker" ]; then
 elif [ -n "$cumulus_tls" ]; then
     cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"
 fi
-# Since Java 18, Method.invoke makes a method-handle accessor for each method on its first call, spinning
-# classes at run time that neither the AOT cache nor a CDS archive holds; the SDK calls a few methods by
-# reflection for every client it builds. With the JDK's JNI accessors instead, a call spins none of those
-# (about 10 ms less, docs/benchmarks.md, finding 28); a few reflective calls per request do not notice the
-# slower accessor. Java 17, whose reflection works the old way, ignores the property.
-cumulus_reflect=-Djdk.reflect.useNativeAccessorOnly=true
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.
 for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done
 set -f # the flags hold method patterns, not file names
+# useNativeAccessorOnly: since Java 18, Method.invoke makes a method-handle accessor for each method on its
+# first call, spinning classes at run time that neither the AOT cache nor a CDS archive holds, and the SDK
+# calls a few methods by reflection for every client it builds. With the JDK's JNI accessors a call spins
+# none of those (about 10 ms less, docs/benchmarks.md, finding 28); a few reflective calls per request do
+# not notice the slower accessor. Java 17, whose reflection works the old way, ignores the property. It
+# comes before CUMULUS_JAVA_OPTS, where a -D of the same property wins.
 # shellcheck disable=SC2086 # flag lists are meant to split
 exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} \
-    $cumulus_cds $cumulus_native $cumulus_reflect ${CUMULUS_JAVA_OPTS:-} \
+    $cumulus_cds $cumulus_native -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} \
     -cp "$cumulus_jar" "$CUMULUS_MAIN" "$@"

@@ -24,10 +24,6 @@ final class DeferredTlsSocketFactory implements LayeredConnectionSocketFactory {
         this.tls = new Lazy<>(maker);
     }
 
-    private LayeredConnectionSocketFactory tls() {
-        return tls.getValue();
-    }
-
     /** Whether the TLS factory has been made (for tests). */
     boolean started() {
         return tls.hasValue();
@@ -35,17 +31,17 @@ final class DeferredTlsSocketFactory implements LayeredConnectionSocketFactory {
 
     @Override
     public Socket createSocket(HttpContext context) throws IOException {
-        return tls().createSocket(context);
+        return tls.getValue().createSocket(context);
     }
 
     @Override
     public Socket connectSocket(int connectTimeout, Socket socket, HttpHost host, InetSocketAddress remoteAddress,
             InetSocketAddress localAddress, HttpContext context) throws IOException {
-        return tls().connectSocket(connectTimeout, socket, host, remoteAddress, localAddress, context);
+        return tls.getValue().connectSocket(connectTimeout, socket, host, remoteAddress, localAddress, context);
     }
 
     @Override
     public Socket createLayeredSocket(Socket socket, String target, int port, HttpContext context) throws IOException {
-        return tls().createLayeredSocket(socket, target, port, context);
+        return tls.getValue().createLayeredSocket(socket, target, port, context);
     }
 }
