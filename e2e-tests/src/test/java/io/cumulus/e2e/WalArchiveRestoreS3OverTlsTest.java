@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cumulus.testsupport.ToolResult;
 import io.cumulus.testsupport.Tools;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -101,6 +103,11 @@ class WalArchiveRestoreS3OverTlsTest extends WalArchiveRestoreFlowTest {
                             .filter(Files::isRegularFile).findFirst();
                     if (found.isPresent()) {
                         return found.get();
+                    }
+                } catch (UncheckedIOException e) {
+                    // the worker renamed a temporary file while the walk looked at it: look again
+                    if (!(e.getCause() instanceof NoSuchFileException)) {
+                        throw e;
                     }
                 }
             }
