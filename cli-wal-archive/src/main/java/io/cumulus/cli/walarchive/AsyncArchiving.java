@@ -5,6 +5,7 @@ import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.Log;
 import io.cumulus.core.wal.ArchiveSpool;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -34,7 +35,11 @@ final class AsyncArchiving {
     }
 
     /** Waits until {@code wal} is stored (exit 0), failed (1) or the timeout passed (4). */
-    int awaitStored(String wal, Duration timeout) throws IOException, InterruptedException {
+    int awaitStored(String wal, Path walFile, Duration timeout) throws IOException, InterruptedException {
+        if (spool.forgetIfStale(wal, walFile)) {
+            log.warning("the spool's mark for " + wal + " is of an older file of that name (was the data directory"
+                    + " put back to an earlier state?); archiving this one anew");
+        }
         if (reportOk(wal)) {
             return ExitCodes.OK;
         }

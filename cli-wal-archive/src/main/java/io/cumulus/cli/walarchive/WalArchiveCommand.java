@@ -8,6 +8,7 @@ import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.StoreUrl;
 import io.cumulus.cli.TagOptions;
 import io.cumulus.cli.Tags;
 import io.cumulus.cli.ToolCommand;
@@ -143,15 +144,19 @@ public final class WalArchiveCommand extends ToolCommand {
             throw new InvalidInputException("--max-parallel and --async-timeout must be at least 1");
         }
         WalName wal = WalName.parse(walPath.getFileName().toString());
-        List<String> options = List.of(arguments).subList(0, Math.max(0, arguments.length - 1));
+        List<String> options = argumentsButWalPath();
         ArchiveSpool spool = new ArchiveSpool(spoolDir, spoolKey != null ? spoolKey : ArchiveSpool.keyOf(options))
                 .create();
         if (asyncUploader) {
             return runUploader(spool);
         }
+        // What the uploader would reject at its start is rejected here, where PostgreSQL's log shows
+        // it (an uploader that cannot start leaves no mark, and this call would wait its timeout out).
+        archiveOptions();
+        StoreUrl.parse(destinationUrl, storage.cloudProvider());
         spool.recordArguments(options);
         spool.makeCurrent();
-        return new AsyncArchiving(spool, log, uploaderCommand(spool)).awaitStored(wal.name(),
+        return new AsyncArchiving(spool, log, uploaderCommand(spool)).awaitStored(wal.name(), walPath,
                 Duration.ofSeconds(asyncTimeout));
     }
 
@@ -192,9 +197,25 @@ public final class WalArchiveCommand extends ToolCommand {
         List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalArchiveCommand.class));
         command.add("--async-uploader");
         command.add("--spool-key=" + spool.key());
-        command.addAll(List.of(arguments).subList(0, arguments.length - 1));
+        command.addAll(argumentsButWalPath());
         command.add(walPath.toAbsolutePath().toString());
         return command;
+    }
+
+    /**
+     * The arguments as given without the WAL path. PostgreSQL's %p usually ends archive_command, but
+     * options may follow it (as barman-cloud-wal-archive allows): they belong to the spool's key and
+     * to the uploader's command line, the path does not.
+     */
+    private List<String> argumentsButWalPath() {
+        List<String> rest = new ArrayList<>(List.of(arguments));
+        for (int i = rest.size() - 1; i >= 0; i--) {
+            if (rest.get(i).equals(walPath.toString()) || Path.of(rest.get(i)).equals(walPath)) {
+                rest.remove(i);
+                break;
+            }
+        }
+        return rest;
     }
 
     /** This command, remembering its arguments as given (the spool key and the uploader need them). */

@@ -11,12 +11,15 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The command line of cumulus-wal-archive, run in-process as its main runs it, against a file:// store. */
 class WalArchiveCommandTest {
+    /** The time of ok marks a test writes by hand: later than any file it makes, so the marks are those files'. */
+    private static final FileTime MARKED = FileTime.from(java.time.Instant.now().plus(java.time.Duration.ofDays(1)));
 
     @TempDir
     Path dir;
@@ -107,7 +110,7 @@ class WalArchiveCommandTest {
         String[] args = {"--async", "--spool-dir", spool.toString(), "file://" + dir.resolve("absent"), "main",
             wal.toString()};
         ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
-        marks.markOk("000000010000000000000001", "");
+        marks.markOk("000000010000000000000001", "", MARKED);
         // The store URL points nowhere: the foreground must not need it when the mark is there.
         Result result = run(args);
         assertEquals(0, result.exitCode(), result.err());
@@ -135,7 +138,7 @@ class WalArchiveCommandTest {
         String[] elsewhere = args.clone();
         elsewhere[3] = "s3://elsewhere/p";
         ArchiveSpool other = spoolOf(elsewhere);
-        other.markOk(name, "");
+        other.markOk(name, "", MARKED);
         Process missed = launcher.start();
         missed.getInputStream().readAllBytes();
         assertTrue(missed.waitFor() != 0, "a mark of other options must not answer this call");
@@ -149,11 +152,79 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void theLauncherDoesNotAnswerFromTheMarkOfAnOlderFileOfTheSameName() throws Exception {
+        String name = "000000010000000000000001";
+        String[] args = asyncArgs(name);
+        Path wal = Path.of(args[5]);
+        ArchiveSpool marks = spoolOf(args);
+        marks.markOk(name, "", Files.getLastModifiedTime(wal)); // as the uploader marks the file it stored
+        Process stored = launcher(args).start();
+        String output = new String(stored.getInputStream().readAllBytes());
+        assertEquals(0, stored.waitFor(), output);
+
+        // the data directory put back to an earlier state, the spool not: PostgreSQL writes the name anew
+        Files.write(wal, new byte[] {1, 2, 3});
+        Files.setLastModifiedTime(wal, FileTime.from(Files.getLastModifiedTime(wal).toInstant().plusSeconds(60)));
+        Process rewritten = launcher(args).start();
+        rewritten.getInputStream().readAllBytes();
+        assertTrue(rewritten.waitFor() != 0, "a file newer than its mark goes to the tool (here /bin/false)");
+    }
+
+    @Test
+    void anOkMarkOfAnOlderFileOfTheSameNameDoesNotAnswerForANewOne() throws Exception {
+        String name = "000000010000000000000009";
+        Path wal = segment(name);
+        String store = store();
+        assertEquals(0, run(store, "main", wal.toString()).exitCode(), "the first version is archived");
+        String[] args = {"--async", "--spool-dir", dir.resolve("spool").toString(), "--async-idle-timeout", "1",
+            store, "main", wal.toString()};
+        spoolOf(args).markOk(name, "", Files.getLastModifiedTime(wal));
+
+        // The data directory put back to an earlier state, the spool not: PostgreSQL writes the segment
+        // anew, with other content, and asks for it to be archived.
+        Files.write(wal, new byte[] {1, 2, 3});
+        Files.setLastModifiedTime(wal, FileTime.from(Files.getLastModifiedTime(wal).toInstant().plusSeconds(60)));
+        Files.createDirectories(wal.resolveSibling("archive_status"));
+        Files.createFile(wal.resolveSibling("archive_status").resolve(name + ".ready"));
+        Result result = run(args);
+        assertEquals(1, result.exitCode(), "an uploader archives it anew and finds the other content: " + result.err());
+        assertTrue(result.err().contains("older file of that name"), result.err());
+        assertTrue(result.err().contains("different content"), result.err());
+    }
+
+    @Test
+    void optionsAfterTheWalPathBelongToTheSpoolKeyAndTheUploader() throws Exception {
+        String name = "000000010000000000000003";
+        Path wal = segment(name);
+        Files.createDirectories(wal.resolveSibling("archive_status"));
+        Files.createFile(wal.resolveSibling("archive_status").resolve(name + ".ready"));
+        String store = store();
+        Path spool = dir.resolve("spool");
+        String[] args = {"--async", "--spool-dir", spool.toString(), store, "main", wal.toString(), "--gzip",
+            "--async-idle-timeout", "1"};
+        Result result = run(args);
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name + ".gz")),
+                "the uploader got the options that followed the path");
+        String key = ArchiveSpool.keyOf(List.of("--async", "--spool-dir", spool.toString(), store, "main", "--gzip",
+                "--async-idle-timeout", "1"));
+        assertEquals(key, Files.readString(spool.resolve("archive-out/current")).strip(), "the path is not in the key");
+    }
+
+    @Test
+    void anAsyncCallWithAnOptionTheUploaderWouldRejectFailsAtOnce() {
+        Result result = run("--async", "--spool-dir", dir.resolve("spool").toString(), "--tag", "aws:k,v",
+                "s3://bucket/p", "main", dir.resolve("pg_wal/000000010000000000000001").toString());
+        assertEquals(3, result.exitCode(), result.err());
+        assertFalse(Files.exists(dir.resolve("spool/archive-out/current")), "no uploader was asked to start");
+    }
+
+    @Test
     void theAsyncForegroundLoadsNoCloudSdk() throws Exception {
         String name = "000000010000000000000008";
         String[] args = asyncArgs(name); // an s3:// destination
         ArchiveSpool marks = spoolOf(args);
-        marks.markOk(name, "WAL file " + name + " is already archived with the same content; nothing written");
+        marks.markOk(name, "WAL file " + name + " is already archived with the same content; nothing written", MARKED);
         Path classes = dir.resolve("classes.log");
         List<String> command = new java.util.ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -199,7 +270,7 @@ class WalArchiveCommandTest {
         Process call = launcher(args).start();
         Thread.sleep(500);
         assertTrue(call.isAlive(), "the launcher waits while the uploader stores the file");
-        marks.markOk(name, "");
+        marks.markOk(name, "", MARKED);
         marks.clearUploading(name);
         String output = new String(call.getInputStream().readAllBytes());
         assertEquals(0, call.waitFor(), output);
@@ -228,7 +299,7 @@ class WalArchiveCommandTest {
         assertTrue(call.isAlive(), "no mark yet, but an uploader runs: the launcher waits for it");
         marks.markUploading(name);
         Thread.sleep(100);
-        marks.markOk(name, "");
+        marks.markOk(name, "", MARKED);
         marks.clearUploading(name);
         String output = new String(call.getInputStream().readAllBytes());
         assertEquals(0, call.waitFor(), output);
@@ -257,7 +328,7 @@ class WalArchiveCommandTest {
     /** An --async call's arguments for a new segment {@code name}, whose spool holds an empty ok mark for it. */
     private String[] argsWithOkMark(String name) throws IOException {
         String[] args = asyncArgs(name);
-        spoolOf(args).markOk(name, "");
+        spoolOf(args).markOk(name, "", MARKED);
         return args;
     }
 

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -31,6 +33,11 @@ public final class ArchiveSpool {
     private static final String UPLOADER_RUNNING = "uploader.running";
     /** Read by the cumulus-wal-archive launcher too. */
     private static final String ARGUMENTS = "arguments";
+    /**
+     * How much older than its WAL file an ok mark may look and still be that file's: a spool on a
+     * file system with coarser times than pg_wal's keeps the time it is given rounded down.
+     */
+    private static final Duration MARK_TIME_TOLERANCE = Duration.ofSeconds(2);
 
     private final Path directory;
 
@@ -139,6 +146,35 @@ public final class ArchiveSpool {
         }
     }
 
+    /**
+     * Removes {@code wal}'s ok and reported marks if {@code walFile} was modified after the file they
+     * were written for (each mark carries that file's modification time, see {@link #markOk}), and
+     * tells whether it did. A WAL file of the same name but other content gets no answer from a mark
+     * of the old one: after the data directory is put back to an earlier state (a volume snapshot,
+     * a file-system restore) with the spool left as it was, PostgreSQL writes segments whose names
+     * the uploader had already stored, and the old marks would tell it they are archived.
+     */
+    public boolean forgetIfStale(String wal, Path walFile) throws IOException {
+        FileTime written;
+        try {
+            written = Files.getLastModifiedTime(walFile);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        boolean forgotten = false;
+        for (String suffix : java.util.List.of(OK, REPORTED)) {
+            Path mark = directory.resolve(wal + suffix);
+            try {
+                if (written.toInstant().isAfter(Files.getLastModifiedTime(mark).toInstant().plus(MARK_TIME_TOLERANCE))) {
+                    forgotten |= Files.deleteIfExists(mark);
+                }
+            } catch (NoSuchFileException e) {
+                // no such mark
+            }
+        }
+        return forgotten;
+    }
+
     /** True when {@code wal} is stored: an ok mark, reported or not. */
     public boolean hasOk(String wal) {
         return Files.exists(directory.resolve(wal + OK)) || Files.exists(directory.resolve(wal + REPORTED));
@@ -205,10 +241,15 @@ public final class ArchiveSpool {
         SpoolFiles.deleteEndingWith(directory, UPLOADING);
     }
 
-    /** Marks {@code wal} stored. Call only after the store confirmed the object. */
-    public void markOk(String wal, String note) throws IOException {
+    /**
+     * Marks {@code wal} stored. Call only after the store confirmed the object. The mark takes
+     * {@code walModified}, the modification time of the file that was stored, read before it was, so
+     * that a later file of the same name is not taken for it ({@link #forgetIfStale}; the launcher's
+     * fast path compares the two times too).
+     */
+    public void markOk(String wal, String note, FileTime walModified) throws IOException {
         Files.deleteIfExists(directory.resolve(wal + ERROR));
-        write(wal + OK, note);
+        SpoolFiles.writeAtomically(directory, wal + OK, note, java.util.Objects.requireNonNull(walModified));
     }
 
     /** Marks {@code wal} failed with {@code reason}. */

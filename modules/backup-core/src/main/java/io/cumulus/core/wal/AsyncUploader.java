@@ -3,8 +3,10 @@ package io.cumulus.core.wal;
 import io.cumulus.core.io.DirectoryWatch;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -141,9 +143,13 @@ public final class AsyncUploader {
 
     private void upload(String wal) {
         try {
-            WalArchiver.Outcome outcome = archiver.archive(pgWal.resolve(wal));
+            Path file = pgWal.resolve(wal);
+            // read before the file is: its ok mark must name the version of the file that was stored
+            FileTime modified = modifiedTime(file);
+            WalArchiver.Outcome outcome = archiver.archive(file);
             spool.markOk(wal, outcome == WalArchiver.Outcome.ALREADY_ARCHIVED
-                    ? "WAL file " + wal + " is already archived with the same content; nothing written" : "");
+                    ? "WAL file " + wal + " is already archived with the same content; nothing written" : "",
+                    modified);
             listener.stored(wal, outcome);
         } catch (Exception e) {
             listener.failed(wal, e);
@@ -152,6 +158,18 @@ public final class AsyncUploader {
             } catch (IOException markFailure) {
                 listener.failed(wal, markFailure);
             }
+        }
+    }
+
+    /**
+     * The modification time of {@code file}, or the epoch when it is gone: the archiver then fails on
+     * it with its own message, and no ok mark is written.
+     */
+    private static FileTime modifiedTime(Path file) throws IOException {
+        try {
+            return Files.getLastModifiedTime(file);
+        } catch (NoSuchFileException e) {
+            return FileTime.fromMillis(0);
         }
     }
 

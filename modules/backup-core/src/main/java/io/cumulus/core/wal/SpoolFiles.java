@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 
 /** What the archive and restore spools share: their keys, and small files replaced atomically. */
 final class SpoolFiles {
@@ -34,9 +35,17 @@ final class SpoolFiles {
      * so that a reader (another process, the launcher's fast path) sees the old file or the new one.
      */
     static void writeAtomically(Path directory, String name, String content) throws IOException {
+        writeAtomically(directory, name, content, null);
+    }
+
+    /** As {@link #writeAtomically(Path, String, String)}, the file's modification time set to {@code modified}. */
+    static void writeAtomically(Path directory, String name, String content, FileTime modified) throws IOException {
         Path temporary = directory.resolve("." + name + ".tmp-" + ProcessHandle.current().pid()
                 + "-" + Thread.currentThread().getId());
         Files.writeString(temporary, content, StandardCharsets.UTF_8);
+        if (modified != null) {
+            Files.setLastModifiedTime(temporary, modified);
+        }
         Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
     }

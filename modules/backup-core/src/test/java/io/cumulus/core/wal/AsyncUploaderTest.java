@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class AsyncUploaderTest {
+    /** The time of ok marks a test writes by hand: later than any file it makes, so the marks are those files'. */
+    private static final FileTime MARKED = FileTime.from(java.time.Instant.now().plus(java.time.Duration.ofDays(1)));
     private static final ServerLayout LAYOUT = new ServerLayout("", "pg");
     private static final String KEY = "0123456789abcdef";
 
@@ -125,10 +128,41 @@ class AsyncUploaderTest {
     }
 
     @Test
+    void anOkMarkAnswersOnlyForTheVersionOfTheFileThatWasStored() throws Exception {
+        String name = "000000010000000000000001";
+        ready(name);
+        Path wal = pgWal.resolve(name);
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        assertEquals(1, uploader(memory, spool, new CopyOnWriteArrayList<>()).run());
+        assertEquals(Files.getLastModifiedTime(wal),
+                Files.getLastModifiedTime(spool.directory().resolve(name + ".ok")), "the mark carries the file's time");
+        assertFalse(spool.forgetIfStale(name, wal), "the same file: the mark stands");
+        assertTrue(spool.hasOk(name));
+
+        // The data directory put back to an earlier state, the spool not: PostgreSQL writes the name anew.
+        Files.write(wal, new byte[] {1, 2, 3});
+        Files.setLastModifiedTime(wal, FileTime.from(Files.getLastModifiedTime(wal).toInstant().plusSeconds(60)));
+        assertTrue(spool.forgetIfStale(name, wal));
+        assertFalse(spool.hasOk(name));
+        assertEquals(Optional.empty(), spool.consumeOk(name));
+
+        // a reported mark (answered, PostgreSQL not yet done) of the old file goes the same way
+        spool.markOk(name, "", FileTime.from(Files.getLastModifiedTime(wal).toInstant().minusSeconds(60)));
+        assertEquals(Optional.of(""), spool.consumeOk(name));
+        assertTrue(spool.forgetIfStale(name, wal));
+        assertEquals(Optional.empty(), spool.consumeOk(name));
+
+        // a spool that keeps coarser times than pg_wal (its mark a second behind) is not taken for stale
+        spool.markOk(name, "", FileTime.from(Files.getLastModifiedTime(wal).toInstant().minusMillis(999)));
+        assertFalse(spool.forgetIfStale(name, wal));
+        assertTrue(spool.hasOk(name));
+    }
+
+    @Test
     void marksOfFilesPostgresNoLongerWaitsForAreDropped() throws Exception {
         ready("000000010000000000000002");
         ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
-        spool.markOk("000000010000000000000001", "");
+        spool.markOk("000000010000000000000001", "", MARKED);
         uploader(memory, spool, new CopyOnWriteArrayList<>()).run();
         assertFalse(spool.hasOk("000000010000000000000001"));
         assertTrue(spool.hasOk("000000010000000000000002"));
