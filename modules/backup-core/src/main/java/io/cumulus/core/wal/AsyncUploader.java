@@ -22,8 +22,9 @@ import java.util.stream.Stream;
  * PostgreSQL has marked {@code .ready} in {@code pg_wal/archive_status}, several at a time, ahead of
  * the {@code archive_command} calls that will ask for them. An {@code ok} mark is written only after
  * the store confirmed the object, so a crash at any moment never yields an {@code ok} for a file that
- * is not stored. It keeps looking for new work until it has been idle for a while, or until
- * archive_command changed (another key became current), then returns.
+ * is not stored. It keeps looking for new work until it has been idle for a while, until
+ * archive_command changed (another key became current), or until the PostgreSQL server that started
+ * it is gone, then returns.
  */
 public final class AsyncUploader {
 
@@ -52,6 +53,11 @@ public final class AsyncUploader {
     private final Duration idleTimeout;
     private final Listener listener;
     private final AtomicLong listings = new AtomicLong();
+    /**
+     * The first line of the data directory's {@code postmaster.pid} (the server's PID) when this
+     * uploader started, or null when there was none (a pg_wal outside a running server's data directory).
+     */
+    private final String postmaster;
 
     /**
      * @param pgWal the directory holding the WAL files (its {@code archive_status} holds the marks)
@@ -70,6 +76,7 @@ public final class AsyncUploader {
         this.parallel = parallel;
         this.idleTimeout = idleTimeout;
         this.listener = listener;
+        this.postmaster = postmasterOf(pgWal);
     }
 
     /** Uploads until idle; returns how many files it stored or found already stored. */
@@ -85,7 +92,7 @@ public final class AsyncUploader {
         spool.clearAllUploading();
         spool.markUploaderRunning();
         try (DirectoryWatch newMarks = DirectoryWatch.on(archiveStatus, StandardWatchEventKinds.ENTRY_CREATE)) {
-            while (spool.isCurrent()) {
+            while (spool.isCurrent() && sameServer()) {
                 if (inFlight.size() >= parallel * 2) {
                     // nothing more could be taken on: no need to list the directories again yet
                     idleSince = System.nanoTime();
@@ -170,6 +177,45 @@ public final class AsyncUploader {
             return Files.getLastModifiedTime(file);
         } catch (NoSuchFileException e) {
             return FileTime.fromMillis(0);
+        }
+    }
+
+    /**
+     * True while the PostgreSQL server that started this uploader runs. The uploader outlives the
+     * archive_command call that started it, and works with that call's environment (credentials,
+     * profile, endpoint), tool and data directory: once the server is restarted (which a change of
+     * its environment needs) or stopped, this one stops taking work, and the next call starts an
+     * uploader with what the server now has, instead of one that keeps storing with the old.
+     */
+    private boolean sameServer() {
+        if (postmaster == null) {
+            return true;
+        }
+        try {
+            return postmaster.equals(firstLineOfPostmasterPid(pgWal));
+        } catch (NoSuchFileException e) {
+            return false; // the server stopped
+        } catch (IOException e) {
+            return true; // unreadable for a moment is no sign of a restart
+        }
+    }
+
+    /** The first line of {@code postmaster.pid} in pg_wal's parent (the data directory), or null. */
+    private static String postmasterOf(Path pgWal) {
+        try {
+            return firstLineOfPostmasterPid(pgWal);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static String firstLineOfPostmasterPid(Path pgWal) throws IOException {
+        Path dataDirectory = pgWal.toAbsolutePath().getParent();
+        if (dataDirectory == null) {
+            throw new NoSuchFileException("postmaster.pid");
+        }
+        try (java.io.BufferedReader reader = Files.newBufferedReader(dataDirectory.resolve("postmaster.pid"))) {
+            return reader.readLine();
         }
     }
 

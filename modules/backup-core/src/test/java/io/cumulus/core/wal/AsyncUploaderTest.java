@@ -169,6 +169,46 @@ class AsyncUploaderTest {
     }
 
     @Test
+    void anUploaderStopsTakingWorkOnceTheServerThatStartedItIsRestartedOrStopped() throws Exception {
+        Path dataDirectory = spoolDir.resolve("data");
+        Path serverWal = Files.createDirectories(dataDirectory.resolve("pg_wal/archive_status")).getParent();
+        Path pidFile = dataDirectory.resolve("postmaster.pid");
+        for (String after : new String[] {"4242\n/data\n", null}) {
+            Files.writeString(pidFile, "4141\n/data\n");
+            ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+            AsyncUploader uploader = new AsyncUploader(new WalArchiver(memory, LAYOUT,
+                    new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of())),
+                    spool, serverWal, 2, Duration.ofMinutes(10), new AsyncUploader.Listener() {
+                        @Override
+                        public void stored(String wal, WalArchiver.Outcome outcome) {
+                        }
+
+                        @Override
+                        public void failed(String wal, Exception failure) {
+                        }
+                    });
+            CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return uploader.run();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(300);
+            assertFalse(run.isDone(), "the same server: the uploader waits for work (10 minutes of idle allowed)");
+            Files.writeString(pidFile, "4141\n/data\n/tmp\n1700000000\n5432\n"); // the server rewrites its other lines
+            Thread.sleep(300);
+            assertFalse(run.isDone(), "the same PID: the same server");
+            if (after != null) {
+                Files.writeString(pidFile, after); // restarted: another PID
+            } else {
+                Files.delete(pidFile); // stopped
+            }
+            assertEquals(0, run.get(5, TimeUnit.SECONDS), "the uploader stops without the 10 minutes' idle time");
+        }
+    }
+
+    @Test
     void anUploaderStopsTakingWorkOnceArchiveCommandChanged() throws Exception {
         ready("000000010000000000000001");
         ArchiveSpool old = new ArchiveSpool(spoolDir, KEY).create();
