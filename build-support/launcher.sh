@@ -12,7 +12,10 @@ cumulus_tool_dir=${cumulus_self%/*/*}
 CUMULUS_LAUNCHER=$cumulus_self
 export CUMULUS_LAUNCHER
 cumulus_java=
+# the option naming the archive or cache, one argument (its path may hold spaces), and the options
+# that go with it (no paths, split at spaces)
 cumulus_cds=
+cumulus_cds_flags=
 # An archive or a cache holds the classes of the jars it was made from, and Java does not check the
 # jars that a manifest's Class-Path names: a jar newer than it (replaced by hand) turns it off.
 cumulus_fresh() {
@@ -32,7 +35,8 @@ elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; th
             # loaded and linked, without the run's method profiles. A JVM replays those at start-up by
             # compiling at once what the training found hot; in a call that lasts a third of a second,
             # on two cores, that compiling delayed the call by about 30 ms (docs/benchmarks.md).
-            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"
+            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT"
+            cumulus_cds_flags="-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"
         elif cumulus_fresh "$cumulus_tool_dir/lib/aot.cache"; then
             cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache"
         fi
@@ -41,8 +45,8 @@ elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; th
         cumulus_java=$cumulus_aot_java
         # Java 24+ would warn on stderr when zstd-jni loads its library or a dependency uses
         # sun.misc.Unsafe; both are expected of those libraries
-        cumulus_cds="$cumulus_cds -Xlog:aot=off -Xlog:cds=off --enable-native-access=ALL-UNNAMED"
-        cumulus_cds="$cumulus_cds --sun-misc-unsafe-memory-access=allow"
+        cumulus_cds_flags="$cumulus_cds_flags -Xlog:aot=off -Xlog:cds=off --enable-native-access=ALL-UNNAMED"
+        cumulus_cds_flags="$cumulus_cds_flags --sun-misc-unsafe-memory-access=allow"
     fi
 fi
 if [ -z "$cumulus_java" ]; then
@@ -53,7 +57,8 @@ if [ -z "$cumulus_java" ]; then
     fi
 fi
 if [ -z "$cumulus_cds" ] && [ -z "${CUMULUS_NO_CDS:-}" ] && cumulus_fresh "$cumulus_tool_dir/lib/cds.jsa"; then
-    cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+    cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa"
+    cumulus_cds_flags="-Xlog:cds=off -Xlog:cds+dynamic=off"
 fi
 # A call lives a fraction of a second, so it keeps to the C1 compiler, which costs least. But a call
 # that talks TLS (every store except file:// and an http:// --endpoint-url) encrypts or decrypts a
@@ -103,6 +108,9 @@ elif [ -n "$cumulus_tls" ]; then
 fi
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.
 for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done
+# The JVM's arguments go in front of the tool's, the last first. A path in the tool's directory is one
+# argument wherever the tool is installed (a path with spaces or glob characters); the flag lists split
+# at spaces, CUMULUS_JVM_FLAGS and CUMULUS_JAVA_OPTS as the user wrote them.
 set -f # the flags hold method patterns, not file names
 # useNativeAccessorOnly: since Java 18, Method.invoke makes a method-handle accessor for each method on its
 # first call, spinning classes at run time that neither the AOT cache nor a CDS archive holds, and the SDK
@@ -111,6 +119,10 @@ set -f # the flags hold method patterns, not file names
 # not notice the slower accessor. Java 17, whose reflection works the old way, ignores the property. It
 # comes before CUMULUS_JAVA_OPTS, where a -D of the same property wins.
 # shellcheck disable=SC2086 # flag lists are meant to split
-exec "$cumulus_java" -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} \
-    $cumulus_cds $cumulus_native -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} \
-    -cp "$cumulus_jar" "$CUMULUS_MAIN" "$@"
+set -- -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} -cp "$cumulus_jar" "$CUMULUS_MAIN" "$@"
+[ -z "$cumulus_native" ] || set -- "$cumulus_native" "$@"
+# shellcheck disable=SC2086
+[ -z "$cumulus_cds" ] || set -- "$cumulus_cds" $cumulus_cds_flags "$@"
+# shellcheck disable=SC2086
+set -- -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} "$@"
+exec "$cumulus_java" "$@"

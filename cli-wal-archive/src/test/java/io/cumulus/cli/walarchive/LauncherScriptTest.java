@@ -31,15 +31,19 @@ class LauncherScriptTest {
 
     @BeforeEach
     void layOutATool() throws IOException {
-        tool = dir.resolve("cli-tool");
+        layOutTool(dir.resolve("cli-tool"));
+        aotJava = fakeJava(dir.resolve("jdk25/bin/java"), "jdk25");
+        homeJava = fakeJava(dir.resolve("home/bin/java"), "home");
+    }
+
+    private void layOutTool(Path at) throws IOException {
+        tool = at;
         Files.createDirectories(tool.resolve("bin"));
         Files.createDirectories(tool.resolve("lib"));
         Files.copy(Path.of("../build-support/launcher.sh"), tool.resolve("bin/launcher.sh"));
         script(tool.resolve("bin/cumulus-tool"), "CUMULUS_MAIN=io.example.Main\n"
                 + "cumulus_self=$(readlink -f \"$0\")\n. \"${cumulus_self%/*}/launcher.sh\"\n");
         Files.writeString(tool.resolve("cli-tool.jar"), "");
-        aotJava = fakeJava(dir.resolve("jdk25/bin/java"), "jdk25");
-        homeJava = fakeJava(dir.resolve("home/bin/java"), "home");
         Files.writeString(tool.resolve("lib/cds.jsa"), "");
     }
 
@@ -206,6 +210,44 @@ class LauncherScriptTest {
             String own = run(Map.of("CUMULUS_JAVA_OPTS", "-Djdk.reflect.useNativeAccessorOnly=false"), args);
             assertTrue(own.contains(property + "-Djdk.reflect.useNativeAccessorOnly=false "), own);
         }
+    }
+
+    @Test
+    void aToolUnderAPathWithASpaceOrAStarGetsEachOfItsPathsAsOneArgument() throws Exception {
+        // a "java" that prints its arguments one per line, itself under a path with a space
+        Path linesJava = script(Files.createDirectories(dir.resolve("my jdk/bin")).resolve("java"),
+                "echo lines; for arg in \"$@\"; do printf '%s\\n' \"$arg\"; done\n");
+        // a directory that "cli*tool" would match as a pattern
+        Files.createDirectories(dir.resolve("cli-other-tool/lib/native"));
+        for (String name : List.of("my tools/cli-tool", "cli*tool")) {
+            layOutTool(dir.resolve(name));
+            Files.createDirectories(tool.resolve("lib/native"));
+            Files.writeString(tool.resolve("lib/aot.java"), linesJava + "\n");
+            Files.writeString(tool.resolve("lib/aot.cache"), "");
+            Path real = tool.toRealPath();
+            List<String> tail = List.of("-cp", real.resolve("cli-tool.jar").toString(), "io.example.Main", "s3://b/p", "pg", "x");
+
+            List<String> cached = arguments(run(Map.of(), List.of("s3://b/p", "pg", "x")));
+            assertTrue(cached.contains("-XX:AOTCache=" + real.resolve("lib/aot.cache")), cached.toString());
+            assertTrue(cached.contains("-Djava.library.path=" + real.resolve("lib/native")), cached.toString());
+            assertEquals(tail, cached.subList(cached.size() - tail.size(), cached.size()));
+
+            Path output = tool.resolve("lib/new aot.cache");
+            List<String> training = arguments(run(Map.of("CUMULUS_AOT_OUTPUT", output.toString()), List.of("s3://b/p", "pg", "x")));
+            assertTrue(training.contains("-XX:AOTCacheOutput=" + output), training.toString());
+
+            List<String> archived = arguments(run(Map.of("CUMULUS_JAVA", linesJava.toString()), List.of("s3://b/p", "pg", "x")));
+            assertTrue(archived.contains("-XX:SharedArchiveFile=" + real.resolve("lib/cds.jsa")), archived.toString());
+            assertTrue(archived.contains("-Djava.library.path=" + real.resolve("lib/native")), archived.toString());
+            assertEquals(tail, archived.subList(archived.size() - tail.size(), archived.size()));
+        }
+    }
+
+    /** The arguments a "java" of aToolUnderAPathWithASpaceOrAStar... printed, one per line after its name. */
+    private static List<String> arguments(String out) {
+        List<String> lines = List.of(out.split("\n"));
+        assertEquals("lines", lines.get(0), out);
+        return lines.subList(1, lines.size());
     }
 
     private String run(Map<String, String> env) throws Exception {
