@@ -76,6 +76,9 @@ public final class WalRestoreCommand extends ToolCommand {
     @Option(names = "--spool-key", hidden = true, description = "The worker's spool key (given by the foreground).")
     String spoolKey;
 
+    /** Set by the launcher (bin/cumulus-wal-restore), which turns {@link ExitCodes#NOT_FOUND_FOR_LAUNCHER} into 1. */
+    static final String LAUNCHER_MAPS_EXIT = "CUMULUS_LAUNCHER_MAPS_EXIT";
+
     /** How long the prefetch worker waits for recovery to ask for more before it ends. */
     private static final Duration WORKER_IDLE = Duration.ofSeconds(30);
 
@@ -219,6 +222,10 @@ public final class WalRestoreCommand extends ToolCommand {
             // exit code 1 PostgreSQL would take for "not in the archive" and promote early.
             System.err.println("cumulus-wal-restore: " + broken);
             code = inArchiveRecovery() ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
+        }
+        // The launcher takes a 1 for a JVM that failed before main(), which exits 1 too: the answer must differ.
+        if (code == ExitCodes.FAILED && System.getenv(LAUNCHER_MAPS_EXIT) != null) {
+            code = ExitCodes.NOT_FOUND_FOR_LAUNCHER;
         }
         System.exit(code);
     }

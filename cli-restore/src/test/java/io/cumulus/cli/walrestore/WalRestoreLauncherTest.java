@@ -5,19 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cumulus.cli.ExitCodes;
 import io.cumulus.core.wal.ArchiveSpool;
 import io.cumulus.core.wal.RestoreSpool;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The fast path of the cumulus-wal-restore launcher: a segment the prefetch worker has spooled is
- * served without starting Java. CUMULUS_JAVA=/bin/false makes every call that misses the fast path
- * fail, so an exit 0 proves the launcher answered by itself.
+ * The cumulus-wal-restore launcher. Its fast path: a segment the prefetch worker has spooled is served
+ * without starting Java (CUMULUS_JAVA=/bin/false makes every call that misses the fast path fail, so an
+ * exit 0 proves the launcher answered by itself). Its exit codes: a JVM that fails before the tool runs
+ * must not answer "not in the archive".
  */
 class WalRestoreLauncherTest {
     private static final String WAL = "000000010000000000000007";
@@ -36,6 +40,116 @@ class WalRestoreLauncherTest {
     private static int exit(Process process) throws Exception {
         process.getInputStream().readAllBytes();
         return process.waitFor();
+    }
+
+    /**
+     * Runs the launcher, laid out with build-support/launcher.sh as the tool's directory has it, for a WAL of
+     * a file:// store, in {@code dataDir} and on {@code java}; returns its exit code and output.
+     */
+    private Call restore(Path java, Path dataDir) throws Exception {
+        Path tool = dir.resolve("cli-restore");
+        if (!Files.exists(tool)) {
+            Files.createDirectories(tool.resolve("bin"));
+            Files.copy(Path.of("src/main/bin/cumulus-wal-restore"), tool.resolve("bin/cumulus-wal-restore"));
+            Files.copy(Path.of("../build-support/launcher.sh"), tool.resolve("bin/launcher.sh"));
+            Files.writeString(tool.resolve("cli-restore.jar"), "");
+        }
+        Path store = Files.createDirectories(dir.resolve("store"));
+        ProcessBuilder launcher = new ProcessBuilder("sh", tool.resolve("bin/cumulus-wal-restore").toString(),
+                store.toUri().toString(), "main", WAL, "pg_wal/RECOVERYXLOG")
+                .directory(dataDir.toFile()).redirectErrorStream(true);
+        launcher.environment().put("CUMULUS_JAVA", java.toString());
+        launcher.environment().remove(WalRestoreCommand.LAUNCHER_MAPS_EXIT);
+        launcher.environment().remove("CUMULUS_JAVA_OPTS");
+        launcher.environment().remove("CUMULUS_JVM_FLAGS");
+        Process process = launcher.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Call(process.waitFor(), output);
+    }
+
+    private record Call(int exit, String output) {
+    }
+
+    /** A new data directory holding {@code signals}: in archive recovery with recovery.signal alone. */
+    private Path dataDir(String... signals) throws Exception {
+        Path data = Files.createTempDirectory(dir, "data");
+        Files.createDirectories(data.resolve("pg_wal"));
+        for (String signal : signals) {
+            Files.writeString(data.resolve(signal), "");
+        }
+        return data;
+    }
+
+    /** A "java" that runs {@code body}: a JVM that fails before the tool starts exits 1. */
+    private Path java(String name, String body) throws Exception {
+        Path java = dir.resolve(name);
+        Files.writeString(java, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return java;
+    }
+
+    @Test
+    void aJvmThatFailsBeforeTheToolRunsStopsArchiveRecovery() throws Exception {
+        Path data = dataDir("recovery.signal");
+        Call failed = restore(java("java-1", "echo 'Error: Could not create the Java Virtual Machine.' >&2; exit 1"), data);
+        assertEquals(ExitCodes.ABORT_RECOVERY, failed.exit(), failed.output());
+        assertTrue(failed.output().contains("cumulus-wal-restore: Java failed before the tool started (exit 1);"
+                + " check CUMULUS_JAVA, CUMULUS_JAVA_OPTS and the installation; stopping recovery"), failed.output());
+        Call missing = restore(dir.resolve("no-such-java"), data);
+        assertEquals(ExitCodes.ABORT_RECOVERY, missing.exit(), missing.output());
+        assertTrue(missing.output().contains("(exit 127)"), missing.output());
+    }
+
+    @Test
+    void aJvmThatFailsBeforeTheToolRunsIsAnErrorOutsideArchiveRecovery() throws Exception {
+        Path java = java("java-1", "exit 1");
+        for (String[] signals : List.of(new String[0], new String[] {"standby.signal"},
+                new String[] {"recovery.signal", "standby.signal"})) {
+            Call call = restore(java, dataDir(signals));
+            assertEquals(ExitCodes.ERROR, call.exit(), List.of(signals) + ": " + call.output());
+            assertTrue(call.output().contains("Java failed before the tool started (exit 1)"), call.output());
+            assertFalse(call.output().contains("stopping recovery"), call.output());
+        }
+    }
+
+    @Test
+    void theToolsNotInTheArchiveIsExit1() throws Exception {
+        Path java = java("java-not-found", "[ -n \"$CUMULUS_LAUNCHER_MAPS_EXIT\" ] && exit " + ExitCodes.NOT_FOUND_FOR_LAUNCHER + "; exit 77");
+        assertEquals(ExitCodes.FAILED, restore(java, dataDir("recovery.signal")).exit());
+        assertEquals(ExitCodes.FAILED, restore(java, dataDir()).exit());
+    }
+
+    @Test
+    void theToolsOwnCodesAndASignalPassThrough() throws Exception {
+        for (String[] signals : List.of(new String[0], new String[] {"recovery.signal"})) {
+            Path data = dataDir(signals);
+            for (int code : List.of(0, 2, 3, 4, 128)) {
+                Call call = restore(java("java-" + code, "exit " + code), data);
+                assertEquals(code, call.exit(), call.output());
+                assertEquals("", call.output());
+            }
+            Call killed = restore(java("java-killed", "kill -KILL $$"), data);
+            assertEquals(128 + 9, killed.exit(), killed.output());
+        }
+    }
+
+    @Test
+    void theRealToolAnswersNotInTheArchiveWith1ThroughTheLauncherAndRunDirectly() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("java.class.path");
+        // the launcher's arguments up to the tool's class are its JVM's; the test's class path replaces its jar
+        Path java = java("java-real", "while [ \"$1\" != " + WalRestoreCommand.class.getName() + " ]; do shift; done\n"
+                + "exec '" + javaBin + "' -Xshare:auto -XX:TieredStopAtLevel=1 -cp '" + classPath + "' \"$@\"");
+        Path data = dataDir("recovery.signal");
+        Call launched = restore(java, data);
+        assertEquals(ExitCodes.FAILED, launched.exit(), launched.output());
+        assertFalse(launched.output().contains("Java failed"), launched.output());
+
+        ProcessBuilder direct = new ProcessBuilder(javaBin, "-XX:TieredStopAtLevel=1", "-cp", classPath,
+                WalRestoreCommand.class.getName(), Files.createDirectories(dir.resolve("store")).toUri().toString(),
+                "main", WAL, "pg_wal/RECOVERYXLOG").directory(data.toFile()).redirectErrorStream(true);
+        direct.environment().remove(WalRestoreCommand.LAUNCHER_MAPS_EXIT);
+        assertEquals(ExitCodes.FAILED, exit(direct.start()), "without the launcher, 1 as barman-cloud's");
     }
 
     @Test

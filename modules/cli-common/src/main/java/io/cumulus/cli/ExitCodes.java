@@ -27,6 +27,12 @@ public final class ExitCodes {
      * recovery, instead of taking the failure for the end of the archive and promoting early.
      */
     public static final int ABORT_RECOVERY = 128;
+    /**
+     * cumulus-wal-restore only, and only when its launcher asks for it: "not in the archive" ({@link #FAILED}),
+     * which the launcher turns back into 1. Any 1 the launcher sees is then a JVM that failed before the
+     * tool ran (a jar missing, a heap it could not reserve, a bad option), not an answer.
+     */
+    public static final int NOT_FOUND_FOR_LAUNCHER = 99;
 
     private ExitCodes() {
     }
