@@ -154,6 +154,44 @@ class BackupFailuresEndToEndTest {
         }
     }
 
+    @Test
+    void terminatedWhilePostgresqlWaitsForArchivingStopsAtOnceAsFailed() {
+        // pg_backup_stop waits (here up to the default hour) for WAL archiving, which /bin/false refuses:
+        // a signal must cancel that wait, not leave the shutdown to give up after its 30 s
+        source.execute("ALTER SYSTEM SET archive_command = '/bin/false'");
+        source.reload();
+        try (BackgroundTool backup = BackgroundTool.start("cumulus-backup",
+                Backups.backupArgs(s3, source, SERVER, "-v", "--immediate-checkpoint"), s3.toolEnv())) {
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (!"1".equals(source.queryString("SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                    + " 'cumulus_backup' AND state = 'active' AND query ILIKE '%pg_backup_stop%'"))) {
+                assertTrue(System.nanoTime() < deadline && backup.isAlive(), backup::describe);
+                Archiver.sleep(Duration.ofMillis(100));
+            }
+            java.util.regex.Matcher m = Pattern.compile("backup (\\d{8}T\\d{6})").matcher(backup.stderr());
+            assertTrue(m.find(), backup::describe);
+            long signalled = System.nanoTime();
+            backup.terminate();
+            int exitCode = backup.awaitExit(TIMEOUT);
+            assertEquals(143, exitCode, backup::describe);
+            assertTrue(System.nanoTime() - signalled < Duration.ofSeconds(20).toNanos(),
+                    "the wait was cancelled, not sat out until the shutdown hook's 30 s: " + backup.describe());
+            Map<String, String> info = Backups.backupInfo(s3, SERVER, m.group(1));
+            assertEquals("FAILED", info.get("status"), info::toString);
+            assertEquals(List.of(), openMultipartUploads(m.group(1)));
+        } finally {
+            source.execute("ALTER SYSTEM RESET archive_command");
+            source.reload();
+            String last = source.switchWal();
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (!"t".equals(source.queryString("SELECT coalesce(last_archived_wal >= '" + last + "', false)"
+                    + " FROM pg_stat_archiver"))) {
+                assertTrue(System.nanoTime() < deadline, "archiving did not resume after archive_command was reset");
+                Archiver.sleep(Duration.ofMillis(200));
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- bad input
 
     @Test

@@ -108,6 +108,12 @@ final class PostgresBackupSource implements BackupSource {
                 stop.notices());
     }
 
+    /** Cancels pg_backup_start or pg_backup_stop where it waits on the server (a signal stops the backup). */
+    @Override
+    public void cancel() {
+        server.cancelRunningStatement();
+    }
+
     /**
      * The manifest, with one WAL range from the start to the stop location. (A standby promoted
      * during the backup would need two; the range is then given on the stop's timeline.)

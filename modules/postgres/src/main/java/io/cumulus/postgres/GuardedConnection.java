@@ -79,6 +79,18 @@ final class GuardedConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the server to cancel the statement running on this connection, if any; callable from any
+     * thread while a step runs (a cancel request goes over a connection of its own).
+     */
+    void cancelRunning() {
+        try {
+            connection.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+        } catch (SQLException e) {
+            // best effort: the step then ends as it would have
+        }
+    }
+
     /** Fails with {@link Reason#SESSION_LOST} if a keepalive found the session broken, or it was closed. */
     void checkUsable() throws PostgresException {
         lock.lock();

@@ -457,6 +457,14 @@ public final class PostgresServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Cancels the statement this session is running (pg_backup_start's checkpoint, pg_backup_stop's
+     * wait for WAL archiving), from another thread: the call running it fails soon after.
+     */
+    public void cancelRunningStatement() {
+        session.cancelRunning();
+    }
+
     /** Ends the session; a backup still in progress is aborted by PostgreSQL. */
     @Override
     public void close() {

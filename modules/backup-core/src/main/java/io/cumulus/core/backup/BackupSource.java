@@ -48,4 +48,12 @@ public interface BackupSource {
      * with the WAL range a restore must replay; called after the stop and backup_label.
      */
     byte[] manifest();
+
+    /**
+     * Interrupts a {@link #start} or {@link #stop} that is waiting on the server (a checkpoint, WAL
+     * archiving), so that it fails soon; called from another thread when the backup is cancelled.
+     * Does nothing when nothing waits.
+     */
+    default void cancel() {
+    }
 }

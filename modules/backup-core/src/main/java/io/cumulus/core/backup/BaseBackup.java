@@ -69,6 +69,8 @@ public final class BaseBackup {
     private final BackupSettings settings;
     private final BackupListener listener;
     private final AtomicReference<String> cancellation = new AtomicReference<>();
+    /** The source of the backup in progress, told of a cancellation so that a wait on the server ends. */
+    private volatile BackupSource running;
 
     public BaseBackup(BlobStore store, ServerLayout layout, BackupSettings settings, BackupListener listener) {
         this.store = Objects.requireNonNull(store, "store");
@@ -115,6 +117,10 @@ public final class BaseBackup {
      */
     public void cancel(String reason) {
         cancellation.compareAndSet(null, Objects.requireNonNull(reason, "reason"));
+        BackupSource source = running;
+        if (source != null) {
+            source.cancel();
+        }
     }
 
     /**
@@ -125,6 +131,7 @@ public final class BaseBackup {
      */
     public BackupOutcome run(BackupId id, BackupSource source) throws IOException {
         long started = System.nanoTime();
+        running = source;
         String prefix = layout.backupPrefix(id.value());
         WriteOptions options = WriteOptions.DEFAULT.withTags(settings.tags());
         SourceFacts facts = source.facts();

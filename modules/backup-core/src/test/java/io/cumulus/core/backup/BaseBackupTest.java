@@ -329,6 +329,26 @@ class BaseBackupTest {
     }
 
     @Test
+    void aCancellationWhileTheServerWaitsEndsTheWaitAndLeavesAFailedBackup() throws Exception {
+        RecordingStore store = new RecordingStore();
+        FakeSource source = new FakeSource().withDataFiles(3, 10_000).stopWaitingUntilCancelled();
+        BaseBackup backup = new BaseBackup(store, LAYOUT, BackupSettings.defaults(), new BackupListener() { });
+        java.util.concurrent.CompletableFuture<Void> run = java.util.concurrent.CompletableFuture.runAsync(() ->
+                assertThrows(OperationFailedException.class, () -> backup.run(ID, source)));
+        while (!source.calls().contains("stop " + BaseBackup.RESTORE_POINT_PREFIX + ID)) {
+            Thread.sleep(10);
+        }
+        backup.cancel("terminated by signal TERM");
+        run.get(10, java.util.concurrent.TimeUnit.SECONDS); // without the source's cancel, the stop would wait forever
+
+        assertTrue(source.calls().contains("cancel"));
+        assertEquals(List.of(DIR + "data.tar"), store.aborted, "the open part's upload is aborted");
+        assertEquals(List.of(), store.leftOpen());
+        BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
+        assertEquals(BackupStatus.FAILED, info.status());
+    }
+
+    @Test
     void tagsGoOnEveryObjectOfTheBackup() throws Exception {
         RecordingStore store = new RecordingStore();
         backup(store, BackupSettings.defaults().withTags(Map.of("team", "dba")),

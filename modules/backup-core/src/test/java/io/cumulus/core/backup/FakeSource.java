@@ -40,6 +40,8 @@ final class FakeSource implements BackupSource {
     private final Random random = new Random(42);
     private RuntimeException stopFailure;
     private String startLabel;
+    /** Set: the stop waits (as pg_backup_stop waits for WAL archiving) until {@link #cancel} is called. */
+    private java.util.concurrent.CountDownLatch stopWaitsForCancel;
 
     FakeSource withTablespace(String name, long oid, int files, int fileSize) {
         Tablespace tablespace = new Tablespace(name, oid, "/srv/pg/" + name);
@@ -72,6 +74,23 @@ final class FakeSource implements BackupSource {
         }
         data.add(new Member("global/pg_control", randomBytes(8192)));
         return this;
+    }
+
+    /**
+     * Makes the stop wait until the backup is cancelled and then fail, as pg_backup_stop does when it
+     * waits for WAL archiving and its statement is cancelled.
+     */
+    FakeSource stopWaitingUntilCancelled() {
+        this.stopWaitsForCancel = new java.util.concurrent.CountDownLatch(1);
+        return this;
+    }
+
+    @Override
+    public void cancel() {
+        calls.add("cancel");
+        if (stopWaitsForCancel != null) {
+            stopWaitsForCancel.countDown();
+        }
     }
 
     /** Makes the stop of the backup fail, as a dropped session would. */
@@ -138,10 +157,18 @@ final class FakeSource implements BackupSource {
     }
 
     @Override
-    public BackupEnd stop(String restorePointName) {
+    public BackupEnd stop(String restorePointName) throws IOException {
         calls.add("stop " + restorePointName);
         if (stopFailure != null) {
             throw stopFailure;
+        }
+        if (stopWaitsForCancel != null) {
+            try {
+                stopWaitsForCancel.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("pg_backup_stop failed: ERROR: canceling statement due to user request");
         }
         return new BackupEnd("0/579E488", "000000010000000000000005", 7988360, 1, END, LABEL, List.of());
     }
