@@ -16,6 +16,7 @@ import io.cumulus.core.wal.WalNotFoundException;
 import io.cumulus.core.wal.WalPrefetcher;
 import io.cumulus.core.wal.WalRestorer;
 import io.cumulus.storage.StoreConfigurationException;
+import java.io.IOException;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +89,18 @@ public final class WalRestoreCommand extends ToolCommand {
     /** The arguments as given, so the foreground can start the prefetch worker with the same options. */
     private String[] arguments = new String[0];
 
+    /** Starts the prefetch worker; tests replace it to see what would be started. */
+    WorkerStarter workers = BackgroundProcess::startDetached;
+
+    /** Where PostgreSQL's signal files are: the working directory, where PostgreSQL runs restore_command. */
+    Path dataDirectory = Path.of("");
+
+    /** How the prefetch worker is started: {@link BackgroundProcess#startDetached}, but for tests. */
+    @FunctionalInterface
+    interface WorkerStarter {
+        void start(List<String> command, Path log) throws IOException;
+    }
+
     @Override
     protected int execute() throws Exception {
         if (test) {
@@ -109,16 +122,16 @@ public final class WalRestoreCommand extends ToolCommand {
                 throw new InvalidInputException("--prefetch needs --spool-dir DIR, a local directory for the segments");
             }
             spool = new RestoreSpool(spoolDir, spoolKey != null ? spoolKey
-                    : ArchiveSpool.keyOf(List.of(arguments).subList(0, Math.max(0, arguments.length - 2))));
+                    : ArchiveSpool.keyOf(optionsOf(arguments, walName, walDest)));
             if (prefetchWorker) {
                 return runPrefetchWorker(spool.open(), wal);
             }
             if (wal.kind() == WalName.Kind.SEGMENT) {
                 // The launcher serves what the spool holds when it can link it into place; here when it
-                // could not (another file system), or the spool does not hold it.
+                // could not (another file system, options after %f %p), or the spool does not hold it.
                 if (spool.take(wal.name(), walDest)) {
                     log.info("restored " + wal + " from the prefetch spool");
-                    ensurePrefetching(spool, Files.size(walDest));
+                    ensurePrefetching(spool);
                     return ExitCodes.OK;
                 }
                 spool.create().recordRequest(wal.name());
@@ -132,22 +145,44 @@ public final class WalRestoreCommand extends ToolCommand {
             log.info("restored " + wal + " from " + key);
         }
         if (spool != null && wal.kind() == WalName.Kind.SEGMENT) {
-            ensurePrefetching(spool, Files.size(walDest));
+            ensurePrefetching(spool);
         }
         return ExitCodes.OK;
     }
 
+    /**
+     * The arguments that make the spool key: all but the WAL name and destination (the last occurrence of
+     * each), wherever they are, since options may follow {@code %f %p}. For the usual order, where they are
+     * the last two, these are all the arguments but the last two, which is what the launcher hashes.
+     */
+    static List<String> optionsOf(String[] arguments, String walName, Path walDest) {
+        int name = List.of(arguments).lastIndexOf(walName);
+        int dest = -1;
+        for (int i = arguments.length - 1; i >= 0 && dest < 0; i--) {
+            if (i != name && Path.of(arguments[i]).equals(walDest)) {
+                dest = i;
+            }
+        }
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < arguments.length; i++) {
+            if (i != name && i != dest) {
+                options.add(arguments[i]);
+            }
+        }
+        return options;
+    }
+
     /** Starts the prefetch worker, which follows recovery from {@link #walName} on, unless one runs. */
-    private void ensurePrefetching(RestoreSpool spool, long walSize) throws java.io.IOException {
+    private void ensurePrefetching(RestoreSpool spool) throws IOException {
         if (spool.prefetcherRunning()) {
             return;
         }
         List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalRestoreCommand.class));
         command.add("--prefetch-worker");
-        command.add("--segment-size=" + walSize);
+        command.add("--segment-size=" + Files.size(walDest));
         command.add("--spool-key=" + spool.key());
         command.addAll(List.of(arguments));
-        BackgroundProcess.startDetached(command, spool.prefetcherLog());
+        workers.start(command, spool.prefetcherLog());
     }
 
     private int runPrefetchWorker(RestoreSpool spool, WalName after) throws Exception {
@@ -193,7 +228,7 @@ public final class WalRestoreCommand extends ToolCommand {
         int code = super.fail(failure);
         // A setting of this host (a CA bundle) can go wrong between two calls of one recovery, unlike
         // restore_command's own arguments: it stops recovery as a store failure does.
-        if (inArchiveRecovery() && (code != ExitCodes.INVALID_INPUT || failure instanceof StoreConfigurationException)) {
+        if (inArchiveRecovery(dataDirectory) && (code != ExitCodes.INVALID_INPUT || failure instanceof StoreConfigurationException)) {
             log.error("stopping recovery (exit code " + ExitCodes.ABORT_RECOVERY + ") rather than let PostgreSQL take"
                     + " this failure for the end of the archive; fix the cause and start the server again");
             return ExitCodes.ABORT_RECOVERY;
@@ -202,8 +237,9 @@ public final class WalRestoreCommand extends ToolCommand {
     }
 
     /** PostgreSQL runs restore_command in the data directory: its signal files say which recovery this is. */
-    private static boolean inArchiveRecovery() {
-        return Files.exists(Path.of("recovery.signal")) && !Files.exists(Path.of("standby.signal"));
+    private static boolean inArchiveRecovery(Path dataDirectory) {
+        return Files.exists(dataDirectory.resolve("recovery.signal"))
+                && !Files.exists(dataDirectory.resolve("standby.signal"));
     }
 
     /** This command, remembering its arguments as given (the prefetch worker needs them). */
@@ -221,7 +257,7 @@ public final class WalRestoreCommand extends ToolCommand {
             // A broken installation (a jar missing or replaced underneath) ends in an uncaught error, whose
             // exit code 1 PostgreSQL would take for "not in the archive" and promote early.
             System.err.println("cumulus-wal-restore: " + broken);
-            code = inArchiveRecovery() ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
+            code = inArchiveRecovery(Path.of("")) ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
         }
         // The launcher takes a 1 for a JVM that failed before main(), which exits 1 too: the answer must differ.
         if (code == ExitCodes.FAILED && System.getenv(LAUNCHER_MAPS_EXIT) != null) {

@@ -204,6 +204,19 @@ class WalRestoreLauncherTest {
     }
 
     @Test
+    void optionsAfterTheWalArgumentsLeaveTheSegmentToTheTool() throws Exception {
+        Path spoolDir = dir.resolve("spool");
+        Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
+        List<String> options = List.of("s3://bucket/p", "main", "--prefetch", "8", "--spool-dir", spoolDir.toString());
+        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        Files.write(spool.pathOf(WAL), new byte[16]);
+        assertTrue(exit(launch(List.of("s3://bucket/p", "main", WAL, dest.toString(), "--prefetch", "8", "--spool-dir",
+                spoolDir.toString()))) != 0, "the tool serves it");
+        assertFalse(Files.exists(dest));
+        assertTrue(spool.contains(WAL));
+    }
+
+    @Test
     void aHiddenTemporaryFileIsNotASegment() throws Exception {
         Path spoolDir = dir.resolve("spool");
         Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");

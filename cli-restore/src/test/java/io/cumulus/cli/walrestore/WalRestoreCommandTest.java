@@ -1,0 +1,108 @@
+package io.cumulus.cli.walrestore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.wal.ArchiveSpool;
+import io.cumulus.core.wal.RestoreSpool;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * cumulus-wal-restore --prefetch run in-process against a file:// store, during archive recovery
+ * (recovery.signal), with the prefetch worker's start recorded instead of run.
+ */
+class WalRestoreCommandTest {
+    private static final String WAL = "000000010000000000000007";
+    private static final String NEXT = "000000010000000000000008";
+
+    @TempDir
+    Path dir;
+
+    private String store;
+    private Path spoolDir;
+    private Path pgdata;
+    private Path dest;
+    private final List<List<String>> started = new ArrayList<>();
+    private WalRestoreCommand.WorkerStarter starter = (command, log) -> started.add(command);
+
+    private record Result(int exitCode, String err) {
+    }
+
+    @BeforeEach
+    void archiveAndRecovery() throws IOException {
+        Path wals = Files.createDirectories(dir.resolve("store/main/wals/0000000100000000"));
+        Files.write(wals.resolve(WAL), segment(1));
+        store = "file://" + dir.resolve("store");
+        spoolDir = dir.resolve("spool");
+        pgdata = Files.createDirectories(dir.resolve("pgdata"));
+        Files.createFile(pgdata.resolve("recovery.signal"));
+        dest = Files.createDirectories(pgdata.resolve("pg_wal")).resolve("RECOVERYXLOG");
+    }
+
+    private static byte[] segment(int fill) {
+        byte[] content = new byte[1 << 20];
+        Arrays.fill(content, (byte) fill);
+        return content;
+    }
+
+    private Result run(String... args) {
+        StringWriter err = new StringWriter();
+        WalRestoreCommand command = WalRestoreCommand.withArguments(args);
+        command.workers = starter;
+        command.dataDirectory = pgdata;
+        int code = ToolCommand.run(command, new PrintWriter(new StringWriter()), new PrintWriter(err, true), args);
+        return new Result(code, err.toString());
+    }
+
+    private List<Path> keyDirectories() throws IOException {
+        try (Stream<Path> keys = Files.list(spoolDir.resolve(RestoreSpool.DIRECTORY))) {
+            return keys.filter(Files::isDirectory).toList();
+        }
+    }
+
+    @Test
+    void optionsAfterTheWalArgumentsKeepOneSpoolKeyAcrossCalls() throws IOException {
+        Result first = run(store, "main", WAL, dest.toString(), "--prefetch", "8", "--spool-dir", spoolDir.toString());
+        assertEquals(0, first.exitCode(), first.err());
+        assertArrayEquals(segment(1), Files.readAllBytes(dest));
+        String key = ArchiveSpool.keyOf(List.of(store, "main", "--prefetch", "8", "--spool-dir", spoolDir.toString()));
+        assertEquals(List.of(spoolDir.resolve("archive-in").resolve(key).toAbsolutePath()), keyDirectories());
+
+        // what the worker would have fetched: NEXT is not in the store, so only the spool can serve it
+        Files.write(new RestoreSpool(spoolDir, key).pathOf(NEXT), segment(2));
+        Result second = run(store, "main", NEXT, dest.toString(), "--prefetch", "8", "--spool-dir", spoolDir.toString());
+        assertEquals(0, second.exitCode(), second.err());
+        assertArrayEquals(segment(2), Files.readAllBytes(dest));
+        assertEquals(1, keyDirectories().size());
+        assertTrue(started.stream().allMatch(command -> command.contains("--spool-key=" + key)), started.toString());
+    }
+
+    @Test
+    void theUsualOrderKeepsTheKeyTheLauncherComputes() {
+        String[] args = {"--prefetch", "8", "--spool-dir", "/s", "s3://b/p", "main", WAL, "pg_wal/RECOVERYXLOG"};
+        assertEquals(List.of(args).subList(0, args.length - 2),
+                WalRestoreCommand.optionsOf(args, WAL, Path.of("pg_wal/RECOVERYXLOG")));
+        String[] trailing = {"s3://b/p", "main", WAL, "pg_wal/RECOVERYXLOG", "--prefetch", "8", "-v"};
+        assertEquals(List.of("s3://b/p", "main", "--prefetch", "8", "-v"),
+                WalRestoreCommand.optionsOf(trailing, WAL, Path.of("pg_wal/RECOVERYXLOG")));
+    }
+
+    @Test
+    void aSegmentMissingFromTheStoreIsTheEndOfTheArchive() throws IOException {
+        Result result = run("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main", NEXT, dest.toString());
+        assertEquals(1, result.exitCode(), result.err());
+    }
+}
