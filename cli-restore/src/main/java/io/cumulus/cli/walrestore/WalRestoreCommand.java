@@ -3,6 +3,7 @@ package io.cumulus.cli.walrestore;
 import io.cumulus.cli.BackgroundProcess;
 import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.Failures;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
@@ -129,12 +130,19 @@ public final class WalRestoreCommand extends ToolCommand {
             if (wal.kind() == WalName.Kind.SEGMENT) {
                 // The launcher serves what the spool holds when it can link it into place; here when it
                 // could not (another file system, options after %f %p), or the spool does not hold it.
-                if (spool.take(wal.name(), walDest)) {
-                    log.info("restored " + wal + " from the prefetch spool");
-                    ensurePrefetching(spool);
-                    return ExitCodes.OK;
+                try {
+                    if (spool.take(wal.name(), walDest)) {
+                        log.info("restored " + wal + " from the prefetch spool");
+                        ensurePrefetching(spool);
+                        return ExitCodes.OK;
+                    }
+                    spool.create().recordRequest(wal.name());
+                } catch (IOException e) {
+                    // Prefetching only saves time: its spool failing is no reason to fail recovery.
+                    log.warning("prefetch spool " + spool.directory() + " unusable (" + Failures.describe(e)
+                            + "): fetching " + wal + " from the store without prefetching");
+                    spool = null;
                 }
-                spool.create().recordRequest(wal.name());
             }
         }
         Retry retry = new Retry(Duration.ofSeconds(retryTimeout), (cause, pause) ->
@@ -172,17 +180,26 @@ public final class WalRestoreCommand extends ToolCommand {
         return options;
     }
 
-    /** Starts the prefetch worker, which follows recovery from {@link #walName} on, unless one runs. */
-    private void ensurePrefetching(RestoreSpool spool) throws IOException {
-        if (spool.prefetcherRunning()) {
-            return;
+    /**
+     * Starts the prefetch worker, which follows recovery from {@link #walName} on, unless one runs. Called
+     * once {@link #walDest} holds the segment: a failure here is logged, never the call's failure.
+     */
+    private void ensurePrefetching(RestoreSpool spool) {
+        try {
+            // another set-up's worker may have removed the directory since this call created it
+            spool.create();
+            if (spool.prefetcherRunning()) {
+                return;
+            }
+            List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalRestoreCommand.class));
+            command.add("--prefetch-worker");
+            command.add("--segment-size=" + Files.size(walDest));
+            command.add("--spool-key=" + spool.key());
+            command.addAll(List.of(arguments));
+            workers.start(command, spool.prefetcherLog());
+        } catch (IOException | RuntimeException e) {
+            log.warning("restored " + walName + ", but could not start prefetching: " + Failures.describe(e));
         }
-        List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalRestoreCommand.class));
-        command.add("--prefetch-worker");
-        command.add("--segment-size=" + Files.size(walDest));
-        command.add("--spool-key=" + spool.key());
-        command.addAll(List.of(arguments));
-        workers.start(command, spool.prefetcherLog());
     }
 
     private int runPrefetchWorker(RestoreSpool spool, WalName after) throws Exception {

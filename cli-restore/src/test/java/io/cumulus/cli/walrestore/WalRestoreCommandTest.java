@@ -101,6 +101,41 @@ class WalRestoreCommandTest {
     }
 
     @Test
+    void aPrefetchWorkerThatCannotStartLeavesTheRestoredSegmentAndExitZero() throws IOException {
+        starter = (command, log) -> {
+            throw new IOException("No space left on device");
+        };
+        Result result = run("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main", WAL, dest.toString());
+        assertEquals(0, result.exitCode(), result.err());
+        assertArrayEquals(segment(1), Files.readAllBytes(dest));
+        assertTrue(result.err().contains("could not start prefetching: No space left on device"), result.err());
+    }
+
+    @Test
+    void aWorkerLockThatCannotBeTakenAfterTheRestoreIsLoggedNotFatal() throws IOException {
+        List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main");
+        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).create();
+        Files.createDirectories(spool.directory().resolve("prefetcher.lock")); // the lock file cannot be opened
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, dest.toString()));
+        Result result = run(args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), result.err());
+        assertArrayEquals(segment(1), Files.readAllBytes(dest));
+        assertTrue(result.err().contains("could not start prefetching"), result.err());
+        assertEquals(List.of(), started);
+    }
+
+    @Test
+    void aSpoolThatCannotBeSetUpFallsBackToTheStore() throws IOException {
+        Files.write(spoolDir, new byte[0]); // a file where the spool directory should be
+        Result result = run("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main", WAL, dest.toString());
+        assertEquals(0, result.exitCode(), result.err());
+        assertArrayEquals(segment(1), Files.readAllBytes(dest));
+        assertTrue(result.err().contains("fetching " + WAL + " from the store without prefetching"), result.err());
+        assertEquals(List.of(), started);
+    }
+
+    @Test
     void aSegmentMissingFromTheStoreIsTheEndOfTheArchive() throws IOException {
         Result result = run("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main", NEXT, dest.toString());
         assertEquals(1, result.exitCode(), result.err());
