@@ -5,11 +5,14 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -30,6 +33,8 @@ public final class RestoreSpool {
     private static final String REQUESTED = "requested";
     private static final String LOCK = "prefetcher.lock";
     private static final String FETCHING = ".fetching";
+    /** How long a spool of another set-up is left alone after it last changed: a call may be using it. */
+    static final Duration IN_USE = Duration.ofMinutes(1);
 
     private final Path root;
     private final String key;
@@ -54,14 +59,22 @@ public final class RestoreSpool {
 
     /**
      * Creates the spool if needed, and removes the spools of other restore_command set-ups (an earlier
-     * recovery, another source) unless their prefetch worker still runs. The worker does this once when
-     * it starts; restore_command itself only {@linkplain #create() creates} its own.
+     * recovery, another source) unless their prefetch worker still runs or they changed in the last
+     * {@link #IN_USE} (a restore_command call of that set-up creating it, recording its request, before
+     * its worker starts). The worker does this once when it starts; restore_command itself only
+     * {@linkplain #create() creates} its own.
      */
     public RestoreSpool open() throws IOException {
         create();
+        List<Path> others;
         try (Stream<Path> keys = Files.list(root)) {
-            for (Path other : keys.filter(p -> !p.equals(directory) && Files.isDirectory(p)).toList()) {
-                if (Files.exists(other.resolve(LOCK)) && new WorkerLock(other.resolve(LOCK)).heldElsewhere()) {
+            others = keys.filter(p -> !p.equals(directory) && Files.isDirectory(p)).toList();
+        }
+        Instant idleSince = Instant.now().minus(IN_USE);
+        for (Path other : others) {
+            try {
+                if (Files.getLastModifiedTime(other).toInstant().isAfter(idleSince)
+                        || Files.exists(other.resolve(LOCK)) && new WorkerLock(other.resolve(LOCK)).heldElsewhere()) {
                     continue;
                 }
                 try (Stream<Path> files = Files.list(other)) {
@@ -70,9 +83,9 @@ public final class RestoreSpool {
                     }
                 }
                 Files.deleteIfExists(other);
+            } catch (NoSuchFileException | DirectoryNotEmptyException raced) {
+                // another process cleans up or refills at the same moment: its spool, its business
             }
-        } catch (NoSuchFileException | java.nio.file.DirectoryNotEmptyException raced) {
-            // another process cleans up or refills at the same moment: its spool, its business
         }
         return this;
     }

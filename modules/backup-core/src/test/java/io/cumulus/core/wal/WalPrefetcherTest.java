@@ -10,11 +10,15 @@ import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Random;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -195,9 +199,24 @@ class WalPrefetcherTest {
         RestoreSpool one = spool("0001");
         Files.write(one.pathOf(seg(1, 7)), new byte[1]);
         assertEquals(1, spool("0001").segments().size());
+        Files.setLastModifiedTime(one.directory(),
+                FileTime.from(Instant.now().minus(RestoreSpool.IN_USE).minusSeconds(5)));
         RestoreSpool two = spool("0002");
         assertEquals(List.of(), two.segments());
         assertFalse(Files.exists(one.directory()), "the other set-up's spool is removed when no worker uses it");
+    }
+
+    @Test
+    void theSpoolACallOfAnotherRestoreCommandHasJustCreatedIsSpared() throws Exception {
+        // a call of set-up 0001 created its spool and recorded its request, and is fetching the segment
+        // into %p; once done it starts its worker, whose lock lives in that directory
+        RestoreSpool inUse = new RestoreSpool(spoolDir, "0001").create();
+        inUse.recordRequest(seg(1, 7));
+        spool("0002");
+        assertEquals(Optional.of(seg(1, 7)), inUse.lastRequest());
+        Optional<FileLock> lock = inUse.tryLockPrefetcher();
+        assertTrue(lock.isPresent(), "its worker can still start");
+        lock.get().channel().close();
     }
 
     @Test
