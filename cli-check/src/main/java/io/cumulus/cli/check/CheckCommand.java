@@ -31,6 +31,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -140,7 +142,9 @@ public final class CheckCommand extends ToolCommand {
                     results.add(BackupFreshness.age(backups, now, maxAge));
                     results.add(BackupFreshness.count(backups, minBackups));
                     results.add(continuity(location, backups, status));
-                    policy.ifPresent(p -> results.add(p.check(backups, now)));
+                    // a recovery window is counted on this machine's wall clock, as cumulus-backup-delete counts it
+                    ZonedDateTime local = now.atZoneSameInstant(ZoneId.systemDefault());
+                    policy.ifPresent(p -> results.add(p.check(backups, local)));
                 }
             }
         }

@@ -4,14 +4,18 @@ import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.retention.RetentionPolicy;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZonedDateTime;
 import java.util.List;
 
 /**
  * Whether a catalog satisfies a barman retention policy (reference §6.3), parsed as
  * cumulus-backup-delete parses it ({@link RetentionPolicy}): {@code REDUNDANCY n} needs n DONE
  * backups; {@code RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS} (a month is 31 days) needs a DONE backup
- * that ended before now minus the window, the base for the oldest point in the window.
+ * that ended before the window's start (now's wall-clock time minus the window, as
+ * {@link RetentionPolicy.RecoveryWindow#start} counts it for cumulus-backup-delete), the base for the
+ * oldest point in the window.
  */
 public final class RetentionPolicyCheck {
 
@@ -36,8 +40,11 @@ public final class RetentionPolicyCheck {
         return new RetentionPolicyCheck(policy);
     }
 
-    /** Checks the backups (any status; only DONE ones count) at {@code now}. */
-    public CheckResult check(List<BackupInfo> backups, OffsetDateTime now) {
+    /**
+     * Checks the backups (any status; only DONE ones count) at {@code now}, a recovery window counted
+     * on the wall clock of {@code now}'s zone.
+     */
+    public CheckResult check(List<BackupInfo> backups, ZonedDateTime now) {
         List<BackupInfo> done = backups.stream().filter(b -> b.status() == BackupStatus.DONE).toList();
         String name = "retention policy";
         if (policy instanceof RetentionPolicy.Redundancy redundancy) {
@@ -47,8 +54,10 @@ public final class RetentionPolicyCheck {
             return CheckResult.failed(name, policy + " is not met: " + done.size() + " DONE backup(s)",
                     "take backups until " + redundancy.copies() + " are DONE (cumulus-backup)");
         }
-        OffsetDateTime point = now.minus(((RetentionPolicy.RecoveryWindow) policy).length());
-        boolean covered = done.stream().anyMatch(b -> b.endTime() != null && b.endTime().isBefore(point));
+        Instant start = ((RetentionPolicy.RecoveryWindow) policy).start(now);
+        OffsetDateTime point = start.atZone(now.getZone()).toOffsetDateTime();
+        boolean covered = done.stream()
+                .anyMatch(b -> b.endTime() != null && b.endTime().toInstant().isBefore(start));
         if (covered) {
             return CheckResult.ok(name, policy + ": a DONE backup ended before " + point.withNano(0));
         }

@@ -9,7 +9,9 @@ import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.wal.WalName;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -36,7 +38,8 @@ public final class RetentionPlanner {
     }
 
     /**
-     * The plan of {@code -r policy}.
+     * The plan of {@code -r policy}, a recovery window counted on this machine's wall clock (its
+     * default time zone), as barman counts it.
      *
      * @param catalog every readable backup, any order
      * @param wal every object under {@code wals/} (non-WAL objects already left out), any order
@@ -47,6 +50,18 @@ public final class RetentionPlanner {
      */
     public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
                                          RetentionPolicy policy, Instant now, int minimumRedundancy)
+            throws OperationFailedException {
+        return byPolicy(catalog, wal, policy, now.atZone(ZoneId.systemDefault()), minimumRedundancy);
+    }
+
+    /**
+     * The plan of {@code -r policy}, a recovery window counted on the wall clock of {@code now}'s zone
+     * ({@link RetentionPolicy.RecoveryWindow#start}).
+     *
+     * @see #byPolicy(Collection, Collection, RetentionPolicy, Instant, int)
+     */
+    public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
+                                         RetentionPolicy policy, ZonedDateTime now, int minimumRedundancy)
             throws OperationFailedException {
         checkMinimum(minimumRedundancy);
         List<CatalogBackup> newestFirst = new ArrayList<>(catalog);
@@ -127,8 +142,9 @@ public final class RetentionPlanner {
     }
 
     private static List<RetentionPlan.Decision> window(List<CatalogBackup> newestFirst,
-            RetentionPolicy.RecoveryWindow policy, Instant now, int minimumRedundancy) throws OperationFailedException {
-        Instant point = now.minus(policy.length());
+            RetentionPolicy.RecoveryWindow policy, ZonedDateTime now, int minimumRedundancy)
+            throws OperationFailedException {
+        Instant point = policy.start(now);
         String pointText = OffsetDateTime.ofInstant(point, ZoneOffset.UTC).toString();
         List<RetentionPlan.Decision> result = new ArrayList<>();
         boolean found = false;

@@ -1,7 +1,11 @@
 package io.cumulus.core.retention;
 
 import io.cumulus.core.InvalidInputException;
-import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.zone.ZoneOffsetTransition;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,9 +39,21 @@ public sealed interface RetentionPolicy {
             }
         }
 
-        /** The window's length; a month is 31 days, as barman counts it. */
-        public Duration length() {
-            return Duration.ofDays((long) count * unit.days);
+        /**
+         * Where the window starts: {@code now}'s wall-clock time in its zone minus the window's days (a
+         * month is 31), as barman computes {@code datetime.now(tzlocal()) - timedelta(days=n)}. Across a
+         * daylight saving change the window is therefore an hour longer or shorter than n times 24 hours;
+         * counting plain hours would place the start an hour away from barman's and could delete a
+         * backup barman keeps. A wall-clock time that does not exist (spring forward) takes the offset
+         * after the change, one that exists twice (fall back) the earlier of its two instants, as
+         * dateutil's tzlocal resolves them for barman.
+         */
+        public Instant start(ZonedDateTime now) {
+            LocalDateTime wall = now.toLocalDateTime().minusDays((long) count * unit.days);
+            ZoneOffsetTransition change = now.getZone().getRules().getTransition(wall);
+            ZoneOffset offset = change == null ? now.getZone().getRules().getOffset(wall)
+                    : change.isGap() ? change.getOffsetAfter() : change.getOffsetBefore();
+            return wall.toInstant(offset);
         }
 
         @Override

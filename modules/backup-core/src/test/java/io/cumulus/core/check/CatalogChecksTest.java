@@ -9,8 +9,11 @@ import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -40,19 +43,32 @@ class CatalogChecksTest {
     void redundancyCountsDoneBackups() {
         List<BackupInfo> two = List.of(backup(BackupStatus.DONE, Duration.ofDays(2)), backup(BackupStatus.DONE,
                 Duration.ofDays(1)), backup(BackupStatus.FAILED, Duration.ZERO));
-        assertTrue(RetentionPolicyCheck.parse("redundancy 2").check(two, NOW).ok());
-        assertFalse(RetentionPolicyCheck.parse("REDUNDANCY 3").check(two, NOW).ok());
+        assertTrue(RetentionPolicyCheck.parse("redundancy 2").check(two, NOW.toZonedDateTime()).ok());
+        assertFalse(RetentionPolicyCheck.parse("REDUNDANCY 3").check(two, NOW.toZonedDateTime()).ok());
     }
 
     @Test
     void aRecoveryWindowNeedsADoneBackupEndedBeforeItsStart() {
         List<BackupInfo> backups = List.of(backup(BackupStatus.DONE, Duration.ofDays(8)),
                 backup(BackupStatus.DONE, Duration.ofDays(1)));
-        assertTrue(RetentionPolicyCheck.parse("RECOVERY WINDOW OF 1 WEEK").check(backups, NOW).ok());
-        assertFalse(RetentionPolicyCheck.parse("RECOVERY WINDOW OF 9 DAYS").check(backups, NOW).ok());
+        assertTrue(RetentionPolicyCheck.parse("RECOVERY WINDOW OF 1 WEEK").check(backups, NOW.toZonedDateTime()).ok());
+        assertFalse(RetentionPolicyCheck.parse("RECOVERY WINDOW OF 9 DAYS").check(backups, NOW.toZonedDateTime()).ok());
         // a month is 31 days, as barman counts it
         assertFalse(RetentionPolicyCheck.parse("recovery window of 1 month").check(
-                List.of(backup(BackupStatus.DONE, Duration.ofDays(30))), NOW).ok());
+                List.of(backup(BackupStatus.DONE, Duration.ofDays(30))), NOW.toZonedDateTime()).ok());
+    }
+
+    @Test
+    void aRecoveryWindowIsCountedOnTheLocalWallClockAsCumulusBackupDeleteCountsIt() {
+        // 7 days before 12:00 EST on 2026-11-03 is 12:00 EDT on 10-27 (16:00Z), not 17:00Z
+        ZonedDateTime now = Instant.parse("2026-11-03T17:00:00Z").atZone(ZoneId.of("America/New_York"));
+        List<BackupInfo> backups = List.of(BackupInfo.builder().status(BackupStatus.DONE)
+                .beginWal("000000010000000000000002").endTime(OffsetDateTime.parse("2026-10-27T16:30:00Z")).build());
+        CheckResult local = RetentionPolicyCheck.parse("RECOVERY WINDOW OF 7 DAYS").check(backups, now);
+        assertFalse(local.ok());
+        assertTrue(local.message().contains("ended before 2026-10-27T12:00-04:00"), local.message());
+        assertTrue(RetentionPolicyCheck.parse("RECOVERY WINDOW OF 7 DAYS")
+                .check(backups, now.withZoneSameInstant(ZoneOffset.UTC)).ok());
     }
 
     @Test

@@ -18,9 +18,11 @@ import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
+import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,7 +74,7 @@ class RetentionAgainstBarmanTest {
     }
 
     /** A catalog, as objects, and the arguments to delete with. */
-    record Case(String name, Map<String, String> objects, List<String> args, Instant now) {
+    record Case(String name, Map<String, String> objects, List<String> args, ZonedDateTime now) {
         @Override
         public String toString() {
             return name;
@@ -85,10 +87,32 @@ class RetentionAgainstBarmanTest {
             cases.add(Arguments.of(randomCase(seed, 3 + seed % 25, 40)));
         }
         cases.add(Arguments.of(randomCase(1000, 45, 300)));
+        // recovery windows across New York's daylight saving changes, every backup ending half an hour
+        // inside the hour where counting wall-clock days (barman) and counting 24-hour days disagree:
+        // after now's time of day in spring (the start moves an hour later), before it in autumn
+        ZoneId newYork = ZoneId.of("America/New_York");
+        OffsetDateTime springForward = OffsetDateTime.of(2026, 3, 10, 16, 0, 0, 0, ZoneOffset.UTC);
+        OffsetDateTime fallBack = OffsetDateTime.of(2026, 11, 3, 17, 0, 0, 0, ZoneOffset.UTC);
+        for (int days = 3; days <= 9; days += 3) {
+            cases.add(Arguments.of(randomCase(300 + days, 12, 40, springForward.minusDays(12), newYork, days,
+                    Duration.ofMinutes(24 * 60 + 30))));
+            cases.add(Arguments.of(randomCase(200 + days, 12, 40, fallBack.minusDays(12), newYork, days,
+                    Duration.ofMinutes(24 * 60 - 30))));
+        }
         return cases.stream();
     }
 
     private static Case randomCase(int seed, int backups, int maxGap) {
+        return randomCase(seed, backups, maxGap, T0, ZoneId.systemDefault(), -1, null);
+    }
+
+    /**
+     * A random catalog of {@code backups} backups, one a day from {@code t0}, deleted at {@code t0}
+     * plus {@code backups} days on {@code zone}'s clock; with {@code windowDays} of 0 or more, by that
+     * recovery window, every backup ending {@code endAfter} after it began.
+     */
+    private static Case randomCase(int seed, int backups, int maxGap, OffsetDateTime t0, ZoneId zone,
+                                   int windowDays, Duration endAfter) {
         Random random = new Random(seed);
         Map<String, String> objects = new TreeMap<>();
         List<CatalogBackup> catalog = new ArrayList<>();
@@ -109,11 +133,12 @@ class RetentionAgainstBarmanTest {
             int roll = random.nextInt(100);
             BackupStatus status = roll < 75 ? BackupStatus.DONE : roll < 90 ? BackupStatus.FAILED
                     : BackupStatus.WAITING_FOR_WALS;
-            BackupId id = BackupId.of(T0.plusDays(n).toLocalDateTime());
-            OffsetDateTime endTime = T0.plusDays(n).plusHours(1 + random.nextInt(20));
+            BackupId id = BackupId.of(t0.plusDays(n).toLocalDateTime());
+            OffsetDateTime endTime = endAfter != null ? t0.plusDays(n).plus(endAfter)
+                    : t0.plusDays(n).plusHours(1 + random.nextInt(20));
             BackupInfo info = BackupInfo.builder().status(status).timeline(timeline).version(150000)
                     .serverName("cloud").beginWal(TestCatalog.segment(timeline, begin))
-                    .endWal(TestCatalog.segment(timeline, end)).beginTime(T0.plusDays(n)).endTime(endTime).build();
+                    .endWal(TestCatalog.segment(timeline, end)).beginTime(t0.plusDays(n)).endTime(endTime).build();
             String prefix = LAYOUT.backupPrefix(id.value());
             objects.put(prefix + "backup.info", info.format());
             objects.put(prefix + "data.tar.gz", "d");
@@ -146,11 +171,14 @@ class RetentionAgainstBarmanTest {
                 objects.put(LAYOUT.walsPrefix() + String.format("%08X.history", tli), "h");
             }
         }
-        Instant now = T0.plusDays(backups).toInstant();
+        ZonedDateTime now = t0.plusDays(backups).atZoneSameInstant(zone);
         List<String> args = new ArrayList<>();
         int kind = random.nextInt(10);
         String name;
-        if (kind < 4) {
+        if (windowDays >= 0) {
+            name = "RECOVERY WINDOW OF " + windowDays + " DAYS in " + zone;
+            args.addAll(List.of("-r", "RECOVERY WINDOW OF " + windowDays + " DAYS"));
+        } else if (kind < 4) {
             name = "REDUNDANCY " + random.nextInt(6);
             args.addAll(List.of("-r", name));
         } else if (kind < 8) {
@@ -217,7 +245,8 @@ class RetentionAgainstBarmanTest {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("objects", c.objects());
         spec.put("args", c.args());
-        spec.put("now", c.now().atOffset(ZoneOffset.UTC).toString());
+        spec.put("now", c.now().toOffsetDateTime().withOffsetSameInstant(ZoneOffset.UTC).toString());
+        spec.put("tz", c.now().getZone().getId());
         ObjectMapper mapper = new ObjectMapper();
         ExternalCommand.Result result = ExternalCommand.run(List.of(PYTHON, "-c", script),
                 mapper.writeValueAsBytes(spec));

@@ -9,9 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.Keep;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -38,8 +45,8 @@ class RetentionPlannerTest {
         assertEquals(new RetentionPolicy.RecoveryWindow(2, RetentionPolicy.Unit.WEEKS),
                 RetentionPolicy.parse("RECOVERY WINDOW OF 2 WEEK"));
         assertEquals("RECOVERY WINDOW OF 1 MONTHS", RetentionPolicy.parse("Recovery Window Of 1 months").toString());
-        assertEquals(31, ((RetentionPolicy.RecoveryWindow) RetentionPolicy.parse("recovery window of 1 month"))
-                .length().toDays());
+        assertEquals(NOW.minus(Duration.ofDays(31)), ((RetentionPolicy.RecoveryWindow)
+                RetentionPolicy.parse("recovery window of 1 month")).start(NOW.atZone(ZoneOffset.UTC)));
         for (String bad : List.of("REDUNDANCY", "REDUNDANCY -1", "REDUNDANCY two", "RECOVERY WINDOW 3 DAYS",
                 "RECOVERY WINDOW OF 3 YEARS", "KEEP 3", "", "REDUNDANCY 99999999999")) {
             assertThrows(InvalidInputException.class, () -> RetentionPolicy.parse(bad), bad);
@@ -90,6 +97,57 @@ class RetentionPlannerTest {
         assertEquals("KEEP:FULL", statuses(plan).get(id(17)));
         assertEquals(List.of(id(18), id(20)), plan.backupsToDelete());
         assertTrue(plan.decision(id(22)).orElseThrow().reason().contains("ended before"));
+    }
+
+    /**
+     * barman computes the start as {@code datetime.now(tzlocal()) - timedelta(days=7)}: on the local
+     * wall clock. Its RecoveryWindowRetentionPolicy, run on these three backups with
+     * TZ=America/New_York, puts the start at 2026-10-27T12:00-04:00 and reports all three VALID.
+     */
+    @Test
+    void recoveryWindowCountsDaysOnTheLocalWallClockAcrossADaylightSavingChangeAsBarmanDoes() throws Exception {
+        // New York leaves daylight saving time on 2026-11-01: 7 days before 12:00 EST on 11-03 is
+        // 12:00 EDT on 10-27, 16:00Z, an hour later than 7 x 24 hours before
+        ZonedDateTime now = Instant.parse("2026-11-03T17:00:00Z").atZone(ZoneId.of("America/New_York"));
+        List<CatalogBackup> backups = List.of(doneEndingAt("2026-10-26T16:30:00Z"),
+                doneEndingAt("2026-10-27T16:30:00Z"), doneEndingAt("2026-10-28T16:30:00Z"));
+        RetentionPolicy week = RetentionPolicy.parse("RECOVERY WINDOW OF 7 DAYS");
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(backups, List.of(), week, now, 0);
+
+        assertEquals(List.of("VALID", "VALID", "VALID"),
+                plan.decisions().stream().map(d -> d.status().label()).toList());
+        assertEquals(List.of(), plan.backupsToDelete());
+        assertTrue(plan.decisions().get(0).reason().contains("ended before 2026-10-27T16:00Z"),
+                plan.decisions().get(0).reason());
+        // the same instant on a UTC clock: the start is 17:00Z, so 10-27 is the base and 10-26 goes
+        RetentionPlan utc = RetentionPlanner.byPolicy(backups, List.of(), week,
+                now.withZoneSameInstant(ZoneOffset.UTC), 0);
+        assertEquals(List.of(backups.get(0).id()), utc.backupsToDelete());
+    }
+
+    /** The instants barman 3.4 computes for these, run with TZ=America/New_York. */
+    @Test
+    void aWindowStartOnAMissingOrRepeatedWallClockTimeIsResolvedAsBarmanResolvesIt() {
+        RetentionPolicy.RecoveryWindow week = new RetentionPolicy.RecoveryWindow(7, RetentionPolicy.Unit.DAYS);
+        ZoneId newYork = ZoneId.of("America/New_York");
+        // 02:30 on 2026-03-08 does not exist (clocks spring from 02:00 to 03:00): taken as EDT
+        assertEquals(Instant.parse("2026-03-08T06:30:00Z"),
+                week.start(Instant.parse("2026-03-15T06:30:00Z").atZone(newYork)));
+        // 01:30 on 2026-11-01 happens twice (clocks fall back from 02:00 to 01:00): the first, EDT
+        assertEquals(Instant.parse("2026-11-01T05:30:00Z"),
+                week.start(Instant.parse("2026-11-08T06:30:00Z").atZone(newYork)));
+        // away from a change, the wall clock and the offset both carry over
+        assertEquals(Instant.parse("2026-10-27T16:00:00Z"),
+                week.start(Instant.parse("2026-11-03T17:00:00Z").atZone(newYork)));
+    }
+
+    private static CatalogBackup doneEndingAt(String endTime) {
+        OffsetDateTime end = OffsetDateTime.parse(endTime);
+        BackupInfo info = BackupInfo.builder().status(BackupStatus.DONE).timeline(1).version(150000)
+                .beginWal(segment(1, end.getDayOfYear())).endWal(segment(1, end.getDayOfYear()))
+                .beginTime(end.minusMinutes(30)).endTime(end).build();
+        return CatalogBackup.of(BackupId.of(end.minusMinutes(30).toLocalDateTime()), info);
     }
 
     @Test

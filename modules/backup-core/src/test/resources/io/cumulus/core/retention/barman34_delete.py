@@ -1,14 +1,17 @@
 # Runs barman-cloud-backup-delete 3.4's own main() (Debian's python3-barman) against an in-memory
 # bucket instead of S3, and prints what is left. Input on stdin, JSON:
-#   {"objects": {key: text}, "args": [...], "now": "ISO-8601 with offset"}
+#   {"objects": {key: text}, "args": [...], "now": "ISO-8601 with offset", "tz": "zone id"}
 # Output on stdout, JSON: {"exit": code, "keys": [sorted keys left]}.
 # The in-memory bucket lists every key (no 1,000-key pages), so large catalogs compare whole.
-import io, json, sys
+import io, json, os, sys, time
 from datetime import datetime
 import barman.clients.cloud_backup_delete as delete
 import barman.retention_policies as policies
 
 spec = json.load(sys.stdin)
+# the recovery window is counted on the local wall clock (tzlocal); Cumulus is given the same zone
+os.environ["TZ"] = spec["tz"]
+time.tzset()
 objects = dict(spec["objects"])
 NOW = datetime.fromisoformat(spec["now"])
 
