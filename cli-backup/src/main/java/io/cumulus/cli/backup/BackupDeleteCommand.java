@@ -86,9 +86,10 @@ public final class BackupDeleteCommand extends CatalogCommand {
                     + ": nothing deleted, since retention cannot be decided on a partial catalog; repair or remove"
                     + " that backup.info first");
         }
-        List<WalObject> wal = CatalogSnapshot.walObjects(location.store(), location.layout());
         RetentionPlan plan = policy != null
-                ? RetentionPlanner.byPolicy(snapshot.backups(), wal, policy, Instant.now(), minimumRedundancy)
+                ? RetentionPlanner.byPolicy(snapshot.backups(),
+                        CatalogSnapshot.walObjects(location.store(), location.layout()), policy, Instant.now(),
+                        minimumRedundancy)
                 : planOne(location, snapshot);
         PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info);
         if (dryRun) {
@@ -110,7 +111,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
     /**
      * {@code -b}: the named backup. Unlike barman-cloud (a warning and exit 0) an unknown id is exit 1,
      * so a typo in a script is noticed. The keep annotation is read again without the listing's
-     * cache, as barman does.
+     * cache, as barman does. {@code wals/} is listed only once the delete is known not to be refused.
      */
     private RetentionPlan planOne(StoreLocation location, CatalogSnapshot snapshot) throws IOException {
         BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
@@ -122,6 +123,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
         for (CatalogBackup b : snapshot.backups()) {
             backups.add(b.id().equals(wanted.id()) ? new CatalogBackup(b.id(), b.info(), keeps.read(b.id())) : b);
         }
+        RetentionPlanner.deletable(backups, wanted.id(), minimumRedundancy);
         return RetentionPlanner.single(backups, wanted.id(), CatalogSnapshot.walObjects(location.store(),
                 location.layout()), minimumRedundancy);
     }

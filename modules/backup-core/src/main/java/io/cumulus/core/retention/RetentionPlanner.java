@@ -88,6 +88,21 @@ public final class RetentionPlanner {
      */
     public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, Collection<WalObject> wal,
                                        int minimumRedundancy) throws OperationFailedException {
+        CatalogBackup backup = deletable(catalog, id, minimumRedundancy);
+        String reason = backup.status() == BackupStatus.DONE ? "named by -b" : "named by -b (status " + backup.status() + ")";
+        RetentionPlan.Decision decision = new RetentionPlan.Decision(backup, RetentionStatus.OBSOLETE, reason);
+        return new RetentionPlan("-b " + id, List.of(decision), deletions(catalog, wal, List.of(backup), true));
+    }
+
+    /**
+     * The backup {@code -b id} would delete, after the checks {@link #single} makes before it plans
+     * anything: so a caller can refuse a delete before it lists {@code wals/}.
+     *
+     * @throws OperationFailedException when the backup is not in the catalog, is kept, or when deleting
+     *     a DONE backup would leave fewer than {@code minimumRedundancy} DONE backups
+     */
+    public static CatalogBackup deletable(Collection<CatalogBackup> catalog, BackupId id, int minimumRedundancy)
+            throws OperationFailedException {
         checkMinimum(minimumRedundancy);
         CatalogBackup backup = catalog.stream().filter(b -> b.id().equals(id)).findFirst()
                 .orElseThrow(() -> new OperationFailedException("backup " + id + " is not in the catalog"));
@@ -100,9 +115,7 @@ public final class RetentionPlanner {
             throw new OperationFailedException("deleting backup " + id + " would leave " + (done - 1)
                     + " DONE backup(s), fewer than the minimum redundancy of " + minimumRedundancy + ": nothing deleted");
         }
-        String reason = backup.status() == BackupStatus.DONE ? "named by -b" : "named by -b (status " + backup.status() + ")";
-        RetentionPlan.Decision decision = new RetentionPlan.Decision(backup, RetentionStatus.OBSOLETE, reason);
-        return new RetentionPlan("-b " + id, List.of(decision), deletions(catalog, wal, List.of(backup), true));
+        return backup;
     }
 
     private static void checkMinimum(int minimumRedundancy) {
