@@ -101,8 +101,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
             print(plan, executor, outcome);
         }
         if (!outcome.walLeft().isEmpty()) {
-            throw new OperationFailedException(outcome.walLeft().size() + " WAL object(s) could not be deleted, first "
-                    + outcome.walLeft().get(0) + "; the backups are deleted; run the same delete again to retry");
+            throw new OperationFailedException(walLeftMessage(outcome.walLeft()));
         }
         log.info("deleted " + outcome.backupsDeleted() + " backup(s) and " + outcome.walDeleted() + " WAL object(s)");
         return ExitCodes.OK;
@@ -126,6 +125,18 @@ public final class BackupDeleteCommand extends CatalogCommand {
         RetentionPlanner.deletable(backups, wanted.id(), minimumRedundancy);
         return RetentionPlanner.single(backups, wanted.id(), CatalogSnapshot.walObjects(location.store(),
                 location.layout()), minimumRedundancy);
+    }
+
+    /**
+     * The failure of a delete that left WAL behind. It must not promise a retry: a run plans WAL only
+     * for the backups it deletes, and those are gone, so the WAL waits for the next deletion of the
+     * oldest backup (which frees everything before the begin of the backup after it) or for a person.
+     */
+    static String walLeftMessage(List<String> walLeft) {
+        return walLeft.size() + " WAL object(s) could not be deleted, first " + walLeft.get(0) + "; the backups are"
+                + " deleted. Running the same delete again does not retry this WAL (a delete removes only the WAL"
+                + " of the backups it deletes): it normally goes with the WAL freed when the oldest backup is next"
+                + " deleted, or delete it by hand (--format json lists it under wal_left)";
     }
 
     /** {@code --batch-size} clamped to 1..the provider's maximum, as barman clamps it. */

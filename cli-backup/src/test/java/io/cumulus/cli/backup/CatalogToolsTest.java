@@ -191,6 +191,18 @@ class CatalogToolsTest {
         assertEquals(before, keys());
     }
 
+    /** What becomes of the WAL is pinned in WalLeftBehindTest; the message must say the same. */
+    @Test
+    void walThatCouldNotBeDeletedIsReportedWithoutPromisingThatARerunRetriesIt() {
+        String message = BackupDeleteCommand.walLeftMessage(List.of("pg/wals/0000000100000000/000000010000000000000007",
+                "pg/wals/0000000100000000/000000010000000000000008"));
+        assertTrue(message.startsWith("2 WAL object(s) could not be deleted, first"
+                + " pg/wals/0000000100000000/000000010000000000000007; the backups are deleted."), message);
+        assertTrue(message.contains("Running the same delete again does not retry this WAL"), message);
+        assertTrue(message.contains("when the oldest backup is next deleted, or delete it by hand"), message);
+        assertFalse(message.contains("to retry"), message);
+    }
+
     @Test
     void dryRunShowsEachBackupsFateAndTheWalRangeAndDeletesNothing() throws Exception {
         Set<String> before = keys();
