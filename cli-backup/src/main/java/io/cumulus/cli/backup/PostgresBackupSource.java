@@ -65,9 +65,7 @@ final class PostgresBackupSource implements BackupSource {
 
     @Override
     public SourceFacts facts() {
-        return new SourceFacts(facts.dataDirectory().toString(), facts.configFile().toString(),
-                facts.hbaFile().toString(), facts.identFile().toString(), facts.versionNum(),
-                facts.systemIdentifier(), facts.walSegmentSize(), facts.tablespaces());
+        return facts.sourceFacts();
     }
 
     @Override

@@ -15,11 +15,13 @@ import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.function.Consumer;
@@ -40,6 +42,12 @@ import java.util.stream.StreamSupport;
  * vanishes before that (ENOENT) is skipped, as barman skips it: WAL replay recreates it. Symbolic
  * links to directories (a symlinked pg_wal, the pg_tblspc links) are neither followed nor stored;
  * other symbolic links are stored as links; sockets, FIFOs and devices are skipped.
+ *
+ * <p>A configuration file outside the data directory is restored at the data directory's root, so a
+ * file or link of the same name at that root (initdb's postgresql.conf when the server runs with
+ * {@code -c config_file=/etc/...}) is left out of the walk: barman stores both and the later, outside
+ * one overwrites the other on extraction; storing it once gives the same restored file and keeps
+ * every path once in the backup manifest, which pg_verifybackup and our restore require.
  *
  * <p>Deliberate differences from barman, both on the side of copying less: an excluded directory
  * is excluded with its whole subtree (barman still walks into its subdirectories: a tablespace
@@ -78,7 +86,8 @@ public final class PgDataWalker {
      * The entries of the data archive ({@code data.tar}) before backup_label: the data directory
      * (following it if it is itself a symbolic link) minus barman's exclusions, the tablespace
      * directories inside it and the {@code pg_tblspc/<oid>} links; then {@code global/pg_control};
-     * then config_file, hba_file and ident_file where they live outside the data directory.
+     * then config_file, hba_file and ident_file where they live outside the data directory, each in
+     * place of a file or link of its name at the data directory's root.
      */
     public Stream<PgDataEntry> dataDirectory() {
         List<String> exclude = new ArrayList<>(ExclusionRules.DATA_DIRECTORY_RULES);
@@ -91,14 +100,21 @@ public final class PgDataWalker {
             exclude.add("/pg_tblspc/" + tablespace.oid());
         }
         Walk walk = new Walk(dataDirectory, new ExclusionRules(List.of(), exclude), "", true);
+        List<ExternalConfigFile> externals = externalConfigFiles();
+        Set<String> replaced = new HashSet<>();
+        externals.forEach(external -> replaced.add(external.name()));
         List<Supplier<Optional<PgDataEntry>>> tail = new ArrayList<>();
         tail.add(() -> Optional.of(statRequired(dataDirectory.resolve("global/pg_control"), "global/pg_control",
                 "global/pg_control", LinkOption.NOFOLLOW_LINKS)));
-        tail.addAll(externalConfigFiles());
+        externals.forEach(external -> tail.add(external::entry));
         Iterator<Supplier<Optional<PgDataEntry>>> rest = tail.iterator();
         // one producer, not Stream.concat/flatMap, whose iterator() would stat a whole walk ahead
         return stream(() -> {
             PgDataEntry entry = walk.nextOrNull();
+            while (entry != null && entry.kind() != PgDataEntry.Kind.DIRECTORY
+                    && replaced.contains(entry.relativePath())) {
+                entry = walk.nextOrNull();
+            }
             while (entry == null && rest.hasNext()) {
                 entry = rest.next().get().orElse(null);
             }
@@ -114,23 +130,36 @@ public final class PgDataWalker {
         return statRequired(dataDirectory, "./", ".");
     }
 
-    /** config_file, hba_file and ident_file when outside the data directory, each read when its turn comes. */
-    private List<Supplier<Optional<PgDataEntry>>> externalConfigFiles() {
+    /**
+     * config_file, hba_file and ident_file when outside the data directory and stored: ident_file only
+     * when it exists now, and of two with one base name only the later, which barman's extraction
+     * would leave.
+     */
+    private List<ExternalConfigFile> externalConfigFiles() {
         Path realDataDirectory = realPath(dataDirectory);
-        List<Supplier<Optional<PgDataEntry>>> entries = new ArrayList<>();
+        List<ExternalConfigFile> files = new ArrayList<>();
         for (Path file : List.of(facts.configFile(), facts.hbaFile(), facts.identFile())) {
             if (file.startsWith(dataDirectory) || realPath(file).startsWith(realDataDirectory)) {
                 continue;
             }
-            // stored as tarfile.add stores them: a symbolic link stays a link
-            String name = file.getFileName().toString();
-            if (file.equals(facts.identFile())) {
-                entries.add(() -> stat(file, name, name, LinkOption.NOFOLLOW_LINKS));
-            } else {
-                entries.add(() -> Optional.of(statRequired(file, name, name, LinkOption.NOFOLLOW_LINKS)));
+            boolean optional = file.equals(facts.identFile());
+            if (optional && !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
             }
+            ExternalConfigFile external = new ExternalConfigFile(file, file.getFileName().toString(), optional);
+            files.removeIf(earlier -> earlier.name().equals(external.name()));
+            files.add(external);
         }
-        return entries;
+        return files;
+    }
+
+    /** A configuration file stored at the archive root under its base name, read when its turn comes. */
+    private record ExternalConfigFile(Path path, String name, boolean optional) {
+        /** Stored as tarfile.add stores it: a symbolic link stays a link. */
+        Optional<PgDataEntry> entry() {
+            return optional ? stat(path, name, name, LinkOption.NOFOLLOW_LINKS)
+                    : Optional.of(statRequired(path, name, name, LinkOption.NOFOLLOW_LINKS));
+        }
     }
 
     private static Path realPath(Path path) {

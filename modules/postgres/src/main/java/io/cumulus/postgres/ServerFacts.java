@@ -1,5 +1,6 @@
 package io.cumulus.postgres;
 
+import io.cumulus.core.backup.SourceFacts;
 import io.cumulus.core.catalog.Tablespace;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,6 +36,12 @@ public record ServerFacts(int versionNum, String version, String systemIdentifie
         Objects.requireNonNull(identFile, "identFile");
         Objects.requireNonNull(walLevel, "walLevel");
         tablespaces = List.copyOf(tablespaces);
+    }
+
+    /** What backup.info records of these facts. */
+    public SourceFacts sourceFacts() {
+        return new SourceFacts(dataDirectory.toString(), configFile.toString(), hbaFile.toString(),
+                identFile.toString(), versionNum, systemIdentifier, walSegmentSize, tablespaces);
     }
 
     /** The major version as tablespace directories name it: 15 for 150018 (PostgreSQL 10 and later). */

@@ -91,6 +91,28 @@ class PgDataWalkerTest {
     }
 
     @Test
+    void configFileOutsideTheDataDirectoryReplacesTheDataDirectoryCopyOfItsName() throws IOException {
+        Path etc = root.resolve("etc");
+        write(etc.resolve("postgresql.conf"), "listen_addresses = '*'\n");
+        write(etc.resolve("pg_ident.conf"), "map1 alice bob\n");
+        ServerFacts configOutside = new ServerFacts(150018, "15.18", "1", pgdata, 16L << 20,
+                etc.resolve("postgresql.conf"), etc.resolve("pg_hba.conf"), etc.resolve("pg_ident.conf"), List.of(),
+                false, "replica", true);
+
+        List<PgDataEntry> entries = new PgDataWalker(configOutside).dataDirectory().toList();
+
+        List<PgDataEntry> configs = entries.stream().filter(e -> e.relativePath().equals("postgresql.conf")).toList();
+        assertEquals(1, configs.size(), names(entries).toString());
+        assertEquals("postgresql.conf", configs.get(0).name());
+        assertEquals(etc.resolve("postgresql.conf"), configs.get(0).source());
+        assertEquals(Files.size(etc.resolve("postgresql.conf")), configs.get(0).size());
+        assertEquals(1, entries.stream().filter(e -> e.relativePath().equals("pg_ident.conf")).count());
+        assertFalse(names(entries).contains("./postgresql.conf"), names(entries).toString());
+        assertEquals(List.of("global/pg_control", "postgresql.conf", "pg_hba.conf", "pg_ident.conf"),
+                names(entries).subList(entries.size() - 4, entries.size()));
+    }
+
+    @Test
     void tablespaceArchiveHoldsOnlyTheCurrentCatalogDirectoryRelativeToTheLocation() {
         List<PgDataEntry> entries = walker.tablespace(new Tablespace("ts1", 16384, tablespaceDir.toString())).toList();
 
