@@ -4,26 +4,35 @@ import io.cumulus.core.OperationFailedException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Extracts one tar stream (ustar, GNU or PAX, as Python's tarfile and cumulus-backup write them)
- * under a directory, never outside it: absolute names, {@code ..} components and paths through a
- * symbolic link are refused. Every regular file goes through the {@link RestoreVerifier} as it is
- * written. Used by one thread; several extractors may fill one directory when their members differ.
+ * under a directory, never outside it: absolute names, {@code ..} components, paths through a
+ * symbolic link below the directory and a link in place of a directory are refused before anything
+ * is created for the member, and modes are set on the file or directory itself, never through a
+ * link. Every regular file goes through the {@link RestoreVerifier} as it is written. Used by one
+ * thread; several extractors may fill one directory when their members differ.
  */
 final class TarExtractor {
 
@@ -71,23 +80,22 @@ final class TarExtractor {
                 continue; // the archive's root, "./": the target directory itself
             }
             Path target = root.resolve(name);
-            checkParent(target, name, archiveName);
             if (entry.isDirectory()) {
-                Files.createDirectories(target);
+                makeDirectory(target, name, archiveName);
                 int mode = entry.getMode();
                 directoryModes.add(() -> setMode(target, mode));
-            } else if (entry.isSymbolicLink()) {
-                // A link may replace an (empty) directory already checked: forget it, so members
-                // through the link are checked again and refused.
-                checkedDirectories.removeIf(checked -> checked.startsWith(target));
-                Files.deleteIfExists(target);
-                Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
+                continue;
+            }
+            makeDirectory(target.getParent(), name, archiveName);
+            if (entry.isSymbolicLink()) {
+                Path link = Path.of(entry.getLinkName());
+                replace(target, name, archiveName, "a symbolic link",
+                        aside -> Files.createSymbolicLink(aside, link));
             } else if (entry.isLink()) {
                 String linked = normalize(entry.getLinkName(), archiveName);
                 Path source = root.resolve(linked);
-                checkParent(source, linked, archiveName);
-                Files.deleteIfExists(target);
-                Files.createLink(target, source);
+                makeDirectory(source.getParent(), name, archiveName);
+                replace(target, name, archiveName, "a hard link", aside -> Files.createLink(aside, source));
             } else if (entry.isFile()) {
                 writeFile(in, entry, target, name, buffer);
             }
@@ -115,7 +123,8 @@ final class TarExtractor {
         }
         check.finish(size);
         setMode(target, entry.getMode());
-        Files.setLastModifiedTime(target, FileTime.from(entry.getLastModifiedDate().toInstant()));
+        Files.getFileAttributeView(target, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                .setTimes(FileTime.from(entry.getLastModifiedDate().toInstant()), null, null);
         listener.fileRestored(path, size);
     }
 
@@ -144,20 +153,87 @@ final class TarExtractor {
         return name;
     }
 
-    /** Creates the member's parent directories and makes sure no symbolic link takes it out of the root. */
-    private void checkParent(Path target, String name, String archiveName) throws IOException {
-        Path parent = target.getParent();
-        if (checkedDirectories.contains(parent)) {
+    /**
+     * Makes {@code dir}, the root or below it, a real directory: every component below the root that
+     * exists must be a directory and not a symbolic link, which could lead outside the root (a
+     * restore's own tablespace links are made after the extraction); missing ones are created. No
+     * member ever removes or replaces a directory, so one checked stays good for the whole restore.
+     */
+    private void makeDirectory(Path dir, String name, String archiveName) throws IOException {
+        if (dir.equals(root) || checkedDirectories.contains(dir)) {
             return;
         }
-        Files.createDirectories(parent);
-        if (!parent.toRealPath().startsWith(root)) {
-            throw new OperationFailedException("refusing member '" + name + "' of " + archiveName
-                    + ": a symbolic link leads it outside the target directory");
+        makeDirectory(dir.getParent(), name, archiveName);
+        BasicFileAttributes found = attributesOrNull(dir);
+        if (found == null) {
+            try {
+                Files.createDirectory(dir);
+                checkedDirectories.add(dir);
+                return;
+            } catch (FileAlreadyExistsException raced) {
+                // another extractor of the same directory made it, or a member of its own
+                found = attributesOrNull(dir);
+            }
         }
-        checkedDirectories.add(parent);
+        if (found != null && found.isSymbolicLink()) {
+            throw refused(name, archiveName, "'" + root.relativize(dir) + "' is a symbolic link, which could lead"
+                    + " it outside the target directory");
+        }
+        if (found == null || !found.isDirectory()) {
+            throw refused(name, archiveName, "'" + root.relativize(dir) + "' is not a directory");
+        }
+        checkedDirectories.add(dir);
     }
 
+    /** Something made at {@code target} in place of what is there, never a directory. */
+    private interface Maker {
+        void makeAt(Path aside) throws IOException;
+    }
+
+    /**
+     * Makes a link beside {@code target} and renames it over what {@code target} holds: rename(2)
+     * replaces a file or link but never a directory, so no directory checked by this or another
+     * extractor can turn into a link.
+     */
+    private void replace(Path target, String name, String archiveName, String what, Maker maker)
+            throws IOException {
+        Path aside = asideOf(target);
+        maker.makeAt(aside);
+        try {
+            rename(aside, target, name, archiveName, what);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(aside);
+            throw e;
+        }
+    }
+
+    private static void rename(Path from, Path to, String name, String archiveName, String what)
+            throws IOException {
+        BasicFileAttributes there = attributesOrNull(to);
+        if (there != null && there.isDirectory()) {
+            throw refused(name, archiveName, what + " cannot replace the directory '" + name + "'");
+        }
+        Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** A name beside {@code target} that no member has. */
+    private static Path asideOf(Path target) {
+        return target.resolveSibling(".cumulus-restore-" + UUID.randomUUID());
+    }
+
+    private static BasicFileAttributes attributesOrNull(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException absent) {
+            return null;
+        }
+    }
+
+    private static OperationFailedException refused(String name, String archiveName, String why) {
+        return new OperationFailedException("refusing member '" + name + "' of " + archiveName + ": " + why);
+    }
+
+    /** Sets the mode of the file or directory itself; a symbolic link there is left alone. */
     private static void setMode(Path path, int mode) {
         Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
         PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, 0400 .. 0001
@@ -166,8 +242,13 @@ final class TarExtractor {
                 permissions.add(bits[i]);
             }
         }
+        PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
+        if (view == null) {
+            return; // A file system without POSIX modes still holds a usable copy.
+        }
         try {
-            Files.setPosixFilePermissions(path, permissions);
+            view.setPermissions(permissions);
         } catch (IOException | UnsupportedOperationException e) {
             // A file system without POSIX modes still holds a usable copy.
         }

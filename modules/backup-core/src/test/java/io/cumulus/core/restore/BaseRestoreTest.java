@@ -253,10 +253,7 @@ class BaseRestoreTest {
         try (TarArchiveOutputStream out = new TarArchiveOutputStream(tar)) {
             out.putArchiveEntry(new TarArchiveEntry("trap/"));
             out.closeArchiveEntry();
-            TarArchiveEntry link = new TarArchiveEntry("trap", TarArchiveEntry.LF_SYMLINK);
-            link.setLinkName(outside.toString());
-            out.putArchiveEntry(link);
-            out.closeArchiveEntry();
+            putSymbolicLink(out, "trap", outside);
             TarArchiveEntry file = new TarArchiveEntry("trap/escaped");
             file.setSize(1);
             out.putArchiveEntry(file);
@@ -272,6 +269,70 @@ class BaseRestoreTest {
 
         assertTrue(failure.getMessage().contains("symbolic link"), failure.getMessage());
         assertFalse(Files.exists(outside.resolve("escaped")));
+    }
+
+    @Test
+    void directoryMemberThroughASymbolicLinkLeavesTheOutsideDirectoryAlone() throws Exception {
+        Path outside = Files.createDirectory(temp.resolve("outside"));
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-x---"));
+        addDataPart(out -> {
+            putSymbolicLink(out, "trap", outside);
+            TarArchiveEntry directory = new TarArchiveEntry("trap/");
+            directory.setMode(040777);
+            out.putArchiveEntry(directory);
+            out.closeArchiveEntry();
+        });
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of(), 1));
+
+        assertTrue(failure.getMessage().contains("'trap' is a symbolic link"), failure.getMessage());
+        assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)));
+    }
+
+    @Test
+    void memberBelowASymbolicLinkCreatesNothingOutside() throws Exception {
+        Path outside = Files.createDirectory(temp.resolve("outside"));
+        addDataPart(out -> {
+            putSymbolicLink(out, "trap", outside);
+            TarArchiveEntry file = new TarArchiveEntry("trap/a/b/f");
+            file.setSize(1);
+            out.putArchiveEntry(file);
+            out.write('x');
+            out.closeArchiveEntry();
+        });
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of(), 1));
+
+        assertTrue(failure.getMessage().contains("refusing member 'trap/a/b/f'"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("'trap' is a symbolic link"), failure.getMessage());
+        assertFalse(Files.exists(outside.resolve("a")));
+    }
+
+    /** What a test writes into an extra tar part. */
+    private interface TarContent {
+        void writeTo(TarArchiveOutputStream out) throws IOException;
+    }
+
+    private static void putSymbolicLink(TarArchiveOutputStream out, String name, Path target) throws IOException {
+        TarArchiveEntry link = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK);
+        link.setLinkName(target.toString());
+        out.putArchiveEntry(link);
+        out.closeArchiveEntry();
+    }
+
+    /** A backup without manifest whose data series has one more part, written by {@code content}. */
+    private void addDataPart(TarContent content) throws IOException {
+        backup(new TestCluster().withDataFiles(1, 10), ID, Compression.NONE, 1L << 30, null);
+        store.delete(DIR + "backup_manifest");
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(tar)) {
+            content.writeTo(out);
+        }
+        try (OutputStream out = store.openWrite(DIR + "data_0001.tar", WriteOptions.DEFAULT)) {
+            out.write(tar.toByteArray());
+        }
     }
 
     @Test
