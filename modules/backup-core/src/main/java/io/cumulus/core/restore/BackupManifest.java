@@ -30,14 +30,18 @@ public final class BackupManifest {
         }
     }
 
-    private final Map<String, File> files;
+    private final Map<String, List<File>> files;
 
-    private BackupManifest(Map<String, File> files) {
+    private BackupManifest(Map<String, List<File>> files) {
         this.files = files;
     }
 
-    /** The files by path, in manifest order. */
-    public Map<String, File> files() {
+    /**
+     * The files by path, in manifest order. A path has one listing, except in the manifests that
+     * cumulus-backup wrote before it left out the data directory's copy of a configuration file kept
+     * outside it: that path is listed twice, the outside file second, as in the archives.
+     */
+    public Map<String, List<File>> files() {
         return files;
     }
 
@@ -51,7 +55,7 @@ public final class BackupManifest {
         if (!(root instanceof Map<?, ?> object) || !(object.get("Files") instanceof List<?> list)) {
             throw new IllegalArgumentException("not a backup manifest: no \"Files\" array");
         }
-        Map<String, File> files = new LinkedHashMap<>();
+        Map<String, List<File>> files = new LinkedHashMap<>();
         for (Object item : list) {
             if (!(item instanceof Map<?, ?> file)) {
                 throw new IllegalArgumentException("not a backup manifest: a file is not an object");
@@ -69,8 +73,9 @@ public final class BackupManifest {
             }
             String algorithm = file.get("Checksum-Algorithm") instanceof String a ? a : "NONE";
             String checksum = file.get("Checksum") instanceof String c ? c : "";
-            files.put(path, new File(path, size, algorithm, checksum));
+            files.computeIfAbsent(path, p -> new ArrayList<>()).add(new File(path, size, algorithm, checksum));
         }
+        files.replaceAll((path, listings) -> List.copyOf(listings));
         return new BackupManifest(java.util.Collections.unmodifiableMap(files));
     }
 

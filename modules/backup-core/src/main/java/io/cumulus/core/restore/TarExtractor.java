@@ -97,7 +97,7 @@ final class TarExtractor {
                 makeDirectory(source.getParent(), name, archiveName);
                 replace(target, name, archiveName, "a hard link", aside -> Files.createLink(aside, source));
             } else if (entry.isFile()) {
-                writeFile(in, entry, target, name, buffer);
+                writeFile(in, entry, target, name, archiveName, buffer);
             }
             // Devices and FIFOs have no place in a data directory; PostgreSQL never creates them.
         }
@@ -107,25 +107,38 @@ final class TarExtractor {
         directoryModes.clear();
     }
 
-    private void writeFile(InputStream in, TarArchiveEntry entry, Path target, String name, byte[] buffer)
-            throws IOException {
+    private void writeFile(InputStream in, TarArchiveEntry entry, Path target, String name, String archiveName,
+            byte[] buffer) throws IOException {
         String path = manifestPrefix + name;
         RestoreVerifier.Running check = verifier.start(path);
-        long size = 0;
-        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                out.write(buffer, 0, n);
-                check.update(buffer, 0, n);
-                size += n;
+        // A copy that a later one of the same path may replace is written aside until its checksum says.
+        Path written = check.listedMoreThanOnce() ? asideOf(target) : target;
+        try {
+            long size = 0;
+            try (OutputStream out = Files.newOutputStream(written, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                    out.write(buffer, 0, n);
+                    check.update(buffer, 0, n);
+                    size += n;
+                }
+            }
+            boolean keep = check.finish(size);
+            if (keep && written != target) {
+                rename(written, target, name, archiveName, "a file");
+            }
+            if (keep) {
+                setMode(target, entry.getMode());
+                Files.getFileAttributeView(target, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                        .setTimes(FileTime.from(entry.getLastModifiedDate().toInstant()), null, null);
+                listener.fileRestored(path, size);
+            }
+        } finally {
+            if (written != target) {
+                Files.deleteIfExists(written); // gone already once renamed into place
             }
         }
-        check.finish(size);
-        setMode(target, entry.getMode());
-        Files.getFileAttributeView(target, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                .setTimes(FileTime.from(entry.getLastModifiedDate().toInstant()), null, null);
-        listener.fileRestored(path, size);
     }
 
     /** The member's path relative to the root: no leading {@code ./}, never absolute, no {@code ..}. */

@@ -271,6 +271,58 @@ class BaseRestoreTest {
         assertFalse(Files.exists(outside.resolve("escaped")));
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
+    void olderBackupHoldingAConfigFileTwiceRestoresTheOutsideCopyWrittenLast(int jobs) throws Exception {
+        byte[] initdbCopy = "# initdb's postgresql.conf, longer than the one in use\n".getBytes(StandardCharsets.UTF_8);
+        byte[] outsideCopy = "listen_addresses = '*'\n".getBytes(StandardCharsets.UTF_8);
+        // as cumulus-backup wrote it before: the data directory's copy first, the outside one after
+        // pg_control, and both in the manifest under one path; small parts put them in different ones
+        TestCluster cluster = new TestCluster().withDataMember("./postgresql.conf", initdbCopy)
+                .withDataFiles(6, 30_000).withDataMember("postgresql.conf", outsideCopy);
+        backup(cluster, ID, Compression.NONE, 50_000, null);
+        String manifest = Files.readString(bucket.resolve(DIR + "backup_manifest"));
+        assertEquals(2, manifest.split("\"Path\": \"postgresql.conf\"", -1).length - 1, manifest);
+        Path pgdata = temp.resolve("pgdata");
+
+        RestoreOutcome outcome = restore(ID.value(), pgdata, Map.of(), jobs);
+
+        assertArrayEquals(outsideCopy, Files.readAllBytes(pgdata.resolve("postgresql.conf")));
+        assertTrue(outcome.verified());
+        assertEquals(cluster.dataMembers().size() - 1 + 1, outcome.files()); // one copy kept, plus backup_label
+        try (var entries = Files.list(pgdata)) {
+            assertEquals(List.of(), entries.filter(p -> p.getFileName().toString().startsWith(".cumulus")).toList());
+        }
+    }
+
+    @Test
+    void olderBackupHoldingTwoEqualCopiesOfAConfigFileRestoresIt() throws Exception {
+        byte[] conf = "shared_buffers = 128MB\n".getBytes(StandardCharsets.UTF_8);
+        TestCluster cluster = new TestCluster().withDataMember("./postgresql.conf", conf).withDataFiles(1, 100)
+                .withDataMember("postgresql.conf", conf);
+        backup(cluster, ID, Compression.GZIP, 1L << 30, null);
+
+        restore(ID.value(), temp.resolve("pgdata"), Map.of(), 2);
+
+        assertArrayEquals(conf, Files.readAllBytes(temp.resolve("pgdata/postgresql.conf")));
+    }
+
+    @Test
+    void copyOfATwiceListedFileMatchingNeitherListingStopsTheRestore() throws Exception {
+        TestCluster cluster = new TestCluster().withDataMember("./postgresql.conf", new byte[] {1, 2, 3})
+                .withDataFiles(1, 100).withDataMember("postgresql.conf", new byte[] {4, 5, 6});
+        backup(cluster, ID, Compression.NONE, 1L << 30, null);
+        Path archive = bucket.resolve(DIR + "data.tar");
+        byte[] bytes = Files.readAllBytes(archive);
+        bytes[indexOf(bytes, new byte[] {4, 5, 6})] = 9;
+        Files.write(archive, bytes);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of(), 1));
+
+        assertTrue(failure.getMessage().contains("postgresql.conf has 3 bytes"), failure.getMessage());
+    }
+
     @Test
     void directoryMemberThroughASymbolicLinkLeavesTheOutsideDirectoryAlone() throws Exception {
         Path outside = Files.createDirectory(temp.resolve("outside"));

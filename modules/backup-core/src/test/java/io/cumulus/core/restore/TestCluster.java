@@ -55,6 +55,12 @@ final class TestCluster implements BackupSource {
         return this;
     }
 
+    /** Adds one more member to the data archive, after those added so far. */
+    TestCluster withDataMember(String name, byte[] content) {
+        data.add(new Member(name, content));
+        return this;
+    }
+
     TestCluster withTablespace(String name, long oid, String location, int files, int size) {
         List<Member> members = new ArrayList<>();
         for (int i = 0; i < files; i++) {
