@@ -96,7 +96,8 @@ public final class BackupDeleteCommand extends CatalogCommand {
             print(plan, executor, null);
             return ExitCodes.OK;
         }
-        PlanExecutor.Outcome outcome = executor.execute(plan);
+        // -b marks its backup FAILED before deleting its objects (PlanExecutor#execute explains why)
+        PlanExecutor.Outcome outcome = executor.execute(plan, policy == null);
         if (format == Format.json) {
             print(plan, executor, outcome);
         }

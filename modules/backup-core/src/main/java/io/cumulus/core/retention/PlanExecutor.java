@@ -2,6 +2,11 @@ package io.cumulus.core.retention;
 
 import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.io.ObjectWrites;
+import io.cumulus.storage.WriteOptions;
+import java.nio.charset.StandardCharsets;
 import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobIterator;
@@ -101,6 +106,19 @@ public final class PlanExecutor {
      * @throws OperationFailedException when a backup's objects could not be deleted
      */
     public Outcome execute(RetentionPlan plan) throws IOException {
+        return execute(plan, false);
+    }
+
+    /**
+     * As {@link #execute(RetentionPlan)}; with {@code markFailedFirst}, a DONE backup's backup.info is
+     * first rewritten with status FAILED, so that a delete interrupted after some of its archives went
+     * (a crash, kill -9) does not leave a DONE backup that cannot be restored: barman-cloud and Cumulus
+     * then ignore it for {@code latest}, listings of what to restore and every retention count, and
+     * {@code -b} with its id finishes the job. {@code -b} asks for this: the backup it names may be
+     * newer than others, which a later {@code -r} would delete while counting the broken one. A
+     * policy's deletions go oldest first and stay obsolete when interrupted, as with barman.
+     */
+    public Outcome execute(RetentionPlan plan, boolean markFailedFirst) throws IOException {
         int backups = 0;
         long objects = 0;
         long wal = 0;
@@ -109,6 +127,9 @@ public final class PlanExecutor {
             BackupId id = deletion.id();
             List<String> keys = objectsOf(deletion);
             List<String> archives = keys.subList(0, keys.size() - 1);
+            if (markFailedFirst && deletion.backup().status() == BackupStatus.DONE) {
+                markBeingDeleted(deletion, keys.get(keys.size() - 1));
+            }
             try {
                 deleteInBatches(archives);
                 deleteInBatches(List.of(keys.get(keys.size() - 1)));
@@ -141,6 +162,21 @@ public final class PlanExecutor {
                     + (failed.isEmpty() ? "" : "; " + failed.size() + " could not be deleted: " + firstFailure.getMessage()));
         }
         return new Outcome(backups, objects, wal, walLeft);
+    }
+
+    private void markBeingDeleted(RetentionPlan.Deletion deletion, String infoKey) throws IOException {
+        BackupInfo failed = deletion.backup().info().toBuilder().status(BackupStatus.FAILED)
+                .error("being deleted by cumulus-backup-delete, which did not finish: run cumulus-backup-delete -b "
+                        + deletion.id() + " again")
+                .build();
+        byte[] text = failed.format().getBytes(StandardCharsets.UTF_8);
+        try {
+            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT.withExpectedSize(text.length), out -> out.write(text));
+        } catch (IOException e) {
+            throw new OperationFailedException("could not mark backup " + deletion.id() + " as being deleted ("
+                    + e.getMessage() + "): nothing deleted", e);
+        }
+        progress.accept("backup " + deletion.id() + " marked FAILED while its objects are deleted");
     }
 
     private void deleteInBatches(List<String> keys) throws IOException {

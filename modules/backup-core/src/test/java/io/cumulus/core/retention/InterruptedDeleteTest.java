@@ -1,0 +1,105 @@
+package io.cumulus.core.retention;
+
+import static io.cumulus.core.retention.TestCatalog.LAYOUT;
+import static io.cumulus.core.retention.TestCatalog.id;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.testkit.ForwardingBlobStore;
+import io.cumulus.storage.testkit.InMemoryBlobStore;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A {@code -b} delete cut off after some of its backup's archives went: the backup must not stay
+ * DONE, where a later retention run would count it and delete an older backup that can be restored.
+ */
+class InterruptedDeleteTest {
+
+    private static final Instant NOW = TestCatalog.DAY_ZERO.plusDays(30).toInstant();
+
+    @Test
+    void aBackupWhoseDeleteWasCutOffIsFailedNotDoneAndTheSameDeleteFinishesIt() throws Exception {
+        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        built.writeTo(memory);
+        CuttingStore store = new CuttingStore(memory);
+
+        // -b on the newest backup, cut off after its first batch of archives
+        RetentionPlan one = single(store, id(2));
+        assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(store, LAYOUT, 1, line -> { }).execute(one, true));
+        CatalogSnapshot after = CatalogSnapshot.read(store, LAYOUT);
+        assertEquals(BackupStatus.FAILED, after.backups().stream().filter(b -> b.id().equals(id(2))).findFirst()
+                .orElseThrow().status(), "half-deleted, it is FAILED: no tool restores or counts it");
+
+        // the nightly REDUNDANCY 2 now keeps both backups that can be restored
+        store.cutting = false;
+        RetentionPlan nightly = RetentionPlanner.byPolicy(after.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
+                RetentionPolicy.parse("REDUNDANCY 2"), NOW, 0);
+        assertEquals(List.of(), nightly.backupsToDelete());
+
+        // the same -b finishes the job
+        new PlanExecutor(store, LAYOUT, 1000, line -> { }).execute(single(store, id(2)), true);
+        assertTrue(keys(memory, LAYOUT.backupPrefix(id(2).value())).isEmpty());
+    }
+
+    @Test
+    void aPolicysDeletionsAreNotRewrittenFirst() throws Exception {
+        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        built.writeTo(memory);
+        CuttingStore store = new CuttingStore(memory);
+        CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
+        RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
+                RetentionPolicy.parse("REDUNDANCY 2"), NOW, 0);
+        assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(store, LAYOUT, 1, line -> { }).execute(plan));
+        // as with barman: the oldest backup stays DONE and obsolete, and the next run finishes it
+        CatalogSnapshot after = CatalogSnapshot.read(store, LAYOUT);
+        assertEquals(BackupStatus.DONE, after.backups().get(0).status());
+        store.cutting = false;
+        RetentionPlan next = RetentionPlanner.byPolicy(after.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
+                RetentionPolicy.parse("REDUNDANCY 2"), NOW, 0);
+        assertEquals(List.of(id(0)), next.backupsToDelete());
+    }
+
+    private static RetentionPlan single(BlobStore store, io.cumulus.core.catalog.BackupId id) throws IOException {
+        CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
+        return RetentionPlanner.single(snapshot.backups(), id, CatalogSnapshot.walObjects(store, LAYOUT), 0);
+    }
+
+    private static List<String> keys(BlobStore store, String prefix) throws IOException {
+        List<String> keys = new java.util.ArrayList<>();
+        var it = store.list(prefix);
+        while (it.hasNext()) {
+            keys.add(it.next().key());
+        }
+        return keys;
+    }
+
+    /** Deletes the first batch it is given, then fails every later one while {@link #cutting}: a process cut off. */
+    private static final class CuttingStore extends ForwardingBlobStore {
+        boolean cutting = true;
+        private int batches;
+
+        CuttingStore(BlobStore delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public void deleteAll(Collection<String> keys) throws IOException {
+            if (cutting && batches++ > 0) {
+                throw new IOException("connection reset");
+            }
+            delegate().deleteAll(keys);
+        }
+    }
+}
