@@ -253,9 +253,14 @@ public final class RetentionPlanner {
             return new RetentionPlan.Deletion(deleted, List.of(), "no WAL removed: backup " + removeUntil.id()
                     + " has no begin_wal");
         }
+        // Every timeline with a backup but the one of removeUntil. barman's get_timelines_to_protect
+        // means to leave out the deleted backup, but barman-cloud compares it with a copy read again
+        // from the bucket, never equal, so its timeline is protected too: when the next backup is on
+        // another timeline, the deleted one's WAL stays until a later deletion. Cumulus keeps it as
+        // barman-cloud does (it deletes no more than barman-cloud).
         Set<Long> protectedTimelines = new HashSet<>();
         for (CatalogBackup b : available.values()) {
-            if (!b.id().equals(deleted.id()) && b.info().timeline() != null) {
+            if (b.info().timeline() != null) {
                 protectedTimelines.add(b.info().timeline().longValue());
             }
         }

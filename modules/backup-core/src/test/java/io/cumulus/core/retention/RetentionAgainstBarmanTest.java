@@ -94,6 +94,9 @@ class RetentionAgainstBarmanTest {
         OffsetDateTime springForward = OffsetDateTime.of(2026, 3, 10, 16, 0, 0, 0, ZoneOffset.UTC);
         OffsetDateTime fallBack = OffsetDateTime.of(2026, 11, 3, 17, 0, 0, 0, ZoneOffset.UTC);
         for (int days = 3; days <= 9; days += 3) {
+            // seed 106 deletes a backup followed by one on another timeline (barman-cloud keeps that WAL)
+            cases.add(Arguments.of(randomCase(100 + days, 12, 40, springForward.minusDays(12), newYork, days,
+                    Duration.ofMinutes(24 * 60 + 30))));
             cases.add(Arguments.of(randomCase(300 + days, 12, 40, springForward.minusDays(12), newYork, days,
                     Duration.ofMinutes(24 * 60 + 30))));
             cases.add(Arguments.of(randomCase(200 + days, 12, 40, fallBack.minusDays(12), newYork, days,
