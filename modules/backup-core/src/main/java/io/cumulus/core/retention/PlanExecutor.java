@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -119,6 +120,7 @@ public final class PlanExecutor {
      * policy's deletions go oldest first and stay obsolete when interrupted, as with barman.
      */
     public Outcome execute(RetentionPlan plan, boolean markFailedFirst) throws IOException {
+        refuseSnapshotBackups(plan);
         int backups = 0;
         long objects = 0;
         long wal = 0;
@@ -162,6 +164,37 @@ public final class PlanExecutor {
                     + (failed.isEmpty() ? "" : "; " + failed.size() + " could not be deleted: " + firstFailure.getMessage()));
         }
         return new Outcome(backups, objects, wal, walLeft);
+    }
+
+    /**
+     * barman-cloud deletes a snapshot backup's disk snapshots (in the cloud account, not the bucket)
+     * before its objects; Cumulus has no snapshot support, and deleting the objects alone would leave
+     * the snapshots with nothing pointing to them, billed and forgotten. So such a plan is refused
+     * before anything is deleted (skipping the backup would not do: the WAL planned for the deletions
+     * after it assumes it gone).
+     */
+    private static void refuseSnapshotBackups(RetentionPlan plan) throws OperationFailedException {
+        for (RetentionPlan.Deletion deletion : plan.deletions()) {
+            Map<String, Object> snapshots = deletion.backup().info().snapshotsInfo();
+            if (snapshots != null) {
+                throw new OperationFailedException("backup " + deletion.id() + " is a snapshot backup" + identifiers(snapshots)
+                        + ", and Cumulus does not delete disk snapshots: delete it with barman-cloud-backup-delete -b "
+                        + deletion.id() + ", which removes them too, then run this delete again; nothing deleted");
+            }
+        }
+    }
+
+    /** " (snapshots a, b)" from barman's snapshots_info, or nothing when it names none. */
+    private static String identifiers(Map<String, Object> snapshotsInfo) {
+        List<String> names = new ArrayList<>();
+        if (snapshotsInfo.get("snapshots") instanceof List<?> list) {
+            for (Object snapshot : list) {
+                if (snapshot instanceof Map<?, ?> map && map.get("identifier") != null) {
+                    names.add(map.get("identifier").toString());
+                }
+            }
+        }
+        return names.isEmpty() ? "" : " (snapshots " + String.join(", ", names) + ")";
     }
 
     private void markBeingDeleted(RetentionPlan.Deletion deletion, String infoKey) throws IOException {

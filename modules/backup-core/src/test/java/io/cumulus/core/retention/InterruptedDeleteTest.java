@@ -71,6 +71,28 @@ class InterruptedDeleteTest {
         assertEquals(List.of(id(0)), next.backupsToDelete());
     }
 
+    @Test
+    void aSnapshotBackupIsNotDeletedForItsDiskSnapshotsWouldBeLeftBehind() throws Exception {
+        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        built.writeTo(memory);
+        String infoKey = LAYOUT.backupPrefix(id(0).value()) + "backup.info";
+        io.cumulus.core.catalog.BackupInfo info = io.cumulus.core.catalog.BackupInfo.parse(
+                memory.openRead(infoKey).readAllBytes());
+        TestCatalog.put(memory, infoKey, info.toBuilder().snapshotsInfo(java.util.Map.of("provider", "gcp",
+                "snapshots", List.of(java.util.Map.of("identifier", "pgdata-snap-1")))).build().format());
+        List<String> before = keys(memory, "");
+
+        CatalogSnapshot snapshot = CatalogSnapshot.read(memory, LAYOUT);
+        RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(memory, LAYOUT),
+                RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+        OperationFailedException refused = assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(memory, LAYOUT, 1000, line -> { }).execute(plan));
+        assertTrue(refused.getMessage().contains("snapshot backup (snapshots pgdata-snap-1)"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("barman-cloud-backup-delete -b " + id(0)), refused.getMessage());
+        assertEquals(before, keys(memory, ""), "nothing deleted");
+    }
+
     private static RetentionPlan single(BlobStore store, io.cumulus.core.catalog.BackupId id) throws IOException {
         CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
         return RetentionPlanner.single(snapshot.backups(), id, CatalogSnapshot.walObjects(store, LAYOUT), 0);
