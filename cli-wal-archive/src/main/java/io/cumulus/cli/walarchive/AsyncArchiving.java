@@ -56,6 +56,11 @@ final class AsyncArchiving {
                 log.error(error.get());
                 return ExitCodes.FAILED;
             }
+            Optional<ArchiveSpool.UploaderFailure> uploaderFailure = spool.takeUploaderFailure();
+            if (uploaderFailure.isPresent()) {
+                log.error(uploaderFailure.get().reason());
+                return uploaderFailure.get().exitCode();
+            }
             long now = System.nanoTime();
             if (now - lastStart > START_GRACE_MILLIS * 1_000_000 && !spool.uploaderRunning()) {
                 startUploader();
@@ -77,6 +82,7 @@ final class AsyncArchiving {
     }
 
     private void startUploader() throws IOException {
+        spool.takeUploaderFailure(); // an earlier uploader's: only this one's failure answers this call
         log.debug("starting uploader: " + String.join(" ", uploaderCommand));
         BackgroundProcess.startDetached(uploaderCommand, spool.uploaderLog());
     }

@@ -166,8 +166,19 @@ public final class WalArchiveCommand extends ToolCommand {
             log.info("another uploader is running; exiting");
             return ExitCodes.OK;
         }
-        WalArchiver.Options options = archiveOptions();
-        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption, azureBlocks)) {
+        WalArchiver.Options options;
+        StoreLocation opened;
+        try {
+            options = archiveOptions();
+            opened = StoreOpener.open(destinationUrl, serverName, storage, encryption, azureBlocks);
+        } catch (Exception e) {
+            // no file is taken on: without this mark the calls would wait out --async-timeout
+            spool.markUploaderFailed(ExitCodes.forFailure(e), "the uploader could not start: "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            lock.get().channel().close();
+            throw e;
+        }
+        try (StoreLocation location = opened) {
             WalArchiver archiver = new WalArchiver(location.store(), location.layout(), options);
             Path pgWal = walPath.toAbsolutePath().getParent();
             int count = new AsyncUploader(archiver, spool, pgWal, maxParallel, Duration.ofSeconds(asyncIdleTimeout),

@@ -212,6 +212,23 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void anUploaderThatCannotStartFailsTheCallAtOnceWithItsReasonAndExitCode() throws Exception {
+        String name = "000000010000000000000004";
+        Path wal = segment(name);
+        Files.createDirectories(wal.resolveSibling("archive_status"));
+        Files.createFile(wal.resolveSibling("archive_status").resolve(name + ".ready"));
+        long started = System.nanoTime();
+        // an option only the store's opening checks, in the uploader
+        Result result = run("--async", "--spool-dir", dir.resolve("spool").toString(), "--sse-kms-key-id", "alias/k",
+                "s3://bucket/p", "main", wal.toString());
+        assertEquals(3, result.exitCode(), result.err());
+        assertTrue(result.err().contains("the uploader could not start: --sse-kms-key-id needs --encryption aws:kms"),
+                result.err());
+        assertTrue(System.nanoTime() - started < java.time.Duration.ofSeconds(30).toNanos(),
+                "not after the 60 s --async-timeout");
+    }
+
+    @Test
     void anAsyncCallWithAnOptionTheUploaderWouldRejectFailsAtOnce() {
         Result result = run("--async", "--spool-dir", dir.resolve("spool").toString(), "--tag", "aws:k,v",
                 "s3://bucket/p", "main", dir.resolve("pg_wal/000000010000000000000001").toString());

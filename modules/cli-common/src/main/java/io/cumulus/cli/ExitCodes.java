@@ -22,9 +22,12 @@ public final class ExitCodes {
     /** Any other error (access denied, unexpected store answer, local I/O error). */
     public static final int ERROR = 4;
     /**
-     * cumulus-wal-restore only: the store stayed unavailable (or refused access) for the whole retry
-     * window during archive recovery. PostgreSQL treats any exit code above 125 as fatal and stops
-     * recovery, instead of taking the failure for the end of the archive and promoting early.
+     * cumulus-wal-restore only, during archive recovery: a failure that is neither "not in the
+     * archive" nor invalid arguments (the store unavailable or refusing access for the whole retry
+     * window, a host setting such as a CA bundle gone wrong, a broken installation, a JVM that could
+     * not start, which the launcher maps). PostgreSQL treats any exit code above 125
+     * as fatal and stops recovery, instead of taking the failure for the end of the archive and
+     * promoting early.
      */
     public static final int ABORT_RECOVERY = 128;
     /**

@@ -33,6 +33,8 @@ public final class ArchiveSpool {
     private static final String UPLOADER_RUNNING = "uploader.running";
     /** Read by the cumulus-wal-archive launcher too. */
     private static final String ARGUMENTS = "arguments";
+    /** Why the last uploader could not start (its options, its store), for the calls waiting on it. */
+    private static final String UPLOADER_FAILED = "uploader.error";
     /**
      * How much older than its WAL file an ok mark may look and still be that file's: a spool on a
      * file system with coarser times than pg_wal's keeps the time it is given rounded down.
@@ -197,6 +199,30 @@ public final class ArchiveSpool {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Records why an uploader could not start (its store could not be opened, an option it
+     * rejects): the calls waiting for it report that instead of waiting out their timeout.
+     */
+    public void markUploaderFailed(int exitCode, String reason) throws IOException {
+        write(UPLOADER_FAILED, exitCode + "\n" + reason);
+    }
+
+    /** Why an uploader could not start, and the exit code it gave. */
+    public record UploaderFailure(int exitCode, String reason) {
+    }
+
+    /** Why an uploader could not start, which this call removes; empty when none was left. */
+    public Optional<UploaderFailure> takeUploaderFailure() throws IOException {
+        return take(directory.resolve(UPLOADER_FAILED)).map(text -> {
+            int newline = text.indexOf('\n');
+            try {
+                return new UploaderFailure(Integer.parseInt(text.substring(0, newline)), text.substring(newline + 1));
+            } catch (RuntimeException unreadable) {
+                return new UploaderFailure(1, text);
+            }
+        });
     }
 
     /**
