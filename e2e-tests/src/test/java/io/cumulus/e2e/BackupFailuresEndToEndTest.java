@@ -128,8 +128,7 @@ class BackupFailuresEndToEndTest {
     void failingArchivingEndsTheBackupAtTheArchiveWaitTimeoutAsFailedInsteadOfHanging() {
         // pg_backup_stop waits for the WAL the backup needs to be archived: for ever while
         // archive_command fails, unless cumulus-backup bounds the wait
-        source.execute("ALTER SYSTEM SET archive_command = '/bin/false'");
-        source.reload();
+        failArchiving();
         try {
             ToolResult result = Backups.backup(s3, source, SERVER, "--immediate-checkpoint",
                     "--archive-wait-timeout", "5").timeout(TIMEOUT).run();
@@ -141,16 +140,7 @@ class BackupFailuresEndToEndTest {
             Map<String, String> info = Backups.backupInfo(s3, SERVER, m.group(1));
             assertEquals("FAILED", info.get("status"), info::toString);
         } finally {
-            source.execute("ALTER SYSTEM RESET archive_command");
-            source.reload();
-            // the archiver retries what /bin/false refused; earlier failures stay in its statistics
-            String last = source.switchWal();
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (!"t".equals(source.queryString("SELECT coalesce(last_archived_wal >= '" + last + "', false)"
-                    + " FROM pg_stat_archiver"))) {
-                assertTrue(System.nanoTime() < deadline, "archiving did not resume after archive_command was reset");
-                Archiver.sleep(Duration.ofMillis(200));
-            }
+            resumeArchiving();
         }
     }
 
@@ -158,8 +148,7 @@ class BackupFailuresEndToEndTest {
     void terminatedWhilePostgresqlWaitsForArchivingStopsAtOnceAsFailed() {
         // pg_backup_stop waits (here up to the default hour) for WAL archiving, which /bin/false refuses:
         // a signal must cancel that wait, not leave the shutdown to give up after its 30 s
-        source.execute("ALTER SYSTEM SET archive_command = '/bin/false'");
-        source.reload();
+        failArchiving();
         try (BackgroundTool backup = BackgroundTool.start("cumulus-backup",
                 Backups.backupArgs(s3, source, SERVER, "-v", "--immediate-checkpoint"), s3.toolEnv())) {
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
@@ -180,15 +169,7 @@ class BackupFailuresEndToEndTest {
             assertEquals("FAILED", info.get("status"), info::toString);
             assertEquals(List.of(), openMultipartUploads(m.group(1)));
         } finally {
-            source.execute("ALTER SYSTEM RESET archive_command");
-            source.reload();
-            String last = source.switchWal();
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (!"t".equals(source.queryString("SELECT coalesce(last_archived_wal >= '" + last + "', false)"
-                    + " FROM pg_stat_archiver"))) {
-                assertTrue(System.nanoTime() < deadline, "archiving did not resume after archive_command was reset");
-                Archiver.sleep(Duration.ofMillis(200));
-            }
+            resumeArchiving();
         }
     }
 
@@ -255,6 +236,28 @@ class BackupFailuresEndToEndTest {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Makes every archive_command call fail, so that pg_backup_stop waits for archiving. */
+    private void failArchiving() {
+        source.execute("ALTER SYSTEM SET archive_command = '/bin/false'");
+        source.reload();
+    }
+
+    /**
+     * Puts archive_command back and waits until archiving has caught up: the archiver retries what
+     * /bin/false refused (earlier failures stay in its statistics).
+     */
+    private void resumeArchiving() {
+        source.execute("ALTER SYSTEM RESET archive_command");
+        source.reload();
+        String last = source.switchWal();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!"t".equals(source.queryString("SELECT coalesce(last_archived_wal >= '" + last + "', false)"
+                + " FROM pg_stat_archiver"))) {
+            assertTrue(System.nanoTime() < deadline, "archiving did not resume after archive_command was reset");
+            Archiver.sleep(Duration.ofMillis(200));
+        }
+    }
 
     private BackgroundTool slowBackup() {
         return BackgroundTool.start("cumulus-backup", Backups.backupArgs(s3, source, SERVER, SLOW), s3.toolEnv());

@@ -40,6 +40,13 @@ class WalArchiveCommandTest {
         return Files.write(dir.resolve("pg_wal").resolve(name), new byte[1 << 20]);
     }
 
+    /** Marks {@code wal} .ready in its archive_status, as PostgreSQL does before it calls archive_command. */
+    private static Path markReady(Path wal) throws IOException {
+        Files.createDirectories(wal.resolveSibling("archive_status"));
+        Files.createFile(wal.resolveSibling("archive_status").resolve(wal.getFileName() + ".ready"));
+        return wal;
+    }
+
     private String store() throws IOException {
         return "file://" + Files.createDirectories(dir.resolve("store"));
     }
@@ -184,8 +191,7 @@ class WalArchiveCommandTest {
         // anew, with other content, and asks for it to be archived.
         Files.write(wal, new byte[] {1, 2, 3});
         Files.setLastModifiedTime(wal, FileTime.from(Files.getLastModifiedTime(wal).toInstant().plusSeconds(60)));
-        Files.createDirectories(wal.resolveSibling("archive_status"));
-        Files.createFile(wal.resolveSibling("archive_status").resolve(name + ".ready"));
+        markReady(wal);
         Result result = run(args);
         assertEquals(1, result.exitCode(), "an uploader archives it anew and finds the other content: " + result.err());
         assertTrue(result.err().contains("older file of that name"), result.err());
@@ -195,9 +201,7 @@ class WalArchiveCommandTest {
     @Test
     void optionsAfterTheWalPathBelongToTheSpoolKeyAndTheUploader() throws Exception {
         String name = "000000010000000000000003";
-        Path wal = segment(name);
-        Files.createDirectories(wal.resolveSibling("archive_status"));
-        Files.createFile(wal.resolveSibling("archive_status").resolve(name + ".ready"));
+        Path wal = markReady(segment(name));
         String store = store();
         Path spool = dir.resolve("spool");
         String[] args = {"--async", "--spool-dir", spool.toString(), store, "main", wal.toString(), "--gzip",
@@ -214,9 +218,7 @@ class WalArchiveCommandTest {
     @Test
     void anUploaderThatCannotStartFailsTheCallAtOnceWithItsReasonAndExitCode() throws Exception {
         String name = "000000010000000000000004";
-        Path wal = segment(name);
-        Files.createDirectories(wal.resolveSibling("archive_status"));
-        Files.createFile(wal.resolveSibling("archive_status").resolve(name + ".ready"));
+        Path wal = markReady(segment(name));
         long started = System.nanoTime();
         // an option only the store's opening checks, in the uploader
         Result result = run("--async", "--spool-dir", dir.resolve("spool").toString(), "--sse-kms-key-id", "alias/k",
