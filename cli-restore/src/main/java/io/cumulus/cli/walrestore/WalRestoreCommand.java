@@ -164,20 +164,7 @@ public final class WalRestoreCommand extends ToolCommand {
      * the last two, these are all the arguments but the last two, which is what the launcher hashes.
      */
     static List<String> optionsOf(String[] arguments, String walName, Path walDest) {
-        int name = List.of(arguments).lastIndexOf(walName);
-        int dest = -1;
-        for (int i = arguments.length - 1; i >= 0 && dest < 0; i--) {
-            if (i != name && Path.of(arguments[i]).equals(walDest)) {
-                dest = i;
-            }
-        }
-        List<String> options = new ArrayList<>();
-        for (int i = 0; i < arguments.length; i++) {
-            if (i != name && i != dest) {
-                options.add(arguments[i]);
-            }
-        }
-        return options;
+        return argumentsWithout(arguments, Path.of(walName), walDest);
     }
 
     /**

@@ -213,20 +213,9 @@ public final class WalArchiveCommand extends ToolCommand {
         return command;
     }
 
-    /**
-     * The arguments as given without the WAL path. PostgreSQL's %p usually ends archive_command, but
-     * options may follow it (as barman-cloud-wal-archive allows): they belong to the spool's key and
-     * to the uploader's command line, the path does not.
-     */
+    /** The arguments as given without the WAL path, wherever it is: the spool's key and the uploader's options. */
     private List<String> argumentsButWalPath() {
-        List<String> rest = new ArrayList<>(List.of(arguments));
-        for (int i = rest.size() - 1; i >= 0; i--) {
-            if (rest.get(i).equals(walPath.toString()) || Path.of(rest.get(i)).equals(walPath)) {
-                rest.remove(i);
-                break;
-            }
-        }
-        return rest;
+        return argumentsWithout(arguments, walPath);
     }
 
     /** This command, remembering its arguments as given (the spool key and the uploader need them). */

@@ -153,4 +153,29 @@ public abstract class ToolCommand implements Callable<Integer> {
         });
         return commandLine;
     }
+
+    /**
+     * {@code arguments} as given without the positional {@code values}, each the last argument that
+     * names it (compared as paths) and not already taken: PostgreSQL's %f and %p usually end the
+     * command, but options may follow them (barman-cloud's argparse allows it), and a spool key or a
+     * worker's command line wants the options wherever they are.
+     */
+    protected static java.util.List<String> argumentsWithout(String[] arguments, java.nio.file.Path... values) {
+        boolean[] taken = new boolean[arguments.length];
+        for (java.nio.file.Path value : values) {
+            for (int i = arguments.length - 1; i >= 0; i--) {
+                if (!taken[i] && java.nio.file.Path.of(arguments[i]).equals(value)) {
+                    taken[i] = true;
+                    break;
+                }
+            }
+        }
+        java.util.List<String> rest = new java.util.ArrayList<>();
+        for (int i = 0; i < arguments.length; i++) {
+            if (!taken[i]) {
+                rest.add(arguments[i]);
+            }
+        }
+        return rest;
+    }
 }

@@ -185,9 +185,7 @@ public final class BaseBackup {
             open.close();
             open = null;
             long copyEnd = System.nanoTime();
-            byte[] manifest = source.manifest();
-            ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options.withExpectedSize(manifest.length),
-                    out -> out.write(manifest));
+            ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options, source.manifest());
             info.copyStats(copyStats(written, started, copyEnd)).status(BackupStatus.DONE);
         } catch (IOException | RuntimeException | Error e) {
             if (open != null) {
@@ -230,8 +228,7 @@ public final class BaseBackup {
     }
 
     private void writeInfo(String prefix, BackupInfo info, WriteOptions options) throws IOException {
-        byte[] text = info.format().getBytes(StandardCharsets.UTF_8);
-        ObjectWrites.write(store, prefix + BACKUP_INFO, options.withExpectedSize(text.length), out -> out.write(text));
+        ObjectWrites.write(store, prefix + BACKUP_INFO, options, info.format().getBytes(StandardCharsets.UTF_8));
     }
 
     /**

@@ -38,4 +38,9 @@ public final class ObjectWrites {
         out.close();
         return out.bytesWritten();
     }
+
+    /** Writes {@code key} with {@code body}, whose size the store is told first (one request where it can). */
+    public static void write(BlobStore store, String key, WriteOptions options, byte[] body) throws IOException {
+        write(store, key, options.withExpectedSize(body.length), out -> out.write(body));
+    }
 }

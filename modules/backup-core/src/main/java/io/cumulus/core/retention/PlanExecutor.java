@@ -202,9 +202,8 @@ public final class PlanExecutor {
                 .error("being deleted by cumulus-backup-delete, which did not finish: run cumulus-backup-delete -b "
                         + deletion.id() + " again")
                 .build();
-        byte[] text = failed.format().getBytes(StandardCharsets.UTF_8);
         try {
-            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT.withExpectedSize(text.length), out -> out.write(text));
+            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT, failed.format().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new OperationFailedException("could not mark backup " + deletion.id() + " as being deleted ("
                     + e.getMessage() + "): nothing deleted", e);

@@ -43,6 +43,8 @@ public final class AsyncUploader {
      * every 20 ms while idle cost about 4 % of a core.
      */
     private static final Duration IDLE_SCAN = Duration.ofMillis(250);
+    /** How often the uploader looks whether the server that started it still runs. */
+    private static final Duration SERVER_CHECK_INTERVAL = Duration.ofSeconds(1);
 
     private final WalArchiver archiver;
     private final ArchiveSpool spool;
@@ -58,6 +60,8 @@ public final class AsyncUploader {
      * uploader started, or null when there was none (a pg_wal outside a running server's data directory).
      */
     private final String postmaster;
+    /** When {@link #sameServer} last read postmaster.pid: at most once a second, not at every 20 ms scan. */
+    private long serverCheckedAt = System.nanoTime();
 
     /**
      * @param pgWal the directory holding the WAL files (its {@code archive_status} holds the marks)
@@ -188,9 +192,11 @@ public final class AsyncUploader {
      * uploader with what the server now has, instead of one that keeps storing with the old.
      */
     private boolean sameServer() {
-        if (postmaster == null) {
+        long now = System.nanoTime();
+        if (postmaster == null || now - serverCheckedAt < SERVER_CHECK_INTERVAL.toNanos()) {
             return true;
         }
+        serverCheckedAt = now;
         try {
             return postmaster.equals(firstLineOfPostmasterPid(pgWal));
         } catch (NoSuchFileException e) {
