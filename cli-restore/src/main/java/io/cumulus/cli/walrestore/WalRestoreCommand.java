@@ -10,7 +10,6 @@ import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.io.Retry;
-import io.cumulus.core.wal.ArchiveSpool;
 import io.cumulus.core.wal.RestoreSpool;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.core.wal.WalNotFoundException;
@@ -123,7 +122,7 @@ public final class WalRestoreCommand extends ToolCommand {
                 throw new InvalidInputException("--prefetch needs --spool-dir DIR, a local directory for the segments");
             }
             spool = new RestoreSpool(spoolDir, spoolKey != null ? spoolKey
-                    : ArchiveSpool.keyOf(optionsOf(arguments, walName, walDest)));
+                    : RestoreSpool.keyOf(optionsOf(arguments, walName, walDest), System.getenv()));
             if (prefetchWorker) {
                 return runPrefetchWorker(spool.open(), wal);
             }

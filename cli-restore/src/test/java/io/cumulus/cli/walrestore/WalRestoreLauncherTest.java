@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,9 +31,16 @@ class WalRestoreLauncherTest {
     Path dir;
 
     private Process launch(List<String> args) throws Exception {
+        return launch(args, Map.of());
+    }
+
+    /** The launcher with none of the spool key's environment variables but {@code storeVariables}. */
+    private Process launch(List<String> args, Map<String, String> storeVariables) throws Exception {
         List<String> command = new ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-restore"));
         command.addAll(args);
         ProcessBuilder launcher = new ProcessBuilder(command).redirectErrorStream(true);
+        launcher.environment().keySet().removeAll(RestoreSpool.STORE_VARIABLES);
+        launcher.environment().putAll(storeVariables);
         launcher.environment().put("CUMULUS_JAVA", "/bin/false");
         return launcher.start();
     }
@@ -188,6 +196,32 @@ class WalRestoreLauncherTest {
         spool.doneFetching(WAL);
         assertEquals(0, exit(call));
         assertEquals(16, Files.size(dest));
+    }
+
+    @Test
+    void theSpoolOfAnotherEnvironmentIsNeverServed() throws Exception {
+        Path spoolDir = dir.resolve("spool");
+        Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
+        List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://bucket/p", "main");
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, dest.toString()));
+        // the same restore_command text, but another cluster's environment points it at another store
+        RestoreSpool withoutEnvironment = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        Files.write(withoutEnvironment.pathOf(WAL), new byte[16]);
+        Map<String, String> elsewhere = Map.of("AWS_ENDPOINT_URL", "http://127.0.0.1:9999",
+                "AZURE_STORAGE_CONNECTION_STRING", "AccountName=a;\nAccountKey=k=");
+        assertTrue(exit(launch(args, elsewhere)) != 0, "another environment's spool went to Java, not served");
+        assertFalse(Files.exists(dest));
+
+        String key = RestoreSpool.keyOf(options, elsewhere);
+        assertTrue(!key.equals(withoutEnvironment.key()));
+        RestoreSpool ownEnvironment = new RestoreSpool(spoolDir, key).create();
+        Files.write(ownEnvironment.pathOf(WAL), new byte[32]);
+        assertEquals(0, exit(launch(args, elsewhere)), "the launcher hashes the environment as the tool does");
+        assertEquals(32, Files.size(dest));
+        assertTrue(withoutEnvironment.contains(WAL));
+        // unset and empty variables count alike
+        assertEquals(ArchiveSpool.keyOf(options), RestoreSpool.keyOf(options, Map.of("AWS_PROFILE", "")));
     }
 
     @Test

@@ -20,8 +20,9 @@ import java.util.stream.Stream;
 /**
  * The spool of WAL prefetching ({@code cumulus-wal-restore --prefetch}): segments fetched ahead of
  * PostgreSQL's requests, in {@code DIR/archive-in/KEY/}, where the key identifies the
- * restore_command's options (source, server name...) as {@link ArchiveSpool#keyOf} computes it, so a
- * spool filled from one archive is never served to a restore_command reading another. A file appears
+ * restore_command's options (source, server name...) and the environment variables that choose the
+ * store ({@link #keyOf}), so a spool filled from one archive is never served to a restore_command
+ * reading another. A file appears
  * under its segment name only once it is complete and checked (written to a hidden temporary name,
  * fsynced, renamed), so a partial download is never served. The launcher's fast path serves a spooled
  * segment by a hard link into {@code %p}, without a JVM; every other request comes to the tool, which
@@ -39,6 +40,32 @@ public final class RestoreSpool {
     private final Path root;
     private final String key;
     private final Path directory;
+
+    /**
+     * The environment variables that decide which store a restore_command's URL means: an endpoint, a
+     * profile (whose file may name one), an Azure connection string (which names the account, as in
+     * barman-cloud), the GCS emulator. Two clusters on one host whose restore_commands read alike but
+     * whose environments point them at different stores must not share a spool; the launcher's fast
+     * path hashes the same variables, in this order.
+     */
+    public static final List<String> STORE_VARIABLES = List.of("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+            "AWS_PROFILE", "AWS_CONFIG_FILE", "AZURE_STORAGE_CONNECTION_STRING", "STORAGE_EMULATOR_HOST");
+
+    /**
+     * The spool key of a restore_command: its options (all arguments but %f and %p) and, after them, each
+     * of {@link #STORE_VARIABLES} that is set and not empty, as a line {@code NUL NAME=value}. Without
+     * those variables, {@link ArchiveSpool#keyOf} of the options.
+     */
+    public static String keyOf(List<String> options, java.util.Map<String, String> environment) {
+        List<String> lines = new java.util.ArrayList<>(options);
+        for (String name : STORE_VARIABLES) {
+            String value = environment.get(name);
+            if (value != null && !value.isEmpty()) {
+                lines.add("\0" + name + "=" + value);
+            }
+        }
+        return ArchiveSpool.keyOf(lines);
+    }
 
     public RestoreSpool(Path spoolDirectory, String key) {
         this.root = spoolDirectory.toAbsolutePath().resolve(DIRECTORY);
