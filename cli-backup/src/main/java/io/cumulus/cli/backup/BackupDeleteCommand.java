@@ -93,6 +93,8 @@ public final class BackupDeleteCommand extends CatalogCommand {
                 : planOne(location, snapshot);
         PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info);
         if (dryRun) {
+            // the delete would stop here before deleting anything; so does its dry run, with the same words
+            PlanExecutor.refuseSnapshotBackups(plan);
             print(plan, executor, null);
             return ExitCodes.OK;
         }

@@ -227,6 +227,26 @@ class CatalogToolsTest {
     }
 
     @Test
+    void aDryRunShowsTheRefusalOfASnapshotBackupThatTheDeleteWouldMeet() throws Exception {
+        Path info = root.resolve("pg/base/" + IDS[0] + "/backup.info");
+        Files.writeString(info, BackupInfo.parse(Files.readAllBytes(info)).toBuilder()
+                .snapshotsInfo(java.util.Map.of("provider", "gcp",
+                        "snapshots", List.of(java.util.Map.of("identifier", "pgdata-snap-1")))).build().format());
+        Set<String> before = keys();
+        for (String[] options : List.of(new String[] {"--dry-run"}, new String[0])) {
+            Result result = run(BackupDeleteCommand::new, args(Stream.concat(Stream.of("-r", "REDUNDANCY 2"),
+                    Stream.of(options)).toArray(String[]::new)));
+            assertEquals(1, result.exitCode(), result.describe());
+            assertTrue(result.err().contains("backup " + IDS[0] + " is a snapshot backup (snapshots pgdata-snap-1)"
+                    + ", and Cumulus does not delete disk snapshots"), result.describe());
+            assertEquals(before, keys());
+        }
+        // a plan without it is shown as before
+        Result other = run(BackupDeleteCommand::new, args("-b", IDS[1], "--dry-run"));
+        assertEquals(0, other.exitCode(), other.describe());
+    }
+
+    @Test
     void deleteByPolicyRemovesTheObsoleteBackupAndTheWalBeforeTheNextOne() throws Exception {
         Result result = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 2", "--batch-size", "5"));
 

@@ -171,9 +171,9 @@ public final class PlanExecutor {
      * before its objects; Cumulus has no snapshot support, and deleting the objects alone would leave
      * the snapshots with nothing pointing to them, billed and forgotten. So such a plan is refused
      * before anything is deleted (skipping the backup would not do: the WAL planned for the deletions
-     * after it assumes it gone).
+     * after it assumes it gone). A dry run calls this too, so that it shows the refusal the delete would meet.
      */
-    private static void refuseSnapshotBackups(RetentionPlan plan) throws OperationFailedException {
+    public static void refuseSnapshotBackups(RetentionPlan plan) throws OperationFailedException {
         for (RetentionPlan.Deletion deletion : plan.deletions()) {
             Map<String, Object> snapshots = deletion.backup().info().snapshotsInfo();
             if (snapshots != null) {
