@@ -77,7 +77,10 @@ public final class WalRestoreCommand extends ToolCommand {
     @Option(names = "--spool-key", hidden = true, description = "The worker's spool key (given by the foreground).")
     String spoolKey;
 
-    /** Set by the launcher (bin/cumulus-wal-restore), which turns {@link ExitCodes#NOT_FOUND_FOR_LAUNCHER} into 1. */
+    /**
+     * Set by the launcher (bin/cumulus-wal-restore), which turns {@link ExitCodes#NOT_FOUND_FOR_LAUNCHER} into 1
+     * and {@link ExitCodes#INVALID_INPUT_FOR_LAUNCHER} into 3.
+     */
     static final String LAUNCHER_MAPS_EXIT = "CUMULUS_LAUNCHER_MAPS_EXIT";
 
     /** How long the prefetch worker waits for recovery to ask for more before it ends. */
@@ -262,9 +265,14 @@ public final class WalRestoreCommand extends ToolCommand {
             System.err.println("cumulus-wal-restore: " + broken);
             code = inArchiveRecovery(Path.of("")) ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
         }
-        // The launcher takes a 1 for a JVM that failed before main(), which exits 1 too: the answer must differ.
-        if (code == ExitCodes.FAILED && System.getenv(LAUNCHER_MAPS_EXIT) != null) {
-            code = ExitCodes.NOT_FOUND_FOR_LAUNCHER;
+        // The launcher takes a 1 for a JVM that failed before main(), which exits 1 too, and a 3 for a JVM
+        // that ran out of memory under -XX:+ExitOnOutOfMemoryError: the tool's own answers must differ.
+        if (System.getenv(LAUNCHER_MAPS_EXIT) != null) {
+            if (code == ExitCodes.FAILED) {
+                code = ExitCodes.NOT_FOUND_FOR_LAUNCHER;
+            } else if (code == ExitCodes.INVALID_INPUT) {
+                code = ExitCodes.INVALID_INPUT_FOR_LAUNCHER;
+            }
         }
         System.exit(code);
     }

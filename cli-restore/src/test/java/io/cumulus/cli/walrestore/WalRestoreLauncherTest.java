@@ -121,6 +121,17 @@ class WalRestoreLauncherTest {
     }
 
     @Test
+    void aJvmOutOfMemoryUnderExitOnOutOfMemoryErrorIsNoAnswerOfTheTool() throws Exception {
+        // Java's own exit code under -XX:+ExitOnOutOfMemoryError is 3, the tool's "invalid input"
+        Path java = java("java-oom", "echo 'Terminating due to java.lang.OutOfMemoryError: Java heap space' >&2; exit 3");
+        Call recovery = restore(java, dataDir("recovery.signal"));
+        assertEquals(ExitCodes.ABORT_RECOVERY, recovery.exit(), recovery.output());
+        assertTrue(recovery.output().contains("Java ran out of memory (exit 3, -XX:+ExitOnOutOfMemoryError);"
+                + " give it more with -Xmx in CUMULUS_JAVA_OPTS; stopping recovery"), recovery.output());
+        assertEquals(ExitCodes.ERROR, restore(java, dataDir("standby.signal")).exit());
+    }
+
+    @Test
     void theToolsNotInTheArchiveIsExit1() throws Exception {
         Path java = java("java-not-found", "[ -n \"$CUMULUS_LAUNCHER_MAPS_EXIT\" ] && exit " + ExitCodes.NOT_FOUND_FOR_LAUNCHER + "; exit 77");
         assertEquals(ExitCodes.FAILED, restore(java, dataDir("recovery.signal")).exit());
@@ -131,11 +142,14 @@ class WalRestoreLauncherTest {
     void theToolsOwnCodesAndASignalPassThrough() throws Exception {
         for (String[] signals : List.of(new String[0], new String[] {"recovery.signal"})) {
             Path data = dataDir(signals);
-            for (int code : List.of(0, 2, 3, 4, 128)) {
+            for (int code : List.of(0, 2, 4, 128)) {
                 Call call = restore(java("java-" + code, "exit " + code), data);
                 assertEquals(code, call.exit(), call.output());
                 assertEquals("", call.output());
             }
+            Path invalid = java("java-invalid", "[ -n \"$CUMULUS_LAUNCHER_MAPS_EXIT\" ] && exit "
+                    + ExitCodes.INVALID_INPUT_FOR_LAUNCHER + "; exit 77");
+            assertEquals(ExitCodes.INVALID_INPUT, restore(invalid, data).exit(), "the tool's invalid input is 3");
             Call killed = restore(java("java-killed", "kill -KILL $$"), data);
             assertEquals(128 + 9, killed.exit(), killed.output());
         }

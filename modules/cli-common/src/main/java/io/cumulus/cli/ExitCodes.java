@@ -36,6 +36,13 @@ public final class ExitCodes {
      * tool ran (a jar missing, a heap it could not reserve, a bad option), not an answer.
      */
     public static final int NOT_FOUND_FOR_LAUNCHER = 99;
+    /**
+     * cumulus-wal-restore only, and only when its launcher asks for it: invalid input ({@link #INVALID_INPUT}),
+     * which the launcher turns back into 3. Java itself exits 3 when it runs out of memory under
+     * {@code -XX:+ExitOnOutOfMemoryError} (a flag a site may put in CUMULUS_JAVA_OPTS), which must not pass
+     * for the tool's answer: during archive recovery PostgreSQL would take it for the end of the archive.
+     */
+    public static final int INVALID_INPUT_FOR_LAUNCHER = 98;
 
     private ExitCodes() {
     }
