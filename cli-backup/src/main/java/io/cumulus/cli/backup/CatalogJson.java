@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.PythonLiteral;
 import io.cumulus.core.catalog.Tablespace;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -37,7 +38,8 @@ final class CatalogJson {
     static Map<String, Object> backup(BackupId id, BackupInfo info) {
         Map<String, Object> m = new TreeMap<>();
         m.put("backup_id", id.value());
-        m.put("backup_label", info.backupLabel());
+        // barman's to_json keeps the label as backup.info holds it: its Python repr, quoted, with \n
+        m.put("backup_label", info.backupLabel() == null ? null : PythonLiteral.repr(info.backupLabel()));
         m.put("backup_name", info.backupName());
         m.put("begin_offset", info.beginOffset());
         m.put("begin_time", ctime(info.beginTime()));
