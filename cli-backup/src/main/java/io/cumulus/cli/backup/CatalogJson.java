@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.PythonDateTime;
 import io.cumulus.core.catalog.PythonLiteral;
 import io.cumulus.core.catalog.Tablespace;
 import java.time.OffsetDateTime;
@@ -68,8 +69,8 @@ final class CatalogJson {
         m.put("timeline", info.timeline());
         m.put("version", info.version());
         m.put("xlog_segment_size", info.xlogSegmentSize());
-        m.put("begin_time_iso", info.beginTime() == null ? null : info.beginTime().toString());
-        m.put("end_time_iso", info.endTime() == null ? null : info.endTime().toString());
+        m.put("begin_time_iso", info.beginTime() == null ? null : PythonDateTime.isoformat(info.beginTime()));
+        m.put("end_time_iso", info.endTime() == null ? null : PythonDateTime.isoformat(info.endTime()));
         return m;
     }
 

@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
 /**
  * backup.info's timestamps: written as Python's {@code str()} of an aware datetime, read as
  * leniently as the {@code dateutil.parser} calls barman makes for the ISO-like forms a backup.info
- * holds, a naive value taking the reader's zone.
+ * holds, a naive value taking the reader's zone. {@link #isoformat} is the form barman's JSON gives.
  */
-final class PythonDateTime {
+public final class PythonDateTime {
 
     private static final Pattern FORM = Pattern.compile(
             "(\\d{4})-(\\d{2})-(\\d{2})"
@@ -28,10 +28,23 @@ final class PythonDateTime {
      * {@code str(datetime)}: {@code YYYY-MM-DD HH:MM:SS[.ffffff]+HH:MM[:SS]}, microseconds only
      * when not zero.
      */
-    static String format(OffsetDateTime t) {
+    public static String format(OffsetDateTime t) {
+        return isoformat(t, ' ');
+    }
+
+    /**
+     * {@code datetime.isoformat()}, as barman's JSON gives {@code begin_time_iso}: {@code
+     * YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM[:SS]}, seconds always, microseconds only when not zero, and
+     * UTC as {@code +00:00}, never {@code Z}.
+     */
+    public static String isoformat(OffsetDateTime t) {
+        return isoformat(t, 'T');
+    }
+
+    private static String isoformat(OffsetDateTime t, char separator) {
         StringBuilder out = new StringBuilder(32);
-        out.append(String.format(Locale.ROOT, "%04d-%02d-%02d %02d:%02d:%02d",
-                t.getYear(), t.getMonthValue(), t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond()));
+        out.append(String.format(Locale.ROOT, "%04d-%02d-%02d%c%02d:%02d:%02d", t.getYear(), t.getMonthValue(),
+                t.getDayOfMonth(), separator, t.getHour(), t.getMinute(), t.getSecond()));
         int micros = t.getNano() / 1000;
         if (micros != 0) {
             out.append(String.format(Locale.ROOT, ".%06d", micros));
