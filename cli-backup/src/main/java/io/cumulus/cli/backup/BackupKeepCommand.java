@@ -2,6 +2,7 @@ package io.cumulus.cli.backup;
 
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.catalog.KeepAnnotations;
@@ -48,14 +49,16 @@ public final class BackupKeepCommand extends CatalogCommand {
 
     @Override
     int run(StoreLocation location) throws IOException {
-        BackupCatalog.Entry entry = resolve(location, backupId);
         KeepAnnotations keeps = new KeepAnnotations(location.store(), location.layout());
         if (action.status) {
-            out().println("Keep: " + keeps.read(entry.id()).map(Keep::target).orElse("nokeep"));
+            BackupId id = annotated(location);
+            out().println("Keep: " + keeps.read(id).map(Keep::target).orElse("nokeep"));
         } else if (action.release) {
-            keeps.release(entry.id());
-            log.info("backup " + entry.id() + " is no longer kept");
+            BackupId id = annotated(location);
+            keeps.release(id);
+            log.info("backup " + id + " is no longer kept");
         } else {
+            BackupCatalog.Entry entry = resolve(location, backupId);
             if (entry.info().status() != BackupStatus.DONE) {
                 throw new OperationFailedException("cannot keep backup " + entry.id() + ": its status is "
                         + entry.info().status() + ", and only DONE backups can be kept");
@@ -65,6 +68,16 @@ public final class BackupKeepCommand extends CatalogCommand {
             log.info("backup " + entry.id() + " is kept (keep:" + keep.target() + ")");
         }
         return ok();
+    }
+
+    /**
+     * The backup whose annotation {@code -s} reads or {@code -r} deletes. An id is taken as it is,
+     * as barman-cloud-backup-keep takes it: the annotation is found by its key, so a keep whose
+     * backup.info is missing or cannot be read can still be shown and released. A name or shortcut
+     * is looked up in the catalog.
+     */
+    private BackupId annotated(StoreLocation location) throws IOException {
+        return BackupId.isBackupId(backupId) ? new BackupId(backupId) : resolve(location, backupId).id();
     }
 
     public static void main(String[] args) {

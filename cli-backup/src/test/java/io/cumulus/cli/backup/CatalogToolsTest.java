@@ -155,6 +155,38 @@ class CatalogToolsTest {
         assertEquals(3, run(BackupKeepCommand::new, args(IDS[1], "-s", "-r")).exitCode());
     }
 
+    /** As barman-cloud-backup-keep: with an id, -s and -r go to the annotation's key, not through backup.info. */
+    @Test
+    void statusAndReleaseReachTheKeepOfABackupWhoseInfoIsUnreadableOrGone() throws Exception {
+        String unreadable = "20251231T000000";
+        String gone = "20251230T000000";
+        write("pg/base/" + unreadable + "/backup.info", "not a backup.info");
+        write("pg/base/" + unreadable + "/annotations/keep", "full");
+        write("pg/base/" + gone + "/annotations/keep", "standalone");
+
+        Result status = run(BackupKeepCommand::new, args(unreadable, "-s"));
+        assertEquals(0, status.exitCode(), status.describe());
+        assertEquals("Keep: full\n", status.out());
+        assertEquals("Keep: standalone\n", run(BackupKeepCommand::new, args(gone, "--status")).out());
+        for (String id : List.of(unreadable, gone)) {
+            Result release = run(BackupKeepCommand::new, args(id, "-r"));
+            assertEquals(0, release.exitCode(), release.describe());
+            assertFalse(Files.exists(root.resolve("pg/base/" + id + "/annotations/keep")), id);
+            assertEquals("Keep: nokeep\n", run(BackupKeepCommand::new, args(id, "-s")).out());
+        }
+        Result never = run(BackupKeepCommand::new, args("20000101T000000", "-s"));
+        assertEquals(0, never.exitCode(), never.describe());
+        assertEquals("Keep: nokeep\n", never.out());
+
+        // keeping needs a backup.info that says DONE; one that cannot be read is an error, 4 as in barman
+        Result keepUnreadable = run(BackupKeepCommand::new, args(unreadable, "--target", "full"));
+        assertEquals(4, keepUnreadable.exitCode(), keepUnreadable.describe());
+        Result keepGone = run(BackupKeepCommand::new, args(gone, "--target", "full"));
+        assertEquals(1, keepGone.exitCode(), keepGone.describe());
+        assertFalse(Files.exists(root.resolve("pg/base/" + unreadable + "/annotations/keep")));
+        assertFalse(Files.exists(root.resolve("pg/base/" + gone + "/annotations/keep")));
+    }
+
     @Test
     void badDeletesAreRefusedWithAClearMessageAndNothingIsDeleted() throws Exception {
         Set<String> before = keys();
