@@ -51,7 +51,7 @@ public final class BackupShowCommand extends CatalogCommand {
         line(out, "PostgreSQL Version", info.version());
         line(out, "PGDATA directory", info.pgdata());
         if (info.backupName() != null) {
-            line(out, "Backup name", info.backupName());
+            line(out, "Backup Name", info.backupName());
         }
         line(out, "Keep", keep.map(Keep::target).orElse("nokeep"));
         if (!info.tablespaces().isEmpty()) {

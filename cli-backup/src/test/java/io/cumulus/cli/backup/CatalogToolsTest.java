@@ -139,6 +139,33 @@ class CatalogToolsTest {
         assertTrue(unknown.err().contains("backup 20000101T000000 not found"), unknown.describe());
     }
 
+    /** Scripts grep show's console output: its labels are barman 3.4's show-backup labels, case included. */
+    @Test
+    void showLabelsAreBarmansShowBackupLabels() throws Exception {
+        Set<String> barman = Set.of("Backup Name", "Server Name", "System Id", "Status", "PostgreSQL Version",
+                "PGDATA directory", "Tablespaces", "Base backup information", "Timeline", "Begin WAL", "End WAL",
+                "Begin time", "End time", "Begin Offset", "End Offset", "Begin LSN", "End LSN", "Error");
+        Set<String> cumulusOnly = Set.of("Keep", "WAL segment size");
+        Set<String> labels = new TreeSet<>();
+        for (String id : List.of(IDS[0], "before-upgrade", IDS[2])) {
+            Result show = run(BackupShowCommand::new, args(id));
+            assertEquals(0, show.exitCode(), show.describe());
+            boolean tablespaces = false;
+            for (String line : show.out().lines().toList()) {
+                if (line.startsWith("  ") && line.contains(":")) {
+                    String label = line.substring(0, line.indexOf(':')).strip();
+                    if (!(tablespaces && line.startsWith("    "))) { // a tablespace's line is labelled with its name
+                        labels.add(label);
+                    }
+                    tablespaces = label.equals("Tablespaces") || tablespaces && line.startsWith("    ");
+                }
+            }
+        }
+        assertTrue(labels.contains("Backup Name"), labels.toString());
+        labels.removeAll(cumulusOnly);
+        assertTrue(barman.containsAll(labels), "not barman's: " + labels.stream().filter(l -> !barman.contains(l)).toList());
+    }
+
     @Test
     void keepWritesBarmansAnnotationReportsItAndReleasesIt() throws Exception {
         assertEquals(0, run(BackupKeepCommand::new, args(IDS[1], "--target", "full")).exitCode());
