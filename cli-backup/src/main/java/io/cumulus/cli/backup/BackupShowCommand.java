@@ -4,6 +4,7 @@ import io.cumulus.cli.StoreLocation;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.catalog.KeepAnnotations;
+import io.cumulus.core.catalog.PythonDateTime;
 import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.restore.BackupCatalog;
 import java.io.IOException;
@@ -21,9 +22,6 @@ import picocli.CommandLine.Parameters;
 @Command(name = "cumulus-backup-show", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
         description = "Show the metadata of one backup in object storage.")
 public final class BackupShowCommand extends CatalogCommand {
-
-    private static final java.time.format.DateTimeFormatter TIME =
-            java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss.SSSSSSxxx", java.util.Locale.ROOT);
 
     @Parameters(index = "2", paramLabel = "BACKUP_ID",
             description = "A backup id, a backup name, or latest/last/oldest/first/last-failed.")
@@ -66,8 +64,9 @@ public final class BackupShowCommand extends CatalogCommand {
         line(out, "  Timeline", info.timeline());
         line(out, "  Begin WAL", info.beginWal());
         line(out, "  End WAL", info.endWal());
-        line(out, "  Begin time", info.beginTime() == null ? null : TIME.format(info.beginTime()));
-        line(out, "  End time", info.endTime() == null ? null : TIME.format(info.endTime()));
+        // barman prints the datetime itself: str(), microseconds only when not zero
+        line(out, "  Begin time", info.beginTime() == null ? null : PythonDateTime.format(info.beginTime()));
+        line(out, "  End time", info.endTime() == null ? null : PythonDateTime.format(info.endTime()));
         line(out, "  Begin Offset", info.beginOffset());
         line(out, "  End Offset", info.endOffset());
         line(out, "  Begin LSN", info.beginXlog());

@@ -162,6 +162,9 @@ class CatalogToolsTest {
             }
         }
         assertTrue(labels.contains("Backup Name"), labels.toString());
+        // values as barman prints them too: a time is Python's str(), microseconds only when not zero
+        String show = run(BackupShowCommand::new, args(IDS[0])).out();
+        assertTrue(show.lines().anyMatch(l -> l.matches(" *Begin time *: 2026-01-01 00:00:00\\+00:00")), show);
         labels.removeAll(cumulusOnly);
         assertTrue(barman.containsAll(labels), "not barman's: " + labels.stream().filter(l -> !barman.contains(l)).toList());
     }
