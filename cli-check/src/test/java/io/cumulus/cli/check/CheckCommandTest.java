@@ -1,6 +1,7 @@
 package io.cumulus.cli.check;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.cli.ToolCommand;
@@ -70,6 +71,33 @@ class CheckCommandTest {
         assertTrue(json.contains("\"backup_age_seconds\" : null"), json);
         assertTrue(HEALTHY.json().contains("\"backup_age_seconds\" : 18000"), HEALTHY.json());
         assertTrue(HEALTHY.json().contains("\"max_archive_lag_seconds\" : 900"), HEALTHY.json());
+    }
+
+    @Test
+    void theReportNeverShowsAPasswordInTheEndpointUrl() throws Exception {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        String secret = "endpoint-password-do-not-print";
+        for (String format : List.of("text", "json")) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int code = ToolCommand.run(new CheckCommand(), new PrintWriter(out), new PrintWriter(err), "-v",
+                    "--format", format, "-h", "127.0.0.1", "-p", String.valueOf(closed),
+                    "--endpoint-url", "http://user:" + secret + "@127.0.0.1:" + closed, "s3://bucket/pg", "main");
+            String all = out + "\n" + err;
+            assertEquals(1, code, all);
+            assertTrue(all.contains("127.0.0.1:" + closed), all);
+            assertFalse(all.contains(secret), all);
+        }
+        StringWriter err = new StringWriter();
+        int code = ToolCommand.run(new CheckCommand(), new PrintWriter(new StringWriter()), new PrintWriter(err),
+                "-h", "127.0.0.1", "-p", String.valueOf(closed), "--endpoint-url", "http://user:pass word@127.0.0.1:"
+                        + closed, "s3://bucket/pg", "main");
+        assertEquals(3, code, err.toString());
+        assertTrue(err.toString().contains("invalid --endpoint-url 'http://***@127.0.0.1:" + closed + "'"), err.toString());
+        assertFalse(err.toString().contains("pass word"), err.toString());
     }
 
     @Test

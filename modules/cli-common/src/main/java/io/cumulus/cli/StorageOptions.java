@@ -1,6 +1,9 @@
 package io.cumulus.cli;
 
+import io.cumulus.core.InvalidInputException;
+import io.cumulus.storage.ShownUrls;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -14,9 +17,10 @@ public final class StorageOptions {
             description = "aws-s3 (default), azure-blob-storage or google-cloud-storage. Ignored for file:// URLs.")
     String cloudProvider;
 
+    // text, read by endpointUrl(): picocli's own URI conversion would echo a malformed URL, password and all
     @Option(names = "--endpoint-url", paramLabel = "URL",
             description = "S3 endpoint, for S3-compatible stores (path-style addressing is used with it).")
-    URI endpointUrl;
+    String endpointUrl;
 
     @Option(names = {"-P", "--aws-profile", "--profile"}, paramLabel = "PROFILE",
             description = "AWS profile from the AWS config and credentials files.")
@@ -36,9 +40,21 @@ public final class StorageOptions {
         return cloudProvider;
     }
 
-    /** {@code --endpoint-url} (S3). */
+    /**
+     * {@code --endpoint-url} (S3).
+     *
+     * @throws InvalidInputException when it is not a URL; the message shows it without its user info
+     */
     public Optional<URI> endpointUrl() {
-        return Optional.ofNullable(endpointUrl);
+        if (endpointUrl == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new URI(endpointUrl));
+        } catch (URISyntaxException e) {
+            throw new InvalidInputException("invalid --endpoint-url '" + ShownUrls.withoutUserInfo(endpointUrl) + "': "
+                    + e.getReason());
+        }
     }
 
     /** {@code --aws-profile}. */
@@ -52,7 +68,7 @@ public final class StorageOptions {
             return Optional.empty();
         }
         if (readTimeout <= 0) {
-            throw new io.cumulus.core.InvalidInputException("--read-timeout must be a positive number of seconds");
+            throw new InvalidInputException("--read-timeout must be a positive number of seconds");
         }
         return Optional.of(java.time.Duration.ofSeconds(readTimeout));
     }

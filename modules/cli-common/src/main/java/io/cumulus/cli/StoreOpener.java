@@ -8,6 +8,7 @@ import io.cumulus.storage.file.FileStoreConfig;
 import io.cumulus.storage.s3.S3BlobStores;
 import io.cumulus.storage.s3.S3StoreConfig;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -102,8 +103,9 @@ public final class StoreOpener {
 
     private static S3StoreConfig s3Config(StoreUrl url, StorageOptions storage, EncryptionOptions encryption) {
         S3StoreConfig config = S3StoreConfig.of(url.container());
-        if (storage.endpointUrl != null) {
-            config = config.withEndpoint(storage.endpointUrl);
+        Optional<URI> endpoint = storage.endpointUrl();
+        if (endpoint.isPresent()) {
+            config = config.withEndpoint(endpoint.get());
         }
         if (storage.awsProfile != null) {
             config = config.withProfile(storage.awsProfile);

@@ -6,11 +6,13 @@ import io.cumulus.cli.UploadTuning;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.backup.ArchiveSizing;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.ShownUrls;
 import io.cumulus.storage.gcs.GcsBlobStores;
 import io.cumulus.storage.gcs.GcsLocation;
 import io.cumulus.storage.gcs.GcsStoreConfig;
 import com.google.cloud.storage.Storage;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.function.Supplier;
 
 /**
@@ -60,7 +62,7 @@ public final class GcsBridge implements ProviderBridge {
             }
             String emulator = request.environment().get(EMULATOR_VARIABLE);
             if (emulator != null && !emulator.isBlank()) {
-                config = config.withEmulatorHost(URI.create(emulator.contains("://") ? emulator : "http://" + emulator));
+                config = config.withEmulatorHost(emulatorHost(emulator));
             }
             if (request.tuning().isPresent()) {
                 UploadTuning tuning = request.tuning().get();
@@ -69,6 +71,17 @@ public final class GcsBridge implements ProviderBridge {
             return config;
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("invalid Google Cloud Storage option: " + e.getMessage());
+        }
+    }
+
+    /** {@code STORAGE_EMULATOR_HOST} as a URL; a malformed one is named without its user info (a password). */
+    private static URI emulatorHost(String value) {
+        String url = value.contains("://") ? value : "http://" + value;
+        try {
+            return new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(EMULATOR_VARIABLE + " is not a URL such as http://127.0.0.1:4443: "
+                    + ShownUrls.withoutUserInfo(url) + " (" + e.getReason() + ")");
         }
     }
 

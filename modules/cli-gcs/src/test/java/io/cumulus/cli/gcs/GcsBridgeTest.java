@@ -1,6 +1,7 @@
 package io.cumulus.cli.gcs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,6 +67,15 @@ class GcsBridgeTest {
         assertEquals(2 * ((100L << 30) / 10_000), config.partSize());
         assertEquals(6, config.uploadConcurrency());
         assertEquals(GcsStoreConfig.MIN_PART_SIZE, new GcsBridge().partSize(new UploadTuning(1 << 20, 0, 1)));
+    }
+
+    @Test
+    void aMalformedEmulatorHostIsInvalidInputNamedWithoutItsPassword() {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> config(Optional.empty(),
+                Map.of("STORAGE_EMULATOR_HOST", "http://user:pass word@127.0.0.1:4443")));
+        assertTrue(e.getMessage().contains("STORAGE_EMULATOR_HOST is not a URL"), e.getMessage());
+        assertTrue(e.getMessage().contains("http://***@127.0.0.1:4443"), e.getMessage());
+        assertFalse(e.getMessage().contains("pass word"), e.getMessage());
     }
 
     @Test

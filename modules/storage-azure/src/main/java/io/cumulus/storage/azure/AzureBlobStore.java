@@ -31,6 +31,7 @@ import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
 import io.cumulus.storage.MultipartOutputStream;
+import io.cumulus.storage.ShownUrls;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.TranslatingInputStream;
 import io.cumulus.storage.WriteOptions;
@@ -96,7 +97,8 @@ final class AzureBlobStore implements BlobStore {
         this.batches = batches;
         this.uploads = uploads;
         this.config = config;
-        this.containerUrl = withoutQuery(container.getBlobContainerUrl());
+        // a connection string's BlobEndpoint may carry user info, and a SAS a query: neither is shown
+        this.containerUrl = ShownUrls.withoutUserInfo(withoutQuery(container.getBlobContainerUrl()));
         this.blockSettings = new MultipartOutputStream.Settings(config.maxBlockSize(), AzureStoreConfig.MAX_BLOCKS,
                 AzureStoreConfig.MAX_BLOCK_SIZE, config.maxConcurrency());
         this.deleter = new BatchDeleter(config.deleteBatchSize(), this::deleteBatch, this::delete);

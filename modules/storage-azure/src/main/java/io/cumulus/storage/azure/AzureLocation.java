@@ -1,5 +1,6 @@
 package io.cumulus.storage.azure;
 
+import io.cumulus.storage.ShownUrls;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Arrays;
@@ -107,6 +108,6 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
         int fragment = url.indexOf('#');
         int cut = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
         String shown = cut < 0 ? url : url.substring(0, cut);
-        return shown.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", "$1***@");
+        return ShownUrls.withoutUserInfo(shown);
     }
 }

@@ -289,6 +289,20 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
     }
 
     @Test
+    void aConnectionStringEndpointsUserInfoIsNeverShown() throws Exception {
+        String secret = "endpoint-password-do-not-print";
+        URI endpoint = azurite.endpoint();
+        String connectionString = azurite.connectionString().replace(endpoint.toString(),
+                endpoint.getScheme() + "://user:" + secret + "@" + endpoint.getRawAuthority() + endpoint.getRawPath());
+        assertTrue(connectionString.contains(secret), "the test's connection string carries the user info");
+        try (BlobStore azure = AzureBlobStores.open(config("any").withCredential(
+                new AzureCredential.ConnectionString(connectionString)))) {
+            assertFalse(azure.describe().contains(secret), azure.describe());
+            assertTrue(azure.describe().startsWith(endpoint.getScheme() + "://***@"), azure.describe());
+        }
+    }
+
+    @Test
     void forgedSasTokenIsAccessDeniedAndNeverPrinted() throws Exception {
         String signature = "c2VjcmV0LXNpZ25hdHVyZS1kby1ub3QtcHJpbnQ";
         String sas = "sv=2021-08-06&ss=b&srt=sco&sp=rwdlac&se=2099-01-01T00:00:00Z&st=2020-01-01T00:00:00Z"

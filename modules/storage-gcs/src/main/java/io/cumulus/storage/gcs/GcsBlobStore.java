@@ -15,6 +15,7 @@ import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
 import io.cumulus.storage.MultipartOutputStream;
+import io.cumulus.storage.ShownUrls;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.TranslatingInputStream;
 import io.cumulus.storage.WriteOptions;
@@ -605,7 +606,12 @@ final class GcsBlobStore implements BlobStore {
 
     @Override
     public String describe() {
-        return "gs://" + bucket + config.emulatorHost().map(host -> " at " + host).orElse("");
+        return "gs://" + bucket + atEmulator();
+    }
+
+    /** " at HOST" for an emulator, never with its user info (a password); empty for Google Cloud. */
+    private String atEmulator() {
+        return config.emulatorHost().map(host -> " at " + ShownUrls.withoutUserInfo(host)).orElse("");
     }
 
     private String describe(String key) {
@@ -687,8 +693,8 @@ final class GcsBlobStore implements BlobStore {
     }
 
     private ContainerNotFoundException missingBucket(Throwable e) {
-        return new ContainerNotFoundException("bucket " + bucket + " does not exist"
-                + config.emulatorHost().map(host -> " at " + host).orElse("") + ": create it first", e);
+        return new ContainerNotFoundException("bucket " + bucket + " does not exist" + atEmulator()
+                + ": create it first", e);
     }
 
     private static String firstLine(String message) {

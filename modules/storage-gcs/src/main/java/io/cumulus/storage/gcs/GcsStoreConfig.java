@@ -1,5 +1,6 @@
 package io.cumulus.storage.gcs;
 
+import io.cumulus.storage.ShownUrls;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
@@ -96,7 +97,7 @@ public record GcsStoreConfig(
         emulatorHost.ifPresent(uri -> {
             if (uri.getScheme() == null || uri.getHost() == null || uri.getRawQuery() != null) {
                 throw new IllegalArgumentException("emulator host must be a URL such as http://127.0.0.1:4443, not "
-                        + uri);
+                        + ShownUrls.withoutUserInfo(uri));
             }
         });
     }
@@ -151,6 +152,15 @@ public record GcsStoreConfig(
     public GcsStoreConfig withEmulatorHost(URI value) {
         return new GcsStoreConfig(bucket, projectId, kmsKeyName, partSize, uploadConcurrency, listPageSize,
                 deleteBatchSize, maxAttempts, readTimeout, Optional.of(value));
+    }
+
+    /** The record's form, with the emulator host shown without its user info (a password). */
+    @Override
+    public String toString() {
+        return "GcsStoreConfig[bucket=" + bucket + ", projectId=" + projectId + ", kmsKeyName=" + kmsKeyName
+                + ", partSize=" + partSize + ", uploadConcurrency=" + uploadConcurrency + ", listPageSize="
+                + listPageSize + ", deleteBatchSize=" + deleteBatchSize + ", maxAttempts=" + maxAttempts
+                + ", readTimeout=" + readTimeout + ", emulatorHost=" + emulatorHost.map(ShownUrls::withoutUserInfo) + "]";
     }
 
     /** What is wrong with a bucket name, or null. */

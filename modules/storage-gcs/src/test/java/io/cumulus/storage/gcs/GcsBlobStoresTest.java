@@ -1,6 +1,7 @@
 package io.cumulus.storage.gcs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -65,6 +66,28 @@ class GcsBlobStoresTest {
             StoreUnavailableException e = assertThrows(StoreUnavailableException.class, gcs::checkAvailable);
             assertTrue(e.getMessage().contains("cannot reach gs://bucket"), e.getMessage());
         }
+    }
+
+    @Test
+    void anEmulatorHostsUserInfoIsNeverShown() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        String secret = "emulator-password-do-not-print";
+        GcsStoreConfig config = GcsStoreConfig.of("bucket").withMaxAttempts(1)
+                .withEmulatorHost(URI.create("http://user:" + secret + "@127.0.0.1:" + closedPort));
+        assertFalse(config.toString().contains(secret), config.toString());
+        try (BlobStore gcs = GcsBlobStores.open(config)) {
+            assertEquals("gs://bucket at http://***@127.0.0.1:" + closedPort, gcs.describe());
+            StoreUnavailableException e = assertThrows(StoreUnavailableException.class, gcs::checkAvailable);
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                assertFalse(String.valueOf(t.getMessage()).contains(secret), t.toString());
+            }
+        }
+        IllegalArgumentException notAUrl = assertThrows(IllegalArgumentException.class,
+                () -> GcsStoreConfig.of("bucket").withEmulatorHost(URI.create("user:" + secret + "@127.0.0.1:4443")));
+        assertFalse(notAUrl.getMessage().contains(secret), notAUrl.getMessage());
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
 import io.cumulus.storage.MultipartOutputStream;
+import io.cumulus.storage.ShownUrls;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
 import java.io.ByteArrayInputStream;
@@ -533,7 +534,12 @@ final class S3BlobStore implements BlobStore {
 
     @Override
     public String describe() {
-        return "s3://" + bucket + config.endpoint().map(uri -> " at " + uri).orElse("");
+        return "s3://" + bucket + atEndpoint();
+    }
+
+    /** " at ENDPOINT" for a custom endpoint, never with its user info (a password); empty for AWS. */
+    private String atEndpoint() {
+        return config.endpoint().map(uri -> " at " + ShownUrls.withoutUserInfo(uri)).orElse("");
     }
 
     private String describe(String key) {
@@ -632,8 +638,8 @@ final class S3BlobStore implements BlobStore {
     }
 
     private ContainerNotFoundException missingBucket(SdkException e) {
-        return new ContainerNotFoundException("bucket " + bucket + " does not exist"
-                + config.endpoint().map(uri -> " at " + uri).orElse("") + ": create it first", e);
+        return new ContainerNotFoundException("bucket " + bucket + " does not exist" + atEndpoint()
+                + ": create it first", e);
     }
 
     private static <T extends IOException> T withCause(T exception, Throwable cause) {

@@ -1,5 +1,6 @@
 package io.cumulus.storage.s3;
 
+import io.cumulus.storage.ShownUrls;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
@@ -90,7 +91,7 @@ public record S3StoreConfig(
         endpoint.ifPresent(uri -> {
             if (uri.getScheme() == null || uri.getHost() == null) {
                 throw new IllegalArgumentException("endpoint must be an absolute URL such as https://host:port, not "
-                        + uri);
+                        + ShownUrls.withoutUserInfo(uri));
             }
         });
         if (readTimeout.isNegative() || readTimeout.isZero()) {
@@ -208,10 +209,14 @@ public record S3StoreConfig(
                 Optional.of(value));
     }
 
-    /** Names the credentials provider's type only: some print the access key id. */
+    /**
+     * Names the credentials provider's type only (some print the access key id), and the endpoint
+     * without its user info (a password).
+     */
     @Override
     public String toString() {
-        return "S3StoreConfig[bucket=" + bucket + ", endpoint=" + endpoint + ", region=" + region + ", profile="
+        return "S3StoreConfig[bucket=" + bucket + ", endpoint=" + endpoint.map(ShownUrls::withoutUserInfo)
+                + ", region=" + region + ", profile="
                 + profile + ", readTimeout=" + readTimeout + ", addressing=" + addressing + ", serverSideEncryption="
                 + serverSideEncryption + ", kmsKeyId=" + kmsKeyId + ", partSize=" + partSize + ", maxParts=" + maxParts
                 + ", uploadConcurrency=" + uploadConcurrency + ", listPageSize=" + listPageSize + ", deleteBatchSize="

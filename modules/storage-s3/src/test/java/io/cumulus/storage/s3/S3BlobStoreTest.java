@@ -252,6 +252,38 @@ class S3BlobStoreTest extends S3ProxyContractTest {
     }
 
     @Test
+    void anEndpointsUserInfoIsNeverShown() throws Exception {
+        String secret = "endpoint-password-do-not-print";
+        URI proxy = server.endpoint();
+        URI withUserInfo = URI.create(proxy.getScheme() + "://user:" + secret + "@" + proxy.getAuthority());
+        try (BlobStore s3 = S3BlobStores.open(config(server, "no-such-bucket").withEndpoint(withUserInfo))) {
+            assertEquals("s3://no-such-bucket at " + proxy.getScheme() + "://***@" + proxy.getAuthority(), s3.describe());
+            IOException missing = assertThrows(IOException.class, s3::checkAvailable);
+            assertNeverShown(secret, missing);
+        }
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        S3StoreConfig unreachable = config(server, "any")
+                .withEndpoint(URI.create("http://user:" + secret + "@127.0.0.1:" + closedPort)).withMaxAttempts(1);
+        assertFalse(unreachable.toString().contains(secret), unreachable.toString());
+        try (BlobStore s3 = S3BlobStores.open(unreachable)) {
+            assertNeverShown(secret, assertThrows(StoreUnavailableException.class, s3::checkAvailable));
+            assertNeverShown(secret, assertThrows(IOException.class, () -> s3.openRead("wal/x").close()));
+        }
+        IllegalArgumentException notAbsolute = assertThrows(IllegalArgumentException.class,
+                () -> S3StoreConfig.of("b").withEndpoint(URI.create("user:" + secret + "@127.0.0.1:9000")));
+        assertNeverShown(secret, notAbsolute);
+    }
+
+    private static void assertNeverShown(String secret, Throwable thrown) {
+        for (Throwable t = thrown; t != null; t = t.getCause()) {
+            assertFalse(String.valueOf(t.getMessage()).contains(secret), t.toString());
+        }
+    }
+
+    @Test
     void storeThatNeverAnswersTimesOutAndLeavesExactlyTheUndeletedKeys() throws Exception {
         try (SilentServer silent = new SilentServer();
                 BlobStore s3 = S3BlobStores.open(config(server, "any").withEndpoint(silent.endpoint())
