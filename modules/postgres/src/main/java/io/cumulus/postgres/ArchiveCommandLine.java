@@ -6,25 +6,34 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * What an {@code archive_command} setting says about cumulus-wal-archive: whether the shell line
- * calls it, and with which destination URL and server name. The line is split into words as a POSIX
+ * What an {@code archive_command} setting says about the archiving tool: whether the shell line calls
+ * cumulus-wal-archive or barman-cloud-wal-archive (Cumulus is a drop-in, and sites switch one server
+ * at a time), and with which destination URL and server name. The line is split into words as a POSIX
  * shell would (single and double quotes, backslashes; {@code ;}, {@code &&}, {@code ||}, {@code |}
  * end a command), so environment assignments, an {@code env} or {@code test ... &&} in front, and
  * options before the positional arguments are all understood. Only the parsed URL and server name
  * are ever shown: the line itself may hold credentials.
  *
- * @param calls whether some command of the line is cumulus-wal-archive (any directory)
+ * @param tool the name of the first of {@link #TOOLS} the line calls (from any directory), or empty
+ *     when it calls neither (a wrapper script, cp...)
  * @param destinationUrl its first positional argument, when given
  * @param serverName its second positional argument, when given
  */
-public record ArchiveCommandLine(boolean calls, Optional<String> destinationUrl, Optional<String> serverName) {
+public record ArchiveCommandLine(Optional<String> tool, Optional<String> destinationUrl, Optional<String> serverName) {
 
-    /** The tool's name, as the last path component of the command word. */
+    /** Cumulus's tool, as the last path component of the command word. */
     public static final String TOOL = "cumulus-wal-archive";
+
+    /** barman-cloud's tool, which takes the same arguments. */
+    public static final String BARMAN_TOOL = "barman-cloud-wal-archive";
+
+    /** The tools whose command line is understood. */
+    public static final List<String> TOOLS = List.of(TOOL, BARMAN_TOOL);
 
     /**
      * cumulus-wal-archive's options that take a value (the next word unless given as {@code --opt=value}).
-     * Kept equal to the tool's own by a test of cli-check.
+     * Kept equal to the tool's own by a test of cli-check. barman-cloud-wal-archive's, from 3.4 to 3.17,
+     * are a subset: Cumulus takes every one of them (reference §1.4).
      */
     public static final Set<String> VALUE_OPTIONS = Set.of("--cloud-provider", "--endpoint-url", "-P", "--aws-profile",
             "--profile", "--read-timeout", "-e", "--encryption", "--sse-kms-key-id", "--compression-level",
@@ -42,7 +51,8 @@ public record ArchiveCommandLine(boolean calls, Optional<String> destinationUrl,
         List<String> words = words(archiveCommand);
         for (int i = 0; i < words.size(); i++) {
             String word = words.get(i);
-            if (!(word.equals(TOOL) || word.endsWith("/" + TOOL))) {
+            Optional<String> tool = TOOLS.stream().filter(t -> word.equals(t) || word.endsWith("/" + t)).findFirst();
+            if (tool.isEmpty()) {
                 continue;
             }
             List<String> positional = new ArrayList<>();
@@ -63,15 +73,19 @@ public record ArchiveCommandLine(boolean calls, Optional<String> destinationUrl,
                 }
                 positional.add(arg);
             }
-            return new ArchiveCommandLine(true, positional.stream().findFirst(),
-                    positional.stream().skip(1).findFirst());
+            return new ArchiveCommandLine(tool, positional.stream().findFirst(), positional.stream().skip(1).findFirst());
         }
-        return new ArchiveCommandLine(false, Optional.empty(), Optional.empty());
+        return new ArchiveCommandLine(Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    /** Whether the line calls one of {@link #TOOLS}. */
+    public boolean calls() {
+        return tool.isPresent();
     }
 
     /** Whether the line archives to {@code url} (trailing slashes aside) under {@code server}. */
     public boolean archivesTo(String url, String server) {
-        return calls && destinationUrl.map(ArchiveCommandLine::trimSlash).equals(Optional.of(trimSlash(url)))
+        return calls() && destinationUrl.map(ArchiveCommandLine::trimSlash).equals(Optional.of(trimSlash(url)))
                 && serverName.equals(Optional.of(server));
     }
 

@@ -46,7 +46,34 @@ class ArchivingChecksTest {
         ArchiveCommandLine line = ArchiveCommandLine.parse("test ! -f /x/%f && cumulus-wal-archive " + URL
                 + " main %p; echo done");
         assertTrue(line.archivesTo(URL, "main"));
-        assertFalse(ArchiveCommandLine.parse("barman-cloud-wal-archive " + URL + " main %p").calls());
+    }
+
+    @Test
+    void barmanCloudWalArchiveIsParsedAsCumulusWalArchiveIs() {
+        ArchiveCommandLine line = ArchiveCommandLine.parse("/usr/bin/barman-cloud-wal-archive -z --tags a,b c,d"
+                + " --endpoint-url http://minio:9000 -P prod --history-tag k,v " + URL + " main %p");
+        assertTrue(line.calls());
+        assertTrue(line.archivesTo(URL, "main"), line.toString());
+        CheckResult ok = ArchivingChecks.archiveCommand(command("barman-cloud-wal-archive " + URL + " main %p"), URL,
+                "main");
+        assertTrue(ok.ok(), ok.toString());
+        assertEquals("barman-cloud-wal-archive to " + URL + " as server main", ok.message());
+        CheckResult elsewhere = ArchivingChecks.archiveCommand(command("barman-cloud-wal-archive s3://other/pg main"
+                + " %p"), URL, "main");
+        assertFalse(elsewhere.ok());
+        assertTrue(elsewhere.message().contains("archives to s3://other/pg as server main"), elsewhere.message());
+        assertTrue(elsewhere.fix().startsWith("set archive_command = 'barman-cloud-wal-archive [OPTIONS] " + URL
+                + " main %p'"), elsewhere.fix());
+    }
+
+    @Test
+    void aWrapperScriptIsNotFailedButSaidToBeUnchecked() {
+        CheckResult result = ArchivingChecks.archiveCommand(command("/usr/local/bin/archive-wal.sh %p %f"), URL,
+                "main");
+        assertTrue(result.ok(), result.toString());
+        assertTrue(result.message().startsWith("not checked: archive_command calls neither cumulus-wal-archive nor"
+                + " barman-cloud-wal-archive"), result.message());
+        assertFalse(result.message().contains("archive-wal.sh"), "the line may hold credentials: never shown");
     }
 
     @Test
