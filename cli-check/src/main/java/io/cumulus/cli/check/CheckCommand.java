@@ -10,25 +10,20 @@ import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.check.BackupFreshness;
 import io.cumulus.core.check.CheckResult;
 import io.cumulus.core.check.Durations;
 import io.cumulus.core.check.RetentionPolicyCheck;
 import io.cumulus.core.check.StoreProbe;
-import io.cumulus.core.check.TimelineHistory;
-import io.cumulus.core.check.WalArchiveIndex;
-import io.cumulus.core.check.WalContinuity;
-import io.cumulus.core.compress.Compression;
+import io.cumulus.core.check.WalContinuityCheck;
 import io.cumulus.core.restore.BackupCatalog;
-import io.cumulus.core.wal.WalName;
 import io.cumulus.postgres.ArchivingChecks;
 import io.cumulus.postgres.ArchivingStatus;
 import io.cumulus.postgres.ConnectionSettings;
 import io.cumulus.postgres.PostgresServer;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
@@ -133,15 +128,15 @@ public final class CheckCommand extends ToolCommand {
             String where = StoreProbe.location(store, location.layout().serverPrefix());
             if (storeReachable(store, where, results)) {
                 results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout())));
-                Optional<List<BackupInfo>> catalog = catalog(new BackupCatalog(store, location.layout()), results);
+                Optional<List<CatalogBackup>> catalog = catalog(new BackupCatalog(store, location.layout()), results);
                 if (catalog.isPresent()) {
-                    List<BackupInfo> backups = catalog.get();
+                    List<BackupInfo> backups = catalog.get().stream().map(CatalogBackup::info).toList();
                     OffsetDateTime now = OffsetDateTime.now();
                     backupAge = BackupFreshness.newestAge(backups, now);
                     done = OptionalLong.of(backups.stream().filter(b -> b.status() == BackupStatus.DONE).count());
                     results.add(BackupFreshness.age(backups, now, maxAge));
                     results.add(BackupFreshness.count(backups, minBackups));
-                    results.add(continuity(location, backups, status));
+                    results.add(continuity(location, catalog.get(), status));
                     // a recovery window is counted on this machine's wall clock, as cumulus-backup-delete counts it
                     ZonedDateTime local = now.atZoneSameInstant(ZoneId.systemDefault());
                     policy.ifPresent(p -> results.add(p.check(backups, local)));
@@ -186,9 +181,9 @@ public final class CheckCommand extends ToolCommand {
         }
     }
 
-    private static Optional<List<BackupInfo>> catalog(BackupCatalog catalog, List<CheckResult> results) {
+    private static Optional<List<CatalogBackup>> catalog(BackupCatalog catalog, List<CheckResult> results) {
         try {
-            return Optional.of(catalog.all().stream().map(BackupCatalog.Entry::info).toList());
+            return Optional.of(catalog.all().stream().map(e -> CatalogBackup.of(e.id(), e.info())).toList());
         } catch (Exception e) {
             results.add(CheckResult.failed("backup catalog", "cannot read the catalog: " + Failures.describe(e),
                     "check the credentials' read access, and any backup.info named in the message"));
@@ -196,56 +191,14 @@ public final class CheckCommand extends ToolCommand {
         }
     }
 
-    private static CheckResult continuity(StoreLocation location, List<BackupInfo> backups,
+    private static CheckResult continuity(StoreLocation location, List<CatalogBackup> backups,
             Optional<ArchivingStatus> status) {
-        String name = "WAL continuity";
-        List<BackupInfo> done = backups.stream().filter(b -> b.status() == BackupStatus.DONE && b.beginWal() != null)
-                .toList();
-        if (done.isEmpty()) {
-            return CheckResult.failed(name, "no DONE backup, so no WAL range a recovery would need",
-                    "take a base backup with cumulus-backup");
-        }
-        BackupInfo oldest = done.get(0);
-        BackupInfo newest = done.get(done.size() - 1);
-        long segmentSize = oldest.xlogSegmentSize() != null ? oldest.xlogSegmentSize()
-                : status.map(ArchivingStatus::walSegmentSize).orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE);
-        BlobStore store = location.store();
         try {
-            WalArchiveIndex index = WalArchiveIndex.scan(store, location.layout(), segmentSize);
-            WalContinuity.Result result = WalContinuity.check(index, timeline -> history(store, index, timeline),
-                    WalName.parse(oldest.beginWal()),
-                    Optional.ofNullable(newest.endWal()).filter(WalName::isWalName).map(WalName::parse));
-            String range = result.from() + " to " + result.to();
-            if (result.problem().isPresent()) {
-                return CheckResult.failed(name, result.problem().get(), "archive the missing history file (it is in"
-                        + " pg_wal of the server that created the timeline), or take a new backup on this timeline");
-            }
-            if (!result.gaps().isEmpty()) {
-                return CheckResult.failed(name, result.gaps().size() + " gap(s) in " + range + ": missing "
-                        + String.join(", ", result.gaps().stream().map(Object::toString).toList()),
-                        "recovery from backups before the gap stops at it: if the segments are still in pg_wal,"
-                                + " archive them again; otherwise take a new base backup now");
-            }
-            return CheckResult.ok(name, "every segment from " + range + " is archived (from the oldest DONE"
-                    + " backup " + oldest.beginWal() + ")");
-        } catch (Exception e) {
-            return CheckResult.failed(name, "cannot read the WAL archive: " + Failures.describe(e),
+            return WalContinuityCheck.run(location.store(), location.layout(), backups,
+                    status.map(ArchivingStatus::walSegmentSize).orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE));
+        } catch (IOException | RuntimeException e) {
+            return CheckResult.failed(WalContinuityCheck.NAME, "cannot read the WAL archive: " + Failures.describe(e),
                     "check the credentials' read and list access to the server's wals/");
-        }
-    }
-
-    private static Optional<TimelineHistory> history(BlobStore store, WalArchiveIndex index, long timeline)
-            throws IOException {
-        if (timeline == 1) {
-            return Optional.of(TimelineHistory.first());
-        }
-        Optional<String> key = index.historyKey(timeline);
-        if (key.isEmpty()) {
-            return Optional.empty();
-        }
-        Compression compression = Compression.ofSuffix(key.get()).orElse(Compression.NONE);
-        try (InputStream in = compression.decompress(store.openRead(key.get()))) {
-            return Optional.of(TimelineHistory.parse(timeline, new String(in.readAllBytes(), StandardCharsets.UTF_8)));
         }
     }
 

@@ -6,21 +6,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.cli.walarchive.WalArchiveCommand;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.check.CheckResult;
+import io.cumulus.core.wal.WalName;
 import io.cumulus.postgres.ArchiveCommandLine;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
 class CheckCommandTest {
+
+    /** A PostgreSQL that refuses at once: the store's checks run without it. */
+    private static final String NO_POSTGRES = "host=127.0.0.1 port=1 connect_timeout=2";
+    private static final OffsetDateTime T0 = OffsetDateTime.of(2026, 11, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+
+    @TempDir
+    Path root;
 
     private static final CheckReport HEALTHY = new CheckReport("main", "s3://b/pg",
             List.of(CheckResult.ok("PostgreSQL", "PostgreSQL 15.18"), CheckResult.ok("archive lag", "0s")),
@@ -113,5 +131,59 @@ class CheckCommandTest {
                 "--nagios", "--retention-policy", "KEEP FOREVER", "file:///nowhere", "main");
         assertEquals(3, code);
         assertTrue(out.toString().startsWith("CUMULUS UNKNOWN - main: invalid retention policy"), out.toString());
+    }
+
+    @Test
+    void aMalformedHistoryFileIsNamedAndNotBlamedOnTheCredentials() throws IOException {
+        backup("20261101T000000", "000000010000000000000005", "000000010000000000000006");
+        segments(1, 5, 8);
+        write("pg/wals/00000002.history", "this is not a history file\n");
+        segments(2, 8, 9);
+        String line = continuityLine();
+        assertTrue(line.startsWith("FAILED cannot parse pg/wals/00000002.history: line 'this is not a history file'"),
+                line);
+        assertTrue(line.contains("fix: replace it with 00000002.history from pg_wal of the server that created"
+                + " timeline 2"), line);
+        assertTrue(!line.contains("credentials"), line);
+    }
+
+    @Test
+    void aMalformedBeginWalIsNamedWithItsBackupInfo() throws IOException {
+        backup("20261101T000000", "00000001000000000000000G", "000000010000000000000006");
+        segments(1, 5, 8);
+        String line = continuityLine();
+        assertTrue(line.startsWith("FAILED pg/base/20261101T000000/backup.info has begin_wal"
+                + " '00000001000000000000000G', which is not a WAL segment name"), line);
+        assertTrue(line.contains("cumulus-backup-delete -b 20261101T000000"), line);
+    }
+
+    private void backup(String id, String beginWal, String endWal) throws IOException {
+        write("pg/base/" + id + "/backup.info", BackupInfo.builder().status(BackupStatus.DONE).serverName("cloud")
+                .timeline(1).version(150000).beginWal(beginWal).endWal(endWal).beginTime(T0)
+                .endTime(T0.plusMinutes(5)).build().format());
+    }
+
+    private void segments(long timeline, long from, long to) throws IOException {
+        for (long s = from; s <= to; s++) {
+            WalName wal = WalName.segment(timeline, 0, s);
+            write("pg/wals/" + wal.hashDirectory() + "/" + wal.name(), "WAL");
+        }
+    }
+
+    private void write(String key, String content) throws IOException {
+        Path file = root.resolve(key);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+    }
+
+    /** The WAL continuity line of cumulus-check on the file:// store, from its status to its fix. */
+    private String continuityLine() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        ToolCommand.run(new CheckCommand(), new PrintWriter(out), new PrintWriter(err), "-d", NO_POSTGRES,
+                "file://" + root, "pg");
+        Matcher m = Pattern.compile("(?s)\\n  WAL continuity +(.*?)(\\n  \\S|$)").matcher(out.toString());
+        assertTrue(m.find(), out + "\n" + err);
+        return m.group(1).replaceAll("\\s+", " ").strip();
     }
 }
