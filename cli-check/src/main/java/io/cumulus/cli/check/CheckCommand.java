@@ -10,13 +10,17 @@ import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.CatalogBackup;
+import io.cumulus.core.catalog.Keep;
+import io.cumulus.core.catalog.KeepAnnotations;
 import io.cumulus.core.check.BackupFreshness;
 import io.cumulus.core.check.CheckResult;
 import io.cumulus.core.check.Durations;
 import io.cumulus.core.check.RetentionPolicyCheck;
 import io.cumulus.core.check.StoreProbe;
 import io.cumulus.core.check.WalContinuityCheck;
+import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.restore.BackupCatalog;
 import io.cumulus.postgres.ArchivingChecks;
 import io.cumulus.postgres.ArchivingStatus;
@@ -30,6 +34,7 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import picocli.CommandLine.Command;
@@ -128,7 +133,7 @@ public final class CheckCommand extends ToolCommand {
             String where = StoreProbe.location(store, location.layout().serverPrefix());
             if (storeReachable(store, where, results)) {
                 results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout())));
-                Optional<List<CatalogBackup>> catalog = catalog(new BackupCatalog(store, location.layout()), results);
+                Optional<List<CatalogBackup>> catalog = catalog(store, location.layout(), results);
                 if (catalog.isPresent()) {
                     List<BackupInfo> backups = catalog.get().stream().map(CatalogBackup::info).toList();
                     OffsetDateTime now = OffsetDateTime.now();
@@ -181,12 +186,16 @@ public final class CheckCommand extends ToolCommand {
         }
     }
 
-    private static Optional<List<CatalogBackup>> catalog(BackupCatalog catalog, List<CheckResult> results) {
+    private static Optional<List<CatalogBackup>> catalog(BlobStore store, ServerLayout layout,
+            List<CheckResult> results) {
         try {
-            return Optional.of(catalog.all().stream().map(e -> CatalogBackup.of(e.id(), e.info())).toList());
+            // a backup kept standalone needs only its own WAL: the continuity check must know which are
+            Map<BackupId, Keep> keeps = new KeepAnnotations(store, layout).all();
+            return Optional.of(new BackupCatalog(store, layout).all().stream()
+                    .map(e -> new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id())))).toList());
         } catch (Exception e) {
             results.add(CheckResult.failed("backup catalog", "cannot read the catalog: " + Failures.describe(e),
-                    "check the credentials' read access, and any backup.info named in the message"));
+                    "check the credentials' read access, and any backup.info or keep annotation named in the message"));
             return Optional.empty();
         }
     }

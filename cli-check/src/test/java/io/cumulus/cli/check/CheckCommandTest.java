@@ -157,6 +157,36 @@ class CheckCommandTest {
         assertTrue(line.contains("cumulus-backup-delete -b 20261101T000000"), line);
     }
 
+    @Test
+    void aBackupKeptStandaloneNeedsOnlyItsOwnWalOnceRetentionRemovedTheRest() throws IOException {
+        backup("20261101T000000", "000000010000000000000005", "000000010000000000000006");
+        write("pg/base/20261101T000000/annotations/keep", "standalone");
+        backup("20261108T000000", "000000010000000000000020", "000000010000000000000021");
+        segments(1, 5, 6); // retention removed 07 to 1F: only the standalone backup's own range is left
+        segments(1, 0x20, 0x25);
+        String line = continuityLine();
+        assertEquals("OK every segment from 000000010000000000000020 to 000000010000000000000025 is archived (from the"
+                + " oldest DONE backup not kept standalone, 20261108T000000), and the WAL from begin to end of the 1"
+                + " backup(s) kept standalone", line);
+
+        Files.delete(root.resolve("pg/wals/0000000100000000/000000010000000000000006"));
+        line = continuityLine();
+        assertTrue(line.startsWith("FAILED backup 20261101T000000 (kept standalone): 1 gap(s) in"
+                + " 000000010000000000000005 to 000000010000000000000006: missing 000000010000000000000006 fix:"), line);
+    }
+
+    @Test
+    void aGapInsideTheChainIsToldOnceThoughAStandaloneBackupNeedsItToo() throws IOException {
+        backup("20261101T000000", "000000010000000000000005", "000000010000000000000006");
+        backup("20261102T000000", "000000010000000000000008", "00000001000000000000000A");
+        write("pg/base/20261102T000000/annotations/keep", "standalone");
+        segments(1, 5, 8);
+        segments(1, 0xA, 0xC);
+        String line = continuityLine();
+        assertTrue(line.startsWith("FAILED 1 gap(s) in 000000010000000000000005 to 00000001000000000000000C: missing"
+                + " 000000010000000000000009 fix:"), line);
+    }
+
     private void backup(String id, String beginWal, String endWal) throws IOException {
         write("pg/base/" + id + "/backup.info", BackupInfo.builder().status(BackupStatus.DONE).serverName("cloud")
                 .timeline(1).version(150000).beginWal(beginWal).endWal(endWal).beginTime(T0)

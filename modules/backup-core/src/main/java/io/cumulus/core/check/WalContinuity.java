@@ -62,6 +62,22 @@ public final class WalContinuity {
             // nothing archived on the backup's timeline or later: only the backup's own start is needed
             target = begin;
         }
+        return between(index, histories, begin, target, "newest");
+    }
+
+    /**
+     * Checks exactly the segments from {@code begin} to {@code end}, both included, following {@code
+     * end}'s timeline history when it is newer: what a backup kept standalone needs, and nothing after.
+     */
+    public static Result range(WalArchiveIndex index, HistorySource histories, WalName begin, WalName end)
+            throws java.io.IOException {
+        return between(index, histories, begin, end, "end");
+    }
+
+    /** {@code begin} to {@code target}; {@code role} says what target is, for messages. */
+    private static Result between(WalArchiveIndex index, HistorySource histories, WalName begin, WalName target,
+            String role) throws java.io.IOException {
+        long size = index.segmentSize();
         TimelineHistory history;
         if (target.timeline() == begin.timeline()) {
             history = new TimelineHistory(target.timeline(), List.of());
@@ -69,14 +85,14 @@ public final class WalContinuity {
             Optional<TimelineHistory> read = histories.history(target.timeline());
             if (read.isEmpty()) {
                 return new Result(begin, target, List.of(), Optional.of("the history file "
-                        + WalName.history(target.timeline()).name() + " of the newest timeline is not archived,"
+                        + WalName.history(target.timeline()).name() + " of the " + role + " timeline is not archived,"
                         + " so recovery cannot follow timeline " + target.timeline()));
             }
             history = read.get();
             if (!history.descendsFrom(begin.timeline())) {
                 return new Result(begin, target, List.of(), Optional.of("timeline " + target.timeline()
-                        + " of the newest segment " + newest.name() + " does not descend from timeline "
-                        + begin.timeline() + " of the oldest backup (see " + WalName.history(target.timeline()).name()
+                        + " of the " + role + " segment " + target.name() + " does not descend from timeline "
+                        + begin.timeline() + " of " + begin.name() + " (see " + WalName.history(target.timeline()).name()
                         + ")"));
             }
         }

@@ -2,6 +2,7 @@ package io.cumulus.core.check;
 
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
+import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
@@ -9,8 +10,11 @@ import io.cumulus.storage.BlobStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * cumulus-check's {@value #NAME} line: reads the server's {@code wals/} and the history files it
@@ -38,7 +42,10 @@ public final class WalContinuityCheck {
     }
 
     /**
-     * The verdict for {@code backups} (the catalog, oldest first).
+     * The verdict for {@code backups} (the catalog with its keep annotations, oldest first). The chain
+     * point-in-time recovery needs starts at the oldest DONE backup not kept standalone: retention
+     * keeps only the begin..end WAL of a backup kept standalone (as barman does), so for those only
+     * that range is checked.
      *
      * @param segmentSize the WAL segment size to assume when no DONE backup records one (the server's,
      *     when it answered)
@@ -52,31 +59,66 @@ public final class WalContinuityCheck {
             return CheckResult.failed(NAME, "no DONE backup, so no WAL range a recovery would need",
                     "take a base backup with cumulus-backup");
         }
-        CatalogBackup oldest = done.get(0);
-        CatalogBackup newest = done.get(done.size() - 1);
+        List<CatalogBackup> chained = done.stream().filter(b -> !b.isKept(Keep.STANDALONE)).toList();
+        List<CatalogBackup> standalone = done.stream().filter(b -> b.isKept(Keep.STANDALONE)).toList();
         long size = done.stream().map(b -> b.info().xlogSegmentSize()).filter(s -> s != null).findFirst()
                 .orElse(segmentSize);
         try {
-            WalName begin = beginWal(layout, oldest);
             WalArchiveIndex index = WalArchiveIndex.scan(store, layout, size);
-            WalContinuity.Result result = WalContinuity.check(index, timeline -> history(store, index, timeline),
-                    begin, Optional.ofNullable(newest.info().endWal()).filter(WalContinuityCheck::isSegment)
-                            .map(WalName::parse));
-            String range = result.from() + " to " + result.to();
-            if (result.problem().isPresent()) {
-                return CheckResult.failed(NAME, result.problem().get(), "archive the missing history file (it is in"
-                        + " pg_wal of the server that created the timeline), or take a new backup on this timeline");
+            WalContinuity.HistorySource histories = timeline -> history(store, index, timeline);
+            Findings findings = new Findings();
+            String found;
+            if (chained.isEmpty()) {
+                found = "every DONE backup is kept standalone, and each one's WAL from begin to end is archived";
+            } else {
+                CatalogBackup oldest = chained.get(0);
+                CatalogBackup newest = chained.get(chained.size() - 1);
+                WalContinuity.Result chain = WalContinuity.check(index, histories, beginWal(layout, oldest),
+                        Optional.ofNullable(newest.info().endWal()).filter(WalContinuityCheck::isSegment)
+                                .map(WalName::parse));
+                findings.add(chain, "");
+                found = "every segment from " + chain.from() + " to " + chain.to() + " is archived (from the oldest"
+                        + " DONE backup" + (oldest == done.get(0) ? " " : " not kept standalone, ") + oldest.id().value()
+                        + ")" + (standalone.isEmpty() ? "" : ", and the WAL from begin to end of the "
+                                + standalone.size() + " backup(s) kept standalone");
             }
-            if (!result.gaps().isEmpty()) {
-                return CheckResult.failed(NAME, result.gaps().size() + " gap(s) in " + range + ": missing "
-                        + String.join(", ", result.gaps().stream().map(Object::toString).toList()),
-                        "recovery from backups before the gap stops at it: if the segments are still in pg_wal,"
-                                + " archive them again; otherwise take a new base backup now");
+            for (CatalogBackup backup : standalone) {
+                findings.add(WalContinuity.range(index, histories, beginWal(layout, backup), endWal(layout, backup)),
+                        "backup " + backup.id().value() + " (kept standalone): ");
             }
-            return CheckResult.ok(NAME, "every segment from " + range + " is archived (from the oldest DONE"
-                    + " backup " + oldest.info().beginWal() + ")");
+            return findings.problems.isEmpty() ? CheckResult.ok(NAME, found)
+                    : CheckResult.failed(NAME, String.join("; ", findings.problems), String.join("; ", findings.fixes));
         } catch (UnusableObject e) {
             return CheckResult.failed(NAME, e.getMessage(), e.fix);
+        }
+    }
+
+    /** What failed, in order, each gap told once however many ranges need it, and each kind of fix once. */
+    private static final class Findings {
+        final List<String> problems = new ArrayList<>();
+        final Set<String> fixes = new LinkedHashSet<>();
+        private final List<WalContinuity.Gap> told = new ArrayList<>();
+
+        void add(WalContinuity.Result result, String whose) {
+            if (result.problem().isPresent()) {
+                problems.add(whose + result.problem().get());
+                fixes.add("archive the missing history file (it is in pg_wal of the server that created the"
+                        + " timeline), or take a new backup on this timeline");
+            }
+            List<WalContinuity.Gap> gaps = result.gaps().stream().filter(g -> told.stream().noneMatch(t -> within(g, t)))
+                    .toList();
+            if (!gaps.isEmpty()) {
+                told.addAll(gaps);
+                problems.add(whose + gaps.size() + " gap(s) in " + result.from() + " to " + result.to() + ": missing "
+                        + String.join(", ", gaps.stream().map(Object::toString).toList()));
+                fixes.add("recovery from backups before a gap stops at it: if the segments are still in pg_wal,"
+                        + " archive them again; otherwise take a new base backup now");
+            }
+        }
+
+        private static boolean within(WalContinuity.Gap gap, WalContinuity.Gap other) {
+            return gap.first().timeline() == other.first().timeline() && gap.first().compareTo(other.first()) >= 0
+                    && gap.last().compareTo(other.last()) <= 0;
         }
     }
 
@@ -87,6 +129,17 @@ public final class WalContinuityCheck {
             throw new UnusableObject(key + " has begin_wal '" + value + "', which is not a WAL segment name",
                     "correct begin_wal in that backup.info (its backup_label's START WAL LOCATION names the segment),"
                             + " or delete the backup with cumulus-backup-delete -b " + backup.id().value());
+        }
+        return WalName.parse(value);
+    }
+
+    private static WalName endWal(ServerLayout layout, CatalogBackup backup) {
+        String value = backup.info().endWal();
+        if (value == null || !isSegment(value)) {
+            String key = layout.backupPrefix(backup.id().value()) + "backup.info";
+            throw new UnusableObject(key + (value == null ? " has no end_wal" : " has end_wal '" + value
+                    + "', which is not a WAL segment name") + ", so the WAL its standalone keep needs is unknown",
+                    "correct end_wal in that backup.info: the segment holding its end_xlog");
         }
         return WalName.parse(value);
     }

@@ -185,6 +185,23 @@ class WalArchiveChecksTest {
     }
 
     @Test
+    void aRangeNeedsNothingAfterItsEndAndFollowsTheEndsTimeline() throws IOException {
+        segments(1, 2, 4);
+        put("00000002.history", "1\t0/5000100\tno recovery target specified\n");
+        segments(2, 5, 5);
+        segments(2, 9, 9); // 6 to 8 missing, after the range's end
+        WalArchiveIndex index = index();
+        WalContinuity.Result result = WalContinuity.range(index, histories(index),
+                WalName.parse("000000010000000000000003"), WalName.parse("000000020000000000000005"));
+        assertTrue(result.complete(), result.toString());
+        assertEquals("000000020000000000000005", result.to().name());
+        store.delete(layout.walsPrefix() + "0000000200000000/000000020000000000000005.gz");
+        result = WalContinuity.range(index(), histories(index()), WalName.parse("000000010000000000000003"),
+                WalName.parse("000000020000000000000005"));
+        assertEquals(List.of("000000020000000000000005"), result.gaps().stream().map(Object::toString).toList());
+    }
+
+    @Test
     void theProbeObjectIsWrittenReadAndRemoved() throws IOException {
         String key = StoreProbe.probeKey(layout);
         assertTrue(key.startsWith("pfx/main/cumulus-check/probe-"), key);
