@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,9 @@ class CheckEndToEndTest {
 
     private static final String SERVER = "pg-check";
     private static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
+    /** The cluster's WAL segment size, 1 MiB, and so the segments in one log file. */
+    private static final long SEGMENT_SIZE = 1 << 20;
+    private static final long SEGMENTS_PER_LOG = 0x1_0000_0000L / SEGMENT_SIZE;
     private static final Pattern LINE = Pattern.compile("(?m)^  (\\S.*?)\\s+(OK|FAILED)  (.*)$");
     private static final List<String> CHECKS = List.of("PostgreSQL", "wal_level", "archive_mode", "archive_command",
             "archiver", "archive lag", "store", "store permissions", "backup age", "backup count", "WAL continuity");
@@ -167,19 +171,14 @@ class CheckEndToEndTest {
     @Test
     @Order(5)
     void aSegmentDeletedInTheMiddleFailsOnlyWalContinuityNamingIt() throws IOException {
-        String beginWal = Backups.backupInfo(store, SERVER, backupId).get("begin_wal");
-        List<String> segments = store.keys(SERVER + "/wals/").stream()
-                .filter(key -> key.matches(".*/[0-9A-F]{24}(\\.\\w+)?$"))
-                .filter(key -> name(key).compareTo(beginWal) > 0).toList();
+        List<String> segments = segmentsAfterTheBackup();
         assertTrue(segments.size() >= 3, segments::toString);
         String victim = segments.get(segments.size() / 2);
-        Path file = store.root().resolve(victim);
-        Path aside = file.resolveSibling(file.getFileName() + ".aside");
-        Files.move(file, aside);
+        moveAside(victim);
         try {
             onlyFails(check(), "WAL continuity", "missing " + name(victim));
         } finally {
-            Files.move(aside, file);
+            putBack(victim);
         }
     }
 
@@ -239,6 +238,70 @@ class CheckEndToEndTest {
         }
         ToolResult healthy = check();
         assertEquals(0, healthy.exitCode(), healthy::describe);
+    }
+
+    @Test
+    @Order(9)
+    void anotherClustersTimelineInThePrefixNeitherHidesAGapOnTheClustersOwnNorPasses() throws IOException {
+        // a restore drill elsewhere kept archive_command and was promoted to timeline 2 one segment
+        // before a segment this cluster (on timeline 1) lost: following the highest timeline, the
+        // check would see no gap
+        List<String> segments = segmentsAfterTheBackup();
+        assertTrue(segments.size() >= 4, segments::toString);
+        String victim = segments.get(segments.size() / 2);
+        long lost = segmentNumber(name(victim));
+        long newest = segmentNumber(name(segments.get(segments.size() - 1)));
+        Path wals = store.root().resolve(SERVER + "/wals");
+        List<Path> foreign = new ArrayList<>();
+        long switchLsn = (lost - 1) * SEGMENT_SIZE + 0x100;
+        foreign.add(Files.writeString(wals.resolve("00000002.history"), String.format("1\t%X/%X\trestore drill%n",
+                switchLsn >>> 32, switchLsn & 0xFFFF_FFFFL)));
+        for (long n = lost - 1; n <= newest + 2; n++) {
+            String segment = String.format("%08X%08X%08X", 2, n / SEGMENTS_PER_LOG, n % SEGMENTS_PER_LOG);
+            Path file = wals.resolve(segment.substring(0, 16)).resolve(segment);
+            Files.createDirectories(file.getParent());
+            foreign.add(Files.write(file, new byte[0]));
+        }
+        moveAside(victim);
+        try {
+            ToolResult result = check();
+            onlyFails(result, "WAL continuity", "missing " + name(victim));
+            String message = verdicts(result).get("WAL continuity")[1];
+            assertTrue(message.startsWith("the archive holds timeline 2 (e.g. " + SERVER + "/wals/00000002.history),"
+                    + " newer than the cluster's timeline 1"), result::describe);
+        } finally {
+            putBack(victim);
+            for (Path path : foreign) {
+                Files.delete(path);
+            }
+            Files.delete(wals.resolve("0000000200000000"));
+        }
+        ToolResult healthy = check();
+        assertEquals(0, healthy.exitCode(), healthy::describe);
+    }
+
+    /** Renames the object at {@code key} to a name that is no WAL name: to the check, it is gone. */
+    private void moveAside(String key) throws IOException {
+        Path file = store.root().resolve(key);
+        Files.move(file, file.resolveSibling(file.getFileName() + ".aside"));
+    }
+
+    /** Undoes {@link #moveAside}. */
+    private void putBack(String key) throws IOException {
+        Path file = store.root().resolve(key);
+        Files.move(file.resolveSibling(file.getFileName() + ".aside"), file);
+    }
+
+    /** The keys of the segments archived after the backup's begin_wal, in order (all on timeline 1). */
+    private List<String> segmentsAfterTheBackup() {
+        String beginWal = Backups.backupInfo(store, SERVER, backupId).get("begin_wal");
+        return store.keys(SERVER + "/wals/").stream()
+                .filter(key -> key.matches(".*/[0-9A-F]{24}(\\.\\w+)?$"))
+                .filter(key -> name(key).compareTo(beginWal) > 0).toList();
+    }
+
+    private static long segmentNumber(String segment) {
+        return Long.parseLong(segment.substring(8, 16), 16) * SEGMENTS_PER_LOG + Long.parseLong(segment.substring(16), 16);
     }
 
     private void setArchiveCommand(String command) {

@@ -204,7 +204,8 @@ public final class CheckCommand extends ToolCommand {
             Optional<ArchivingStatus> status) {
         try {
             return WalContinuityCheck.run(location.store(), location.layout(), backups,
-                    status.map(ArchivingStatus::walSegmentSize).orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE));
+                    status.map(ArchivingStatus::walSegmentSize).orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE),
+                    status.map(s -> OptionalLong.of(s.timeline())).orElse(OptionalLong.empty()));
         } catch (IOException | RuntimeException e) {
             return CheckResult.failed(WalContinuityCheck.NAME, "cannot read the WAL archive: " + Failures.describe(e),
                     "check the credentials' read and list access to the server's wals/");

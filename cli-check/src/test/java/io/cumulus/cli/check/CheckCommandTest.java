@@ -166,13 +166,14 @@ class CheckCommandTest {
         segments(1, 0x20, 0x25);
         String line = continuityLine();
         assertEquals("OK every segment from 000000010000000000000020 to 000000010000000000000025 is archived (from the"
-                + " oldest DONE backup not kept standalone, 20261108T000000), and the WAL from begin to end of the 1"
+                + " oldest DONE backup not kept standalone, 20261108T000000; followed the highest archived timeline 1, as"
+                + " PostgreSQL could not be reached to tell the cluster's own), and the WAL from begin to end of the 1"
                 + " backup(s) kept standalone", line);
 
         Files.delete(root.resolve("pg/wals/0000000100000000/000000010000000000000006"));
         line = continuityLine();
         assertTrue(line.startsWith("FAILED backup 20261101T000000 (kept standalone): 1 gap(s) in"
-                + " 000000010000000000000005 to 000000010000000000000006: missing 000000010000000000000006 fix:"), line);
+                + " 000000010000000000000005 to 000000010000000000000006: missing 000000010000000000000006 ("), line);
     }
 
     @Test
@@ -184,7 +185,8 @@ class CheckCommandTest {
         segments(1, 0xA, 0xC);
         String line = continuityLine();
         assertTrue(line.startsWith("FAILED 1 gap(s) in 000000010000000000000005 to 00000001000000000000000C: missing"
-                + " 000000010000000000000009 fix:"), line);
+                + " 000000010000000000000009 (followed the highest archived timeline 1, as PostgreSQL could not be"
+                + " reached to tell the cluster's own) fix:"), line);
     }
 
     private void backup(String id, String beginWal, String endWal) throws IOException {

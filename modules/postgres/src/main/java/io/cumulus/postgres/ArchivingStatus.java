@@ -17,6 +17,8 @@ import java.util.OptionalLong;
  * @param archiveLibrary the archive_library setting (PostgreSQL 15+), empty when unset
  * @param inRecovery whether the server is a standby
  * @param walSegmentSize the WAL segment size in bytes
+ * @param checkpointTimeline {@code pg_control_checkpoint().timeline_id}; on a standby the greatest of it,
+ *     {@code pg_control_recovery().min_recovery_end_timeline} and the WAL receiver's {@code received_tli}
  * @param lastArchivedWal pg_stat_archiver.last_archived_wal, empty when nothing was archived since the reset
  * @param lastArchivedTime its time
  * @param failedCount pg_stat_archiver.failed_count
@@ -29,13 +31,27 @@ import java.util.OptionalLong;
  * @param now the server's clock
  */
 public record ArchivingStatus(String version, String walLevel, String archiveMode, String archiveCommand,
-        String archiveLibrary, boolean inRecovery, long walSegmentSize, Optional<String> lastArchivedWal,
-        Optional<OffsetDateTime> lastArchivedTime, long failedCount, Optional<String> lastFailedWal,
-        Optional<OffsetDateTime> lastFailedTime, Optional<String> currentWalFile, OptionalLong readySegments,
-        Optional<OffsetDateTime> oldestReadyTime, OffsetDateTime now) {
+        String archiveLibrary, boolean inRecovery, long walSegmentSize, long checkpointTimeline,
+        Optional<String> lastArchivedWal, Optional<OffsetDateTime> lastArchivedTime, long failedCount,
+        Optional<String> lastFailedWal, Optional<OffsetDateTime> lastFailedTime, Optional<String> currentWalFile,
+        OptionalLong readySegments, Optional<OffsetDateTime> oldestReadyTime, OffsetDateTime now) {
 
     /** What PostgreSQL shows for archive_command while archive_mode is off. */
     public static final String HIDDEN_COMMAND = "(disabled)";
+
+    /**
+     * The timeline the cluster is on. On a primary, that of the segment being written: after a
+     * promotion pg_control's checkpoint keeps the old timeline until the end-of-recovery checkpoint,
+     * which is spread, completes, minutes during which the new timeline would look like another
+     * cluster's. On a standby, {@link #checkpointTimeline}, which may lag the upstream's switch as
+     * briefly.
+     */
+    public long timeline() {
+        if (currentWalFile.isPresent() && WalName.isWalName(currentWalFile.get())) {
+            return Math.max(checkpointTimeline, WalName.parse(currentWalFile.get()).timeline());
+        }
+        return checkpointTimeline;
+    }
 
     /** Whether the latest archiving attempt failed: a failure after the last success. */
     public boolean lastAttemptFailed() {

@@ -202,7 +202,7 @@ public final class PostgresServer implements AutoCloseable {
 
     /**
      * Reads what cumulus-check needs to judge archiving: the settings, pg_stat_archiver, the segment
-     * being written and, when the user may list pg_wal/archive_status (superuser or pg_monitor), the
+     * being written, the timeline (pg_control's functions are open to every user) and, when the user may list pg_wal/archive_status (superuser or pg_monitor), the
      * segments waiting to be archived. Read-only.
      */
     public ArchivingStatus archivingStatus() throws PostgresException {
@@ -211,8 +211,10 @@ public final class PostgresServer implements AutoCloseable {
                 + " coalesce(current_setting('archive_library', true), ''), pg_is_in_recovery(),"
                 + " pg_size_bytes(current_setting('wal_segment_size')), a.last_archived_wal, a.last_archived_time,"
                 + " a.failed_count, a.last_failed_wal, a.last_failed_time,"
-                + " CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END, now()"
-                + " FROM pg_stat_archiver a";
+                + " CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END, now(),"
+                + " CASE WHEN pg_is_in_recovery() THEN greatest(c.timeline_id, r.min_recovery_end_timeline,"
+                + " (SELECT max(received_tli) FROM pg_stat_wal_receiver)) ELSE c.timeline_id END"
+                + " FROM pg_stat_archiver a, pg_control_checkpoint() c, pg_control_recovery() r";
         String readySql = "SELECT count(*), min(modification) FROM pg_ls_archive_statusdir()"
                 + " WHERE name LIKE '%.ready'";
         // with archive_mode off PostgreSQL shows archive_command as "(disabled)"; the files still say it
@@ -248,7 +250,8 @@ public final class PostgresServer implements AutoCloseable {
                     command = configured;
                 }
                 return new ArchivingStatus(row.getString(1), row.getString(2), row.getString(3), command,
-                        row.getString(5), row.getBoolean(6), row.getLong(7), Optional.ofNullable(row.getString(8)),
+                        row.getString(5), row.getBoolean(6), row.getLong(7), row.getLong(15),
+                        Optional.ofNullable(row.getString(8)),
                         Optional.ofNullable(row.getObject(9, OffsetDateTime.class)), row.getLong(10),
                         Optional.ofNullable(row.getString(11)), Optional.ofNullable(row.getObject(12, OffsetDateTime.class)),
                         Optional.ofNullable(row.getString(13)), ready, Optional.ofNullable(oldestReady),

@@ -19,7 +19,7 @@ class ArchivingChecksTest {
 
     private static ArchivingStatus status(String command, Optional<OffsetDateTime> lastArchived,
             Optional<OffsetDateTime> lastFailed, OptionalLong ready, Optional<OffsetDateTime> oldestReady) {
-        return new ArchivingStatus("15.18", "replica", "on", command, "", false, 16L << 20,
+        return new ArchivingStatus("15.18", "replica", "on", command, "", false, 16L << 20, 1,
                 lastArchived.map(t -> "000000010000000000000009"), lastArchived, lastFailed.isPresent() ? 3 : 0,
                 lastFailed.map(t -> "00000001000000000000000A"), lastFailed, Optional.of("00000001000000000000000B"),
                 ready, oldestReady, NOW);
@@ -119,8 +119,20 @@ class ArchivingChecksTest {
     }
 
     @Test
+    void rightAfterAPromotionThePrimarysTimelineIsTheSegmentBeingWrittensNotTheLastCheckpoints() {
+        ArchivingStatus promoted = new ArchivingStatus("15.18", "replica", "on", "x", "", false, 16L << 20, 1,
+                Optional.empty(), Optional.empty(), 0, Optional.empty(), Optional.empty(),
+                Optional.of("00000002000000000000000B"), OptionalLong.of(0), Optional.empty(), NOW);
+        assertEquals(2, promoted.timeline());
+        ArchivingStatus standby = new ArchivingStatus("15.18", "replica", "always", "x", "", true, 16L << 20, 3,
+                Optional.empty(), Optional.empty(), 0, Optional.empty(), Optional.empty(), Optional.empty(),
+                OptionalLong.of(0), Optional.empty(), NOW);
+        assertEquals(3, standby.timeline());
+    }
+
+    @Test
     void walLevelMinimalAndArchiveModeOffFail() {
-        ArchivingStatus minimal = new ArchivingStatus("15.18", "minimal", "off", "", "", false, 16L << 20,
+        ArchivingStatus minimal = new ArchivingStatus("15.18", "minimal", "off", "", "", false, 16L << 20, 1,
                 Optional.empty(), Optional.empty(), 0, Optional.empty(), Optional.empty(), Optional.empty(),
                 OptionalLong.of(0), Optional.empty(), NOW);
         assertFalse(ArchivingChecks.walLevel(minimal).ok());

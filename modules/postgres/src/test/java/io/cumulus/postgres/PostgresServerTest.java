@@ -169,6 +169,15 @@ class PostgresServerTest {
     }
 
     @Test
+    void anyUserReadsTheClustersTimelineWithTheArchivingStatus() throws Exception {
+        try (PostgresServer server = connect("plain")) {
+            ArchivingStatus status = server.archivingStatus();
+            assertEquals(1, status.checkpointTimeline());
+            assertEquals(1, status.timeline());
+        }
+    }
+
+    @Test
     void unreachableServerAndMissingDatabaseAreConnectionFailures() {
         ConnectionSettings nothingThere = ConnectionSettings.resolve("127.0.0.1",
                 Integer.toString(Ports.freeLoopbackPort()), "postgres", "postgres",

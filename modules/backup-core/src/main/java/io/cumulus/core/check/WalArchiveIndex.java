@@ -124,14 +124,17 @@ public final class WalArchiveIndex {
         return range != null && range.getValue() >= segmentNumber;
     }
 
-    /** The newest complete segment: the highest segment of the highest timeline that has segments. */
-    public Optional<WalName> newestSegment() {
-        for (Map.Entry<Long, Timeline> e : timelines.descendingMap().entrySet()) {
-            if (!e.getValue().segments.isEmpty()) {
-                return Optional.of(segment(e.getKey(), e.getValue().segments.lastEntry().getValue()));
-            }
-        }
-        return Optional.empty();
+    /** The timelines newer than {@code timeline} that have a WAL file of any kind (a history file included). */
+    public java.util.SortedSet<Long> timelinesAfter(long timeline) {
+        return Collections.unmodifiableSortedSet(timelines.navigableKeySet().tailSet(timeline, false));
+    }
+
+    /** The number of the newest complete segment of {@code timeline} that is at most {@code atMost}, if any. */
+    public java.util.OptionalLong newestSegmentNumber(long timeline, long atMost) {
+        Timeline t = timelines.get(timeline);
+        Map.Entry<Long, Long> range = t == null ? null : t.segments.floorEntry(atMost);
+        return range == null ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(Math.min(range.getValue(), atMost));
     }
 
     /**

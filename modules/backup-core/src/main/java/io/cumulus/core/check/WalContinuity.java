@@ -7,9 +7,10 @@ import java.util.Optional;
 
 /**
  * Whether every segment recovery needs is in the archive: from the oldest DONE backup's first
- * segment to the newest archived segment, following the newest timeline's history back to the
- * backup's timeline, choosing for each segment the timeline PostgreSQL would read it from ({@link
- * TimelineHistory#timelineOf}). A gap is named by its first and last missing segment.
+ * segment to the newest segment archived on the way to a timeline (the cluster's, or else the
+ * highest archived), following that timeline's history back to the backup's timeline and choosing
+ * for each segment the timeline PostgreSQL would read it from ({@link TimelineHistory#timelineOf}).
+ * A gap is named by its first and last missing segment.
  */
 public final class WalContinuity {
 
@@ -26,10 +27,11 @@ public final class WalContinuity {
      *
      * @param from the first segment needed
      * @param to the last segment needed (the newest archived, or the backup's end when later)
+     * @param timeline the timeline whose history was followed
      * @param gaps the missing stretches, oldest first; empty when the chain is complete
      * @param problem a reason the chain could not even be followed (missing or unrelated history), or empty
      */
-    public record Result(WalName from, WalName to, List<Gap> gaps, Optional<String> problem) {
+    public record Result(WalName from, WalName to, long timeline, List<Gap> gaps, Optional<String> problem) {
         public boolean complete() {
             return gaps.isEmpty() && problem.isEmpty();
         }
@@ -41,28 +43,53 @@ public final class WalContinuity {
         Optional<TimelineHistory> history(long timeline) throws java.io.IOException;
     }
 
+    /** The history followed to a timeline, or why it cannot be. */
+    private record Lineage(TimelineHistory history, Optional<String> problem) {
+    }
+
     private WalContinuity() {
     }
 
     /**
-     * Checks the chain from {@code begin} (the oldest DONE backup's begin_wal) to the newest segment
-     * in {@code index}, and at least to {@code atLeastTo} (the newest DONE backup's end_wal) when given.
+     * {@link #check(WalArchiveIndex, HistorySource, WalName, Optional, long)} along the highest
+     * timeline archived, whatever its files (or {@code atLeastTo}'s, when higher): for when the
+     * cluster's own timeline cannot be read.
      */
     public static Result check(WalArchiveIndex index, HistorySource histories, WalName begin,
             Optional<WalName> atLeastTo) throws java.io.IOException {
+        java.util.SortedSet<Long> archived = index.timelinesAfter(0);
+        long timeline = Math.max(begin.timeline(), archived.isEmpty() ? 0 : archived.last());
+        if (atLeastTo.isPresent()) {
+            timeline = Math.max(timeline, atLeastTo.get().timeline());
+        }
+        return check(index, histories, begin, atLeastTo, timeline);
+    }
+
+    /**
+     * Checks the chain from {@code begin} (the oldest DONE backup's begin_wal) to the newest segment
+     * archived on the way to {@code timeline}, and at least to {@code atLeastTo} (the newest DONE
+     * backup's end_wal) when given and on that way. Segments an ancestor timeline holds past the
+     * point where {@code timeline}'s history leaves it, and other timelines, are not on the way.
+     */
+    public static Result check(WalArchiveIndex index, HistorySource histories, WalName begin,
+            Optional<WalName> atLeastTo, long timeline) throws java.io.IOException {
         long size = index.segmentSize();
-        WalName newest = index.newestSegment().orElse(begin);
-        WalName target = newest;
-        if (atLeastTo.isPresent() && (atLeastTo.get().timeline() > target.timeline()
-                || (atLeastTo.get().timeline() == target.timeline()
-                        && atLeastTo.get().segmentNumber(size) > target.segmentNumber(size)))) {
-            target = atLeastTo.get();
+        Lineage lineage = lineage(histories, begin, timeline, "");
+        if (lineage.problem().isPresent()) {
+            return new Result(begin, begin, timeline, List.of(), lineage.problem());
         }
-        if (target.timeline() < begin.timeline()) {
-            // nothing archived on the backup's timeline or later: only the backup's own start is needed
-            target = begin;
+        TimelineHistory history = lineage.history();
+        long last = begin.segmentNumber(size);
+        last = Math.max(last, index.newestSegmentNumber(timeline, Long.MAX_VALUE).orElse(last));
+        for (TimelineHistory.Switch s : history.ancestors()) {
+            if (s.timeline() >= begin.timeline()) {
+                last = Math.max(last, index.newestSegmentNumber(s.timeline(), s.switchLsn() / size - 1).orElse(last));
+            }
         }
-        return between(index, histories, begin, target, "newest");
+        if (atLeastTo.isPresent() && history.descendsFrom(atLeastTo.get().timeline())) {
+            last = Math.max(last, atLeastTo.get().segmentNumber(size));
+        }
+        return walk(index, history, begin, last);
     }
 
     /**
@@ -71,33 +98,36 @@ public final class WalContinuity {
      */
     public static Result range(WalArchiveIndex index, HistorySource histories, WalName begin, WalName end)
             throws java.io.IOException {
-        return between(index, histories, begin, end, "end");
+        Lineage lineage = lineage(histories, begin, end.timeline(), " of the end segment " + end.name());
+        if (lineage.problem().isPresent()) {
+            return new Result(begin, end, end.timeline(), List.of(), lineage.problem());
+        }
+        return walk(index, lineage.history(), begin, end.segmentNumber(index.segmentSize()));
     }
 
-    /** {@code begin} to {@code target}; {@code role} says what target is, for messages. */
-    private static Result between(WalArchiveIndex index, HistorySource histories, WalName begin, WalName target,
-            String role) throws java.io.IOException {
-        long size = index.segmentSize();
-        TimelineHistory history;
-        if (target.timeline() == begin.timeline()) {
-            history = new TimelineHistory(target.timeline(), List.of());
-        } else {
-            Optional<TimelineHistory> read = histories.history(target.timeline());
-            if (read.isEmpty()) {
-                return new Result(begin, target, List.of(), Optional.of("the history file "
-                        + WalName.history(target.timeline()).name() + " of the " + role + " timeline is not archived,"
-                        + " so recovery cannot follow timeline " + target.timeline()));
-            }
-            history = read.get();
-            if (!history.descendsFrom(begin.timeline())) {
-                return new Result(begin, target, List.of(), Optional.of("timeline " + target.timeline()
-                        + " of the " + role + " segment " + target.name() + " does not descend from timeline "
-                        + begin.timeline() + " of " + begin.name() + " (see " + WalName.history(target.timeline()).name()
-                        + ")"));
-            }
+    /** {@code timeline}'s history, checked to lead back to {@code begin}'s timeline. */
+    private static Lineage lineage(HistorySource histories, WalName begin, long timeline, String whose)
+            throws java.io.IOException {
+        if (timeline == begin.timeline()) {
+            return new Lineage(new TimelineHistory(timeline, List.of()), Optional.empty());
         }
+        String file = WalName.history(timeline).name();
+        Optional<TimelineHistory> read = histories.history(timeline);
+        if (read.isEmpty()) {
+            return new Lineage(null, Optional.of("the history file " + file + " of timeline " + timeline + whose
+                    + " is not archived, so recovery cannot follow timeline " + timeline));
+        }
+        if (!read.get().descendsFrom(begin.timeline())) {
+            return new Lineage(null, Optional.of("timeline " + timeline + whose + " does not descend from timeline "
+                    + begin.timeline() + " of " + begin.name() + (timeline == 1 ? "" : " (see " + file + ")")));
+        }
+        return new Lineage(read.get(), Optional.empty());
+    }
+
+    /** The gaps from {@code begin} to segment number {@code last}, each segment on the timeline it is read from. */
+    private static Result walk(WalArchiveIndex index, TimelineHistory history, WalName begin, long last) {
+        long size = index.segmentSize();
         long first = begin.segmentNumber(size);
-        long last = target.segmentNumber(size);
         List<Gap> gaps = new ArrayList<>();
         long start = first;
         while (start <= last) {
@@ -117,7 +147,7 @@ public final class WalContinuity {
             }
             start = end + 1;
         }
-        return new Result(begin, index.segment(target.timeline() == begin.timeline() ? begin.timeline()
-                : history.timelineOf(last, size), last), gaps, Optional.empty());
+        WalName to = index.segment(Math.max(begin.timeline(), history.timelineOf(last, size)), last);
+        return new Result(begin, to, history.timeline(), gaps, Optional.empty());
     }
 }

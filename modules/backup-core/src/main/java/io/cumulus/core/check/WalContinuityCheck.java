@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedSet;
 
 /**
  * cumulus-check's {@value #NAME} line: reads the server's {@code wals/} and the history files it
@@ -45,14 +47,18 @@ public final class WalContinuityCheck {
      * The verdict for {@code backups} (the catalog with its keep annotations, oldest first). The chain
      * point-in-time recovery needs starts at the oldest DONE backup not kept standalone: retention
      * keeps only the begin..end WAL of a backup kept standalone (as barman does), so for those only
-     * that range is checked.
+     * that range is checked. The chain follows the cluster's timeline when it is known; a timeline
+     * newer than it in the archive is another cluster's (a restored copy that kept archive_command and
+     * was promoted), which a recovery to the latest timeline would follow, and fails the check.
      *
      * @param segmentSize the WAL segment size to assume when no DONE backup records one (the server's,
      *     when it answered)
+     * @param clusterTimeline the cluster's timeline, or empty when PostgreSQL could not be reached: the
+     *     chain then follows the highest archived timeline, and the message says so
      * @throws IOException when the store cannot be listed or read
      */
     public static CheckResult run(BlobStore store, ServerLayout layout, List<CatalogBackup> backups,
-            long segmentSize) throws IOException {
+            long segmentSize, OptionalLong clusterTimeline) throws IOException {
         List<CatalogBackup> done = backups.stream()
                 .filter(b -> b.status() == BackupStatus.DONE && b.info().beginWal() != null).toList();
         if (done.isEmpty()) {
@@ -67,30 +73,65 @@ public final class WalContinuityCheck {
             WalArchiveIndex index = WalArchiveIndex.scan(store, layout, size);
             WalContinuity.HistorySource histories = timeline -> history(store, index, timeline);
             Findings findings = new Findings();
+            if (clusterTimeline.isPresent()) {
+                foreignTimelines(index, clusterTimeline.getAsLong(), findings);
+            }
             String found;
+            String note = "";
             if (chained.isEmpty()) {
                 found = "every DONE backup is kept standalone, and each one's WAL from begin to end is archived";
             } else {
                 CatalogBackup oldest = chained.get(0);
                 CatalogBackup newest = chained.get(chained.size() - 1);
-                WalContinuity.Result chain = WalContinuity.check(index, histories, beginWal(layout, oldest),
-                        Optional.ofNullable(newest.info().endWal()).filter(WalContinuityCheck::isSegment)
-                                .map(WalName::parse));
+                WalName begin = beginWal(layout, oldest);
+                Optional<WalName> end = Optional.ofNullable(newest.info().endWal())
+                        .filter(WalContinuityCheck::isSegment).map(WalName::parse);
+                WalContinuity.Result chain = clusterTimeline.isPresent()
+                        ? WalContinuity.check(index, histories, begin, end, clusterTimeline.getAsLong())
+                        : WalContinuity.check(index, histories, begin, end);
                 findings.add(chain, "");
+                if (clusterTimeline.isEmpty()) {
+                    note = "followed the highest archived timeline " + chain.timeline() + ", as PostgreSQL could not"
+                            + " be reached to tell the cluster's own";
+                }
                 found = "every segment from " + chain.from() + " to " + chain.to() + " is archived (from the oldest"
-                        + " DONE backup" + (oldest == done.get(0) ? " " : " not kept standalone, ") + oldest.id().value()
-                        + ")" + (standalone.isEmpty() ? "" : ", and the WAL from begin to end of the "
-                                + standalone.size() + " backup(s) kept standalone");
+                        + " DONE backup" + (oldest.equals(done.get(0)) ? " " : " not kept standalone, ") + oldest.id().value()
+                        + (note.isEmpty() ? "" : "; " + note) + ")" + (standalone.isEmpty() ? ""
+                                : ", and the WAL from begin to end of the " + standalone.size()
+                                        + " backup(s) kept standalone");
             }
             for (CatalogBackup backup : standalone) {
                 findings.add(WalContinuity.range(index, histories, beginWal(layout, backup), endWal(layout, backup)),
                         "backup " + backup.id().value() + " (kept standalone): ");
             }
-            return findings.problems.isEmpty() ? CheckResult.ok(NAME, found)
-                    : CheckResult.failed(NAME, String.join("; ", findings.problems), String.join("; ", findings.fixes));
+            if (findings.problems.isEmpty()) {
+                return CheckResult.ok(NAME, found);
+            }
+            return CheckResult.failed(NAME, String.join("; ", findings.problems) + (note.isEmpty() ? "" : " (" + note
+                    + ")"), String.join("; ", findings.fixes));
         } catch (UnusableObject e) {
             return CheckResult.failed(NAME, e.getMessage(), e.fix);
         }
+    }
+
+    /**
+     * Timelines newer than the cluster's: the cluster did not come from them (its ancestors are all
+     * older), so another cluster wrote them, and PostgreSQL's default recovery_target_timeline,
+     * {@code latest}, would follow the newest of them.
+     */
+    private static void foreignTimelines(WalArchiveIndex index, long clusterTimeline, Findings findings) {
+        SortedSet<Long> foreign = index.timelinesAfter(clusterTimeline);
+        if (foreign.isEmpty()) {
+            return;
+        }
+        long first = foreign.first();
+        String example = index.historyKey(first).or(() -> index.firstKeyFromTimeline(first)).orElseThrow();
+        findings.problems.add("the archive holds timeline" + (foreign.size() == 1 ? " " : "s ")
+                + String.join(", ", foreign.stream().map(String::valueOf).toList()) + " (e.g. " + example
+                + "), newer than the cluster's timeline " + clusterTimeline + ", so not one it came from: another"
+                + " cluster archives here, and a recovery to the latest timeline would follow it");
+        findings.fixes.add("find the cluster that archived it (a restored or promoted copy that kept this"
+                + " archive_command?), stop its archiving, then move its timeline's WAL and history file out of wals/");
     }
 
     /** What failed, in order, each gap told once however many ranges need it, and each kind of fix once. */
