@@ -1,6 +1,7 @@
 package io.cumulus.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.testsupport.PostgresUser;
@@ -129,6 +130,20 @@ class CheckWalArchiveTest {
                 result::describe);
         assertTrue(result.stdout().contains("  PostgreSQL         FAILED  cannot connect"), result::describe);
         assertEquals(List.of(), store.inspector().keys(BUCKET, "pfx/timeline2/cumulus-check"));
+    }
+
+    @Test
+    void testOnlyPassesAMissingBucketAsBarmanCloud34DoesAndCreatesNothing() {
+        String bucket = "no-such-bucket-" + Long.toHexString(System.nanoTime());
+        String url = S3ArchiveStore.url(bucket, "pfx");
+        ToolResult theirs = barman.command("barman-cloud-check-wal-archive").args(List.of("-t", url, "empty")).run();
+        assertEquals(0, theirs.exitCode(), "3.4 returns right after its connectivity test: " + theirs.describe());
+        ToolResult ours = Tools.command("cumulus-check-wal-archive", "-t").args(store.toolOptions())
+                .env(store.toolEnv()).args(url, "empty").run();
+        assertEquals(0, ours.exitCode(), ours::describe);
+        assertTrue(ours.stderr().contains("WARNING: the store answers, but bucket " + bucket + " does not exist"),
+                ours::describe);
+        assertFalse(store.inspector().bucketExists(bucket), "a check created the bucket");
     }
 
     @Test
