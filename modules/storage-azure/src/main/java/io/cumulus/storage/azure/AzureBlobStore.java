@@ -16,7 +16,6 @@ import com.azure.storage.blob.models.BlobProperties;
 import com.azure.storage.blob.models.BlobRange;
 import com.azure.storage.blob.models.BlobRequestConditions;
 import com.azure.storage.blob.models.BlobStorageException;
-import com.azure.storage.blob.models.BlockBlobItem;
 import com.azure.storage.blob.models.DeleteSnapshotsOptionType;
 import com.azure.storage.blob.models.ListBlobsOptions;
 import com.azure.storage.blob.options.BlobInputStreamOptions;
@@ -244,35 +243,18 @@ final class AzureBlobStore implements BlobStore {
         }
 
         /**
-         * Azure has no call that drops uncommitted blocks; a commit does, and so does deleting the blob.
-         * So where no blob exists, commit an empty one (If-None-Match: *, never over an existing blob)
-         * and delete exactly that one (If-Match its ETag). Where a blob exists its content stays and
-         * our blocks are left for Azure to discard (at the blob's next commit, or after a week).
+         * Sends nothing. Azure has no call that drops uncommitted blocks without touching the name:
+         * only a commit or a delete of the blob does, and a commit of an empty list would make a
+         * 0-byte blob visible under the final name until its delete succeeded. A lost delete (no
+         * delete right on an archive-only SAS, a 5xx, a lost commit response, a process killed
+         * between the two) would leave it for good, and since Cumulus never overwrites, every later
+         * archive of that segment would fail. Uncommitted blocks are invisible to Get Blob, Get Blob
+         * Properties and List Blobs; Azure discards them at the blob's next commit (whose list names
+         * only its own blocks, see {@link #startUpload()}) or after a week.
          */
         @Override
-        public void abort(String uploadId) throws IOException {
-            Response<BlockBlobItem> empty;
-            try {
-                empty = blob.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(List.of())
-                        .setRequestConditions(new BlobRequestConditions().setIfNoneMatch("*")), null, Context.NONE);
-            } catch (BlobStorageException e) {
-                if (e.getStatusCode() == 409 || e.getStatusCode() == 412) {
-                    return; // a blob is there: not ours to touch
-                }
-                throw translate(e, key);
-            } catch (RuntimeException e) {
-                throw translate(e, key);
-            }
-            try {
-                blob.deleteWithResponse(null, new BlobRequestConditions().setIfMatch(empty.getValue().getETag()), null,
-                        Context.NONE);
-            } catch (BlobStorageException e) {
-                if (e.getStatusCode() != 404 && e.getStatusCode() != 412) { // gone or replaced: not ours any more
-                    throw translate(e, key);
-                }
-            } catch (RuntimeException e) {
-                throw translate(e, key);
-            }
+        public void abort(String uploadId) {
+            // nothing to undo that anyone can see
         }
 
         private BlobRequestConditions conditions() {

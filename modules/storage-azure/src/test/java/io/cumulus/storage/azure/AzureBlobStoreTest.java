@@ -28,10 +28,12 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.BlobStoreContractTest;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -47,6 +49,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -194,17 +197,57 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
 
     // ---------------------------------------------------------------- abort
 
+    /**
+     * Abort commits nothing and deletes nothing: the staged blocks stay uncommitted, which no read,
+     * stat or listing sees, until Azure discards them (at the blob's next commit, or after a week).
+     */
     @Test
-    void abortOfABlockUploadLeavesNoUncommittedBlocks() throws Exception {
+    void abortOfABlockUploadLeavesNothingVisibleAndSendsNoCommitOrDelete() throws Exception {
         String name = newContainer();
-        try (BlobStore azure = AzureBlobStores.open(config(name))) {
+        RecordedRequests requests = new RecordedRequests();
+        try (BlobStore azure = AzureBlobStores.open(config(name), builder -> builder.addPolicy(requests))) {
             BlobOutputStream out = azure.openWrite("aborted", WriteOptions.DEFAULT);
             out.write(bytes(3 * partSize(), 58));
             out.abort();
+            assertEquals(Optional.empty(), azure.stat("aborted"));
+            assertEquals(List.of(), listKeysOf(azure, ""));
+            assertThrows(FileNotFoundException.class, () -> azure.openRead("aborted").close());
         }
-        BlobStorageException e = assertThrows(BlobStorageException.class, () -> admin.getBlobContainerClient(name)
-                .getBlobClient("aborted").getBlockBlobClient().listBlocks(BlockListType.ALL));
-        assertEquals(404, e.getStatusCode());
+        // the third block was still being filled: only full blocks go up before close
+        assertEquals(2, requests.matching("PUT", "block").size(), requests.toString());
+        assertEquals(List.of(), requests.matching("PUT", "blocklist"));
+        assertEquals(List.of(), requests.all("DELETE"));
+        assertEquals(2, admin.getBlobContainerClient(name).getBlobClient("aborted").getBlockBlobClient()
+                .listBlocks(BlockListType.UNCOMMITTED).getUncommittedBlocks().size());
+    }
+
+    /**
+     * The case that must never leave a 0-byte blob under a WAL's name: a block fails part-way, with a
+     * SAS that may not delete (an archive-only host). Nothing is committed, so nothing needs deleting,
+     * and PostgreSQL's retry of the same segment (If-None-Match: *) succeeds.
+     */
+    @Test
+    void failedBlockUploadLeavesNoBlobSoTheSameWriteSucceedsWhenRetried() throws Exception {
+        String name = newContainer();
+        String sas = admin.getBlobContainerClient(name).generateSas(new BlobServiceSasSignatureValues(
+                OffsetDateTime.now().plusHours(1), BlobContainerSasPermission.parse("racwl")));
+        FailingRequests secondBlockFails = new FailingRequests(r -> isPutBlock(r), 2);
+        RecordedRequests requests = new RecordedRequests();
+        String key = "wals/0000000100000000/000000010000000000000002";
+        byte[] segment = bytes(3 * partSize(), 65);
+        WriteOptions ifAbsent = WriteOptions.DEFAULT.withIfAbsent(true);
+        try (BlobStore azure = AzureBlobStores.open(config(name).withCredential(new AzureCredential.SasToken(sas))
+                .withMaxAttempts(1), builder -> builder.addPolicy(secondBlockFails).addPolicy(requests))) {
+            assertThrows(IOException.class, () -> writeTo(azure, key, segment, ifAbsent));
+            assertEquals(1, secondBlockFails.failed(), requests.toString());
+            assertEquals(Optional.empty(), azure.stat(key));
+            assertEquals(List.of(), listKeysOf(azure, ""));
+            assertEquals(List.of(), requests.matching("PUT", "blocklist"));
+            assertEquals(List.of(), requests.all("DELETE"));
+
+            writeTo(azure, key, segment, ifAbsent);
+            assertArrayEquals(segment, readFrom(azure, key));
+        }
     }
 
     @Test
@@ -389,6 +432,13 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
         return keys;
     }
 
+    /** Put Block: a PUT with {@code comp=block} (Put Block List is {@code comp=blocklist}). */
+    private static boolean isPutBlock(HttpRequest request) {
+        String query = request.getUrl().getQuery();
+        return request.getHttpMethod().name().equals("PUT") && query != null
+                && Arrays.asList(query.split("&")).contains("comp=block");
+    }
+
     /** Neither the exception's messages, its causes' nor its printed stack trace contain {@code secret}. */
     private static void assertNeverShows(String secret, Throwable e) {
         StringWriter printed = new StringWriter();
@@ -458,6 +508,47 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
         public String toString() {
             return requests.stream().map(r -> r.method() + " " + r.path() + " " + r.query() + " " + r.status())
                     .collect(Collectors.joining("\n"));
+        }
+    }
+
+    /**
+     * Fails the {@code nth} request that {@code which} matches, as a connection reset would, before
+     * it reaches the store; every other request goes through.
+     */
+    static final class FailingRequests implements HttpPipelinePolicy {
+        private final Predicate<HttpRequest> which;
+        private final int nth;
+        private final AtomicInteger seen = new AtomicInteger();
+        private final AtomicInteger failed = new AtomicInteger();
+
+        FailingRequests(Predicate<HttpRequest> which, int nth) {
+            this.which = which;
+            this.nth = nth;
+        }
+
+        @Override
+        public Mono<HttpResponse> process(HttpPipelineCallContext context, HttpPipelineNextPolicy next) {
+            return Mono.fromCallable(() -> {
+                check(context.getHttpRequest());
+                return next;
+            }).flatMap(HttpPipelineNextPolicy::process);
+        }
+
+        @Override
+        public HttpResponse processSync(HttpPipelineCallContext context, HttpPipelineNextSyncPolicy next) {
+            check(context.getHttpRequest());
+            return next.processSync();
+        }
+
+        private void check(HttpRequest request) {
+            if (which.test(request) && seen.incrementAndGet() == nth) {
+                failed.incrementAndGet();
+                throw new UncheckedIOException(new IOException("connection reset (injected by the test)"));
+            }
+        }
+
+        int failed() {
+            return failed.get();
         }
     }
 
