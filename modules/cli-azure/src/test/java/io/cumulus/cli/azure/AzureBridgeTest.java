@@ -13,6 +13,7 @@ import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreUrl;
 import io.cumulus.cli.UploadTuning;
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.azure.AzureCredential;
 import io.cumulus.storage.azure.AzureLocation;
 import io.cumulus.storage.azure.AzureStoreConfig;
@@ -62,6 +63,26 @@ class AzureBridgeTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> bridge.parse("https://acct.blob.core.windows.net/pgc?sig=SECRET"));
         assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+    }
+
+    /**
+     * An http:// URL of an Azure host opens the account's https endpoint, as barman-cloud's SDK would:
+     * a token credential is then allowed, and a SAS token never travels in clear.
+     */
+    @Test
+    void anHttpUrlOfAnAzureHostOpensItsHttpsEndpoint() throws Exception {
+        Options options = parse("--azure-credential", "azure-cli");
+        OpenRequest request = new OpenRequest(options.storage, options.encryption, Optional.empty(), Optional.empty(),
+                Map.of());
+        try (BlobStore store = new AzureBridge().open("http://acct.blob.core.windows.net/pgc/p", request)) {
+            assertEquals("https://acct.blob.core.windows.net/pgc", store.describe());
+        }
+        Options sas = parse();
+        try (BlobStore store = new AzureBridge().open("azure://acct.blob.core.windows.net/pgc/p",
+                new OpenRequest(sas.storage, sas.encryption, Optional.empty(), Optional.empty(),
+                        Map.of("AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=x")))) {
+            assertEquals("https://acct.blob.core.windows.net/pgc", store.describe());
+        }
     }
 
     @Test

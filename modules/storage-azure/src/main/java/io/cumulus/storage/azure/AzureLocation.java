@@ -7,21 +7,29 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Where a barman-cloud Azure URL points: the account's blob endpoint, the account, the container and
  * the key prefix inside it. {@link #parse(String)} reads the two forms barman-cloud accepts.
  *
- * @param endpoint the account's blob endpoint: {@code https://ACCOUNT.blob.core.windows.net}, or
- *     for an emulator {@code http://HOST:PORT/ACCOUNT}
+ * @param endpoint the account's blob endpoint: {@code https://ACCOUNT.blob.core.windows.net} (always
+ *     https), or for an emulator {@code http://HOST:PORT/ACCOUNT}
  * @param account the storage account name
  * @param container the container name
- * @param prefix the key prefix inside the container, without leading or trailing slash (may be empty)
+ * @param prefix the key prefix inside the container, literally as the URL spells it (not
+ *     percent-decoded), without leading or trailing slash (may be empty)
  */
 public record AzureLocation(URI endpoint, String account, String container, String prefix) {
 
     /** Hosts under this domain are Azure itself; barman-cloud treats every other host as an emulator. */
     public static final String AZURE_BLOB_DOMAIN = ".blob.core.windows.net";
+
+    /** urlparse's scheme: a letter, then letters, digits, {@code +}, {@code -} or {@code .}, then a colon. */
+    private static final Pattern SCHEME = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):");
+    private static final String EXPECTED = "expected https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH], or for an"
+            + " emulator such as Azurite http://HOST:PORT/ACCOUNT/CONTAINER[/PATH]";
 
     public AzureLocation {
         Objects.requireNonNull(endpoint, "endpoint");
@@ -34,41 +42,49 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
      * Parses {@code https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]}, or for any other host
      * (an emulator such as Azurite) {@code http(s)://HOST[:PORT]/ACCOUNT/CONTAINER[/PATH]}.
      *
+     * <p>The URL is read as barman-cloud reads it (Python's {@code urlparse}). For a host under
+     * {@value #AZURE_BLOB_DOMAIN} only the host counts: barman-cloud hands it alone to its SDK, which
+     * always uses https, so any scheme is accepted ({@code azure://}, {@code http://}, none as in
+     * {@code //ACCOUNT...}) and the endpoint is always https: a SAS token or a bearer token never
+     * crosses the network in clear. An emulator's scheme is kept, since Azurite speaks http. The path
+     * is taken literally, as barman-cloud does: {@code my%20dir} is a prefix of eight characters (its
+     * SDK sends the {@code %} as {@code %25}), and a raw space is a space. Empty segments (doubled or
+     * trailing slashes) are dropped.
+     *
      * @throws IllegalArgumentException naming what is wrong with the URL. The message never repeats a
      *     query string, since that is where a SAS token would be.
      */
     public static AzureLocation parse(String url) {
         Objects.requireNonNull(url, "url");
         String shown = withoutQuery(url);
-        URI uri;
-        try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': " + e.getReason());
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("https") && !scheme.equals("http")) {
-            throw new IllegalArgumentException("invalid Azure URL '" + shown
-                    + "': expected https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]");
-        }
-        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+        if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
             throw new IllegalArgumentException("invalid Azure URL '" + shown
                     + "': it must not carry a query string; give a SAS token through " + AzureCredential.SAS_TOKEN_VARIABLE);
         }
-        if (uri.getHost() == null || uri.getRawUserInfo() != null) {
-            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': expected a host name, as in"
-                    + " https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]");
+        Matcher schemeMatch = SCHEME.matcher(url);
+        boolean hasScheme = schemeMatch.lookingAt();
+        String scheme = hasScheme ? schemeMatch.group(1).toLowerCase(Locale.ROOT) : "";
+        String rest = hasScheme ? url.substring(schemeMatch.end()) : url;
+        if (!rest.startsWith("//")) {
+            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': " + EXPECTED);
         }
-        String host = uri.getHost().toLowerCase(Locale.ROOT);
-        String authority = scheme + "://" + host + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
-        List<String> segments = segments(uri.getPath());
+        int pathStart = rest.indexOf('/', 2);
+        String authority = pathStart < 0 ? rest.substring(2) : rest.substring(2, pathStart);
+        String path = pathStart < 0 ? "" : rest.substring(pathStart);
+        URI server = server(shown, authority);
+        String host = server.getHost().toLowerCase(Locale.ROOT);
+        String port = server.getPort() < 0 ? "" : ":" + server.getPort();
+        List<String> segments = segments(path);
         if (host.endsWith(AZURE_BLOB_DOMAIN)) {
             String account = host.substring(0, host.length() - AZURE_BLOB_DOMAIN.length());
             if (segments.isEmpty()) {
                 throw new IllegalArgumentException("invalid Azure URL '" + shown
                         + "': no container, expected https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]");
             }
-            return checked(shown, URI.create(authority), account, segments.get(0), join(segments, 1));
+            return checked(shown, URI.create("https://" + host + port), account, segments.get(0), join(segments, 1));
+        }
+        if (!scheme.equals("https") && !scheme.equals("http")) {
+            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': " + EXPECTED);
         }
         if (segments.size() < 2) {
             throw new IllegalArgumentException("invalid Azure emulator URL '" + shown
@@ -76,7 +92,27 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
                     + AZURE_BLOB_DOMAIN + " are emulators such as Azurite)");
         }
         String account = segments.get(0);
-        return checked(shown, URI.create(authority + "/" + account), account, segments.get(1), join(segments, 2));
+        return checked(shown, URI.create(scheme + "://" + host + port + "/" + account), account, segments.get(1),
+                join(segments, 2));
+    }
+
+    /** The host and port of {@code authority}, which must name a host and carry no user info (a password). */
+    private static URI server(String shown, String authority) {
+        if (authority.isEmpty() || authority.contains("@")) {
+            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': expected a host name, as in"
+                    + " https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]");
+        }
+        URI server;
+        try {
+            server = new URI("http://" + authority);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': invalid host name '" + authority + "'");
+        }
+        if (server.getHost() == null) {
+            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': expected a host name, as in"
+                    + " https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]");
+        }
+        return server;
     }
 
     private static AzureLocation checked(String shown, URI endpoint, String account, String container, String prefix) {
@@ -90,7 +126,7 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
         return new AzureLocation(endpoint, account, container, prefix);
     }
 
-    /** The decoded path's segments, without the empty ones that leading, trailing or doubled slashes make. */
+    /** The literal path's segments, without the empty ones that leading, trailing or doubled slashes make. */
     private static List<String> segments(String path) {
         if (path == null) {
             return List.of();

@@ -195,8 +195,8 @@ public record AzureStoreConfig(
 
     /**
      * What is wrong with an endpoint for {@code account}, or null. An Azure endpoint must be the
-     * account's own host, an emulator's must end with the account (path-style), so that a shared key
-     * signs for the account the requests go to.
+     * account's own host, over https; an emulator's must end with the account (path-style), so that a
+     * shared key signs for the account the requests go to.
      */
     private static String endpointProblem(URI endpoint, String account) {
         String scheme = endpoint.getScheme() == null ? "" : endpoint.getScheme().toLowerCase(Locale.ROOT);
@@ -213,6 +213,10 @@ public record AzureStoreConfig(
             String hostAccount = host.substring(0, host.length() - AzureLocation.AZURE_BLOB_DOMAIN.length());
             if (!hostAccount.equalsIgnoreCase(account) || !path.isEmpty()) {
                 return "endpoint " + endpoint + " is not the blob endpoint of account " + account;
+            }
+            if (!scheme.equals("https")) {
+                // as barman-cloud's SDK: a SAS token, a bearer token or blob data never cross the network in clear
+                return "endpoint " + endpoint + " must use https, as every Azure blob endpoint does";
             }
         } else if (!path.equals("/" + account)) {
             return "emulator endpoint " + endpoint + " must end with the account, as in http://127.0.0.1:10000/"

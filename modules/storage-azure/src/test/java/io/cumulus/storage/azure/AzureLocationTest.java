@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Barman-cloud's two Azure URL forms, and the malformed ones refused with a message that says why. */
@@ -38,9 +39,44 @@ class AzureLocationTest {
         assertEquals("", AzureLocation.parse("https://azurite.internal/devstoreaccount1/backups").prefix());
     }
 
+    /**
+     * barman-cloud takes the path as written (its SDK then sends a {@code %} as {@code %25}): a site
+     * moving from it with such a URL must find its objects under the same names.
+     */
     @Test
-    void percentEncodedPathIsDecodedAsForS3() {
-        assertEquals("my dir/x", AzureLocation.parse("https://a1.blob.core.windows.net/c01/my%20dir/x").prefix());
+    void pathIsTakenLiterallyAsBarmanCloudDoes() {
+        assertEquals("my%20dir/x", AzureLocation.parse("https://a1.blob.core.windows.net/c01/my%20dir/x").prefix());
+        assertEquals("my dir/x", AzureLocation.parse("https://a1.blob.core.windows.net/c01/my dir/x").prefix());
+        assertEquals("100%/é", AzureLocation.parse("http://127.0.0.1:10000/devstoreaccount1/c01/100%/é").prefix());
+    }
+
+    /**
+     * barman-cloud hands only the host of an Azure URL to its SDK, which always uses https; so any
+     * scheme, or none, names the account, and a SAS token never goes over plain http.
+     */
+    @Test
+    void anAzureHostIsReachedOverHttpsWhateverTheScheme() {
+        for (String url : List.of("https://acct.blob.core.windows.net/c01/p", "http://acct.blob.core.windows.net/c01/p",
+                "HTTP://acct.blob.core.windows.net/c01/p", "azure://acct.blob.core.windows.net/c01/p",
+                "//acct.blob.core.windows.net/c01/p")) {
+            AzureLocation location = AzureLocation.parse(url);
+            assertEquals(URI.create("https://acct.blob.core.windows.net"), location.endpoint(), url);
+            assertEquals("c01", location.container(), url);
+            assertEquals("p", location.prefix(), url);
+        }
+        assertEquals(URI.create("https://acct.blob.core.windows.net:8443"),
+                AzureLocation.parse("http://acct.blob.core.windows.net:8443/c01").endpoint());
+    }
+
+    @Test
+    void anEmulatorKeepsItsSchemeWhichMustBeHttpOrHttps() {
+        assertEquals(URI.create("http://127.0.0.1:10000/devstoreaccount1"),
+                AzureLocation.parse("HTTP://127.0.0.1:10000/devstoreaccount1/c01").endpoint());
+        assertEquals(URI.create("http://[::1]:10000/devstoreaccount1"),
+                AzureLocation.parse("http://[::1]:10000/devstoreaccount1/c01").endpoint());
+        assertRefused("azure://127.0.0.1:10000/devstoreaccount1/c01", "or for an emulator such as Azurite http://");
+        assertRefused("//127.0.0.1:10000/devstoreaccount1/c01", "or for an emulator such as Azurite http://");
+        assertRefused("acct.blob.core.windows.net/c01", "expected https://ACCOUNT.blob.core.windows.net/CONTAINER");
     }
 
     @Test
@@ -53,7 +89,8 @@ class AzureLocationTest {
         assertRefused("https://myaccount.blob.core.windows.net/ab", "3 to 63 lowercase letters");
         assertRefused("https://myaccount.blob.core.windows.net/a--b", "single hyphens");
         assertRefused("https://my-account.blob.core.windows.net/backups", "invalid storage account name");
-        assertRefused("https://myaccount.blob.core.windows.net/back ups", "invalid Azure URL");
+        assertRefused("https://myaccount.blob.core.windows.net/back ups", "invalid container name 'back ups'");
+        assertRefused("https://my account.blob.core.windows.net/backups", "invalid host name 'my account");
         assertRefused("https:///backups", "expected a host name");
     }
 

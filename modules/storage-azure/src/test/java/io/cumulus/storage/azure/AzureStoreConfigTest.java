@@ -49,6 +49,9 @@ class AzureStoreConfigTest {
         IllegalArgumentException sas = assertThrows(IllegalArgumentException.class, () -> AzureStoreConfig.of(
                 URI.create("https://myaccount.blob.core.windows.net?sig=SECRET-SIG"), "myaccount", "backups", key));
         assertFalse(sas.getMessage().contains("SECRET"), sas.getMessage());
+        IllegalArgumentException http = assertThrows(IllegalArgumentException.class, () -> AzureStoreConfig.of(
+                URI.create("http://myaccount.blob.core.windows.net"), "myaccount", "backups", key));
+        assertTrue(http.getMessage().contains("must use https"), http.getMessage());
         assertEquals("devstoreaccount1", AzureStoreConfig.of(URI.create("http://127.0.0.1:10000/devstoreaccount1/"),
                 "devstoreaccount1", "backups", key).account());
     }
