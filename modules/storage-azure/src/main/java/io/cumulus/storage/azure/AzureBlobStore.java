@@ -85,8 +85,9 @@ final class AzureBlobStore implements BlobStore {
     private final BatchDeleter deleter;
     private final SecureRandom random = new SecureRandom();
     /**
-     * Cleared when the store rejects Blob Batch or answers it in a way the SDK cannot read (Azurite
-     * does both): the keys then go one by one straight away, without a batch that must fail first.
+     * Cleared when the store rejects Blob Batch or answers it in a way the SDK cannot read (an
+     * emulator or proxy without it): the keys then go one by one straight away, without a batch
+     * that must fail first.
      */
     private volatile boolean batchDeletes = true;
 
@@ -361,7 +362,9 @@ final class AzureBlobStore implements BlobStore {
         BlobBatch batch = batches.getBlobBatch();
         List<Response<Void>> responses = new ArrayList<>(keys.size());
         for (String key : keys) {
-            responses.add(batch.deleteBlob(container.getBlobContainerName(), key, DeleteSnapshotsOptionType.INCLUDE,
+            // by URL, as the blob client spells it: deleteBlob(container, name) decodes the name first
+            // (a%41 would delete aA, get a 404 and count as deleted) and drops an emulator's account path
+            responses.add(batch.deleteBlob(container.getBlobClient(key).getBlobUrl(), DeleteSnapshotsOptionType.INCLUDE,
                     null));
         }
         try {
@@ -373,7 +376,7 @@ final class AzureBlobStore implements BlobStore {
             throw translate(e, keys.get(0));
         } catch (RuntimeException e) {
             if (!hasCause(e, IOException.class) && !hasCause(e, TimeoutException.class)) {
-                // an answer the SDK cannot read (Azurite 3.35 omits Content-Id in its sub-responses)
+                // an answer the SDK cannot read (a store that does not know Blob Batch, or a proxy)
                 batchDeletes = false;
             }
             throw translate(e, keys.get(0));
@@ -456,14 +459,14 @@ final class AzureBlobStore implements BlobStore {
             if (BlobErrorCode.BLOB_NOT_FOUND.equals(code) || status == 404) {
                 return withCause(new FileNotFoundException(where + detail), e);
             }
-            if (ALREADY_EXISTS.contains(code) || status == 412) {
+            if (in(ALREADY_EXISTS, code) || status == 412) {
                 return withCause(new FileAlreadyExistsException(where, null, "an object already exists" + detail), e);
             }
-            if (status == 401 || status == 403 || DENIED.contains(code)) {
+            if (status == 401 || status == 403 || in(DENIED, code)) {
                 // no cause: Azure's message for a refused signature quotes what was signed
                 return new AccessDeniedException(where, null, "access denied: check the credentials" + detail);
             }
-            if (status >= 500 || status == 408 || status == 429 || UNAVAILABLE.contains(code)) {
+            if (status >= 500 || status == 408 || status == 429 || in(UNAVAILABLE, code)) {
                 return new StoreUnavailableException(where + " is unavailable" + detail + serviceMessage(storage), e);
             }
             return new IOException(where + ": request failed" + detail + serviceMessage(storage), e);
@@ -491,6 +494,11 @@ final class AzureBlobStore implements BlobStore {
                     + rootCause(e), e);
         }
         return new IOException(where + ": " + e, e);
+    }
+
+    /** Whether {@code code} is one of {@code codes}; an answer without a body has none, which Set.of cannot look up. */
+    private static boolean in(Set<BlobErrorCode> codes, BlobErrorCode code) {
+        return code != null && codes.contains(code);
     }
 
     private static String requestId(BlobStorageException e) {

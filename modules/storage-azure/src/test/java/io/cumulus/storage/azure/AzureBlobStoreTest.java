@@ -22,6 +22,7 @@ import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.blob.models.BlockListType;
 import com.azure.storage.blob.sas.BlobContainerSasPermission;
 import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
+import com.sun.net.httpserver.HttpServer;
 import io.cumulus.storage.BatchDeleteException;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
@@ -35,9 +36,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -50,6 +53,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -264,24 +268,76 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
     // ---------------------------------------------------------------- deletes
 
     /**
-     * Azurite 3.35 cannot serve the Java SDK's Blob Batch: it answers 400 InvalidInput to a batch of
-     * several deletes (inside a 202 response), and a one-delete batch without the Content-Id the SDK
-     * needs to read it. On Azure
-     * each batch carries up to 256 deletes. Here the store must send one batch, see it fail, and from
-     * then on delete one by one without trying a batch again.
+     * Deletes go in Blob Batch requests of at most 256, each naming its blob by the URL the blob
+     * client uses. (Named by container and blob name instead, an emulator's batch lost its account
+     * path and Azurite refused every batch: the keys then went one by one.)
      */
     @Test
-    void deleteAllGoesOneByOneOnceTheStoreRejectsBlobBatch() throws Exception {
+    void deleteAllGoesInBlobBatchesOf256() throws Exception {
         RecordedRequests requests = new RecordedRequests();
         try (BlobStore azure = open(UnaryOperator.identity(), requests)) {
             List<String> keys = fill(azure, 600);
             requests.clear();
             azure.deleteAll(keys);
             assertEquals(List.of(), listKeysOf(azure, ""));
-            azure.deleteAll(List.of("many/00001", "many/00002"));
+            azure.deleteAll(List.of("many/00001"));
+        }
+        assertEquals(4, requests.matching("POST", "batch").size(), requests.toString());
+        assertEquals(List.of(), requests.matching("DELETE", null));
+    }
+
+    /** A key with a {@code %} in it is deleted, and not the blob its decoded name would be. */
+    @Test
+    void batchDeleteOfAKeyWithAPercentDeletesThatKeyOnly() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        try (BlobStore azure = open(UnaryOperator.identity(), requests)) {
+            for (String key : List.of("pct/a%41", "pct/aA", "pct/b c", "pct/b%20c")) {
+                writeTo(azure, key, bytes(10, 66), WriteOptions.DEFAULT);
+            }
+            requests.clear();
+            azure.deleteAll(List.of("pct/a%41", "pct/b c"));
+            assertEquals(List.of("pct/aA", "pct/b%20c"), listKeysOf(azure, "pct/"));
         }
         assertEquals(1, requests.matching("POST", "batch").size(), requests.toString());
-        assertEquals(602, requests.matching("DELETE", null).size());
+        assertEquals(List.of(), requests.matching("DELETE", null));
+    }
+
+    /**
+     * Each delete in a Blob Batch names its blob exactly as the key is spelt: the SDK's
+     * deleteBlob(container, name) decodes the name first, so {@code a%41} would delete {@code aA},
+     * get a 404 and count as deleted. A loopback server takes the batch, shows what it asked, and
+     * refuses it as a store without Blob Batch would: the keys then go one by one, and later deletes
+     * skip the batch.
+     */
+    @Test
+    void batchDeleteNamesEachBlobLiterallyEvenWithAPercentInIt() throws Exception {
+        List<String> batches = new CopyOnWriteArrayList<>();
+        List<String> deletes = new CopyOnWriteArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            boolean batch = exchange.getRequestMethod().equals("POST");
+            (batch ? batches : deletes).add(batch ? body : exchange.getRequestURI().getRawPath());
+            exchange.sendResponseHeaders(batch ? 400 : 202, -1);
+            exchange.close();
+        });
+        server.start();
+        URI endpoint = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/" + AzuriteServer.ACCOUNT);
+        try (BlobStore azure = AzureBlobStores.open(new AzureStoreConfig(endpoint, AzuriteServer.ACCOUNT, "pct",
+                new AzureCredential.SharedKey(AzuriteServer.KEY), partSize(), 1, partSize(), Optional.empty(), 10, 256,
+                1, Duration.ofSeconds(5)))) {
+            azure.deleteAll(List.of("wal/a%41", "wal/b c"));
+            azure.deleteAll(List.of("wal/d"));
+        } finally {
+            server.stop(0);
+        }
+        assertEquals(1, batches.size(), deletes.toString());
+        List<String> batched = Pattern.compile("(?m)^DELETE (\\S+) HTTP/1\\.1\r?$").matcher(batches.get(0)).results()
+                .map(m -> URI.create(m.group(1)).getPath()).toList();
+        List<String> literal = List.of("/devstoreaccount1/pct/wal/a%41", "/devstoreaccount1/pct/wal/b c");
+        assertEquals(literal, batched, batches.get(0));
+        assertEquals(List.of("/devstoreaccount1/pct/wal/a%41", "/devstoreaccount1/pct/wal/b c",
+                "/devstoreaccount1/pct/wal/d"), deletes.stream().map(path -> URI.create(path).getPath()).toList());
     }
 
     @Test
