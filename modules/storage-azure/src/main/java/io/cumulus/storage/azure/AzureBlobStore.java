@@ -42,6 +42,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -58,8 +60,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * A {@link BlobStore} on one Azure Blob Storage container (or an Azurite one) through the SDK's sync
  * client. Small objects go up in one Put Blob, larger ones as blocks staged in parallel through
- * {@link MultipartOutputStream} and committed at close; every SDK failure goes through {@link
- * #translate(RuntimeException, String)}; retries are the SDK's own, tuned in {@link AzureBlobStores}.
+ * {@link MultipartOutputStream} and committed at close, each body with its Content-MD5; every SDK
+ * failure goes through {@link #translate(RuntimeException, String)}; retries are the SDK's own, tuned
+ * in {@link AzureBlobStores}.
  */
 final class AzureBlobStore implements BlobStore {
 
@@ -194,6 +197,7 @@ final class AzureBlobStore implements BlobStore {
         @Override
         public void putSingle(byte[] data, int length) throws IOException {
             BlockBlobSimpleUploadOptions request = new BlockBlobSimpleUploadOptions(bytes(data, length))
+                    .setContentMd5(contentMd5(data, length))
                     .setRequestConditions(conditions());
             if (!options.tags().isEmpty()) {
                 request.setTags(options.tags());
@@ -220,8 +224,8 @@ final class AzureBlobStore implements BlobStore {
         public String uploadPart(String uploadId, int partNumber, byte[] data, int length) throws IOException {
             String blockId = blockId(uploadId, partNumber);
             try {
-                blob.stageBlockWithResponse(new BlockBlobStageBlockOptions(blockId, bytes(data, length)), null,
-                        Context.NONE);
+                blob.stageBlockWithResponse(new BlockBlobStageBlockOptions(blockId, bytes(data, length))
+                        .setContentMd5(contentMd5(data, length)), null, Context.NONE);
             } catch (RuntimeException e) {
                 throw translate(e, key);
             }
@@ -261,6 +265,22 @@ final class AzureBlobStore implements BlobStore {
         private BlobRequestConditions conditions() {
             return options.ifAbsent() ? new BlobRequestConditions().setIfNoneMatch("*") : null;
         }
+    }
+
+    /**
+     * The MD5 of {@code data[0, length)}, sent as Content-MD5 so that Azure checks the body it received
+     * against it (a mismatch stores nothing: 400 Md5Mismatch); null in a runtime without MD5 (FIPS
+     * mode), where requests go without it.
+     */
+    static byte[] contentMd5(byte[] data, int length) {
+        MessageDigest md5;
+        try {
+            md5 = MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            return null;
+        }
+        md5.update(data, 0, length);
+        return md5.digest();
     }
 
     /** Wraps without copying; the array is not reused until the request returns. */
@@ -458,6 +478,10 @@ final class AzureBlobStore implements BlobStore {
             }
             if (BlobErrorCode.BLOB_NOT_FOUND.equals(code) || status == 404) {
                 return withCause(new FileNotFoundException(where + detail), e);
+            }
+            if (BlobErrorCode.MD5MISMATCH.equals(code)) {
+                return new IOException(where + ": Azure received other bytes than were sent (their Content-MD5 does not"
+                        + " match; nothing was stored): check the network path to the store and retry" + detail, e);
             }
             if (in(ALREADY_EXISTS, code) || status == 412) {
                 return withCause(new FileAlreadyExistsException(where, null, "an object already exists" + detail), e);
