@@ -87,10 +87,13 @@ public final class AzureBridge implements ProviderBridge {
         return blockSize(tuning);
     }
 
-    /** barman-cloud-backup's chunk rule with Azure's 50,000 blocks of at least 64 KiB. */
+    /**
+     * barman-cloud-backup's chunk rule with Azure's 50,000 blocks and barman-cloud-backup's 64 KiB
+     * floor, the one place that floor applies.
+     */
     static long blockSize(UploadTuning tuning) {
         long size = ArchiveSizing.partSize(tuning.maxObjectSize(), AzureStoreConfig.MAX_BLOCKS,
-                AzureStoreConfig.MIN_BLOCK_SIZE, tuning.minChunkSize());
+                AzureStoreConfig.BACKUP_MIN_BLOCK_SIZE, tuning.minChunkSize());
         return Math.min(size, UploadTuning.MAX_PART_SIZE);
     }
 

@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  * @param account the storage account name
  * @param container the container (it must exist: the store never creates it)
  * @param credential how requests are authenticated
- * @param maxBlockSize the first size of a staged block ({@code --max-block-size}); blocks grow past
- *     it so that a stream of any length stays under {@link #MAX_BLOCKS}
+ * @param maxBlockSize the first size of a staged block ({@code --max-block-size}), from one byte;
+ *     blocks grow past it so that a stream of any length stays under {@link #MAX_BLOCKS}
  * @param maxConcurrency blocks uploaded at once by one writer ({@code --max-concurrency}); memory is
  *     (this + 1) × block size, plus the single-put buffer
  * @param maxSinglePutSize objects up to this size (or up to the block size, if larger) go up in one
@@ -48,8 +48,12 @@ public record AzureStoreConfig(
     public static final int MAX_BLOCKS = 50_000;
     /** Azure's largest block (service version 2019-12-12 and later). */
     public static final long MAX_BLOCK_SIZE = 4000L * 1024 * 1024;
-    /** barman-cloud's smallest chunk for Azure. */
-    public static final int MIN_BLOCK_SIZE = 64 * 1024;
+    /**
+     * barman-cloud-backup's smallest chunk for Azure (its {@code MIN_CHUNK_SIZE}), which only its
+     * archive chunk rule applies. Azure itself sets no smallest block, and barman-cloud-wal-archive's
+     * {@code --max-block-size} takes any size from one byte.
+     */
+    public static final int BACKUP_MIN_BLOCK_SIZE = 64 * 1024;
     /**
      * The largest single-put buffer: the object is held in one array, while Azure would take up to
      * 5000 MiB in one Put Blob.
@@ -99,9 +103,8 @@ public record AzureStoreConfig(
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
-        if (maxBlockSize < MIN_BLOCK_SIZE) { // an int is below Azure's 4000 MiB largest block anyway
-            throw new IllegalArgumentException("max block size must be at least 64 KiB, not " + maxBlockSize);
-        }
+        // an int is below Azure's 4000 MiB largest block anyway
+        checkBetween("max block size", maxBlockSize, 1, Integer.MAX_VALUE);
         checkBetween("max concurrency", maxConcurrency, 1, MAX_CONCURRENCY);
         checkBetween("max single put size", maxSinglePutSize, 1, MAX_SINGLE_PUT_SIZE);
         checkBetween("list page size", listPageSize, 1, MAX_LIST_PAGE_SIZE);

@@ -154,6 +154,19 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
         assertEquals(1, requests.matching("PUT", "blocklist").size());
     }
 
+    /** Azure sets no smallest block: barman-cloud-wal-archive's --max-block-size 1kB works as given. */
+    @Test
+    void blocksSmallerThan64KiBAreStagedAndCommitted() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        byte[] data = bytes(5000, 71);
+        try (BlobStore azure = open(c -> c.withMaxBlockSize(1024).withMaxSinglePutSize(1024), requests)) {
+            writeTo(azure, "wal/small-blocks", data, WriteOptions.DEFAULT);
+            assertArrayEquals(data, readFrom(azure, "wal/small-blocks"));
+        }
+        assertEquals(5, requests.matching("PUT", "block").size(), requests.toString());
+        assertEquals(1, requests.matching("PUT", "blocklist").size());
+    }
+
     @Test
     void blockIdsHaveOneLengthUpToAzuresBlockLimit() {
         String first = AzureBlobStore.blockId("0123456789abcdef", 1);

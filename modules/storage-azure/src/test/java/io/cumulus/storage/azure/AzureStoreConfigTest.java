@@ -28,7 +28,7 @@ class AzureStoreConfigTest {
 
     @Test
     void limitsAreEnforced() {
-        assertThrows(IllegalArgumentException.class, () -> config.withMaxBlockSize(AzureStoreConfig.MIN_BLOCK_SIZE - 1));
+        assertThrows(IllegalArgumentException.class, () -> config.withMaxBlockSize(0));
         assertThrows(IllegalArgumentException.class, () -> config.withMaxConcurrency(0));
         assertThrows(IllegalArgumentException.class, () -> config.withMaxSinglePutSize(0));
         assertThrows(IllegalArgumentException.class, () -> config.withListPageSize(5001));
@@ -36,6 +36,13 @@ class AzureStoreConfigTest {
         assertThrows(IllegalArgumentException.class, () -> config.withMaxAttempts(0));
         assertThrows(IllegalArgumentException.class, () -> config.withEncryptionScope(" "));
         assertThrows(IllegalArgumentException.class, () -> config.withReadTimeout(java.time.Duration.ZERO));
+    }
+
+    /** As barman-cloud-wal-archive's check_size: any block size from one byte; Azure sets no minimum. */
+    @Test
+    void anyBlockSizeFromOneByteIsAccepted() {
+        assertEquals(1, config.withMaxBlockSize(1).maxBlockSize());
+        assertEquals(1024, config.withMaxBlockSize(1024).maxBlockSize());
     }
 
     @Test
