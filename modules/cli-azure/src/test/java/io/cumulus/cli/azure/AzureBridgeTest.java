@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.cli.AzureBlockOptions;
 import io.cumulus.cli.EncryptionOptions;
+import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.ProviderBridge.OpenRequest;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreUrl;
@@ -83,6 +84,18 @@ class AzureBridgeTest {
                         Map.of("AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=x")))) {
             assertEquals("https://acct.blob.core.windows.net/pgc", store.describe());
         }
+    }
+
+    @Test
+    void aMalformedConnectionStringIsInvalidInputNamingTheVariable() {
+        Options options = parse();
+        OpenRequest request = new OpenRequest(options.storage, options.encryption, Optional.empty(), Optional.empty(),
+                Map.of("AZURE_STORAGE_CONNECTION_STRING", "AccountKey=SECRET"));
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> new AzureBridge().open("https://acct.blob.core.windows.net/pgc/p", request).close());
+        assertEquals(ExitCodes.INVALID_INPUT, ExitCodes.forFailure(e));
+        assertTrue(e.getMessage().contains("AZURE_STORAGE_CONNECTION_STRING"), e.getMessage());
+        assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
     }
 
     @Test

@@ -138,7 +138,7 @@ final class AzureBlobStore implements BlobStore {
         try {
             in = container.getBlobClient(key).openInputStream(options.setBlockSize(READ_BLOCK_SIZE));
         } catch (RuntimeException e) {
-            throw translate(e, key);
+            throw translateForRead(e, key);
         }
         return new TranslatingInputStream(in, e -> translateRead(e, key));
     }
@@ -147,9 +147,21 @@ final class AzureBlobStore implements BlobStore {
     private IOException translateRead(Exception e, String key) {
         Throwable cause = e instanceof RuntimeException ? e : e.getCause();
         if (cause instanceof RuntimeException runtime) {
-            return translate(runtime, key);
+            return translateForRead(runtime, key);
         }
         return e instanceof IOException io ? io : new IOException(describe(key) + ": " + e, e);
+    }
+
+    /**
+     * A read is pinned to the ETag it began with, so a 412 says the blob was replaced meanwhile (the
+     * bytes read so far belong to the old one), not that an object exists, as it does for a write.
+     */
+    private IOException translateForRead(RuntimeException e, String key) {
+        if (e instanceof BlobStorageException storage && storage.getStatusCode() == 412) {
+            return withCause(new IOException(describe(key) + " changed while being read (412" + (storage.getErrorCode()
+                    == null ? "" : " " + storage.getErrorCode()) + requestId(storage) + "): read it again"), e);
+        }
+        return translate(e, key);
     }
 
     @Override

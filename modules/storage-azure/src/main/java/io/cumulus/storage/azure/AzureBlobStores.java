@@ -13,6 +13,7 @@ import com.azure.storage.common.StorageSharedKeyCredential;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreConfigurationException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +35,8 @@ public final class AzureBlobStores {
      * Opens a store on {@code config.container()}. No request is sent: {@link BlobStore#checkAvailable()}
      * is the explicit check, and a credential that cannot be had (no {@code az} login, no managed
      * identity) shows at the first request. The caller closes the store.
+     *
+     * @throws StoreConfigurationException for a connection string the SDK cannot read (never repeated)
      */
     public static BlobStore open(AzureStoreConfig config) {
         return open(config, builder -> { });
@@ -65,7 +68,15 @@ public final class AzureBlobStores {
     private static void applyCredential(BlobContainerClientBuilder builder, AzureStoreConfig config) {
         AzureCredential credential = config.credential();
         if (credential instanceof AzureCredential.ConnectionString cs) {
-            builder.connectionString(cs.value()); // endpoint included, as barman-cloud's from_connection_string
+            try {
+                builder.connectionString(cs.value()); // endpoint included, as barman-cloud's from_connection_string
+            } catch (IllegalArgumentException e) {
+                // neither the SDK's words nor a cause: the string holds an account key or a SAS
+                throw new StoreConfigurationException(AzureCredential.CONNECTION_STRING_VARIABLE
+                        + " is not a valid connection string: give KEY=VALUE pairs separated by ';', as in"
+                        + " DefaultEndpointsProtocol=https;AccountName=ACCOUNT;AccountKey=KEY or"
+                        + " BlobEndpoint=URL;SharedAccessSignature=SAS, or unset it");
+            }
             return;
         }
         builder.endpoint(config.endpoint().toString());

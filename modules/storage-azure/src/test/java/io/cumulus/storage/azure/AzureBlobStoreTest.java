@@ -43,6 +43,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -260,6 +261,26 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
                     () -> writeTo(azure, "blocks", bytes(2 * partSize() + 1, 70), WriteOptions.DEFAULT));
             assertTrue(blocks.getMessage().contains("(400 "), blocks.getMessage());
             assertEquals(List.of(), listKeysOf(azure, ""));
+        }
+    }
+
+    /**
+     * Reads are pinned to the ETag they began with: a blob replaced between two of the stream's 4 MiB
+     * requests fails the read, saying so, instead of mixing two versions.
+     */
+    @Test
+    void aBlobReplacedWhileBeingReadFailsTheReadSayingItChanged() throws Exception {
+        byte[] first = bytes(5 * 1024 * 1024, 72);
+        write("replaced", first);
+        for (boolean ranged : List.of(false, true)) {
+            try (InputStream in = ranged ? store.openRead("replaced", 0, first.length) : store.openRead("replaced")) {
+                assertEquals(first[0] & 0xff, in.read());
+                write("replaced", bytes(first.length, 73));
+                IOException e = assertThrows(IOException.class, in::readAllBytes);
+                assertFalse(e instanceof FileAlreadyExistsException, e.toString());
+                assertTrue(e.getMessage().contains("changed while being read"), e.getMessage());
+            }
+            write("replaced", first);
         }
     }
 

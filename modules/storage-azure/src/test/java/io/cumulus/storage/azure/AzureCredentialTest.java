@@ -2,9 +2,12 @@ package io.cumulus.storage.azure;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cumulus.storage.StoreConfigurationException;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -49,6 +52,20 @@ class AzureCredentialTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> AzureCredential.resolve(Optional.of("password"), Map.of()));
         assertTrue(e.getMessage().contains("azure-cli, managed-identity or default"), e.getMessage());
+    }
+
+    /** A connection string the SDK cannot read is a setting to mend (the tools' exit 3), never echoed. */
+    @Test
+    void malformedConnectionStringIsAConfigurationErrorNamingTheVariable() {
+        AzureLocation location = AzureLocation.parse("https://acct.blob.core.windows.net/backups");
+        for (String value : List.of("SECRET-NOT-A-CONNECTION-STRING", "AccountName=acct;AccountKey=SECRET-KEY;Bad",
+                "UseDevelopmentStorage=SECRET", "AccountKey=SECRET-KEY")) {
+            StoreConfigurationException e = assertThrows(StoreConfigurationException.class, () -> AzureBlobStores.open(
+                    AzureStoreConfig.of(location, new AzureCredential.ConnectionString(value))).close(), value);
+            assertTrue(e.getMessage().contains(AzureCredential.CONNECTION_STRING_VARIABLE), e.getMessage());
+            assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+            assertNull(e.getCause());
+        }
     }
 
     @Test
