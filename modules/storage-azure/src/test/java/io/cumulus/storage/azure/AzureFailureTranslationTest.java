@@ -1,5 +1,7 @@
 package io.cumulus.storage.azure;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.azure.core.http.HttpHeaderName;
@@ -9,10 +11,14 @@ import com.azure.core.http.HttpRequest;
 import com.azure.core.http.HttpResponse;
 import com.azure.storage.blob.models.BlobStorageException;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,8 +26,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * How the store words Azure's answers that an emulator does not give as Azure does: each is built
- * here as the SDK would build it from Azure's response, and handed to {@link
+ * How the store words Azure's answers that Azurite does not give as Azure does: each is built here as
+ * the SDK would build it from Azure's response, and handed to {@link
  * AzureBlobStore#translate(RuntimeException, String)}. No request is sent.
  */
 class AzureFailureTranslationTest {
@@ -46,10 +52,38 @@ class AzureFailureTranslationTest {
         assertTrue(e.getMessage().contains("Content-MD5 does not match; nothing was stored"), e.getMessage());
     }
 
+    /**
+     * Azure's answer to a request signed with a wrong key quotes the request's signature and the
+     * string it signed (and a SAS's signature for a forged SAS): none of it may reach a message, a
+     * cause or a stack trace, which logs at -vv would show.
+     */
+    @Test
+    void azuresAnswerToAWrongSignatureIsNeverRepeated() {
+        String signature = "U2lnbmF0dXJlT2ZUaGVSZXF1ZXN0PQ==";
+        String signed = "GET\n\n\n\nx-ms-date:Sun, 06 Dec 2026 18:00:00 GMT\n/acct/backups\ncomp:list";
+        BlobStorageException refused = failure(403, "AuthenticationFailed", "Server failed to authenticate the request."
+                + " Make sure the value of Authorization header is formed correctly including the signature.",
+                "<AuthenticationErrorDetail>The MAC signature found in the HTTP request '" + signature + "' is not the"
+                        + " same as any computed signature. Server used following string to sign: '" + signed
+                        + "'.</AuthenticationErrorDetail>");
+        IOException e = store.translate(refused, "");
+        assertInstanceOf(AccessDeniedException.class, e);
+        assertTrue(e.getMessage().contains("check the credentials"), e.getMessage());
+        StringWriter printed = new StringWriter();
+        e.printStackTrace(new PrintWriter(printed));
+        for (String secret : List.of(signature, "x-ms-date", "string to sign")) {
+            assertFalse(printed.toString().contains(secret), printed.toString());
+        }
+    }
+
     /** A BlobStorageException as the SDK makes it of Azure's answer: its message quotes the body. */
     static BlobStorageException failure(int status, String code, String message) {
+        return failure(status, code, message, "");
+    }
+
+    static BlobStorageException failure(int status, String code, String message, String detail) {
         String body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" + message
-                + "</Message></Error>";
+                + "</Message>" + detail + "</Error>";
         return new BlobStorageException("Status code " + status + ", \"" + body + "\"", new Answer(status, code, body),
                 null);
     }
