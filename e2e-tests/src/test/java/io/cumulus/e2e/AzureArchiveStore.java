@@ -65,6 +65,11 @@ final class AzureArchiveStore implements ArchiveStore {
         return new AzureArchiveStore(server, otherContainer, prefix, false);
     }
 
+    /** A store under {@code otherPrefix}, taken literally as the tools take it, on the same container; closing it leaves the server. */
+    AzureArchiveStore withPrefix(String otherPrefix) {
+        return new AzureArchiveStore(server, container, otherPrefix, false);
+    }
+
     void createContainer() {
         admin.getBlobContainerClient(container).createIfNotExists();
     }

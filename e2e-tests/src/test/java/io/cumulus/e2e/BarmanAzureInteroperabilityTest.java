@@ -137,6 +137,38 @@ class BarmanAzureInteroperabilityTest {
         }
     }
 
+    /**
+     * barman-cloud takes a URL's path literally ({@code %20} stays three characters, a space is a
+     * space), and so must Cumulus: a site moving between them with such a URL reads the same objects.
+     */
+    @Test
+    void aPrefixWithAPercentAndASpaceNamesTheSameObjectsForBoth() {
+        AzureArchiveStore odd = azure.withPrefix("my%20dir/a b");
+        String server = "literal";
+        String fromBarman = Wal.segmentName(1, 0x50);
+        byte[] barmans = Wal.syntheticSegment(fromBarman.hashCode());
+        ToolResult archived = barman("barman-cloud-wal-archive").args(odd.url(), server,
+                Wal.write(dir(server), fromBarman, barmans).toString()).run();
+        assertEquals(0, archived.exitCode(), archived::describe);
+        String fromCumulus = Wal.segmentName(1, 0x51);
+        byte[] cumulus = Wal.syntheticSegment(fromCumulus.hashCode());
+        ToolResult archivedByCumulus = odd.walArchive(server, Wal.write(dir(server), fromCumulus, cumulus)).run();
+        assertEquals(0, archivedByCumulus.exitCode(), archivedByCumulus::describe);
+
+        String hashDir = server + "/wals/" + fromBarman.substring(0, 16) + "/";
+        assertEquals(List.of(hashDir + fromBarman, hashDir + fromCumulus), odd.keys(server + "/"));
+
+        Path byCumulus = work.resolve("literal-by-cumulus");
+        ToolResult restored = odd.walRestore(server, fromBarman, byCumulus).run();
+        assertEquals(0, restored.exitCode(), restored::describe);
+        assertArrayEquals(barmans, Wal.read(byCumulus));
+        Path byBarman = work.resolve("literal-by-barman");
+        ToolResult restoredByBarman = barman("barman-cloud-wal-restore").args(odd.url(), server, fromCumulus,
+                byBarman.toString()).run();
+        assertEquals(0, restoredByBarman.exitCode(), restoredByBarman::describe);
+        assertArrayEquals(cumulus, Wal.read(byBarman));
+    }
+
     /** A barman-cloud 3.4 command on the Azurite container, credentials as barman-cloud documents them. */
     private Command barman(String tool, String... options) {
         return Command.of(tool, options).args(List.of("--cloud-provider", "azure-blob-storage"))
