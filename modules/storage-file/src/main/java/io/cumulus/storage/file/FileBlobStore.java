@@ -25,6 +25,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -57,7 +58,8 @@ final class FileBlobStore implements BlobStore {
     static final String TEMP_PREFIX = ".cumulus-tmp-";
 
     private static final int BUFFER_SIZE = 64 * 1024;
-    private static final int TEMP_CREATE_ATTEMPTS = 5;
+    /** Each attempt loses only to a prune that ran in the instant between two system calls. */
+    private static final int TEMP_CREATE_ATTEMPTS = 10;
 
     /** An entry of one directory, and how it sorts among its siblings (directories as "name/"). */
     private record Entry(String sortName, Path path, BasicFileAttributes attributes) {}
@@ -169,15 +171,17 @@ final class FileBlobStore implements BlobStore {
         Path directory = target.getParent();
         String name = target.getFileName().toString();
         for (int attempt = 1; ; attempt++) {
-            createDirectories(directory);
             Path temp = directory.resolve(TEMP_PREFIX + name.substring(0, Math.min(name.length(), 64)) + "."
                     + HexFormat.of().formatHex(randomBytes()));
             try {
+                createDirectories(directory);
                 // default permissions (0666 less umask), unlike Files.createTempFile's 0600
                 FileChannel channel = FileChannel.open(temp, CREATE_NEW, WRITE);
                 return new FileBlobOutputStream(key, target, temp, channel, options.ifAbsent());
             } catch (NoSuchFileException e) {
-                // a concurrent delete pruned the directory we just created: create it again
+                // A delete in another process pruned a directory on the way, between our creating (or
+                // seeing) it and creating its child: create the missing ones again. Once the temporary
+                // file exists, its directory is not empty, and no prune can remove it.
                 if (attempt == TEMP_CREATE_ATTEMPTS) {
                     checkRoot();
                     throw e;
@@ -206,10 +210,14 @@ final class FileBlobStore implements BlobStore {
             Files.createDirectory(directory);
             syncDirectory(directory.getParent());
         } catch (FileAlreadyExistsException e) {
-            if (!Files.isDirectory(directory)) {
-                throw new FileSystemException(directory.toString(), null,
-                        "an object has the name of this directory");
+            if (Files.isDirectory(directory)) {
+                return; // another writer created it
             }
+            if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+                // another writer created it and a delete pruned it since: the caller tries again
+                throw new NoSuchFileException(directory.toString());
+            }
+            throw new FileSystemException(directory.toString(), null, "an object has the name of this directory");
         } catch (NoSuchFileException e) {
             checkRoot();
             throw e;

@@ -16,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -137,6 +139,46 @@ class FileBlobStoreTest extends BlobStoreContractTest {
             }
             assertEquals(1, winners);
             assertEquals(List.of("wal/race"), listKeys(""));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Each delete of the only object in {@code race/dir/} prunes the directory (and {@code race/}) while
+     * the other threads are creating them for their own writes: every write must still land.
+     */
+    @Test
+    void writesRacingDeletesInTheSameDirectoryAllSucceed() throws Exception {
+        int threads = 4;
+        int rounds = 1500;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            Queue<IOException> failures = new ConcurrentLinkedQueue<>();
+            List<Future<?>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String name = "race/dir/t" + t + "-";
+                results.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < rounds; i++) {
+                        try {
+                            write(name + i, bytes(10, i));
+                            store.delete(name + i);
+                        } catch (IOException e) {
+                            failures.add(e);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> result : results) {
+                result.get();
+            }
+            assertEquals(List.of(), failures.stream().map(Throwable::toString).toList(),
+                    failures.size() + " of " + threads * rounds + " write-and-delete rounds failed");
+            assertEquals(List.of(), listKeys(""));
         } finally {
             pool.shutdownNow();
         }
