@@ -138,7 +138,7 @@ final class FileBlobStore implements BlobStore {
             }
             channel = FileChannel.open(path, READ);
         } catch (FileSystemException e) {
-            checkAbsence(e);
+            checkAbsence(e, path);
             FileNotFoundException notFound = new FileNotFoundException(describe(key));
             notFound.initCause(e);
             throw notFound;
@@ -159,7 +159,7 @@ final class FileBlobStore implements BlobStore {
             BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
             return attributes.isRegularFile() ? Optional.of(info(key, attributes)) : Optional.empty();
         } catch (FileSystemException e) {
-            checkAbsence(e);
+            checkAbsence(e, path);
             return Optional.empty();
         }
     }
@@ -278,7 +278,7 @@ final class FileBlobStore implements BlobStore {
             checkRoot();
             return List.of();
         } catch (FileSystemException e) {
-            if (!isAbsence(e)) {
+            if (!isAbsence(e, directory)) {
                 throw e;
             }
             checkRoot();
@@ -328,7 +328,7 @@ final class FileBlobStore implements BlobStore {
             }
             deleted = Files.deleteIfExists(path);
         } catch (FileSystemException e) {
-            checkAbsence(e);
+            checkAbsence(e, path);
             return;
         }
         if (!deleted) {
@@ -384,20 +384,36 @@ final class FileBlobStore implements BlobStore {
     }
 
     /**
-     * Returns normally when a file system failure means the object is absent; rethrows it otherwise,
-     * or reports a missing container when the root itself has gone.
+     * Returns normally when a file system failure on {@code path} means the object is absent; rethrows
+     * it otherwise, or reports a missing container when the root itself has gone.
      */
-    private void checkAbsence(FileSystemException e) throws IOException {
-        if (e instanceof AccessDeniedException || !isAbsence(e)) {
+    private void checkAbsence(FileSystemException e, Path path) throws IOException {
+        if (e instanceof AccessDeniedException || !isAbsence(e, path)) {
             throw e;
         }
         checkRoot();
     }
 
-    /** The path, or one of its parents, does not exist or is a file ("a/b/c" when "a/b" is an object). */
-    private static boolean isAbsence(FileSystemException e) {
-        return e instanceof NoSuchFileException || e instanceof NotDirectoryException
-                || "Not a directory".equals(e.getReason());
+    /**
+     * The failure on {@code path} says that it, or one of its parents, does not exist or is a file
+     * ("a/b/c" when "a/b" is an object). A file where a directory should be (ENOTDIR) reaches Java as
+     * a plain FileSystemException whose only clue is strerror's text, which a translated locale
+     * changes: so that case is told by looking for the file instead.
+     */
+    boolean isAbsence(FileSystemException e, Path path) {
+        if (e instanceof NoSuchFileException || e instanceof NotDirectoryException) {
+            return true;
+        }
+        if (e.getClass() != FileSystemException.class) {
+            return false; // access denied, a loop of links...: a real failure whatever the files are
+        }
+        for (Path parent = path.getParent(); parent != null && parent.startsWith(root) && !parent.equals(root);
+                parent = parent.getParent()) {
+            if (Files.isRegularFile(parent)) { // as the kernel sees it, through links
+                return true;
+            }
+        }
+        return false;
     }
 
     private String describe(String key) {

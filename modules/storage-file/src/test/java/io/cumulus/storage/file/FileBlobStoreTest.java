@@ -10,12 +10,15 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.BlobStoreContractTest;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -182,6 +185,28 @@ class FileBlobStoreTest extends BlobStoreContractTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * A file where a directory should be (ENOTDIR) reaches Java as a plain FileSystemException whose
+     * reason is strerror's text, translated under a French or German locale; what the store makes of
+     * it must not depend on that text. Shown here with the reason such a locale gives.
+     */
+    @Test
+    void aFileWhereADirectoryShouldBeMeansAbsentInAnyLanguage() throws IOException {
+        write("a/b", bytes(1, 8));
+        FileBlobStore files = (FileBlobStore) store;
+        Path underAnObject = root().resolve("a/b/c");
+        assertTrue(files.isAbsence(new FileSystemException(underAnObject.toString(), null,
+                "N'est pas un répertoire"), underAnObject));
+        assertTrue(files.isAbsence(new FileSystemException(root().resolve("a/b/c/d").toString(), null,
+                "Ist kein Verzeichnis"), root().resolve("a/b/c/d")));
+        Path underADirectory = root().resolve("a/x");
+        assertFalse(files.isAbsence(new FileSystemException(underADirectory.toString(), null,
+                "Erreur d'entrée/sortie"), underADirectory));
+        assertEquals(Optional.empty(), store.stat("a/b/c"));
+        assertThrows(FileNotFoundException.class, () -> store.openRead("a/b/c"));
+        assertEquals(List.of(), listKeys("a/b/c/"));
     }
 
     @Test
