@@ -32,6 +32,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -56,6 +58,8 @@ final class FileBlobStore implements BlobStore {
 
     /** Names of in-progress writes; never listed, and no key segment may start with it. */
     static final String TEMP_PREFIX = ".cumulus-tmp-";
+    /** See {@link #removeStaleTemporaryFiles(Path)}. */
+    static final Duration STALE_TEMPORARY_FILE_AGE = Duration.ofHours(24);
 
     private static final int BUFFER_SIZE = 64 * 1024;
     /** Each attempt loses only to a prune that ran in the instant between two system calls. */
@@ -341,18 +345,60 @@ final class FileBlobStore implements BlobStore {
     /**
      * Removes the directories the deleted object leaves empty, up to the root, so that a deleted
      * backup leaves no directory behind for a later listing to trip over. A directory that is not
-     * empty (another object, or a write in progress) ends the walk.
+     * empty (another object, or a write in progress) ends the walk; one that holds only stale
+     * temporary files is emptied of them first.
      */
     private void pruneEmptyParents(Path directory) {
         for (Path dir = directory; dir != null && !dir.equals(root) && dir.startsWith(root); dir = dir.getParent()) {
             try {
-                Files.delete(dir);
-            } catch (DirectoryNotEmptyException | NoSuchFileException e) {
-                return;
+                try {
+                    Files.delete(dir);
+                } catch (DirectoryNotEmptyException e) {
+                    if (!removeStaleTemporaryFiles(dir)) {
+                        return;
+                    }
+                    Files.delete(dir);
+                }
             } catch (IOException e) {
                 return; // best effort: an empty directory is ignored by listings anyway
             }
         }
+    }
+
+    /**
+     * Removes the temporary files of {@code directory} when they are all it holds and none was written
+     * to for {@link #STALE_TEMPORARY_FILE_AGE}: the leftovers of writers that were killed (kill -9, the
+     * OOM killer, a reboot), up to a whole archive each, which nothing else would ever remove. A live
+     * writer touches its file with every 64 KiB it writes; the longest it can pause is a backup's wait
+     * for WAL archiving at the end (an hour by default), with its last archive open. A day leaves
+     * ample room, and were a live writer's file removed anyway, its close would fail (the rename finds
+     * no file): a failed write, never a wrong object. Looking stops at the first entry that is not a
+     * stale temporary file, so a directory of objects costs one entry or so.
+     *
+     * @return whether the directory held only such files, now removed
+     */
+    private boolean removeStaleTemporaryFiles(Path directory) {
+        Instant before = Instant.now().minus(STALE_TEMPORARY_FILE_AGE);
+        List<Path> stale = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            for (Path entry : entries) {
+                if (!entry.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    return false;
+                }
+                BasicFileAttributes attributes = Files.readAttributes(entry, BasicFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS);
+                if (!attributes.isRegularFile() || attributes.lastModifiedTime().toInstant().isAfter(before)) {
+                    return false;
+                }
+                stale.add(entry);
+            }
+            for (Path file : stale) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return !stale.isEmpty();
     }
 
     @Override

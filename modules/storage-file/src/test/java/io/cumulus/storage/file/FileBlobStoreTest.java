@@ -16,6 +16,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -88,6 +91,39 @@ class FileBlobStoreTest extends BlobStoreContractTest {
         Files.createDirectories(root().resolve("srv/empty-after-crash"));
         assertEquals(List.of("srv/wals/a"), listKeys(""));
         assertEquals(List.of("srv/wals/"), store.listPrefixes("srv/"));
+    }
+
+    /**
+     * A writer killed with kill -9 (or by the OOM killer, or a reboot) leaves its temporary file, as
+     * large as the archive it was writing; once a day old, it goes with the last object of its
+     * directory, and so does the directory, instead of stopping the prune there forever.
+     */
+    @Test
+    void staleTemporaryFilesGoWithTheLastObjectOfTheirDirectory() throws IOException {
+        write("srv/base/b1/data.tar", bytes(10, 2));
+        write("srv/base/b2/data.tar", bytes(10, 3));
+        Path crashed = root().resolve("srv/base/b1/" + FileBlobStore.TEMP_PREFIX + "data_0001.tar.0123456789abcdef");
+        Files.write(crashed, new byte[100]);
+        Files.setLastModifiedTime(crashed, FileTime.from(Instant.now().minus(FileBlobStore.STALE_TEMPORARY_FILE_AGE)
+                .minus(Duration.ofMinutes(1))));
+        store.delete("srv/base/b1/data.tar");
+        assertFalse(Files.exists(root().resolve("srv/base/b1")));
+        assertTrue(Files.exists(root().resolve("srv/base/b2/data.tar")));
+    }
+
+    /** A temporary file written to recently may be a write in progress: it stays, and so does its directory. */
+    @Test
+    void recentTemporaryFilesAreLeftToTheirWriter() throws IOException {
+        write("srv/base/b1/data.tar", bytes(10, 2));
+        BlobOutputStream open = store.openWrite("srv/base/b1/data_0001.tar", WriteOptions.DEFAULT);
+        open.write(bytes(100, 3));
+        Path stale = root().resolve("srv/base/b1/" + FileBlobStore.TEMP_PREFIX + "backup.info.0123456789abcdef");
+        Files.write(stale, new byte[10]);
+        Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofDays(30))));
+        store.delete("srv/base/b1/data.tar");
+        assertTrue(Files.exists(stale));
+        open.close();
+        assertEquals(List.of("srv/base/b1/data_0001.tar"), listKeys(""));
     }
 
     @Test
