@@ -41,8 +41,10 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A {@link BlobStore} in a local directory or NFS mount: one file per object, the key's {@code /}
@@ -71,10 +73,14 @@ final class FileBlobStore implements BlobStore {
     private static final Comparator<Entry> ENTRY_ORDER = Comparator.comparing(Entry::sortName, KEY_ORDER);
 
     private final Path root;
+    private final MountPoints mountPoints;
     private final SecureRandom random = new SecureRandom();
+    /** The mount points fstab declares on the way to the root, read once; null until then. */
+    private volatile List<Path> declaredMounts;
 
-    FileBlobStore(Path root) {
+    FileBlobStore(Path root, MountPoints mountPoints) {
         this.root = root;
+        this.mountPoints = mountPoints;
     }
 
     @Override
@@ -427,6 +433,28 @@ final class FileBlobStore implements BlobStore {
                     + (Files.exists(root) ? " (it is not a directory)" : "")
                     + ": create it, or mount the file system that should be there");
         }
+        Optional<Path> unmounted = mountPoints.firstUnmounted(declaredMounts());
+        if (unmounted.isPresent()) {
+            throw new ContainerNotFoundException("directory " + root + " is on " + unmounted.get() + ", which "
+                    + mountPoints.fstab() + " mounts, but nothing is mounted there: mount it, or remove its line"
+                    + " from " + mountPoints.fstab() + " if the directory is meant to be on this disk");
+        }
+    }
+
+    /** The mount points fstab declares on the way to the root, as given and with links resolved. */
+    private List<Path> declaredMounts() {
+        List<Path> declared = declaredMounts;
+        if (declared == null) {
+            Set<Path> above = new LinkedHashSet<>(mountPoints.declaredAbove(root));
+            try {
+                above.addAll(mountPoints.declaredAbove(root.toRealPath()));
+            } catch (IOException e) {
+                // gone since it was seen: the next check reports it
+            }
+            declared = List.copyOf(above);
+            declaredMounts = declared;
+        }
+        return declared;
     }
 
     /**

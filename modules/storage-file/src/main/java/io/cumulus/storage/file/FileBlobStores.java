@@ -13,6 +13,6 @@ public final class FileBlobStores {
      * BlobStore#checkAvailable()} is the explicit check.
      */
     public static BlobStore open(FileStoreConfig config) {
-        return new FileBlobStore(config.root());
+        return new FileBlobStore(config.root(), MountPoints.SYSTEM);
     }
 }

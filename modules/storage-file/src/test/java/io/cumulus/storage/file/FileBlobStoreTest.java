@@ -16,6 +16,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
@@ -63,6 +64,67 @@ class FileBlobStoreTest extends BlobStoreContractTest {
             assertThrows(ContainerNotFoundException.class, () -> store.openWrite("a/b", WriteOptions.DEFAULT));
         }
         assertFalse(Files.exists(missing));
+    }
+
+    /**
+     * A URL naming an NFS mount point itself: with the share not mounted, the empty mount-point
+     * directory is there on the local disk. /etc/fstab says a file system belongs there, and
+     * /proc/self/mounts that none is: writes must not land on the local disk, and reads must not
+     * answer "absent" (for wal-restore, the end of the archive).
+     */
+    @Test
+    void aMountPointThatFstabDeclaresButNothingIsMountedOnIsAMissingStore() throws IOException {
+        write("srv/wals/0000000100000000/000000010000000000000001", bytes(10, 1));
+        Path fstab = Files.writeString(temp.resolve("fstab"), "# comment\nUUID=1234 / ext4 defaults 0 1\n"
+                + "nas:/export/pg " + root().toString().replace(" ", "\\040") + " nfs defaults,_netdev 0 0\n"
+                + "/dev/sdb none swap sw 0 0\n");
+        Path mounts = Files.writeString(temp.resolve("mounts"), "/dev/sda1 / ext4 rw 0 0\n");
+        try (BlobStore unmounted = new FileBlobStore(root(), new MountPoints(fstab, mounts))) {
+            ContainerNotFoundException e = assertThrows(ContainerNotFoundException.class, unmounted::checkAvailable);
+            assertTrue(e.getMessage().contains("is on " + root() + ", which " + fstab + " mounts, but nothing is"
+                    + " mounted there: mount it"), e.getMessage());
+            assertThrows(ContainerNotFoundException.class, () -> unmounted.openWrite("srv/x", WriteOptions.DEFAULT));
+            assertThrows(ContainerNotFoundException.class, () -> unmounted.stat("srv/wals/absent"));
+            assertThrows(ContainerNotFoundException.class, () -> unmounted.openRead("srv/wals/absent"));
+            assertThrows(ContainerNotFoundException.class, () -> unmounted.list("srv/"));
+        }
+        Files.writeString(mounts, "nas:/export/pg " + root().toString().replace(" ", "\\040") + " nfs4 rw 0 0\n",
+                StandardOpenOption.APPEND);
+        try (BlobStore mounted = new FileBlobStore(root(), new MountPoints(fstab, mounts))) {
+            mounted.checkAvailable();
+            assertEquals(Optional.empty(), mounted.stat("srv/wals/absent"));
+            assertTrue(mounted.list("srv/").hasNext());
+        }
+    }
+
+    @Test
+    void aMountAboveTheStoreThatIsMissingIsFoundToo() throws IOException {
+        Path fstab = Files.writeString(temp.resolve("fstab"), "nas:/export " + temp + " nfs defaults 0 0\n");
+        Path mounts = Files.writeString(temp.resolve("mounts"), "/dev/sda1 / ext4 rw 0 0\n");
+        try (BlobStore unmounted = new FileBlobStore(root(), new MountPoints(fstab, mounts))) {
+            assertThrows(ContainerNotFoundException.class, unmounted::checkAvailable);
+        }
+    }
+
+    /** The embedded default, a plain local directory, is never refused: fstab says nothing about it, or cannot be read. */
+    @Test
+    void aDirectoryFstabDoesNotMentionIsUsedAsItIs() throws IOException {
+        Path fstab = Files.writeString(temp.resolve("fstab"), "UUID=1 / ext4 defaults 0 1\n"
+                + "nas:/export " + temp.resolve("elsewhere") + " nfs defaults 0 0\n");
+        Path mounts = Files.writeString(temp.resolve("mounts"), "/dev/sda1 / ext4 rw 0 0\n");
+        for (MountPoints table : List.of(new MountPoints(fstab, mounts),
+                new MountPoints(temp.resolve("no-fstab"), mounts), new MountPoints(fstab, temp.resolve("no-proc")))) {
+            try (BlobStore local = new FileBlobStore(root(), table)) {
+                local.checkAvailable();
+                writeTo(local, "srv/x", bytes(5, 9));
+            }
+        }
+    }
+
+    @Test
+    void fstabEscapesAreRead() {
+        assertEquals("/mnt/pg backups\tx\\", MountPoints.unescape("/mnt/pg\\040backups\\011x\\134"));
+        assertEquals("/mnt/a\\b", MountPoints.unescape("/mnt/a\\b"));
     }
 
     @Test
@@ -251,5 +313,11 @@ class FileBlobStoreTest extends BlobStoreContractTest {
         assertThrows(IOException.class, () -> write("a/b/c", bytes(1, 6)));
         assertThrows(IOException.class, () -> write("a", bytes(1, 7)));
         assertEquals(List.of("a/b"), listKeys(""));
+    }
+
+    private static void writeTo(BlobStore target, String key, byte[] data) throws IOException {
+        try (BlobOutputStream out = target.openWrite(key, WriteOptions.DEFAULT)) {
+            out.write(data);
+        }
     }
 }
