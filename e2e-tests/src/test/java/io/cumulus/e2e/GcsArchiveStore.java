@@ -1,8 +1,7 @@
 package io.cumulus.e2e;
 
-import java.io.BufferedReader;
+import io.cumulus.storage.testkit.FakeGcsServer;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -10,19 +9,16 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * A gs:// store the packaged tools reach over HTTP: a bucket on the fake of the GCS JSON API in
- * src/test/resources/fake-gcs.py (python3, on a free loopback port), named to the tools by {@code
+ * build-support/fake-gcs.py ({@link FakeGcsServer}: python3, on a free loopback port), named to the tools by {@code
  * STORAGE_EMULATOR_HOST} as the Google libraries take it. A fake, not an emulator: it answers only the
  * calls google-cloud-storage makes for the tools, so that the packaged tools' whole GCS stack runs
  * where no emulator can be installed. Inspected through the same JSON API.
@@ -30,41 +26,22 @@ import java.util.regex.Pattern;
 final class GcsArchiveStore implements ArchiveStore {
 
     private static final Pattern NAME = Pattern.compile("\"name\": \"([^\"]*)\"");
+    private static final Pattern NEXT_PAGE = Pattern.compile("\"nextPageToken\": \"([^\"]*)\"");
 
-    private final Process process;
-    private final Path script;
-    private final int port;
+    private final FakeGcsServer fake;
     private final String bucket;
     private final String prefix;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private GcsArchiveStore(Process process, Path script, int port, String bucket, String prefix) {
-        this.process = process;
-        this.script = script;
-        this.port = port;
+    private GcsArchiveStore(FakeGcsServer fake, String bucket, String prefix) {
+        this.fake = fake;
         this.bucket = bucket;
         this.prefix = prefix;
     }
 
-    /** Starts the fake; closing the store stops it (by its PID). */
+    /** Starts the fake, where every bucket exists; closing the store stops it. */
     static GcsArchiveStore start(String bucket, String prefix) {
-        try {
-            Path script = Files.createTempFile("fake-gcs-", ".py");
-            try (var in = GcsArchiveStore.class.getResourceAsStream("/fake-gcs.py")) {
-                Files.write(script, in.readAllBytes());
-            }
-            Process process = new ProcessBuilder("python3", script.toString())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
-                    .readLine();
-            if (line == null) {
-                process.destroyForcibly();
-                throw new IllegalStateException("fake-gcs.py did not start");
-            }
-            return new GcsArchiveStore(process, script, Integer.parseInt(line.trim()), bucket, prefix);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new GcsArchiveStore(FakeGcsServer.start(false), bucket, prefix);
     }
 
     @Override
@@ -79,11 +56,11 @@ final class GcsArchiveStore implements ArchiveStore {
 
     @Override
     public Map<String, String> toolEnv() {
-        return Map.of("STORAGE_EMULATOR_HOST", "127.0.0.1:" + port);
+        return Map.of("STORAGE_EMULATOR_HOST", fake.endpoint().getAuthority());
     }
 
     private String objectUrl(String key) {
-        return "http://127.0.0.1:" + port + "/storage/v1/b/" + bucket + "/o/"
+        return fake.endpoint() + "/storage/v1/b/" + bucket + "/o/"
                 + URLEncoder.encode(prefix + "/" + key, StandardCharsets.UTF_8);
     }
 
@@ -101,13 +78,20 @@ final class GcsArchiveStore implements ArchiveStore {
     @Override
     public List<String> keys(String relativePrefix) {
         String base = prefix + "/";
-        String listing = new String(get("http://127.0.0.1:" + port + "/storage/v1/b/" + bucket + "/o?prefix="
-                + URLEncoder.encode(base + relativePrefix, StandardCharsets.UTF_8)).body(), StandardCharsets.UTF_8);
         List<String> keys = new ArrayList<>();
-        Matcher m = NAME.matcher(listing);
-        while (m.find()) {
-            keys.add(m.group(1).substring(base.length()));
-        }
+        String pageToken = null;
+        do {
+            String listing = new String(get(fake.endpoint() + "/storage/v1/b/" + bucket + "/o?prefix="
+                    + URLEncoder.encode(base + relativePrefix, StandardCharsets.UTF_8)
+                    + (pageToken == null ? "" : "&pageToken=" + URLEncoder.encode(pageToken, StandardCharsets.UTF_8)))
+                    .body(), StandardCharsets.UTF_8);
+            Matcher m = NAME.matcher(listing);
+            while (m.find()) {
+                keys.add(m.group(1).substring(base.length()));
+            }
+            Matcher next = NEXT_PAGE.matcher(listing);
+            pageToken = next.find() ? next.group(1) : null;
+        } while (pageToken != null);
         return keys.stream().sorted().toList();
     }
 
@@ -126,28 +110,16 @@ final class GcsArchiveStore implements ArchiveStore {
 
     /** How many compose requests the fake has served: parts composed into objects. */
     int composeCalls() {
-        Matcher m = Pattern.compile("\"compose\": (\\d+)").matcher(new String(get("http://127.0.0.1:" + port
-                + "/_stats").body(), StandardCharsets.UTF_8));
-        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        return fake.calls("compose");
     }
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-            Files.deleteIfExists(script);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        fake.close();
     }
 
     @Override
     public String toString() {
-        return "GCS store " + url() + " on the fake JSON API at 127.0.0.1:" + port;
+        return "GCS store " + url() + " on " + fake;
     }
 }

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.TestInstance;
  *
  * <p>What LocalStorageHelper cannot show: its compose is a no-op, so every object here goes up in one
  * request (parts of 64 MiB, larger than any archive of this cluster); the parallel parts composed at
- * close are shown by the storage contract test against a GCS emulator (STORAGE_EMULATOR_HOST).
+ * close are shown by the storage contract test over HTTP (GcsFakeServerTest, on build-support/fake-gcs.py).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GcsToolsInProcessTest {

@@ -1,82 +1,20 @@
 package io.cumulus.storage.gcs;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-import com.google.cloud.storage.BlobId;
-import com.google.cloud.storage.BucketInfo;
-import com.google.cloud.storage.Storage;
-import io.cumulus.storage.BlobStore;
-import io.cumulus.storage.WriteOptions;
-import io.cumulus.storage.testkit.BlobStoreContractTest;
 import java.net.URI;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
 /**
- * The storage contract, unchanged, against a real GCS emulator (such as fake-gcs-server) at {@code
- * STORAGE_EMULATOR_HOST}: compose, preconditions, paging, batches and missing buckets, which
- * LocalStorageHelper cannot show. It runs only where that variable is set, as the Google libraries
- * honour it; the build machines have no emulator, so {@link GcsLocalStorageTest} is what always runs.
+ * The storage contract against a real GCS emulator (such as fake-gcs-server) at {@code
+ * STORAGE_EMULATOR_HOST}. It runs only where that variable is set, as the Google libraries honour
+ * it; the build machines have no emulator, so {@link GcsFakeServerTest} is what always runs over HTTP.
  */
 @EnabledIfEnvironmentVariable(named = "STORAGE_EMULATOR_HOST", matches = ".+")
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class GcsEmulatorTest extends BlobStoreContractTest {
+class GcsEmulatorTest extends GcsJsonApiContractTest {
 
-    private URI emulator;
-    private Storage admin;
-    /** The bucket of the current test's store. */
-    private String bucket;
-
-    @BeforeAll
-    void connect() {
+    @Override
+    protected URI endpoint() {
         String host = System.getenv("STORAGE_EMULATOR_HOST");
         // the variable is host:port for most tools, a URL for some
-        emulator = URI.create(host.contains("://") ? host : "http://" + host);
-        admin = GcsBlobStores.storageOptions(GcsStoreConfig.of("admin").withEmulatorHost(emulator)
-                .withProjectId("cumulus-test")).getService();
-    }
-
-    @AfterAll
-    void disconnect() throws Exception {
-        admin.close();
-    }
-
-    private GcsStoreConfig config(String bucket) {
-        return GcsStoreConfig.of(bucket).withEmulatorHost(emulator).withProjectId("cumulus-test")
-                .withPartSize(partSize()).withListPageSize(listPageSize());
-    }
-
-    @Override
-    protected BlobStore createStore() {
-        bucket = "contract-" + UUID.randomUUID().toString().substring(0, 8);
-        admin.create(BucketInfo.of(bucket));
-        return GcsBlobStores.open(config(bucket));
-    }
-
-    @Override
-    protected BlobStore createStoreWithMissingContainer() {
-        return GcsBlobStores.open(config("missing-" + UUID.randomUUID().toString().substring(0, 8)));
-    }
-
-    @Test
-    void objectOfMoreThan32PartsIsComposedInATree() throws Exception {
-        byte[] data = bytes(70 * partSize() + 11, 70); // 71 parts: three composites, then the object
-        write("base/big.tar", data);
-        assertArrayEquals(data, read("base/big.tar"));
-        assertEquals(List.of("base/big.tar"), listKeys(""));
-    }
-
-    @Test
-    void tagsAreStoredAsCustomMetadataOnComposedObjects() throws Exception {
-        write("tagged/big", bytes(2 * partSize() + 1, 71),
-                WriteOptions.DEFAULT.withTags(Map.of("project", "cumulus")));
-        assertEquals(Map.of("project", "cumulus"), admin.get(BlobId.of(bucket, "tagged/big")).getMetadata());
+        return URI.create(host.contains("://") ? host : "http://" + host);
     }
 }

@@ -39,8 +39,9 @@ import org.junit.jupiter.api.Test;
  * The storage contract against google-cloud-nio's {@link LocalStorageHelper}: the real
  * google-cloud-storage client over an in-memory stand-in for the JSON API, in this JVM. That
  * stand-in knows less than GCS; each test it cannot run as written is overridden below with the
- * reason, and checks what the stand-in can show. {@link GcsEmulatorTest} runs the contract unchanged
- * against a real emulator when {@code STORAGE_EMULATOR_HOST} is set.
+ * reason, and checks what the stand-in can show. {@link GcsFakeServerTest} runs the contract unchanged
+ * over HTTP against build-support/fake-gcs.py, which answers as GCS does there, and {@link
+ * GcsEmulatorTest} against a real emulator when {@code STORAGE_EMULATOR_HOST} is set.
  */
 class GcsLocalStorageTest extends BlobStoreContractTest {
 
@@ -70,7 +71,7 @@ class GcsLocalStorageTest extends BlobStoreContractTest {
      * LocalStorageHelper's compose does nothing and returns nothing, where GCS composes the parts into
      * the object. So every object larger than a part fails at close here; what this stand-in can show
      * is that the failure is reported, and that it leaves neither the object nor any part behind.
-     * {@link GcsEmulatorTest} runs the real test.
+     * {@link GcsFakeServerTest} runs the real test.
      */
     @Override
     @Test
@@ -150,7 +151,8 @@ class GcsLocalStorageTest extends BlobStoreContractTest {
      * strict, refuses any option at all. The strict one shows that an if-absent write over an existing
      * object is refused and leaves the old content (written here straight through the client, without
      * options: every write of the store carries one, as it asks for the bytes to be sent without gzip).
-     * The 412 itself is mapped in {@link #preconditionFailureIsFileAlreadyExists()}.
+     * The 412 itself is mapped in {@link #preconditionFailureIsFileAlreadyExists()}; {@link
+     * GcsFakeServerTest} runs the real test, which fails when a write loses its {@code ifGenerationMatch=0}.
      */
     @Override
     @Test
@@ -181,7 +183,7 @@ class GcsLocalStorageTest extends BlobStoreContractTest {
     /**
      * LocalStorageHelper cannot page: it cuts a listing at the page size and offers no next page (in
      * hash order). So the listing is checked here with one page that holds every key, which still
-     * needs the store to sort the page; {@link GcsEmulatorTest} pages for real.
+     * needs the store to sort the page; {@link GcsFakeServerTest} pages for real.
      */
     @Override
     @Test
@@ -213,7 +215,7 @@ class GcsLocalStorageTest extends BlobStoreContractTest {
     /**
      * LocalStorageHelper has no buckets: every name holds objects and none is missing, where GCS
      * answers 404 "The specified bucket does not exist." Here that answer is mapped, as a listing (the
-     * check) and as an object request.
+     * check) and as an object request; {@link GcsFakeServerTest} runs the real tests on a missing bucket.
      */
     @Override
     @Test
