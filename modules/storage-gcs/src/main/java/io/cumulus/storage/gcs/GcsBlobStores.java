@@ -6,6 +6,7 @@ import com.google.cloud.http.HttpTransportOptions;
 import com.google.cloud.storage.HttpStorageOptions;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
+import com.google.cloud.storage.StorageRetryStrategy;
 import io.cumulus.storage.BlobStore;
 import java.time.Duration;
 import java.util.Objects;
@@ -52,7 +53,13 @@ public final class GcsBlobStores {
                         .build())
                 .setRetrySettings(ServiceOptions.getDefaultRetrySettings().toBuilder()
                         .setMaxAttempts(config.maxAttempts())
-                        .build());
+                        .build())
+                // The default strategy retries a create or compose only with ifGenerationMatch, so one 503
+                // on the compose that ends a 100 GB upload would fail the backup. Every write of the store
+                // is safe to replay: the same bytes again, compose sources pinned to their generations, a
+                // conditional create that finds its own object "already exists" (which WalArchiver
+                // resolves by comparing content), a delete that finds nothing counts as done.
+                .setStorageRetryStrategy(StorageRetryStrategy.getUniformStorageRetryStrategy());
         config.projectId().ifPresent(options::setProjectId);
         config.emulatorHost().ifPresent(host -> {
             // as the Google libraries do for STORAGE_EMULATOR_HOST: an emulator takes no credentials

@@ -1,12 +1,16 @@
 package io.cumulus.storage.gcs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.FakeGcsServer;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -35,6 +39,67 @@ class GcsFakeServerTest extends GcsJsonApiContractTest {
         if (fake != null) {
             fake.close();
         }
+    }
+
+    // ---------------------------------------------------------------- retries
+
+    /**
+     * backup.info, backup_manifest and every archive of one part are written without a precondition;
+     * the library retries such a write only when told that replaying it is safe, which it is here
+     * (the same bytes again).
+     */
+    @Test
+    void anUnconditionalWriteIsRetriedAfterA503() throws IOException {
+        fake.fail("POST", "/upload/", 503, false, 1);
+        byte[] data = bytes(1000, 80);
+        write("srv/base/b1/backup.info", data);
+        assertArrayEquals(data, read("srv/base/b1/backup.info"));
+    }
+
+    /** The compose that makes a 100 GB archive out of its parts: one 503 must not fail the backup. */
+    @Test
+    void theFinalComposeIsRetriedAfterA503() throws IOException {
+        fake.fail("POST", "/compose", 503, false, 1);
+        byte[] data = bytes(3 * partSize() + 5, 81);
+        write("srv/base/b1/data.tar", data);
+        assertArrayEquals(data, read("srv/base/b1/data.tar"));
+        assertEquals(List.of("srv/base/b1/data.tar"), listKeys(""));
+    }
+
+    @Test
+    void theFinalComposeIsRetriedAfterAConnectionReset() throws IOException {
+        fake.fail("POST", "/compose", 0, false, 1);
+        byte[] data = bytes(2 * partSize() + 5, 82);
+        write("srv/base/b1/data.tar", data);
+        assertArrayEquals(data, read("srv/base/b1/data.tar"));
+    }
+
+    /**
+     * A compose that went through but whose answer was lost runs again: its sources are pinned to the
+     * generations uploaded, so the object is composed of exactly the same bytes a second time.
+     */
+    @Test
+    void aComposeWhoseAnswerWasLostIsReplayedWithTheSameParts() throws IOException {
+        fake.fail("POST", "/compose", 503, true, 1);
+        byte[] data = bytes(2 * partSize() + 5, 83);
+        write("srv/base/b1/data.tar", data);
+        assertArrayEquals(data, read("srv/base/b1/data.tar"));
+        assertEquals(List.of("srv/base/b1/data.tar"), listKeys(""));
+    }
+
+    /**
+     * A conditional create (a WAL segment, ifGenerationMatch=0) whose answer was lost is retried (the
+     * library always retries these) and then finds its own object: it reports "already exists", and
+     * WalArchiver, comparing the stored content with its segment, finds it identical and succeeds.
+     */
+    @Test
+    void aConditionalCreateWhoseAnswerWasLostReportsAlreadyExistsOverItsOwnObject() throws IOException {
+        fake.fail("POST", "/upload/", 503, true, 1);
+        byte[] data = bytes(1000, 84);
+        assertThrows(FileAlreadyExistsException.class,
+                () -> write("srv/wals/0000000100000000/000000010000000000000001", data,
+                        WriteOptions.DEFAULT.withIfAbsent(true)));
+        assertArrayEquals(data, read("srv/wals/0000000100000000/000000010000000000000001"));
     }
 
     // ---------------------------------------------------------------- paging and batches, counted
