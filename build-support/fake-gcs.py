@@ -11,8 +11,9 @@ provider's own tests could otherwise make a single real GCS call. This answers, 
 - multipart upload and compose, both honouring ifGenerationMatch (0: must not exist); a compose
   source that is missing, or not of the generation named, is "Object X (generation: N) not found.";
 - delete, one by one or in a batch request (multipart/mixed, at /batch/storage/v1);
-- buckets: with --strict-buckets, only those created (POST /storage/v1/b) exist, and every call on
-  another is GCS's 404 "The specified bucket does not exist."; without it, every bucket exists.
+- buckets: with --strict-buckets, only those created (POST /storage/v1/b) and not deleted since
+  (DELETE, when empty) exist, and every call on another is GCS's 404 "The specified bucket does not
+  exist."; without it, every bucket exists.
 
 For the tests only: GET /_stats counts the calls served; POST /_faults with a JSON list of
 {"method", "path" (a substring of the request path), "status" (an HTTP status, or "reset" to close
@@ -248,6 +249,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if rest == [] and self.command == "GET":
             require_bucket(bucket)
             return 200, {"kind": "storage#bucket", "name": bucket, "id": bucket}, (), "application/json"
+        if rest == [] and self.command == "DELETE":
+            with lock:
+                require_bucket(bucket)
+                if any(b == bucket for (b, _) in objects):
+                    raise Failure(409, "The bucket you tried to delete is not empty.", "conflict")
+                buckets.discard(bucket)
+            return 204, b"", (), "application/json"
         if self.command == "POST" and url.path.startswith("/upload/"):
             boundary = self.headers["Content-Type"].split("boundary=")[1].strip('"').encode()
             parts = body.split(b"--" + boundary)

@@ -267,7 +267,7 @@ final class GcsBlobStore implements BlobStore {
             try {
                 object = compose(sources, target(), targetOptions(options.ifAbsent()));
             } catch (RuntimeException e) {
-                throw translateWrite(e, key);
+                throw translateCompose(e, key);
             }
             if (object == null || object.getSize() == null || object.getSize() != size) {
                 IOException wrong = new IOException("composing " + describe(key) + " from " + parts.size()
@@ -315,7 +315,7 @@ final class GcsBlobStore implements BlobStore {
                 } catch (ExecutionException e) {
                     Throwable cause = e.getCause();
                     if (cause instanceof RuntimeException runtime) {
-                        throw translateWrite(runtime, key);
+                        throw translateCompose(runtime, key);
                     }
                     throw new IOException("composing " + describe(key) + " failed: " + cause, cause);
                 }
@@ -426,7 +426,32 @@ final class GcsBlobStore implements BlobStore {
         }
     }
 
-    /** Write failures: a 404 on a create or compose target can only mean the bucket is missing. */
+    /**
+     * Compose failures. GCS answers 404 alike for a missing bucket and for a source that is gone
+     * ("Object X (generation: N) not found."): a part deleted during the upload, which is what a
+     * lifecycle rule on {@link #PART_SUFFIX} does to an upload that lasts longer than the rule's age.
+     * A look at the bucket tells which.
+     */
+    private IOException translateCompose(RuntimeException e, String key) {
+        if (!(e instanceof StorageException storageFailure) || storageFailure.getCode() != 404) {
+            return translate(e, key);
+        }
+        try {
+            checkAvailable();
+        } catch (ContainerNotFoundException missing) {
+            return missing;
+        } catch (IOException unknown) {
+            IOException failure = translate(e, key);
+            failure.addSuppressed(unknown);
+            return failure;
+        }
+        return new IOException("a temporary part of " + describe(key) + " vanished before it was composed ("
+                + firstLine(e.getMessage()) + "): something deleted it during the upload, such as a lifecycle rule"
+                + " on the suffix " + PART_SUFFIX + " with an age shorter than this upload took; give the rule an"
+                + " age longer than the longest upload, then write again", e);
+    }
+
+    /** Create failures: a 404 on a create can only mean the bucket is missing. */
     private IOException translateWrite(RuntimeException e, String key) {
         if (e instanceof StorageException storageFailure && storageFailure.getCode() == 404
                 && !String.valueOf(e.getMessage()).startsWith("No such object")) {

@@ -2,10 +2,15 @@ package io.cumulus.storage.gcs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.cloud.storage.Blob;
+import com.google.cloud.storage.BlobId;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.ContainerNotFoundException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.FakeGcsServer;
 import java.io.IOException;
@@ -13,6 +18,9 @@ import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +40,22 @@ class GcsFakeServerTest extends GcsJsonApiContractTest {
             fake = FakeGcsServer.start(true);
         }
         return fake.endpoint();
+    }
+
+    /** Waits for {@code count} temporary parts in the bucket (uploads run in the background), and names them. */
+    private List<String> awaitParts(int count) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (parts().size() < count && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(10_000_000);
+        }
+        assertEquals(count, parts().size());
+        return parts();
+    }
+
+    /** The temporary parts in the bucket, which the store's own listings never show. */
+    private List<String> parts() {
+        return StreamSupport.stream(admin.list(bucket).iterateAll().spliterator(), false)
+                .map(Blob::getName).filter(name -> name.contains(GcsBlobStore.PARTS_MARKER)).sorted().toList();
     }
 
     @AfterAll
@@ -100,6 +124,42 @@ class GcsFakeServerTest extends GcsJsonApiContractTest {
                 () -> write("srv/wals/0000000100000000/000000010000000000000001", data,
                         WriteOptions.DEFAULT.withIfAbsent(true)));
         assertArrayEquals(data, read("srv/wals/0000000100000000/000000010000000000000001"));
+    }
+
+    // ---------------------------------------------------------------- composes that find no part
+
+    /**
+     * A part deleted before the compose, as a lifecycle rule on {@code .cumulus-part} younger than the
+     * upload does: GCS answers 404 "Object X (generation: N) not found.", which must not be taken for a
+     * missing bucket (exit 1, "create it first") but name the vanished part and the rule's age.
+     */
+    @Test
+    void aPartThatVanishedBeforeTheComposeIsNamedAsSuch() throws IOException {
+        BlobOutputStream out = store.openWrite("srv/base/b1/data.tar", WriteOptions.DEFAULT);
+        out.write(bytes(3 * partSize() + 5, 85));
+        List<String> parts = awaitParts(3);
+        admin.delete(BlobId.of(bucket, parts.get(1)));
+        IOException e = assertThrows(IOException.class, out::close);
+        assertFalse(e instanceof ContainerNotFoundException, e.toString());
+        assertTrue(e.getMessage().contains("temporary part of gs://" + bucket + "/srv/base/b1/data.tar vanished"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("(generation: "), e.getMessage());
+        assertTrue(e.getMessage().contains("lifecycle rule"), e.getMessage());
+        assertEquals(List.of(), listKeys(""));
+        assertEquals(List.of(), parts());
+    }
+
+    /** The same 404 from a compose on a bucket deleted during the upload does mean a missing bucket. */
+    @Test
+    void aComposeOnABucketDeletedDuringTheUploadIsAMissingBucket() throws IOException {
+        BlobOutputStream out = store.openWrite("srv/base/b1/data.tar", WriteOptions.DEFAULT);
+        out.write(bytes(3 * partSize() + 5, 86));
+        for (String part : awaitParts(3)) {
+            admin.delete(BlobId.of(bucket, part));
+        }
+        admin.delete(bucket);
+        ContainerNotFoundException e = assertThrows(ContainerNotFoundException.class, out::close);
+        assertTrue(e.getMessage().contains("bucket " + bucket + " does not exist"), e.getMessage());
     }
 
     // ---------------------------------------------------------------- paging and batches, counted
