@@ -44,6 +44,9 @@ class GcsBridgeTest {
         assertEquals(expected, bridge.parse("gs://bucket-1/a/b/"));
         assertEquals(expected, bridge.parse("https://console.cloud.google.com/storage/browser/bucket-1/a/b"));
         assertThrows(InvalidInputException.class, () -> bridge.parse("gs://"));
+        // the path as barman-cloud keeps it: neither decoded nor collapsed
+        assertEquals(new StoreUrl(StoreUrl.Provider.GOOGLE_CLOUD_STORAGE, "bucket-1", "a//my%20dir/my dir"),
+                bridge.parse("gs://bucket-1/a//my%20dir/my dir/"));
         assertThrows(InvalidInputException.class, () -> bridge.parse("s3://bucket-1/a"));
     }
 

@@ -752,8 +752,9 @@ final class GcsBlobStore implements BlobStore {
         return exception;
     }
 
+    /** Empty segments are allowed: barman-cloud keeps them in a URL's path ({@code gs://b/a//c}), and GCS takes them. */
     private static void checkKey(String key) {
-        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("//")) {
+        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/")) {
             throw new IllegalArgumentException("invalid key '" + key + "'");
         }
         if (key.contains(PARTS_MARKER)) {

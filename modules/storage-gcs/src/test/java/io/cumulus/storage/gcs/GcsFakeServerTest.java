@@ -65,6 +65,23 @@ class GcsFakeServerTest extends GcsJsonApiContractTest {
         }
     }
 
+    // ---------------------------------------------------------------- keys
+
+    /**
+     * The keys under a URL path such as {@code gs://b/a//my%20dir}, which barman-cloud keeps as
+     * written: GCS takes empty segments and percent signs as they are, and so must the store.
+     */
+    @Test
+    void keysUnderAPathWithEmptySegmentsAndPercentSignsAreStoredAsWritten() throws IOException {
+        String key = "a//my%20dir/my dir/srv/wals/0000000100000000/000000010000000000000001";
+        byte[] data = bytes(100, 90);
+        write(key, data);
+        assertArrayEquals(data, read(key));
+        assertEquals(List.of(key), listKeys("a//my%20dir/"));
+        assertEquals(List.of("a//my%20dir/my dir/srv/"), store.listPrefixes("a//my%20dir/my dir/"));
+        assertEquals(data.length, admin.get(BlobId.of(bucket, key)).getSize());
+    }
+
     // ---------------------------------------------------------------- retries
 
     /**
