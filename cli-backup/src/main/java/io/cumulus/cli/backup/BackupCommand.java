@@ -23,9 +23,11 @@ import io.cumulus.core.util.SizeParser;
 import io.cumulus.postgres.ConnectionSettings;
 import io.cumulus.postgres.PostgresServer;
 import io.cumulus.postgres.ServerFacts;
+import io.cumulus.storage.MultipartOutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +84,7 @@ public final class BackupCommand extends ToolCommand {
     long archiveWaitTimeout;
 
     @Option(names = {"-J", "--jobs"}, paramLabel = "N", defaultValue = "2",
-            description = "Parts of an archive uploaded at once (default ${DEFAULT-VALUE}). Memory: (N + 1) x part size.")
+            description = "Parts of an archive uploaded at once (default ${DEFAULT-VALUE}). Memory: (N + 1) x the largest part, which grows with the archive.")
     int jobs;
 
     @Option(names = {"-S", "--max-archive-size"}, paramLabel = "SIZE", defaultValue = "100GB",
@@ -118,8 +120,8 @@ public final class BackupCommand extends ToolCommand {
         if (test) {
             return testStore(destinationUrl, serverName, storage, encryption);
         }
-        OptionalLong partSize = StoreOpener.partSize(destinationUrl, storage, tuning);
-        checkHeap(partSize);
+        Optional<MultipartOutputStream.Settings> parts = StoreOpener.uploadParts(destinationUrl, storage, tuning);
+        checkHeap(parts, settings.maxArchiveSize());
         try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption, tuning)) {
             location.store().checkAvailable();
             connection.notices().forEach(log::info);
@@ -131,9 +133,10 @@ public final class BackupCommand extends ToolCommand {
                 BackupId id = BaseBackup.newId(location.store(), location.layout(), Clock.systemDefaultZone());
                 log.info("backup " + id + " of " + server.describe() + (facts.inRecovery() ? " (a standby)" : "")
                         + " to " + where(id)
-                        + partSize.stream().mapToObj(size -> ", parts of " + ProgressReporter.bytes(size)
-                                + ", up to " + ProgressReporter.bytes((jobs + 1) * size) + " of upload buffers")
-                                .findFirst().orElse(""));
+                        + parts.map(p -> ", parts of " + ProgressReporter.bytes(p.partSize()) + " growing to "
+                                + ProgressReporter.bytes(largestPart(p, settings.maxArchiveSize())) + ", up to "
+                                + ProgressReporter.bytes(uploadBuffers(p, settings.maxArchiveSize()))
+                                + " of upload buffers").orElse(""));
                 BackupOutcome outcome;
                 try (ProgressReporter progress = new ProgressReporter(spec.commandLine().getErr(),
                         new Log(spec.commandLine().getErr(), PROGRESS_LEVEL), progressMode(),
@@ -228,20 +231,35 @@ public final class BackupCommand extends ToolCommand {
 
     /**
      * Fails before anything starts when the upload buffers would not fit in the heap: better than
-     * running out of memory hours into a backup.
+     * running out of memory hours into a backup. Parts grow as an archive does (they double every
+     * tenth of the store's part limit), so the bound is {@code -J + 1} of the largest part an archive
+     * of {@code -S} can reach, not of the first: with the defaults, 82 MiB rather than 20.5 MiB.
      */
-    private void checkHeap(OptionalLong partSize) {
-        if (partSize.isEmpty()) {
+    private void checkHeap(Optional<MultipartOutputStream.Settings> parts, long maxArchiveSize) {
+        if (parts.isEmpty()) {
             return;
         }
-        long buffers = (jobs + 1L) * partSize.getAsLong();
+        long largest = largestPart(parts.get(), maxArchiveSize);
+        long buffers = uploadBuffers(parts.get(), maxArchiveSize);
         long heap = Runtime.getRuntime().maxMemory();
         if (buffers + HEAP_BESIDES_BUFFERS > heap) {
-            throw new InvalidInputException("-J " + jobs + " with parts of " + ProgressReporter.bytes(partSize.getAsLong())
-                    + " needs " + ProgressReporter.bytes(buffers) + " of upload buffers, more than the "
+            throw new InvalidInputException("-J " + jobs + " with parts growing to "
+                    + ProgressReporter.bytes(largest) + " (from " + ProgressReporter.bytes(parts.get().partSize())
+                    + ", for archives of up to " + ProgressReporter.bytes(ArchiveSizing.largestArchive(maxArchiveSize))
+                    + ") needs " + ProgressReporter.bytes(buffers) + " of upload buffers, more than the "
                     + ProgressReporter.bytes(heap) + " heap allows: raise CUMULUS_HEAP (e.g. CUMULUS_HEAP=2g), or"
                     + " lower -J, -S or --min-chunk-size");
         }
+    }
+
+    /** The largest part of an archive of up to {@code -S} (and the member that passes it). */
+    static long largestPart(MultipartOutputStream.Settings parts, long maxArchiveSize) {
+        return parts.largestPartSize(ArchiveSizing.largestArchive(maxArchiveSize));
+    }
+
+    /** The most an archive's upload holds: the part being filled and {@code -J} in flight, at their largest. */
+    static long uploadBuffers(MultipartOutputStream.Settings parts, long maxArchiveSize) {
+        return (parts.partsInFlight() + 1L) * largestPart(parts, maxArchiveSize);
     }
 
     private boolean quiet() {

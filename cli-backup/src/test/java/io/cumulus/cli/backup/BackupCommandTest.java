@@ -4,7 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cumulus.cli.StorageOptions;
+import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
+import io.cumulus.cli.UploadTuning;
+import io.cumulus.core.backup.ArchiveSizing;
+import io.cumulus.storage.MultipartOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -12,6 +17,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,6 +84,41 @@ class BackupCommandTest {
         assertEquals(3, result.exitCode(), result.err());
         assertTrue(result.err().contains("upload buffers"), result.err());
         assertTrue(result.err().contains("CUMULUS_HEAP"), result.err());
+    }
+
+    /**
+     * Parts double every 1,000 of them, so an archive of -S (plus the file that passes it) ends with
+     * parts four times the first: -J is checked against those. The -J here passes a check on the
+     * first part size and fails one on the largest, whatever this JVM's heap.
+     */
+    @Test
+    void uploadBuffersAreCheckedAtTheLargestPartAnArchiveReaches() {
+        long first = ArchiveSizing.partSize(1L << 40, 10_000, 5 << 20, 0);
+        long heap = Runtime.getRuntime().maxMemory();
+        int jobs = (int) ((heap - (32L << 20)) / first) - 1; // (jobs + 1) first parts fit, with room to spare
+        Result result = run("-S", "1TB", "-J", Integer.toString(jobs), "--endpoint-url", "http://127.0.0.1:1",
+                "s3://bucket/pfx", "main");
+        assertEquals(3, result.exitCode(), result.err());
+        assertTrue(result.err().contains("with parts growing to 838.9 MiB (from 209.7 MiB"), result.err());
+
+        long largestOfDefault = 4 * ArchiveSizing.partSize(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 10_000, 5 << 20, 0);
+        int fitting = (int) ((heap - (32L << 20)) / largestOfDefault) - 1;
+        Result fits = run("-J", Integer.toString(fitting), "--endpoint-url", "http://127.0.0.1:1", "s3://bucket/pfx",
+                "main");
+        assertEquals(2, fits.exitCode(), fits.err()); // past the check: the store is unreachable
+    }
+
+    @Test
+    void theLargestPartOfADefaultArchiveIsFourTimesTheFirst() {
+        MultipartOutputStream.Settings parts = StoreOpener.uploadParts("s3://bucket/pfx", new StorageOptions(),
+                new UploadTuning(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 0, 12)).orElseThrow();
+        assertEquals(21_474_836, parts.partSize());
+        assertEquals(4 * 21_474_836L, BackupCommand.largestPart(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE));
+        // -J 12: 13 parts of 82 MiB, more than the default 1 GiB heap; the first parts' 13 x 20.5 MiB fit it
+        assertEquals(13 * 4 * 21_474_836L, BackupCommand.uploadBuffers(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE));
+        assertTrue(BackupCommand.uploadBuffers(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE) + (32L << 20) > 1L << 30);
+        assertEquals(Optional.empty(), StoreOpener.uploadParts("file:///var/backups", new StorageOptions(),
+                new UploadTuning(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 0, 12)));
     }
 
     @Test

@@ -22,9 +22,15 @@ public interface ProviderBridge {
 
     /**
      * The part (block) size large objects are uploaded in with {@code tuning}, with the provider's
-     * limits; see {@link StoreOpener#partSize}.
+     * limits; see {@link StoreOpener#uploadParts}.
      */
     long partSize(UploadTuning tuning);
+
+    /**
+     * The provider's limit on parts (blocks) per object: large objects' parts double in size every
+     * tenth of it, which decides how large they grow; see {@link StoreOpener#uploadParts}.
+     */
+    int maxParts();
 
     /**
      * What a tool asks of the store it opens.

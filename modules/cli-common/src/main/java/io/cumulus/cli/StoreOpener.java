@@ -3,6 +3,7 @@ package io.cumulus.cli;
 import io.cumulus.core.backup.ArchiveSizing;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.MultipartOutputStream;
 import io.cumulus.storage.file.FileBlobStores;
 import io.cumulus.storage.file.FileStoreConfig;
 import io.cumulus.storage.s3.S3BlobStores;
@@ -12,7 +13,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
  * The provider table: turns a URL and the command-line options into an immutable provider config and
@@ -36,7 +36,7 @@ public final class StoreOpener {
 
     /**
      * Opens the store for a tool that writes large objects, with parts sized by {@code tuning} (see
-     * {@link #partSize}) and {@link UploadTuning#jobs()} parts in flight per object.
+     * {@link #uploadParts}) and {@link UploadTuning#jobs()} parts in flight per object.
      */
     public static StoreLocation open(String url, String serverName, StorageOptions storage,
                                      EncryptionOptions encryption, UploadTuning tuning) throws IOException {
@@ -73,18 +73,26 @@ public final class StoreOpener {
     }
 
     /**
-     * The size of the parts objects are uploaded in at {@code url} with {@code tuning}: barman-cloud's
-     * {@code max(2 × maxObjectSize / maxParts, smallest part, --min-chunk-size)} with the provider's
-     * limits (S3: 10,000 parts of at least 5 MiB; Azure: 50,000 blocks of at least 64 KiB; Google Cloud
-     * Storage: 10,000 parts of at least 256 KiB). Empty for providers that write without parts.
+     * How large objects are cut into parts at {@code url} with {@code tuning}: the first part is
+     * barman-cloud's {@code max(2 × maxObjectSize / maxParts, smallest part, --min-chunk-size)} with the
+     * provider's limits (S3: 10,000 parts of at least 5 MiB; Azure: 50,000 blocks of at least 64 KiB;
+     * Google Cloud Storage: 10,000 parts of at least 256 KiB), and parts grow from there ({@link
+     * MultipartOutputStream.Settings#largestPartSize}), {@code -J} of them in flight. Empty for
+     * providers that write without parts.
      */
-    public static OptionalLong partSize(String url, StorageOptions storage, UploadTuning tuning) {
+    public static Optional<MultipartOutputStream.Settings> uploadParts(String url, StorageOptions storage,
+            UploadTuning tuning) {
         StoreUrl parsed = StoreUrl.parse(url, storage.cloudProvider);
         return switch (parsed.provider()) {
-            case FILE -> OptionalLong.empty();
-            case AWS_S3 -> OptionalLong.of(s3PartSize(tuning));
-            case AZURE_BLOB_STORAGE, GOOGLE_CLOUD_STORAGE ->
-                    OptionalLong.of(ProviderBridges.get(parsed.provider()).partSize(tuning));
+            case FILE -> Optional.empty();
+            case AWS_S3 -> Optional.of(new MultipartOutputStream.Settings((int) s3PartSize(tuning),
+                    S3StoreConfig.MAX_PARTS, S3StoreConfig.MAX_PART_SIZE, tuning.jobs()));
+            case AZURE_BLOB_STORAGE, GOOGLE_CLOUD_STORAGE -> {
+                ProviderBridge bridge = ProviderBridges.get(parsed.provider());
+                // every provider's largest part is beyond a Java array's, which the stream stops at
+                yield Optional.of(new MultipartOutputStream.Settings((int) bridge.partSize(tuning), bridge.maxParts(),
+                        UploadTuning.MAX_PART_SIZE, tuning.jobs()));
+            }
         };
     }
 

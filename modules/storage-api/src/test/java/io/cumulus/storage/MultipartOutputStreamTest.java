@@ -217,6 +217,43 @@ class MultipartOutputStreamTest {
         assertArrayEquals(data, target.object);
     }
 
+    /**
+     * What a backup's heap check relies on: for every object size, the largest part buffer a stream
+     * really held is the one {@link Settings#largestPartSize(long)} computes.
+     */
+    @Test
+    void largestPartSizeIsTheLargestBufferTheStreamHolds() throws IOException {
+        Settings settings = new Settings(10, 20, 1L << 30, 2); // two parts of each size: 10, 10, 20, 20, 40...
+        for (int size = 1; size <= 10 + 10 + 20 + 20 + 40 + 40 + 80 + 1; size++) {
+            RecordingTarget recording = new RecordingTarget();
+            try (MultipartOutputStream out = new MultipartOutputStream(recording, executor, settings,
+                    OptionalLong.empty(), "test://bucket/key")) {
+                out.write(bytes(size));
+            }
+            int largest = recording.arrays.stream().mapToInt(array -> array.length).max().orElseThrow();
+            assertEquals(largest, settings.largestPartSize(size), "an object of " + size + " bytes");
+        }
+        assertEquals(10 << 9, settings.largestPartSize(1L << 40), "past the part limit: the last part's, where it fails");
+        assertEquals(64, new Settings(10, 20, 64, 2).largestPartSize(1L << 40), "never beyond the store's largest");
+    }
+
+    /**
+     * The numbers of a default backup to S3 or GCS: 1,000 parts of 2 × 100 GiB / 10,000 (20.5 MiB) hold
+     * 20 GiB, the next 1,000 twice that, so an archive of -S 100GB plus one 1 GiB file ends with parts
+     * of four times the first, 82 MiB: 13 of them (-J 12) no longer fit a 1 GiB heap.
+     */
+    @Test
+    void aDefaultBackupArchiveEndsWithPartsOfFourTimesTheFirst() {
+        int first = (int) (2 * ((100L << 30) / 10_000));
+        Settings settings = new Settings(first, 10_000, 5L << 30, 12);
+        assertEquals(first, settings.largestPartSize(1000L * first));
+        assertEquals(2L * first, settings.largestPartSize(1000L * first + 1));
+        assertEquals(2L * first, settings.largestPartSize(3000L * first));
+        assertEquals(4L * first, settings.largestPartSize(3000L * first + 1));
+        assertEquals(4L * first, settings.largestPartSize(101L << 30));
+        assertTrue(13 * settings.largestPartSize(101L << 30) > 1L << 30);
+    }
+
     @Test
     void expectedSizeMakesTheFirstPartsLargeEnough() throws IOException {
         byte[] data = bytes(1000);

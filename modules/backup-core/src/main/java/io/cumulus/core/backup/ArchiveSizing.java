@@ -16,6 +16,14 @@ public final class ArchiveSizing {
     /** {@code -J} when not given: two parts uploaded at once. */
     public static final int DEFAULT_JOBS = 2;
 
+    /**
+     * How far an archive may pass {@code -S}: by the last member it took, which is at most a relation
+     * segment (1 GiB) for the files that make a cluster large, plus its tar headers and what compression
+     * adds to data that does not compress. A larger file (a server log kept in the data directory, say)
+     * can take an archive further.
+     */
+    public static final long LARGEST_MEMBER = (1L << 30) + (16L << 20);
+
     private ArchiveSizing() {
     }
 
@@ -35,5 +43,10 @@ public final class ArchiveSizing {
                     + minPartSize + ", " + minChunkSize);
         }
         return Math.max(2 * (maxArchiveSize / maxParts), Math.max(minPartSize, minChunkSize));
+    }
+
+    /** The size an archive can reach with {@code -S maxArchiveSize}: it ends after the member that passes it. */
+    public static long largestArchive(long maxArchiveSize) {
+        return maxArchiveSize + LARGEST_MEMBER;
     }
 }

@@ -87,6 +87,11 @@ public final class AzureBridge implements ProviderBridge {
         return blockSize(tuning);
     }
 
+    @Override
+    public int maxParts() {
+        return AzureStoreConfig.MAX_BLOCKS;
+    }
+
     /**
      * barman-cloud-backup's chunk rule with Azure's 50,000 blocks and barman-cloud-backup's 64 KiB
      * floor, the one place that floor applies.

@@ -90,6 +90,11 @@ public final class GcsBridge implements ProviderBridge {
         return partSizeOf(tuning);
     }
 
+    @Override
+    public int maxParts() {
+        return GcsStoreConfig.MAX_PARTS;
+    }
+
     static long partSizeOf(UploadTuning tuning) {
         long size = ArchiveSizing.partSize(tuning.maxObjectSize(), GcsStoreConfig.MAX_PARTS,
                 GcsStoreConfig.MIN_PART_SIZE, tuning.minChunkSize());
