@@ -1,12 +1,7 @@
 package io.cumulus.e2e;
 
 import io.cumulus.storage.testkit.FakeGcsServer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -31,7 +26,6 @@ final class GcsArchiveStore implements ArchiveStore {
     private final FakeGcsServer fake;
     private final String bucket;
     private final String prefix;
-    private final HttpClient http = HttpClient.newHttpClient();
 
     private GcsArchiveStore(FakeGcsServer fake, String bucket, String prefix) {
         this.fake = fake;
@@ -59,20 +53,8 @@ final class GcsArchiveStore implements ArchiveStore {
         return Map.of("STORAGE_EMULATOR_HOST", fake.endpoint().getAuthority());
     }
 
-    private String objectUrl(String key) {
-        return fake.endpoint() + "/storage/v1/b/" + bucket + "/o/"
-                + URLEncoder.encode(prefix + "/" + key, StandardCharsets.UTF_8);
-    }
-
-    private HttpResponse<byte[]> get(String url) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+    private String objectPath(String key) {
+        return "/storage/v1/b/" + bucket + "/o/" + URLEncoder.encode(prefix + "/" + key, StandardCharsets.UTF_8);
     }
 
     @Override
@@ -81,7 +63,7 @@ final class GcsArchiveStore implements ArchiveStore {
         List<String> keys = new ArrayList<>();
         String pageToken = null;
         do {
-            String listing = new String(get(fake.endpoint() + "/storage/v1/b/" + bucket + "/o?prefix="
+            String listing = new String(fake.get("/storage/v1/b/" + bucket + "/o?prefix="
                     + URLEncoder.encode(base + relativePrefix, StandardCharsets.UTF_8)
                     + (pageToken == null ? "" : "&pageToken=" + URLEncoder.encode(pageToken, StandardCharsets.UTF_8)))
                     .body(), StandardCharsets.UTF_8);
@@ -97,13 +79,13 @@ final class GcsArchiveStore implements ArchiveStore {
 
     @Override
     public Optional<byte[]> read(String key) {
-        HttpResponse<byte[]> response = get(objectUrl(key) + "?alt=media");
+        HttpResponse<byte[]> response = fake.get(objectPath(key) + "?alt=media");
         return response.statusCode() == 404 ? Optional.empty() : Optional.of(response.body());
     }
 
     /** The object's metadata as the JSON API shows it (where barman-cloud's tags go on GCS). */
     String metadataJson(String key) {
-        String object = new String(get(objectUrl(key)).body(), StandardCharsets.UTF_8);
+        String object = new String(fake.get(objectPath(key)).body(), StandardCharsets.UTF_8);
         Matcher m = Pattern.compile("\"metadata\": (\\{[^}]*\\}|null)").matcher(object);
         return m.find() ? m.group(1) : "";
     }

@@ -102,17 +102,22 @@ public final class FakeGcsServer implements AutoCloseable {
 
     /** How many calls of {@code kind} (upload, compose, list, batch, delete) the fake has served. */
     public int calls(String kind) {
-        Matcher m = Pattern.compile("\"" + kind + "\": (\\d+)").matcher(send(HttpRequest.newBuilder(
-                endpoint.resolve("/_stats"))));
+        Matcher m = Pattern.compile("\"" + kind + "\": (\\d+)").matcher(new String(get("/_stats").body(),
+                StandardCharsets.UTF_8));
         if (!m.find()) {
             throw new IllegalArgumentException("the fake counts no calls of kind " + kind);
         }
         return Integer.parseInt(m.group(1));
     }
 
-    private String send(HttpRequest.Builder request) {
+    /** A GET of {@code pathAndQuery} (already encoded), to look at the fake through the JSON API. */
+    public HttpResponse<byte[]> get(String pathAndQuery) {
+        return send(HttpRequest.newBuilder(URI.create(endpoint + pathAndQuery)));
+    }
+
+    private HttpResponse<byte[]> send(HttpRequest.Builder request) {
         try {
-            return http.send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
