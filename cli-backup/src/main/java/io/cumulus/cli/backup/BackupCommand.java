@@ -246,7 +246,8 @@ public final class BackupCommand extends ToolCommand {
             throw new InvalidInputException("-J " + jobs + " with parts growing to "
                     + ProgressReporter.bytes(largest) + " (from " + ProgressReporter.bytes(parts.get().partSize())
                     + ", for archives of up to " + ProgressReporter.bytes(ArchiveSizing.largestArchive(maxArchiveSize))
-                    + ") needs " + ProgressReporter.bytes(buffers) + " of upload buffers, more than the "
+                    + ") needs " + ProgressReporter.bytes(buffers) + " of upload buffers and "
+                    + ProgressReporter.bytes(HEAP_BESIDES_BUFFERS) + " besides, more than the "
                     + ProgressReporter.bytes(heap) + " heap allows: raise CUMULUS_HEAP (e.g. CUMULUS_HEAP=2g), or"
                     + " lower -J, -S or --min-chunk-size");
         }
