@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * unknown length never needs more than {@code maxParts} parts: from 5 MiB with S3's 10,000 that is
  * about 4.4 TiB (a part is also capped at the largest Java array, 2 GiB); with an expected size the
  * first part is large enough on its own. The memory bound therefore grows with the part size: from
- * 5 MiB with 4 parts in flight, 5 GB holds 25 MiB, 100 GB about 400 MiB.
+ * 5 MiB with 4 parts in flight, 4 GiB holds 25 MiB, 100 GiB 400 MiB ({@link
+ * Settings#largestPartSize(long)} tells the largest part of an object of a given size).
  *
  * <p><b>Failure.</b> A failed part, a failed commit or {@link #abort()} aborts the multipart upload
  * once the parts in flight have finished (so none lands after the abort); errors during that cleanup
