@@ -43,7 +43,17 @@ record MountPoints(Path fstab, Path mounts) {
             return Optional.empty();
         }
         Set<Path> mounted = new HashSet<>(mountPoints(mounts));
-        return declared.stream().filter(mountPoint -> !mounted.contains(mountPoint)).findFirst();
+        return declared.stream().filter(mountPoint -> !mounted.contains(mountPoint)
+                && !mounted.contains(realPath(mountPoint))).findFirst();
+    }
+
+    /** The kernel lists a mount at its path with links resolved: fstab may name it through a link. */
+    private static Path realPath(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path;
+        }
     }
 
     /** The second field of each line of an fstab-like file, unescaped; nothing when it cannot be read. */

@@ -106,6 +106,17 @@ class FileBlobStoreTest extends BlobStoreContractTest {
         }
     }
 
+    /** fstab may name the mount point through a link; the kernel lists it where the link leads. */
+    @Test
+    void aMountPointFstabNamesThroughALinkIsFoundMounted() throws IOException {
+        Path link = Files.createSymbolicLink(temp.resolve("backups"), root());
+        Path fstab = Files.writeString(temp.resolve("fstab"), "nas:/export/pg " + link + " nfs defaults 0 0\n");
+        Path mounts = Files.writeString(temp.resolve("mounts"), "nas:/export/pg " + root() + " nfs4 rw 0 0\n");
+        try (BlobStore mounted = new FileBlobStore(link, new MountPoints(fstab, mounts))) {
+            mounted.checkAvailable();
+        }
+    }
+
     /** The embedded default, a plain local directory, is never refused: fstab says nothing about it, or cannot be read. */
     @Test
     void aDirectoryFstabDoesNotMentionIsUsedAsItIs() throws IOException {
