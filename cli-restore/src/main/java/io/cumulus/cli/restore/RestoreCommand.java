@@ -227,9 +227,18 @@ public final class RestoreCommand extends ToolCommand {
         words.add(serverName);
         List<String> quoted = new ArrayList<>();
         for (String word : words) {
-            quoted.add(shellQuote(word));
+            quoted.add(commandWord(word));
         }
         return String.join(" ", quoted) + " %f %p";
+    }
+
+    /**
+     * One word of restore_command: shell-quoted, and with {@code %} doubled, as PostgreSQL reads
+     * {@code %f}, {@code %p} and {@code %r} anywhere in it: a gs:// path such as {@code 100%full} (kept
+     * as written, as barman-cloud keeps it) would otherwise get the WAL name in place of {@code %f}.
+     */
+    static String commandWord(String word) {
+        return shellQuote(word).replace("%", "%%");
     }
 
     static String shellQuote(String word) {

@@ -161,4 +161,12 @@ class RestoreCommandTest {
         assertEquals("'a b'", RestoreCommand.shellQuote("a b"));
         assertEquals("'it'\\''s'", RestoreCommand.shellQuote("it's"));
     }
+
+    /** PostgreSQL replaces %f, %p and %r anywhere in restore_command, and reads %% as one %. */
+    @Test
+    void percentSignsInAUrlAreDoubledForRestoreCommand() {
+        assertEquals("gs://b/my%%20dir/100%%full", RestoreCommand.commandWord("gs://b/my%20dir/100%full"));
+        assertEquals("'gs://b/my dir/100%%'", RestoreCommand.commandWord("gs://b/my dir/100%"));
+        assertEquals("s3://bucket/path", RestoreCommand.commandWord("s3://bucket/path"));
+    }
 }
