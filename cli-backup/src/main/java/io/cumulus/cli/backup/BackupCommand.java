@@ -84,7 +84,7 @@ public final class BackupCommand extends ToolCommand {
     long archiveWaitTimeout;
 
     @Option(names = {"-J", "--jobs"}, paramLabel = "N", defaultValue = "2",
-            description = "Parts of an archive uploaded at once (default ${DEFAULT-VALUE}). Memory: (N + 1) x the largest part, which grows with the archive.")
+            description = "Parts of an archive uploaded at once (default ${DEFAULT-VALUE}). Memory: (N + 1) x part size.")
     int jobs;
 
     @Option(names = {"-S", "--max-archive-size"}, paramLabel = "SIZE", defaultValue = "100GB",
@@ -133,8 +133,7 @@ public final class BackupCommand extends ToolCommand {
                 BackupId id = BaseBackup.newId(location.store(), location.layout(), Clock.systemDefaultZone());
                 log.info("backup " + id + " of " + server.describe() + (facts.inRecovery() ? " (a standby)" : "")
                         + " to " + where(id)
-                        + parts.map(p -> ", parts of " + ProgressReporter.bytes(p.partSize()) + " growing to "
-                                + ProgressReporter.bytes(largestPart(p, settings.maxArchiveSize())) + ", up to "
+                        + parts.map(p -> ", " + describeParts(p, settings.maxArchiveSize()) + ", up to "
                                 + ProgressReporter.bytes(uploadBuffers(p, settings.maxArchiveSize()))
                                 + " of upload buffers").orElse(""));
                 BackupOutcome outcome;
@@ -231,21 +230,20 @@ public final class BackupCommand extends ToolCommand {
 
     /**
      * Fails before anything starts when the upload buffers would not fit in the heap: better than
-     * running out of memory hours into a backup. Parts grow as an archive does (they double every
-     * tenth of the store's part limit), so the bound is {@code -J + 1} of the largest part an archive
-     * of {@code -S} can reach, not of the first: with the defaults, 82 MiB rather than 20.5 MiB.
+     * running out of memory hours into a backup. The bound is {@code -J + 1} of the largest part an
+     * archive of {@code -S} can reach: an archive's parts keep their first size up to there (see
+     * {@link #largestPart}), so with the defaults 20.5 MiB, not the 82 MiB they would grow to
+     * unplanned.
      */
     private void checkHeap(Optional<MultipartOutputStream.Settings> parts, long maxArchiveSize) {
         if (parts.isEmpty()) {
             return;
         }
-        long largest = largestPart(parts.get(), maxArchiveSize);
         long buffers = uploadBuffers(parts.get(), maxArchiveSize);
         long heap = Runtime.getRuntime().maxMemory();
         if (buffers + HEAP_BESIDES_BUFFERS > heap) {
-            throw new InvalidInputException("-J " + jobs + " with parts growing to "
-                    + ProgressReporter.bytes(largest) + " (from " + ProgressReporter.bytes(parts.get().partSize())
-                    + ", for archives of up to " + ProgressReporter.bytes(ArchiveSizing.largestArchive(maxArchiveSize))
+            throw new InvalidInputException("-J " + jobs + " with " + describeParts(parts.get(), maxArchiveSize)
+                    + " (for archives of up to " + ProgressReporter.bytes(ArchiveSizing.largestArchive(maxArchiveSize))
                     + ") needs " + ProgressReporter.bytes(buffers) + " of upload buffers and "
                     + ProgressReporter.bytes(HEAP_BESIDES_BUFFERS) + " besides, more than the "
                     + ProgressReporter.bytes(heap) + " heap allows: raise CUMULUS_HEAP (e.g. CUMULUS_HEAP=2g), or"
@@ -253,9 +251,21 @@ public final class BackupCommand extends ToolCommand {
         }
     }
 
-    /** The largest part of an archive of up to {@code -S} (and the member that passes it). */
+    /**
+     * The largest part of an archive of up to {@code -S} (and the member that passes it), the size
+     * {@link BaseBackup} plans its archives' uploads for: the first part size, unless the store's part
+     * limit cannot hold such an archive in parts of that size.
+     */
     static long largestPart(MultipartOutputStream.Settings parts, long maxArchiveSize) {
-        return parts.largestPartSize(ArchiveSizing.largestArchive(maxArchiveSize));
+        long largestArchive = ArchiveSizing.largestArchive(maxArchiveSize);
+        return parts.withPlannedSize(largestArchive).largestPartSize(largestArchive);
+    }
+
+    /** "parts of 20.5 MiB", and how large they grow if they do within an archive of {@code -S}. */
+    private static String describeParts(MultipartOutputStream.Settings parts, long maxArchiveSize) {
+        long largest = largestPart(parts, maxArchiveSize);
+        return "parts of " + ProgressReporter.bytes(parts.partSize())
+                + (largest > parts.partSize() ? " growing to " + ProgressReporter.bytes(largest) : "");
     }
 
     /** The most an archive's upload holds: the part being filled and {@code -J} in flight, at their largest. */

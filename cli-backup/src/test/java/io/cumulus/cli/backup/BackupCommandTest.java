@@ -87,36 +87,39 @@ class BackupCommandTest {
     }
 
     /**
-     * Parts double every 1,000 of them, so an archive of -S (plus the file that passes it) ends with
-     * parts four times the first: -J is checked against those. The -J here passes a check on the
-     * first part size and fails one on the largest, whatever this JVM's heap.
+     * An archive's parts keep their first size up to -S plus the file that passes it, so -J is checked
+     * against (-J + 1) first parts: the most -J that fits this JVM's heap passes, one more is refused.
      */
     @Test
-    void uploadBuffersAreCheckedAtTheLargestPartAnArchiveReaches() {
+    void uploadBuffersAreCheckedAtTheFirstPartSizeThatArchivesKeep() {
         long first = ArchiveSizing.partSize(1L << 40, 10_000, 5 << 20, 0);
         long heap = Runtime.getRuntime().maxMemory();
-        int jobs = (int) ((heap - (32L << 20)) / first) - 1; // (jobs + 1) first parts fit, with room to spare
-        Result result = run("-S", "1TB", "-J", Integer.toString(jobs), "--endpoint-url", "http://127.0.0.1:1",
+        int fitting = (int) ((heap - (32L << 20)) / first) - 1; // the most jobs whose (jobs + 1) parts fit
+        Result fits = run("-S", "1TB", "-J", Integer.toString(fitting), "--endpoint-url", "http://127.0.0.1:1",
                 "s3://bucket/pfx", "main");
-        assertEquals(3, result.exitCode(), result.err());
-        assertTrue(result.err().contains("with parts growing to 838.9 MiB (from 209.7 MiB"), result.err());
-
-        long largestOfDefault = 4 * ArchiveSizing.partSize(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 10_000, 5 << 20, 0);
-        int fitting = (int) ((heap - (32L << 20)) / largestOfDefault) - 1;
-        Result fits = run("-J", Integer.toString(fitting), "--endpoint-url", "http://127.0.0.1:1", "s3://bucket/pfx",
-                "main");
         assertEquals(2, fits.exitCode(), fits.err()); // past the check: the store is unreachable
+
+        Result refused = run("-S", "1TB", "-J", Integer.toString(fitting + 1), "--endpoint-url",
+                "http://127.0.0.1:1", "s3://bucket/pfx", "main");
+        assertEquals(3, refused.exitCode(), refused.err());
+        assertTrue(refused.err().contains("with parts of 209.7 MiB (for archives of up to "), refused.err());
     }
 
+    /**
+     * A default archive (-S 100GB plus the 1 GiB file that passes it) fits in 5,051 parts of 20.5 MiB,
+     * which its upload keeps: 48 of them (-J 47) and the 32 MiB besides fit the default 1 GiB heap.
+     * Had the parts doubled every 1,000, they would end at 82 MiB, and -J 11 would not fit.
+     */
     @Test
-    void theLargestPartOfADefaultArchiveIsFourTimesTheFirst() {
+    void theLargestPartOfADefaultArchiveIsTheFirst() {
         MultipartOutputStream.Settings parts = StoreOpener.uploadParts("s3://bucket/pfx", new StorageOptions(),
-                new UploadTuning(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 0, 12)).orElseThrow();
+                new UploadTuning(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 0, 47)).orElseThrow();
         assertEquals(21_474_836, parts.partSize());
-        assertEquals(4 * 21_474_836L, BackupCommand.largestPart(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE));
-        // -J 12: 13 parts of 82 MiB, more than the default 1 GiB heap; the first parts' 13 x 20.5 MiB fit it
-        assertEquals(13 * 4 * 21_474_836L, BackupCommand.uploadBuffers(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE));
-        assertTrue(BackupCommand.uploadBuffers(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE) + (32L << 20) > 1L << 30);
+        assertEquals(21_474_836L, BackupCommand.largestPart(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE));
+        long buffers = BackupCommand.uploadBuffers(parts, ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE);
+        assertEquals(48 * 21_474_836L, buffers);
+        assertTrue(buffers + (32L << 20) <= 1L << 30);
+        assertTrue(49 * 21_474_836L + (32L << 20) > 1L << 30, "-J 48 does not fit");
         assertEquals(Optional.empty(), StoreOpener.uploadParts("file:///var/backups", new StorageOptions(),
                 new UploadTuning(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 0, 12)));
     }

@@ -27,8 +27,8 @@ public interface ProviderBridge {
     long partSize(UploadTuning tuning);
 
     /**
-     * The provider's limit on parts (blocks) per object: large objects' parts double in size every
-     * tenth of it, which decides how large they grow; see {@link StoreOpener#uploadParts}.
+     * The provider's limit on parts (blocks) per object, which decides how large the parts of an
+     * object beyond its planned size grow; see {@link StoreOpener#uploadParts}.
      */
     int maxParts();
 

@@ -76,9 +76,9 @@ public final class StoreOpener {
      * How large objects are cut into parts at {@code url} with {@code tuning}: the first part is
      * barman-cloud's {@code max(2 × maxObjectSize / maxParts, smallest part, --min-chunk-size)} with the
      * provider's limits (S3: 10,000 parts of at least 5 MiB; Azure: 50,000 blocks of at least 64 KiB;
-     * Google Cloud Storage: 10,000 parts of at least 256 KiB), and parts grow from there ({@link
-     * MultipartOutputStream.Settings#largestPartSize}), {@code -J} of them in flight. Empty for
-     * providers that write without parts.
+     * Google Cloud Storage: 10,000 parts of at least 256 KiB), {@code -J} of them in flight; parts grow
+     * from there beyond the size a writer plans for ({@link MultipartOutputStream.Settings#largestPartSize},
+     * {@link io.cumulus.storage.WriteOptions#plannedSize}). Empty for providers that write without parts.
      */
     public static Optional<MultipartOutputStream.Settings> uploadParts(String url, StorageOptions storage,
             UploadTuning tuning) {

@@ -29,7 +29,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * about 4.4 TiB (a part is also capped at the largest Java array, 2 GiB); with an expected size the
  * first part is large enough on its own. The memory bound therefore grows with the part size: from
  * 5 MiB with 4 parts in flight, 4 GiB holds 25 MiB, 100 GiB 400 MiB ({@link
- * Settings#largestPartSize(long)} tells the largest part of an object of a given size).
+ * Settings#largestPartSize(long)} tells the largest part of an object of a given size). A stream
+ * planned for a size ({@link Settings#plannedSize()}, a backup archive's) keeps its first part size
+ * until it has covered that size, and grows only beyond it: its bound stays {@code (partsInFlight + 1)
+ * × partSize} up to the planned size.
  *
  * <p><b>Failure.</b> A failed part, a failed commit or {@link #abort()} aborts the multipart upload
  * once the parts in flight have finished (so none lands after the abort); errors during that cleanup
@@ -99,8 +102,10 @@ public final class MultipartOutputStream extends BlobOutputStream {
      * @param maxParts the store's limit on parts per object (S3 10,000, Azure 50,000)
      * @param maxPartSize the store's limit on one part; also capped at the largest Java array
      * @param partsInFlight parts uploaded at once by one stream
+     * @param plannedSize the size the writer plans its objects to reach (a backup archive's {@code -S}
+     *     and the file that passes it), for which parts keep their first size; 0 when unknown
      */
-    public record Settings(int partSize, int maxParts, long maxPartSize, int partsInFlight) {
+    public record Settings(int partSize, int maxParts, long maxPartSize, int partsInFlight, long plannedSize) {
         public Settings {
             if (partSize < 1 || maxParts < 1 || partsInFlight < 1) {
                 throw new IllegalArgumentException("part size, max parts and parts in flight must be positive: "
@@ -109,6 +114,19 @@ public final class MultipartOutputStream extends BlobOutputStream {
             if (maxPartSize < partSize) {
                 throw new IllegalArgumentException("max part size " + maxPartSize + " below part size " + partSize);
             }
+            if (plannedSize < 0) {
+                throw new IllegalArgumentException("planned size must be 0 (unknown) or positive, not " + plannedSize);
+            }
+        }
+
+        /** Settings for objects of unknown size. */
+        public Settings(int partSize, int maxParts, long maxPartSize, int partsInFlight) {
+            this(partSize, maxParts, maxPartSize, partsInFlight, 0);
+        }
+
+        /** These settings for objects planned to reach {@code size} bytes (0: unknown). */
+        public Settings withPlannedSize(long size) {
+            return new Settings(partSize, maxParts, maxPartSize, partsInFlight, size);
         }
 
         /**
@@ -116,30 +134,51 @@ public final class MultipartOutputStream extends BlobOutputStream {
          * backup archive): the part that holds its last byte, after the growth. It, not {@link
          * #partSize()}, bounds a stream's memory near the end of a large object: {@code (partsInFlight + 1)}
          * such parts. From 20.5 MiB parts (100 GB / 5,000) with 10,000 parts, a 101 GiB object ends
-         * with parts of 82 MiB.
+         * with parts of 82 MiB; planned for 101 GiB, with parts of 20.5 MiB.
          */
         public long largestPartSize(long objectSize) {
-            int first = (int) Math.min(partSize, largestPart());
-            int lastDoublings = (maxParts - 1) / growthInterval(); // part maxParts's: the stream fails beyond it
-            long before = 0; // bytes in the parts of the earlier sizes
-            for (int doublings = 0; ; doublings++) {
-                int size = grownPartSize(first, largestPart(), doublings);
-                long bytesOfThisSize = (long) size * growthInterval();
-                if (objectSize <= before + bytesOfThisSize || size == largestPart() || doublings == lastDoublings) {
+            int first = firstPart();
+            long covered = 0;
+            for (int number = 1; ; number++) {
+                int size = grownPartSize(first, largestPart(), doublings(number));
+                covered += size;
+                if (objectSize <= covered || number == maxParts) { // part maxParts's: the stream fails beyond it
                     return size;
                 }
-                before += bytesOfThisSize;
             }
+        }
+
+        /**
+         * How often part {@code number} (from 1) has doubled: not while the parts of the first size
+         * cover the planned size, or a tenth of the part limit when that is more; then every tenth of
+         * the parts left, so that any object still fits in {@code maxParts}.
+         */
+        int doublings(int number) {
+            int kept = partsOfFirstSize();
+            if (number <= kept) {
+                return 0;
+            }
+            int interval = kept > tenthOfLimit() ? Math.max(1, (maxParts - kept) / 10) : tenthOfLimit();
+            return (number - kept - 1) / interval + 1;
+        }
+
+        /** Parts of the first size: those that cover the planned size, and at least a tenth of the limit. */
+        private int partsOfFirstSize() {
+            long planned = (plannedSize + firstPart() - 1) / firstPart();
+            return (int) Math.min(maxParts, Math.max(planned, tenthOfLimit()));
+        }
+
+        private int tenthOfLimit() {
+            return Math.max(1, maxParts / 10);
+        }
+
+        private int firstPart() {
+            return Math.min(partSize, largestPart());
         }
 
         /** The store's largest part, within the largest Java array. */
         int largestPart() {
             return (int) Math.min(maxPartSize, MAX_ARRAY);
-        }
-
-        /** Parts of one size before the size doubles: a tenth of the part limit. */
-        int growthInterval() {
-            return Math.max(1, maxParts / 10);
         }
     }
 
@@ -159,7 +198,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
     private final int maxParts;
     private final int firstPartSize;
     private final int largestPartSize;
-    private final int growthInterval;
+    private final Settings settings;
     private final Semaphore permits;
     private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
     private final AtomicReference<Throwable> partFailure = new AtomicReference<>();
@@ -194,7 +233,7 @@ public final class MultipartOutputStream extends BlobOutputStream {
             wanted = Math.max(wanted, (expectedSize.getAsLong() + maxParts - 1) / maxParts);
         }
         this.firstPartSize = (int) Math.min(wanted, largestPartSize);
-        this.growthInterval = settings.growthInterval();
+        this.settings = settings;
         this.permits = new Semaphore(settings.partsInFlight());
         this.partLimit = firstPartSize;
         int initial = expectedSize.isPresent()
@@ -268,9 +307,9 @@ public final class MultipartOutputStream extends BlobOutputStream {
         count = 0;
     }
 
-    /** Part {@code number}'s size: doubling every tenth of the part limit, up to the store's largest. */
+    /** Part {@code number}'s size: grown as {@link Settings#doublings} says, up to the store's largest. */
     private int partSize(int number) {
-        return grownPartSize(firstPartSize, largestPartSize, (number - 1) / growthInterval);
+        return grownPartSize(firstPartSize, largestPartSize, settings.doublings(number));
     }
 
     private void submit(byte[] data, int length) throws IOException {

@@ -219,39 +219,72 @@ class MultipartOutputStreamTest {
 
     /**
      * What a backup's heap check relies on: for every object size, the largest part buffer a stream
-     * really held is the one {@link Settings#largestPartSize(long)} computes.
+     * really held is the one {@link Settings#largestPartSize(long)} computes, planned for a size or not.
      */
     @Test
     void largestPartSizeIsTheLargestBufferTheStreamHolds() throws IOException {
-        Settings settings = new Settings(10, 20, 1L << 30, 2); // two parts of each size: 10, 10, 20, 20, 40...
-        for (int size = 1; size <= 10 + 10 + 20 + 20 + 40 + 40 + 80 + 1; size++) {
-            RecordingTarget recording = new RecordingTarget();
-            try (MultipartOutputStream out = new MultipartOutputStream(recording, executor, settings,
-                    OptionalLong.empty(), "test://bucket/key")) {
-                out.write(bytes(size));
+        Settings unplanned = new Settings(10, 20, 1L << 30, 2); // two parts of each size: 10, 10, 20, 20, 40...
+        Settings planned = unplanned.withPlannedSize(55); // six parts of 10, then one of each size: 20, 40...
+        for (Settings settings : List.of(unplanned, planned)) {
+            for (int size = 1; size <= 10 + 10 + 20 + 20 + 40 + 40 + 80 + 1; size++) {
+                RecordingTarget recording = new RecordingTarget();
+                try (MultipartOutputStream out = new MultipartOutputStream(recording, executor, settings,
+                        OptionalLong.empty(), "test://bucket/key")) {
+                    out.write(bytes(size));
+                }
+                int largest = recording.arrays.stream().mapToInt(array -> array.length).max().orElseThrow();
+                assertEquals(largest, settings.largestPartSize(size), settings + ", an object of " + size + " bytes");
             }
-            int largest = recording.arrays.stream().mapToInt(array -> array.length).max().orElseThrow();
-            assertEquals(largest, settings.largestPartSize(size), "an object of " + size + " bytes");
         }
-        assertEquals(10 << 9, settings.largestPartSize(1L << 40), "past the part limit: the last part's, where it fails");
+        // past the part limit: the last part's, where the stream fails
+        assertEquals(10 << 9, unplanned.largestPartSize(1L << 40));
+        assertEquals(10 << 14, planned.largestPartSize(1L << 40));
         assertEquals(64, new Settings(10, 20, 64, 2).largestPartSize(1L << 40), "never beyond the store's largest");
     }
 
+    @Test
+    void plannedStreamKeepsItsFirstPartSizeUntilThePlannedSizeAndThenGrowsToFitTheLimit() throws IOException {
+        // 100 bytes planned: 10 parts of 10, then the 10 parts left double one by one
+        try (MultipartOutputStream out = stream(new Settings(10, 20, 1L << 30, 2, 100), OptionalLong.empty())) {
+            out.write(bytes(100 + 20 + 40 + 1));
+        }
+        assertEquals(List.of(10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 20, 40, 1), target.partSizes());
+        // unplanned, or planned below a tenth of the limit: two parts of each size, as always
+        assertEquals(20, new Settings(10, 20, 1L << 30, 2).largestPartSize(21));
+        assertEquals(20, new Settings(10, 20, 1L << 30, 2, 15).largestPartSize(21));
+        // an object far beyond its plan still fits in the limit: as much as unplanned parts hold, and more
+        RecordingTarget large = new RecordingTarget();
+        try (MultipartOutputStream out = new MultipartOutputStream(large, executor,
+                new Settings(10, 20, 1L << 30, 2, 100), OptionalLong.empty(), "test://bucket/key")) {
+            out.write(bytes(10 * 2 * 1023 + 100));
+        }
+        assertEquals(20, large.partSizes().size());
+    }
+
     /**
-     * The numbers of a default backup to S3 or GCS: 1,000 parts of 2 × 100 GiB / 10,000 (20.5 MiB) hold
-     * 20 GiB, the next 1,000 twice that, so an archive of -S 100GB plus one 1 GiB file ends with parts
-     * of four times the first, 82 MiB: 13 of them (-J 12) no longer fit a 1 GiB heap.
+     * The numbers of a default backup to S3 or GCS: parts of 2 × 100 GiB / 10,000 (20.5 MiB). Planned
+     * for an archive of -S 100GB plus the 1 GiB file that passes it, they stay 20.5 MiB for 5,051 parts
+     * and only an archive beyond that needs larger ones; unplanned, 1,000 of them hold 20 GiB, the next
+     * 1,000 twice that, and such an archive ends with parts of four times the first, 82 MiB.
      */
     @Test
-    void aDefaultBackupArchiveEndsWithPartsOfFourTimesTheFirst() {
+    void aDefaultBackupArchiveKeepsItsFirstPartSizeWhenPlannedFor() {
         int first = (int) (2 * ((100L << 30) / 10_000));
-        Settings settings = new Settings(first, 10_000, 5L << 30, 12);
-        assertEquals(first, settings.largestPartSize(1000L * first));
-        assertEquals(2L * first, settings.largestPartSize(1000L * first + 1));
-        assertEquals(2L * first, settings.largestPartSize(3000L * first));
-        assertEquals(4L * first, settings.largestPartSize(3000L * first + 1));
-        assertEquals(4L * first, settings.largestPartSize(101L << 30));
-        assertTrue(13 * settings.largestPartSize(101L << 30) > 1L << 30);
+        long largestArchive = (100L << 30) + (1L << 30) + (16L << 20);
+        Settings planned = new Settings(first, 10_000, 5L << 30, 12, largestArchive);
+        assertEquals(first, planned.largestPartSize(largestArchive));
+        assertEquals(first, planned.largestPartSize(5051L * first));
+        assertEquals(2L * first, planned.largestPartSize(5051L * first + 1));
+        assertEquals(2L * first, planned.largestPartSize((5051L + 494 * 2) * first));
+        assertEquals(4L * first, planned.largestPartSize((5051L + 494 * 2) * first + 1));
+        assertTrue(48 * planned.largestPartSize(largestArchive) + (32L << 20) <= 1L << 30, "-J 47 fits a 1 GiB heap");
+
+        Settings unplanned = new Settings(first, 10_000, 5L << 30, 12);
+        assertEquals(first, unplanned.largestPartSize(1000L * first));
+        assertEquals(2L * first, unplanned.largestPartSize(1000L * first + 1));
+        assertEquals(2L * first, unplanned.largestPartSize(3000L * first));
+        assertEquals(4L * first, unplanned.largestPartSize(3000L * first + 1));
+        assertEquals(4L * first, unplanned.largestPartSize(largestArchive));
     }
 
     @Test

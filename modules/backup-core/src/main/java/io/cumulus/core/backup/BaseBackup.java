@@ -134,6 +134,9 @@ public final class BaseBackup {
         running = source;
         String prefix = layout.backupPrefix(id.value());
         WriteOptions options = WriteOptions.DEFAULT.withTags(settings.tags());
+        // parts keep their first size up to the largest archive -S makes, so the upload buffers stay
+        // (-J + 1) x that size, as cumulus-backup's heap check counts them
+        WriteOptions archiveOptions = options.withPlannedSize(ArchiveSizing.largestArchive(settings.maxArchiveSize()));
         SourceFacts facts = source.facts();
         BackupInfo.Builder info = BackupInfo.builder()
                 .serverName(BackupInfo.CLOUD_SERVER_NAME)
@@ -163,7 +166,7 @@ public final class BaseBackup {
                     .timeline(Math.toIntExact(begin.timeline())).beginTime(begin.time());
             listener.started(begin);
             for (ArchiveContent tablespace : source.tablespaceArchives()) {
-                open = new ArchiveSeries(store, prefix, tablespace, settings, options, bandwidth, counting,
+                open = new ArchiveSeries(store, prefix, tablespace, settings, archiveOptions, bandwidth, counting,
                         cancellation::get, compressor);
                 written.add(open);
                 open.copyMembers();
@@ -171,8 +174,8 @@ public final class BaseBackup {
                 open = null;
             }
             DataArchiveContent data = source.dataArchive();
-            open = new ArchiveSeries(store, prefix, data, settings, options, bandwidth, counting, cancellation::get,
-                    compressor);
+            open = new ArchiveSeries(store, prefix, data, settings, archiveOptions, bandwidth, counting,
+                    cancellation::get, compressor);
             written.add(open);
             open.copyMembers();
             checkCancelled();

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -355,6 +356,18 @@ class BaseBackupTest {
                 new FakeSource().withTablespace("ts1", 16384, 1, 100).withDataFiles(1, 100));
         for (String key : keys(store, DIR)) {
             assertEquals(Map.of("team", "dba"), store.objects.tags(DIR + key).orElseThrow(), key);
+        }
+    }
+
+    /** So that their uploads keep the first part size, which cumulus-backup's heap check counts. */
+    @Test
+    void archivesArePlannedForTheLargestArchiveOfMaxArchiveSize() throws Exception {
+        RecordingStore store = new RecordingStore();
+        backup(store, BackupSettings.defaults().withMaxArchiveSize(100_000),
+                new FakeSource().withTablespace("ts1", 16384, 1, 100).withDataFiles(1, 100));
+        OptionalLong planned = OptionalLong.of(ArchiveSizing.largestArchive(100_000));
+        for (String key : keys(store, DIR)) {
+            assertEquals(key.contains(".tar") ? planned : OptionalLong.empty(), store.plannedSizes.get(DIR + key), key);
         }
     }
 

@@ -7,7 +7,10 @@ import io.cumulus.storage.testkit.ForwardingBlobStore;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.function.Predicate;
 
 /**
@@ -20,6 +23,8 @@ final class RecordingStore extends ForwardingBlobStore {
     final List<String> committed = new ArrayList<>();
     final List<String> aborted = new ArrayList<>();
     final List<String> opened = new ArrayList<>();
+    /** The size each writer was planned for ({@link WriteOptions#plannedSize()}), by key. */
+    final Map<String, OptionalLong> plannedSizes = new LinkedHashMap<>();
     private Predicate<String> failing = key -> false;
     private long failAfterBytes;
 
@@ -53,6 +58,7 @@ final class RecordingStore extends ForwardingBlobStore {
         boolean fails = failing.test(key);
         synchronized (this) {
             opened.add(key);
+            plannedSizes.put(key, options.plannedSize());
         }
         return new BlobOutputStream() {
             private boolean done;

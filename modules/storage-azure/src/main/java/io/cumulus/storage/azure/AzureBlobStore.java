@@ -190,7 +190,9 @@ final class AzureBlobStore implements BlobStore {
         checkKey(key);
         Upload upload = new Upload(key, options);
         return new SinglePutFirstOutputStream(config.maxSinglePutSize(), options.expectedSize(), upload::putSingle,
-                () -> new MultipartOutputStream(upload, uploads, blockSettings, options.expectedSize(), describe(key)),
+                () -> new MultipartOutputStream(upload, uploads,
+                        blockSettings.withPlannedSize(options.plannedSize().orElse(0)), options.expectedSize(),
+                        describe(key)),
                 describe(key));
     }
 

@@ -196,8 +196,8 @@ final class GcsBlobStore implements BlobStore {
     @Override
     public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
         checkKey(key);
-        return new MultipartOutputStream(new Upload(key, options), uploads, partSettings, options.expectedSize(),
-                describe(key));
+        return new MultipartOutputStream(new Upload(key, options), uploads,
+                partSettings.withPlannedSize(options.plannedSize().orElse(0)), options.expectedSize(), describe(key));
     }
 
     /** The GCS calls behind one writer: one object, or parts composed into one. */

@@ -229,8 +229,8 @@ final class S3BlobStore implements BlobStore {
     @Override
     public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
         checkKey(key);
-        return new MultipartOutputStream(new Upload(key, options), uploads, partSettings, options.expectedSize(),
-                describe(key));
+        return new MultipartOutputStream(new Upload(key, options), uploads,
+                partSettings.withPlannedSize(options.plannedSize().orElse(0)), options.expectedSize(), describe(key));
     }
 
     /** The S3 calls behind one writer. */
