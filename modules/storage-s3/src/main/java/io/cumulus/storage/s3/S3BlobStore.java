@@ -610,7 +610,13 @@ final class S3BlobStore implements BlobStore {
         if (e instanceof AbortedException || Thread.currentThread().isInterrupted()) {
             return withCause(new InterruptedIOException("interrupted while accessing " + where), e);
         }
-        Optional<SSLException> tls = tlsFailure(e);
+        if (causeOf(e, WriteTimeout.StalledWriteException.class).isPresent()) {
+            // before the TLS check: the aborted connection may have failed the write as a TLS error
+            return new StoreUnavailableException("cannot reach " + describe() + " for " + where + ": the store stopped"
+                    + " reading the upload: " + e.getMessage() + "; if the network to the store is this slow, raise"
+                    + " --read-timeout (now " + config.readTimeout().toSeconds() + " s)", e);
+        }
+        Optional<SSLException> tls = causeOf(e, SSLException.class);
         if (tls.isPresent()) {
             // not a store that is away for a while: the same connection fails until trust is mended
             TlsSetup.Trust trusted = trust.get();
@@ -627,11 +633,14 @@ final class S3BlobStore implements BlobStore {
         return new IOException(where + ": " + e.getMessage(), e);
     }
 
-    /** The TLS failure (untrusted certificate, host name mismatch) under {@code e}, if that is what it is. */
-    private static Optional<SSLException> tlsFailure(Throwable e) {
+    /**
+     * The failure of type {@code type} under {@code e}, if any: a TLS failure (untrusted certificate, host
+     * name mismatch), a stalled upload.
+     */
+    private static <T extends Throwable> Optional<T> causeOf(Throwable e, Class<T> type) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SSLException ssl) {
-                return Optional.of(ssl);
+            if (type.isInstance(cause)) {
+                return Optional.of(type.cast(cause));
             }
         }
         return Optional.empty();

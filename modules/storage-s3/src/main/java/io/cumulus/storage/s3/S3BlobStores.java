@@ -107,8 +107,10 @@ public final class S3BlobStores {
                 return setUp.socketFactory();
             };
             http.socketFactory(plainHttp ? new DeferredTlsSocketFactory(tls) : tls.get());
-            // 64 KiB connection buffers: a 16 MiB body in 256 socket writes rather than 2,048
-            builder.httpClientBuilder(defaults -> ConnectionBuffers.widen(http.buildWithDefaults(defaults)));
+            // 64 KiB connection buffers: a 16 MiB body in 256 socket writes rather than 2,048; and a body
+            // the store stops reading is given up after the read timeout, as a response would be
+            builder.httpClientBuilder(defaults -> WriteTimeout.wrap(
+                    ConnectionBuffers.widen(http.buildWithDefaults(defaults)), config.readTimeout()));
             customizer.accept(builder);
             return builder.build();
         });

@@ -1,0 +1,149 @@
+package io.cumulus.storage.s3;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpExchange;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobOutputStream;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreUnavailableException;
+import io.cumulus.storage.WriteOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * What S3Proxy cannot show, against {@link StubS3Server}: a store that stops reading an upload.
+ */
+class S3BlobStoreAgainstStubTest {
+
+    private static final int WAL_SEGMENT = 16 * 1024 * 1024;
+    private static final String WAL_KEY = "pg/wals/0000000100000000/000000010000000000000001";
+
+    private static S3StoreConfig config(StubS3Server stub) {
+        return S3StoreConfig.of("bucket")
+                .withEndpoint(stub.endpoint())
+                .withRegion("us-east-1")
+                .withCredentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create("stub-access", "stub-secret")))
+                .withReadTimeout(Duration.ofSeconds(5))
+                .withMaxAttempts(1);
+    }
+
+    // ---------------------------------------------------------------- a store that stops reading
+
+    @Test
+    void aSegmentTheStoreStopsReadingFailsAsUnreachableNamingTheReadTimeout() throws Exception {
+        // a 16 MiB body, which no socket buffer holds: the client's writes block once the store stops reading
+        try (StubS3Server stub = StubS3Server.start(stopsReadingLargeBodies());
+                BlobStore s3 = S3BlobStores.open(config(stub).withReadTimeout(Duration.ofSeconds(1))
+                        .withMaxAttempts(2))) {
+            StoreUnavailableException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> assertThrows(StoreUnavailableException.class,
+                            () -> write(s3, WAL_KEY, bytes(WAL_SEGMENT, 1), WriteOptions.DEFAULT)));
+            assertTrue(e.getMessage().contains("stopped reading") && e.getMessage().contains("--read-timeout"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aPartTheStoreStopsReadingFailsTheBackupAsUnreachable() throws Exception {
+        try (StubS3Server stub = StubS3Server.start(stopsReadingLargeBodies());
+                BlobStore s3 = S3BlobStores.open(config(stub).withReadTimeout(Duration.ofSeconds(1))
+                        .withPartSize(WAL_SEGMENT))) {
+            StoreUnavailableException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> assertThrows(StoreUnavailableException.class,
+                            () -> write(s3, "pg/base/20240101T000000/data.tar", bytes(WAL_SEGMENT + 1, 2),
+                                    WriteOptions.DEFAULT)));
+            assertTrue(e.getMessage().contains("stopped reading"), e.getMessage());
+        }
+    }
+
+    /** Takes the headers of a large PUT and never reads its body; answers the rest of a multipart upload. */
+    private static StubS3Server.Handler stopsReadingLargeBodies() {
+        return exchange -> {
+            String method = exchange.getRequestMethod();
+            String query = String.valueOf(exchange.getRequestURI().getQuery());
+            if (method.equals("PUT") && contentLength(exchange) > 1024 * 1024) {
+                Thread.sleep(60_000); // until the stub closes, which interrupts its handlers
+            } else if (method.equals("POST") && query.startsWith("uploads")) {
+                StubS3Server.xml(exchange, 200, "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>k</Key>"
+                        + "<UploadId>stub-upload</UploadId></InitiateMultipartUploadResult>");
+            } else if (method.equals("PUT")) {
+                exchange.getRequestBody().readAllBytes();
+                StubS3Server.empty(exchange, 200, "0123456789abcdef0123456789abcdef");
+            } else if (method.equals("DELETE")) {
+                StubS3Server.empty(exchange, 204, null);
+            } else {
+                StubS3Server.error(exchange, 400, "UnexpectedRequest");
+            }
+        };
+    }
+
+    @Test
+    void anUploadThatKeepsMovingIsNeverCutHoweverLongItTakes() throws Exception {
+        byte[] data = bytes(WAL_SEGMENT, 3);
+        List<byte[]> received = new CopyOnWriteArrayList<>();
+        // three quarters of the body slowly, 1 MiB every 300 ms (3.6 s), then the rest at once, so that the
+        // end waits on no socket buffer draining slowly
+        StubS3Server.Handler slowReader = exchange -> {
+            InputStream body = exchange.getRequestBody();
+            java.io.ByteArrayOutputStream copy = new java.io.ByteArrayOutputStream();
+            while (copy.size() < WAL_SEGMENT * 3 / 4) {
+                copy.write(body.readNBytes(1024 * 1024));
+                Thread.sleep(300);
+            }
+            copy.write(body.readAllBytes());
+            received.add(copy.toByteArray());
+            StubS3Server.empty(exchange, 200, "0123456789abcdef0123456789abcdef");
+        };
+        try (StubS3Server stub = StubS3Server.start(slowReader);
+                BlobStore s3 = S3BlobStores.open(config(stub).withReadTimeout(Duration.ofSeconds(1)))) {
+            long start = System.nanoTime();
+            write(s3, WAL_KEY, data, WriteOptions.DEFAULT);
+            assertTrue(System.nanoTime() - start > TimeUnit.SECONDS.toNanos(3), "the stub read too fast to show it");
+            assertEquals(1, received.size());
+            assertArrayEquals(data, received.get(0));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static long contentLength(HttpExchange exchange) {
+        String length = exchange.getRequestHeaders().getFirst("Content-Length");
+        return length == null ? -1 : Long.parseLong(length);
+    }
+
+    private static byte[] bytes(int size, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
+
+    private static void write(BlobStore s3, String key, byte[] data, WriteOptions options) throws IOException {
+        try (BlobOutputStream out = s3.openWrite(key, options)) {
+            out.write(data);
+        }
+    }
+}
