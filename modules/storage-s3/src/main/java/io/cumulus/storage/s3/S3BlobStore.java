@@ -23,11 +23,13 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import javax.net.ssl.SSLException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -73,6 +75,9 @@ import software.amazon.awssdk.services.s3.model.Tagging;
 final class S3BlobStore implements BlobStore {
 
     private static final String CONTENT_TYPE = "application/octet-stream";
+    /** Error codes of a store failing for a while, whatever the HTTP status they came with. */
+    private static final Set<String> TRANSIENT_ERRORS = Set.of("InternalError", "ServiceUnavailable", "SlowDown",
+            "RequestTimeout", "OperationAborted");
 
     private final Future<S3Client> client;
     private final ExecutorService uploads;
@@ -304,6 +309,11 @@ final class S3BlobStore implements BlobStore {
                         .contentLength((long) length).contentMD5(md5),
                         RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length,
                                 CONTENT_TYPE)).eTag();
+            } catch (S3Exception e) {
+                if (isUploadGone(e)) {
+                    throw uploadGone(key, e);
+                }
+                throw translate(e, key);
             } catch (SdkException e) {
                 throw translate(e, key);
             }
@@ -321,8 +331,38 @@ final class S3BlobStore implements BlobStore {
                 if (conditional) {
                     request.ifNoneMatch("*");
                 }
-                client().completeMultipartUpload(request.build());
+                try {
+                    client().completeMultipartUpload(request.build());
+                } catch (S3Exception e) {
+                    // A commit that succeeded but whose answer was lost finds, when the SDK retries it, the
+                    // upload gone (404) or, with If-None-Match, an object there (412): it succeeded if that
+                    // object is the one these parts make.
+                    boolean gone = isUploadGone(e);
+                    if ((gone || (conditional && e.statusCode() == 412)) && isMadeOf(parts)) {
+                        return;
+                    }
+                    if (gone) {
+                        throw uploadGone(key, e);
+                    }
+                    throw e;
+                }
             });
+        }
+
+        /**
+         * Whether the object now at the key is the one {@code parts} make. S3, and the compatible stores
+         * that copy it, give a multipart object the ETag {@code md5(md5(part 1) ... md5(part n))-n}, where
+         * each part's ETag is its MD5, which the store checked against the Content-MD5 sent with it.
+         */
+        private boolean isMadeOf(List<MultipartOutputStream.CompletedPart> parts) throws IOException {
+            Optional<String> expected = multipartEtag(parts.stream().map(MultipartOutputStream.CompletedPart::etag)
+                    .toList());
+            if (expected.isEmpty()) {
+                return false; // parts whose ETags are no MD5 (SSE-KMS): nothing to compare with
+            }
+            Optional<BlobInfo> stored = stat(key);
+            return stored.isPresent() && stored.get().etag() != null
+                    && expected.get().equalsIgnoreCase(unquoted(stored.get().etag()));
         }
 
         @Override
@@ -340,7 +380,7 @@ final class S3BlobStore implements BlobStore {
         /** The request that makes the object visible, with if-absent protection where asked. */
         private void conditionally(Commit commit) throws IOException {
             if (!options.ifAbsent()) {
-                run(() -> commit.send(false));
+                send(commit, false);
                 return;
             }
             // S3 has honoured If-None-Match since 2024, but S3-compatible stores (S3Proxy among them)
@@ -362,12 +402,12 @@ final class S3BlobStore implements BlobStore {
                     throw translate(e, key);
                 }
             }
-            run(() -> commit.send(false));
+            send(commit, false);
         }
 
-        private void run(Runnable call) throws IOException {
+        private void send(Commit commit, boolean conditional) throws IOException {
             try {
-                call.run();
+                commit.send(conditional);
             } catch (SdkException e) {
                 throw translate(e, key);
             }
@@ -377,7 +417,53 @@ final class S3BlobStore implements BlobStore {
     /** One commit request, with or without {@code If-None-Match: *}. */
     @FunctionalInterface
     private interface Commit {
-        void send(boolean conditional);
+        void send(boolean conditional) throws IOException;
+    }
+
+    /** The multipart ETag of the parts with these ETags, or empty if they are not MD5s (or MD5 is not offered). */
+    static Optional<String> multipartEtag(List<String> partEtags) {
+        MessageDigest md5 = md5OrNull();
+        if (md5 == null) {
+            return Optional.empty();
+        }
+        for (String etag : partEtags) {
+            String hex = unquoted(etag);
+            if (hex.length() != 32) {
+                return Optional.empty();
+            }
+            try {
+                md5.update(HexFormat.of().parseHex(hex));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(HexFormat.of().formatHex(md5.digest()) + "-" + partEtags.size());
+    }
+
+    private static String unquoted(String etag) {
+        return etag.length() >= 2 && etag.startsWith("\"") && etag.endsWith("\"") ? etag.substring(1, etag.length() - 1)
+                : etag;
+    }
+
+    /**
+     * Whether an UploadPart or CompleteMultipartUpload failed because the store does not know the upload:
+     * S3 answers NoSuchUpload, S3Proxy NoSuchKey; there, any 404 but a missing bucket's is the upload's.
+     */
+    private static boolean isUploadGone(S3Exception e) {
+        String code = errorCode(e);
+        return e instanceof NoSuchUploadException || code.equals("NoSuchUpload")
+                || (e.statusCode() == 404 && !(e instanceof NoSuchBucketException) && !code.equals("NoSuchBucket"));
+    }
+
+    /** A 404 of a multipart upload's request, which is the upload's and not the object's. */
+    private IOException uploadGone(String key, SdkException e) {
+        return new IOException(describe(key) + ": the store no longer knows the multipart upload of this object, so"
+                + " nothing was stored (aborted by a lifecycle rule for incomplete uploads, or by another client);"
+                + " write it again, and give such a rule more days than an upload takes: " + e.getMessage(), e);
+    }
+
+    private static String errorCode(S3Exception e) {
+        return e.awsErrorDetails() == null ? "" : String.valueOf(e.awsErrorDetails().errorCode());
     }
 
     /** A store that does not know {@code If-None-Match} on writes says so with 501, or 400 naming it. */
@@ -579,10 +665,13 @@ final class S3BlobStore implements BlobStore {
     IOException translate(SdkException e, String key) {
         String where = key.isEmpty() ? "s3://" + bucket : describe(key);
         if (e instanceof S3Exception s3) {
-            String code = s3.awsErrorDetails() == null ? "" : String.valueOf(s3.awsErrorDetails().errorCode());
+            String code = errorCode(s3);
             int status = s3.statusCode();
             if (e instanceof NoSuchBucketException || code.equals("NoSuchBucket")) {
                 return missingBucket(e);
+            }
+            if (e instanceof NoSuchUploadException || code.equals("NoSuchUpload")) {
+                return uploadGone(key, e); // a 404, but the upload's, not the object's
             }
             if (e instanceof NoSuchKeyException || code.equals("NoSuchKey") || status == 404) {
                 return withCause(new FileNotFoundException(where), e);
@@ -602,7 +691,9 @@ final class S3BlobStore implements BlobStore {
             if (status == 501) { // retrying cannot help: the store lacks the feature
                 return new IOException(where + ": not implemented by this store: " + e.getMessage(), e);
             }
-            if (status >= 500 || status == 429 || code.equals("SlowDown") || code.equals("RequestTimeout")) {
+            // by code too: S3 may report a failure in the body of a 200 (CompleteMultipartUpload), which
+            // the SDK retries as it would a 500
+            if (status >= 500 || s3.isThrottlingException() || TRANSIENT_ERRORS.contains(code)) {
                 return new StoreUnavailableException(where + " is unavailable: " + e.getMessage(), e);
             }
             return new IOException(where + ": " + e.getMessage(), e);

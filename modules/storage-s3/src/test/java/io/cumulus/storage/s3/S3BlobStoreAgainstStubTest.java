@@ -34,7 +34,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
- * What S3Proxy cannot show, against {@link StubS3Server}: a store that stops reading an upload.
+ * What S3Proxy cannot show, against {@link StubS3Server}: a store that stops reading an upload, and
+ * one that no longer knows a multipart upload.
  */
 class S3BlobStoreAgainstStubTest {
 
@@ -125,6 +126,31 @@ class S3BlobStoreAgainstStubTest {
             assertTrue(System.nanoTime() - start > TimeUnit.SECONDS.toNanos(3), "the stub read too fast to show it");
             assertEquals(1, received.size());
             assertArrayEquals(data, received.get(0));
+        }
+    }
+
+    // ---------------------------------------------------------------- multipart uploads
+
+    @Test
+    void aPartOfAnUploadTheStoreNoLongerKnowsIsNamedSoAndNotNotFound() throws Exception {
+        // a lifecycle rule that aborts incomplete uploads removed this one while its parts were on their way
+        StubS3Server.Handler reaped = exchange -> {
+            String method = exchange.getRequestMethod();
+            if (method.equals("POST")) {
+                StubS3Server.xml(exchange, 200, "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>k</Key>"
+                        + "<UploadId>stub-upload</UploadId></InitiateMultipartUploadResult>");
+            } else {
+                exchange.getRequestBody().readAllBytes();
+                StubS3Server.error(exchange, 404, "NoSuchUpload");
+            }
+        };
+        try (StubS3Server stub = StubS3Server.start(reaped);
+                BlobStore s3 = S3BlobStores.open(config(stub).withPartSize(S3StoreConfig.MIN_PART_SIZE))) {
+            IOException e = assertThrows(IOException.class, () -> write(s3, "pg/base/20240101T000000/data.tar",
+                    bytes(S3StoreConfig.MIN_PART_SIZE + 10, 10), WriteOptions.DEFAULT));
+            assertFalse(e instanceof java.io.FileNotFoundException, e.toString());
+            assertTrue(e.getMessage().contains("no longer knows the multipart upload")
+                    && e.getMessage().contains("lifecycle rule"), e.getMessage());
         }
     }
 

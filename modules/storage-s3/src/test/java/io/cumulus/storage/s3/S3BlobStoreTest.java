@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.SocketException;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.AccessDeniedException;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -40,6 +42,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.SdkHttpResponse;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 
 /**
  * The storage contract against S3Proxy 2.7.0 in this JVM, through the real SDK client and plain HTTP,
@@ -188,6 +192,97 @@ class S3BlobStoreTest extends S3ProxyContractTest {
             assertTrue(e.getMessage().contains("Content-MD5") || e.getMessage().contains("Status Code: 400"),
                     e.getMessage());
             assertEquals(Optional.empty(), s3.stat("wal/damaged"));
+        }
+    }
+
+    @Test
+    void aCommitWhoseAnswerWasLostIsASuccessWhenTheObjectIsTheOneItsPartsMake() throws Exception {
+        // the store completes the upload and the answer never arrives: the SDK's retry then finds no
+        // such upload (S3 answers 404 NoSuchUpload, S3Proxy 404 NoSuchKey), though the object is there, whole
+        AtomicBoolean lost = new AtomicBoolean();
+        ExecutionInterceptor losesTheFirstCommitAnswer = new ExecutionInterceptor() {
+            @Override
+            public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
+                                                                   ExecutionAttributes attributes) {
+                if (context.request() instanceof CompleteMultipartUploadRequest && lost.compareAndSet(false, true)) {
+                    try (InputStream answer = context.responseBody().orElseThrow()) {
+                        answer.readAllBytes(); // read and dropped, so that the connection is left clean for the retry
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    throw SdkClientException.create("Unable to execute HTTP request",
+                            new SocketException("Connection reset (test: the answer was lost)"));
+                }
+                return context.responseBody();
+            }
+        };
+        RecordedRequests requests = new RecordedRequests();
+        byte[] data = bytes(2 * partSize() + 10, 51);
+        try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)), builder -> builder
+                .overrideConfiguration(o -> o.addExecutionInterceptor(losesTheFirstCommitAnswer)
+                        .addExecutionInterceptor(requests)))) {
+            writeTo(s3, "base/backup/data.tar", data, WriteOptions.DEFAULT);
+            assertTrue(lost.get());
+            assertEquals(List.of(200, 404), requests.matching("POST", "/base/backup/data.tar", "uploadId").stream()
+                    .map(RecordedRequest::status).toList());
+            assertArrayEquals(data, s3.openRead("base/backup/data.tar").readAllBytes());
+            assertEquals(List.of(), requests.matching("DELETE", "/base/backup/data.tar")); // not aborted
+        }
+    }
+
+    @Test
+    void anUploadTheStoreNoLongerKnowsWhenCommittedIsNamedSoAndNotNotFound() throws Exception {
+        // the retried commit finds no such upload, and the object is not there: aborted behind our back
+        ExecutionInterceptor abortsBeforeTheCommit = new ExecutionInterceptor() {
+            @Override
+            public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
+                return context.request() instanceof CompleteMultipartUploadRequest
+                        ? ofAnAbortedUpload(context.httpRequest()) : context.httpRequest();
+            }
+        };
+        try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)),
+                builder -> builder.overrideConfiguration(o -> o.addExecutionInterceptor(abortsBeforeTheCommit)))) {
+            IOException e = assertThrows(IOException.class,
+                    () -> writeTo(s3, "base/backup/data.tar", bytes(partSize() + 10, 52), WriteOptions.DEFAULT));
+            assertFalse(e instanceof java.io.FileNotFoundException, e.toString());
+            assertTrue(e.getMessage().contains("no longer knows the multipart upload"), e.getMessage());
+            assertEquals(Optional.empty(), s3.stat("base/backup/data.tar"));
+        }
+    }
+
+    /** {@code request} naming an upload the store never started, as if it had been aborted. */
+    private static SdkHttpRequest ofAnAbortedUpload(SdkHttpRequest request) {
+        return request.toBuilder().putRawQueryParameter("uploadId", "aborted-by-a-lifecycle-rule").build();
+    }
+
+    @Test
+    void anInternalErrorInA200AnswerIsUnavailableNotAFinalError() throws Exception {
+        // S3 may answer a CompleteMultipartUpload 200 and report the failure in the body; the SDK retries it
+        byte[] internalError = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError</Code>"
+                + "<Message>We encountered an internal error. Please try again.</Message><RequestId>test</RequestId>"
+                + "</Error>").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ExecutionInterceptor failsInTheBody = new ExecutionInterceptor() {
+            @Override
+            public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+                return context.request() instanceof CompleteMultipartUploadRequest
+                        ? context.httpResponse().toBuilder().statusCode(200)
+                                .putHeader("Content-Length", String.valueOf(internalError.length)).build()
+                        : context.httpResponse();
+            }
+
+            @Override
+            public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
+                                                                   ExecutionAttributes attributes) {
+                return context.request() instanceof CompleteMultipartUploadRequest
+                        ? Optional.of(new java.io.ByteArrayInputStream(internalError))
+                        : context.responseBody();
+            }
+        };
+        try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withMaxAttempts(2),
+                builder -> builder.overrideConfiguration(o -> o.addExecutionInterceptor(failsInTheBody)))) {
+            StoreUnavailableException e = assertThrows(StoreUnavailableException.class,
+                    () -> writeTo(s3, "base/backup/data.tar", bytes(partSize() + 10, 54), WriteOptions.DEFAULT));
+            assertTrue(e.getMessage().contains("is unavailable: We encountered an internal error"), e.getMessage());
         }
     }
 
