@@ -522,7 +522,7 @@ final class S3BlobStore implements BlobStore {
                         ListObjectsV2Response response = listPage(prefix, null, continuation);
                         page = response.contents().iterator();
                         continuation = response.nextContinuationToken();
-                        more = Boolean.TRUE.equals(response.isTruncated()) && continuation != null;
+                        more = Boolean.TRUE.equals(response.isTruncated());
                         continue;
                     }
                     S3Object object = page.next();
@@ -550,13 +550,23 @@ final class S3BlobStore implements BlobStore {
         return prefixes;
     }
 
+    /** One page of a listing; a page that says more follow names where they begin. */
     private ListObjectsV2Response listPage(String prefix, String delimiter, String continuation) throws IOException {
+        ListObjectsV2Response response;
         try {
-            return client().listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix)
+            response = client().listObjectsV2(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix)
                     .delimiter(delimiter).maxKeys(config.listPageSize()).continuationToken(continuation).build());
         } catch (SdkException e) {
             throw translate(e, prefix);
         }
+        if (Boolean.TRUE.equals(response.isTruncated()) && response.nextContinuationToken() == null) {
+            // stopping there would pass part of a listing for all of it: retention would keep WAL it
+            // should delete, a check would miss a clash
+            throw new IOException("s3://" + bucket + "/" + prefix + ": the store says its listing goes on but gives no"
+                    + " continuation token to read the rest (a fault of its ListObjectsV2); upgrade the store or"
+                    + " report it to its vendor");
+        }
+        return response;
     }
 
     // ---------------------------------------------------------------- deletes

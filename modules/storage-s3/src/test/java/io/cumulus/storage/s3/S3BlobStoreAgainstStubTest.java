@@ -34,8 +34,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
- * What S3Proxy cannot show, against {@link StubS3Server}: a store that stops reading an upload, and
- * one that no longer knows a multipart upload.
+ * What S3Proxy cannot show, against {@link StubS3Server}: a store that stops reading an upload, one
+ * that no longer knows a multipart upload, and a listing that says it goes on without saying where.
  */
 class S3BlobStoreAgainstStubTest {
 
@@ -151,6 +151,30 @@ class S3BlobStoreAgainstStubTest {
             assertFalse(e instanceof java.io.FileNotFoundException, e.toString());
             assertTrue(e.getMessage().contains("no longer knows the multipart upload")
                     && e.getMessage().contains("lifecycle rule"), e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- listings
+
+    @Test
+    void aTruncatedListingWithoutAContinuationTokenFailsInsteadOfEndingEarly() throws Exception {
+        StubS3Server.Handler brokenListing = exchange -> StubS3Server.xml(exchange, 200,
+                "<ListBucketResult><Name>bucket</Name><Prefix>pg/</Prefix><KeyCount>1</KeyCount>"
+                        + "<MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
+                        + "<Contents><Key>pg/wals/a</Key><LastModified>2024-01-01T00:00:00.000Z</LastModified>"
+                        + "<ETag>\"x\"</ETag><Size>1</Size></Contents>"
+                        + "<CommonPrefixes><Prefix>pg/wals/</Prefix></CommonPrefixes></ListBucketResult>");
+        try (StubS3Server stub = StubS3Server.start(brokenListing);
+                BlobStore s3 = S3BlobStores.open(config(stub))) {
+            BlobIterator listing = s3.list("pg/");
+            IOException e = assertThrows(IOException.class, () -> {
+                while (listing.hasNext()) {
+                    listing.next();
+                }
+            });
+            assertTrue(e.getMessage().contains("continuation token"), e.getMessage());
+            IOException prefixes = assertThrows(IOException.class, () -> s3.listPrefixes("pg/"));
+            assertTrue(prefixes.getMessage().contains("continuation token"), prefixes.getMessage());
         }
     }
 
