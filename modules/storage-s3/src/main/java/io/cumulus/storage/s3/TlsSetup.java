@@ -3,6 +3,7 @@ package io.cumulus.storage.s3;
 import io.cumulus.storage.StoreConfigurationException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -19,10 +20,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
 import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
+import org.apache.http.protocol.HttpContext;
 import org.conscrypt.Conscrypt;
 import software.amazon.awssdk.http.SystemPropertyTlsKeyManagersProvider;
 import software.amazon.awssdk.http.apache.internal.conn.SdkTlsSocketFactory;
@@ -111,9 +114,17 @@ final class TlsSetup {
                 .orElse(javaTrustStore.isEmpty() ? Trust.DEFAULT
                         : new Trust("the Java trust store " + TRUST_STORE_PROPERTY + "=" + javaTrustStore,
                                 "import that authority's certificate into that trust store"));
-        // the SDK's own factory, as its client makes it, with only the SSLContext changed
+        // the SDK's own factory, as its client makes it, with only the SSLContext changed, and sockets that
+        // an abort can close while a write is blocked in them
         return new Tls(new SdkTlsSocketFactory(context(engine, authorities),
-                SSLConnectionSocketFactory.getDefaultHostnameVerifier()), trust);
+                SSLConnectionSocketFactory.getDefaultHostnameVerifier()) {
+            @Override
+            public Socket createLayeredSocket(Socket tcp, String target, int port, HttpContext context)
+                    throws IOException {
+                Socket tls = super.createLayeredSocket(tcp, target, port, context);
+                return tls instanceof SSLSocket ssl ? new AbortableTlsSocket(ssl, tcp) : tls;
+            }
+        }, trust);
     }
 
     /** A CA bundle, and the setting that named it (for messages). */

@@ -20,7 +20,8 @@ import software.amazon.awssdk.http.SdkHttpClient;
  * bounds reads only, so a store that accepts a PUT's headers and then stops reading its body would
  * hold the call (an archive_command, the --async uploader, a backup) forever, where barman-cloud's
  * Python socket timeout bounds each send as well. The SDK's retries then run as for any broken
- * connection; the failure of the last attempt is a {@link StalledWriteException}.
+ * connection; the failure of the last attempt is a {@link StalledWriteException}. (Over TLS, the abort
+ * ends the blocked write through {@link AbortableTlsSocket}.)
  *
  * <p>It bounds the time without progress, not the total: a slow link that keeps taking bytes is never
  * cut, however long a 16 MiB segment or a 1 GiB part takes on it. (The SDK's attempt timeout can only

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreConfigurationException;
+import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.testsupport.S3ProxyServer;
 import io.cumulus.testsupport.SystemProperties;
@@ -24,6 +26,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +102,7 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
         Socket plain = new Socket();
         plain.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), 10_000);
         Socket layered = factory.createLayeredSocket(plain, endpoint.getHost(), endpoint.getPort(), new BasicHttpContext());
-        return assertInstanceOf(SSLSocket.class, layered);
+        return assertInstanceOf(AbortableTlsSocket.class, layered).tls();
     }
 
     @Test
@@ -269,18 +272,47 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
         }
     }
 
+    @Test
+    void anUploadTheStoreStopsReadingIsGivenUpWhateverTheEngine() throws Exception {
+        // the relay passes the handshake and the first bytes of the request, then stops reading: the
+        // client's writes block inside the TLS engine, which the abort must still end
+        for (String engine : List.of("auto", "jdk")) {
+            try (TlsRecordRelay relay = new TlsRecordRelay(server.endpoint(), 256 * 1024);
+                    BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)).withEndpoint(relay.endpoint())
+                            .withReadTimeout(Duration.ofSeconds(1)).withMaxAttempts(2),
+                            builder -> { }, with(trustingTheServer(), TlsSetup.ENGINE_VARIABLE, engine))) {
+                byte[] data = bytes(16 * 1024 * 1024, 63);
+                StoreUnavailableException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                        () -> assertThrows(StoreUnavailableException.class, () -> {
+                            try (BlobOutputStream out = s3.openWrite("stalled/object", WriteOptions.DEFAULT)) {
+                                out.write(data);
+                            }
+                        }));
+                assertTrue(e.getMessage().contains("the store stopped reading the upload"), engine + ": " + e.getMessage());
+            }
+        }
+    }
+
     /**
      * A TCP relay in front of the server that reads the TLS record headers the client sends (5 bytes:
-     * type, version, length) and keeps the largest length of application data.
+     * type, version, length) and keeps the largest length of application data; it may stop reading
+     * from the client after some bytes, as a store that stalls.
      */
     private static final class TlsRecordRelay implements AutoCloseable {
         private static final int APPLICATION_DATA = 23;
         private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         private final InetSocketAddress target;
+        private final long stallAfter;
         private final AtomicInteger largest = new AtomicInteger();
         private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
         TlsRecordRelay(URI server) throws IOException {
+            this(server, Long.MAX_VALUE);
+        }
+
+        /** A relay that stops reading from each client once it has passed {@code stallAfter} bytes of it. */
+        TlsRecordRelay(URI server, long stallAfter) throws IOException {
+            this.stallAfter = stallAfter;
             target = new InetSocketAddress(server.getHost(), server.getPort());
             daemon(() -> {
                 while (!listener.isClosed()) {
@@ -305,6 +337,7 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
         private void clientToServer(InputStream from, java.io.OutputStream to) throws IOException {
             DataInputStream in = new DataInputStream(from);
             byte[] header = new byte[5];
+            long passed = 0;
             while (in.read(header, 0, 1) == 1) {
                 in.readFully(header, 1, 4);
                 int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
@@ -315,6 +348,18 @@ class S3BlobStoreOverTlsTest extends S3ProxyContractTest {
                 to.write(header);
                 to.write(body);
                 to.flush();
+                passed += header.length + body.length;
+                while (passed >= stallAfter && !listener.isClosed()) {
+                    sleep(); // reads no more: the client's socket buffers fill, then its writes block
+                }
+            }
+        }
+
+        private static void sleep() throws IOException {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
             }
         }
 
