@@ -35,7 +35,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * What S3Proxy cannot show, against {@link StubS3Server}: a store that stops reading an upload, one
- * that no longer knows a multipart upload, and a listing that says it goes on without saying where.
+ * that no longer knows a multipart upload, one that honours {@code If-None-Match} (412, and the race it
+ * settles) or rejects it (501), and a listing that says it goes on without saying where.
  */
 class S3BlobStoreAgainstStubTest {
 
@@ -151,6 +152,109 @@ class S3BlobStoreAgainstStubTest {
             assertFalse(e instanceof java.io.FileNotFoundException, e.toString());
             assertTrue(e.getMessage().contains("no longer knows the multipart upload")
                     && e.getMessage().contains("lifecycle rule"), e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- If-None-Match
+
+    @Test
+    void aStoreAnswering412ToIfNoneMatchIsAnObjectThatAlreadyExists() throws Exception {
+        AtomicInteger puts = new AtomicInteger();
+        StubS3Server.Handler existsOnlyToConditionalWrites = exchange -> {
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                StubS3Server.empty(exchange, 404, null); // written since the HEAD, or the HEAD was skipped
+            } else if (exchange.getRequestMethod().equals("PUT")) {
+                puts.incrementAndGet();
+                exchange.getRequestBody().readAllBytes();
+                StubS3Server.error(exchange, 412, "PreconditionFailed");
+            }
+        };
+        try (StubS3Server stub = StubS3Server.start(existsOnlyToConditionalWrites);
+                BlobStore s3 = S3BlobStores.open(config(stub))) {
+            FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class,
+                    () -> write(s3, WAL_KEY, bytes(100, 4), WriteOptions.DEFAULT.withIfAbsent(true)));
+            assertEquals("s3://bucket/" + WAL_KEY, e.getFile());
+            assertEquals(1, puts.get()); // a refusal, not a failure to retry
+        }
+    }
+
+    @Test
+    void twoWritersRacingForOneKeyEndWithOneObjectAndOneRefusal() throws Exception {
+        Map<String, byte[]> objects = new ConcurrentHashMap<>();
+        CyclicBarrier bothLooked = new CyclicBarrier(2);
+        // an atomic If-None-Match, as S3 has had since 2024; both writers pass the HEAD before either PUT
+        StubS3Server.Handler atomicStore = exchange -> {
+            String key = exchange.getRequestURI().getPath().substring("/bucket/".length());
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                bothLooked.await(10, TimeUnit.SECONDS);
+                StubS3Server.empty(exchange, objects.containsKey(key) ? 200 : 404, null);
+            } else if (exchange.getRequestMethod().equals("PUT")) {
+                byte[] body = exchange.getRequestBody().readAllBytes();
+                boolean conditional = "*".equals(exchange.getRequestHeaders().getFirst("If-None-Match"));
+                if (!conditional) {
+                    StubS3Server.error(exchange, 400, "ExpectedIfNoneMatch");
+                } else if (objects.putIfAbsent(key, body) != null) {
+                    StubS3Server.error(exchange, 412, "PreconditionFailed");
+                } else {
+                    StubS3Server.empty(exchange, 200, "0123456789abcdef0123456789abcdef");
+                }
+            }
+        };
+        byte[] first = bytes(1000, 5);
+        byte[] second = bytes(1000, 6);
+        ExecutorService writers = Executors.newFixedThreadPool(2);
+        try (StubS3Server stub = StubS3Server.start(atomicStore);
+                BlobStore s3 = S3BlobStores.open(config(stub))) {
+            List<Future<?>> outcomes = new ArrayList<>();
+            for (byte[] data : List.of(first, second)) {
+                outcomes.add(writers.submit(() -> {
+                    write(s3, WAL_KEY, data, WriteOptions.DEFAULT.withIfAbsent(true));
+                    return null;
+                }));
+            }
+            int refused = 0;
+            for (Future<?> outcome : outcomes) {
+                try {
+                    outcome.get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertTrue(e.getCause() instanceof FileAlreadyExistsException, e.getCause().toString());
+                    refused++;
+                }
+            }
+            assertEquals(1, refused);
+            byte[] stored = objects.get(WAL_KEY);
+            assertTrue(java.util.Arrays.equals(first, stored) || java.util.Arrays.equals(second, stored));
+        } finally {
+            writers.shutdownNow();
+        }
+    }
+
+    @Test
+    void aStoreRejectingIfNoneMatchWith501IsWrittenWithoutItFromThenOn() throws Exception {
+        List<String> puts = new CopyOnWriteArrayList<>();
+        AtomicInteger heads = new AtomicInteger();
+        StubS3Server.Handler olderStore = exchange -> {
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                heads.incrementAndGet();
+                StubS3Server.empty(exchange, 404, null);
+            } else if (exchange.getRequestMethod().equals("PUT")) {
+                exchange.getRequestBody().readAllBytes();
+                String condition = exchange.getRequestHeaders().getFirst("If-None-Match");
+                puts.add(condition == null ? "unconditional" : "If-None-Match: " + condition);
+                if (condition != null) {
+                    StubS3Server.error(exchange, 501, "NotImplemented");
+                } else {
+                    StubS3Server.empty(exchange, 200, "0123456789abcdef0123456789abcdef");
+                }
+            }
+        };
+        try (StubS3Server stub = StubS3Server.start(olderStore);
+                BlobStore s3 = S3BlobStores.open(config(stub))) {
+            write(s3, WAL_KEY, bytes(100, 7), WriteOptions.DEFAULT.withIfAbsent(true));
+            assertEquals(List.of("If-None-Match: *", "unconditional"), puts);
+            write(s3, WAL_KEY + ".partial", bytes(100, 8), WriteOptions.DEFAULT.withIfAbsent(true));
+            assertEquals(List.of("If-None-Match: *", "unconditional", "unconditional"), puts);
+            assertEquals(2, heads.get()); // the HEAD in front of each write is what still protects
         }
     }
 
