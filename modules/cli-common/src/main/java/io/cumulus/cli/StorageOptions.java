@@ -19,7 +19,8 @@ public final class StorageOptions {
 
     // text, read by endpointUrl(): picocli's own URI conversion would echo a malformed URL, password and all
     @Option(names = "--endpoint-url", paramLabel = "URL",
-            description = "S3 endpoint, for S3-compatible stores (path-style addressing is used with it).")
+            description = "S3 endpoint, for S3-compatible stores (default: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL)."
+                    + " Path-style addressing is used with it, unless the AWS profile sets s3 addressing_style.")
     String endpointUrl;
 
     @Option(names = {"-P", "--aws-profile", "--profile"}, paramLabel = "PROFILE",

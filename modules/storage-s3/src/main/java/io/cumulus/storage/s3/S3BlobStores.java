@@ -1,8 +1,14 @@
 package io.cumulus.storage.s3;
 
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreConfigurationException;
+import io.cumulus.storage.s3.S3StoreConfig.Addressing;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.Executors;
@@ -21,7 +27,9 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.profiles.Profile;
 import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
 import software.amazon.awssdk.regions.providers.AwsRegionProvider;
@@ -31,6 +39,7 @@ import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
 import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.utils.Lazy;
 
 /** Opens S3 stores: builds the one SDK client a store uses, with its timeouts, retries and checksums. */
 public final class S3BlobStores {
@@ -38,14 +47,25 @@ public final class S3BlobStores {
     /** For S3-compatible stores that have no notion of region, and AWS users who configured none. */
     static final Region FALLBACK_REGION = Region.US_EAST_1;
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Where the SDK takes an endpoint from when none is given, in its order (SDK 2.35): S3's own setting
+     * first, each as a Java property, then as an environment variable; then the profile's.
+     */
+    private static final List<String> ENDPOINT_SETTINGS = List.of("aws.endpointUrlS3", "AWS_ENDPOINT_URL_S3",
+            "aws.endpointUrl", "AWS_ENDPOINT_URL");
+    private static final String ENDPOINT_PROPERTY = "endpoint_url";
+    private static final String SERVICES_PROPERTY = "services";
+    /** The profile property that chooses the addressing style: {@code s3 =}, then {@code addressing_style = path}. */
+    static final String ADDRESSING_STYLE_PROPERTY = "s3.addressing_style";
 
     private S3BlobStores() {}
 
     /**
      * Opens a store on {@code config.bucket()}. No request is sent: {@link BlobStore#checkAvailable()}
      * is the explicit check. The SDK client is built in the background; a failure to build it comes
-     * from the store's first call (a {@link io.cumulus.storage.StoreConfigurationException} for a TLS
-     * setting of this host that is wrong, such as an {@code AWS_CA_BUNDLE} that does not exist). The caller closes the store, which closes its client.
+     * from the store's first call (a {@link io.cumulus.storage.StoreConfigurationException} for a
+     * setting of this host that is wrong, such as an {@code AWS_CA_BUNDLE} that does not exist or an
+     * {@code AWS_ENDPOINT_URL} that is no URL). The caller closes the store, which closes its client.
      */
     public static BlobStore open(S3StoreConfig config) {
         return open(config, builder -> { });
@@ -60,16 +80,32 @@ public final class S3BlobStores {
     }
 
     /**
-     * As {@link #open(S3StoreConfig, Consumer)}, with the environment that TLS settings are read from
-     * ({@code CUMULUS_TLS}, {@code AWS_CA_BUNDLE}): the process's, or a test's.
+     * As {@link #open(S3StoreConfig, Consumer)}, with the environment that TLS settings and the endpoint
+     * are read from ({@code CUMULUS_TLS}, {@code AWS_CA_BUNDLE}, {@code AWS_ENDPOINT_URL_S3}...): the
+     * process's, or a test's.
      */
     static BlobStore open(S3StoreConfig config, Consumer<S3ClientBuilder> customizer, Map<String, String> environment) {
         FirstRequestWarmUp.start();
-        boolean plainHttp = config.endpoint().filter(endpoint -> "http".equalsIgnoreCase(endpoint.getScheme())).isPresent();
+        // An endpoint from the environment (or, below, the profile) is one the SDK would use anyway; made
+        // explicit, it counts as --endpoint-url does: path style, no instance metadata asked for a region,
+        // plain HTTP as such, and the store's messages name it.
+        Optional<URI> configured = Optional.empty();
+        StoreConfigurationException badEndpoint = null;
+        if (config.endpoint().isEmpty()) {
+            try {
+                configured = configuredEndpoint(environment);
+            } catch (StoreConfigurationException e) {
+                badEndpoint = e; // reported by the first call, as other settings of this host are
+            }
+        }
+        return build(configured.map(config::withEndpoint).orElse(config), Optional.ofNullable(badEndpoint), customizer,
+                environment);
+    }
+
+    private static BlobStore build(S3StoreConfig config, Optional<StoreConfigurationException> badSetting,
+            Consumer<S3ClientBuilder> customizer, Map<String, String> environment) {
         S3ClientBuilder builder = S3Client.builder()
                 .credentialsProvider(credentials(config))
-                .region(region(config))
-                .forcePathStyle(config.pathStyle())
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
                         .maxAttempts(config.maxAttempts()).build()))
                 // DeleteObjects needs a checksum; S3-compatible stores want Content-MD5, not the CRC32
@@ -77,11 +113,6 @@ public final class S3BlobStores {
                 .addPlugin(LegacyMd5Plugin.create())
                 // writes carry a signed Content-MD5, so the body is not hashed again over HTTP
                 .putAuthScheme(Md5BoundSigning.create());
-        config.endpoint().ifPresent(builder::endpointOverride);
-        if (config.endpoint().isEmpty() && config.region().isEmpty()) {
-            // a bucket in another region than the one guessed: follow S3's redirect, as boto3 does
-            builder.crossRegionAccessEnabled(true);
-        }
         // SDK 2.30+ adds CRC32 checksums to every upload, which many S3-compatible stores reject
         // (barman issue 1064). Only when required, unless the user set the SDK's own variable.
         if (SdkSystemSetting.AWS_REQUEST_CHECKSUM_CALCULATION.getStringValue().isEmpty()) {
@@ -95,6 +126,21 @@ public final class S3BlobStores {
         // that the caller begins at once: an archive call reads and hashes its 16 MB meanwhile.
         AtomicReference<TlsSetup.Trust> trust = new AtomicReference<>(TlsSetup.Trust.DEFAULT);
         FutureTask<S3Client> client = new FutureTask<>(() -> {
+            if (badSetting.isPresent()) {
+                throw badSetting.get();
+            }
+            // where requests go, and how; the profile, read here, costs the caller's thread nothing
+            Supplier<ProfileFile> profiles = new Lazy<>(ProfileFile::defaultProfileFile)::getValue;
+            S3StoreConfig target = config.endpoint().isPresent() ? config
+                    : profileEndpoint(config, profiles).map(config::withEndpoint).orElse(config);
+            target.endpoint().ifPresent(builder::endpointOverride);
+            builder.region(region(target, profiles));
+            if (target.endpoint().isEmpty() && target.region().isEmpty()) {
+                // a bucket in another region than the one guessed: follow S3's redirect, as boto3 does
+                builder.crossRegionAccessEnabled(true);
+            }
+            builder.forcePathStyle(target.withAddressing(addressing(target, profiles)).pathStyle());
+            boolean plainHttp = target.endpoint().filter(uri -> "http".equalsIgnoreCase(uri.getScheme())).isPresent();
             ApacheHttpClient.Builder http = ApacheHttpClient.builder()
                     .socketTimeout(config.readTimeout())
                     .connectionTimeout(CONNECT_TIMEOUT)
@@ -130,7 +176,73 @@ public final class S3BlobStores {
                 .orElseGet(() -> DefaultCredentialsProvider.builder().build());
     }
 
-    private static Region region(S3StoreConfig config) {
+    /**
+     * The endpoint the SDK would take from the environment or Java properties when none is given, or
+     * empty. (After them, it looks in the profile: {@link #profileEndpoint}.)
+     */
+    static Optional<URI> configuredEndpoint(Map<String, String> environment) {
+        for (String setting : ENDPOINT_SETTINGS) {
+            String value = setting.startsWith("aws.") ? System.getProperty(setting) : environment.get(setting);
+            if (value != null && !value.isBlank()) {
+                return Optional.of(endpoint(value, setting));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The endpoint the SDK would take from the AWS profile when neither an option nor the environment
+     * gives one: S3's {@code endpoint_url} in the profile's {@code services} section, else the profile's
+     * own {@code endpoint_url}.
+     */
+    static Optional<URI> profileEndpoint(S3StoreConfig config, Supplier<ProfileFile> profiles) {
+        String name = profileName(config);
+        Optional<Profile> profile = profiles.get().profile(name);
+        Optional<String> services = profile.flatMap(p -> p.property(SERVICES_PROPERTY));
+        Optional<String> ofS3 = services.flatMap(section -> profiles.get().getSection(SERVICES_PROPERTY, section))
+                .flatMap(section -> section.property("s3." + ENDPOINT_PROPERTY));
+        if (ofS3.isPresent() && !ofS3.get().isBlank()) {
+            return Optional.of(endpoint(ofS3.get(), "s3 endpoint_url of services section '" + services.get() + "'"));
+        }
+        return profile.flatMap(p -> p.property(ENDPOINT_PROPERTY)).filter(value -> !value.isBlank())
+                .map(value -> endpoint(value, ENDPOINT_PROPERTY + " of AWS profile '" + name + "'"));
+    }
+
+    /** {@code value}, the endpoint that {@code setting} gives, which must be an absolute URL. */
+    private static URI endpoint(String value, String setting) {
+        try {
+            URI endpoint = new URI(value.trim());
+            if (endpoint.getScheme() != null && endpoint.getHost() != null) {
+                return endpoint;
+            }
+        } catch (URISyntaxException e) {
+            // reported below
+        }
+        // the value itself may carry credentials (http://user:secret@host): not repeated
+        throw new StoreConfigurationException(setting + " is not an absolute URL such as https://host:port:"
+                + " mend it or unset it");
+    }
+
+    private static String profileName(S3StoreConfig config) {
+        return config.profile().orElseGet(ProfileFileSystemSetting.AWS_PROFILE::getStringValueOrThrow);
+    }
+
+    /**
+     * How the bucket goes into URLs: as the config says, unless AUTO, when the profile's
+     * {@code s3 = addressing_style} decides, as with barman-cloud (boto3), whose only way to path style
+     * it is; the SDK does not read it.
+     */
+    static Addressing addressing(S3StoreConfig config, Supplier<ProfileFile> profiles) {
+        if (config.addressing() != Addressing.AUTO) {
+            return config.addressing();
+        }
+        return profiles.get().profile(profileName(config))
+                .flatMap(profile -> profile.property(ADDRESSING_STYLE_PROPERTY))
+                .map(Addressing::ofAddressingStyle)
+                .orElse(Addressing.AUTO);
+    }
+
+    private static Region region(S3StoreConfig config, Supplier<ProfileFile> profiles) {
         if (config.region().isPresent()) {
             return Region.of(config.region().get());
         }
@@ -138,7 +250,7 @@ public final class S3BlobStores {
         if (config.endpoint().isPresent()) {
             // a private endpoint is not on EC2's metadata service; asking it would only add delay
             chain = new AwsRegionProviderChain(new SystemSettingsRegionProvider(),
-                    new AwsProfileRegionProvider(ProfileFile::defaultProfileFile, config.profile().orElse(null)));
+                    new AwsProfileRegionProvider(profiles, config.profile().orElse(null)));
         } else {
             chain = DefaultAwsRegionProviderChain.builder().profileName(config.profile().orElse(null)).build();
         }

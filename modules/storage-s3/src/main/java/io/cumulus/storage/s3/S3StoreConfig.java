@@ -14,11 +14,13 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * methods; every limit is checked here, once.
  *
  * @param bucket the bucket (the host part of {@code s3://bucket/path})
- * @param endpoint an S3-compatible endpoint ({@code --endpoint-url}); empty for AWS
+ * @param endpoint an S3-compatible endpoint ({@code --endpoint-url}); empty for AWS, or for the one the SDK
+ *     takes from {@code AWS_ENDPOINT_URL_S3} or {@code AWS_ENDPOINT_URL}, which counts as given here
  * @param region the region; empty to take it from the environment or profile, else {@code us-east-1}
  * @param profile the AWS profile ({@code -P}); empty for the default credential chain
  * @param readTimeout how long a request may wait for the next bytes ({@code --read-timeout})
- * @param addressing how the bucket goes into URLs
+ * @param addressing how the bucket goes into URLs; AUTO lets the AWS profile's {@code addressing_style}
+ *     decide, and path style follows an endpoint if it does not
  * @param serverSideEncryption {@code AES256} or {@code aws:kms} ({@code -e}), sent on every write
  * @param kmsKeyId the KMS key for {@code aws:kms} ({@code --sse-kms-key-id})
  * @param partSize the first part size, and the largest object sent in one PUT
@@ -53,7 +55,19 @@ public record S3StoreConfig(
         /** Always {@code endpoint/bucket/key}: what most S3-compatible stores want. */
         PATH,
         /** Always {@code bucket.endpoint/key}. */
-        VIRTUAL
+        VIRTUAL;
+
+        /**
+         * An AWS profile's {@code addressing_style} as botocore reads it: {@code path}, {@code virtual},
+         * and any other value, {@code auto} included, for AUTO (botocore does not check it either).
+         */
+        public static Addressing ofAddressingStyle(String style) {
+            return switch (style.trim()) {
+                case "path" -> PATH;
+                case "virtual" -> VIRTUAL;
+                default -> AUTO;
+            };
+        }
     }
 
     /** S3's smallest part (except the last). */
@@ -130,7 +144,10 @@ public record S3StoreConfig(
                 Optional.empty());
     }
 
-    /** Whether requests put the bucket in the path rather than the host name. */
+    /**
+     * Whether requests put the bucket in the path rather than the host name, as far as this config says:
+     * when it leaves {@link Addressing#AUTO}, the store follows the AWS profile's {@code addressing_style}.
+     */
     public boolean pathStyle() {
         return addressing == Addressing.PATH || (addressing == Addressing.AUTO && endpoint.isPresent());
     }

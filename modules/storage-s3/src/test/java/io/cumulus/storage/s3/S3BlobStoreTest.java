@@ -15,6 +15,7 @@ import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.testsupport.S3ProxyServer;
+import io.cumulus.testsupport.SystemProperties;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -416,6 +417,37 @@ class S3BlobStoreTest extends S3ProxyContractTest {
     }
 
     @Test
+    void anEndpointFromAwsEndpointUrlIsUsedAsEndpointUrlIsWithoutAskingInstanceMetadataForARegion() throws Exception {
+        // "localhost", not 127.0.0.1: the SDK would address a host name virtual-style (bucket.localhost)
+        String endpoint = "http://localhost:" + server.endpoint().getPort();
+        String bucket = newBucket(server);
+        S3StoreConfig noEndpointNoRegion = S3StoreConfig.of(bucket).withCredentialsProvider(StaticCredentialsProvider
+                .create(AwsBasicCredentials.create(server.accessKey(), server.secretKey())));
+        byte[] data = bytes(1000, 55);
+        List<String> hosts = new CopyOnWriteArrayList<>();
+        ExecutionInterceptor recordsHosts = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                hosts.add(context.httpRequest().host() + context.httpRequest().encodedPath());
+            }
+        };
+        // a TLS setting that would fail the store if TLS were set up: a plain-HTTP endpoint never needs it
+        Map<String, String> environment = Map.of("AWS_ENDPOINT_URL_S3", endpoint, TlsSetup.ENGINE_VARIABLE, "none");
+        try (SilentServer metadata = new SilentServer();
+                SystemProperties set = SystemProperties.set(Map.of("aws.ec2MetadataServiceEndpoint",
+                        metadata.endpoint().toString()));
+                BlobStore s3 = S3BlobStores.open(noEndpointNoRegion,
+                        builder -> builder.overrideConfiguration(o -> o.addExecutionInterceptor(recordsHosts)),
+                        environment)) {
+            writeTo(s3, "wal/from-the-environment", data, WriteOptions.DEFAULT);
+            assertArrayEquals(data, s3.openRead("wal/from-the-environment").readAllBytes());
+            assertEquals(List.of("localhost/" + bucket + "/wal/from-the-environment",
+                    "localhost/" + bucket + "/wal/from-the-environment"), hosts);
+            assertEquals(0, metadata.connections(), "the instance metadata service was asked for a region");
+        }
+    }
+
+    @Test
     void aWriteBeginsWhileTheClientIsStillBeingBuilt() throws Exception {
         CountDownLatch built = new CountDownLatch(1);
         byte[] data = bytes(5000, 49);
@@ -553,6 +585,10 @@ class S3BlobStoreTest extends S3ProxyContractTest {
 
         URI endpoint() {
             return URI.create("http://127.0.0.1:" + socket.getLocalPort());
+        }
+
+        int connections() {
+            return accepted.size();
         }
 
         @Override
