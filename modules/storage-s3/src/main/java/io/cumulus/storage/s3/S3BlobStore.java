@@ -711,11 +711,13 @@ final class S3BlobStore implements BlobStore {
         if (e instanceof AbortedException || Thread.currentThread().isInterrupted()) {
             return withCause(new InterruptedIOException("interrupted while accessing " + where), e);
         }
-        if (causeOf(e, WriteTimeout.StalledWriteException.class).isPresent()) {
+        Optional<WriteTimeout.StalledWriteException> stalled = causeOf(e, WriteTimeout.StalledWriteException.class);
+        if (stalled.isPresent()) {
             // before the TLS check: the aborted connection may have failed the write as a TLS error
             return new StoreUnavailableException("cannot reach " + describe() + " for " + where + ": the store stopped"
-                    + " reading the upload: " + e.getMessage() + "; if the network to the store is this slow, raise"
-                    + " --read-timeout (now " + config.readTimeout().toSeconds() + " s)", e);
+                    + " reading the upload (" + stalled.get().getMessage()
+                    + (e.numAttempts() == null ? "" : ", attempts: " + e.numAttempts())
+                    + "); if the network to the store is this slow, raise --read-timeout", e);
         }
         Optional<SSLException> tls = causeOf(e, SSLException.class);
         if (tls.isPresent()) {

@@ -179,7 +179,7 @@ final class WriteTimeout implements SdkHttpClient {
                 return request.call();
             } catch (IOException e) {
                 if (stalled) {
-                    throw new StalledWriteException("the store took no byte of the request body for "
+                    throw new StalledWriteException("it took no byte of the request body for "
                             + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s", e);
                 }
                 throw e;
