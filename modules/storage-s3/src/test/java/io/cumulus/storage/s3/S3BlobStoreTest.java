@@ -33,6 +33,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -249,6 +250,49 @@ class S3BlobStoreTest extends S3ProxyContractTest {
                     .map(RecordedRequest::status).toList());
             assertArrayEquals(data, s3.openRead("base/backup/data.tar").readAllBytes());
             assertEquals(List.of(), requests.matching("DELETE", "/base/backup/data.tar")); // not aborted
+        }
+    }
+
+    @Test
+    void aConditionalCommitWhoseAnswerWasLostIsASuccessWhenTheRetryFindsTheObjectItMade() throws Exception {
+        // with If-None-Match, the retry may find the object there (412, as S3 answers) rather than the upload gone
+        byte[] preconditionFailed = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code>"
+                + "<Message>At least one of the pre-conditions you specified did not hold</Message>"
+                + "<RequestId>test</RequestId></Error>").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        AtomicInteger commits = new AtomicInteger();
+        ExecutionInterceptor losesTheFirstAnswerAndRefusesTheRetry = new ExecutionInterceptor() {
+            @Override
+            public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context, ExecutionAttributes attributes) {
+                return context.request() instanceof CompleteMultipartUploadRequest && commits.get() == 1
+                        ? context.httpResponse().toBuilder().statusCode(412)
+                                .putHeader("Content-Length", String.valueOf(preconditionFailed.length)).build()
+                        : context.httpResponse();
+            }
+
+            @Override
+            public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
+                                                                   ExecutionAttributes attributes) {
+                if (!(context.request() instanceof CompleteMultipartUploadRequest)) {
+                    return context.responseBody();
+                }
+                try (InputStream answer = context.responseBody().orElseThrow()) {
+                    answer.readAllBytes();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                if (commits.incrementAndGet() == 1) {
+                    throw SdkClientException.create("Unable to execute HTTP request",
+                            new SocketException("Connection reset (test: the answer was lost)"));
+                }
+                return Optional.of(new java.io.ByteArrayInputStream(preconditionFailed));
+            }
+        };
+        byte[] data = bytes(partSize() + 10, 56);
+        try (BlobStore s3 = S3BlobStores.open(config(server, newBucket(server)), builder -> builder
+                .overrideConfiguration(o -> o.addExecutionInterceptor(losesTheFirstAnswerAndRefusesTheRetry)))) {
+            writeTo(s3, "base/backup/data.tar", data, WriteOptions.DEFAULT.withIfAbsent(true));
+            assertEquals(2, commits.get());
+            assertArrayEquals(data, s3.openRead("base/backup/data.tar").readAllBytes());
         }
     }
 
