@@ -3,7 +3,6 @@ package io.cumulus.cli;
 import io.cumulus.core.InvalidInputException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.Locale;
 
 /**
  * A destination or source URL as barman-cloud takes it, split into the provider, the container
@@ -59,14 +58,16 @@ public record StoreUrl(Provider provider, String container, String prefix) {
             // query string, where an Azure SAS token would be
             return ProviderBridges.get(provider).parse(url);
         }
+        if (!file) {
+            return s3(url);
+        }
         URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
             throw new InvalidInputException("invalid URL '" + url + "': " + e.getReason());
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        return file ? file(url, uri) : s3(url, uri, scheme);
+        return file(url, uri);
     }
 
     private static StoreUrl file(String url, URI uri) {
@@ -83,11 +84,29 @@ public record StoreUrl(Provider provider, String container, String prefix) {
         return new StoreUrl(Provider.FILE, root, "");
     }
 
-    private static StoreUrl s3(String url, URI uri, String scheme) {
-        if (!scheme.equals("s3") || uri.getHost() == null || uri.getHost().isEmpty()) {
+    /**
+     * {@code s3://BUCKET[/PATH]} as barman-cloud reads it (urllib's urlparse, then the path without its
+     * leading slashes): the bucket is what lies between {@code s3://} and the next slash, the prefix the
+     * rest as written, not percent-decoded ({@code my%20dir} is the prefix {@code my%20dir}, as in the
+     * objects barman-cloud wrote; a space is taken as it is). A query or fragment, which urlparse would
+     * silently drop from the prefix, and control characters are refused.
+     */
+    private static StoreUrl s3(String url) {
+        int separator = url.indexOf("://");
+        if (separator < 0 || !url.substring(0, separator).equalsIgnoreCase("s3")) {
             throw new InvalidInputException("invalid S3 URL '" + url + "': expected s3://BUCKET[/PATH]");
         }
-        return new StoreUrl(Provider.AWS_S3, uri.getHost(), trim(uri.getPath()));
+        String rest = url.substring(separator + 3);
+        if (rest.chars().anyMatch(c -> c == '?' || c == '#' || Character.isISOControl(c))) {
+            throw new InvalidInputException("invalid S3 URL '" + url + "': a query (?), a fragment (#) or a control"
+                    + " character has no place in s3://BUCKET[/PATH]");
+        }
+        int slash = rest.indexOf('/');
+        String bucket = slash < 0 ? rest : rest.substring(0, slash);
+        if (bucket.isEmpty()) {
+            throw new InvalidInputException("invalid S3 URL '" + url + "': expected s3://BUCKET[/PATH]");
+        }
+        return new StoreUrl(Provider.AWS_S3, bucket, trim(slash < 0 ? "" : rest.substring(slash)));
     }
 
     private static String trim(String path) {
