@@ -9,6 +9,7 @@ import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.KeepAnnotations;
 import io.cumulus.core.restore.BackupCatalog;
 import io.cumulus.core.retention.CatalogSnapshot;
+import io.cumulus.core.retention.IncompleteBackup;
 import io.cumulus.core.retention.PlanExecutor;
 import io.cumulus.core.retention.RetentionPlan;
 import io.cumulus.core.retention.RetentionPlanner;
@@ -86,11 +87,13 @@ public final class BackupDeleteCommand extends CatalogCommand {
                     + ": nothing deleted, since retention cannot be decided on a partial catalog; repair or remove"
                     + " that backup.info first");
         }
+        Instant now = Instant.now();
         RetentionPlan plan = policy != null
                 ? RetentionPlanner.byPolicy(snapshot.backups(),
-                        CatalogSnapshot.walObjects(location.store(), location.layout()), policy, Instant.now(),
-                        minimumRedundancy)
-                : planOne(location, snapshot);
+                        CatalogSnapshot.walObjects(location.store(), location.layout()), policy, now,
+                        minimumRedundancy).withIncomplete(snapshot.incomplete().stream()
+                                .map(i -> i.underPolicy(snapshot.backups(), now)).toList())
+                : planOne(location, snapshot, now);
         PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info);
         if (dryRun) {
             // the delete would stop here before deleting anything; so does its dry run, with the same words
@@ -106,7 +109,9 @@ public final class BackupDeleteCommand extends CatalogCommand {
         if (!outcome.walLeft().isEmpty()) {
             throw new OperationFailedException(walLeftMessage(outcome.walLeft()));
         }
-        log.info("deleted " + outcome.backupsDeleted() + " backup(s) and " + outcome.walDeleted() + " WAL object(s)");
+        log.info("deleted " + outcome.backupsDeleted() + " backup(s) and " + outcome.walDeleted() + " WAL object(s)"
+                + (outcome.incompleteDeleted() == 0 ? ""
+                        : ", and " + outcome.incompleteDeleted() + " incomplete backup(s) without backup.info"));
         return ExitCodes.OK;
     }
 
@@ -114,8 +119,20 @@ public final class BackupDeleteCommand extends CatalogCommand {
      * {@code -b}: the named backup. Unlike barman-cloud (a warning and exit 0) an unknown id is exit 1,
      * so a typo in a script is noticed. The keep annotation is read again without the listing's
      * cache, as barman does. {@code wals/} is listed only once the delete is known not to be refused.
+     * An id whose directory holds no backup.info (a backup killed before it finished, which barman's
+     * tools cannot see) is deleted too, unless an object was written to it lately (a backup running).
      */
-    private RetentionPlan planOne(StoreLocation location, CatalogSnapshot snapshot) throws IOException {
+    private RetentionPlan planOne(StoreLocation location, CatalogSnapshot snapshot, Instant now) throws IOException {
+        for (IncompleteBackup incomplete : snapshot.incomplete()) {
+            if (incomplete.id().value().equals(target.backupId)) {
+                IncompleteBackup.Decision decision = incomplete.named(now);
+                if (!decision.delete()) {
+                    throw new OperationFailedException("backup " + incomplete.id() + " not deleted: "
+                            + decision.reason());
+                }
+                return new RetentionPlan("-b " + incomplete.id(), List.of(), List.of(), List.of(decision));
+            }
+        }
         BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
         List<BackupCatalog.Entry> entries = snapshot.backups().stream()
                 .map(b -> new BackupCatalog.Entry(b.id(), b.info())).toList();
@@ -193,12 +210,25 @@ public final class BackupDeleteCommand extends CatalogCommand {
             deletions.add(b);
         }
         m.put("deletions", deletions);
+        List<Map<String, Object>> incomplete = new ArrayList<>();
+        for (IncompleteBackup.Decision d : plan.incomplete()) {
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("backup_id", d.backup().id().value());
+            b.put("last_written", d.backup().lastWritten().map(Instant::toString).orElse(null));
+            b.put("bytes", d.backup().bytes());
+            b.put("delete", d.delete());
+            b.put("reason", d.reason());
+            b.put("objects", d.backup().objects().stream().map(o -> o.key()).toList());
+            incomplete.add(b);
+        }
+        m.put("incomplete", incomplete);
         if (outcome != null) {
             Map<String, Object> done = new LinkedHashMap<>();
             done.put("backups_deleted", outcome.backupsDeleted());
             done.put("objects_deleted", outcome.objectsDeleted());
             done.put("wal_deleted", outcome.walDeleted());
             done.put("wal_left", outcome.walLeft());
+            done.put("incomplete_deleted", outcome.incompleteDeleted());
             m.put("outcome", done);
         }
         return m;

@@ -320,4 +320,51 @@ class CatalogToolsTest {
         assertTrue(left.contains("pg/wals/0000000100000000/00000001000000000000000F.gz"));
         assertEquals("", result.out());
     }
+
+    @Test
+    void backupsKilledBeforeTheyStoredABackupInfoAreDeletedOnceClearlyDead() throws Exception {
+        String killed = "20260102T120000";
+        String running = "20260103T120000";
+        String newest = "20260104T120000";
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofDays(3)));
+        for (String id : List.of(killed, running, newest)) {
+            write("pg/base/" + id + "/data.tar", "x");
+            if (!id.equals(running)) {
+                Files.setLastModifiedTime(root.resolve("pg/base/" + id + "/data.tar"), old);
+            }
+        }
+
+        Result table = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 2", "--dry-run"));
+        assertEquals(0, table.exitCode(), table.describe());
+        assertTrue(table.out().contains(killed + "  -                    (none)    INCOMPLETE       no backup.info: a"
+                + " backup that never finished (killed?), older than DONE backup " + IDS[3]), table.out());
+        assertTrue(table.out().contains(running + "  -                    (none)    -                no backup.info, but"
+                + " its newest object was written at"), table.out());
+        assertTrue(table.out().contains(newest + "  -                    (none)    -                no backup.info, and no"
+                + " DONE backup is newer"), table.out());
+        assertTrue(table.out().contains("Would delete incomplete backup " + killed + " (no backup.info): 1 object(s),"
+                + " 1 bytes"), table.out());
+        JsonNode json = new ObjectMapper().readTree(run(BackupDeleteCommand::new,
+                args("-r", "REDUNDANCY 2", "--dry-run", "--format", "json")).out());
+        assertEquals(killed, json.get("incomplete").get(0).get("backup_id").asText());
+        assertTrue(json.get("incomplete").get(0).get("delete").asBoolean());
+        assertFalse(json.get("incomplete").get(1).get("delete").asBoolean());
+
+        Result policy = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 2"));
+        assertEquals(0, policy.exitCode(), policy.describe());
+        Set<String> left = keys();
+        assertFalse(left.contains("pg/base/" + killed + "/data.tar"), left.toString());
+        assertTrue(left.contains("pg/base/" + running + "/data.tar"), left.toString());
+        assertTrue(left.contains("pg/base/" + newest + "/data.tar"), left.toString());
+
+        Result refused = run(BackupDeleteCommand::new, args("-b", running));
+        assertEquals(1, refused.exitCode(), refused.describe());
+        assertTrue(refused.err().contains("backup " + running + " not deleted: no backup.info, but its newest object"
+                + " was written at"), refused.describe());
+        assertTrue(keys().contains("pg/base/" + running + "/data.tar"));
+        Result named = run(BackupDeleteCommand::new, args("-b", newest));
+        assertEquals(0, named.exitCode(), named.describe());
+        assertFalse(keys().contains("pg/base/" + newest + "/data.tar"));
+    }
 }

@@ -7,6 +7,7 @@ import io.cumulus.core.catalog.BackupName;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
@@ -189,6 +190,7 @@ public final class BaseBackup {
             open = null;
             long copyEnd = System.nanoTime();
             ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options, source.manifest());
+            checkStored(written);
             info.copyStats(copyStats(written, started, copyEnd)).status(BackupStatus.DONE);
         } catch (IOException | RuntimeException | Error e) {
             if (open != null) {
@@ -208,6 +210,29 @@ public final class BaseBackup {
         List<StoredArchive> archives = written.stream()
                 .flatMap(series -> series.parts().stream().map(ArchiveSeries.Part::archive)).toList();
         return new BackupOutcome(id, done, archives, counting.copied, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /**
+     * Before the backup is declared DONE, the store is asked for each archive part (one HEAD each,
+     * consistent after a write on every store): each must be there with the size sent. A part missing (deleted by hand, by a lifecycle rule,
+     * or by a delete that took this directory for a dead backup's) would otherwise make a DONE backup
+     * that cannot be restored.
+     */
+    private void checkStored(List<ArchiveSeries> written) throws IOException {
+        for (ArchiveSeries series : written) {
+            for (ArchiveSeries.Part part : series.parts()) {
+                StoredArchive archive = part.archive();
+                Long size = store.stat(archive.key()).map(BlobInfo::size).orElse(null);
+                if (size == null) {
+                    throw new OperationFailedException("archive " + archive.key() + " is no longer in the store"
+                            + " after its upload (deleted while the backup ran?)");
+                }
+                if (size != archive.storedBytes()) {
+                    throw new OperationFailedException("archive " + archive.key() + " holds " + size
+                            + " bytes in the store where " + archive.storedBytes() + " were uploaded");
+                }
+            }
+        }
     }
 
     private void checkCancelled() throws InterruptedIOException {

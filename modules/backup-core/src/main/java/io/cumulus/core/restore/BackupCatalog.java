@@ -34,11 +34,14 @@ public final class BackupCatalog {
      *
      * @param entries the backups whose backup.info could be read, oldest first
      * @param unreadable the backups whose backup.info exists but cannot be read, with why, oldest first
+     * @param incomplete the directories named as backups that hold no backup.info (a backup running, or
+     *     one killed before it could write even a FAILED backup.info), oldest first
      */
-    public record Scan(List<Entry> entries, Map<BackupId, String> unreadable) {
+    public record Scan(List<Entry> entries, Map<BackupId, String> unreadable, List<BackupId> incomplete) {
         public Scan {
             entries = List.copyOf(entries);
             unreadable = Collections.unmodifiableMap(new TreeMap<>(unreadable));
+            incomplete = incomplete.stream().sorted().toList();
         }
     }
 
@@ -158,6 +161,7 @@ public final class BackupCatalog {
     public Scan scan() throws IOException {
         List<Entry> entries = new ArrayList<>();
         Map<BackupId, String> unreadable = new TreeMap<>();
+        List<BackupId> incomplete = new ArrayList<>();
         for (String prefix : store.listPrefixes(layout.basePrefix())) {
             String name = prefix.substring(layout.basePrefix().length(), prefix.length() - 1);
             if (!BackupId.isBackupId(name)) {
@@ -165,13 +169,18 @@ public final class BackupCatalog {
             }
             BackupId id = new BackupId(name);
             try {
-                read(id).ifPresent(info -> entries.add(new Entry(id, info)));
+                Optional<BackupInfo> info = read(id);
+                if (info.isPresent()) {
+                    entries.add(new Entry(id, info.get()));
+                } else {
+                    incomplete.add(id);
+                }
             } catch (IllegalArgumentException e) {
                 unreadable.put(id, e.getMessage());
             }
         }
         entries.sort((a, b) -> a.id().compareTo(b.id()));
-        return new Scan(entries, unreadable);
+        return new Scan(entries, unreadable, incomplete);
     }
 
     private Optional<BackupInfo> read(BackupId id) throws IOException {

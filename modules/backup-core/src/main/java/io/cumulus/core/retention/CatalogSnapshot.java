@@ -6,6 +6,7 @@ import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.catalog.KeepAnnotations;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.restore.BackupCatalog;
+import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
@@ -16,17 +17,25 @@ import java.util.Optional;
 
 /**
  * The catalog as retention needs it, read from the store in one go: every backup with its keep
- * annotation, the backups whose backup.info cannot be read, and (on demand) every WAL object. Every
+ * annotation, the backups whose backup.info cannot be read, the directories that never got one,
+ * and (on demand) every WAL object. Every
  * listing is read to its last page.
  *
  * @param backups the readable backups, oldest first
  * @param unreadable the backups whose backup.info exists but cannot be read, with why
+ * @param incomplete the directories under {@code base/} with objects but no backup.info, oldest first
  */
-public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String> unreadable) {
+public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String> unreadable,
+                              List<IncompleteBackup> incomplete) {
 
     public CatalogSnapshot {
         backups = List.copyOf(backups);
         unreadable = Map.copyOf(unreadable);
+        incomplete = List.copyOf(incomplete);
+    }
+
+    public CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String> unreadable) {
+        this(backups, unreadable, List.of());
     }
 
     /** Reads every backup.info and every keep annotation under {@code layout}. */
@@ -37,7 +46,20 @@ public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String>
         for (BackupCatalog.Entry e : scan.entries()) {
             backups.add(new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id()))));
         }
-        return new CatalogSnapshot(backups, scan.unreadable());
+        List<IncompleteBackup> incomplete = new ArrayList<>();
+        for (BackupId id : scan.incomplete()) {
+            List<BlobInfo> objects = new ArrayList<>();
+            BlobIterator it = store.list(layout.backupPrefix(id.value()));
+            while (it.hasNext()) {
+                objects.add(it.next());
+            }
+            // a keep annotation says someone means to keep what is there: not a backup that died
+            String annotations = layout.backupPrefix(id.value()) + "annotations/";
+            if (!objects.isEmpty() && objects.stream().noneMatch(o -> o.key().startsWith(annotations))) {
+                incomplete.add(new IncompleteBackup(id, objects));
+            }
+        }
+        return new CatalogSnapshot(backups, scan.unreadable(), incomplete);
     }
 
     /** Every WAL object under {@code wals/}, in key order; objects that are not WAL are left out. */

@@ -9,6 +9,7 @@ import io.cumulus.storage.WriteOptions;
 import java.nio.charset.StandardCharsets;
 import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
@@ -24,7 +25,8 @@ import java.util.function.Consumer;
  * oldest first, its archives (PGDATA, then tablespaces by OID, parts in key order) and any other
  * object of its directory, then its {@code backup.info} alone, then the WAL its deletion frees. A
  * delete interrupted at any point leaves a catalog that the same command finishes: a backup whose
- * backup.info is still there is found and deleted again.
+ * backup.info is still there is found and deleted again. Directories that never got a backup.info
+ * and that the plan condemns ({@link IncompleteBackup}) go last, object by object.
  */
 public final class PlanExecutor {
 
@@ -50,8 +52,13 @@ public final class PlanExecutor {
         this.progress = Objects.requireNonNull(progress, "progress");
     }
 
-    /** What {@link #execute} did. */
-    public record Outcome(int backupsDeleted, long objectsDeleted, long walDeleted, List<String> walLeft) {
+    /**
+     * What {@link #execute} did.
+     *
+     * @param incompleteDeleted the directories without backup.info deleted ({@link IncompleteBackup})
+     */
+    public record Outcome(int backupsDeleted, long objectsDeleted, long walDeleted, List<String> walLeft,
+                          int incompleteDeleted) {
         public Outcome {
             walLeft = List.copyOf(walLeft);
         }
@@ -163,7 +170,21 @@ public final class PlanExecutor {
                     + ", " + deletion.wal().get(0).name() + " to " + deletion.wal().get(walKeys.size() - 1).name()
                     + (failed.isEmpty() ? "" : "; " + failed.size() + " could not be deleted: " + firstFailure.getMessage()));
         }
-        return new Outcome(backups, objects, wal, walLeft);
+        int incomplete = 0;
+        for (IncompleteBackup dead : plan.incompleteToDelete()) {
+            List<String> keys = dead.objects().stream().map(BlobInfo::key).toList();
+            try {
+                deleteInBatches(keys);
+            } catch (IOException e) {
+                throw new OperationFailedException("could not delete the objects of incomplete backup " + dead.id()
+                        + " (" + e.getMessage() + "); running the same delete again finishes it", e);
+            }
+            incomplete++;
+            objects += keys.size();
+            progress.accept("deleted incomplete backup " + dead.id() + " (" + keys.size()
+                    + " objects, no backup.info)");
+        }
+        return new Outcome(backups, objects, wal, walLeft, incomplete);
     }
 
     /**

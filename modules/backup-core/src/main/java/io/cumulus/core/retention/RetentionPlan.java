@@ -13,13 +13,32 @@ import java.util.Optional;
  * @param policy the policy, or {@code -b <id>} for a single backup
  * @param decisions one per backup considered, oldest first
  * @param deletions the backups to delete, in the order they are deleted (oldest first)
+ * @param incomplete the fate of each directory with no backup.info ({@link IncompleteBackup}), oldest
+ *     first; those to delete go after the deletions
  */
-public record RetentionPlan(String policy, List<Decision> decisions, List<Deletion> deletions) {
+public record RetentionPlan(String policy, List<Decision> decisions, List<Deletion> deletions,
+                            List<IncompleteBackup.Decision> incomplete) {
 
     public RetentionPlan {
         Objects.requireNonNull(policy, "policy");
         decisions = List.copyOf(decisions);
         deletions = List.copyOf(deletions);
+        incomplete = List.copyOf(incomplete);
+    }
+
+    public RetentionPlan(String policy, List<Decision> decisions, List<Deletion> deletions) {
+        this(policy, decisions, deletions, List.of());
+    }
+
+    /** This plan, deciding also the fate of directories without backup.info. */
+    public RetentionPlan withIncomplete(List<IncompleteBackup.Decision> decided) {
+        return new RetentionPlan(policy, decisions, deletions, decided);
+    }
+
+    /** The directories without backup.info that the delete removes, oldest first. */
+    public List<IncompleteBackup> incompleteToDelete() {
+        return incomplete.stream().filter(IncompleteBackup.Decision::delete).map(IncompleteBackup.Decision::backup)
+                .toList();
     }
 
     /**

@@ -17,7 +17,11 @@ import io.cumulus.core.io.Digests;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.ForwardingBlobStore;
+import io.cumulus.storage.testkit.InMemoryBlobStore;
 import io.cumulus.storage.file.FileBlobStores;
 import io.cumulus.storage.file.FileStoreConfig;
 import java.io.ByteArrayInputStream;
@@ -285,6 +289,30 @@ class BaseBackupTest {
         BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
         assertEquals(BackupStatus.FAILED, info.status());
         assertEquals("failure uploading data (the session with host=db broke during pg_backup_stop)", info.error());
+    }
+
+    @Test
+    void anArchiveGoneFromTheStoreBeforeTheEndMakesTheBackupFailedNotDone() throws Exception {
+        // a tablespace archive deleted while the data archive is written (by hand, by a lifecycle rule,
+        // by a delete that took the directory for a dead backup's): the backup must not say DONE
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        BlobStore store = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                if (key.equals(DIR + "data.tar")) {
+                    memory.delete(DIR + "16384.tar");
+                }
+                return super.openWrite(key, options);
+            }
+        };
+        FakeSource source = new FakeSource().withTablespace("ts1", 16384, 1, 1000).withDataFiles(2, 1000);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> backup(store, BackupSettings.defaults(), source));
+
+        assertTrue(failure.getMessage().contains("archive " + DIR + "16384.tar is no longer in the store"),
+                failure.getMessage());
+        assertEquals(BackupStatus.FAILED, BackupInfo.parse(read(store, DIR + "backup.info")).status());
     }
 
     @Test

@@ -1,0 +1,97 @@
+package io.cumulus.core.retention;
+
+import static io.cumulus.core.retention.TestCatalog.LAYOUT;
+import static io.cumulus.core.retention.TestCatalog.id;
+import static io.cumulus.core.retention.TestCatalog.put;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cumulus.core.catalog.BackupId;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.testkit.InMemoryBlobStore;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A backup killed before it stored any backup.info leaves archives that no listing shows: a policy
+ * deletes them once a newer backup is DONE and nothing was written to them for a day, and never
+ * touches what may be a backup still running.
+ */
+class IncompleteBackupTest {
+
+    /** Objects are written at the real time; "later" is past the quiet period of every one of them. */
+    private static final Instant LATER = Instant.now().plus(IncompleteBackup.QUIET).plusSeconds(3600);
+
+    @Test
+    void aPolicyDeletesTheArchivesOfABackupKilledBeforeANewerOneWasDone() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        new TestCatalog().done(0, 1, 10).done(2, 1, 30).segments(1, 10, 35).writeTo(store);
+        BackupId killed = id(1);
+        put(store, LAYOUT.backupPrefix(killed.value()) + "data.tar.gz", "half a backup");
+        put(store, LAYOUT.backupPrefix(killed.value()) + "16385.tar.gz", "a tablespace");
+        List<String> before = keys(store, "");
+
+        CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
+        assertEquals(List.of(killed), snapshot.incomplete().stream().map(IncompleteBackup::id).toList());
+        RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
+                RetentionPolicy.parse("REDUNDANCY 2"), LATER, 0)
+                .withIncomplete(snapshot.incomplete().stream().map(i -> i.underPolicy(snapshot.backups(), LATER))
+                        .toList());
+        assertEquals(List.of(), plan.backupsToDelete(), "both DONE backups are kept");
+        assertEquals(List.of(killed), plan.incompleteToDelete().stream().map(IncompleteBackup::id).toList());
+        assertTrue(plan.incomplete().get(0).reason().contains("older than DONE backup " + id(2)),
+                plan.incomplete().get(0).reason());
+
+        PlanExecutor.Outcome outcome = new PlanExecutor(store, LAYOUT, 1000, line -> { }).execute(plan);
+        assertEquals(1, outcome.incompleteDeleted());
+        List<String> expected = new ArrayList<>(before);
+        expected.removeIf(k -> k.startsWith(LAYOUT.backupPrefix(killed.value())));
+        assertEquals(expected, keys(store, ""), "only the killed backup's objects went; WAL and backups stay");
+        assertTrue(CatalogSnapshot.read(store, LAYOUT).incomplete().isEmpty());
+    }
+
+    @Test
+    void whatMayBeABackupStillRunningIsKept() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+        put(store, LAYOUT.backupPrefix(id(1).value()) + "data.tar.gz", "being written");
+        put(store, LAYOUT.backupPrefix(id(3).value()) + "data.tar.gz", "being written");
+        CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
+        Instant now = Instant.now();
+
+        // older than a DONE backup, but written to within the quiet period
+        IncompleteBackup.Decision recent = snapshot.incomplete().get(0).underPolicy(snapshot.backups(), now);
+        assertFalse(recent.delete());
+        assertTrue(recent.reason().contains("may be a backup still running"), recent.reason());
+        // newer than every DONE backup: kept however old its objects
+        IncompleteBackup.Decision newest = snapshot.incomplete().get(1).underPolicy(snapshot.backups(), LATER);
+        assertFalse(newest.delete());
+        assertTrue(newest.reason().contains("no DONE backup is newer"), newest.reason());
+        // named by -b: refused while it may be running, deleted once quiet
+        assertFalse(snapshot.incomplete().get(1).named(now).delete());
+        assertTrue(snapshot.incomplete().get(1).named(LATER).delete());
+    }
+
+    @Test
+    void aDirectoryHoldingAKeepAnnotationIsNotTakenForADeadBackup() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+        put(store, LAYOUT.backupPrefix(id(1).value()) + "data.tar.gz", "?");
+        put(store, LAYOUT.backupPrefix(id(1).value()) + "annotations/keep", "full");
+        assertTrue(CatalogSnapshot.read(store, LAYOUT).incomplete().isEmpty());
+    }
+
+    private static List<String> keys(BlobStore store, String prefix) throws IOException {
+        List<String> keys = new ArrayList<>();
+        BlobIterator it = store.list(prefix);
+        while (it.hasNext()) {
+            keys.add(it.next().key());
+        }
+        return keys;
+    }
+}
