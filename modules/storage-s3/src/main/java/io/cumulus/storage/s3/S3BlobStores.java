@@ -29,6 +29,7 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.profiles.Profile;
 import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.profiles.ProfileFileSupplier;
 import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
@@ -166,14 +167,22 @@ public final class S3BlobStores {
         return new S3BlobStore(client, uploadExecutor(config.bucket()), config, trust::get);
     }
 
+    /**
+     * The SDK's chain, or with a profile that profile, as boto3's {@code Session(profile_name=...)}.
+     * The AWS files are read again when they change (the SDK's reloading supplier; its default reads
+     * them once): the async uploader lives for hours, and keys that a job rotates in
+     * {@code ~/.aws/credentials}, as short-lived session keys are, must reach it before the old ones
+     * expire, or every upload fails until the uploader is restarted.
+     */
     private static AwsCredentialsProvider credentials(S3StoreConfig config) {
         if (config.credentialsProvider().isPresent()) {
             return config.credentialsProvider().get();
         }
-        // an explicit profile means that profile, as boto3's Session(profile_name=...) does
+        ProfileFileSupplier files = ProfileFileSupplier.defaultSupplier();
         return config.profile()
-                .<AwsCredentialsProvider>map(p -> ProfileCredentialsProvider.builder().profileName(p).build())
-                .orElseGet(() -> DefaultCredentialsProvider.builder().build());
+                .<AwsCredentialsProvider>map(p -> ProfileCredentialsProvider.builder().profileFile(files)
+                        .profileName(p).build())
+                .orElseGet(() -> DefaultCredentialsProvider.builder().profileFile(files).build());
     }
 
     /**

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -156,6 +157,44 @@ class S3EndpointAndAddressingTest {
     // ---------------------------------------------------------------- helpers
 
     /** Thrown where a request would leave, after it was recorded. */
+    // ---------------------------------------------------------------- credentials
+
+    @Test
+    void keysRotatedInTheCredentialsFileReachAStoreAlreadyOpen() throws Exception {
+        // the async uploader opens its store once and lives for hours: a rotation job's new keys
+        Path credentials = temp.resolve("credentials");
+        Files.writeString(credentials, "[rotated]\naws_access_key_id = AKIAFIRSTKEY\naws_secret_access_key = s1\n");
+        List<String> authorizations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutionInterceptor stop = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                authorizations.add(context.httpRequest().firstMatchingHeader("Authorization").orElse(""));
+                throw new Stopped();
+            }
+        };
+        try (SystemProperties set = SystemProperties.set(Map.of("aws.sharedCredentialsFile", credentials.toString(),
+                "aws.configFile", temp.resolve("no-config").toString()));
+             BlobStore s3 = S3BlobStores.open(S3StoreConfig.of("bucket").withProfile("rotated").withRegion("us-east-1")
+                     .withEndpoint(URI.create(MINIO)).withMaxAttempts(1),
+                     builder -> builder.overrideConfiguration(o -> o.addExecutionInterceptor(stop)), Map.of())) {
+            assertThrows(Exception.class, () -> s3.stat("probe"));
+            Files.writeString(credentials, "[rotated]\naws_access_key_id = AKIASECONDKEY\naws_secret_access_key = s2\n");
+            // a later modification time than the first version's, on any file system's clock granularity
+            Files.setLastModifiedTime(credentials, java.nio.file.attribute.FileTime.from(
+                    java.time.Instant.now().plusSeconds(5)));
+            // the SDK looks at the file's modification time at most once a second
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            do {
+                Thread.sleep(200);
+                assertThrows(Exception.class, () -> s3.stat("probe"));
+            } while (!authorizations.get(authorizations.size() - 1).contains("Credential=AKIASECONDKEY/")
+                    && System.nanoTime() < deadline);
+        }
+        assertTrue(authorizations.get(0).contains("Credential=AKIAFIRSTKEY/"), authorizations.get(0));
+        String last = authorizations.get(authorizations.size() - 1);
+        assertTrue(last.contains("Credential=AKIASECONDKEY/"), last);
+    }
+
     private static final class Stopped extends RuntimeException {
         Stopped() {
             super("stopped before it was sent (test)");
