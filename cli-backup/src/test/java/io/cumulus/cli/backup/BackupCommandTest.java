@@ -70,6 +70,13 @@ class BackupCommandTest {
     }
 
     @Test
+    void anInvalidCompressionLevelIsExitThreeNamingTheAcceptedValues() throws IOException {
+        Result result = run("-z", "--compression-level", "bogus", store(), "main");
+        assertEquals(3, result.exitCode(), result.err());
+        assertTrue(result.err().contains("'bogus': must be low, medium, high or an integer"), result.err());
+    }
+
+    @Test
     void conflictingOptionsAreExitThree() throws IOException {
         assertEquals(3, run("-z", "-j", store(), "main").exitCode());
         assertEquals(3, run("--sse-kms-key-id", "k", store(), "main").exitCode());

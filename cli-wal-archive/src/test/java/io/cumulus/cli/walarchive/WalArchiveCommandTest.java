@@ -111,6 +111,19 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void anInvalidCompressionLevelIsExitThreeNamingTheAcceptedValues() throws IOException {
+        Path wal = segment("000000010000000000000001");
+        Result sync = run("-z", "--compression-level", "bogus", store(), "main", wal.toString());
+        assertEquals(3, sync.exitCode(), sync.err());
+        assertTrue(sync.err().contains("'bogus': must be low, medium, high or an integer"), sync.err());
+        assertEquals(1, sync.err().strip().lines().count(), sync.err());
+        Result async = run("--async", "--spool-dir", dir.resolve("spool").toString(), "-z", "--compression-level",
+                "bogus", store(), "main", wal.toString());
+        assertEquals(3, async.exitCode(), async.err());
+        assertTrue(async.err().contains("must be low, medium, high or an integer"), async.err());
+    }
+
+    @Test
     void asyncForegroundAnswersFromAnOkMarkWithoutTouchingTheStore() throws IOException {
         Path wal = segment("000000010000000000000001");
         Path spool = dir.resolve("spool");

@@ -1,5 +1,6 @@
 package io.cumulus.core.compress;
 
+import io.cumulus.core.InvalidInputException;
 import java.math.BigInteger;
 import java.util.Locale;
 import java.util.Objects;
@@ -55,8 +56,9 @@ public record CompressionLevel(String value) {
         } else if (word.equals("low") || word.equals("medium") || word.equals("high")) {
             value = word;
         } else {
-            throw new IllegalArgumentException(
-                    "invalid compression level '" + value + "': must be low, medium, high or an integer");
+            // invalid input (exit 3), not a programming error (exit 4)
+            throw new InvalidInputException(
+                    "invalid --compression-level '" + value + "': must be low, medium, high or an integer");
         }
     }
 

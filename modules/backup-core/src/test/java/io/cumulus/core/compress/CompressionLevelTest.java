@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cumulus.core.InvalidInputException;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,7 +71,8 @@ class CompressionLevelTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "fast", "best", "1.5", "+3", "--3", "nine"})
     void rejectsAnythingElseWithAMessageNamingTheChoices(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CompressionLevel.parse(text));
+        // InvalidInputException: the tools' exit 3, where an IllegalArgumentException would be 4
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> CompressionLevel.parse(text));
         assertTrue(e.getMessage().contains("low, medium, high or an integer"), e.getMessage());
         assertTrue(e.getMessage().contains("'" + text + "'"), e.getMessage());
     }
