@@ -1,6 +1,5 @@
 package io.cumulus.cli.backup;
 
-import io.cumulus.cli.CompressionOptions;
 import io.cumulus.cli.ConnectionOptions;
 import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.ExitCodes;
@@ -69,7 +68,7 @@ public final class BackupCommand extends ToolCommand {
     EncryptionOptions encryption;
 
     @Mixin
-    CompressionOptions compression;
+    BackupCompressionOptions compression;
 
     @Mixin
     ConnectionOptions connectionOptions;
@@ -203,9 +202,12 @@ public final class BackupCommand extends ToolCommand {
             settings = settings.withMaxBandwidth(bandwidth.getAsLong());
         }
         Compression chosen = settings.compression();
-        if (chosen == Compression.ZSTD || chosen == Compression.LZ4 || chosen == Compression.XZ) {
+        if (chosen == Compression.ZSTD || chosen == Compression.XZ) {
             log.info(chosen.name().toLowerCase(Locale.ROOT) + " archives can be restored by cumulus-restore,"
                     + " not by barman-cloud-restore");
+        } else if (chosen == Compression.LZ4) {
+            log.info("lz4 archives can be restored by cumulus-restore and by barman-cloud-restore 3.18 or later,"
+                    + " not by earlier barman-cloud versions");
         }
         return settings;
     }

@@ -175,4 +175,14 @@ class BackupCommandTest {
             assertTrue(result.out().contains(option), option + " missing from\n" + result.out());
         }
     }
+
+    @Test
+    void helpSaysWhichBarmanCloudVersionsRestoreEachBackupCompression() {
+        String help = run("--help").out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("--xz Compress with xz (.tar.xz); no barman-cloud version restores it"), help);
+        assertTrue(help.contains("--zstd Compress with zstd (.tar.zst); no barman-cloud version restores it"), help);
+        assertTrue(help.contains("--lz4 Compress with lz4 (.tar.lz4); barman-cloud 3.18+ restores it"), help);
+        assertFalse(help.contains("3.12"), help);
+        assertFalse(help.contains("3.13"), help);
+    }
 }

@@ -2,7 +2,7 @@ package io.cumulus.cli.walarchive;
 
 import io.cumulus.cli.AzureBlockOptions;
 import io.cumulus.cli.BackgroundProcess;
-import io.cumulus.cli.CompressionOptions;
+import io.cumulus.cli.WalCompressionOptions;
 import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.StorageOptions;
@@ -57,7 +57,7 @@ public final class WalArchiveCommand extends ToolCommand {
     EncryptionOptions encryption;
 
     @Mixin
-    CompressionOptions compression;
+    WalCompressionOptions compression;
 
     @Mixin
     TagOptions tags;

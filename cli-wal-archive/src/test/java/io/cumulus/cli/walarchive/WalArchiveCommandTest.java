@@ -111,6 +111,14 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void helpSaysBarmanCloud312ReadsXzZstdAndLz4Wal() {
+        String help = run("--help").out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("--xz Compress with xz (.xz); barman-cloud 3.12+ reads it"), help);
+        assertTrue(help.contains("--zstd Compress with zstd (.zst); barman-cloud 3.12+ reads it"), help);
+        assertTrue(help.contains("--lz4 Compress with lz4 (.lz4); barman-cloud 3.12+ reads it"), help);
+    }
+
+    @Test
     void anInvalidCompressionLevelIsExitThreeNamingTheAcceptedValues() throws IOException {
         Path wal = segment("000000010000000000000001");
         Result sync = run("-z", "--compression-level", "bogus", store(), "main", wal.toString());

@@ -3,59 +3,44 @@ package io.cumulus.cli;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.compress.CompressionLevel;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
-/** barman-cloud's mutually exclusive compression flags and {@code --compression-level}. */
-public final class CompressionOptions {
+/**
+ * barman-cloud's mutually exclusive compression flags and {@code --compression-level}, read the same way
+ * by every tool that compresses. Each tool's subclass declares the options, with descriptions of its own:
+ * which barman-cloud versions read a compression differs between WAL ({@link WalCompressionOptions}) and
+ * base backups.
+ */
+public abstract class CompressionOptions {
 
-    // Not an exclusive ArgGroup: picocli lists the options of a group inside a mixin twice in --help.
-    @Mixin
-    Choice choice = new Choice();
+    /** Text of {@code --compression-level}, the same for every tool. */
+    protected static final String LEVEL_DESCRIPTION = "low, medium, high or an integer (clamped to the algorithm's range).";
 
-    @Option(names = "--compression-level", paramLabel = "LEVEL",
-            description = "low, medium, high or an integer (clamped to the algorithm's range).")
-    String level;
+    /** The flags as given, in the order gzip, bzip2, snappy, xz, zstd, lz4. */
+    protected abstract boolean[] flags();
 
-    static final class Choice {
-        @Option(names = {"-z", "--gzip"}, description = "Compress with gzip (.gz).")
-        boolean gzip;
-        @Option(names = {"-j", "--bzip2"}, description = "Compress with bzip2 (.bz2).")
-        boolean bzip2;
-        @Option(names = "--snappy", description = "Compress with snappy, framing format (.snappy).")
-        boolean snappy;
-        @Option(names = "--xz", description = "Compress with xz (.xz); barman-cloud 3.12+ reads it.")
-        boolean xz;
-        @Option(names = "--zstd", description = "Compress with zstd (.zst); barman-cloud 3.13+ reads it.")
-        boolean zstd;
-        @Option(names = "--lz4", description = "Compress with lz4 (.lz4); barman-cloud 3.12+ reads it.")
-        boolean lz4;
-    }
+    /** {@code --compression-level} as given, or null. */
+    protected abstract String levelText();
 
     public Compression compression() {
-        int chosen = (choice.gzip ? 1 : 0) + (choice.bzip2 ? 1 : 0) + (choice.snappy ? 1 : 0) + (choice.xz ? 1 : 0)
-                + (choice.zstd ? 1 : 0) + (choice.lz4 ? 1 : 0);
-        if (chosen > 1) {
-            throw new InvalidInputException("choose one compression: -z/--gzip, -j/--bzip2, --snappy, --xz, --zstd"
-                    + " and --lz4 cannot be combined");
+        boolean[] flags = flags();
+        Compression[] each = {Compression.GZIP, Compression.BZIP2, Compression.SNAPPY, Compression.XZ,
+            Compression.ZSTD, Compression.LZ4};
+        Compression chosen = Compression.NONE;
+        for (int i = 0; i < each.length; i++) {
+            if (flags[i]) {
+                if (chosen != Compression.NONE) {
+                    throw new InvalidInputException("choose one compression: -z/--gzip, -j/--bzip2, --snappy, --xz,"
+                            + " --zstd and --lz4 cannot be combined");
+                }
+                chosen = each[i];
+            }
         }
-        if (choice.gzip) {
-            return Compression.GZIP;
-        } else if (choice.bzip2) {
-            return Compression.BZIP2;
-        } else if (choice.snappy) {
-            return Compression.SNAPPY;
-        } else if (choice.xz) {
-            return Compression.XZ;
-        } else if (choice.zstd) {
-            return Compression.ZSTD;
-        } else if (choice.lz4) {
-            return Compression.LZ4;
-        }
-        return Compression.NONE;
+        return chosen;
     }
 
+    /** The level; an invalid one is {@link InvalidInputException} (exit 3). */
     public CompressionLevel level() {
-        return level == null ? CompressionLevel.DEFAULT : CompressionLevel.parse(level);
+        String text = levelText();
+        return text == null ? CompressionLevel.DEFAULT : CompressionLevel.parse(text);
     }
 }

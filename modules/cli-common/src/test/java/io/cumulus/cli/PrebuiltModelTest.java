@@ -65,7 +65,7 @@ class PrebuiltModelTest {
         @Mixin
         StorageOptions storage;
         @Mixin
-        CompressionOptions compression;
+        WalCompressionOptions compression;
         @Mixin
         TagOptions tags;
 
@@ -241,7 +241,7 @@ class PrebuiltModelTest {
     void theModelCarriesEveryArgumentOfTheCommand() throws Exception {
         List<String> lines = PrebuiltModel.describe(Sample.class);
         assertEquals(new CommandLine(new Sample()).getCommandSpec().args().size(), lines.size() - 2);
-        assertTrue(lines.contains(String.join("\t", "option", "compression.choice.gzip", "-z,--gzip", "0", "true",
+        assertTrue(lines.contains(String.join("\t", "option", "compression.gzip", "-z,--gzip", "0", "true",
                 "boolean", "boolean", "<gzip>", "\u2400", "false", "false", "false")), String.join("\n", lines));
     }
 
@@ -306,7 +306,7 @@ class PrebuiltModelTest {
             assertEquals(0, withModel.code(), withModel.err());
             assertEquals("executed s3://b/p\n", withModel.out(), "the command's streams are picocli's");
             assertEquals(withoutModel, withModel);
-            assertEquals(true, seen.get("compression.choice.gzip"));
+            assertEquals(true, seen.get("compression.gzip"));
             assertEquals(2, seen.get("count"));
 
             for (String[] args : List.of(new String[] {"--help"}, new String[] {"-V"}, new String[] {"--bogus", "u"},
