@@ -105,11 +105,12 @@ public final class WalArchiveCommand extends ToolCommand {
 
     @Override
     protected int execute() throws Exception {
-        if (async || asyncUploader) {
-            return executeAsync();
-        }
+        // -t first: it takes the archive_command's options as they are, --async and --spool-dir included
         if (test) {
             return testStore(destinationUrl, serverName, storage, encryption);
+        }
+        if (async || asyncUploader) {
+            return executeAsync();
         }
         if (walPath == null) {
             throw new InvalidInputException("WAL_PATH is missing: archive_command must end with %p");

@@ -90,6 +90,16 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void testModeTakesTheAsyncArchiveCommandsOptionsWithoutAWalPath() throws IOException {
+        String spool = dir.resolve("spool").toString();
+        Result ok = run("--async", "--spool-dir", spool, "-t", store(), "main");
+        assertEquals(0, ok.exitCode(), ok.err());
+        Result absent = run("--async", "--spool-dir", spool, "--test", "file://" + dir.resolve("absent"), "main");
+        assertEquals(1, absent.exitCode(), absent.err());
+        assertFalse(Files.exists(dir.resolve("spool/archive-out/current")), "no uploader was asked to start");
+    }
+
+    @Test
     void invalidOptionsAreExitThreeWithOneLineSayingWhy() throws IOException {
         Path wal = segment("000000010000000000000001");
         Result unknown = run("--no-such-option", store(), "main", wal.toString());
