@@ -95,6 +95,9 @@ class BackupFailuresEndToEndTest {
         }
 
         assertEquals(143, exitCode, stderr);
+        // one line a cron job mails, not an empty stderr
+        assertTrue(stderr.contains("ERROR: backup " + id + " stopped by a signal (SIGTERM): stored as FAILED"), stderr);
+        assertEquals(1, stderr.lines().filter(line -> line.contains("ERROR")).count(), stderr);
         Map<String, String> info = Backups.backupInfo(s3, SERVER, id);
         assertEquals("FAILED", info.get("status"));
         assertEquals("failure uploading data (cumulus-backup was stopped by a signal)", info.get("error"));

@@ -240,19 +240,19 @@ public final class BaseBackup {
     }
 
     /** Records the failure in a FAILED backup.info where possible; returns what to throw. */
-    private OperationFailedException failed(BackupId id, String prefix, BackupInfo.Builder info,
+    private BackupFailedException failed(BackupId id, String prefix, BackupInfo.Builder info,
             WriteOptions options, Throwable failure) {
         String error = "failure " + ACTION + " (" + firstLine(failure) + ")";
         String outcome;
         try {
             writeInfo(prefix, info.status(BackupStatus.FAILED).error(error).build(), options);
-            outcome = "backup.info with status FAILED stored";
+            outcome = BackupFailedException.FAILED_INFO_STORED;
         } catch (IOException | RuntimeException e) {
             failure.addSuppressed(e);
             outcome = "its FAILED backup.info could not be stored either: " + firstLine(e);
         }
-        return new OperationFailedException("backup " + id + " failed: " + firstLine(failure) + " (" + outcome
-                + ")", failure);
+        return new BackupFailedException("backup " + id + " failed: " + firstLine(failure) + " (" + outcome
+                + ")", outcome, failure);
     }
 
     private void writeInfo(String prefix, BackupInfo info, WriteOptions options) throws IOException {
