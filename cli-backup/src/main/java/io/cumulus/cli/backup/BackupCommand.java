@@ -106,7 +106,7 @@ public final class BackupCommand extends ToolCommand {
 
     @Option(names = {"-n", "--name"}, paramLabel = "NAME",
             description = "A name for the backup, usable instead of its id (not a backup id, not latest/last/oldest/"
-                    + "first/last-failed).")
+                    + "first/last-failed/latest-full/last-full/auto).")
     String name;
 
     @Mixin

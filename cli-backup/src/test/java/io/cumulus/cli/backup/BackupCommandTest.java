@@ -52,6 +52,15 @@ class BackupCommandTest {
     }
 
     @Test
+    void helpOfNameListsEveryReservedWord() {
+        String help = run("--help").out().replaceAll("\\s+", " ").replace("/ ", "/"); // help lines wrap at a slash
+        java.util.regex.Matcher listed = java.util.regex.Pattern.compile("not a backup id, not ([a-z/-]+)\\)")
+                .matcher(help);
+        assertTrue(listed.find(), help);
+        assertEquals(io.cumulus.core.catalog.BackupName.RESERVED, java.util.Set.of(listed.group(1).split("/")));
+    }
+
+    @Test
     void aNameLikeABackupIdIsExitThree() throws IOException {
         Result result = run("--name", "20261121T051944", store(), "main");
         assertEquals(3, result.exitCode(), result.err());
