@@ -73,6 +73,10 @@ class BackupCommandTest {
         assertEquals(3, run("--min-chunk-size", "0", store(), "main").exitCode());
         assertEquals(3, run("--max-bandwidth", "fast", store(), "main").exitCode());
         assertEquals(3, run("-J", "0", store(), "main").exitCode());
+        assertEquals(3, run("--read-timeout", "-5", "-t", store(), "main").exitCode());
+        assertEquals(3, run("--read-timeout", "0", "-t", store(), "main").exitCode());
+        assertEquals(3, run("-S", "0", store(), "main").exitCode());
+        assertEquals(3, run("--max-bandwidth", "-1", store(), "main").exitCode());
         Result result = run("-S", "1.5XB", store(), "main");
         assertTrue(result.err().contains("invalid -S/--max-archive-size: '1.5XB' is not a valid size string"),
                 result.err());

@@ -105,6 +105,13 @@ public final class WalArchiveCommand extends ToolCommand {
 
     @Override
     protected int execute() throws Exception {
+        if (maxParallel < 1 || asyncTimeout < 1) {
+            throw new InvalidInputException("--max-parallel and --async-timeout must be at least 1");
+        }
+        if (asyncIdleTimeout < 0) {
+            throw new InvalidInputException("--async-idle-timeout must be zero or more seconds, not " + asyncIdleTimeout);
+        }
+        StoreOpener.validate(storage, Optional.of(azureBlocks));
         // -t first: it takes the archive_command's options as they are, --async and --spool-dir included
         if (test) {
             return testStore(destinationUrl, serverName, storage, encryption);
@@ -140,9 +147,6 @@ public final class WalArchiveCommand extends ToolCommand {
         }
         if (walPath == null) {
             throw new InvalidInputException("WAL_PATH is missing: archive_command must end with %p");
-        }
-        if (maxParallel < 1 || asyncTimeout < 1) {
-            throw new InvalidInputException("--max-parallel and --async-timeout must be at least 1");
         }
         WalName wal = WalName.parse(walPath.getFileName().toString());
         List<String> options = argumentsButWalPath();

@@ -129,6 +129,28 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void nonsensicalNumbersAreExitThreeWhateverTheProviderAndMode() throws IOException {
+        Path wal = segment("000000010000000000000001");
+        String spool = dir.resolve("spool").toString();
+        for (String[] args : List.of(
+                new String[] {"--async-idle-timeout", "-3", store(), "main", wal.toString()},
+                new String[] {"--async", "--spool-dir", spool, "--async-idle-timeout", "-3", store(), "main",
+                    wal.toString()},
+                new String[] {"--read-timeout", "-5", store(), "main", wal.toString()},
+                new String[] {"--read-timeout", "0", "-t", store(), "main"},
+                new String[] {"--async", "--spool-dir", spool, "--read-timeout", "0", store(), "main", wal.toString()},
+                new String[] {"--max-parallel", "0", store(), "main", wal.toString()},
+                new String[] {"--max-concurrency", "0", store(), "main", wal.toString()})) {
+            Result result = run(args);
+            assertEquals(3, result.exitCode(), String.join(" ", args) + ": " + result.err());
+            assertEquals(1, result.err().strip().lines().count(), result.err());
+        }
+        assertFalse(Files.exists(dir.resolve("store/main")), "nothing archived");
+        assertFalse(Files.exists(dir.resolve("spool/archive-out/current")), "no uploader was asked to start");
+        assertEquals(0, run("--async-idle-timeout", "0", store(), "main", wal.toString()).exitCode());
+    }
+
+    @Test
     void anInvalidCompressionLevelIsExitThreeNamingTheAcceptedValues() throws IOException {
         Path wal = segment("000000010000000000000001");
         Result sync = run("-z", "--compression-level", "bogus", store(), "main", wal.toString());

@@ -69,7 +69,7 @@ public final class StorageOptions {
             return Optional.empty();
         }
         if (readTimeout <= 0) {
-            throw new InvalidInputException("--read-timeout must be a positive number of seconds");
+            throw new InvalidInputException("--read-timeout must be a positive number of seconds, not " + readTimeout);
         }
         return Optional.of(java.time.Duration.ofSeconds(readTimeout));
     }

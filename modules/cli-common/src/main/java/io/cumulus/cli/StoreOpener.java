@@ -62,6 +62,7 @@ public final class StoreOpener {
             throws IOException {
         StoreUrl parsed = StoreUrl.parse(url, storage.cloudProvider);
         encryption.sseKmsKeyId(); // validates the pair whatever the provider
+        validate(storage, blocks);
         ServerLayout layout = new ServerLayout(parsed.prefix(), serverName);
         BlobStore store = switch (parsed.provider()) {
             case FILE -> FileBlobStores.open(new FileStoreConfig(Path.of(parsed.container())));
@@ -70,6 +71,20 @@ public final class StoreOpener {
                     new ProviderBridge.OpenRequest(storage, encryption, tuning, blocks, System.getenv()));
         };
         return new StoreLocation(store, layout);
+    }
+
+    /**
+     * Refuses (exit 3) a numeric option that cannot work, whatever the provider: a provider that does not use
+     * an option ignores it, but a value such as {@code --read-timeout -5} is a mistake worth saying, not
+     * something a later switch of provider should bring to light.
+     */
+    public static void validate(StorageOptions storage, Optional<AzureBlockOptions> blocks) {
+        storage.readTimeout();
+        blocks.ifPresent(b -> {
+            b.maxBlockSize();
+            b.maxConcurrency();
+            b.maxSinglePutSize();
+        });
     }
 
     /**
