@@ -136,7 +136,9 @@ class CatalogToolsTest {
         assertFalse(list.out().contains("20251231T000000"), list.describe());
         Result unknown = run(BackupShowCommand::new, args("20000101T000000"));
         assertEquals(1, unknown.exitCode(), unknown.describe());
-        assertTrue(unknown.err().contains("backup 20000101T000000 not found"), unknown.describe());
+        assertTrue(unknown.err().contains("backup 20000101T000000 not found in " + root.toUri() + "pg/base/"),
+                unknown.describe()); // one slash between the store and the prefix, not file:///.../store//pg/base/
+        assertFalse(unknown.err().contains("//pg"), unknown.describe());
     }
 
     /** Scripts grep show's console output: its labels are barman 3.4's show-backup labels, case included. */

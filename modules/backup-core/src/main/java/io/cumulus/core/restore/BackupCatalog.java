@@ -62,7 +62,7 @@ public final class BackupCatalog {
         if (BackupId.isBackupId(wanted)) {
             BackupId id = new BackupId(wanted);
             return read(id).map(info -> new Entry(id, info)).orElseThrow(() -> new OperationFailedException(
-                    "backup " + wanted + " not found in " + store.describe() + "/" + layout.basePrefix()));
+                    "backup " + wanted + " not found in " + where()));
         }
         return resolveIn(all(), wanted);
     }
@@ -77,7 +77,7 @@ public final class BackupCatalog {
         if (BackupId.isBackupId(wanted)) {
             return all.stream().filter(e -> e.id().value().equals(wanted)).findFirst()
                     .orElseThrow(() -> new OperationFailedException("backup " + wanted + " not found in "
-                            + store.describe() + "/" + layout.basePrefix()));
+                            + where()));
         }
         List<Entry> named = all.stream().filter(e -> wanted.equals(e.info().backupName())).toList();
         if (named.size() > 1) {
@@ -94,10 +94,10 @@ public final class BackupCatalog {
             case "oldest", "first" -> done.stream().findFirst();
             case "last-failed" -> last(failed);
             default -> throw new OperationFailedException("no backup has the id or name '" + wanted + "' in "
-                    + store.describe() + "/" + layout.basePrefix());
+                    + where());
         };
         return found.orElseThrow(() -> new OperationFailedException("no backup matches '" + wanted + "' in "
-                + store.describe() + "/" + layout.basePrefix()));
+                + where()));
     }
 
     /**
@@ -121,7 +121,7 @@ public final class BackupCatalog {
                 + (timeline == null ? "" : " on timeline " + timeline)
                 + (targetTime == null ? "" : " ended at or before " + targetTime)
                 + (targetLsn == null ? "" : " ended at or before LSN " + formatLsn(targetLsn))
-                + " in " + store.describe() + "/" + layout.basePrefix()));
+                + " in " + where()));
     }
 
     /** An LSN written {@code %X/%X} as one unsigned 64-bit number. */
@@ -193,5 +193,14 @@ public final class BackupCatalog {
 
     private static Optional<Entry> last(List<Entry> entries) {
         return entries.isEmpty() ? Optional.empty() : Optional.of(entries.get(entries.size() - 1));
+    }
+
+    /**
+     * Where the backups are, for messages: the store's description and the base prefix joined by one
+     * slash ({@code file://} stores describe themselves with a trailing slash, S3 ones without).
+     */
+    private String where() {
+        String store = this.store.describe();
+        return store.endsWith("/") ? store + layout.basePrefix() : store + "/" + layout.basePrefix();
     }
 }
