@@ -230,6 +230,16 @@ class CatalogToolsTest {
         assertEquals(1, unknown.exitCode(), unknown.describe());
         assertTrue(unknown.err().contains("backup 20000101T000000 not found"), unknown.describe());
 
+        // deliberately unlike barman-cloud-backup-delete, which deletes every DONE backup not kept
+        Set<String> beforeZero = keys();
+        Result zero = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 0"));
+        assertEquals(3, zero.exitCode(), zero.describe());
+        assertTrue(zero.err().contains("REDUNDANCY 0 would delete every backup that is not kept"), zero.describe());
+        assertEquals(beforeZero, keys());
+        Result zeroNoStore = run(BackupDeleteCommand::new, "file://" + dir.resolve("absent"), "pg", "-r",
+                "redundancy 0", "--dry-run");
+        assertEquals(3, zeroNoStore.exitCode(), "refused before the store is contacted: " + zeroNoStore.describe());
+
         Result policy = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY two"));
         assertEquals(3, policy.exitCode(), policy.describe());
         assertTrue(policy.err().contains("invalid retention policy 'REDUNDANCY two'"), policy.describe());

@@ -78,14 +78,22 @@ public sealed interface RetentionPolicy {
             Pattern.CASE_INSENSITIVE);
 
     /**
-     * Parses a policy as barman's RetentionPolicyFactory does.
+     * Parses a policy as barman's RetentionPolicyFactory does, except that {@code REDUNDANCY 0} is refused:
+     * barman-cloud-backup-delete takes it and deletes every DONE backup that is not kept, which a typo
+     * ({@code REDUNDANCY 0} for {@code REDUNDANCY 10}) should never do. {@link Redundancy} itself still
+     * takes 0, so that the planner can be compared with barman's for it.
      *
-     * @throws InvalidInputException (exit 3) when it is neither form
+     * @throws InvalidInputException (exit 3) when it is neither form, or is {@code REDUNDANCY 0}
      */
     static RetentionPolicy parse(String text) {
         Matcher m = REDUNDANCY.matcher(text);
         if (m.matches()) {
-            return new Redundancy(number(text, m.group(1)));
+            int copies = number(text, m.group(1));
+            if (copies == 0) {
+                throw new InvalidInputException("REDUNDANCY 0 would delete every backup that is not kept: use"
+                        + " REDUNDANCY 1 or more, or delete backups one by one with -b");
+            }
+            return new Redundancy(copies);
         }
         m = WINDOW.matcher(text);
         if (m.matches()) {

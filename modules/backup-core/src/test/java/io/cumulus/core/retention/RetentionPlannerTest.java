@@ -47,7 +47,11 @@ class RetentionPlannerTest {
         assertEquals("RECOVERY WINDOW OF 1 MONTHS", RetentionPolicy.parse("Recovery Window Of 1 months").toString());
         assertEquals(NOW.minus(Duration.ofDays(31)), ((RetentionPolicy.RecoveryWindow)
                 RetentionPolicy.parse("recovery window of 1 month")).start(NOW.atZone(ZoneOffset.UTC)));
-        for (String bad : List.of("REDUNDANCY", "REDUNDANCY -1", "REDUNDANCY two", "RECOVERY WINDOW 3 DAYS",
+        InvalidInputException zero = assertThrows(InvalidInputException.class,
+                () -> RetentionPolicy.parse(" redundancy 0 "));
+        assertTrue(zero.getMessage().startsWith("REDUNDANCY 0 would delete every backup"), zero.getMessage());
+        assertEquals("REDUNDANCY 0", new RetentionPolicy.Redundancy(0).toString(), "the planner still takes it");
+        for (String bad : List.of("REDUNDANCY", "REDUNDANCY -1", "REDUNDANCY 00", "REDUNDANCY two", "RECOVERY WINDOW 3 DAYS",
                 "RECOVERY WINDOW OF 3 YEARS", "KEEP 3", "", "REDUNDANCY 99999999999")) {
             assertThrows(InvalidInputException.class, () -> RetentionPolicy.parse(bad), bad);
         }
