@@ -174,8 +174,8 @@ final class PostgresBackupSource implements BackupSource {
         }
 
         @Override
-        public void addBackupLabel(String text) throws IOException {
-            manifest.addFile(tar.writeBackupLabel(text, walker.dataDirectoryRoot()));
+        public void addBackupLabel(String text, java.time.Instant stopped) throws IOException {
+            manifest.addFile(tar.writeBackupLabel(text, walker.dataDirectoryRoot(), stopped));
         }
 
         @Override

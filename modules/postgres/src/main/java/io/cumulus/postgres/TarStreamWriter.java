@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -36,7 +37,7 @@ public final class TarStreamWriter implements Closeable {
     /** Python tarfile's record size: a closed archive's length is a multiple of it. */
     public static final int RECORD_SIZE = 10240;
 
-    /** The member name, mode and mtime barman gives backup_label. */
+    /** The member name barman gives backup_label. */
     public static final String BACKUP_LABEL = "backup_label";
 
     private static final int BUFFER_SIZE = 64 * 1024;
@@ -137,14 +138,19 @@ public final class TarStreamWriter implements Closeable {
 
     /**
      * Adds backup_label as barman does after pg_backup_stop: member {@value #BACKUP_LABEL}, UTF-8,
-     * mode 0644, mtime 0. Owner and group are the data directory's (barman means to do the same but
-     * sets uid 0 by mistake).
+     * mode 0644. Owner and group are the data directory's (barman means to do the same but sets uid 0
+     * by mistake). Its modification time is when the backup stopped (in whole seconds), the time the file would have had
+     * had PostgreSQL written it; barman leaves Python's default, 0, so a restored backup_label is dated
+     * 1970-01-01.
      *
      * @param dataDirectoryRoot the data directory's entry, e.g. {@link PgDataWalker#dataDirectoryRoot()}
+     * @param stopped when the backup stopped (backup.info's end_time)
      */
-    public WrittenFile writeBackupLabel(String backupLabel, PgDataEntry dataDirectoryRoot) throws IOException {
+    public WrittenFile writeBackupLabel(String backupLabel, PgDataEntry dataDirectoryRoot, Instant stopped)
+            throws IOException {
         return writeBytes(BACKUP_LABEL, BACKUP_LABEL, backupLabel.getBytes(StandardCharsets.UTF_8), 0644,
-                FileTime.fromMillis(0), dataDirectoryRoot.uid(), dataDirectoryRoot.gid(),
+                FileTime.from(stopped.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)), dataDirectoryRoot.uid(),
+                dataDirectoryRoot.gid(),
                 dataDirectoryRoot.userName(), dataDirectoryRoot.groupName());
     }
 

@@ -169,8 +169,8 @@ class ConfigFileOutsideDataDirectoryRestoreTest {
         }
 
         @Override
-        public void addBackupLabel(String text) throws IOException {
-            manifest.addFile(tar.writeBackupLabel(text, walker.dataDirectoryRoot()));
+        public void addBackupLabel(String text, java.time.Instant stopped) throws IOException {
+            manifest.addFile(tar.writeBackupLabel(text, walker.dataDirectoryRoot(), stopped));
         }
 
         @Override

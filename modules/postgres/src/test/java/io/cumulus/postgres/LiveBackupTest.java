@@ -171,7 +171,8 @@ class LiveBackupTest {
                 List<String> names = copy(walker.dataDirectory(), tar, manifest);
                 backup.checkAlive();
                 stop = backup.stop(BackupSession.restorePointName("20260101T000000"));
-                manifest.addFile(tar.writeBackupLabel(stop.backupLabel(), walker.dataDirectoryRoot()));
+                manifest.addFile(tar.writeBackupLabel(stop.backupLabel(), walker.dataDirectoryRoot(),
+                        stop.time().toInstant()));
                 names.add("backup_label");
                 written.put("data.tar", names);
             }

@@ -151,20 +151,21 @@ class TarStreamWriterTest {
     }
 
     @Test
-    void backupLabelIsARegularFileWithMode0644AndMtimeZeroOwnedLikeTheDataDirectory() throws Exception {
+    void backupLabelIsARegularFileWithMode0644ModifiedWhenTheBackupStoppedOwnedLikeTheDataDirectory() throws Exception {
         Path tarFile = root.resolve("label.tar");
         String label = "START WAL LOCATION: 0/4000028 (file 000000010000000000000004)\nLABEL: x\n";
         PgDataEntry dataDirectory = walker.dataDirectoryRoot();
         WrittenFile written;
         try (TarStreamWriter tar = new TarStreamWriter(Files.newOutputStream(tarFile), ChecksumAlgorithm.SHA256)) {
-            written = tar.writeBackupLabel(label, dataDirectory);
+            written = tar.writeBackupLabel(label, dataDirectory, java.time.Instant.parse("2026-11-21T02:15:07.600Z"));
         }
 
         PythonTar.Member member = PythonTar.list(tarFile).get(0);
         assertEquals("backup_label", member.name());
         assertEquals("0", member.type());
         assertEquals(0644, member.mode());
-        assertEquals("0", member.mtime());
+        // the stop, in whole seconds; barman 3.4 leaves 0 (1970-01-01 once restored)
+        assertEquals(Long.toString(java.time.Instant.parse("2026-11-21T02:15:07Z").getEpochSecond()), member.mtime());
         assertEquals(dataDirectory.uid(), member.uid());
         assertEquals(dataDirectory.gid(), member.gid());
         assertEquals(sha256(label.getBytes(StandardCharsets.UTF_8)), member.sha256());

@@ -185,7 +185,7 @@ public final class BaseBackup {
                     .backupLabel(end.backupLabel());
             listener.stopped(end);
             open.beforeMember();
-            data.addBackupLabel(end.backupLabel());
+            data.addBackupLabel(end.backupLabel(), end.time().toInstant());
             open.close();
             open = null;
             long copyEnd = System.nanoTime();

@@ -107,6 +107,7 @@ class BaseBackupTest {
         assertEquals(List.of(), store.aborted);
         assertEquals(List.of("facts", "start", "part 16384", "part data",
                 "stop barman_20261121T051944", "backup_label", "manifest"), source.calls());
+        assertEquals(FakeSource.END.toInstant(), source.labelStopped(), "backup_label is dated at the stop, not 1970");
         assertEquals("Barman backup cloud 20261121T051944", source.startLabel());
 
         String infoText = text(store, DIR + "backup.info");

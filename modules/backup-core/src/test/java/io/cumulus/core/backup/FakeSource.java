@@ -37,6 +37,7 @@ final class FakeSource implements BackupSource {
     private final Map<Tablespace, List<Member>> tablespaces = new LinkedHashMap<>();
     private final List<Member> data = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
+    private java.time.Instant labelStopped;
     private final Random random = new Random(42);
     private RuntimeException stopFailure;
     private String startLabel;
@@ -109,6 +110,11 @@ final class FakeSource implements BackupSource {
     }
 
     /** The steps the backup called, in order. */
+    /** The time backup_label was given, the backup's stop. */
+    java.time.Instant labelStopped() {
+        return labelStopped;
+    }
+
     List<String> calls() {
         return calls;
     }
@@ -213,8 +219,9 @@ final class FakeSource implements BackupSource {
         }
 
         @Override
-        public void addBackupLabel(String text) throws IOException {
+        public void addBackupLabel(String text, java.time.Instant stopped) throws IOException {
             calls.add("backup_label");
+            labelStopped = stopped;
             write(new Member("backup_label", text.getBytes(StandardCharsets.UTF_8)));
         }
 

@@ -195,7 +195,7 @@ final class TestCluster implements BackupSource {
         }
 
         @Override
-        public void addBackupLabel(String text) throws IOException {
+        public void addBackupLabel(String text, java.time.Instant stopped) throws IOException {
             write(new Member("backup_label", text.getBytes(StandardCharsets.UTF_8)));
         }
 
