@@ -12,6 +12,15 @@ import java.util.regex.Pattern;
 public final class ShownUrls {
 
     private static final Pattern SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://");
+    /** From a {@code ?} to the end of its line: where a URL's query (a SAS, a signed URL's signature) is. */
+    private static final Pattern QUERY = Pattern.compile("\\?[^\\r\\n]*");
+    /**
+     * A word of a text up to its last {@code @}, after its first {@code ://} if it has one: the user info
+     * of a URL, or what a parser quotes of one ({@code "pw@host:9000"}). A word ends at white space or
+     * at a quote, bracket or angle bracket.
+     */
+    private static final Pattern USER_INFO = Pattern.compile(
+            "(?<scheme>[^\\s\"'`<>()\\[\\]{}]*?://)?[^\\s\"'`<>()\\[\\]{}]+@");
 
     private ShownUrls() {}
 
@@ -30,5 +39,30 @@ public final class ShownUrls {
         int start = scheme.lookingAt() ? scheme.end() : 0;
         int at = url.lastIndexOf('@');
         return at < start ? url : url.substring(0, start) + "***" + url.substring(at);
+    }
+
+    /**
+     * A free text that may quote URLs, as an SDK's or a parser's message: each line cut at its first
+     * {@code ?} (shown as {@code ?***}: a query may hold a SAS or a signature, and a malformed one
+     * need not end at a space), and each word's part up to its last {@code @} shown as {@code ***}
+     * (after its {@code scheme://}, if any), user info whether or not its URL is whole. Meant for text
+     * that is not ours (exception messages of SDKs and libraries), so it errs on hiding: an e-mail
+     * address or an object's {@code Name@1a2b} lose their first part too.
+     *
+     * @return {@code text} so cleaned; {@code null} for {@code null}
+     */
+    public static String inText(String text) {
+        if (text == null) {
+            return null;
+        }
+        String cut = QUERY.matcher(text).replaceAll("?***");
+        Matcher matcher = USER_INFO.matcher(cut);
+        StringBuilder shown = new StringBuilder();
+        while (matcher.find()) {
+            String scheme = matcher.group("scheme");
+            matcher.appendReplacement(shown, Matcher.quoteReplacement((scheme == null ? "" : scheme) + "***@"));
+        }
+        matcher.appendTail(shown);
+        return shown.toString();
     }
 }

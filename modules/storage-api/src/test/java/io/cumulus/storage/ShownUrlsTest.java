@@ -21,4 +21,22 @@ class ShownUrlsTest {
         assertEquals("http://***@host:9000", ShownUrls.withoutUserInfo("http://user:pa/ss@host:9000"));
         assertEquals("***@host:9000", ShownUrls.withoutUserInfo("user:secret@host:9000"));
     }
+
+    /** What SDKs and parsers quote of a URL: a query cut to the end of its line, user info however quoted. */
+    @Test
+    void textsLoseQueriesToTheEndOfTheLineAndUserInfo() {
+        assertEquals("java.net.URISyntaxException: Illegal character in query at index 151:"
+                + " http://127.0.0.1:18400/devstoreaccount1/cont?***", ShownUrls.inText("java.net.URISyntaxException:"
+                + " Illegal character in query at index 151: http://127.0.0.1:18400/devstoreaccount1/cont?restype="
+                + "container&comp=list&\"sv=2020-08-04&ss=b sig=SECRET\" | more"));
+        assertEquals("first?***\nsecond line", ShownUrls.inText("first?sig=SECRET\nsecond line"));
+        assertEquals("For input string: \"***@127.0.0.1:18400\"",
+                ShownUrls.inText("For input string: \"SECRET@127.0.0.1:18400\""));
+        assertEquals("GET http://***@127.0.0.1:18400/storage/v1/b/bkt/o?***",
+                ShownUrls.inText("GET http://u:SECRET@127.0.0.1:18400/storage/v1/b/bkt/o?prefix=x&key=SECRET"));
+        assertEquals("Unknown option: '--endpoint=http://***@host:9000'",
+                ShownUrls.inText("Unknown option: '--endpoint=http://minio:SE@CR/ET@host:9000'"));
+        assertEquals("no URL here: 12 files", ShownUrls.inText("no URL here: 12 files"));
+        assertEquals(null, ShownUrls.inText(null));
+    }
 }

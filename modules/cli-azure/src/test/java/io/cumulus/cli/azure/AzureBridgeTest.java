@@ -20,6 +20,7 @@ import io.cumulus.storage.azure.AzureLocation;
 import io.cumulus.storage.azure.AzureStoreConfig;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -83,6 +84,22 @@ class AzureBridgeTest {
                 new OpenRequest(sas.storage, sas.encryption, Optional.empty(), Optional.empty(),
                         Map.of("AZURE_STORAGE_SAS_TOKEN", "sv=1&sig=x")))) {
             assertEquals("https://acct.blob.core.windows.net/pgc", store.describe());
+        }
+    }
+
+    /** A SAS with quotes (a Docker --env-file keeps them), or an endpoint with a password: exit 3, never shown. */
+    @Test
+    void anUnsendableSasOrAnEndpointPasswordIsInvalidInputNamingTheVariable() {
+        Options options = parse();
+        for (Map<String, String> environment : List.of(Map.of("AZURE_STORAGE_SAS_TOKEN", "\"sv=1&sig=SECRET\""),
+                Map.of("AZURE_STORAGE_CONNECTION_STRING", "BlobEndpoint=http://u:SECRET@127.0.0.1:1/a;AccountName=a"))) {
+            OpenRequest request = new OpenRequest(options.storage, options.encryption, Optional.empty(),
+                    Optional.empty(), environment);
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> new AzureBridge().open("https://acct.blob.core.windows.net/pgc/p", request).close());
+            assertEquals(ExitCodes.INVALID_INPUT, ExitCodes.forFailure(e));
+            assertTrue(e.getMessage().contains(environment.keySet().iterator().next()), e.getMessage());
+            assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
         }
     }
 

@@ -149,7 +149,7 @@ final class AzureBlobStore implements BlobStore {
         if (cause instanceof RuntimeException runtime) {
             return translateForRead(runtime, key);
         }
-        return e instanceof IOException io ? io : new IOException(describe(key) + ": " + e, e);
+        return e instanceof IOException io ? io : new IOException(describe(key) + ": " + shown(e), e);
     }
 
     /**
@@ -511,7 +511,8 @@ final class AzureBlobStore implements BlobStore {
         }
         if (e instanceof ClientAuthenticationException) {
             // token acquisition (CLI, managed identity, default chain) failed: Azure never saw a request
-            return new AccessDeniedException(where, null, "no usable Azure credential: " + firstLine(e.getMessage()));
+            return new AccessDeniedException(where, null, "no usable Azure credential: "
+                    + ShownUrls.inText(firstLine(e.getMessage())));
         }
         if (e instanceof HttpResponseException http && http.getResponse() != null) {
             int status = http.getResponse().getStatusCode();
@@ -531,7 +532,17 @@ final class AzureBlobStore implements BlobStore {
             return new StoreUnavailableException("cannot reach " + describe() + " for " + where + ": "
                     + rootCause(e), e);
         }
-        return new IOException(where + ": " + e, e);
+        // e.g. the SDK failing before it sends: its URISyntaxException or NumberFormatException quotes the URL
+        return new IOException(where + ": " + shown(e), e);
+    }
+
+    /**
+     * An SDK exception as a message may show it: its class and text, through {@link ShownUrls#inText}
+     * (the SDK quotes whole request URLs, a SAS query included, or parts of an endpoint's user info).
+     * Never put an SDK exception's own text in a message otherwise.
+     */
+    static String shown(Throwable e) {
+        return ShownUrls.inText(e.toString());
     }
 
     /** Whether {@code code} is one of {@code codes}; an answer without a body has none, which Set.of cannot look up. */
@@ -573,12 +584,12 @@ final class AzureBlobStore implements BlobStore {
             root = root.getCause();
         }
         return root.getMessage() == null ? root.getClass().getSimpleName() : root.getClass().getSimpleName() + ": "
-                + withoutQuery(root.getMessage());
+                + ShownUrls.inText(root.getMessage());
     }
 
-    /** A URL or message with any query string cut off: that is where a SAS token would be. */
+    /** A URL with any query string cut off (to the end of its line): that is where a SAS token would be. */
     static String withoutQuery(String text) {
-        return text.replaceAll("\\?\\S*", "");
+        return text.replaceAll("\\?[^\\r\\n]*", "");
     }
 
     private static <T extends IOException> T withCause(T exception, Throwable cause) {

@@ -37,8 +37,14 @@ public sealed interface AzureCredential {
      * endpoint too, so the store's configured endpoint is not used with it.
      */
     record ConnectionString(String value) implements AzureCredential {
+        /**
+         * @throws IllegalArgumentException for an empty string, a {@code BlobEndpoint} with user info
+         *     (Azure never uses it, and the SDK's errors would quote it) or a {@code SharedAccessSignature}
+         *     that is no URL query; the message names the variable, never its value
+         */
         public ConnectionString {
             requireText(value, "connection string");
+            checkConnectionString(value);
         }
 
         @Override
@@ -49,8 +55,15 @@ public sealed interface AzureCredential {
 
     /** {@code AZURE_STORAGE_SAS_TOKEN}: a shared access signature, with or without its leading {@code ?}. */
     record SasToken(String token) implements AzureCredential {
+        /**
+         * @throws IllegalArgumentException for an empty token, or one with a character a URL query cannot
+         *     hold (quotes, white space, control characters, {@code |}, a malformed {@code %}-escape): the
+         *     SDK would fail at the first request quoting the whole URL, the token with it. The message
+         *     names the variable and the position, never the token.
+         */
         public SasToken {
             requireText(token, "SAS token");
+            checkSas(token, SAS_TOKEN_VARIABLE);
         }
 
         @Override
@@ -113,6 +126,67 @@ public sealed interface AzureCredential {
             return new SharedKey(key);
         }
         return new DefaultChain();
+    }
+
+    /**
+     * Refuses a SAS that cannot be sent as a URL query: every character must be one RFC 3986 allows in a
+     * query ({@code A-Z a-z 0-9 - . _ ~ ! $ & ( ) * + , ; = : @ / ?}, and {@code %} followed by two hex
+     * digits), except the single quote, which no SAS holds and a quoted value keeps.
+     */
+    private static void checkSas(String token, String where) {
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            String problem = null;
+            if (c == '%') {
+                if (i + 2 >= token.length() || Character.digit(token.charAt(i + 1), 16) < 0
+                        || Character.digit(token.charAt(i + 2), 16) < 0) {
+                    problem = "a '%' not followed by two hexadecimal digits";
+                }
+            } else if (c == '"' || c == '\'') {
+                problem = "a quote";
+            } else if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
+                problem = "white space";
+            } else if (Character.isISOControl(c)) {
+                problem = "a control character";
+            } else if (!queryCharacter(c)) {
+                problem = c < 128 ? "the character '" + c + "'" : "a non-ASCII character";
+            }
+            if (problem != null) {
+                throw new IllegalArgumentException(where + " is not a valid SAS token: it holds " + problem
+                        + " at position " + (i + 1) + " of " + token.length() + ". Give the token as Azure issued it"
+                        + " (sv=...&sig=...), without quotes around it (a Docker --env-file or systemd"
+                        + " EnvironmentFile keeps them as part of the value), spaces or line breaks,"
+                        + " its signature %-escaped as issued");
+            }
+        }
+    }
+
+    private static boolean queryCharacter(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "-._~!$&()*+,;=:@/?".indexOf(c) >= 0;
+    }
+
+    /**
+     * Refuses a connection string whose {@code BlobEndpoint} carries user info or whose {@code
+     * SharedAccessSignature} is no URL query; a string the SDK cannot read otherwise is left to it.
+     */
+    private static void checkConnectionString(String value) {
+        for (String pair : value.split(";")) {
+            int equals = pair.indexOf('=');
+            if (equals < 0) {
+                continue;
+            }
+            String key = pair.substring(0, equals).trim();
+            String setting = pair.substring(equals + 1).trim();
+            if (key.equalsIgnoreCase("BlobEndpoint") && setting.indexOf('@') >= 0) {
+                throw new IllegalArgumentException(CONNECTION_STRING_VARIABLE + " is not usable: its BlobEndpoint"
+                        + " carries user info (user:password@ before the host), which Azure never uses and"
+                        + " errors would repeat. Remove it from the URL, and authenticate with AccountName and"
+                        + " AccountKey or with SharedAccessSignature");
+            }
+            if (key.equalsIgnoreCase("SharedAccessSignature")) {
+                checkSas(setting, CONNECTION_STRING_VARIABLE + "'s SharedAccessSignature");
+            }
+        }
     }
 
     private static void requireText(String value, String what) {

@@ -477,18 +477,23 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
         assertFalse(config.toString().contains(AzuriteServer.KEY), config.toString());
     }
 
+    /**
+     * A connection string whose BlobEndpoint carries user info is refused, never shown: the SDK, which
+     * never uses it, failed every request quoting a piece of it (NumberFormatException: For input
+     * string: "password@host:port").
+     */
     @Test
-    void aConnectionStringEndpointsUserInfoIsNeverShown() throws Exception {
+    void aConnectionStringEndpointsUserInfoIsRefusedAndNeverShown() {
         String secret = "endpoint-password-do-not-print";
         URI endpoint = azurite.endpoint();
         String connectionString = azurite.connectionString().replace(endpoint.toString(),
                 endpoint.getScheme() + "://user:" + secret + "@" + endpoint.getRawAuthority() + endpoint.getRawPath());
         assertTrue(connectionString.contains(secret), "the test's connection string carries the user info");
-        try (BlobStore azure = AzureBlobStores.open(config("any").withCredential(
-                new AzureCredential.ConnectionString(connectionString)))) {
-            assertFalse(azure.describe().contains(secret), azure.describe());
-            assertTrue(azure.describe().startsWith(endpoint.getScheme() + "://***@"), azure.describe());
-        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new AzureCredential.ConnectionString(connectionString));
+        assertTrue(e.getMessage().startsWith(AzureCredential.CONNECTION_STRING_VARIABLE + " is not usable: its"
+                + " BlobEndpoint carries user info"), e.getMessage());
+        assertFalse(e.getMessage().contains(secret), e.getMessage());
     }
 
     @Test

@@ -75,4 +75,44 @@ class AzureCredentialTest {
             assertFalse(credential.toString().contains("SECRET"), credential.toString());
         }
     }
+
+    /**
+     * A SAS the SDK could not put in a URL (found: quotes kept by a Docker --env-file) made every request
+     * fail with the SDK's URISyntaxException quoting the URL, the SAS with it; such a token is refused
+     * up front naming the variable and what to fix, never the token.
+     */
+    @Test
+    void aSasThatIsNoUrlQueryIsRefusedWithoutBeingRepeated() {
+        for (String sas : List.of("\"sv=2020-08-04&sig=SECRET%2B\"", "'sv=2020-08-04&sig=SECRET'", "sv=2020 &sig=SECRET",
+                "sv=2020&sig=SECRET\n", "sv=2020&sig=SE|CRET", "sv=2020&sig=SECRET%2", "sv=2020&sig=SECRET%zz",
+                "sv=2020&sig=SECRET\u0001", "sv=2020&sig=SECR\u00e9T")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AzureCredential.resolve(
+                    Optional.empty(), Map.of(AzureCredential.SAS_TOKEN_VARIABLE, sas)), sas);
+            assertTrue(e.getMessage().startsWith(AzureCredential.SAS_TOKEN_VARIABLE + " is not a valid SAS token"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("without quotes"), e.getMessage());
+            assertFalse(e.getMessage().contains("SECRET") || e.getMessage().contains("2020"), e.getMessage());
+        }
+        for (String sas : List.of("?sv=2020-08-04&ss=b&srt=sco&sp=rl&se=2030-01-01T00:00:00Z&sig=ab%2Bcd%3D",
+                "sv=2020-08-04&sig=abc")) {
+            assertEquals(new AzureCredential.SasToken(sas), AzureCredential.resolve(Optional.empty(),
+                    Map.of(AzureCredential.SAS_TOKEN_VARIABLE, sas)));
+        }
+    }
+
+    /** A BlobEndpoint's user info reached errors through the SDK's NumberFormatException ("SECRET@host:port"). */
+    @Test
+    void aConnectionStringWithUserInfoOrABadSasIsRefusedWithoutBeingRepeated() {
+        for (String cs : List.of("BlobEndpoint=http://u:SECRET@127.0.0.1:10000/devstoreaccount1;AccountName=a;AccountKey=a2V5",
+                "AccountName=a;blobendpoint = http://SECRET@host/a;AccountKey=a2V5",
+                "BlobEndpoint=http://127.0.0.1:10000/a;SharedAccessSignature=\"sv=2020&sig=SECRET\"")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AzureCredential.resolve(
+                    Optional.empty(), Map.of(AzureCredential.CONNECTION_STRING_VARIABLE, cs)), cs);
+            assertTrue(e.getMessage().startsWith(AzureCredential.CONNECTION_STRING_VARIABLE), e.getMessage());
+            assertFalse(e.getMessage().contains("SECRET") || e.getMessage().contains("127.0.0.1"), e.getMessage());
+        }
+        String fine = "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;SharedAccessSignature=sv=2020&sig=a%2B";
+        assertEquals(new AzureCredential.ConnectionString(fine), AzureCredential.resolve(Optional.empty(),
+                Map.of(AzureCredential.CONNECTION_STRING_VARIABLE, fine)));
+    }
 }

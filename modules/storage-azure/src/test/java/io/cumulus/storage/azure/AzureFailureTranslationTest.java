@@ -76,6 +76,35 @@ class AzureFailureTranslationTest {
         }
     }
 
+    /**
+     * The SDK failing before it sends: its exception quotes the request URL, the SAS in its query and
+     * past a space or a quote, or a piece of an endpoint's user info. Found with a SAS from a Docker
+     * --env-file (quotes kept) and a BlobEndpoint with user info; the message once quoted both.
+     */
+    @Test
+    void theSdksOwnTextNeverCarriesTheSasOrAnEndpointPassword() {
+        RuntimeException badQuery = new RuntimeException(new java.net.URISyntaxException("http://127.0.0.1:18400/"
+                + "devstoreaccount1/cont?restype=container&comp=list&\"sv=2020-08-04&ss=b sig=SECRET-SIG\"",
+                "Illegal character in query", 151));
+        RuntimeException badPort = new NumberFormatException("For input string: \"SECRET-PW@127.0.0.1:18400\"");
+        for (RuntimeException failure : List.of(badQuery, badPort)) {
+            IOException e = store.translate(failure, "wals/x");
+            assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+            assertTrue(e.getMessage().contains("wals/x: "), e.getMessage());
+        }
+    }
+
+    /** The same through the SDK: a SAS it cannot put in a URL fails every request before one is sent. */
+    @Test
+    void aSasTheSdkCannotSendFailsWithoutBeingShown() throws IOException {
+        try (var azure = AzureBlobStores.open(AzureStoreConfig.of(URI.create("http://127.0.0.1:1/devstoreaccount1"),
+                "devstoreaccount1", "cont", new AzureCredential.SharedKey("a2V5")),
+                builder -> builder.sasToken("\"sv=2020-08-04&ss=b|x&sig=SECRET-SIG\""))) {
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> azure.list("").hasNext());
+            assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+        }
+    }
+
     /** A BlobStorageException as the SDK makes it of Azure's answer: its message quotes the body. */
     static BlobStorageException failure(int status, String code, String message) {
         return failure(status, code, message, "");
