@@ -46,13 +46,15 @@ public abstract class ToolCommand implements Callable<Integer> {
         }
     }
 
-    /** Logs {@code failure} in one line (with its stack trace at debug level) and returns its exit code. */
+    /**
+     * Logs {@code failure} in one line (with its stack trace at debug level) and returns its exit code.
+     * The trace's messages go through {@link ShownTraces}: a cause's may quote a URL with a SAS or a
+     * password.
+     */
     protected int fail(Throwable failure) {
         log.error(Failures.describe(failure));
         if (log.enabled(Log.Level.DEBUG)) {
-            java.io.StringWriter trace = new java.io.StringWriter();
-            failure.printStackTrace(new PrintWriter(trace));
-            log.debug(trace.toString());
+            log.debug(ShownTraces.of(failure));
         }
         return ExitCodes.forFailure(failure);
     }
@@ -146,7 +148,8 @@ public abstract class ToolCommand implements Callable<Integer> {
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
             CommandLine cmd = exception.getCommandLine();
             String name = cmd.getCommandName();
-            cmd.getErr().println(name + ": error: " + exception.getMessage());
+            // picocli quotes the argument it refused, which may be an --endpoint-url=URL with a password
+            cmd.getErr().println(name + ": error: " + io.cumulus.storage.ShownUrls.inText(exception.getMessage()));
             cmd.getErr().println("Try '" + name + " --help' for more information.");
             cmd.getErr().flush();
             return ExitCodes.INVALID_INPUT;
