@@ -11,8 +11,9 @@ import java.util.Set;
  * at a time), and with which destination URL and server name. The line is split into words as a POSIX
  * shell would (single and double quotes, backslashes; {@code ;}, {@code &&}, {@code ||}, {@code |}
  * end a command), so environment assignments, an {@code env} or {@code test ... &&} in front, and
- * options before the positional arguments are all understood. Only the parsed URL and server name
- * are ever shown: the line itself may hold credentials.
+ * options before the positional arguments are all understood, long options abbreviated as argparse
+ * allows too ({@code --endpoint URL}). Only the parsed URL and server name are ever shown, and those
+ * through {@code ShownUrls} (no user info, no query): the line itself may hold credentials.
  *
  * @param tool the name of the first of {@link #TOOLS} the line calls (from any directory), or empty
  *     when it calls neither (a wrapper script, cp...)
@@ -44,6 +45,18 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
     /** Options that take one or more {@code KEY,VALUE} words. */
     public static final Set<String> LIST_OPTIONS = Set.of("--tags", "--history-tags");
 
+    /**
+     * barman-cloud-wal-archive 3.4's long options ({@code barman/clients/cloud_cli.py} and {@code
+     * cloud_walarchive.py}) that take a value, take a list, or take none. Its argparse accepts any
+     * unambiguous abbreviation of them ({@code --endpoint URL}), which {@link #longOption} resolves.
+     */
+    static final Set<String> BARMAN_VALUE_OPTIONS = Set.of("--cloud-provider", "--endpoint-url", "--profile",
+            "--read-timeout", "--credential", "--encryption", "--encryption-scope", "--max-block-size",
+            "--max-concurrency", "--max-single-put-size");
+    static final Set<String> BARMAN_LIST_OPTIONS = Set.of("--tags", "--history-tags");
+    static final Set<String> BARMAN_FLAG_OPTIONS = Set.of("--version", "--help", "--verbose", "--quiet", "--test",
+            "--gzip", "--bzip2", "--snappy");
+
     private static final Set<String> SEPARATORS = Set.of(";", "&&", "||", "|", "&");
 
     /** Parses an archive_command setting. */
@@ -62,9 +75,10 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
                     if (arg.contains("=")) {
                         continue;
                     }
-                    if (VALUE_OPTIONS.contains(arg)) {
+                    String option = longOption(arg, tool.get().equals(BARMAN_TOOL));
+                    if (VALUE_OPTIONS.contains(option)) {
                         j++;
-                    } else if (LIST_OPTIONS.contains(arg)) {
+                    } else if (LIST_OPTIONS.contains(option)) {
                         while (j + 1 < words.size() && words.get(j + 1).contains(",") && !words.get(j + 1).startsWith("-")) {
                             j++;
                         }
@@ -76,6 +90,33 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
             return new ArchiveCommandLine(tool, positional.stream().findFirst(), positional.stream().skip(1).findFirst());
         }
         return new ArchiveCommandLine(Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * The option {@code arg} stands for: itself when the tool knows it; else the one long option it is
+     * a prefix of, as barman-cloud's argparse reads any unambiguous abbreviation ({@code --endpoint}
+     * for {@code --endpoint-url}). A prefix of several options that all take a value counts as taking
+     * one (argparse would refuse it as ambiguous, and Cumulus refuses any abbreviation: its value is
+     * still no positional). Cumulus's own options and barman-cloud's differ ({@code --tag} takes one
+     * value in Cumulus, and abbreviates barman-cloud's list option {@code --tags}).
+     *
+     * @param barman whether the line calls barman-cloud-wal-archive
+     * @return the option in {@link #VALUE_OPTIONS} or {@link #LIST_OPTIONS} it stands for, or {@code arg}
+     */
+    static String longOption(String arg, boolean barman) {
+        Set<String> values = barman ? BARMAN_VALUE_OPTIONS : VALUE_OPTIONS;
+        Set<String> lists = barman ? BARMAN_LIST_OPTIONS : LIST_OPTIONS;
+        if (!arg.startsWith("--") || values.contains(arg) || lists.contains(arg) || BARMAN_FLAG_OPTIONS.contains(arg)) {
+            return arg;
+        }
+        List<String> candidates = new ArrayList<>();
+        for (Set<String> options : List.of(values, lists, BARMAN_FLAG_OPTIONS)) {
+            options.stream().filter(o -> o.startsWith("--") && o.startsWith(arg)).sorted().forEach(candidates::add);
+        }
+        if (candidates.size() == 1 || !candidates.isEmpty() && values.containsAll(candidates)) {
+            return candidates.get(0);
+        }
+        return arg;
     }
 
     /** Whether the line calls one of {@link #TOOLS}. */

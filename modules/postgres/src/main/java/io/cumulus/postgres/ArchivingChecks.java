@@ -2,6 +2,7 @@ package io.cumulus.postgres;
 
 import io.cumulus.core.check.CheckResult;
 import io.cumulus.core.check.Durations;
+import io.cumulus.storage.ShownUrls;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -78,8 +79,11 @@ public final class ArchivingChecks {
         }
         String tool = line.tool().get();
         if (!line.archivesTo(destinationUrl, serverName)) {
-            return CheckResult.failed(name, "archive_command archives to " + line.destinationUrl().orElse("(no URL)")
-                    + " as server " + line.serverName().orElse("(none)") + ", not to " + destinationUrl
+            // what the line holds is shown only through ShownUrls: a word taken for the URL may be a password
+            return CheckResult.failed(name, "archive_command archives to "
+                    + line.destinationUrl().map(ShownUrls::inText).orElse("(no URL)")
+                    + " as server " + line.serverName().map(ShownUrls::inText).orElse("(none)") + ", not to "
+                    + destinationUrl
                     + " as server " + serverName, fix(tool, destinationUrl, serverName)
                     + ", or check the other destination");
         }

@@ -8,6 +8,7 @@ import io.cumulus.core.check.CheckResult;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -85,6 +86,41 @@ class ArchivingChecksTest {
         assertFalse(result.message().contains("hunter2"));
         assertTrue(ArchivingChecks.archiveCommand(command("cumulus-wal-archive " + URL + " main %p"), URL, "main").ok());
         assertFalse(ArchivingChecks.archiveCommand(command(""), URL, "main").ok());
+    }
+
+    /**
+     * barman-cloud's argparse takes any unambiguous abbreviation of a long option: the value of {@code
+     * --endpoint} is no positional. It once was, and cumulus-check showed the endpoint's password as
+     * the destination URL.
+     */
+    @Test
+    void abbreviatedOptionsTakeTheirValueAsBarmanCloudDoes() {
+        for (String options : List.of("--endpoint http://minio:SECRET@127.0.0.1:18400", "--endp http://minio:x@h",
+                "--prof prod", "--read 30", "--cred azure-cli", "--enc AES256", "--encryption-s scope",
+                "--max-b 4MB", "--max-c 2", "--max-s 64MB", "--cloud aws-s3", "--tag a,b c,d", "--history a,b",
+                "-z --gz --verb", "--te")) {
+            ArchiveCommandLine line = ArchiveCommandLine.parse("barman-cloud-wal-archive " + options + " " + URL
+                    + " main %p");
+            assertTrue(line.archivesTo(URL, "main"), options + ": " + line);
+        }
+        assertTrue(ArchiveCommandLine.parse("cumulus-wal-archive --endpoint http://minio:x@h --tag a,b --max-p 2 "
+                + URL + " main %p").archivesTo(URL, "main"));
+        assertEquals("--endpoint-url", ArchiveCommandLine.longOption("--endpoint", true));
+        assertEquals("--tags", ArchiveCommandLine.longOption("--tag", true));
+        assertEquals("--tag", ArchiveCommandLine.longOption("--tag", false));
+        assertEquals("--gzip", ArchiveCommandLine.longOption("--gz", true));
+        assertEquals("--unknown", ArchiveCommandLine.longOption("--unknown", true));
+    }
+
+    /** Whatever the line's parse takes for the URL and server is shown without user info or query. */
+    @Test
+    void whatIsEchoedOfTheLineHasNoUserInfoOrQuery() {
+        CheckResult result = ArchivingChecks.archiveCommand(command("barman-cloud-wal-archive --unknown-opt"
+                + " http://minio:SECRET@127.0.0.1:18400 s3://x?sig=SECRET main %p"), URL, "main");
+        assertFalse(result.ok());
+        assertTrue(result.message().startsWith("archive_command archives to http://***@127.0.0.1:18400 as server"
+                + " s3://x?***, not to " + URL), result.message());
+        assertFalse(result.message().contains("SECRET"), result.message());
     }
 
     @Test
