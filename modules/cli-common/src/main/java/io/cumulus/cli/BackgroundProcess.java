@@ -39,9 +39,12 @@ public final class BackgroundProcess {
 
     /**
      * Starts {@code command} in its own session (so that the signals PostgreSQL sends to its archiver
-     * or startup process do not reach it), with no input and its output appended to {@code log}.
+     * or startup process do not reach it), with no input and its output appended to {@code log}, a
+     * file only its owner may read (0600).
      */
     public static void startDetached(List<String> command, Path log) throws IOException {
+        // the log holds error texts: 0600 whatever the umask, also when an earlier run left it wider
+        io.cumulus.core.io.PrivateFiles.createOrRestrict(log);
         List<String> full = new ArrayList<>();
         if (Files.isExecutable(SETSID)) {
             full.add(SETSID.toString());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,5 +31,17 @@ class BackgroundProcessTest {
         String ids = lines.stream().filter(line -> line.startsWith("session=")).findFirst().orElseThrow();
         String[] parts = ids.split(" ");
         assertEquals(parts[0].substring("session=".length()), parts[1].substring("pid=".length()), ids);
+    }
+
+    /** The log holds the worker's error texts: the owner's only, also one an earlier run left wider. */
+    @Test
+    void theLogIsTheOwnersOnly() throws Exception {
+        Path wide = Files.writeString(temp.resolve("wide.log"), "earlier line\n");
+        Files.setPosixFilePermissions(wide, PosixFilePermissions.fromString("rw-r--r--"));
+        Path created = temp.resolve("new.log");
+        for (Path log : List.of(wide, created)) {
+            BackgroundProcess.startDetached(List.of("/bin/true"), log);
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(log)), log.toString());
+        }
     }
 }

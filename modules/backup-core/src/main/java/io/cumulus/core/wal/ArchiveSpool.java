@@ -82,14 +82,22 @@ public final class ArchiveSpool {
      * arguments with these, without a process to hash them.
      */
     public void recordArguments(java.util.List<String> argumentsButWalPath) throws IOException {
-        if (!Files.exists(directory.resolve(ARGUMENTS))) {
+        Path arguments = directory.resolve(ARGUMENTS);
+        if (!Files.exists(arguments)) {
             write(ARGUMENTS, argumentsText(argumentsButWalPath));
+        } else {
+            // written by an earlier release, or a call run by hand, with the umask's mode
+            io.cumulus.core.io.PrivateFiles.restrict(arguments, io.cumulus.core.io.PrivateFiles.FILE_MODE);
         }
     }
 
-    /** Creates the spool directory if needed. */
+    /**
+     * Creates the spool directory if needed, 0700 (and {@code archive-out} with it), whatever the umask:
+     * its files hold every argument of archive_command and the store's error texts. Both are set 0700
+     * when they exist with a wider mode.
+     */
     public ArchiveSpool create() throws IOException {
-        Files.createDirectories(directory);
+        io.cumulus.core.io.PrivateFiles.createDirectories(directory, root, directory);
         return this;
     }
 
@@ -232,7 +240,7 @@ public final class ArchiveSpool {
      */
     public void markUploading(String wal) {
         try {
-            Files.write(directory.resolve(wal + UPLOADING), new byte[0]);
+            io.cumulus.core.io.PrivateFiles.writeEmpty(directory.resolve(wal + UPLOADING));
         } catch (IOException e) {
             // without the mark the launcher starts the tool, which waits for the ok mark itself
         }
@@ -245,7 +253,7 @@ public final class ArchiveSpool {
      * that moment; the next uploader writes it anew.
      */
     public void markUploaderRunning() throws IOException {
-        Files.write(directory.resolve(UPLOADER_RUNNING), new byte[0]);
+        io.cumulus.core.io.PrivateFiles.writeEmpty(directory.resolve(UPLOADER_RUNNING));
     }
 
     /** Removes the mark of {@link #markUploaderRunning()}: call when the uploader stops taking work. */

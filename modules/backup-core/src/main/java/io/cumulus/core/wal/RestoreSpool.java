@@ -78,9 +78,13 @@ public final class RestoreSpool {
         return key;
     }
 
-    /** Creates the spool if needed, without touching the spools of other set-ups (see {@link #open()}). */
+    /**
+     * Creates the spool if needed, without touching the spools of other set-ups (see {@link #open()}):
+     * 0700, {@code archive-in} with it, whatever the umask (it holds WAL contents); both are set 0700
+     * when they exist with a wider mode.
+     */
     public RestoreSpool create() throws IOException {
-        Files.createDirectories(directory);
+        io.cumulus.core.io.PrivateFiles.createDirectories(directory, root, directory);
         return this;
     }
 
@@ -187,7 +191,7 @@ public final class RestoreSpool {
      * waits for it instead of starting the tool to fetch it a second time.
      */
     public void markFetching(String wal) throws IOException {
-        Files.write(directory.resolve("." + wal + FETCHING), new byte[0]);
+        io.cumulus.core.io.PrivateFiles.writeEmpty(directory.resolve("." + wal + FETCHING));
     }
 
     /** Removes the mark of {@link #markFetching}; the segment is in the spool now, or will not be. */

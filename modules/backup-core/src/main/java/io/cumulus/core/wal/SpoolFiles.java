@@ -33,6 +33,7 @@ final class SpoolFiles {
     /**
      * Writes {@code content} to {@code directory/name} through a hidden temporary file and a rename,
      * so that a reader (another process, the launcher's fast path) sees the old file or the new one.
+     * The file is 0600, whatever the umask.
      */
     static void writeAtomically(Path directory, String name, String content) throws IOException {
         writeAtomically(directory, name, content, null);
@@ -42,6 +43,8 @@ final class SpoolFiles {
     static void writeAtomically(Path directory, String name, String content, FileTime modified) throws IOException {
         Path temporary = directory.resolve("." + name + ".tmp-" + ProcessHandle.current().pid()
                 + "-" + Thread.currentThread().getId());
+        Files.deleteIfExists(temporary); // left by a killed writer of this pid and thread, with its mode
+        Files.createFile(temporary, io.cumulus.core.io.PrivateFiles.FILE); // 0600 whatever the umask
         Files.writeString(temporary, content, StandardCharsets.UTF_8);
         if (modified != null) {
             Files.setLastModifiedTime(temporary, modified);

@@ -23,6 +23,16 @@ import java.util.Optional;
  */
 public final class WalRestorer {
 
+    /**
+     * A restored file is created 0640, narrowed by the umask: never world-readable (a prefetched
+     * segment sits in the spool, an archive_command run by hand may have umask 022), and readable by
+     * the group only where PostgreSQL's own umask allows it (a cluster initialized with group access
+     * runs with umask 027, which keeps 0640; the default 077 makes it 0600).
+     */
+    private static final java.nio.file.attribute.FileAttribute<?> SEGMENT_MODE =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+
     private static final long MIN_SEGMENT_SIZE = 1L << 20;
     private static final long MAX_SEGMENT_SIZE = 1L << 30;
 
@@ -73,9 +83,10 @@ public final class WalRestorer {
         Path temporary = directory.resolve("." + destination.getFileName() + ".cumulus-" + ProcessHandle.current().pid());
         try {
             long size;
+            Files.deleteIfExists(temporary); // left by a killed call of this pid, with its mode
             try (InputStream in = compression.decompress(store.openRead(key));
-                 FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
-                         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                 FileChannel channel = FileChannel.open(temporary, java.util.EnumSet.of(StandardOpenOption.CREATE,
+                         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), SEGMENT_MODE)) {
                 OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
                 size = in.transferTo(out);
                 channel.force(true);

@@ -21,7 +21,8 @@ final class WorkerLock {
 
     /** Takes the lock, held until the returned lock's channel is closed or the process ends; empty when held elsewhere. */
     Optional<FileLock> tryLock() throws IOException {
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel = FileChannel.open(file, java.util.EnumSet.of(StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE), io.cumulus.core.io.PrivateFiles.FILE);
         FileLock lock = channel.tryLock();
         if (lock == null) {
             channel.close();
