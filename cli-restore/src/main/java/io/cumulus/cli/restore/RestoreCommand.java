@@ -219,6 +219,9 @@ public final class RestoreCommand extends ToolCommand {
         for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
             if (storageOptions.stream().anyMatch(o -> o.longestName().equals(option.longestName()))) {
                 for (String value : option.originalStringValues()) {
+                    if (option.longestName().equals("--endpoint-url")) {
+                        value = endpointWithoutUserInfo(value);
+                    }
                     words.add(option.longestName() + "=" + value);
                 }
             }
@@ -230,6 +233,27 @@ public final class RestoreCommand extends ToolCommand {
             quoted.add(commandWord(word));
         }
         return String.join(" ", quoted) + " %f %p";
+    }
+
+    /**
+     * {@code endpoint} without its user info, if it has any: restore_command must not hold a password
+     * (postgresql.auto.conf is copied with the cluster, shown by SHOW and pg_settings to privileged
+     * roles, and PostgreSQL logs a failed restore_command line), and the AWS SDK never uses a URL's
+     * user info anyway. Warns that the restored server must get the credentials elsewhere.
+     */
+    private String endpointWithoutUserInfo(String endpoint) {
+        java.util.regex.Matcher scheme = java.util.regex.Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*://").matcher(endpoint);
+        int start = scheme.lookingAt() ? scheme.end() : 0;
+        int at = endpoint.lastIndexOf('@');
+        if (at < start) {
+            return endpoint;
+        }
+        String bare = endpoint.substring(0, start) + endpoint.substring(at + 1);
+        log.warning("--endpoint-url carries user info, which is not copied into restore_command (written as "
+                + bare + "): the restored server must get the store's credentials from its environment or AWS"
+                + " profile (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE), as cumulus-wal-restore needs"
+                + " them anyway");
+        return bare;
     }
 
     /**

@@ -103,6 +103,24 @@ class RestoreCommandTest {
                 .contains("restore_command = 'cumulus-wal-restore --read-timeout=30 " + store + " main %f %p'"));
     }
 
+    /** An endpoint's user info is a password: never written into postgresql.auto.conf (docs/restore.md). */
+    @Test
+    void anEndpointsUserInfoIsNotCopiedIntoTheRestoreCommand() throws IOException {
+        Path pgdata = dir.resolve("pgdata");
+
+        Result result = run("--endpoint-url", "http://minio:SE/CRET@127.0.0.1:9000", store, "main", ID,
+                pgdata.toString(), "--standby");
+
+        assertEquals(0, result.exitCode(), result.err());
+        String conf = Files.readString(pgdata.resolve("postgresql.auto.conf"));
+        assertTrue(conf.contains("restore_command = 'cumulus-wal-restore --endpoint-url=http://127.0.0.1:9000 " + store
+                + " main %f %p'"), conf);
+        assertFalse(conf.contains("SE/CRET") || conf.contains("minio"), conf);
+        assertTrue(result.err().contains("--endpoint-url carries user info, which is not copied into restore_command"),
+                result.err());
+        assertFalse(result.err().contains("SE/CRET"), result.err());
+    }
+
     @Test
     void autoChoosesByTargetTimeOrLsnAndATargetBeforeEveryBackupIsExitOne() throws IOException {
         Result byTime = run(store, "main", "auto", dir.resolve("a").toString(), "--recovery-target-time",
