@@ -83,7 +83,9 @@ final class AsyncArchiving {
 
     private void startUploader() throws IOException {
         spool.takeUploaderFailure(); // an earlier uploader's: only this one's failure answers this call
-        log.debug("starting uploader: " + String.join(" ", uploaderCommand));
+        // each argument through ShownUrls: an --endpoint-url may carry a password
+        log.debug("starting uploader for spool key " + spool.key() + ": " + String.join(" ",
+                uploaderCommand.stream().map(io.cumulus.storage.ShownUrls::inText).toList()));
         BackgroundProcess.startDetached(uploaderCommand, spool.uploaderLog());
     }
 }
