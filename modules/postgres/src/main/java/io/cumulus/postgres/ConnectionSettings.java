@@ -125,7 +125,7 @@ public record ConnectionSettings(String host, int port, String database, String 
         });
         for (String keyword : given.keySet()) {
             if (!LibpqKeywords.isKeyword(keyword)) {
-                throw new InvalidInputException("invalid connection option \"" + keyword + "\"");
+                throw Conninfo.unknownKeyword(keyword, "given");
             }
         }
         List<String> notices = new ArrayList<>();
@@ -251,14 +251,18 @@ public record ConnectionSettings(String host, int port, String database, String 
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new InvalidInputException("invalid port number: \"" + text + "\"");
+        // never the text: with a password holding a '/' in a URI (postgresql://u:Pa/ss@h), it is a piece of it
+        throw new InvalidInputException("invalid port number (from -p, PGPORT or the connection string): expected a"
+                + " number from 1 to 65535; in a postgresql:// URI, a password holding '/', '@', ':' or '?' must be"
+                + " percent-encoded (%2F, %40, %3A, %3F)");
     }
 
     private static String driverValue(String keyword, String value) {
         switch (keyword) {
             case "sslmode":
                 if (!SSL_MODES.contains(value)) {
-                    throw new InvalidInputException("invalid sslmode value: \"" + value + "\"");
+                    throw new InvalidInputException("invalid sslmode value: expected one of " + new java.util.TreeSet<>(
+                            SSL_MODES));
                 }
                 return value;
             case "connect_timeout":
@@ -267,8 +271,8 @@ public record ConnectionSettings(String host, int port, String database, String 
                     // libpq: zero or negative waits forever, and 1 second is raised to 2
                     return Integer.toString(seconds <= 0 ? 0 : Math.max(seconds, 2));
                 } catch (NumberFormatException e) {
-                    throw new InvalidInputException("invalid integer value \"" + value
-                            + "\" for connection option \"connect_timeout\"");
+                    throw new InvalidInputException("invalid integer value for connection option"
+                            + " \"connect_timeout\"");
                 }
             case "target_session_attrs":
                 return LibpqKeywords.targetServerType(value);

@@ -60,7 +60,8 @@ final class Conninfo {
                 while (true) {
                     if (i >= n) {
                         throw new InvalidInputException("invalid connection string: unterminated quoted string"
-                                + " in the value of \"" + keyword + "\"");
+                                + " in the value " + (LibpqKeywords.isKeyword(keyword) ? "of \"" + keyword + "\""
+                                        : "at position " + (keywordStart + 1)));
                     }
                     char c = text.charAt(i++);
                     if (c == '\\' && i < n) {
@@ -83,7 +84,7 @@ final class Conninfo {
                     }
                 }
             }
-            result.put(checkKeyword(keyword), value.toString());
+            result.put(checkKeyword(keyword, "at position " + (keywordStart + 1)), value.toString());
         }
     }
 
@@ -135,7 +136,9 @@ final class Conninfo {
             putNonEmpty(result, "port", decode(port));
         }
         if (!params.isEmpty()) {
+            int number = 0;
             for (String pair : params.split("&")) {
+                number++;
                 int eq = pair.indexOf('=');
                 if (eq <= 0) {
                     throw new InvalidInputException("invalid connection URI: a query parameter lacks \"keyword=\"");
@@ -147,17 +150,59 @@ final class Conninfo {
                     keyword = "sslmode";
                     value = "require";
                 }
-                result.put(checkKeyword(keyword), value);
+                result.put(checkKeyword(keyword, "in query parameter " + number), value);
             }
         }
         return result;
     }
 
-    private static String checkKeyword(String keyword) {
+    private static String checkKeyword(String keyword, String where) {
         if (!LibpqKeywords.isKeyword(keyword)) {
-            throw new InvalidInputException("invalid connection option \"" + keyword + "\"");
+            throw unknownKeyword(keyword, where);
         }
         return keyword;
+    }
+
+    /**
+     * The error for a keyword libpq does not know: never the word itself (with a password holding a
+     * space, {@code password=Pa ss=x}, the word is a piece of the password), but where it is and the
+     * known keyword it may be a misspelling of.
+     */
+    static InvalidInputException unknownKeyword(String keyword, String where) {
+        String nearest = null;
+        int best = 3; // at most two edits away
+        for (String known : new java.util.TreeSet<>(LibpqKeywords.ENVIRONMENT.keySet())) {
+            int distance = editDistance(keyword, known);
+            if (distance < best) {
+                best = distance;
+                nearest = known;
+            }
+        }
+        return new InvalidInputException("invalid connection option " + where + ": not a libpq keyword"
+                + (nearest == null ? "" : " (did you mean \"" + nearest + "\"?)") + "; a value holding spaces must be"
+                + " in single quotes");
+    }
+
+    private static int editDistance(String a, String b) {
+        if (Math.abs(a.length() - b.length()) > 2) {
+            return 3;
+        }
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     private static void putNonEmpty(Map<String, String> map, String keyword, String value) {

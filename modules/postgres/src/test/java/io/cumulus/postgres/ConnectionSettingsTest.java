@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -220,13 +221,39 @@ class ConnectionSettingsTest {
         assertFalse(unterminated.getMessage().contains("hunter2"), unterminated.getMessage());
         InvalidInputException unknown = assertThrows(InvalidInputException.class,
                 () -> ConnectionSettings.resolve(null, null, null, "hots=h", env(Map.of())));
-        assertTrue(unknown.getMessage().contains("invalid connection option \"hots\""), unknown.getMessage());
+        assertEquals("invalid connection option at position 1: not a libpq keyword (did you mean \"host\"?); a value"
+                + " holding spaces must be in single quotes", unknown.getMessage());
         assertThrows(InvalidInputException.class,
                 () -> ConnectionSettings.resolve("h", "54x2", null, "d", env(Map.of())));
         assertThrows(InvalidInputException.class,
                 () -> ConnectionSettings.resolve(null, null, null, "host=a,b", env(Map.of())));
         assertThrows(InvalidInputException.class,
                 () -> ConnectionSettings.resolve(null, null, null, "host=h sslmode=sometimes", env(Map.of())));
+    }
+
+    /**
+     * A password holding a '/' in a URI, or a space outside quotes, put a piece of it where a port or a
+     * keyword was expected, and the error quoted it.
+     */
+    @Test
+    void piecesOfAMalformedPasswordAreNeverQuoted() {
+        for (String conninfo : List.of("postgresql://postgres:Pa/SECRET@127.0.0.1:5432/db",
+                "postgresql://postgres:SE/CRET@127.0.0.1/db", "host=h password=Pa SECRET=x",
+                "postgresql://h/db?SECRET=x", "host=h password=Pa SECRET='x", "host=h sslmode=SECRET",
+                "host=h connect_timeout=SECRET")) {
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> ConnectionSettings.resolve(null, null, null, conninfo, env(Map.of())), conninfo);
+            assertFalse(e.getMessage().contains("SECRET") || e.getMessage().contains("CRET")
+                    || e.getMessage().contains("\"Pa\""), e.getMessage());
+        }
+        InvalidInputException port = assertThrows(InvalidInputException.class, () -> ConnectionSettings.resolve(null,
+                null, null, "postgresql://postgres:Pa/SECRET@127.0.0.1:5432/db", env(Map.of())));
+        assertTrue(port.getMessage().startsWith("invalid port number"), port.getMessage());
+        assertTrue(port.getMessage().contains("%2F"), port.getMessage());
+        InvalidInputException keyword = assertThrows(InvalidInputException.class, () -> ConnectionSettings.resolve(
+                null, null, null, "host=h password=Pa SECRET=x", env(Map.of())));
+        assertTrue(keyword.getMessage().startsWith("invalid connection option at position 20: not a libpq keyword"),
+                keyword.getMessage());
     }
 
     @Test
