@@ -287,7 +287,7 @@ final class GcsBlobStore implements BlobStore {
                 // the object is complete and visible: failing close now would report a write that happened
                 LOG.log(System.Logger.Level.WARNING, "could not delete the temporary parts of " + describe(key)
                         + " under " + partsPrefix(key, uploadId) + "; a lifecycle rule on the suffix " + PART_SUFFIX
-                        + " removes them: " + e.getMessage());
+                        + " removes them: " + ShownUrls.inText(e.getMessage()));
             }
         }
 
@@ -446,7 +446,7 @@ final class GcsBlobStore implements BlobStore {
             return failure;
         }
         return new IOException("a temporary part of " + describe(key) + " vanished before it was composed ("
-                + firstLine(e.getMessage()) + "): something deleted it during the upload, such as a lifecycle rule"
+                + ShownUrls.inText(firstLine(e.getMessage())) + "): something deleted it during the upload, such as a lifecycle rule"
                 + " on the suffix " + PART_SUFFIX + " with an age shorter than this upload took; give the rule an"
                 + " age longer than the longest upload, then write again", e);
     }
@@ -594,7 +594,8 @@ final class GcsBlobStore implements BlobStore {
             batch = storage.batch();
         } catch (UnsupportedOperationException e) {
             batchDeletes = false;
-            throw new IOException("batch deletes are not available on " + describe() + ": " + e.getMessage(), e);
+            throw new IOException("batch deletes are not available on " + describe() + ": "
+                    + ShownUrls.inText(e.getMessage()), e);
         }
         List<StorageBatchResult<Boolean>> results = new ArrayList<>(keys.size());
         for (String key : keys) {
@@ -658,21 +659,22 @@ final class GcsBlobStore implements BlobStore {
             try {
                 storage.close();
             } catch (Exception e) {
-                throw new IOException("closing the client of " + describe() + ": " + e.getMessage(), e);
+                throw new IOException("closing the client of " + describe() + ": " + ShownUrls.inText(e.getMessage()), e);
             }
         }
     }
 
     /**
      * The one place where library failures become the SPI's exceptions. Messages name the bucket and
-     * key, the status and GCS's own message (which carries no credentials).
+     * key, the status and the first line of GCS's own message, and the library's own words only through
+     * {@link ShownUrls#inText} (it may quote a request URL with an emulator's user info).
      */
     IOException translate(RuntimeException e, String key) {
         String where = key.isEmpty() ? "gs://" + bucket : describe(key);
         if (e instanceof StorageException storageFailure) {
             int status = storageFailure.getCode();
             String detail = " (" + status + (storageFailure.getReason() == null ? "" : " " + storageFailure.getReason())
-                    + "): " + firstLine(e.getMessage());
+                    + "): " + ShownUrls.inText(firstLine(e.getMessage()));
             if (status == 404) {
                 if (String.valueOf(e.getMessage()).contains("bucket does not exist")) {
                     return missingBucket(e);
@@ -744,7 +746,9 @@ final class GcsBlobStore implements BlobStore {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+        // the library quotes request URLs (an emulator's user info, a signed URL's query)
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": "
+                + ShownUrls.inText(root.getMessage()));
     }
 
     private static <T extends IOException> T withCause(T exception, Throwable cause) {

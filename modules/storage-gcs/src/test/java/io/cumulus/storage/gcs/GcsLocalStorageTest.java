@@ -178,6 +178,20 @@ class GcsLocalStorageTest extends BlobStoreContractTest {
                         "wal/dup"));
     }
 
+    /** The library's words quote request URLs, an emulator's user info with them: never shown. */
+    @Test
+    void theLibrarysWordsNeverCarryAnEndpointPasswordOrAQuery() {
+        GcsBlobStore gcs = (GcsBlobStore) store;
+        for (RuntimeException failure : List.of(
+                new StorageException(400, "GET http://u:SECRET@127.0.0.1:18400/storage/v1/b/bkt/o?prefix=x&sig=SECRET"),
+                new StorageException(0, "failed", new IllegalStateException(
+                        "GET http://u:SECRET@127.0.0.1:18400/storage/v1/b/bkt/o?key=SECRET")))) {
+            IOException e = gcs.translate(failure, "wal/x");
+            assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+            assertTrue(e.getMessage().contains("http://***@127.0.0.1:18400/storage/v1/b/bkt/o?***"), e.getMessage());
+        }
+    }
+
     // ---------------------------------------------------------------- paging: absent from the stand-in
 
     /**

@@ -459,7 +459,7 @@ final class S3BlobStore implements BlobStore {
     private IOException uploadGone(String key, SdkException e) {
         return new IOException(describe(key) + ": the store no longer knows the multipart upload of this object, so"
                 + " nothing was stored (aborted by a lifecycle rule for incomplete uploads, or by another client);"
-                + " write it again, and give such a rule more days than an upload takes: " + e.getMessage(), e);
+                + " write it again, and give such a rule more days than an upload takes: " + shown(e), e);
     }
 
     private static String errorCode(S3Exception e) {
@@ -670,7 +670,8 @@ final class S3BlobStore implements BlobStore {
 
     /**
      * The one place where SDK failures become the SPI's exceptions. Messages name the bucket and key
-     * and the SDK's own text (status, error code, request id), never credentials.
+     * and the SDK's own text (status, error code, request id) through {@link ShownUrls#inText}, never
+     * credentials.
      */
     IOException translate(SdkException e, String key) {
         String where = key.isEmpty() ? "s3://" + bucket : describe(key);
@@ -699,14 +700,14 @@ final class S3BlobStore implements BlobStore {
                 return withCause(new FileAlreadyExistsException(where, null, "an object already exists"), e);
             }
             if (status == 501) { // retrying cannot help: the store lacks the feature
-                return new IOException(where + ": not implemented by this store: " + e.getMessage(), e);
+                return new IOException(where + ": not implemented by this store: " + shown(e), e);
             }
             // by code too: S3 may report a failure in the body of a 200 (CompleteMultipartUpload), which
             // the SDK retries as it would a 500
             if (status >= 500 || s3.isThrottlingException() || TRANSIENT_ERRORS.contains(code)) {
-                return new StoreUnavailableException(where + " is unavailable: " + e.getMessage(), e);
+                return new StoreUnavailableException(where + " is unavailable: " + shown(e), e);
             }
-            return new IOException(where + ": " + e.getMessage(), e);
+            return new IOException(where + ": " + shown(e), e);
         }
         if (e instanceof AbortedException || Thread.currentThread().isInterrupted()) {
             return withCause(new InterruptedIOException("interrupted while accessing " + where), e);
@@ -731,9 +732,14 @@ final class S3BlobStore implements BlobStore {
         if (e instanceof SdkClientException) {
             // connection refused, reset, timed out (the SDK's retries are spent by now)
             return new StoreUnavailableException("cannot reach " + describe() + " for " + where + ": "
-                    + e.getMessage(), e);
+                    + shown(e), e);
         }
-        return new IOException(where + ": " + e.getMessage(), e);
+        return new IOException(where + ": " + shown(e), e);
+    }
+
+    /** The SDK's text, through {@link ShownUrls#inText}: it may quote a request URL (a presigned query). */
+    private static String shown(Throwable e) {
+        return ShownUrls.inText(e.getMessage());
     }
 
     /**

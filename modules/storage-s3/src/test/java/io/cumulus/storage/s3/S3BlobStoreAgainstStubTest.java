@@ -300,4 +300,17 @@ class S3BlobStoreAgainstStubTest {
             out.write(data);
         }
     }
+
+    /** The SDK's words may quote a request URL: never its user info or query. */
+    @Test
+    void theSdksWordsNeverCarryUserInfoOrAQuery() throws Exception {
+        try (StubS3Server stub = StubS3Server.start(exchange -> exchange.sendResponseHeaders(500, -1));
+                BlobStore s3 = S3BlobStores.open(config(stub))) {
+            IOException e = ((S3BlobStore) s3).translate(software.amazon.awssdk.core.exception.SdkClientException
+                    .create("Unable to execute HTTP request: GET http://u:SECRET@127.0.0.1:1/bucket/k?X-Amz-Signature"
+                            + "=SECRET"), "k");
+            assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+            assertTrue(e.getMessage().contains("GET http://***@127.0.0.1:1/bucket/k?***"), e.getMessage());
+        }
+    }
 }
