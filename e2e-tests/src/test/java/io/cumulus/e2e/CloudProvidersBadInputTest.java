@@ -108,6 +108,43 @@ class CloudProvidersBadInputTest {
         assertFalse(result.stderr().contains("sig="), result::describe);
     }
 
+    /**
+     * A SAS as a Docker --env-file passes a quoted value (quotes kept), or with a space or a '|': the
+     * SDK failed every request with a URISyntaxException quoting the request URL, the SAS with it, at
+     * the default level and twice more at -vv. Now refused up front, exit 3, naming the variable.
+     */
+    @Test
+    void aSasTokenThatIsNoUrlQueryIsExit3ForEveryToolAndNeverPrinted() {
+        String sas = azure.accountSas("rl");
+        String signature = signature(sas);
+        for (String given : List.of("\"" + sas + "\"", sas.replace("&sig=", "& sig="), sas.replace("&sig=", "|sig="))) {
+            for (Command command : everyTool(azure.url(), "-vv", "--cloud-provider", "azure-blob-storage")) {
+                ToolResult result = command.env(Map.of("AZURE_STORAGE_SAS_TOKEN", given)).run();
+                assertEquals(3, result.exitCode(), result::describe);
+                assertTrue(result.stderr().contains("AZURE_STORAGE_SAS_TOKEN is not a valid SAS token"),
+                        result::describe);
+                assertFalse(result.stderr().contains(signature), result::describe);
+                assertFalse(result.stderr().contains(URLDecoder.decode(signature, StandardCharsets.UTF_8)),
+                        result::describe);
+            }
+        }
+    }
+
+    /** A connection string whose BlobEndpoint carries a password: exit 3, the password never printed. */
+    @Test
+    void aConnectionStringEndpointWithUserInfoIsExit3AndNeverPrinted() {
+        String secret = "cs-endpoint-password-do-not-print";
+        String connectionString = azure.toolEnv().get("AZURE_STORAGE_CONNECTION_STRING")
+                .replace("BlobEndpoint=http://", "BlobEndpoint=http://u:" + secret + "@");
+        assertTrue(connectionString.contains(secret), connectionString);
+        for (Command command : everyTool(azure.url(), "-vv", "--cloud-provider", "azure-blob-storage")) {
+            ToolResult result = command.env(Map.of("AZURE_STORAGE_CONNECTION_STRING", connectionString)).run();
+            assertEquals(3, result.exitCode(), result::describe);
+            assertTrue(result.stderr().contains("its BlobEndpoint carries user info"), result::describe);
+            assertFalse(result.stderr().contains(secret), result::describe);
+        }
+    }
+
     @Test
     void anUnknownAzureCredentialIsExit3() {
         ToolResult result = Tools.command("cumulus-wal-restore", "--cloud-provider", "azure-blob-storage",
@@ -183,6 +220,23 @@ class CloudProvidersBadInputTest {
         }
         assertTrue(gcsRequests.size() > before, "the tools never reached the GCS stub");
         assertTrue(gcsRequests.stream().allMatch(r -> r.contains("absent-bucket")), gcsRequests::toString);
+    }
+
+    /**
+     * An emulator address with a password: the Google library quotes the request URL (user info and
+     * all) in its exception, which -vv printed in the stack trace.
+     */
+    @Test
+    void anEmulatorPasswordIsNeverPrintedEvenInADebugTrace() {
+        String secret = "gcs-emulator-password-do-not-print";
+        Map<String, String> env = Map.of("STORAGE_EMULATOR_HOST",
+                "http://u:" + secret + "@127.0.0.1:" + gcsStub.getAddress().getPort());
+        for (Command command : everyTool("gs://absent-bucket/pfx", "-vv", "--cloud-provider", GCS)) {
+            ToolResult result = command.env(env).run();
+            assertEquals(1, result.exitCode(), result::describe);
+            assertTrue(STACK_FRAME.matcher(result.stderr()).find(), "a trace at -vv: " + result.describe());
+            assertFalse(result.stderr().contains(secret), result::describe);
+        }
     }
 
     @Test
