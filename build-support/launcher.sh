@@ -7,8 +7,8 @@
 #   ahead-of-time cache (classes loaded and linked, method profiles) made by that very runtime;
 # - lib/cds.jsa: a class-data-sharing archive for the default Java (17), used otherwise.
 # A JVM that cannot use its archive or cache (another Java build, jars changed) starts without it.
-# A tool whose exit code matters more than the process an exec saves sets cumulus_run: the JVM then runs
-# as a child, and its exit status is this script's (cumulus-wal-restore maps it); a worker is exec'd still.
+# The JVM replaces the shell (exec): a tool that must know whether Java ran sources this in a subshell
+# (cumulus-wal-restore); a launcher whose sourcing comes back has not started Java.
 cumulus_tool_dir=${cumulus_self%/*/*}
 # Lets a tool start another process of itself (the --async uploader) with the same JVM set-up.
 CUMULUS_LAUNCHER=$cumulus_self
@@ -127,7 +127,4 @@ set -- -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} -cp "$cum
 [ -z "$cumulus_cds" ] || set -- "$cumulus_cds" $cumulus_cds_flags "$@"
 # shellcheck disable=SC2086
 set -- -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} "$@"
-if [ -z "${cumulus_run:-}" ] || [ -n "$cumulus_worker" ]; then
-    exec "$cumulus_java" "$@"
-fi
-"$cumulus_java" "$@"
+exec "$cumulus_java" "$@"

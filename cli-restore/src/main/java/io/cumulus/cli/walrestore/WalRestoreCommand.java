@@ -78,8 +78,8 @@ public final class WalRestoreCommand extends ToolCommand {
     String spoolKey;
 
     /**
-     * Set by the launcher (bin/cumulus-wal-restore), which turns {@link ExitCodes#NOT_FOUND_FOR_LAUNCHER} into 1
-     * and {@link ExitCodes#INVALID_INPUT_FOR_LAUNCHER} into 3.
+     * Set by the launcher (bin/cumulus-wal-restore), which maps the private codes of {@link ExitCodes#forLauncher}
+     * back (99 into 1, 97 into 0...) and takes any other status for a failure of Java or of its launcher.sh.
      */
     static final String LAUNCHER_MAPS_EXIT = "CUMULUS_LAUNCHER_MAPS_EXIT";
 
@@ -265,14 +265,11 @@ public final class WalRestoreCommand extends ToolCommand {
             System.err.println("cumulus-wal-restore: " + broken);
             code = inArchiveRecovery(Path.of("")) ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
         }
-        // The launcher takes a 1 for a JVM that failed before main(), which exits 1 too, and a 3 for a JVM
-        // that ran out of memory under -XX:+ExitOnOutOfMemoryError: the tool's own answers must differ.
+        // The launcher takes a 1 for a JVM that failed before main(), which exits 1 too, a 3 for a JVM that ran
+        // out of memory under -XX:+ExitOnOutOfMemoryError, and a 0 or 2 for a launcher.sh that returned without
+        // starting Java or that a shell could not read: every answer of the tool goes under a private code.
         if (System.getenv(LAUNCHER_MAPS_EXIT) != null) {
-            if (code == ExitCodes.FAILED) {
-                code = ExitCodes.NOT_FOUND_FOR_LAUNCHER;
-            } else if (code == ExitCodes.INVALID_INPUT) {
-                code = ExitCodes.INVALID_INPUT_FOR_LAUNCHER;
-            }
+            code = ExitCodes.forLauncher(code);
         }
         System.exit(code);
     }

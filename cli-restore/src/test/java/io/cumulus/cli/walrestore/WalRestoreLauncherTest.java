@@ -62,6 +62,20 @@ class WalRestoreLauncherTest {
             Files.copy(Path.of("../build-support/launcher.sh"), tool.resolve("bin/launcher.sh"));
             Files.writeString(tool.resolve("cli-restore.jar"), "");
         }
+        return restoreWith(tool, java, dataDir);
+    }
+
+    /** As {@link #restore}, with {@code launcherSh} as the tool's bin/launcher.sh. */
+    private Call restore(Path java, Path dataDir, String launcherSh) throws Exception {
+        Path tool = Files.createTempDirectory(dir, "cli-restore");
+        Files.createDirectories(tool.resolve("bin"));
+        Files.copy(Path.of("src/main/bin/cumulus-wal-restore"), tool.resolve("bin/cumulus-wal-restore"));
+        Files.writeString(tool.resolve("bin/launcher.sh"), launcherSh);
+        Files.writeString(tool.resolve("cli-restore.jar"), "");
+        return restoreWith(tool, java, dataDir);
+    }
+
+    private Call restoreWith(Path tool, Path java, Path dataDir) throws Exception {
         Path store = Files.createDirectories(dir.resolve("store"));
         ProcessBuilder launcher = new ProcessBuilder("sh", tool.resolve("bin/cumulus-wal-restore").toString(),
                 store.toUri().toString(), "main", WAL, "pg_wal/RECOVERYXLOG")
@@ -139,20 +153,50 @@ class WalRestoreLauncherTest {
     }
 
     @Test
-    void theToolsOwnCodesAndASignalPassThrough() throws Exception {
+    void theToolsPrivateCodesAreMappedBackAndASignalPassesThrough() throws Exception {
         for (String[] signals : List.of(new String[0], new String[] {"recovery.signal"})) {
             Path data = dataDir(signals);
-            for (int code : List.of(0, 2, 4, 128)) {
-                Call call = restore(java("java-" + code, "exit " + code), data);
+            for (int code : List.of(0, 1, 2, 3, 4, 128)) {
+                Call call = restore(java("java-" + code, "[ -n \"$CUMULUS_LAUNCHER_MAPS_EXIT\" ] && exit "
+                        + ExitCodes.forLauncher(code) + "; exit 77"), data);
                 assertEquals(code, call.exit(), call.output());
                 assertEquals("", call.output());
             }
-            Path invalid = java("java-invalid", "[ -n \"$CUMULUS_LAUNCHER_MAPS_EXIT\" ] && exit "
-                    + ExitCodes.INVALID_INPUT_FOR_LAUNCHER + "; exit 77");
-            assertEquals(ExitCodes.INVALID_INPUT, restore(invalid, data).exit(), "the tool's invalid input is 3");
             Call killed = restore(java("java-killed", "kill -KILL $$"), data);
             assertEquals(128 + 9, killed.exit(), killed.output());
         }
+    }
+
+    @Test
+    void aBareExitCodeIsNoAnswerOfTheTool() throws Exception {
+        // what a launcher.sh that returns without starting Java (0), that a shell cannot parse (2), or a
+        // java other than the tool would answer: never the file restored, never the end of the archive
+        for (int code : List.of(0, 2, 4, 128)) {
+            Path java = java("java-bare-" + code, "exit " + code);
+            Call recovery = restore(java, dataDir("recovery.signal"));
+            assertEquals(ExitCodes.ABORT_RECOVERY, recovery.exit(), code + ": " + recovery.output());
+            assertTrue(recovery.output().contains("Java failed before the tool started (exit " + code + ")"), recovery.output());
+            Call standby = restore(java, dataDir("standby.signal"));
+            assertEquals(ExitCodes.ERROR, standby.exit(), code + ": " + standby.output());
+        }
+    }
+
+    @Test
+    void aLauncherShEmptiedOrCutShortStopsArchiveRecoveryAndIsAnErrorOtherwise() throws Exception {
+        Path java = java("java-ok", "[ -n \"$CUMULUS_LAUNCHER_MAPS_EXIT\" ] && exit " + ExitCodes.OK_FOR_LAUNCHER + "; exit 77");
+        String whole = Files.readString(Path.of("../build-support/launcher.sh"));
+        assertEquals(ExitCodes.OK, restore(java, dataDir("recovery.signal"), whole).exit(), "the whole launcher.sh works");
+        String inTheMiddleOfAnIf = whole.substring(0, whole.indexOf("if [ -n \"${CUMULUS_JAVA:-}\" ]; then") + 40);
+        String atALineEnd = whole.substring(0, whole.indexOf("cumulus_jit=") - 1);
+        for (String broken : List.of("", inTheMiddleOfAnIf, atALineEnd, "exit 0\n", "exit 2\n", "(\n")) {
+            Call recovery = restore(java, dataDir("recovery.signal"), broken);
+            assertEquals(ExitCodes.ABORT_RECOVERY, recovery.exit(), broken.length() + " bytes: " + recovery.output());
+            assertTrue(recovery.output().contains("stopping recovery (exit code 128)"), recovery.output());
+            Call standby = restore(java, dataDir("standby.signal"), broken);
+            assertEquals(ExitCodes.ERROR, standby.exit(), broken.length() + " bytes: " + standby.output());
+        }
+        Call empty = restore(java, dataDir(), "");
+        assertTrue(empty.output().contains("/bin/launcher.sh did not start Java; check the installation"), empty.output());
     }
 
     @Test
@@ -172,6 +216,21 @@ class WalRestoreLauncherTest {
                 "main", WAL, "pg_wal/RECOVERYXLOG").directory(data.toFile()).redirectErrorStream(true);
         direct.environment().remove(WalRestoreCommand.LAUNCHER_MAPS_EXIT);
         assertEquals(ExitCodes.FAILED, exit(direct.start()), "without the launcher, 1 as barman-cloud's");
+    }
+
+    @Test
+    void theRealToolAnswersRestoredWith0ThroughTheLauncher() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("java.class.path");
+        Path java = java("java-real", "while [ \"$1\" != " + WalRestoreCommand.class.getName() + " ]; do shift; done\n"
+                + "exec '" + javaBin + "' -Xshare:auto -XX:TieredStopAtLevel=1 -cp '" + classPath + "' \"$@\"");
+        Path segment = dir.resolve("store/main/wals/0000000100000000/" + WAL);
+        Files.createDirectories(segment.getParent());
+        Files.write(segment, new byte[1 << 20]);
+        Path data = dataDir("recovery.signal");
+        Call launched = restore(java, data);
+        assertEquals(ExitCodes.OK, launched.exit(), launched.output());
+        assertEquals(1 << 20, Files.size(data.resolve("pg_wal/RECOVERYXLOG")));
     }
 
     @Test

@@ -243,6 +243,50 @@ class LauncherScriptTest {
         }
     }
 
+    @Test
+    void aLauncherShEmptiedOrCutShortNeverPassesForSuccess() throws Exception {
+        // every tool's launcher, with the packaged layout, a launcher.sh broken three ways, and a java that
+        // would succeed: archive_command's exit 0 would have PostgreSQL recycle a segment never archived
+        String whole = Files.readString(Path.of("../build-support/launcher.sh"));
+        String atALineEnd = whole.substring(0, whole.indexOf("cumulus_jit=") - 1);
+        String inTheMiddleOfAnIf = whole.substring(0, whole.indexOf("if [ -n \"${CUMULUS_JAVA:-}\" ]; then") + 40);
+        List<Path> launchers;
+        try (var found = Files.list(Path.of(".."))) {
+            launchers = found.filter(module -> module.getFileName().toString().startsWith("cli-"))
+                    .flatMap(module -> {
+                        try (var bins = Files.list(module.resolve("src/main/bin"))) {
+                            return bins.filter(bin -> bin.getFileName().toString().startsWith("cumulus-")).toList().stream();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }).toList();
+        }
+        assertTrue(launchers.size() >= 10, launchers.toString());
+        Path okJava = script(Files.createDirectories(dir.resolve("ok/bin")).resolve("java"), "exit 0\n");
+        for (Path launcher : launchers) {
+            String name = launcher.getFileName().toString();
+            for (String broken : List.of("", atALineEnd, inTheMiddleOfAnIf)) {
+                Path bin = Files.createDirectories(Files.createTempDirectory(dir, "tool").resolve("bin"));
+                Files.copy(launcher, bin.resolve(name));
+                Files.writeString(bin.resolve("launcher.sh"), broken);
+                Files.createDirectories(Files.createDirectories(dir.resolve("data")).resolve("pg_wal"));
+                Path wal = Files.write(dir.resolve("data/pg_wal/000000010000000000000001"), new byte[16]);
+                ProcessBuilder builder = new ProcessBuilder("sh", bin.resolve(name).toString(), "file:///nowhere", "pg",
+                        wal.toString()).redirectErrorStream(true).directory(dir.resolve("data").toFile());
+                builder.environment().put("CUMULUS_JAVA", okJava.toString());
+                Process process = builder.start();
+                String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                int exit = process.waitFor();
+                assertTrue(exit != 0, name + ", launcher.sh of " + broken.length() + " bytes: exit 0");
+                if (broken.equals(atALineEnd) || broken.isEmpty()) {
+                    assertEquals(4, exit, name + ": " + out);
+                    assertTrue(out.contains(name + ": " + bin.toRealPath().resolve("launcher.sh")
+                            + " did not start Java; check the installation"), name + ": " + out);
+                }
+            }
+        }
+    }
+
     /** The arguments a "java" of aToolUnderAPathWithASpaceOrAStar... printed, one per line after its name. */
     private static List<String> arguments(String out) {
         List<String> lines = List.of(out.split("\n"));

@@ -43,6 +43,41 @@ public final class ExitCodes {
      * for the tool's answer: during archive recovery PostgreSQL would take it for the end of the archive.
      */
     public static final int INVALID_INPUT_FOR_LAUNCHER = 98;
+    /**
+     * cumulus-wal-restore only, and only when its launcher asks for it: success ({@link #OK}), which the
+     * launcher turns back into 0. A bare 0 is then no proof that the tool ran: a launcher.sh emptied or cut
+     * short returns 0 without starting Java, which PostgreSQL would take for a file restored at {@code %p}.
+     */
+    public static final int OK_FOR_LAUNCHER = 97;
+    /** As {@link #OK_FOR_LAUNCHER}, for {@link #UNREACHABLE}: a shell's syntax error exits 2 too. */
+    public static final int UNREACHABLE_FOR_LAUNCHER = 96;
+    /** As {@link #OK_FOR_LAUNCHER}, for {@link #ERROR}. */
+    public static final int ERROR_FOR_LAUNCHER = 95;
+    /** As {@link #OK_FOR_LAUNCHER}, for {@link #ABORT_RECOVERY}. */
+    public static final int ABORT_RECOVERY_FOR_LAUNCHER = 94;
+
+    /**
+     * The private code under which cumulus-wal-restore reports {@code code} to its launcher, which maps
+     * only these back and takes any other status for a launcher or JVM that failed.
+     */
+    public static int forLauncher(int code) {
+        switch (code) {
+            case OK:
+                return OK_FOR_LAUNCHER;
+            case FAILED:
+                return NOT_FOUND_FOR_LAUNCHER;
+            case UNREACHABLE:
+                return UNREACHABLE_FOR_LAUNCHER;
+            case INVALID_INPUT:
+                return INVALID_INPUT_FOR_LAUNCHER;
+            case ERROR:
+                return ERROR_FOR_LAUNCHER;
+            case ABORT_RECOVERY:
+                return ABORT_RECOVERY_FOR_LAUNCHER;
+            default:
+                return code;
+        }
+    }
 
     private ExitCodes() {
     }
