@@ -108,6 +108,24 @@ if [ -n "$cumulus_worker" ]; then
 elif [ -n "$cumulus_tls" ]; then
     cumulus_jit="-XX:CompileCommand=quiet -XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.01"
 fi
+# Java decodes file names (the working directory, a tablespace's path, a file in the data directory) with
+# the charset of the locale's LC_CTYPE: under C or POSIX, the postmaster's locale when LANG is unset, that
+# is ASCII, and a non-ASCII name becomes '?'s that name no file. UTF-8 then, as PostgreSQL's own files
+# are; a site's other locale (fr_FR.ISO-8859-1) is kept. A C or POSIX LC_ALL becomes C.UTF-8 itself (C
+# but for the charset; unset, it would let a LANG naming a locale this host lacks fail them all). Where
+# C.UTF-8 does not exist the JVM stays with ASCII, and a tool whose working directory it cannot read says
+# so (exit 4).
+case ${LC_ALL:-${LC_CTYPE:-${LANG:-}}} in
+"" | C | POSIX)
+    if [ -n "${LC_ALL:-}" ]; then
+        LC_ALL=C.UTF-8
+        export LC_ALL
+    else
+        LC_CTYPE=C.UTF-8
+        export LC_CTYPE
+    fi
+    ;;
+esac
 # The tool's own jar, at the top of its directory; its manifest Class-Path lists lib/*.jar.
 for cumulus_jar in "$cumulus_tool_dir"/*.jar; do :; done
 # The JVM's arguments go in front of the tool's, the last first. A path in the tool's directory is one

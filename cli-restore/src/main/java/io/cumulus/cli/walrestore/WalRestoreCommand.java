@@ -242,8 +242,19 @@ public final class WalRestoreCommand extends ToolCommand {
         return code;
     }
 
+    /**
+     * Set by the launcher to 1 in archive recovery (recovery.signal and no standby.signal in its working
+     * directory), else 0: the shell reads the signal files by the path's bytes, which Java cannot do where it
+     * decodes file names as ASCII (a data directory named {@code données} under LC_CTYPE=C).
+     */
+    static final String ARCHIVE_RECOVERY = "CUMULUS_ARCHIVE_RECOVERY";
+
     /** PostgreSQL runs restore_command in the data directory: its signal files say which recovery this is. */
     private static boolean inArchiveRecovery(Path dataDirectory) {
+        String told = System.getenv(ARCHIVE_RECOVERY);
+        if (told != null && dataDirectory.toString().isEmpty()) {
+            return told.equals("1");
+        }
         return Files.exists(dataDirectory.resolve("recovery.signal"))
                 && !Files.exists(dataDirectory.resolve("standby.signal"));
     }

@@ -15,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,6 +77,11 @@ class WalRestoreLauncherTest {
     }
 
     private Call restoreWith(Path tool, Path java, Path dataDir) throws Exception {
+        return restoreWith(tool, java, dataDir, Map.of());
+    }
+
+    /** With {@code env} set in the launcher's environment; an empty value removes the variable. */
+    private Call restoreWith(Path tool, Path java, Path dataDir, Map<String, String> env) throws Exception {
         Path store = Files.createDirectories(dir.resolve("store"));
         ProcessBuilder launcher = new ProcessBuilder("sh", tool.resolve("bin/cumulus-wal-restore").toString(),
                 store.toUri().toString(), "main", WAL, "pg_wal/RECOVERYXLOG")
@@ -84,6 +90,14 @@ class WalRestoreLauncherTest {
         launcher.environment().remove(WalRestoreCommand.LAUNCHER_MAPS_EXIT);
         launcher.environment().remove("CUMULUS_JAVA_OPTS");
         launcher.environment().remove("CUMULUS_JVM_FLAGS");
+        launcher.environment().remove(WalRestoreCommand.ARCHIVE_RECOVERY);
+        env.forEach((name, value) -> {
+            if (value.isEmpty()) {
+                launcher.environment().remove(name);
+            } else {
+                launcher.environment().put(name, value);
+            }
+        });
         Process process = launcher.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Call(process.waitFor(), output);
@@ -218,19 +232,55 @@ class WalRestoreLauncherTest {
         assertEquals(ExitCodes.FAILED, exit(direct.start()), "without the launcher, 1 as barman-cloud's");
     }
 
-    @Test
-    void theRealToolAnswersRestoredWith0ThroughTheLauncher() throws Exception {
+    /** A "java" that runs the real tool, on the test's runtime and class path, with the launcher's arguments for it. */
+    private Path realJava() throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classPath = System.getProperty("java.class.path");
-        Path java = java("java-real", "while [ \"$1\" != " + WalRestoreCommand.class.getName() + " ]; do shift; done\n"
+        return java("java-real", "while [ \"$1\" != " + WalRestoreCommand.class.getName() + " ]; do shift; done\n"
                 + "exec '" + javaBin + "' -Xshare:auto -XX:TieredStopAtLevel=1 -cp '" + classPath + "' \"$@\"");
+    }
+
+    private void archiveSegment() throws Exception {
         Path segment = dir.resolve("store/main/wals/0000000100000000/" + WAL);
         Files.createDirectories(segment.getParent());
         Files.write(segment, new byte[1 << 20]);
+    }
+
+    @Test
+    void theRealToolAnswersRestoredWith0ThroughTheLauncher() throws Exception {
+        archiveSegment();
         Path data = dataDir("recovery.signal");
-        Call launched = restore(java, data);
+        Call launched = restore(realJava(), data);
         assertEquals(ExitCodes.OK, launched.exit(), launched.output());
         assertEquals(1 << 20, Files.size(data.resolve("pg_wal/RECOVERYXLOG")));
+    }
+
+    @Test
+    void aNonAsciiDataDirectoryUnderTheCLocaleIsRead() throws Exception {
+        // the postmaster's environment when LANG is unset: Java decoded the path as ASCII, 'donn??es', and
+        // failed every call with exit 4, which made recovery promote
+        Assumptions.assumeTrue("UTF-8".equals(System.getProperty("sun.jnu.encoding")), "the test names a file données");
+        archiveSegment();
+        Path data = Files.createDirectories(dir.resolve("données/pg_wal")).getParent();
+        Files.writeString(data.resolve("recovery.signal"), "");
+        restore(java("java-unused", "exit 1"), dataDir()); // lays the tool out
+        for (Map<String, String> locale : List.of(Map.of("LC_ALL", "", "LC_CTYPE", "", "LANG", ""),
+                Map.of("LC_ALL", "C", "LC_CTYPE", "", "LANG", "en_US.UTF-8"), Map.of("LC_ALL", "", "LC_CTYPE", "POSIX", "LANG", ""))) {
+            Files.deleteIfExists(data.resolve("pg_wal/RECOVERYXLOG"));
+            Call call = restoreWith(dir.resolve("cli-restore"), realJava(), data, locale);
+            assertEquals(ExitCodes.OK, call.exit(), locale + ": " + call.output());
+            assertEquals(1 << 20, Files.size(data.resolve("pg_wal/RECOVERYXLOG")));
+        }
+        // a UTF-8 locale this host does not have leaves Java with ASCII: the tool says so, and in archive
+        // recovery, which the launcher read, stops it
+        Call missing = restoreWith(dir.resolve("cli-restore"), realJava(), data,
+                Map.of("LC_ALL", "", "LC_CTYPE", "xx_YY.UTF-8", "LANG", ""));
+        assertEquals(ExitCodes.ABORT_RECOVERY, missing.exit(), missing.output());
+        assertTrue(missing.output().contains("the working directory's path cannot be read in this locale"), missing.output());
+        Files.writeString(data.resolve("standby.signal"), "");
+        Call standby = restoreWith(dir.resolve("cli-restore"), realJava(), data,
+                Map.of("LC_ALL", "", "LC_CTYPE", "xx_YY.UTF-8", "LANG", ""));
+        assertEquals(ExitCodes.ERROR, standby.exit(), standby.output());
     }
 
     @Test

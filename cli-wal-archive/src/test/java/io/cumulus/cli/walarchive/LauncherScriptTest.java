@@ -244,6 +244,26 @@ class LauncherScriptTest {
     }
 
     @Test
+    void aCOrPosixLocaleGivesJavaUtf8FileNamesAndAnotherLocaleIsKept() throws Exception {
+        // the postmaster's environment when LANG is unset: Java would decode file names as ASCII
+        Path localeJava = script(Files.createDirectories(dir.resolve("locale/bin")).resolve("java"),
+                "echo \"LC_ALL=${LC_ALL-unset} LC_CTYPE=${LC_CTYPE-unset} LANG=${LANG-unset}\"\n");
+        Map<Map<String, String>, String> expected = Map.of(
+                Map.of("LC_ALL", "", "LC_CTYPE", "", "LANG", ""), "LC_ALL= LC_CTYPE=C.UTF-8 LANG=",
+                Map.of("LC_ALL", "", "LC_CTYPE", "", "LANG", "C"), "LC_ALL= LC_CTYPE=C.UTF-8 LANG=C",
+                Map.of("LC_ALL", "", "LC_CTYPE", "POSIX", "LANG", "fr_FR.UTF-8"), "LC_ALL= LC_CTYPE=C.UTF-8 LANG=fr_FR.UTF-8",
+                Map.of("LC_ALL", "C", "LC_CTYPE", "", "LANG", "de_DE.UTF-8"), "LC_ALL=C.UTF-8 LC_CTYPE= LANG=de_DE.UTF-8",
+                Map.of("LC_ALL", "", "LC_CTYPE", "", "LANG", "fr_FR.ISO-8859-1"), "LC_ALL= LC_CTYPE= LANG=fr_FR.ISO-8859-1",
+                Map.of("LC_ALL", "", "LC_CTYPE", "en_US.UTF-8", "LANG", "C"), "LC_ALL= LC_CTYPE=en_US.UTF-8 LANG=C",
+                Map.of("LC_ALL", "POSIX", "LC_CTYPE", "en_US.UTF-8", "LANG", ""), "LC_ALL=C.UTF-8 LC_CTYPE=en_US.UTF-8 LANG=");
+        for (Map.Entry<Map<String, String>, String> locale : expected.entrySet()) {
+            Map<String, String> env = new java.util.HashMap<>(locale.getKey());
+            env.put("CUMULUS_JAVA", localeJava.toString());
+            assertEquals(locale.getValue(), run(env), locale.getKey().toString());
+        }
+    }
+
+    @Test
     void aLauncherShEmptiedOrCutShortNeverPassesForSuccess() throws Exception {
         // every tool's launcher, with the packaged layout, a launcher.sh broken three ways, and a java that
         // would succeed: archive_command's exit 0 would have PostgreSQL recycle a segment never archived

@@ -40,9 +40,44 @@ public abstract class ToolCommand implements Callable<Integer> {
             return fail(e);
         }
         try {
+            checkWorkingDirectoryReadable();
             return execute();
         } catch (Exception | Error e) {
             return fail(e);
+        }
+    }
+
+    /**
+     * Fails (exit 4) when Java could not decode the working directory's path: a locale whose charset is
+     * ASCII (C, POSIX, a UTF-8 locale missing on this host) turns each byte of a non-ASCII name into a
+     * U+FFFD or a '?', and every path relative to it then names nothing (restore_command's
+     * {@code pg_wal/RECOVERYXLOG} in a data directory named {@code données}). The launcher gives the JVM
+     * C.UTF-8 for C and POSIX; this says what is wrong where that locale does not exist.
+     */
+    static void checkWorkingDirectoryReadable() throws IOException {
+        String encoding = System.getProperty("sun.jnu.encoding", "UTF-8");
+        String directory = System.getProperty("user.dir", "");
+        if (encoding.equalsIgnoreCase("UTF-8") || encoding.equalsIgnoreCase("UTF8")) {
+            return;
+        }
+        boolean plain = true;
+        for (int i = 0; i < directory.length() && plain; i++) {
+            char c = directory.charAt(i);
+            plain = c < 0x80 && c != '?';
+        }
+        if (plain) {
+            return;
+        }
+        boolean readable;
+        try {
+            readable = java.nio.file.Files.isDirectory(java.nio.file.Path.of(directory));
+        } catch (java.nio.file.InvalidPathException e) {
+            readable = false;
+        }
+        if (!readable) {
+            throw new IOException("the working directory's path cannot be read in this locale (Java decodes file names"
+                    + " as " + encoding + ", which LC_ALL, LC_CTYPE or LANG chose): " + directory + " names no directory;"
+                    + " run the tool with a UTF-8 locale (LC_CTYPE=C.UTF-8 or another installed one, as `locale -a` lists)");
         }
     }
 
