@@ -145,4 +145,14 @@ set -- -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} -cp "$cum
 [ -z "$cumulus_cds" ] || set -- "$cumulus_cds" $cumulus_cds_flags "$@"
 # shellcheck disable=SC2086
 set -- -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} "$@"
+# PostgreSQL's immediate shutdown sends SIGQUIT to its children's process groups, archive_command's and
+# restore_command's included: a JVM would print a thread dump into the server's log and go on (a
+# wal-restore then wrote pg_wal/RECOVERYXLOG into the stopped cluster). -Xrs leaves SIGQUIT, SIGTERM and
+# SIGINT to the system, which ends the process. Only for the one-shot WAL calls: a worker runs in its own
+# session, which PostgreSQL's signals do not reach, and cumulus-backup cleans up on SIGTERM (a hook).
+if [ -z "$cumulus_worker" ]; then
+    case $CUMULUS_MAIN in
+    *.WalArchiveCommand | *.WalRestoreCommand) set -- -Xrs "$@" ;;
+    esac
+fi
 exec "$cumulus_java" "$@"

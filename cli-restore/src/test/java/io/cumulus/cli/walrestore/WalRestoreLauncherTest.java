@@ -256,6 +256,69 @@ class WalRestoreLauncherTest {
     }
 
     @Test
+    void sigquitToItsProcessGroupEndsTheJvmWithoutAThreadDump() throws Exception {
+        // pg_ctl stop -m immediate: SIGQUIT to the startup process's group, restore_command's shell and JVM
+        // included. The JVM printed a thread dump into the server's log and went on fetching.
+        // A process Java starts has SIGQUIT blocked (the JVM's threads block it): python3 unblocks it, as
+        // PostgreSQL's startup process has it, and makes the call a process group of its own.
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")));
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path pidFile = dir.resolve("jvm.pid");
+        // the real tool, with every JVM flag of the launcher, its jar replaced by the test's class path
+        Path flagsJava = java("java-flags", "echo $$ > '" + pidFile + "'\nfirst=1 prev=\nfor a in \"$@\"; do\n"
+                + "  [ -z \"$first\" ] || set --; first=\n"
+                + "  if [ \"$prev\" = -cp ]; then set -- \"$@\" '" + System.getProperty("java.class.path") + "'; else set -- \"$@\" \"$a\"; fi\n"
+                + "  prev=$a\ndone\nexec '" + javaBin + "' \"$@\"");
+        restore(java("java-unused", "exit 1"), dataDir()); // lays the tool out
+        Path data = dataDir("recovery.signal");
+        ProcessBuilder builder = new ProcessBuilder("/usr/bin/python3", "-c", "import os, signal, sys\n"
+                + "signal.pthread_sigmask(signal.SIG_SETMASK, [])\nos.setsid()\nos.execvp('sh', sys.argv[1:])", "sh", dir.resolve("cli-restore/bin/cumulus-wal-restore").toString(),
+                "--endpoint-url", "http://127.0.0.1:1", "--retry-timeout", "60", "s3://bucket/p", "main", WAL, "pg_wal/RECOVERYXLOG")
+                .directory(data.toFile()).redirectErrorStream(true);
+        builder.environment().put("CUMULUS_JAVA", flagsJava.toString());
+        builder.environment().put("AWS_ACCESS_KEY_ID", "test");
+        builder.environment().put("AWS_SECRET_ACCESS_KEY", "test");
+        builder.environment().put("AWS_REGION", "us-east-1");
+        builder.environment().remove("CUMULUS_JAVA_OPTS");
+        builder.environment().remove("CUMULUS_JVM_FLAGS");
+        Process group = builder.start();
+        StringBuffer output = new StringBuffer();
+        Thread reader = new Thread(() -> {
+            try {
+                output.append(new String(group.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                output.append(e);
+            }
+        });
+        reader.start();
+        ProcessHandle jvm = null;
+        try {
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (jvm == null && System.currentTimeMillis() < deadline) {
+                Thread.sleep(100);
+                if (Files.exists(pidFile) && !Files.readString(pidFile).isBlank()) {
+                    jvm = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).orElse(null);
+                }
+            }
+            assertTrue(jvm != null, "the JVM started");
+            Thread.sleep(3000); // up and retrying the store
+            assertTrue(jvm.isAlive());
+            new ProcessBuilder("kill", "-QUIT", "--", "-" + group.pid()).inheritIO().start().waitFor();
+            jvm.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            reader.join(10_000);
+            assertFalse(output.toString().contains("Full thread dump"), output.toString());
+            assertFalse(Files.exists(data.resolve("pg_wal/RECOVERYXLOG")));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("the JVM outlived SIGQUIT: " + output, e);
+        } finally {
+            if (jvm != null) {
+                jvm.destroyForcibly();
+            }
+            group.destroyForcibly();
+        }
+    }
+
+    @Test
     void aNonAsciiDataDirectoryUnderTheCLocaleIsRead() throws Exception {
         // the postmaster's environment when LANG is unset: Java decoded the path as ASCII, 'donn??es', and
         // failed every call with exit 4, which made recovery promote

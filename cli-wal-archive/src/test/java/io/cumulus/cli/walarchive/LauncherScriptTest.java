@@ -244,6 +244,20 @@ class LauncherScriptTest {
     }
 
     @Test
+    void theOneShotWalCallsLeaveSigquitToTheSystemAndNothingElseDoes() throws Exception {
+        packageAot(true);
+        assertFalse(run(Map.of()).contains("-Xrs"), "another tool (cumulus-backup's hook handles SIGTERM)");
+        for (String main : List.of("io.cumulus.cli.walarchive.WalArchiveCommand", "io.cumulus.cli.walrestore.WalRestoreCommand")) {
+            script(tool.resolve("bin/cumulus-tool"), "CUMULUS_MAIN=" + main + "\n"
+                    + "cumulus_self=$(readlink -f \"$0\")\n. \"${cumulus_self%/*}/launcher.sh\"\n");
+            String call = run(Map.of("CUMULUS_JVM_FLAGS", "-Xmx64m"), List.of("s3://b/p", "pg", "x"));
+            assertTrue(call.startsWith("jdk25 -Xrs "), call);
+            String worker = run(Map.of(), List.of("--async-uploader", "--prefetch-worker", "s3://b/p", "pg", "x"));
+            assertFalse(worker.contains("-Xrs"), "a worker runs in its own session: " + worker);
+        }
+    }
+
+    @Test
     void aCOrPosixLocaleGivesJavaUtf8FileNamesAndAnotherLocaleIsKept() throws Exception {
         // the postmaster's environment when LANG is unset: Java would decode file names as ASCII
         Path localeJava = script(Files.createDirectories(dir.resolve("locale/bin")).resolve("java"),
