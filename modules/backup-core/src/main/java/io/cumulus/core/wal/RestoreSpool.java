@@ -148,8 +148,8 @@ public final class RestoreSpool {
         } catch (NoSuchFileException raced) {
             return false; // discarded by the worker in between
         } catch (AtomicMoveNotSupportedException e) {
-            Path temporary = destination.resolveSibling("." + destination.getFileName() + ".cumulus-"
-                    + ProcessHandle.current().pid());
+            Path temporary = WalRestorer.temporaryFor(destination);
+            WalRestorer.deleteStaleTemporaries(destination);
             try {
                 Files.copy(spooled, temporary, StandardCopyOption.REPLACE_EXISTING);
                 try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {

@@ -80,7 +80,8 @@ public final class WalRestorer {
                         + store.describe() + ")"));
         Compression compression = Compression.ofSuffix(key).orElse(Compression.NONE);
         Path directory = destination.toAbsolutePath().getParent();
-        Path temporary = directory.resolve("." + destination.getFileName() + ".cumulus-" + ProcessHandle.current().pid());
+        Path temporary = temporaryFor(destination);
+        deleteStaleTemporaries(destination);
         try {
             long size;
             Files.deleteIfExists(temporary); // left by a killed call of this pid, with its mode
@@ -101,6 +102,39 @@ public final class WalRestorer {
             Files.deleteIfExists(temporary);
         }
         return key;
+    }
+
+    /** The temporary file of this process for {@code destination}: {@code .NAME.cumulus-PID} next to it. */
+    public static Path temporaryFor(Path destination) {
+        return destination.toAbsolutePath().resolveSibling(
+                "." + destination.getFileName() + ".cumulus-" + ProcessHandle.current().pid());
+    }
+
+    /**
+     * Deletes the temporary files other processes left for {@code destination} ({@code .NAME.cumulus-PID}):
+     * a call killed while it wrote (a signal runs no {@code finally}) left a partial segment in pg_wal, and
+     * each one another. PostgreSQL runs one restore_command at a time, and the prefetch worker fetches each
+     * segment once, so none of them is still being written.
+     */
+    public static void deleteStaleTemporaries(Path destination) throws IOException {
+        Path own = temporaryFor(destination);
+        String prefix = "." + destination.getFileName() + ".cumulus-";
+        try (java.nio.file.DirectoryStream<Path> siblings = Files.newDirectoryStream(own.getParent(), entry -> {
+            String name = entry.getFileName().toString();
+            if (!name.startsWith(prefix) || name.length() == prefix.length() || entry.equals(own)) {
+                return false;
+            }
+            for (int i = prefix.length(); i < name.length(); i++) {
+                if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                    return false;
+                }
+            }
+            return true;
+        })) {
+            for (Path stale : siblings) {
+                Files.deleteIfExists(stale);
+            }
+        }
     }
 
     private static boolean isSegmentSize(long size) {

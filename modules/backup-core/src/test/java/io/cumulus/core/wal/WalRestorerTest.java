@@ -112,6 +112,27 @@ class WalRestorerTest {
     }
 
     @Test
+    void theTemporaryFilesOfKilledCallsForTheSameDestinationAreDeleted() throws IOException {
+        // a call killed while it wrote (pg_ctl stop, a timeout) leaves its partial copy: each one another
+        put(DIR + "000000010000000000000007", content(1, 1 << 20));
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        for (String stale : new String[] {".RECOVERYXLOG.cumulus-12345", ".RECOVERYXLOG.cumulus-7"}) {
+            Files.write(pgWal.resolve(stale), new byte[4096]);
+        }
+        // not this destination's, nor a name of this tool's
+        for (String other : new String[] {".000000010000000000000008.cumulus-12345", ".RECOVERYXLOG.cumulus-tmp",
+                ".RECOVERYHISTORY.cumulus-9", "000000010000000000000006"}) {
+            Files.write(pgWal.resolve(other), new byte[1]);
+        }
+        restorer.restore(WalName.parse("000000010000000000000007"), dest, true);
+        try (Stream<Path> files = Files.list(pgWal)) {
+            assertEquals(java.util.Set.of("RECOVERYXLOG", ".000000010000000000000008.cumulus-12345", ".RECOVERYXLOG.cumulus-tmp",
+                    ".RECOVERYHISTORY.cumulus-9", "000000010000000000000006"),
+                    files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+        }
+    }
+
+    @Test
     void aCorruptCompressedObjectFailsAndWritesNothing() throws IOException {
         byte[] wal = content(1, 1 << 20);
         put(DIR + "000000010000000000000007.gz", wal);
