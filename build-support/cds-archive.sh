@@ -13,7 +13,10 @@ set -u
 tool_dir=$1
 training=$tool_dir/bin/cds-training
 [ -x "$training" ] || exit 0
-rm -f "$tool_dir/lib/cds.jsa" "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java"
+rm -f "$tool_dir/lib/cds.jsa" "$tool_dir/lib/cds.jsa.size" "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java"
+# Each file is written under a temporary name and renamed into place once complete: a Java 17 that maps
+# an archive cut short crashes (SIGBUS) on every call. The launcher compares the archive with the size
+# recorded in lib/cds.jsa.size, which catches a copy cut short after packaging.
 work=$(mktemp -d)
 fake_s3=
 cleanup() {
@@ -62,22 +65,28 @@ aot_java() {
     echo "$best"
 }
 
-CUMULUS_NO_CDS=1 CUMULUS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$tool_dir/lib/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off" \
-    "$training" "$work/cds" >"$work/training.log" 2>&1 || {
+if CUMULUS_NO_CDS=1 CUMULUS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$tool_dir/lib/cds.jsa.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
+    "$training" "$work/cds" >"$work/training.log" 2>&1 && [ -s "$tool_dir/lib/cds.jsa.tmp" ]; then
+    size=$(wc -c <"$tool_dir/lib/cds.jsa.tmp")
+    echo "${size##* }" >"$tool_dir/lib/cds.jsa.size"
+    mv "$tool_dir/lib/cds.jsa.tmp" "$tool_dir/lib/cds.jsa"
+else
     echo "cds-archive: training run failed, the tool will start without a CDS archive:" >&2
     cat "$work/training.log" >&2
-    rm -f "$tool_dir/lib/cds.jsa"
-}
+    rm -f "$tool_dir/lib/cds.jsa.tmp" "$tool_dir/lib/cds.jsa.size"
+fi
 
 java=$(aot_java)
 if [ -n "$java" ]; then
     echo "$java" >"$tool_dir/lib/aot.java"
-    (unset CUMULUS_JAVA CUMULUS_NO_CDS; CUMULUS_AOT_OUTPUT=$tool_dir/lib/aot.cache "$training" "$work/aot") \
+    (unset CUMULUS_JAVA CUMULUS_NO_CDS; CUMULUS_AOT_OUTPUT=$tool_dir/lib/aot.cache.tmp "$training" "$work/aot") \
         >"$work/aot-training.log" 2>&1
-    if [ ! -s "$tool_dir/lib/aot.cache" ]; then
+    if [ -s "$tool_dir/lib/aot.cache.tmp" ]; then
+        mv "$tool_dir/lib/aot.cache.tmp" "$tool_dir/lib/aot.cache"
+    else
         echo "cds-archive: no AOT cache made with $java, the tool will start on the default Java:" >&2
         cat "$work/aot-training.log" >&2
-        rm -f "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java"
+        rm -f "$tool_dir/lib/aot.cache.tmp" "$tool_dir/lib/aot.java"
     fi
 fi
 exit 0

@@ -45,6 +45,7 @@ class LauncherScriptTest {
                 + "cumulus_self=$(readlink -f \"$0\")\n. \"${cumulus_self%/*}/launcher.sh\"\n");
         Files.writeString(tool.resolve("cli-tool.jar"), "");
         Files.writeString(tool.resolve("lib/cds.jsa"), "");
+        Files.writeString(tool.resolve("lib/cds.jsa.size"), "0\n");
     }
 
     @Test
@@ -244,6 +245,21 @@ class LauncherScriptTest {
     }
 
     @Test
+    void anArchiveOfAnotherSizeThanPackagedIsLeftOutAndCrashReportsStayOutOfTheWorkingDirectory() throws Exception {
+        // a copy cut short by a full disk: Java 17 crashed (SIGBUS) on every call, an hs_err file in PGDATA each time
+        Files.write(tool.resolve("lib/cds.jsa"), new byte[4096]);
+        Files.writeString(tool.resolve("lib/cds.jsa.size"), "8192\n");
+        String cut = run(Map.of());
+        assertTrue(cut.startsWith("home ") && !cut.contains("SharedArchiveFile"), cut);
+        Files.writeString(tool.resolve("lib/cds.jsa.size"), "4096\n");
+        assertTrue(run(Map.of()).contains(" -XX:SharedArchiveFile="), "the size packaged: used");
+        Files.delete(tool.resolve("lib/cds.jsa.size"));
+        assertFalse(run(Map.of()).contains("SharedArchiveFile"), "no size recorded: left out");
+        assertTrue(run(Map.of("TMPDIR", "/var/my tmp")).startsWith("home -XX:ErrorFile=/var/my tmp/cumulus_hs_err_%p.log "));
+        assertTrue(run(Map.of("TMPDIR", "")).startsWith("home -XX:ErrorFile=/tmp/cumulus_hs_err_%p.log "));
+    }
+
+    @Test
     void theOneShotWalCallsLeaveSigquitToTheSystemAndNothingElseDoes() throws Exception {
         packageAot(true);
         assertFalse(run(Map.of()).contains("-Xrs"), "another tool (cumulus-backup's hook handles SIGTERM)");
@@ -251,7 +267,7 @@ class LauncherScriptTest {
             script(tool.resolve("bin/cumulus-tool"), "CUMULUS_MAIN=" + main + "\n"
                     + "cumulus_self=$(readlink -f \"$0\")\n. \"${cumulus_self%/*}/launcher.sh\"\n");
             String call = run(Map.of("CUMULUS_JVM_FLAGS", "-Xmx64m"), List.of("s3://b/p", "pg", "x"));
-            assertTrue(call.startsWith("jdk25 -Xrs "), call);
+            assertTrue(call.startsWith("jdk25 -Xrs -XX:ErrorFile="), call);
             String worker = run(Map.of(), List.of("--async-uploader", "--prefetch-worker", "s3://b/p", "pg", "x"));
             assertFalse(worker.contains("-Xrs"), "a worker runs in its own session: " + worker);
         }
