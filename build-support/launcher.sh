@@ -14,6 +14,7 @@ cumulus_tool_dir=${cumulus_self%/*/*}
 CUMULUS_LAUNCHER=$cumulus_self
 export CUMULUS_LAUNCHER
 cumulus_java=
+cumulus_aot_java=
 # the option naming the archive or cache, one argument (its path may hold spaces), and the options
 # that go with it (no paths, split at spaces)
 cumulus_cds=
@@ -32,23 +33,20 @@ if [ -n "${CUMULUS_JAVA:-}" ]; then
 elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; then
     read -r cumulus_aot_java <"$cumulus_tool_dir/lib/aot.java"
     if [ -x "$cumulus_aot_java" ]; then
+        # The packaged runtime whenever it is there, with its cache when the cache fits the jars: the
+        # PostgreSQL user often has no java on PATH, and a stale cache sent calls there (exit 127).
+        cumulus_java=$cumulus_aot_java
         if [ -n "${CUMULUS_AOT_OUTPUT:-}" ]; then
             # The training run of cds-archive.sh, which writes the cache when the JVM exits: classes,
             # loaded and linked, without the run's method profiles. A JVM replays those at start-up by
             # compiling at once what the training found hot; in a call that lasts a third of a second,
             # on two cores, that compiling delayed the call by about 30 ms (docs/benchmarks.md).
             cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT"
-            cumulus_cds_flags="-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining"
+            cumulus_cds_flags="-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -Xlog:aot=off -Xlog:cds=off"
         elif cumulus_fresh "$cumulus_tool_dir/lib/aot.cache"; then
             cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache"
+            cumulus_cds_flags="-Xlog:aot=off -Xlog:cds=off"
         fi
-    fi
-    if [ -n "$cumulus_cds" ]; then
-        cumulus_java=$cumulus_aot_java
-        # Java 24+ would warn on stderr when zstd-jni loads its library or a dependency uses
-        # sun.misc.Unsafe; both are expected of those libraries
-        cumulus_cds_flags="$cumulus_cds_flags -Xlog:aot=off -Xlog:cds=off --enable-native-access=ALL-UNNAMED"
-        cumulus_cds_flags="$cumulus_cds_flags --sun-misc-unsafe-memory-access=allow"
     fi
 fi
 if [ -z "$cumulus_java" ]; then
@@ -58,6 +56,29 @@ if [ -z "$cumulus_java" ]; then
         cumulus_java=java
     fi
 fi
+# Java 24+ warns on stderr (four lines a call) when zstd-jni loads its library or a dependency uses
+# sun.misc.Unsafe, both expected of those libraries: the flags that allow them, for a runtime whose
+# release file (next to its bin/, read without a fork) says 24 or newer. A `java` found on PATH, often a
+# link, has no release file to read there: set JAVA_HOME or CUMULUS_JAVA to the runtime's bin/java.
+cumulus_java_flags=
+case $cumulus_java in
+*/bin/java)
+    cumulus_major=0
+    while IFS= read -r cumulus_line; do
+        case $cumulus_line in
+        JAVA_VERSION=*)
+            cumulus_line=${cumulus_line#JAVA_VERSION=}
+            cumulus_line=${cumulus_line#\"}
+            cumulus_major=${cumulus_line%%[!0-9]*}
+            break
+            ;;
+        esac
+    done 2>/dev/null <"${cumulus_java%/bin/java}/release"
+    if [ "${cumulus_major:-0}" -ge 24 ] 2>/dev/null; then
+        cumulus_java_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+    fi
+    ;;
+esac
 # A Java 17 maps its archive and reads it in place: one cut short (a copy that a full disk interrupted)
 # crashed every call with SIGBUS, where Java 25 turns a truncated cache down by itself. Packaging records
 # the archive's size in lib/cds.jsa.size; an archive of another size is left out. The size costs a fork
@@ -67,8 +88,9 @@ cumulus_whole() {
     cumulus_actual=$(wc -c <"$1" 2>/dev/null) || return 1
     [ "${cumulus_actual##* }" = "$cumulus_size" ]
 }
-if [ -z "$cumulus_cds" ] && [ -z "${CUMULUS_NO_CDS:-}" ] && cumulus_fresh "$cumulus_tool_dir/lib/cds.jsa" \
-    && cumulus_whole "$cumulus_tool_dir/lib/cds.jsa"; then
+# (lib/cds.jsa is the default Java's, never the packaged Java 25's)
+if [ -z "$cumulus_cds" ] && [ -z "${CUMULUS_NO_CDS:-}" ] && [ "$cumulus_java" != "${cumulus_aot_java:-}" ] \
+    && cumulus_fresh "$cumulus_tool_dir/lib/cds.jsa" && cumulus_whole "$cumulus_tool_dir/lib/cds.jsa"; then
     cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa"
     cumulus_cds_flags="-Xlog:cds=off -Xlog:cds+dynamic=off"
 fi
@@ -153,6 +175,8 @@ set -- -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} -cp "$cum
 [ -z "$cumulus_native" ] || set -- "$cumulus_native" "$@"
 # shellcheck disable=SC2086
 [ -z "$cumulus_cds" ] || set -- "$cumulus_cds" $cumulus_cds_flags "$@"
+# shellcheck disable=SC2086
+[ -z "$cumulus_java_flags" ] || set -- $cumulus_java_flags "$@"
 # shellcheck disable=SC2086
 set -- -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} "$@"
 # A JVM that crashes writes its report (hs_err_pid*.log, some 30 KB) into the working directory, which for

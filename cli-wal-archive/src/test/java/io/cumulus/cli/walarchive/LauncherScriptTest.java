@@ -34,6 +34,8 @@ class LauncherScriptTest {
         layOutTool(dir.resolve("cli-tool"));
         aotJava = fakeJava(dir.resolve("jdk25/bin/java"), "jdk25");
         homeJava = fakeJava(dir.resolve("home/bin/java"), "home");
+        release(dir.resolve("jdk25"), "25.0.3");
+        release(dir.resolve("home"), "17.0.15");
     }
 
     private void layOutTool(Path at) throws IOException {
@@ -70,10 +72,39 @@ class LauncherScriptTest {
     }
 
     @Test
-    void withoutACacheTheDefaultJavaRunsWithItsArchive() throws Exception {
+    void withoutACacheThePackagedJavaRunsWithoutTheDefaultJavasArchive() throws Exception {
+        // a stale or missing cache sent calls to a java on PATH, which the PostgreSQL user often lacks (127)
         packageAot(false);
         String out = run(Map.of());
-        assertTrue(out.startsWith("home ") && out.contains("SharedArchiveFile"), out);
+        assertTrue(out.startsWith("jdk25 ") && !out.contains("SharedArchiveFile") && !out.contains("AOTCache"), out);
+        // PostgreSQL's PATH without java: only what the launcher itself runs
+        Path bin = Files.createDirectories(dir.resolve("no-java-bin"));
+        for (String command : List.of("readlink", "wc")) {
+            Files.createSymbolicLink(bin.resolve(command), Path.of("/usr/bin", command));
+        }
+        String noJavaOnPath = run(Map.of("JAVA_HOME", "", "PATH", bin.toString()));
+        assertTrue(noJavaOnPath.startsWith("jdk25 "), noJavaOnPath);
+        Files.delete(tool.resolve("lib/aot.java"));
+        String unpackaged = run(Map.of());
+        assertTrue(unpackaged.startsWith("home ") && unpackaged.contains("SharedArchiveFile"), unpackaged);
+    }
+
+    @Test
+    void aJava24OrNewerChosenAnyWayGetsTheFlagsThatSilenceItsWarnings() throws Exception {
+        String flags = " --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow ";
+        packageAot(true);
+        assertTrue(run(Map.of()).contains(flags), "the packaged Java 25");
+        Files.delete(tool.resolve("lib/aot.java"));
+        assertFalse(run(Map.of()).contains("native-access"), "JAVA_HOME's Java 17");
+        release(dir.resolve("home"), "24.0.1");
+        String home24 = run(Map.of());
+        assertTrue(home24.startsWith("home ") && home24.contains(flags), "JAVA_HOME's Java 24: " + home24);
+        Path own = fakeJava(dir.resolve("own jdk/bin/java"), "own");
+        assertFalse(run(Map.of("CUMULUS_JAVA", own.toString())).contains("native-access"), "no release file");
+        release(dir.resolve("own jdk"), "26-ea");
+        assertTrue(run(Map.of("CUMULUS_JAVA", own.toString())).contains(flags), "CUMULUS_JAVA's Java 26");
+        release(dir.resolve("own jdk"), "1.8.0_402");
+        assertFalse(run(Map.of("CUMULUS_JAVA", own.toString())).contains("native-access"));
     }
 
     @Test
@@ -94,8 +125,11 @@ class LauncherScriptTest {
         FileTime later = FileTime.fromMillis(System.currentTimeMillis() + 60_000);
         Files.setLastModifiedTime(jar, later);
         String out = run(Map.of());
-        assertTrue(out.startsWith("home "), out);
+        assertTrue(out.startsWith("jdk25 "), "the packaged runtime still, without its cache: " + out);
         assertFalse(out.contains("AOTCache") || out.contains("SharedArchiveFile"), out);
+        // the default Java, when the user says so, leaves the archive out too
+        String own = run(Map.of("CUMULUS_JAVA", homeJava.toString()));
+        assertTrue(own.startsWith("home ") && !own.contains("SharedArchiveFile"), own);
         Files.setLastModifiedTime(tool.resolve("lib/aot.cache"), later);
         assertTrue(run(Map.of()).contains("AOTCache"), "a cache made after the jar is used again");
     }
@@ -367,6 +401,12 @@ class LauncherScriptTest {
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertEquals(0, process.waitFor(), out);
         return out;
+    }
+
+    /** A runtime's release file, as a JDK has it next to its bin/. */
+    private static void release(Path home, String version) throws IOException {
+        Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"Test\"\nJAVA_RUNTIME_VERSION=\"" + version
+                + "+1\"\nJAVA_VERSION=\"" + version + "\"\nJAVA_VERSION_DATE=\"2026-04-21\"\n");
     }
 
     private static Path fakeJava(Path path, String name) throws IOException {
