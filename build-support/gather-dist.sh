@@ -9,7 +9,10 @@
 set -eu
 root=$1
 rm -rf "$root/dist"
-mkdir -p "$root/dist/bin"
+mkdir -p "$root/dist/bin" "$root/dist/support"
+# The script that builds a tool's start-up archive and cache, for a site that installs a tool elsewhere: a
+# Java 17 archive only maps at the path it was made at (docs/installing.md).
+cp "$root/build-support/cds-archive.sh" "$root/build-support/fake-s3.py" "$root/dist/support/"
 for tool in "$root"/cli-*/target/tool; do
     module=$(basename "$(dirname "$(dirname "$tool")")")
     cp -a "$tool" "$root/dist/$module"
