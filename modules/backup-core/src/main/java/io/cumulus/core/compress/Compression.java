@@ -113,7 +113,10 @@ public enum Compression {
             case XZ -> new XZOutputStream(sink, new LZMA2Options(n));
             // The zstd CLI writes a content checksum by default; python-zstandard does not, but
             // verifies one when present, so writing it costs nothing in compatibility.
-            case ZSTD -> new ZstdOutputStreamNoFinalizer(sink, n).setChecksum(true);
+            case ZSTD -> {
+                ZstdLibrary.usePackaged();
+                yield new ZstdOutputStreamNoFinalizer(sink, n).setChecksum(true);
+            }
             case LZ4 -> new Lz4FrameOutputStream(sink, n);
             case NONE -> throw new AssertionError("NONE has no encoder");
         };
@@ -150,7 +153,10 @@ public enum Compression {
             // STANDARD insists on the stream identifier, as python-snappy's StreamDecompressor does.
             case SNAPPY -> new FramedSnappyCompressorInputStream(buffered(in), FramedSnappyDialect.STANDARD);
             case XZ -> new XZInputStream(buffered(in), XZ_MEMORY_LIMIT_KIB);
-            case ZSTD -> new ZstdInputStreamNoFinalizer(in);
+            case ZSTD -> {
+                ZstdLibrary.usePackaged();
+                yield new ZstdInputStreamNoFinalizer(in);
+            }
             case LZ4 -> new FramedLZ4CompressorInputStream(buffered(in), true);
         };
     }
