@@ -3,6 +3,7 @@ package io.cumulus.postgres;
 import io.cumulus.core.InvalidInputException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,21 +29,23 @@ import java.util.TreeMap;
  * supplies it, with libpq's matching rules. {@code application_name} is {@value #APPLICATION_NAME}
  * unless the connection string names one (barman ignores {@code PGAPPNAME} the same way).
  *
- * <p><b>Unix sockets.</b> pgjdbc speaks only TCP unless junixsocket is added, which we do not want.
- * So a host that is a socket directory (it starts with {@code /}), and the absence of any host (libpq
- * would then use the default socket directory), connect over TCP to {@code localhost} on the same
- * port instead, and a {@linkplain #notices() notice} says so. The server must then listen on
- * localhost and pg_hba.conf must allow {@code host} connections for the user (peer authentication
- * is only for sockets). The password file is still matched with the host libpq would use: the
- * socket directory itself, or {@code localhost} for the default directory {@value #DEFAULT_SOCKET_DIRECTORY}.
+ * <p><b>Unix sockets.</b> As libpq, a host that is a socket directory (it starts with {@code /}), and
+ * the absence of any host, connect over the Unix-domain socket {@code DIR/.s.PGSQL.PORT}, through
+ * pgjdbc's {@code socketFactory} and junixsocket, so peer authentication works. Without a host the
+ * directory is {@value #DEFAULT_SOCKET_DIRECTORY} (Debian's libpq), or {@value #UPSTREAM_SOCKET_DIRECTORY}
+ * (libpq built with PostgreSQL's own default) when only there a socket for the port exists. As libpq,
+ * SSL and GSS encryption are not used on a socket, whatever {@code sslmode} says. An abstract-namespace
+ * socket ({@code @name}) is not supported: it connects over TCP to {@code localhost} on the same port
+ * instead, with a {@linkplain #notices() notice}. The password file is matched with the host libpq
+ * would use: the socket directory itself, or {@code localhost} for the default directory.
  *
  * <p>Keywords pgjdbc cannot honour either earn a notice (keepalive tuning, client_encoding,
  * requirepeer...) or, where ignoring them would be unsafe or surprising ({@code service},
  * {@code sslcrl}, {@code sslcrldir}, {@code replication}), fail. Several hosts ({@code host=a,b}) are
  * refused. The password never appears in {@link #toString()}, {@link #describe()} or any message.
  *
- * @param host the TCP host to connect to (never a socket directory)
- * @param port the TCP port
+ * @param host the TCP host to connect to, or the socket directory (it starts with {@code /})
+ * @param port the TCP port, or the port number in the socket's name
  * @param database the database name
  * @param user the PostgreSQL user name
  * @param password the password, when one was given or found in the password file
@@ -61,10 +64,15 @@ public record ConnectionSettings(String host, int port, String database, String 
     /** libpq's default socket directory on Debian and derivatives (DEFAULT_PGSOCKET_DIR). */
     public static final String DEFAULT_SOCKET_DIRECTORY = "/var/run/postgresql";
 
+    /** libpq's default socket directory when built with PostgreSQL's own default (DEFAULT_PGSOCKET_DIR). */
+    public static final String UPSTREAM_SOCKET_DIRECTORY = "/tmp";
+
     /** libpq's default port. */
     public static final int DEFAULT_PORT = 5432;
 
     private static final String TCP_FALLBACK_HOST = "localhost";
+    /** junixsocket's socket factory for pgjdbc; its argument is the socket's path. */
+    private static final String UNIX_SOCKET_FACTORY = "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg";
     private static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca",
             "verify-full");
 
@@ -155,14 +163,15 @@ public record ConnectionSettings(String host, int port, String database, String 
         if (hostaddr != null) {
             tcpHost = hostaddr;
             passwordFileHost = hostValue != null ? passwordFileHost(hostValue) : hostaddr;
-        } else if (hostValue == null || isSocketDirectory(hostValue)) {
-            tcpHost = TCP_FALLBACK_HOST;
+        } else if (hostValue == null || hostValue.startsWith("/")) {
+            tcpHost = hostValue != null ? hostValue : defaultSocketDirectory(port);
             passwordFileHost = hostValue == null ? TCP_FALLBACK_HOST : passwordFileHost(hostValue);
-            String socket = hostValue == null ? "no host given, so libpq would use the socket directory "
-                    + DEFAULT_SOCKET_DIRECTORY : "host " + hostValue + " is a unix socket directory";
-            notices.add(socket + "; cumulus connects over TCP to " + TCP_FALLBACK_HOST + ":" + port
-                    + " instead (pgjdbc has no unix socket support): PostgreSQL must listen on localhost and"
-                    + " pg_hba.conf must allow host connections for this user");
+        } else if (hostValue.startsWith("@")) {
+            tcpHost = TCP_FALLBACK_HOST;
+            passwordFileHost = hostValue;
+            notices.add("host " + hostValue + " is an abstract unix socket, which cumulus does not support; it"
+                    + " connects over TCP to " + TCP_FALLBACK_HOST + ":" + port + " instead: PostgreSQL must listen on"
+                    + " localhost and pg_hba.conf must allow host connections for this user");
         } else {
             tcpHost = hostValue;
             passwordFileHost = hostValue;
@@ -188,12 +197,33 @@ public record ConnectionSettings(String host, int port, String database, String 
                 driver.put(property, driverValue(keyword, value));
             }
         });
+        if (tcpHost.startsWith("/")) {
+            // libpq uses neither SSL nor GSS encryption on a Unix socket, whatever sslmode and gssencmode say
+            driver.put("sslmode", "disable");
+            driver.put("gssEncMode", "disable");
+            driver.put("socketFactory", UNIX_SOCKET_FACTORY);
+            driver.put("socketFactoryArg", socketPath(tcpHost, port));
+        }
         return new ConnectionSettings(tcpHost, port, database, user, password, driver, notices);
     }
 
-    /** The pgjdbc URL: host, port and database only; everything else is in {@link #jdbcProperties()}. */
+    /** Whether the connection is over the Unix socket {@link #socketPath()} rather than TCP. */
+    public boolean unixSocket() {
+        return host.startsWith("/");
+    }
+
+    /** The Unix socket's path, {@code DIR/.s.PGSQL.PORT}, when {@link #unixSocket()}. */
+    public Optional<String> socketPath() {
+        return unixSocket() ? Optional.of(socketPath(host, port)) : Optional.empty();
+    }
+
+    /**
+     * The pgjdbc URL: host, port and database only; everything else is in {@link #jdbcProperties()}.
+     * For a Unix socket the host is {@code localhost}, which the socket factory ignores.
+     */
     public String jdbcUrl() {
-        String urlHost = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        String shown = unixSocket() ? TCP_FALLBACK_HOST : host;
+        String urlHost = shown.contains(":") && !shown.startsWith("[") ? "[" + shown + "]" : shown;
         return "jdbc:postgresql://" + urlHost + ":" + port + "/"
                 + URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
     }
@@ -233,8 +263,21 @@ public record ConnectionSettings(String host, int port, String database, String 
         }
     }
 
-    private static boolean isSocketDirectory(String host) {
-        return host.startsWith("/") || host.startsWith("@");
+    /**
+     * Debian's libpq default directory, unless no socket for the port is there but one is in the
+     * upstream default directory (a libpq built with PostgreSQL's default, as in some wheels).
+     */
+    private static String defaultSocketDirectory(int port) {
+        if (!Files.exists(Path.of(socketPath(DEFAULT_SOCKET_DIRECTORY, port)))
+                && Files.exists(Path.of(socketPath(UPSTREAM_SOCKET_DIRECTORY, port)))) {
+            return UPSTREAM_SOCKET_DIRECTORY;
+        }
+        return DEFAULT_SOCKET_DIRECTORY;
+    }
+
+    private static String socketPath(String directory, int port) {
+        return (directory.endsWith("/") && directory.length() > 1 ? directory.substring(0, directory.length() - 1)
+                : directory) + "/.s.PGSQL." + port;
     }
 
     /** libpq matches the default socket directory to "localhost" in the password file. */

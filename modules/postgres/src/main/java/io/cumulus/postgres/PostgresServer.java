@@ -70,6 +70,16 @@ public final class PostgresServer implements AutoCloseable {
             connection = new org.postgresql.Driver().connect(settings.jdbcUrl(), settings.jdbcProperties());
         } catch (SQLException e) {
             throw connectFailure(settings, e);
+        } catch (LinkageError e) {
+            if (!settings.unixSocket()) {
+                throw e;
+            }
+            // junixsocket could not load its native library: not in lib/native/ for this machine, and
+            // java.io.tmpdir, where it would unpack one, is missing or mounted noexec
+            throw new PostgresException(Reason.CONNECTION, "cannot connect to PostgreSQL (" + settings.describe()
+                    + ") over the unix socket: the native library for unix sockets cannot be loaded (" + e
+                    + "); give CUMULUS_JAVA_OPTS=-Dorg.newsclub.net.unix.library.tmpdir=DIR with DIR a directory"
+                    + " the user may write and execute files in, or connect over TCP (-h localhost)", e);
         }
         try {
             connection.setAutoCommit(true);
@@ -113,6 +123,16 @@ public final class PostgresServer implements AutoCloseable {
         if (passwordMissing) {
             message.append(" [no password was given: put one in the connection string, PGPASSWORD, or a matching"
                     + " line of PGPASSFILE or ~/.pgpass]");
+        }
+        if (settings.unixSocket() && !state.startsWith("28") && !passwordMissing) {
+            Throwable cause = e;
+            while (cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            // libpq's words: the socket, the system's reason, and what to look at
+            message.append(" [on socket \"").append(settings.socketPath().orElseThrow()).append('"')
+                    .append(cause == e || cause.getMessage() == null ? "" : ": " + cause.getMessage())
+                    .append("; is the server running locally and accepting connections on that socket?]");
         }
         settings.notices().stream().filter(notice -> notice.contains("unix socket")).findFirst()
                 .ifPresent(notice -> message.append(" [note: ").append(notice).append(']'));

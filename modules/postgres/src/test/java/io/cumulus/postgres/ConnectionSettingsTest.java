@@ -104,25 +104,55 @@ class ConnectionSettingsTest {
     }
 
     @Test
-    void withoutAnySettingsLibpqDefaultsApplyOverTcpToLocalhost() {
-        ConnectionSettings settings = ConnectionSettings.resolve(null, null, null, null, env(Map.of()));
+    void withoutAnySettingsLibpqDefaultsApplyOverTheDefaultSocket() {
+        // no server has a socket for port 1 in /var/run/postgresql or /tmp: Debian's default directory
+        ConnectionSettings settings = ConnectionSettings.resolve(null, "1", null, null, env(Map.of()));
 
-        assertEquals("localhost", settings.host());
-        assertEquals(5432, settings.port());
+        assertEquals("/var/run/postgresql", settings.host());
+        assertEquals(1, settings.port());
+        assertTrue(settings.unixSocket());
+        assertEquals(Optional.of("/var/run/postgresql/.s.PGSQL.1"), settings.socketPath());
         assertEquals("carol", settings.user());
         assertEquals("carol", settings.database());
-        assertTrue(settings.notices().stream().anyMatch(n -> n.contains("/var/run/postgresql")
-                && n.contains("localhost:5432")), settings.notices().toString());
+        assertTrue(settings.notices().isEmpty(), settings.notices().toString());
+        assertEquals(5432, ConnectionSettings.resolve(null, null, null, null, env(Map.of())).port());
     }
 
     @Test
-    void socketDirectoryHostConnectsOverTcpToLocalhostWithANotice() {
-        ConnectionSettings settings = ConnectionSettings.resolve("/tmp/sockets", "6000", null, "db", env(Map.of()));
+    void socketDirectoryHostConnectsOverTheSocketWithoutSsl() {
+        ConnectionSettings settings = ConnectionSettings.resolve("/tmp/sockets/", "6000", null, "db",
+                env(Map.of("PGSSLMODE", "require")));
 
-        assertEquals("localhost", settings.host());
+        assertEquals("/tmp/sockets/", settings.host());
         assertEquals(6000, settings.port());
         assertEquals("jdbc:postgresql://localhost:6000/db", settings.jdbcUrl());
-        assertTrue(settings.notices().stream().anyMatch(n -> n.contains("/tmp/sockets") && n.contains("unix socket")
+        Properties properties = settings.jdbcProperties();
+        assertEquals("org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg", properties.getProperty("socketFactory"));
+        assertEquals("/tmp/sockets/.s.PGSQL.6000", properties.getProperty("socketFactoryArg"));
+        assertEquals("disable", properties.getProperty("sslmode"));
+        assertEquals("disable", properties.getProperty("gssEncMode"));
+        assertTrue(settings.describe().startsWith("host=/tmp/sockets/ port=6000 "), settings.describe());
+        assertTrue(settings.notices().isEmpty(), settings.notices().toString());
+    }
+
+    @Test
+    void hostNamesAndAddressesStayTcp() {
+        for (ConnectionSettings settings : new ConnectionSettings[] {
+            ConnectionSettings.resolve("db.example", "6000", null, "db", env(Map.of())),
+            ConnectionSettings.resolve(null, null, null, "host=/tmp/sockets hostaddr=127.0.0.1", env(Map.of())),
+            ConnectionSettings.resolve(null, null, null, "", env(Map.of("PGHOST", "localhost")))}) {
+            assertFalse(settings.unixSocket(), settings.toString());
+            assertEquals(null, settings.jdbcProperties().getProperty("socketFactory"), settings.toString());
+        }
+    }
+
+    @Test
+    void anAbstractSocketConnectsOverTcpToLocalhostWithANotice() {
+        ConnectionSettings settings = ConnectionSettings.resolve("@pgsock", "6000", null, "db", env(Map.of()));
+
+        assertEquals("localhost", settings.host());
+        assertFalse(settings.unixSocket());
+        assertTrue(settings.notices().stream().anyMatch(n -> n.contains("@pgsock") && n.contains("localhost:6000")
                 && n.contains("pg_hba.conf")), settings.notices().toString());
     }
 
