@@ -26,7 +26,9 @@ import java.util.TreeMap;
  * {@code PGUSER}, {@code PGDATABASE}, {@code PGPASSWORD}, {@code PGSSLMODE}...), then from libpq's
  * defaults (port 5432, user = OS user, database = user). An empty value counts as not set. Without
  * a password, the first matching line of {@code passfile} / {@code PGPASSFILE} / {@code ~/.pgpass}
- * supplies it, with libpq's matching rules. {@code application_name} is {@value #APPLICATION_NAME}
+ * supplies it, with libpq's matching rules. A service ({@code service=NAME} or {@code PGSERVICE}) is
+ * read from {@code pg_service.conf} as libpq reads it ({@link ServiceFile}): its settings come after
+ * the given keywords and before the environment. {@code application_name} is {@value #APPLICATION_NAME}
  * unless the connection string names one (barman ignores {@code PGAPPNAME} the same way).
  *
  * <p><b>Unix sockets.</b> As libpq, a host that is a socket directory (it starts with {@code /}), and
@@ -40,8 +42,7 @@ import java.util.TreeMap;
  * would use: the socket directory itself, or {@code localhost} for the default directory.
  *
  * <p>Keywords pgjdbc cannot honour either earn a notice (keepalive tuning, client_encoding,
- * requirepeer...) or, where ignoring them would be unsafe or surprising ({@code service},
- * {@code sslcrl}, {@code sslcrldir}, {@code replication}), fail. Several hosts ({@code host=a,b}) are
+ * requirepeer...) or, where ignoring them would be unsafe or surprising ({@code sslcrl}, {@code sslcrldir}, {@code replication}), fail. Several hosts ({@code host=a,b}) are
  * refused. The password never appears in {@link #toString()}, {@link #describe()} or any message.
  *
  * @param host the TCP host to connect to, or the socket directory (it starts with {@code /})
@@ -124,9 +125,12 @@ public record ConnectionSettings(String host, int port, String database, String 
      */
     public static ConnectionSettings fromKeywords(Map<String, String> given, ClientEnvironment environment) {
         Map<String, String> values = new LinkedHashMap<>();
+        // as libpq: what is given, else the service's setting, else the environment variable
+        Map<String, String> service = ServiceFile.lookup(given.containsKey("service") ? given.get("service")
+                : environment.variable("PGSERVICE").orElse(null), environment);
         LibpqKeywords.ENVIRONMENT.forEach((keyword, variable) -> {
-            String value = given.containsKey(keyword) ? given.get(keyword)
-                    : variable == null ? null : environment.variable(variable).orElse(null);
+            String value = given.containsKey(keyword) ? given.get(keyword) : service.containsKey(keyword)
+                    ? service.get(keyword) : variable == null ? null : environment.variable(variable).orElse(null);
             if (value != null && !value.isEmpty()) {
                 values.put(keyword, value);
             }
@@ -140,8 +144,7 @@ public record ConnectionSettings(String host, int port, String database, String 
         for (String keyword : values.keySet()) {
             if (LibpqKeywords.UNSUPPORTED.contains(keyword)) {
                 throw new InvalidInputException("connection option \"" + keyword + "\" is not supported by cumulus"
-                        + " (pgjdbc cannot honour it): remove it"
-                        + (keyword.equals("service") ? " and give the service's settings directly" : ""));
+                        + " (pgjdbc cannot honour it): remove it");
             }
             if (LibpqKeywords.IGNORED.contains(keyword)) {
                 notices.add("connection option \"" + keyword + "\" has no effect with cumulus (pgjdbc)");

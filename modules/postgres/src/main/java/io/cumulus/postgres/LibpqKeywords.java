@@ -7,8 +7,8 @@ import java.util.Set;
 /**
  * libpq's connection keywords (PostgreSQL 17's list), each with the environment variable that
  * supplies its default and what pgjdbc makes of it: a driver property, nothing worth more than a
- * notice, or nothing safe (an error, since silently dropping a CRL or a service file would connect
- * somewhere or somehow the user did not ask for).
+ * notice, or nothing safe (an error, since silently dropping a CRL would connect somehow the user
+ * did not ask for). {@code service} is read by {@link ConnectionSettings} itself.
  */
 final class LibpqKeywords {
 
@@ -39,7 +39,7 @@ final class LibpqKeywords {
             "load_balance_hosts");
 
     /** Keywords refused when set: pgjdbc cannot honour them and ignoring them would be unsafe. */
-    static final Set<String> UNSUPPORTED = Set.of("service", "sslcrl", "sslcrldir", "replication");
+    static final Set<String> UNSUPPORTED = Set.of("sslcrl", "sslcrldir", "replication");
 
     /** Driver properties holding secrets: masked wherever settings are printed. */
     static final Set<String> SECRET_DRIVER_PROPERTIES = Set.of("password", "sslpassword");

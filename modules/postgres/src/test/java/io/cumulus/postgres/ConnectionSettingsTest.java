@@ -288,9 +288,6 @@ class ConnectionSettingsTest {
 
     @Test
     void optionsPgjdbcCannotHonourSafelyAreRefusedAndHarmlessOnesEarnANotice() {
-        InvalidInputException service = assertThrows(InvalidInputException.class,
-                () -> ConnectionSettings.resolve("h", null, null, "d", env(Map.of("PGSERVICE", "nightly"))));
-        assertTrue(service.getMessage().contains("service"), service.getMessage());
         assertThrows(InvalidInputException.class,
                 () -> ConnectionSettings.resolve(null, null, null, "host=h sslcrl=/crl.pem", env(Map.of())));
 
@@ -300,6 +297,89 @@ class ConnectionSettingsTest {
         assertTrue(settings.notices().stream().anyMatch(n -> n.contains("keepalives_idle")),
                 settings.notices().toString());
         assertEquals("primary", settings.driverProperties().get("targetServerType"));
+    }
+
+    private Path serviceFile(Path file, String content) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+        return file;
+    }
+
+    @Test
+    void pgserviceSuppliesDefaultsThatGivenKeywordsOverrideAndThatOverrideTheEnvironment() throws IOException {
+        serviceFile(home.resolve(".pg_service.conf"), """
+                # the nightly job
+                [other]
+                host=wrong.example
+
+                  [nightly]
+                host=db.example
+                port=6543
+                user=svcuser
+                dbname=svcdb
+                password=from-service
+                sslmode=require
+                [later]
+                port=1
+                """);
+
+        ConnectionSettings settings = ConnectionSettings.resolve(null, null, null, "", env(Map.of(
+                "PGSERVICE", "nightly", "PGHOST", "env.example", "PGUSER", "envuser")));
+
+        assertEquals("db.example", settings.host());
+        assertEquals(6543, settings.port());
+        assertEquals("svcuser", settings.user());
+        assertEquals("svcdb", settings.database());
+        assertEquals(Optional.of("from-service"), settings.password());
+        assertEquals("require", settings.driverProperties().get("sslmode"));
+
+        // barman's default -d postgres and -U are given keywords: they win over the service's
+        ConnectionSettings given = ConnectionSettings.resolve(null, null, "alice", "postgres",
+                env(Map.of("PGSERVICE", "nightly")));
+        assertEquals("db.example", given.host());
+        assertEquals("alice", given.user());
+        assertEquals("postgres", given.database());
+
+        ConnectionSettings keyword = ConnectionSettings.resolve(null, null, null, "service=nightly port=7000",
+                env(Map.of()));
+        assertEquals("db.example", keyword.host());
+        assertEquals(7000, keyword.port());
+    }
+
+    @Test
+    void theUserServiceFileComesBeforeTheSystemOneAndTheFirstFileWithTheServiceWins() throws IOException {
+        Path sysconf = home.resolve("etc");
+        serviceFile(sysconf.resolve("pg_service.conf"), "[a]\nhost=system-a\n[b]\nhost=system-b\n");
+        Path userFile = serviceFile(home.resolve("my-services.conf"), "[a]\nhost=user-a\n");
+        Map<String, String> variables = Map.of("PGSERVICEFILE", userFile.toString(), "PGSYSCONFDIR",
+                sysconf.toString());
+
+        assertEquals("user-a", ConnectionSettings.resolve(null, null, null, "service=a", env(variables)).host());
+        assertEquals("system-b", ConnectionSettings.resolve(null, null, null, "service=b", env(variables)).host());
+        // ~/.pg_service.conf is not read when PGSERVICEFILE names another file
+        serviceFile(home.resolve(".pg_service.conf"), "[b]\nhost=home-b\n");
+        assertEquals("system-b", ConnectionSettings.resolve(null, null, null, "service=b", env(variables)).host());
+        assertEquals("home-b", ConnectionSettings.resolve(null, null, null, "service=b",
+                env(Map.of("PGSYSCONFDIR", sysconf.toString()))).host());
+    }
+
+    @Test
+    void anUnknownServiceOrAMalformedSectionIsRefusedWithoutQuotingTheFile() throws IOException {
+        Map<String, String> variables = Map.of("PGSYSCONFDIR", home.resolve("etc").toString());
+        InvalidInputException missing = assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve("h", null, null, "d", env(Map.of("PGSERVICE", "nightly",
+                        "PGSYSCONFDIR", home.resolve("etc").toString()))));
+        assertTrue(missing.getMessage().startsWith("definition of service \"nightly\" not found"),
+                missing.getMessage());
+
+        serviceFile(home.resolve(".pg_service.conf"), "[bad]\nhost=h\npassword Secr3t\n[nested]\nservice=bad\n"
+                + "[spaced]\npassword = Secr3t\n");
+        for (String service : new String[] {"bad", "nested", "spaced"}) {
+            InvalidInputException refused = assertThrows(InvalidInputException.class,
+                    () -> ConnectionSettings.resolve(null, null, null, "service=" + service, env(variables)));
+            assertTrue(refused.getMessage().contains(".pg_service.conf\", line "), refused.getMessage());
+            assertFalse(refused.getMessage().contains("Secr3t"), refused.getMessage());
+        }
     }
 
     @Test
