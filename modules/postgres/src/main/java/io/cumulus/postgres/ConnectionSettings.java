@@ -42,19 +42,40 @@ import java.util.TreeMap;
  * would use: the socket directory itself, or {@code localhost} for the default directory.
  *
  * <p>Keywords pgjdbc cannot honour either earn a notice (keepalive tuning, client_encoding,
- * requirepeer...) or, where ignoring them would be unsafe or surprising ({@code sslcrl}, {@code sslcrldir}, {@code replication}), fail. Several hosts ({@code host=a,b}) are
- * refused. The password never appears in {@link #toString()}, {@link #describe()} or any message.
+ * requirepeer...) or, where ignoring them would be unsafe or surprising ({@code sslcrl}, {@code sslcrldir}, {@code replication}), fail. Several hosts ({@code host=a,b}, with
+ * {@code hostaddr} and {@code port} lists) are tried in order by pgjdbc, {@code target_session_attrs}
+ * becoming its {@code targetServerType}; a socket directory cannot be one of several. The password never appears in {@link #toString()}, {@link #describe()} or any message.
  *
- * @param host the TCP host to connect to, or the socket directory (it starts with {@code /})
- * @param port the TCP port, or the port number in the socket's name
+ * @param endpoints the servers to try, in order: one, unless {@code host}, {@code hostaddr} or
+ *        {@code port} lists several, as libpq allows ({@code host=a,b port=5432,5433})
  * @param database the database name
  * @param user the PostgreSQL user name
  * @param password the password, when one was given or found in the password file
  * @param driverProperties further pgjdbc properties (SSL, timeouts, application name...)
  * @param notices what the caller should tell the user about how the settings were read
  */
-public record ConnectionSettings(String host, int port, String database, String user, Optional<String> password,
+public record ConnectionSettings(List<Endpoint> endpoints, String database, String user, Optional<String> password,
         Map<String, String> driverProperties, List<String> notices) {
+
+    /**
+     * One server of the list, tried in order as libpq tries them.
+     *
+     * @param host the TCP host to connect to, or the socket directory (it starts with {@code /})
+     * @param port the TCP port, or the port number in the socket's name
+     */
+    public record Endpoint(String host, int port) {
+
+        public Endpoint {
+            Objects.requireNonNull(host, "host");
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port out of range: " + port);
+            }
+        }
+
+        boolean unixSocket() {
+            return host.startsWith("/");
+        }
+    }
 
     /** The application_name of our sessions unless the connection string names another. */
     public static final String APPLICATION_NAME = "cumulus_backup";
@@ -78,13 +99,13 @@ public record ConnectionSettings(String host, int port, String database, String 
             "verify-full");
 
     public ConnectionSettings {
-        Objects.requireNonNull(host, "host");
+        endpoints = List.copyOf(endpoints);
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("no endpoint");
+        }
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(password, "password");
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("port out of range: " + port);
-        }
         driverProperties = Map.copyOf(driverProperties);
         notices = List.copyOf(notices);
     }
@@ -151,33 +172,55 @@ public record ConnectionSettings(String host, int port, String database, String 
             }
         }
 
+        // as libpq: host, hostaddr and port may be comma-separated lists, tried in order; one port serves
+        // every host; an empty item is the default (the socket directory, the host's address, 5432)
         String hostValue = values.get("host");
         String hostaddr = values.get("hostaddr");
-        for (String hosts : new String[] {hostValue, hostaddr, values.get("port")}) {
-            if (hosts != null && hosts.contains(",")) {
-                throw new InvalidInputException("several hosts or ports in one connection string are not supported:"
-                        + " give exactly one server");
-            }
+        List<String> hosts = hostValue == null ? null : List.of(hostValue.split(",", -1));
+        List<String> addresses = hostaddr == null ? null : List.of(hostaddr.split(",", -1));
+        if (hosts == null) {
+            hosts = addresses == null ? List.of("") : java.util.Collections.nCopies(addresses.size(), "");
+        } else if (addresses != null && addresses.size() != hosts.size()) {
+            throw new InvalidInputException("could not match " + hosts.size() + " host names to " + addresses.size()
+                    + " hostaddr values");
         }
-        String tcpHost;
-        String passwordFileHost;
-        String portText = values.getOrDefault("port", Integer.toString(DEFAULT_PORT));
-        int port = parsePort(portText);
-        if (hostaddr != null) {
-            tcpHost = hostaddr;
-            passwordFileHost = hostValue != null ? passwordFileHost(hostValue) : hostaddr;
-        } else if (hostValue == null || hostValue.startsWith("/")) {
-            tcpHost = hostValue != null ? hostValue : defaultSocketDirectory(port);
-            passwordFileHost = hostValue == null ? TCP_FALLBACK_HOST : passwordFileHost(hostValue);
-        } else if (hostValue.startsWith("@")) {
-            tcpHost = TCP_FALLBACK_HOST;
-            passwordFileHost = hostValue;
-            notices.add("host " + hostValue + " is an abstract unix socket, which cumulus does not support; it"
-                    + " connects over TCP to " + TCP_FALLBACK_HOST + ":" + port + " instead: PostgreSQL must listen on"
-                    + " localhost and pg_hba.conf must allow host connections for this user");
-        } else {
-            tcpHost = hostValue;
-            passwordFileHost = hostValue;
+        List<String> ports = List.of(values.getOrDefault("port", "").split(",", -1));
+        if (ports.size() != 1 && ports.size() != hosts.size()) {
+            throw new InvalidInputException("could not match " + ports.size() + " port numbers to " + hosts.size()
+                    + " hosts");
+        }
+        List<Endpoint> endpoints = new ArrayList<>();
+        List<String> passwordFileHosts = new ArrayList<>();
+        List<String> portTexts = new ArrayList<>();
+        for (int i = 0; i < hosts.size(); i++) {
+            String portItem = ports.get(ports.size() == 1 ? 0 : i);
+            String portText = portItem.isEmpty() ? Integer.toString(DEFAULT_PORT) : portItem;
+            int port = parsePort(portText);
+            String host = hosts.get(i);
+            String address = addresses == null ? "" : addresses.get(i);
+            if (!address.isEmpty()) {
+                endpoints.add(new Endpoint(address, port));
+                passwordFileHosts.add(host.isEmpty() ? address : passwordFileHost(host));
+            } else if (host.isEmpty() || host.startsWith("/")) {
+                endpoints.add(new Endpoint(host.isEmpty() ? defaultSocketDirectory(port) : host, port));
+                passwordFileHosts.add(host.isEmpty() ? TCP_FALLBACK_HOST : passwordFileHost(host));
+            } else if (host.startsWith("@")) {
+                endpoints.add(new Endpoint(TCP_FALLBACK_HOST, port));
+                passwordFileHosts.add(host);
+                notices.add("host " + host + " is an abstract unix socket, which cumulus does not support; it"
+                        + " connects over TCP to " + TCP_FALLBACK_HOST + ":" + port + " instead: PostgreSQL must listen"
+                        + " on localhost and pg_hba.conf must allow host connections for this user");
+            } else {
+                endpoints.add(new Endpoint(host, port));
+                passwordFileHosts.add(host);
+            }
+            portTexts.add(portText);
+        }
+        boolean socket = endpoints.get(0).unixSocket();
+        if (endpoints.size() > 1 && endpoints.stream().anyMatch(Endpoint::unixSocket)) {
+            // pgjdbc's socket factory serves every host of its URL: one socket, or TCP hosts only
+            throw new InvalidInputException("a unix socket directory (or no host) in a list of several hosts is not"
+                    + " supported by cumulus: list TCP hosts only, or give one socket directory");
         }
         String user = values.getOrDefault("user", environment.osUser());
         String database = values.getOrDefault("dbname", user);
@@ -186,9 +229,19 @@ public record ConnectionSettings(String host, int port, String database, String 
         if (password.isEmpty()) {
             Path passfile = values.containsKey("passfile") ? Path.of(values.get("passfile"))
                     : environment.homeDirectory().resolve(".pgpass");
-            // an empty password is no password, for libpq as for us
-            password = PgPassFile.lookup(passfile, passwordFileHost, portText, database, user, notices)
-                    .filter(found -> !found.isEmpty());
+            // an empty password is no password, for libpq as for us. libpq looks it up for each host it
+            // tries; pgjdbc takes one password for all, so the hosts' lines must agree
+            List<String> found = new ArrayList<>();
+            for (int i = 0; i < endpoints.size(); i++) {
+                PgPassFile.lookup(passfile, passwordFileHosts.get(i), portTexts.get(i), database, user, notices)
+                        .filter(match -> !match.isEmpty()).filter(match -> !found.contains(match)).ifPresent(found::add);
+            }
+            if (found.size() > 1) {
+                throw new InvalidInputException("the password file gives the hosts of the list different passwords,"
+                        + " and cumulus (pgjdbc) connects to all of them with one: give the password in the"
+                        + " connection string or PGPASSWORD");
+            }
+            password = found.stream().findFirst();
         }
 
         Map<String, String> driver = new TreeMap<>();
@@ -200,35 +253,50 @@ public record ConnectionSettings(String host, int port, String database, String 
                 driver.put(property, driverValue(keyword, value));
             }
         });
-        if (tcpHost.startsWith("/")) {
+        if (socket) {
             // libpq uses neither SSL nor GSS encryption on a Unix socket, whatever sslmode and gssencmode say
             driver.put("sslmode", "disable");
             driver.put("gssEncMode", "disable");
             driver.put("socketFactory", UNIX_SOCKET_FACTORY);
-            driver.put("socketFactoryArg", socketPath(tcpHost, port));
+            driver.put("socketFactoryArg", socketPath(endpoints.get(0).host(), endpoints.get(0).port()));
         }
-        return new ConnectionSettings(tcpHost, port, database, user, password, driver, notices);
+        return new ConnectionSettings(endpoints, database, user, password, driver,
+                notices.stream().distinct().toList());
+    }
+
+    /** The first (or only) server's host or socket directory. */
+    public String host() {
+        return endpoints.get(0).host();
+    }
+
+    /** The first (or only) server's port. */
+    public int port() {
+        return endpoints.get(0).port();
     }
 
     /** Whether the connection is over the Unix socket {@link #socketPath()} rather than TCP. */
     public boolean unixSocket() {
-        return host.startsWith("/");
+        return endpoints.get(0).unixSocket();
     }
 
     /** The Unix socket's path, {@code DIR/.s.PGSQL.PORT}, when {@link #unixSocket()}. */
     public Optional<String> socketPath() {
-        return unixSocket() ? Optional.of(socketPath(host, port)) : Optional.empty();
+        return unixSocket() ? Optional.of(socketPath(host(), port())) : Optional.empty();
     }
 
     /**
-     * The pgjdbc URL: host, port and database only; everything else is in {@link #jdbcProperties()}.
+     * The pgjdbc URL: hosts, ports and database only; everything else is in {@link #jdbcProperties()}.
      * For a Unix socket the host is {@code localhost}, which the socket factory ignores.
      */
     public String jdbcUrl() {
-        String shown = unixSocket() ? TCP_FALLBACK_HOST : host;
-        String urlHost = shown.contains(":") && !shown.startsWith("[") ? "[" + shown + "]" : shown;
-        return "jdbc:postgresql://" + urlHost + ":" + port + "/"
-                + URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
+        List<String> servers = new ArrayList<>();
+        for (Endpoint endpoint : endpoints) {
+            String shown = endpoint.unixSocket() ? TCP_FALLBACK_HOST : endpoint.host();
+            servers.add((shown.contains(":") && !shown.startsWith("[") ? "[" + shown + "]" : shown) + ":"
+                    + endpoint.port());
+        }
+        return new StringBuilder("jdbc:postgresql://").append(String.join(",", servers)).append('/').append(URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20"))
+                .toString();
     }
 
     /**
@@ -249,7 +317,9 @@ public record ConnectionSettings(String host, int port, String database, String 
 
     /** The settings for messages: {@code host=… port=… user=… dbname=…}, no secrets. */
     public String describe() {
-        return "host=" + host + " port=" + port + " user=" + user + " dbname=" + database;
+        return "host=" + String.join(",", endpoints.stream().map(Endpoint::host).toList()) + " port="
+                + String.join(",", endpoints.stream().map(e -> Integer.toString(e.port())).toList()) + " user=" + user
+                + " dbname=" + database;
     }
 
     @Override
@@ -322,6 +392,11 @@ public record ConnectionSettings(String host, int port, String database, String 
                 }
             case "target_session_attrs":
                 return LibpqKeywords.targetServerType(value);
+            case "load_balance_hosts":
+                if (!value.equals("disable") && !value.equals("random")) {
+                    throw new InvalidInputException("invalid load_balance_hosts value: expected disable or random");
+                }
+                return Boolean.toString(value.equals("random"));
             default:
                 return value;
         }

@@ -30,13 +30,13 @@ final class LibpqKeywords {
             Map.entry("krbsrvname", "kerberosServerName"),
             Map.entry("gsslib", "gsslib"),
             Map.entry("require_auth", "requireAuth"),
-            Map.entry("target_session_attrs", "targetServerType"));
+            Map.entry("target_session_attrs", "targetServerType"),
+            Map.entry("load_balance_hosts", "loadBalanceHosts"));
 
     /** Keywords accepted but without effect through pgjdbc over TCP; each earns a notice. */
     static final Set<String> IGNORED = Set.of("client_encoding", "fallback_application_name", "keepalives",
             "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "sslcompression",
-            "sslsni", "sslcertmode", "ssl_min_protocol_version", "ssl_max_protocol_version", "requirepeer",
-            "load_balance_hosts");
+            "sslsni", "sslcertmode", "ssl_min_protocol_version", "ssl_max_protocol_version", "requirepeer");
 
     /** Keywords refused when set: pgjdbc cannot honour them and ignoring them would be unsafe. */
     static final Set<String> UNSUPPORTED = Set.of("sslcrl", "sslcrldir", "replication");
@@ -97,7 +97,12 @@ final class LibpqKeywords {
         return ENVIRONMENT.containsKey(keyword);
     }
 
-    /** pgjdbc's targetServerType for libpq's target_session_attrs. */
+    /**
+     * pgjdbc's targetServerType for libpq's target_session_attrs. pgjdbc tells a primary from a
+     * standby by {@code transaction_read_only}, so libpq's {@code primary} and {@code standby} (which
+     * ask {@code pg_is_in_recovery()}) become {@code read-write} and {@code read-only}: they differ only
+     * on a primary whose default_transaction_read_only is on.
+     */
     static String targetServerType(String targetSessionAttrs) {
         return switch (targetSessionAttrs) {
             case "any" -> "any";

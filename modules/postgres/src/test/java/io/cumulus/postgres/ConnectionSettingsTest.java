@@ -256,7 +256,7 @@ class ConnectionSettingsTest {
         assertThrows(InvalidInputException.class,
                 () -> ConnectionSettings.resolve("h", "54x2", null, "d", env(Map.of())));
         assertThrows(InvalidInputException.class,
-                () -> ConnectionSettings.resolve(null, null, null, "host=a,b", env(Map.of())));
+                () -> ConnectionSettings.resolve(null, null, null, "host=a,b port=1,2,3", env(Map.of())));
         assertThrows(InvalidInputException.class,
                 () -> ConnectionSettings.resolve(null, null, null, "host=h sslmode=sometimes", env(Map.of())));
     }
@@ -380,6 +380,49 @@ class ConnectionSettingsTest {
             assertTrue(refused.getMessage().contains(".pg_service.conf\", line "), refused.getMessage());
             assertFalse(refused.getMessage().contains("Secr3t"), refused.getMessage());
         }
+    }
+
+    @Test
+    void severalHostsBecomePgjdbcsHostListWithLibpqsPortAndHostaddrRules() {
+        ConnectionSettings oneport = ConnectionSettings.resolve(null, null, null,
+                "host=127.0.0.2,127.0.0.1 port=5433 target_session_attrs=read-write dbname=d", env(Map.of()));
+        assertEquals("jdbc:postgresql://127.0.0.2:5433,127.0.0.1:5433/d", oneport.jdbcUrl());
+        assertEquals("primary", oneport.driverProperties().get("targetServerType"));
+        assertEquals("host=127.0.0.2,127.0.0.1 port=5433,5433 user=carol dbname=d", oneport.describe());
+
+        ConnectionSettings ports = ConnectionSettings.resolve(null, null, null,
+                "host=a.example,::1,b.example port=6000,,6002 load_balance_hosts=random dbname=d", env(Map.of()));
+        assertEquals("jdbc:postgresql://a.example:6000,[::1]:5432,b.example:6002/d", ports.jdbcUrl());
+        assertEquals("true", ports.driverProperties().get("loadBalanceHosts"));
+
+        ConnectionSettings addresses = ConnectionSettings.resolve(null, null, null,
+                "host=a.example,b.example hostaddr=10.0.0.1, dbname=d", env(Map.of()));
+        assertEquals("jdbc:postgresql://10.0.0.1:5432,b.example:5432/d", addresses.jdbcUrl());
+
+        assertEquals("jdbc:postgresql://h1:5432,h2:5432/postgres", ConnectionSettings.resolve(null, null, null,
+                "postgres", env(Map.of("PGHOST", "h1,h2"))).jdbcUrl());
+
+        for (String conninfo : new String[] {"host=a,b port=1,2,3", "host=a,b,c hostaddr=10.0.0.1,10.0.0.2",
+            "host=/tmp/sockets,db.example", "host=,db.example", "host=a load_balance_hosts=sometimes"}) {
+            assertThrows(InvalidInputException.class,
+                    () -> ConnectionSettings.resolve(null, null, null, conninfo, env(Map.of())), conninfo);
+        }
+    }
+
+    @Test
+    void severalHostsShareOnePasswordFromThePasswordFile() throws IOException {
+        pgpass("""
+                a.example:5432:*:*:same
+                b.example:5432:*:*:same
+                c.example:5432:*:*:other
+                """);
+
+        assertEquals(Optional.of("same"), ConnectionSettings.resolve(null, null, null, "host=a.example,b.example,x",
+                env(Map.of())).password());
+        InvalidInputException differ = assertThrows(InvalidInputException.class,
+                () -> ConnectionSettings.resolve(null, null, null, "host=a.example,c.example", env(Map.of())));
+        assertFalse(differ.getMessage().contains("same") || differ.getMessage().contains("other"),
+                differ.getMessage());
     }
 
     @Test
