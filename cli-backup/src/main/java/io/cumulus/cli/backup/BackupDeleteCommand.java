@@ -22,8 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,18 +36,20 @@ import picocli.CommandLine.Option;
                 + " that only they needed.")
 public final class BackupDeleteCommand extends CatalogCommand {
 
+    // Not an exclusive @ArgGroup: picocli refuses a repeated member of a group (-r X -r Y), which argparse
+    // takes (the last wins); checkInput() refuses two different members, as argparse's group does.
     static final class Target {
-        @Option(names = {"-b", "--backup-id"}, paramLabel = "BACKUP_ID", required = true,
+        @Option(names = {"-b", "--backup-id"}, paramLabel = "BACKUP_ID",
                 description = "The backup to delete: an id, a backup name, or latest/last/oldest/first/last-failed.")
         String backupId;
 
-        @Option(names = {"-r", "--retention-policy"}, paramLabel = "POLICY", required = true,
+        @Option(names = {"-r", "--retention-policy"}, paramLabel = "POLICY",
                 description = "Delete what the policy makes obsolete: 'REDUNDANCY n' or"
                         + " 'RECOVERY WINDOW OF n DAYS|WEEKS|MONTHS'.")
         String retentionPolicy;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @Mixin
     Target target;
 
     @Option(names = "--dry-run", description = "Show what would be deleted, and why, and delete nothing.")
@@ -70,6 +72,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
 
     @Override
     void checkInput() {
+        exactlyOneOf("--backup-id", "--retention-policy");
         if (target.retentionPolicy != null) {
             policy = RetentionPolicy.parse(target.retentionPolicy);
         }

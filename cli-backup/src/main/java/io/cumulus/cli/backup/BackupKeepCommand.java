@@ -9,8 +9,8 @@ import io.cumulus.core.catalog.KeepAnnotations;
 import io.cumulus.core.restore.BackupCatalog;
 import java.io.IOException;
 import java.util.Locale;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,17 +25,19 @@ public final class BackupKeepCommand extends CatalogCommand {
     /** --target's values. */
     enum Target { full, standalone }
 
+    // Not an exclusive @ArgGroup: picocli refuses a repeated member of a group (-s -s), which argparse
+    // takes; checkInput() refuses two different members, as argparse's group does.
     static final class Action {
-        @Option(names = "--target", paramLabel = "TARGET", required = true,
+        @Option(names = "--target", paramLabel = "TARGET",
                 description = "full (keep the backup and the WAL for recovery to any later point) or standalone"
                         + " (keep the backup and only the WAL that makes it consistent).")
         Target target;
 
-        @Option(names = {"-r", "--release"}, required = true,
+        @Option(names = {"-r", "--release"},
                 description = "Remove the keep: the backup is subject to retention again.")
         boolean release;
 
-        @Option(names = {"-s", "--status"}, required = true,
+        @Option(names = {"-s", "--status"},
                 description = "Print 'Keep: full', 'Keep: standalone' or 'Keep: nokeep'.")
         boolean status;
     }
@@ -44,8 +46,13 @@ public final class BackupKeepCommand extends CatalogCommand {
             description = "A backup id, a backup name, or latest/last/oldest/first/last-failed.")
     String backupId;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @Mixin
     Action action;
+
+    @Override
+    void checkInput() {
+        exactlyOneOf("--release", "--status", "--target");
+    }
 
     @Override
     int run(StoreLocation location) throws IOException {

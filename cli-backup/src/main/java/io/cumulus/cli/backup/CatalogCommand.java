@@ -6,10 +6,12 @@ import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
+import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.restore.BackupCatalog;
 import java.io.IOException;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -52,6 +54,30 @@ abstract class CatalogCommand extends ToolCommand {
 
     /** Checks the arguments before the store is opened: invalid input is exit 3 without a network call. */
     void checkInput() {
+    }
+
+    /**
+     * argparse's required mutually exclusive group of the options named {@code longNames}: one of them
+     * must be given, and only one, though it may be repeated (argparse keeps the last value), exit 3.
+     */
+    void exactlyOneOf(String... longNames) {
+        java.util.List<String> group = java.util.List.of(longNames);
+        String first = null;
+        for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
+            if (group.contains(option.longestName())) {
+                String shown = String.join("/", option.names());
+                if (first == null) {
+                    first = shown;
+                } else if (!first.equals(shown)) {
+                    throw new InvalidInputException("argument " + shown + ": not allowed with argument " + first);
+                }
+            }
+        }
+        if (first == null) {
+            throw new InvalidInputException("one of the arguments " + group.stream()
+                    .map(name -> String.join("/", spec.optionsMap().get(name).names()))
+                    .collect(java.util.stream.Collectors.joining(" ")) + " is required");
+        }
     }
 
     /** Runs the tool against the open store; returns its exit code. */

@@ -265,6 +265,35 @@ class CatalogToolsTest {
         assertEquals(before, keys());
     }
 
+    /**
+     * As barman-cloud's argparse groups: a member repeated is taken (the last value wins), two different
+     * members are refused, exit 3, with argparse's words; so is none.
+     */
+    @Test
+    void anExclusiveOptionMayBeRepeatedButNotJoinedByAnother() throws Exception {
+        Result twice = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 1", "-r", "REDUNDANCY 3", "--dry-run"));
+        assertEquals(0, twice.exitCode(), twice.describe());
+        assertTrue(twice.out().contains("Dry run of REDUNDANCY 3"), twice.describe());
+        Result both = run(BackupDeleteCommand::new, args("-b", IDS[1], "--retention-policy", "REDUNDANCY 1"));
+        assertEquals(3, both.exitCode(), both.describe());
+        assertTrue(both.err().contains("argument -r/--retention-policy: not allowed with argument -b/--backup-id"),
+                both.describe());
+        Result none = run(BackupDeleteCommand::new, args("--dry-run"));
+        assertEquals(3, none.exitCode(), none.describe());
+        assertTrue(none.err().contains("one of the arguments -b/--backup-id -r/--retention-policy is required"),
+                none.describe());
+
+        assertEquals("Keep: nokeep\n", run(BackupKeepCommand::new, args(IDS[1], "-s", "-s")).out());
+        assertEquals(0, run(BackupKeepCommand::new, args(IDS[1], "--target", "full", "--targ", "standalone"))
+                .exitCode());
+        assertEquals("Keep: standalone\n", run(BackupKeepCommand::new, args(IDS[1], "--stat")).out());
+        Result keepBoth = run(BackupKeepCommand::new, args(IDS[1], "-s", "--release"));
+        assertEquals(3, keepBoth.exitCode(), keepBoth.describe());
+        assertTrue(keepBoth.err().contains("argument -r/--release: not allowed with argument -s/--status"),
+                keepBoth.describe());
+        assertEquals(3, run(BackupKeepCommand::new, args(IDS[1])).exitCode());
+    }
+
     /** What becomes of the WAL is pinned in WalLeftBehindTest; the message must say the same. */
     @Test
     void walThatCouldNotBeDeletedIsReportedWithoutPromisingThatARerunRetriesIt() {

@@ -122,7 +122,8 @@ public abstract class ToolCommand implements Callable<Integer> {
 
     /** {@link #run(ToolCommand, String...)} with the tool's output and error streams given, for tests. */
     public static int run(ToolCommand command, PrintWriter out, PrintWriter err, String... args) {
-        return configure(new CommandLine(command), out, err).execute(args);
+        CommandLine commandLine = configure(new CommandLine(command), out, err);
+        return commandLine.execute(LongOptionPrefixes.expand(commandLine.getCommandSpec(), args));
     }
 
     /**
@@ -150,7 +151,8 @@ public abstract class ToolCommand implements Callable<Integer> {
         }
         configure(commandLine, out, err);
         try {
-            CommandLine.ParseResult parsed = commandLine.parseArgs(args);
+            CommandLine.ParseResult parsed = commandLine.parseArgs(
+                    LongOptionPrefixes.expand(commandLine.getCommandSpec(), args));
             if (parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested()) {
                 return run(tool.get(), out, err, args);
             }
@@ -180,11 +182,19 @@ public abstract class ToolCommand implements Callable<Integer> {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        // as barman-cloud's argparse: a repeated option's last value wins (-J 2 -J 4 is -J 4)
+        commandLine.setOverwrittenOptionsAllowed(true);
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
             CommandLine cmd = exception.getCommandLine();
             String name = cmd.getCommandName();
+            String message = exception.getMessage();
+            if (exception instanceof CommandLine.UnmatchedArgumentException unmatched) {
+                message = unmatched.getUnmatched().stream()
+                        .map(arg -> LongOptionPrefixes.ambiguity(cmd.getCommandSpec(), arg))
+                        .flatMap(java.util.Optional::stream).findFirst().orElse(message);
+            }
             // picocli quotes the argument it refused, which may be an --endpoint-url=URL with a password
-            cmd.getErr().println(name + ": error: " + io.cumulus.storage.ShownUrls.inText(exception.getMessage()));
+            cmd.getErr().println(name + ": error: " + io.cumulus.storage.ShownUrls.inText(message));
             cmd.getErr().println("Try '" + name + " --help' for more information.");
             cmd.getErr().flush();
             return ExitCodes.INVALID_INPUT;
