@@ -729,6 +729,12 @@ final class S3BlobStore implements BlobStore {
                     + " from a private authority, " + trusted.remedy()
                     + ", and check that the endpoint's host name is one the certificate names", e);
         }
+        Optional<S3BlobStores.CredentialsUnavailable> noCredentials = causeOf(e, S3BlobStores.CredentialsUnavailable.class);
+        if (noCredentials.isPresent()) {
+            // not an unreachable store: the same call fails until the credentials are mended
+            return withCause(new AccessDeniedException("cannot access " + where + ": "
+                    + noCredentials.get().getMessage()), e);
+        }
         if (e instanceof SdkClientException) {
             // connection refused, reset, timed out (the SDK's retries are spent by now)
             return new StoreUnavailableException("cannot reach " + describe() + " for " + where + ": "

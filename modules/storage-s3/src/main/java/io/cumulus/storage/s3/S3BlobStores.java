@@ -29,6 +29,7 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.profiles.Profile;
 import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.profiles.ProfileFileLocation;
 import software.amazon.awssdk.profiles.ProfileFileSupplier;
 import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
 import software.amazon.awssdk.regions.Region;
@@ -179,10 +180,75 @@ public final class S3BlobStores {
             return config.credentialsProvider().get();
         }
         ProfileFileSupplier files = ProfileFileSupplier.defaultSupplier();
-        return config.profile()
+        AwsCredentialsProvider chain = config.profile()
                 .<AwsCredentialsProvider>map(p -> ProfileCredentialsProvider.builder().profileFile(files)
                         .profileName(p).build())
                 .orElseGet(() -> DefaultCredentialsProvider.builder().profileFile(files).build());
+        return new Explained(chain, config.profile(), files);
+    }
+
+    /**
+     * Credentials that cannot be had: a named profile that the AWS files do not hold, no credentials
+     * anywhere, a {@code credential_process} that fails. Not an unreachable store: retrying cannot help, so
+     * {@link S3BlobStore#translate} makes it an error of its own (exit 4 at once, as barman-cloud's boto3).
+     */
+    static final class CredentialsUnavailable extends RuntimeException {
+        CredentialsUnavailable(String message, Throwable cause) {
+            super(message, cause, false, false);
+        }
+    }
+
+    /**
+     * The SDK's provider, whose failures become {@link CredentialsUnavailable} with a message saying what
+     * is missing and how to mend it (the SDK's own text may print the AWS files' sections, so it is not
+     * repeated). A profile named by {@code -P} or {@code AWS_PROFILE} must be in the AWS files, as boto3's
+     * session requires ("The config profile (x) could not be found"), even when the environment holds keys,
+     * which the SDK's chain would otherwise use.
+     */
+    record Explained(AwsCredentialsProvider delegate, Optional<String> option, ProfileFileSupplier files)
+            implements AwsCredentialsProvider {
+        @Override
+        public software.amazon.awssdk.auth.credentials.AwsCredentials resolveCredentials() {
+            // AWS_PROFILE as set (the SDK's setting answers "default" when it is not)
+            Optional<String> named = option.or(() -> Optional.ofNullable(System.getProperty(
+                    ProfileFileSystemSetting.AWS_PROFILE.property())).or(() -> Optional.ofNullable(
+                            System.getenv(ProfileFileSystemSetting.AWS_PROFILE.environmentVariable())))
+                    .filter(name -> !name.isEmpty()));
+            String where = "the AWS config and credentials files (" + ProfileFileLocation.configurationFilePath() + ", "
+                    + ProfileFileLocation.credentialsFilePath() + "; AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE"
+                    + " name others)";
+            String source = option.isPresent() ? "-P/--aws-profile" : "AWS_PROFILE";
+            if (named.isPresent() && files.get().profile(named.get()).isEmpty()) {
+                throw unavailable("the AWS profile '" + named.get() + "' (" + source + ") is not in " + where
+                        + ": add it there, or name a profile they hold", null);
+            }
+            try {
+                return delegate.resolveCredentials();
+            } catch (SdkClientException e) {
+                if (named.isPresent() && causedByIo(e)) {
+                    throw e; // a profile that asks a service (STS, SSO) for its keys, which cannot be reached
+                }
+                throw unavailable(named.map(name -> "no usable AWS credentials in profile '" + name + "' (" + source
+                        + ") of " + where + ": it needs aws_access_key_id and aws_secret_access_key, a"
+                        + " credential_process that succeeds, or a role or SSO settings that work")
+                        .orElse("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or"
+                                + " name a profile of " + where + " with -P/--aws-profile or AWS_PROFILE"), e);
+            }
+        }
+
+        private static boolean causedByIo(Throwable e) {
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof java.io.IOException) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static SdkClientException unavailable(String message, Throwable cause) {
+            return SdkClientException.builder().message(message)
+                    .cause(new CredentialsUnavailable(message, cause)).build();
+        }
     }
 
     /**

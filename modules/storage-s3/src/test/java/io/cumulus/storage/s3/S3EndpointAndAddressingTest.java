@@ -159,6 +159,59 @@ class S3EndpointAndAddressingTest {
     /** Thrown where a request would leave, after it was recorded. */
     // ---------------------------------------------------------------- credentials
 
+    /**
+     * Credentials that cannot be had are not an unreachable store: an access error (exit 4) at the first call,
+     * without a request or a retry, saying what is missing; as boto3, a profile named by -P or AWS_PROFILE must
+     * exist even when the environment holds keys.
+     */
+    @Test
+    void missingCredentialsFailAtOnceAsAnAccessErrorNamingWhatIsMissing() throws Exception {
+        Path credentials = Files.writeString(temp.resolve("credentials"),
+                "[real]\naws_access_key_id = AKIAREAL\naws_secret_access_key = s\n");
+        Map<String, String> files = Map.of("aws.sharedCredentialsFile", credentials.toString(),
+                "aws.configFile", temp.resolve("no-config").toString(), "aws.disableEc2Metadata", "true");
+        String missing = failure(S3StoreConfig.of("bucket").withProfile("nosuch"), files);
+        assertTrue(missing.contains("the AWS profile 'nosuch' (-P/--aws-profile) is not in the AWS config and"
+                + " credentials files (" + temp.resolve("no-config")), missing);
+        Map<String, String> withKeys = new java.util.HashMap<>(files);
+        withKeys.putAll(Map.of("aws.profile", "nosuch", "aws.accessKeyId", "AKIAENV", "aws.secretAccessKey", "s"));
+        String profileVariable = failure(S3StoreConfig.of("bucket"), withKeys);
+        assertTrue(profileVariable.contains("the AWS profile 'nosuch' (AWS_PROFILE) is not in"), profileVariable);
+        Files.writeString(credentials, "[nokeys]\nregion = eu-west-1\n");
+        String noKeys = failure(S3StoreConfig.of("bucket").withProfile("nokeys"), files);
+        assertTrue(noKeys.contains("no usable AWS credentials in profile 'nokeys' (-P/--aws-profile)"), noKeys);
+        if (System.getenv("AWS_ACCESS_KEY_ID") == null && System.getenv("AWS_WEB_IDENTITY_TOKEN_FILE") == null
+                && System.getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") == null
+                && System.getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") == null) {
+            String none = failure(S3StoreConfig.of("bucket"), files);
+            assertTrue(none.startsWith("cannot access s3://bucket/probe: no AWS credentials found: set"
+                    + " AWS_ACCESS_KEY_ID"), none);
+        }
+    }
+
+    /** The message of the failure of a first call with {@code config} under {@code properties}; no request is sent. */
+    private static String failure(S3StoreConfig config, Map<String, String> properties) throws Exception {
+        List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutionInterceptor stop = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                sent.add(context.httpRequest().getUri().toString());
+                throw new Stopped();
+            }
+        };
+        try (SystemProperties set = SystemProperties.set(properties);
+             BlobStore s3 = S3BlobStores.open(config.withRegion("us-east-1").withEndpoint(URI.create(MINIO))
+                     .withMaxAttempts(3), builder -> builder.overrideConfiguration(o -> o.addExecutionInterceptor(stop)),
+                     Map.of())) {
+            long start = System.nanoTime();
+            IOException e = assertThrows(java.nio.file.AccessDeniedException.class, () -> s3.stat("probe"));
+            assertTrue(System.nanoTime() - start < java.util.concurrent.TimeUnit.SECONDS.toNanos(3), "not retried");
+            assertEquals(List.of(), sent);
+            assertFalse(e.getMessage().contains("AKIA"), e.getMessage());
+            return e.getMessage();
+        }
+    }
+
     @Test
     void keysRotatedInTheCredentialsFileReachAStoreAlreadyOpen() throws Exception {
         // the async uploader opens its store once and lives for hours: a rotation job's new keys
