@@ -229,7 +229,7 @@ public final class BackupCommand extends ToolCommand {
         BackupSettings settings = BackupSettings.defaults()
                 .withCompression(compression.compression(), compression.level())
                 .withMaxArchiveSize(archiveSize)
-                .withTags(tags.tags())
+                .withTags(tags.tags(spec.commandLine().getParseResult()))
                 .withWorkers(checkedJobs());
         if (name != null) {
             try {

@@ -65,8 +65,8 @@ public final class WalArchiveCommand extends ToolCommand {
     @Mixin
     AzureBlockOptions azureBlocks;
 
-    @Option(names = "--history-tags", arity = "1..*", paramLabel = "KEY,VALUE",
-            description = "Tags of .history files instead of --tags (deprecated form).")
+    @Option(names = "--history-tags", arity = "0..*", paramLabel = "KEY,VALUE",
+            description = "Tags of .history files instead of --tags (barman-cloud 3.4's form; the last counts).")
     List<String> historyTags = new ArrayList<>();
 
     @Option(names = "--history-tag", paramLabel = "KEY,VALUE",
@@ -137,8 +137,10 @@ public final class WalArchiveCommand extends ToolCommand {
     }
 
     private WalArchiver.Options archiveOptions() {
-        return new WalArchiver.Options(compression.compression(), compression.level(), tags.tags(),
-                Tags.parse("--history-tag", historyTags, historyTag));
+        return new WalArchiver.Options(compression.compression(), compression.level(),
+                tags.tags(spec.commandLine().getParseResult()), Tags.parse("--history-tag",
+                        TagOptions.lastOccurrence(spec.commandLine().getParseResult(), "--history-tags", historyTags),
+                        historyTag));
     }
 
     private int executeAsync() throws Exception {

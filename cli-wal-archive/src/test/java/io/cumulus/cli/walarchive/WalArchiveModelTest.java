@@ -25,6 +25,8 @@ class WalArchiveModelTest {
             new String[] {"--encryption-scope", "scope", "--tags", "a,b", "c,d", "--", "s3://b/p", "pg", "x"},
             new String[] {"--tag", "a,b", "--tag", "c,d", "--history-tags", "h,1", "--history-tag", "h,2",
                     "s3://b/p", "pg", "x"},
+            new String[] {"--tags", "-z", "s3://b/p", "pg", "x"},
+            new String[] {"s3://b/p", "pg", "x", "--tags", "a,b", "--tags", "c,d", "--history-tags"},
             new String[] {"-t", "s3://b/p", "pg"},
             new String[] {"-j", "-z", "s3://b/p", "pg", "x"},
             new String[] {"--help"},

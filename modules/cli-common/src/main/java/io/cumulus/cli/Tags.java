@@ -9,7 +9,9 @@ import java.util.regex.Pattern;
 
 /**
  * Parses barman-cloud's tag options: {@code --tags k1,v1 k2,v2} (each item a CSV pair, quotes
- * allowed) and the repeatable {@code --tag k,v} (split on the first comma, trimmed).
+ * allowed) and the repeatable {@code --tag k,v} (split on the first comma, trimmed). Only {@code --tag}
+ * (newest barman-cloud's) has its key and value checked here, with newest barman-cloud's rules; the items
+ * of {@code --tags} are taken as barman-cloud 3.4 takes them, a repeated key's last value winning.
  */
 public final class Tags {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9 _.:/=+\\-@]{1,128}");
@@ -34,7 +36,8 @@ public final class Tags {
                 throw new InvalidInputException("invalid tag '" + item + "' in " + optionName
                         + "s: expected KEY,VALUE");
             }
-            put(tags, fields.get(0), fields.get(1), item);
+            // as barman-cloud 3.4, which checks nothing else: the store answers for what it refuses
+            tags.put(fields.get(0), fields.get(1));
         }
         for (String item : tagItems) {
             int comma = item.indexOf(',');
