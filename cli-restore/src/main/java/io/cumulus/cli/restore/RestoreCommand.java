@@ -88,6 +88,17 @@ public final class RestoreCommand extends ToolCommand {
     @Option(names = "--standby", description = "Configure a standby (standby.signal) that replays WAL from the bucket.")
     boolean standby;
 
+    // barman-cloud-restore's, for snapshot backups, which Cumulus refuses (exit 1); taken, as barman-cloud
+    // takes them, and ignored for any other backup
+    @Option(names = "--snapshot-recovery-instance", paramLabel = "INSTANCE",
+            description = "barman-cloud's option for snapshot backups, which cumulus-restore does not restore"
+                    + " (exit 1); ignored for other backups.")
+    String snapshotRecoveryInstance;
+
+    @Option(names = "--snapshot-recovery-zone", paramLabel = "ZONE",
+            description = "barman-cloud's option for snapshot backups; ignored for other backups.")
+    String snapshotRecoveryZone;
+
     @Option(names = "--keep-archive-mode",
             description = "With recovery configured, keep the restored archive_mode; by default archive_mode is set"
                     + " to off so the copy never archives into its origin's prefix.")

@@ -79,6 +79,14 @@ class RestoreCommandTest {
         assertTrue(conf.endsWith("archive_mode = 'off'\n"), conf);
     }
 
+    /** As barman-cloud-restore 3.4, the snapshot options are taken and ignored for a backup without snapshots. */
+    @Test
+    void theSnapshotOptionsAreIgnoredForABackupWithoutSnapshots() throws IOException {
+        Result result = run(store, "main", ID, dir.resolve("pgdata").toString(), "--snapshot-recovery-instance",
+                "vm-1", "--snapshot-recovery-zone=europe-west1-b");
+        assertEquals(0, result.exitCode(), result.err());
+    }
+
     @Test
     void withoutRecoveryOptionsNothingButTheBackupIsWritten() throws IOException {
         Path pgdata = dir.resolve("pgdata");
