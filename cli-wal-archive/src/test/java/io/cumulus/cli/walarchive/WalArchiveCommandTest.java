@@ -140,7 +140,9 @@ class WalArchiveCommandTest {
                 new String[] {"--read-timeout", "0", "-t", store(), "main"},
                 new String[] {"--async", "--spool-dir", spool, "--read-timeout", "0", store(), "main", wal.toString()},
                 new String[] {"--max-parallel", "0", store(), "main", wal.toString()},
-                new String[] {"--max-concurrency", "0", store(), "main", wal.toString()})) {
+                new String[] {"--max-concurrency", "0", store(), "main", wal.toString()},
+                new String[] {"--credential", "foo", store(), "main", wal.toString()},
+                new String[] {"--azure-credential", "Azure-CLI", "-t", store(), "main"})) {
             Result result = run(args);
             assertEquals(3, result.exitCode(), String.join(" ", args) + ": " + result.err());
             assertEquals(1, result.err().strip().lines().count(), result.err());

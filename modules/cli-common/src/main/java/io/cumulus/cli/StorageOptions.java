@@ -74,8 +74,17 @@ public final class StorageOptions {
         return Optional.of(java.time.Duration.ofSeconds(readTimeout));
     }
 
-    /** {@code --azure-credential}. */
+    /**
+     * {@code --azure-credential}, checked whatever the provider, as barman-cloud's argparse checks its choices.
+     *
+     * @throws InvalidInputException for a value other than azure-cli, managed-identity or default
+     */
     public Optional<String> azureCredential() {
+        if (azureCredential != null && !java.util.List.of("azure-cli", "managed-identity", "default")
+                .contains(azureCredential)) {
+            throw new InvalidInputException("invalid --azure-credential/--credential '" + azureCredential
+                    + "': expected azure-cli, managed-identity or default");
+        }
         return Optional.ofNullable(azureCredential);
     }
 }

@@ -80,6 +80,7 @@ public final class StoreOpener {
      */
     public static void validate(StorageOptions storage, Optional<AzureBlockOptions> blocks) {
         storage.readTimeout();
+        storage.azureCredential();
         blocks.ifPresent(b -> {
             b.maxBlockSize();
             b.maxConcurrency();
