@@ -66,7 +66,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "console",
             description = "console (default) or json: the plan (and with a delete, what was done) as JSON.")
-    Format format;
+    String format;
 
     private RetentionPolicy policy;
 
@@ -106,7 +106,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
         }
         // -b marks its backup FAILED before deleting its objects (PlanExecutor#execute explains why)
         PlanExecutor.Outcome outcome = executor.execute(plan, policy == null);
-        if (format == Format.json) {
+        if (json(format)) {
             print(plan, executor, outcome);
         }
         if (!outcome.walLeft().isEmpty()) {
@@ -176,7 +176,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
     }
 
     private void print(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome) throws IOException {
-        if (format == Format.json) {
+        if (json(format)) {
             out().println(CatalogJson.write(json(plan, executor, outcome)));
         } else {
             PlanTable.print(plan, out());

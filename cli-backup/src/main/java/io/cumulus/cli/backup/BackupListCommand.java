@@ -26,14 +26,15 @@ public final class BackupListCommand extends CatalogCommand {
     private static final DateTimeFormatter END = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss", Locale.ROOT);
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "console",
-            description = "console (default: DONE backups in columns) or json (every backup, all fields).")
-    Format format;
+            description = "console (default: DONE backups in columns) or json (every backup, all fields); any"
+                    + " value but console is json, as in barman-cloud.")
+    String format;
 
     @Override
     int run(StoreLocation location) throws IOException {
         CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout());
         warnUnreadable(snapshot.unreadable());
-        if (format == Format.json) {
+        if (json(format)) {
             List<Map<String, Object>> list = new ArrayList<>();
             for (CatalogBackup b : snapshot.backups()) {
                 list.add(CatalogJson.backup(b.id(), b.info()));

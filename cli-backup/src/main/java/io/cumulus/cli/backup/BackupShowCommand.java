@@ -28,14 +28,14 @@ public final class BackupShowCommand extends CatalogCommand {
     String backupId;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "console",
-            description = "console (default) or json.")
-    Format format;
+            description = "console (default) or json; any value but console is json, as in barman-cloud.")
+    String format;
 
     @Override
     int run(StoreLocation location) throws IOException {
         BackupCatalog.Entry entry = resolve(location, backupId);
         BackupInfo info = entry.info();
-        if (format == Format.json) {
+        if (json(format)) {
             String server = info.serverName() == null ? "cloud" : info.serverName();
             out().println(CatalogJson.write(Map.of(server, CatalogJson.backup(entry.id(), info))));
             return ok();

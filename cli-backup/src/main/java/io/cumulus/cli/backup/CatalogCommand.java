@@ -22,8 +22,13 @@ import picocli.CommandLine.Parameters;
  */
 abstract class CatalogCommand extends ToolCommand {
 
-    /** {@code --format}: barman-cloud's two output formats. */
-    enum Format { console, json }
+    /**
+     * {@code --format}: barman-cloud's two output formats, read as barman-cloud reads them: exactly
+     * {@code console} is the console output, anything else JSON ({@code --format Console} too).
+     */
+    static boolean json(String format) {
+        return !"console".equals(format);
+    }
 
     @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH or file:///DIRECTORY")
     String sourceUrl;

@@ -294,6 +294,20 @@ class CatalogToolsTest {
         assertEquals(3, run(BackupKeepCommand::new, args(IDS[1])).exitCode());
     }
 
+    /** As barman-cloud: --format is console only when it is exactly 'console'; anything else is JSON. */
+    @Test
+    void anyFormatButConsoleIsJson() throws Exception {
+        for (String format : new String[] {"json", "foo", "Console", "JSON"}) {
+            Result list = run(BackupListCommand::new, args("--format", format));
+            assertEquals(0, list.exitCode(), list.describe());
+            new ObjectMapper().readTree(list.out());
+            Result show = run(BackupShowCommand::new, args(IDS[1], "--form", format));
+            new ObjectMapper().readTree(show.out());
+        }
+        assertTrue(run(BackupListCommand::new, args("--format", "console")).out().startsWith("Backup ID"),
+                "the console table");
+    }
+
     /** What becomes of the WAL is pinned in WalLeftBehindTest; the message must say the same. */
     @Test
     void walThatCouldNotBeDeletedIsReportedWithoutPromisingThatARerunRetriesIt() {
