@@ -184,6 +184,9 @@ public abstract class ToolCommand implements Callable<Integer> {
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         // as barman-cloud's argparse: a repeated option's last value wins (-J 2 -J 4 is -J 4)
         commandLine.setOverwrittenOptionsAllowed(true);
+        // and reads integers as Python's int() does: ' 5', +5, 1_000
+        commandLine.registerConverter(Integer.class, PythonInt::parse);
+        commandLine.registerConverter(int.class, PythonInt::parse);
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
             CommandLine cmd = exception.getCommandLine();
             String name = cmd.getCommandName();

@@ -109,6 +109,20 @@ class ArgparseRulesTest {
         assertEquals("--imm", parsed("--", "--imm").url);
     }
 
+    /** argparse's type=int is Python's int(): white space around, a sign, underscores between digits. */
+    @Test
+    void integersAreReadAsPythonReadsThem() {
+        assertEquals(5, parsed("--read-timeout", " 5", "u").storage.readTimeout);
+        assertEquals(10, parsed("--read-timeout", "1_0", "u").storage.readTimeout);
+        assertEquals(3, parsed("-J", "+3", "u").jobs);
+        assertEquals(-2, parsed("-J", "-2", "u").jobs);
+        for (String bad : new String[] {"1__0", "_1", "1_", "1.0", "0x10", "", "++1"}) {
+            Result result = run("-J", bad, "u");
+            assertEquals(3, result.code(), bad);
+            assertTrue(result.err().contains("'" + bad + "' is not an int"), result.err());
+        }
+    }
+
     @Test
     void aRepeatedOptionTakesItsLastValue() {
         assertEquals(4, parsed("-J", "2", "-J", "4", "u").jobs);

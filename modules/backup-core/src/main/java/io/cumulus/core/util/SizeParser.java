@@ -37,6 +37,14 @@ public final class SizeParser {
     public static long parse(String text) {
         Objects.requireNonNull(text, "text");
         String upper = text.strip().toUpperCase(Locale.ROOT);
+        // Python's int() and float() take a leading + and single underscores between digits
+        if (upper.startsWith("+")) {
+            upper = upper.substring(1);
+        }
+        upper = upper.replaceAll("(?<=[0-9])_(?=[0-9])", "");
+        if (upper.contains("_")) {
+            throw invalid(text);
+        }
         Matcher m = FORM.matcher(upper);
         if (upper.isEmpty() || !m.matches() || m.group(1).isEmpty() || m.group(1).equals(".")) {
             throw invalid(text);

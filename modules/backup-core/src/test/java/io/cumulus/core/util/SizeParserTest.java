@@ -61,6 +61,25 @@ class SizeParserTest {
         assertEquals(bytes, SizeParser.parse(text));
     }
 
+    /** Python's int() and float(), which check_size uses, take a leading + and underscores between digits. */
+    @ParameterizedTest
+    @CsvSource({
+        "+5MB, 5242880",
+        "1_0GB, 10737418240",
+        "1_0, 10",
+        "+1_024, 1024",
+        "' 5MB', 5242880",
+    })
+    void readsWhatPythonsNumbersRead(String text, long bytes) {
+        assertEquals(bytes, SizeParser.parse(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1__0", "_1", "1_", "1_.5GB", "++5", "+-5", "+"})
+    void rejectsUnderscoresAndSignsPythonRejects(String text) {
+        assertThrows(IllegalArgumentException.class, () -> SizeParser.parse(text));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"0", "-1", "0MB", "0.0001KB", "", "B", "KB", "iB", "1.5", "1.5B", "1K", "1 G", "ten",
         "1ZB", "1GBB", "GB1"})
