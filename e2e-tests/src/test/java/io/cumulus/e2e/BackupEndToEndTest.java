@@ -90,7 +90,7 @@ class BackupEndToEndTest {
         String id;
         try (PgbenchLoad load = PgbenchLoad.start(source, 2, 200);
                 BackgroundTool backup = BackgroundTool.start("cumulus-backup",
-                        Backups.backupArgs(s3, source, SERVER, with(format.flags, "--immediate-checkpoint",
+                        Backups.backupArgs(s3, source, SERVER, with(format.flags, "-v", "--immediate-checkpoint",
                                 "--max-bandwidth", format.bandwidth)), s3.toolEnv())) {
             load.awaitProgress(source, 50);
             // the tablespace archive is written first: once it is stored, the data archive is being copied
@@ -135,6 +135,18 @@ class BackupEndToEndTest {
                 recovered.execute("SELECT bt_index_check('" + index + "', true)");
             }
         }
+    }
+
+    /** As barman-cloud-backup: a successful backup prints nothing (cron sends no mail); -v adds the summary. */
+    @Test
+    void aSuccessfulBackupPrintsNothingUnlessVerbose() {
+        ToolResult quiet = Backups.backup(file, source, "pg-quiet", "--immediate-checkpoint").run();
+        assertEquals(0, quiet.exitCode(), quiet::describe);
+        assertEquals("", quiet.stdout(), quiet::describe);
+        assertEquals("", quiet.stderr(), quiet::describe);
+        ToolResult verbose = Backups.backup(file, source, "pg-quiet", "-v", "--immediate-checkpoint").run();
+        assertEquals(0, verbose.exitCode(), verbose::describe);
+        Backups.idFromSummary(verbose.stdout());
     }
 
     @Test

@@ -57,7 +57,7 @@ class BackupFromStandbyEndToEndTest {
         primary.checkpoint(); // a standby's backup starts at a restartpoint, made from the primary's checkpoints
         awaitReplayed();
 
-        ToolResult result = Backups.backup(s3, standby, SERVER, "-z", "--immediate-checkpoint").timeout(TIMEOUT).run();
+        ToolResult result = Backups.backup(s3, standby, SERVER, "-v", "-z", "--immediate-checkpoint").timeout(TIMEOUT).run();
         assertEquals(0, result.exitCode(), result::describe);
         String id = Backups.idFromSummary(result.stdout());
 

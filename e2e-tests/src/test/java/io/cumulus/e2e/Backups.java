@@ -52,16 +52,18 @@ final class Backups {
         return args;
     }
 
-    /** The backup id from cumulus-backup's one-line summary on standard output. */
+    /** The backup id from cumulus-backup's one-line summary on standard output (printed with -v). */
     static String idFromSummary(String stdout) {
         Matcher m = SUMMARY.matcher(stdout);
         assertTrue(m.find(), () -> "no summary line in:\n" + stdout);
         return m.group(1);
     }
 
-    /** Runs a backup that must succeed and returns its id. */
+    /** Runs a backup that must succeed and returns its id (from the summary that -v prints). */
     static String backupSucceeds(ArchiveStore store, PgCluster cluster, String server, String... options) {
-        ToolResult result = backup(store, cluster, server, options).run();
+        List<String> verbose = new ArrayList<>(List.of("-v"));
+        verbose.addAll(List.of(options));
+        ToolResult result = backup(store, cluster, server, verbose.toArray(String[]::new)).run();
         assertEquals(0, result.exitCode(), result::describe);
         return idFromSummary(result.stdout());
     }

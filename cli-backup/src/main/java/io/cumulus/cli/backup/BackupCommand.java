@@ -147,7 +147,7 @@ public final class BackupCommand extends ToolCommand {
                     outcome = runStoppableBySignal(new BaseBackup(location.store(), location.layout(), settings,
                             progress), id, source);
                 }
-                if (!quiet()) {
+                if (summarised()) {
                     out().println(summary(outcome, where(id)));
                     out().flush();
                 }
@@ -320,11 +320,23 @@ public final class BackupCommand extends ToolCommand {
         return !log.enabled(Log.Level.WARNING);
     }
 
+    /**
+     * Whether the run ends with its one-line summary: with {@code -v}, or on a terminal unless {@code -q}.
+     * Otherwise a successful backup prints nothing, as barman-cloud-backup, so that cron sends no mail.
+     */
+    private boolean summarised() {
+        return log.enabled(Log.Level.INFO) || !quiet() && System.console() != null;
+    }
+
+    /** The live line on a terminal (unless {@code -q}); elsewhere, log lines with {@code -v} only. */
     private ProgressReporter.Mode progressMode() {
         if (quiet()) {
             return ProgressReporter.Mode.QUIET;
         }
-        return System.console() != null ? ProgressReporter.Mode.TERMINAL : ProgressReporter.Mode.LOG;
+        if (System.console() != null) {
+            return ProgressReporter.Mode.TERMINAL;
+        }
+        return log.enabled(Log.Level.INFO) ? ProgressReporter.Mode.LOG : ProgressReporter.Mode.QUIET;
     }
 
     /** The backup's directory under the destination URL, for messages: {@code s3://bucket/path/server/base/<id>/}. */
