@@ -106,16 +106,19 @@ class WalToolsBadInputTest {
         assertEquals(List.of(), fileStore.keys(server + "/"), "nothing archived");
     }
 
-    /** picocli quotes the argument it refuses: an abbreviated --endpoint-url= with a password is masked. */
+    /**
+     * picocli quotes the argument it refuses: a misspelt --endpoint-url= with a password is masked
+     * ({@code --endpoint=} itself is a unique prefix of --endpoint-url, taken as argparse takes it).
+     */
     @Test
     void anUnknownOptionCarryingAPasswordIsQuotedWithoutIt(TestInfo test) {
         String server = serverFor(fileStore, test);
 
         ToolResult result = fileStore.walArchive(server, segmentFile,
-                "--endpoint=http://minio:SECRET-PW@127.0.0.1:9000").run();
+                "--endpoint-adress=http://minio:SECRET-PW@127.0.0.1:9000").run();
 
         assertEquals(3, result.exitCode(), result::describe);
-        assertTrue(result.stderr().contains("'--endpoint=http://***@127.0.0.1:9000'"), result::describe);
+        assertTrue(result.stderr().contains("'--endpoint-adress=http://***@127.0.0.1:9000'"), result::describe);
         assertFalse(result.stderr().contains("SECRET-PW"), result::describe);
     }
 

@@ -67,8 +67,10 @@ class ShownTracesTest {
 
     @Test
     void anArgumentPicocliRefusesIsShownWithoutItsPassword() {
-        String err = run("--endpoint=http://minio:SECRET-PW@127.0.0.1:9000", "s3://b/p");
-        assertTrue(err.contains("trace-sample: error: Unknown option: '--endpoint=http://***@127.0.0.1:9000'"), err);
+        // (--endpoint= would be read as --endpoint-url=, argparse's unique prefix)
+        String err = run("--endpoint-adress=http://minio:SECRET-PW@127.0.0.1:9000", "s3://b/p");
+        assertTrue(err.contains("trace-sample: error: Unknown option: '--endpoint-adress=http://***@127.0.0.1:9000'"),
+                err);
         assertFalse(err.contains("SECRET"), err);
     }
 }
