@@ -60,7 +60,8 @@ class UnixSocketEndToEndTest {
 
     @Test
     void backupWithTheSocketDirectoryAsHostUsesPeerAuthentication() {
-        ToolResult result = asPostgres("cumulus-backup", "-h", cluster.socketDir().toString(), "-p",
+        // -v: the summary Backups.idFromSummary reads (a successful backup is silent otherwise)
+        ToolResult result = asPostgres("cumulus-backup", "-v", "-h", cluster.socketDir().toString(), "-p",
                 Integer.toString(cluster.port()), store.url(), SERVER).run();
 
         assertEquals(0, result.exitCode(), result::describe);
@@ -69,7 +70,7 @@ class UnixSocketEndToEndTest {
 
     @Test
     void backupWithPghostNamingTheSocketDirectoryUsesPeerAuthentication() {
-        ToolResult result = asPostgres("cumulus-backup", store.url(), SERVER)
+        ToolResult result = asPostgres("cumulus-backup", "-v", store.url(), SERVER)
                 .env("PGHOST", cluster.socketDir().toString()).env("PGPORT", Integer.toString(cluster.port())).run();
 
         assertEquals(0, result.exitCode(), result::describe);

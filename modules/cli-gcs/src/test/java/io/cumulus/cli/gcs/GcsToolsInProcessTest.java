@@ -88,7 +88,7 @@ class GcsToolsInProcessTest {
         source.execute("CREATE TABLE before_backup AS SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 50000) g");
         archiveSpool();
 
-        Result backup = run(new BackupCommand(), "-S", "1GB", "--min-chunk-size", "64MB", "-J", "1",
+        Result backup = run(new BackupCommand(), "-v", "-S", "1GB", "--min-chunk-size", "64MB", "-J", "1",
                 "--immediate-checkpoint", "--tag", "team,dba", "-h", "127.0.0.1", "-p", Integer.toString(source.port()),
                 "-U", PgCluster.SUPERUSER, URL, SERVER);
         assertEquals(0, backup.code, backup::toString);
