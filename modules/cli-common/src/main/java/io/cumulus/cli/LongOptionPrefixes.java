@@ -65,9 +65,9 @@ final class LongOptionPrefixes {
             return Optional.empty();
         }
         List<String> names = new ArrayList<>();
-        for (String option : spec.optionsMap().keySet()) {
-            if (option.startsWith(name)) {
-                names.add(option);
+        for (Map.Entry<String, OptionSpec> option : spec.optionsMap().entrySet()) {
+            if (option.getKey().startsWith(name) && !option.getValue().hidden()) {
+                names.add(option.getKey());
             }
         }
         return matches(spec.optionsMap(), name).size() > 1
@@ -75,11 +75,15 @@ final class LongOptionPrefixes {
                 : Optional.empty();
     }
 
-    /** The options with a long name starting with {@code prefix}, each with the first such name. */
+    /**
+     * The options with a long name starting with {@code prefix}, each with the first such name. Hidden
+     * options (the tools' own, such as the uploader's {@code --spool-key}, always given in full) are left
+     * out: {@code --spool} is {@code --spool-dir}, and no message names an internal option.
+     */
     private static Map<OptionSpec, String> matches(Map<String, OptionSpec> options, String prefix) {
         Map<OptionSpec, String> matches = new LinkedHashMap<>();
         for (Map.Entry<String, OptionSpec> option : options.entrySet()) {
-            if (option.getKey().startsWith("--") && option.getKey().startsWith(prefix)) {
+            if (option.getKey().startsWith("--") && option.getKey().startsWith(prefix) && !option.getValue().hidden()) {
                 matches.putIfAbsent(option.getValue(), option.getKey());
             }
         }

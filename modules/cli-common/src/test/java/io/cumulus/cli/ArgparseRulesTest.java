@@ -42,6 +42,10 @@ class ArgparseRulesTest {
         List<String> tag = new ArrayList<>();
         @Option(names = {"-t", "--test"})
         boolean test;
+        @Option(names = "--spool-dir")
+        String spoolDir;
+        @Option(names = "--spool-key", hidden = true)
+        String spoolKey;
         @Mixin
         StorageOptions storage;
 
@@ -67,6 +71,13 @@ class ArgparseRulesTest {
         Result result = run(args);
         assertEquals(0, result.code(), String.join(" ", args) + ": " + result.err());
         return SEEN.get();
+    }
+
+    @Test
+    void aHiddenOptionIsNoCandidateForAPrefix() {
+        // the uploader's --spool-key is the tool's own, always given in full: --spool is --spool-dir
+        assertEquals("/spool", parsed("--spool", "/spool", "u").spoolDir);
+        assertEquals("k", parsed("--spool-key", "k", "u").spoolKey);
     }
 
     @Test
