@@ -61,7 +61,12 @@ fi
 # release file (next to its bin/, read without a fork) says 24 or newer. A `java` found on PATH, often a
 # link, has no release file to read there: set JAVA_HOME or CUMULUS_JAVA to the runtime's bin/java.
 cumulus_java_flags=
+cumulus_java_24="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
 case $cumulus_java in
+"${cumulus_aot_java:-/}")
+    # the packaged runtime: cds-archive.sh chose it for being 25 or newer, so nothing to read per call
+    cumulus_java_flags=$cumulus_java_24
+    ;;
 */bin/java)
     cumulus_major=0
     while IFS= read -r cumulus_line; do
@@ -75,7 +80,7 @@ case $cumulus_java in
         esac
     done 2>/dev/null <"${cumulus_java%/bin/java}/release"
     if [ "${cumulus_major:-0}" -ge 24 ] 2>/dev/null; then
-        cumulus_java_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow"
+        cumulus_java_flags=$cumulus_java_24
     fi
     ;;
 esac
