@@ -83,7 +83,9 @@ public final class BackupDeleteCommand extends CatalogCommand {
 
     @Override
     int run(StoreLocation location) throws IOException {
-        CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout());
+        // -b lists the objects of an incomplete backup only when it is the one named
+        CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout(),
+                id -> policy != null || id.value().equals(target.backupId));
         if (!snapshot.unreadable().isEmpty()) {
             throw new OperationFailedException("cannot read the backup.info of " + snapshot.unreadable().entrySet()
                     .stream().map(e -> e.getKey() + " (" + e.getValue() + ")").collect(Collectors.joining(", "))

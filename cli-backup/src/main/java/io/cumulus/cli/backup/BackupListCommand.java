@@ -32,7 +32,7 @@ public final class BackupListCommand extends CatalogCommand {
 
     @Override
     int run(StoreLocation location) throws IOException {
-        CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout());
+        CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout(), id -> false);
         warnUnreadable(snapshot.unreadable());
         if (json(format)) {
             List<Map<String, Object>> list = new ArrayList<>();

@@ -42,6 +42,17 @@ public final class ShownUrls {
     }
 
     /**
+     * A single URL as messages may show it: cut at its query or fragment (a query may hold a SAS token
+     * or a signature), and with its user info shown as {@code ***} ({@link #withoutUserInfo(String)}).
+     */
+    public static String withoutQuery(String url) {
+        int query = url.indexOf('?');
+        int fragment = url.indexOf('#');
+        int cut = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
+        return withoutUserInfo(cut < 0 ? url : url.substring(0, cut));
+    }
+
+    /**
      * A free text that may quote URLs, as an SDK's or a parser's message: each line cut at its first
      * {@code ?} (shown as {@code ?***}: a query may hold a SAS or a signature, and a malformed one
      * need not end at a space), and each word's part up to its last {@code @} shown as {@code ***}

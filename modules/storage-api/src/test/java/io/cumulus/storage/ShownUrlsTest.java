@@ -22,6 +22,15 @@ class ShownUrlsTest {
         assertEquals("***@host:9000", ShownUrls.withoutUserInfo("user:secret@host:9000"));
     }
 
+    /** One URL (a container's, one a user typed): cut at its query or fragment, user info hidden. */
+    @Test
+    void aUrlLosesItsQueryFragmentAndUserInfo() {
+        assertEquals("https://acct.blob.core.windows.net/cont",
+                ShownUrls.withoutQuery("https://acct.blob.core.windows.net/cont?sv=2020&sig=SECRET"));
+        assertEquals("azure://***@host/acct/cont", ShownUrls.withoutQuery("azure://u:SECRET@host/acct/cont#x?sig=S"));
+        assertEquals("azure://host/acct/cont", ShownUrls.withoutQuery("azure://host/acct/cont"));
+    }
+
     /** What SDKs and parsers quote of a URL: a query cut to the end of its line, user info however quoted. */
     @Test
     void textsLoseQueriesToTheEndOfTheLineAndUserInfo() {

@@ -138,24 +138,23 @@ public final class BackupCatalog {
                 + Long.toHexString(lsn & 0xFFFF_FFFFL).toUpperCase(java.util.Locale.ROOT);
     }
 
-    /** Every backup with a backup.info, oldest first (the order of the ids). */
+    /**
+     * Every backup with a backup.info, oldest first (the order of the ids), as {@link #scan()} lists
+     * them, but failing on the oldest backup.info that cannot be parsed.
+     *
+     * @throws IllegalArgumentException with the parser's message, when a backup.info cannot be parsed
+     */
     public List<Entry> all() throws IOException {
-        List<Entry> entries = new ArrayList<>();
-        for (String prefix : store.listPrefixes(layout.basePrefix())) {
-            String name = prefix.substring(layout.basePrefix().length(), prefix.length() - 1);
-            if (!BackupId.isBackupId(name)) {
-                continue;
-            }
-            BackupId id = new BackupId(name);
-            read(id).ifPresent(info -> entries.add(new Entry(id, info)));
+        Scan scan = scan();
+        if (!scan.unreadable().isEmpty()) {
+            throw new IllegalArgumentException(scan.unreadable().values().iterator().next());
         }
-        entries.sort((a, b) -> a.id().compareTo(b.id()));
-        return entries;
+        return scan.entries();
     }
 
     /**
-     * Every backup with a backup.info, oldest first, as {@link #all()}; a backup.info that cannot be
-     * parsed is reported in {@link Scan#unreadable()} instead of failing the listing. Failures to read
+     * Every backup with a backup.info, oldest first; a backup.info that cannot be parsed is reported
+     * in {@link Scan#unreadable()} instead of failing the listing. Failures to read
      * from the store still fail it.
      */
     public Scan scan() throws IOException {

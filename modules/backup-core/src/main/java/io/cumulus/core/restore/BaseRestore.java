@@ -4,6 +4,7 @@ import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.compress.Compression;
+import io.cumulus.core.io.PrivateFiles;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
@@ -14,7 +15,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -302,7 +302,7 @@ public final class BaseRestore {
 
     private static void setPrivate(Path dir) throws IOException {
         try {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(dir, PrivateFiles.DIRECTORY_MODE);
         } catch (UnsupportedOperationException e) {
             // Not a POSIX file system: nothing to tighten.
         }

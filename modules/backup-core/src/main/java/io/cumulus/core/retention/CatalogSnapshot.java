@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * The catalog as retention needs it, read from the store in one go: every backup with its keep
@@ -38,8 +39,18 @@ public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String>
         this(backups, unreadable, List.of());
     }
 
-    /** Reads every backup.info and every keep annotation under {@code layout}. */
+    /** Reads every backup.info and every keep annotation under {@code layout}, and every incomplete backup. */
     public static CatalogSnapshot read(BlobStore store, ServerLayout layout) throws IOException {
+        return read(store, layout, id -> true);
+    }
+
+    /**
+     * Reads every backup.info and every keep annotation under {@code layout}; of the directories without
+     * a backup.info, lists only those {@code incompleteWanted} accepts (one LIST each), the others are
+     * left out of {@link #incomplete()}.
+     */
+    public static CatalogSnapshot read(BlobStore store, ServerLayout layout, Predicate<BackupId> incompleteWanted)
+            throws IOException {
         BackupCatalog.Scan scan = new BackupCatalog(store, layout).scan();
         Map<BackupId, Keep> keeps = new KeepAnnotations(store, layout).all();
         List<CatalogBackup> backups = new ArrayList<>();
@@ -47,7 +58,7 @@ public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String>
             backups.add(new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id()))));
         }
         List<IncompleteBackup> incomplete = new ArrayList<>();
-        for (BackupId id : scan.incomplete()) {
+        for (BackupId id : scan.incomplete().stream().filter(incompleteWanted).toList()) {
             List<BlobInfo> objects = new ArrayList<>();
             BlobIterator it = store.list(layout.backupPrefix(id.value()));
             while (it.hasNext()) {

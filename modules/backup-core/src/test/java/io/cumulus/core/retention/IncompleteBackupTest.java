@@ -86,6 +86,22 @@ class IncompleteBackupTest {
         assertTrue(CatalogSnapshot.read(store, LAYOUT).incomplete().isEmpty());
     }
 
+    @Test
+    void onlyTheIncompleteDirectoriesAskedForAreRead() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+        put(store, LAYOUT.backupPrefix(id(1).value()) + "data.tar.gz", "killed");
+        put(store, LAYOUT.backupPrefix(id(3).value()) + "data.tar.gz", "running");
+
+        CatalogSnapshot named = CatalogSnapshot.read(store, LAYOUT, id -> id.equals(id(3)));
+        assertEquals(List.of(id(3)), named.incomplete().stream().map(IncompleteBackup::id).toList(),
+                "-b <id> reads the one it names");
+        CatalogSnapshot listing = CatalogSnapshot.read(store, LAYOUT, id -> false);
+        assertTrue(listing.incomplete().isEmpty(), "a listing reads none");
+        assertEquals(List.of(id(0), id(2)), listing.backups().stream().map(b -> b.id()).toList());
+        assertEquals(2, CatalogSnapshot.read(store, LAYOUT).incomplete().size(), "a policy reads every one");
+    }
+
     private static List<String> keys(BlobStore store, String prefix) throws IOException {
         List<String> keys = new ArrayList<>();
         BlobIterator it = store.list(prefix);

@@ -101,7 +101,7 @@ final class AzureBlobStore implements BlobStore {
         this.uploads = uploads;
         this.config = config;
         // a connection string's BlobEndpoint may carry user info, and a SAS a query: neither is shown
-        this.containerUrl = ShownUrls.withoutUserInfo(withoutQuery(container.getBlobContainerUrl()));
+        this.containerUrl = ShownUrls.withoutQuery(container.getBlobContainerUrl());
         this.blockSettings = new MultipartOutputStream.Settings(config.maxBlockSize(), AzureStoreConfig.MAX_BLOCKS,
                 AzureStoreConfig.MAX_BLOCK_SIZE, config.maxConcurrency());
         this.deleter = new BatchDeleter(config.deleteBatchSize(), this::deleteBatch, this::delete);
@@ -585,11 +585,6 @@ final class AzureBlobStore implements BlobStore {
         }
         return root.getMessage() == null ? root.getClass().getSimpleName() : root.getClass().getSimpleName() + ": "
                 + ShownUrls.inText(root.getMessage());
-    }
-
-    /** A URL with any query string cut off (to the end of its line): that is where a SAS token would be. */
-    static String withoutQuery(String text) {
-        return text.replaceAll("\\?[^\\r\\n]*", "");
     }
 
     private static <T extends IOException> T withCause(T exception, Throwable cause) {

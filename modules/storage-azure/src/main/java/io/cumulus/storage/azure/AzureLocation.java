@@ -56,7 +56,7 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
      */
     public static AzureLocation parse(String url) {
         Objects.requireNonNull(url, "url");
-        String shown = withoutQuery(url);
+        String shown = ShownUrls.withoutQuery(url);
         if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
             throw new IllegalArgumentException("invalid Azure URL '" + shown
                     + "': it must not carry a query string; give a SAS token through " + AzureCredential.SAS_TOKEN_VARIABLE);
@@ -136,14 +136,5 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
 
     private static String join(List<String> segments, int from) {
         return String.join("/", segments.subList(Math.min(from, segments.size()), segments.size()));
-    }
-
-    /** The URL as messages may show it: no query string (a SAS token) and no user info (a password). */
-    private static String withoutQuery(String url) {
-        int query = url.indexOf('?');
-        int fragment = url.indexOf('#');
-        int cut = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
-        String shown = cut < 0 ? url : url.substring(0, cut);
-        return ShownUrls.withoutUserInfo(shown);
     }
 }
