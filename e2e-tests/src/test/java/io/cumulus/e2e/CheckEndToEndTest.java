@@ -280,6 +280,29 @@ class CheckEndToEndTest {
         assertEquals(0, healthy.exitCode(), healthy::describe);
     }
 
+    /**
+     * A backup directory without backup.info (a backup killed before it stored one) shows in no
+     * listing; the check names it under "backup count", without counting it or failing.
+     */
+    @Test
+    @Order(10)
+    void aBackupWithoutBackupInfoIsNamedButNeitherCountedNorFailed() throws IOException {
+        Path killed = store.root().resolve(SERVER + "/base/20200101T000000");
+        Files.createDirectories(killed);
+        Files.writeString(killed.resolve("data.tar"), "half a backup");
+        try {
+            ToolResult result = check();
+            Map<String, String[]> verdicts = verdicts(result);
+            assertEquals(0, result.exitCode(), result::describe);
+            assertEquals("OK", verdicts.get("backup count")[0], result::describe);
+            assertTrue(verdicts.get("backup count")[1].contains("1 DONE backup(s) (1 without backup.info: running,"
+                    + " or killed"), result::describe);
+        } finally {
+            Files.delete(killed.resolve("data.tar"));
+            Files.delete(killed);
+        }
+    }
+
     /** Renames the object at {@code key} to a name that is no WAL name: to the check, it is gone. */
     private void moveAside(String key) throws IOException {
         Path file = store.root().resolve(key);

@@ -133,15 +133,15 @@ public final class CheckCommand extends ToolCommand {
             String where = StoreProbe.location(store, location.layout().serverPrefix());
             if (storeReachable(store, where, results)) {
                 results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout())));
-                Optional<List<CatalogBackup>> catalog = catalog(store, location.layout(), results);
+                Optional<Catalog> catalog = catalog(store, location.layout(), results);
                 if (catalog.isPresent()) {
-                    List<BackupInfo> backups = catalog.get().stream().map(CatalogBackup::info).toList();
+                    List<BackupInfo> backups = catalog.get().backups().stream().map(CatalogBackup::info).toList();
                     OffsetDateTime now = OffsetDateTime.now();
                     backupAge = BackupFreshness.newestAge(backups, now);
                     done = OptionalLong.of(backups.stream().filter(b -> b.status() == BackupStatus.DONE).count());
                     results.add(BackupFreshness.age(backups, now, maxAge));
-                    results.add(BackupFreshness.count(backups, minBackups));
-                    results.add(continuity(location, catalog.get(), status));
+                    results.add(BackupFreshness.count(backups, catalog.get().incomplete(), minBackups));
+                    results.add(continuity(location, catalog.get().backups(), status));
                     // a recovery window is counted on this machine's wall clock, as cumulus-backup-delete counts it
                     ZonedDateTime local = now.atZoneSameInstant(ZoneId.systemDefault());
                     policy.ifPresent(p -> results.add(p.check(backups, local)));
@@ -186,13 +186,22 @@ public final class CheckCommand extends ToolCommand {
         }
     }
 
-    private static Optional<List<CatalogBackup>> catalog(BlobStore store, ServerLayout layout,
-            List<CheckResult> results) {
+    /** The readable backups with their keep annotations, and how many directories hold no backup.info. */
+    private record Catalog(List<CatalogBackup> backups, int incomplete) {
+    }
+
+    private static Optional<Catalog> catalog(BlobStore store, ServerLayout layout, List<CheckResult> results) {
         try {
             // a backup kept standalone needs only its own WAL: the continuity check must know which are
             Map<BackupId, Keep> keeps = new KeepAnnotations(store, layout).all();
-            return Optional.of(new BackupCatalog(store, layout).all().stream()
-                    .map(e -> new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id())))).toList());
+            BackupCatalog.Scan scan = new BackupCatalog(store, layout).scan();
+            if (!scan.unreadable().isEmpty()) {
+                Map.Entry<BackupId, String> first = scan.unreadable().entrySet().iterator().next();
+                throw new IllegalArgumentException("backup.info of " + first.getKey() + ": " + first.getValue());
+            }
+            return Optional.of(new Catalog(scan.entries().stream()
+                    .map(e -> new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id())))).toList(),
+                    scan.incomplete().size()));
         } catch (Exception e) {
             results.add(CheckResult.failed("backup catalog", "cannot read the catalog: " + Failures.describe(e),
                     "check the credentials' read access, and any backup.info or keep annotation named in the message"));

@@ -4,6 +4,7 @@ import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -45,14 +46,31 @@ public final class BackupFreshness {
 
     /** Whether there are at least {@code minimum} DONE backups. */
     public static CheckResult count(List<BackupInfo> backups, int minimum) {
+        return count(backups, 0, minimum);
+    }
+
+    /**
+     * Whether there are at least {@code minimum} DONE backups; the message also counts the FAILED ones
+     * and the {@code incomplete} directories (no backup.info: a backup running, or one killed before it
+     * stored any, which no listing shows), neither of which counts.
+     */
+    public static CheckResult count(List<BackupInfo> backups, int incomplete, int minimum) {
         String name = "backup count";
         long done = backups.stream().filter(b -> b.status() == BackupStatus.DONE).count();
         long failed = backups.stream().filter(b -> b.status() == BackupStatus.FAILED).count();
-        String failedNote = failed == 0 ? "" : " (" + failed + " FAILED)";
+        List<String> notes = new ArrayList<>();
+        if (failed > 0) {
+            notes.add(failed + " FAILED");
+        }
+        if (incomplete > 0) {
+            notes.add(incomplete + " without backup.info: running, or killed; cumulus-backup-delete -r removes"
+                    + " dead ones");
+        }
+        String note = notes.isEmpty() ? "" : " (" + String.join(", ", notes) + ")";
         if (done < minimum) {
-            return CheckResult.failed(name, done + " DONE backup(s)" + failedNote + ", fewer than --min-backups "
+            return CheckResult.failed(name, done + " DONE backup(s)" + note + ", fewer than --min-backups "
                     + minimum, "take backups with cumulus-backup; if old ones were deleted, check the retention policy");
         }
-        return CheckResult.ok(name, done + " DONE backup(s)" + failedNote + " (min " + minimum + ")");
+        return CheckResult.ok(name, done + " DONE backup(s)" + note + " (min " + minimum + ")");
     }
 }

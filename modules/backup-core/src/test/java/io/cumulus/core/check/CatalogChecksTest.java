@@ -39,6 +39,17 @@ class CatalogChecksTest {
         assertEquals("1 DONE backup(s) (1 FAILED), fewer than --min-backups 2", count.message());
     }
 
+    /** A directory without backup.info (a backup running, or killed) is named, and never counted. */
+    @Test
+    void backupsWithoutBackupInfoAreNamedButNotCounted() {
+        List<BackupInfo> backups = List.of(backup(BackupStatus.DONE, Duration.ofDays(1)));
+        CheckResult count = BackupFreshness.count(backups, 2, 2);
+        assertFalse(count.ok());
+        assertEquals("1 DONE backup(s) (2 without backup.info: running, or killed; cumulus-backup-delete -r removes"
+                + " dead ones), fewer than --min-backups 2", count.message());
+        assertEquals("1 DONE backup(s) (min 1)", BackupFreshness.count(backups, 0, 1).message());
+    }
+
     @Test
     void redundancyCountsDoneBackups() {
         List<BackupInfo> two = List.of(backup(BackupStatus.DONE, Duration.ofDays(2)), backup(BackupStatus.DONE,
