@@ -7,6 +7,7 @@ import io.cumulus.core.backup.BackupSource;
 import io.cumulus.core.backup.DataArchiveContent;
 import io.cumulus.core.backup.SourceFacts;
 import io.cumulus.core.catalog.Tablespace;
+import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.postgres.BackupManifestWriter;
 import io.cumulus.postgres.BackupSession;
 import io.cumulus.postgres.BackupStart;
@@ -117,7 +118,7 @@ final class PostgresBackupSource implements BackupSource {
      * during the backup would need two; the range is then given on the stop's timeline.)
      */
     @Override
-    public byte[] manifest() {
+    public ChunkedBytes manifest() {
         if (stop == null) {
             throw new IllegalStateException("the backup has not been stopped");
         }

@@ -1,7 +1,15 @@
 package io.cumulus.postgres;
 
+import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.io.Digests;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -16,15 +24,26 @@ import java.util.Objects;
  * check a restored data directory: one line per regular file (Path, Size, Last-Modified in GMT,
  * Checksum-Algorithm, Checksum), the WAL-Ranges, and a Manifest-Checksum, the SHA-256 of every byte
  * before it. It is our addition to barman's format, so it lives where barman's tools ignore it.
+ *
+ * <p>The text is encoded and hashed as it is added, into {@link ChunkedBytes}: a manifest of millions
+ * of files (about 140 bytes each) costs its own size in heap once, not the four or five copies a
+ * growing StringBuilder, its String, its bytes and the joined result would.
  */
 public final class BackupManifestWriter {
 
     private static final DateTimeFormatter LAST_MODIFIED = DateTimeFormatter
             .ofPattern("yyyy-MM-dd HH:mm:ss 'GMT'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
-    private final StringBuilder text = new StringBuilder("{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [");
+    private final ChunkedBytes bytes = new ChunkedBytes();
+    private final MessageDigest digest = Digests.newSha256();
+    private final Writer text = new BufferedWriter(new OutputStreamWriter(new DigestOutputStream(bytes, digest),
+            StandardCharsets.UTF_8), 1 << 16);
     private boolean firstFile = true;
     private boolean finished;
+
+    public BackupManifestWriter() {
+        append("{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [");
+    }
 
     /** Adds a file as the tar writer stored it. */
     public void addFile(WrittenFile file) {
@@ -49,14 +68,13 @@ public final class BackupManifestWriter {
         if (finished) {
             throw new IllegalStateException("the manifest is finished");
         }
-        text.append(firstFile ? "\n" : ",\n");
+        append(firstFile ? "\n" : ",\n");
         firstFile = false;
-        text.append("{ \"Path\": ");
+        append("{ \"Path\": ");
         appendJsonString(path);
-        text.append(", \"Size\": ").append(size)
-                .append(", \"Last-Modified\": \"").append(LAST_MODIFIED.format(lastModified)).append('"')
-                .append(", \"Checksum-Algorithm\": \"").append(algorithm.manifestName())
-                .append("\", \"Checksum\": \"").append(checksum).append("\" }");
+        append(", \"Size\": " + size + ", \"Last-Modified\": \"" + LAST_MODIFIED.format(lastModified)
+                + "\", \"Checksum-Algorithm\": \"" + algorithm.manifestName() + "\", \"Checksum\": \"" + checksum
+                + "\" }");
     }
 
     /**
@@ -65,7 +83,7 @@ public final class BackupManifestWriter {
      *
      * @return the whole manifest, UTF-8
      */
-    public byte[] finish(List<WalRange> walRanges) {
+    public ChunkedBytes finish(List<WalRange> walRanges) {
         if (finished) {
             throw new IllegalStateException("the manifest is finished");
         }
@@ -73,46 +91,55 @@ public final class BackupManifestWriter {
             throw new IllegalArgumentException("a backup needs at least one WAL range");
         }
         finished = true;
-        text.append("\n],\n\"WAL-Ranges\": [\n");
+        append("\n],\n\"WAL-Ranges\": [\n");
         boolean first = true;
         for (WalRange range : walRanges) {
-            text.append(first ? "" : ",\n").append("{ \"Timeline\": ").append(range.timeline())
-                    .append(", \"Start-LSN\": \"").append(range.start())
-                    .append("\", \"End-LSN\": \"").append(range.end()).append("\" }");
+            append((first ? "" : ",\n") + "{ \"Timeline\": " + range.timeline() + ", \"Start-LSN\": \"" + range.start()
+                    + "\", \"End-LSN\": \"" + range.end() + "\" }");
             first = false;
         }
-        text.append("\n],\n");
-        byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
-        String checksum = HexFormat.of().formatHex(Digests.newSha256().digest(body));
-        byte[] tail = ("\"Manifest-Checksum\": \"" + checksum + "\"}\n").getBytes(StandardCharsets.UTF_8);
-        byte[] manifest = new byte[body.length + tail.length];
-        System.arraycopy(body, 0, manifest, 0, body.length);
-        System.arraycopy(tail, 0, manifest, body.length, tail.length);
-        return manifest;
+        append("\n],\n");
+        try {
+            text.flush();
+            // the checksum covers every byte before its own line
+            String checksum = HexFormat.of().formatHex(digest.digest());
+            bytes.write(("\"Manifest-Checksum\": \"" + checksum + "\"}\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // ChunkedBytes does not fail
+        }
+        return bytes;
+    }
+
+    private void append(String value) {
+        try {
+            text.write(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // ChunkedBytes does not fail
+        }
     }
 
     /** PostgreSQL's escape_json. */
     private void appendJsonString(String value) {
-        text.append('"');
+        StringBuilder escaped = new StringBuilder(value.length() + 2).append('"');
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
-                case '\b' -> text.append("\\b");
-                case '\f' -> text.append("\\f");
-                case '\n' -> text.append("\\n");
-                case '\r' -> text.append("\\r");
-                case '\t' -> text.append("\\t");
-                case '"' -> text.append("\\\"");
-                case '\\' -> text.append("\\\\");
+                case '\b' -> escaped.append("\\b");
+                case '\f' -> escaped.append("\\f");
+                case '\n' -> escaped.append("\\n");
+                case '\r' -> escaped.append("\\r");
+                case '\t' -> escaped.append("\\t");
+                case '"' -> escaped.append("\\\"");
+                case '\\' -> escaped.append("\\\\");
                 default -> {
                     if (c < ' ') {
-                        text.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                        escaped.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
                     } else {
-                        text.append(c);
+                        escaped.append(c);
                     }
                 }
             }
         }
-        text.append('"');
+        append(escaped.append('"').toString());
     }
 }

@@ -1,5 +1,6 @@
 package io.cumulus.postgres;
 
+import io.cumulus.core.io.ChunkedBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -141,7 +142,7 @@ class ConfigFileOutsideDataDirectoryRestoreTest {
         }
 
         @Override
-        public byte[] manifest() {
+        public ChunkedBytes manifest() {
             return manifest.finish(List.of(new WalRange(1, Lsn.parse("0/4000028"), Lsn.parse("0/579E488"))));
         }
 

@@ -177,7 +177,8 @@ class LiveBackupTest {
                 written.put("data.tar", names);
             }
         }
-        byte[] manifestBytes = manifest.finish(List.of(new WalRange(stop.timeline(), start.lsn(), stop.lsn())));
+        byte[] manifestBytes = manifest.finish(List.of(new WalRange(stop.timeline(), start.lsn(), stop.lsn())))
+                .toByteArray();
 
         for (Map.Entry<String, List<String>> archive : written.entrySet()) {
             List<String> read = PythonTar.list(archives.resolve(archive.getKey())).stream()

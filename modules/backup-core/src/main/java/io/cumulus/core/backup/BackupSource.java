@@ -1,5 +1,6 @@
 package io.cumulus.core.backup;
 
+import io.cumulus.core.io.ChunkedBytes;
 import java.io.IOException;
 import java.util.List;
 import java.util.OptionalLong;
@@ -47,7 +48,7 @@ public interface BackupSource {
      * PostgreSQL's {@code backup_manifest} of everything the archives hold (backup_label included),
      * with the WAL range a restore must replay; called after the stop and backup_label.
      */
-    byte[] manifest();
+    ChunkedBytes manifest();
 
     /**
      * Interrupts a {@link #start} or {@link #stop} that is waiting on the server (a checkpoint, WAL

@@ -5,6 +5,7 @@ import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupName;
 import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
@@ -189,7 +190,9 @@ public final class BaseBackup {
             open.close();
             open = null;
             long copyEnd = System.nanoTime();
-            ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options, source.manifest());
+            ChunkedBytes manifest = source.manifest();
+            ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options.withExpectedSize(manifest.size()),
+                    manifest::writeTo);
             checkStored(written);
             info.copyStats(copyStats(written, started, copyEnd)).status(BackupStatus.DONE);
         } catch (IOException | RuntimeException | Error e) {

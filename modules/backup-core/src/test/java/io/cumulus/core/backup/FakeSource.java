@@ -1,5 +1,6 @@
 package io.cumulus.core.backup;
 
+import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.catalog.Tablespace;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -180,9 +181,9 @@ final class FakeSource implements BackupSource {
     }
 
     @Override
-    public byte[] manifest() {
+    public ChunkedBytes manifest() {
         calls.add("manifest");
-        return "{ \"PostgreSQL-Backup-Manifest-Version\": 1 }\n".getBytes(StandardCharsets.UTF_8);
+        return ChunkedBytes.of("{ \"PostgreSQL-Backup-Manifest-Version\": 1 }\n".getBytes(StandardCharsets.UTF_8));
     }
 
     /** Members written as PAX tar streams, one stream per part. */

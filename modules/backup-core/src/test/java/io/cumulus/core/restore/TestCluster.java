@@ -1,5 +1,6 @@
 package io.cumulus.core.restore;
 
+import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.backup.ArchiveContent;
 import io.cumulus.core.backup.BackupBegin;
 import io.cumulus.core.backup.BackupEnd;
@@ -126,7 +127,7 @@ final class TestCluster implements BackupSource {
     }
 
     @Override
-    public byte[] manifest() {
+    public ChunkedBytes manifest() {
         StringBuilder text = new StringBuilder("{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [");
         List<String> lines = new ArrayList<>();
         for (Member m : data) {
@@ -139,7 +140,7 @@ final class TestCluster implements BackupSource {
         text.append("\n").append(String.join(",\n", lines));
         text.append("\n],\n\"WAL-Ranges\": [\n{ \"Timeline\": 1, \"Start-LSN\": \"0/4000028\", \"End-LSN\": "
                 + "\"0/579E488\" }\n],\n\"Manifest-Checksum\": \"00\"}\n");
-        return text.toString().getBytes(StandardCharsets.UTF_8);
+        return ChunkedBytes.of(text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static String line(String path, byte[] content) {
