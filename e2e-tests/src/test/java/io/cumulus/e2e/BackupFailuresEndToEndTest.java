@@ -176,6 +176,29 @@ class BackupFailuresEndToEndTest {
         }
     }
 
+    @Test
+    void clusterWithoutWalArchivingGivesADoneBackupAndWarnsOnStandardErrorWithoutMinusV() {
+        // cron: no terminal, no -v, so no progress lines; PostgreSQL's notice that archiving is off, and the
+        // WAL this backup needs missing from the bucket, must still reach stderr (the cron mail)
+        String server = "pg-no-archiving";
+        try (PgCluster unarchived = PgCluster.start(Map.of())) { // archive_mode off
+            ToolResult result = Backups.backup(s3, unarchived, server, "--immediate-checkpoint").timeout(TIMEOUT).run();
+
+            assertEquals(0, result.exitCode(), result::describe);
+            assertTrue(result.stderr().contains("WARNING: PostgreSQL: WAL archiving is not enabled"), result::describe);
+            java.util.regex.Matcher m = Pattern.compile("WARNING: WAL segment (\\w{24}), which backup (\\d{8}T\\d{6})"
+                    + " needs, is not archived in ").matcher(result.stderr());
+            assertTrue(m.find(), result::describe);
+            assertTrue(result.stderr().contains("this backup cannot be restored from this bucket alone until "
+                    + m.group(1) + " is archived here: check archive_mode and archive_command"), result::describe);
+            assertFalse(result.stderr().contains("ERROR"), result::describe);
+            assertEquals("", result.stdout(), result::describe);
+            Map<String, String> info = Backups.backupInfo(s3, server, m.group(2));
+            assertEquals("DONE", info.get("status"), "DONE, as barman-cloud-backup: WAL may be copied by other means");
+            assertEquals(m.group(1), info.get("end_wal"), info::toString);
+        }
+    }
+
     // ---------------------------------------------------------------- bad input
 
     @Test

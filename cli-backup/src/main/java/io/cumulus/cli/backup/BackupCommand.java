@@ -142,7 +142,7 @@ public final class BackupCommand extends ToolCommand {
                                 + " of upload buffers").orElse(""));
                 BackupOutcome outcome;
                 try (ProgressReporter progress = new ProgressReporter(spec.commandLine().getErr(),
-                        new Log(spec.commandLine().getErr(), PROGRESS_LEVEL), progressMode(),
+                        new Log(spec.commandLine().getErr(), PROGRESS_LEVEL), log, progressMode(),
                         source.estimatedSize())) {
                     outcome = runStoppableBySignal(new BaseBackup(location.store(), location.layout(), settings,
                             progress), id, source);

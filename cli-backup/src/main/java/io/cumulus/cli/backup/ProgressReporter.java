@@ -30,6 +30,7 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
 
     private final PrintWriter err;
     private final Log log;
+    private final Log warnings;
     private final Mode mode;
     private final OptionalLong estimatedTotal;
     private final AtomicLong copied = new AtomicLong();
@@ -40,11 +41,14 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
     /**
      * @param err where the terminal line goes
      * @param log where log lines go (at INFO, whatever the tool's level, unless quiet)
+     * @param warnings the tool's own log, at its level (shown unless {@code -q}), for the warnings a DBA
+     *     must see whatever the progress display: PostgreSQL's notices at the stop, WAL not archived
      * @param estimatedTotal the expected bytes before compression, if known
      */
-    ProgressReporter(PrintWriter err, Log log, Mode mode, OptionalLong estimatedTotal) {
+    ProgressReporter(PrintWriter err, Log log, Log warnings, Mode mode, OptionalLong estimatedTotal) {
         this.err = err;
         this.log = log;
+        this.warnings = warnings;
         this.mode = mode;
         this.estimatedTotal = estimatedTotal;
         if (mode == Mode.QUIET) {
@@ -72,11 +76,23 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
         }
     }
 
+    /**
+     * PostgreSQL's notices at the stop are warnings, shown in every mode: "WAL archiving is not enabled"
+     * means a backup that cannot be restored from WAL archived by the tools, and a cron job that logs
+     * nothing else must mail it.
+     */
     @Override
     public void stopped(BackupEnd end) {
         for (String notice : end.notices()) {
-            message("PostgreSQL: " + notice);
+            warning("PostgreSQL: " + notice);
         }
+    }
+
+    /** Prints a warning above the progress line, in every mode (the tool's level decides: {@code -q} hides it). */
+    @Override
+    public synchronized void warning(String text) {
+        clearLine();
+        warnings.warning(text);
     }
 
     /** Prints a message above the progress line (or as a log line), unless quiet. */

@@ -28,7 +28,7 @@ class ProgressReporterTest {
     void statusShowsBytesCopiedOfTheEstimateWithRateAndTimeLeft() {
         StringWriter err = new StringWriter();
         try (ProgressReporter progress = new ProgressReporter(new PrintWriter(err), new Log(new PrintWriter(err), 20),
-                ProgressReporter.Mode.QUIET, OptionalLong.of(4L << 30))) {
+                new Log(new PrintWriter(err), 30), ProgressReporter.Mode.QUIET, OptionalLong.of(4L << 30))) {
             progress.copied(1L << 30);
             String status = progress.status();
             assertTrue(status.matches("copied 1\\.0 GiB of ~4\\.0 GiB \\(25%\\), .*/s, .* left"), status);
@@ -39,7 +39,8 @@ class ProgressReporterTest {
     @Test
     void withoutAnEstimateTheStatusHasNoPercentageOrTimeLeft() {
         try (ProgressReporter progress = new ProgressReporter(new PrintWriter(new StringWriter()),
-                new Log(new PrintWriter(new StringWriter()), 20), ProgressReporter.Mode.QUIET, OptionalLong.empty())) {
+                new Log(new PrintWriter(new StringWriter()), 20), new Log(new PrintWriter(new StringWriter()), 30),
+                ProgressReporter.Mode.QUIET, OptionalLong.empty())) {
             progress.copied(1000);
             assertTrue(progress.status().matches("copied 1000 B, .*/s"), progress.status());
         }
@@ -49,10 +50,34 @@ class ProgressReporterTest {
     void notATerminalGetsALogLinePerStoredArchive() {
         StringWriter err = new StringWriter();
         try (ProgressReporter progress = new ProgressReporter(new PrintWriter(err), new Log(new PrintWriter(err), 20),
-                ProgressReporter.Mode.LOG, OptionalLong.empty())) {
+                new Log(new PrintWriter(err), 30), ProgressReporter.Mode.LOG, OptionalLong.empty())) {
             progress.archiveStored("pg/main/base/20261121T021500/data.tar.gz", 3L << 20);
         }
         assertTrue(err.toString().contains("INFO: stored pg/main/base/20261121T021500/data.tar.gz (3.0 MiB)"),
                 err.toString());
+    }
+
+    @Test
+    void postgresqlNoticesAtTheStopAreWarningsEvenWhenTheProgressIsQuiet() {
+        // cron: no terminal, no -v, so no progress; PostgreSQL's "WAL archiving is not enabled" must still be mailed
+        StringWriter err = new StringWriter();
+        try (ProgressReporter progress = new ProgressReporter(new PrintWriter(err), new Log(new PrintWriter(err), 20),
+                new Log(new PrintWriter(err), 30), ProgressReporter.Mode.QUIET, OptionalLong.empty())) {
+            progress.stopped(new io.cumulus.core.backup.BackupEnd("0/3000100", "000000010000000000000003", 256, 1,
+                    java.time.OffsetDateTime.now(), "label", java.util.List.of("WAL archiving is not enabled; you must"
+                            + " ensure that all required WAL segments are copied through other means to complete the"
+                            + " backup")));
+        }
+        assertTrue(err.toString().contains("WARNING: PostgreSQL: WAL archiving is not enabled"), err.toString());
+    }
+
+    @Test
+    void warningsFollowTheToolsLevelSoMinusQHidesThem() {
+        StringWriter err = new StringWriter();
+        try (ProgressReporter progress = new ProgressReporter(new PrintWriter(err), new Log(new PrintWriter(err), 20),
+                new Log(new PrintWriter(err), 40), ProgressReporter.Mode.QUIET, OptionalLong.empty())) {
+            progress.warning("not shown under -q");
+        }
+        assertEquals("", err.toString());
     }
 }

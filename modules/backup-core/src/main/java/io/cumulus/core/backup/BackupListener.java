@@ -26,7 +26,17 @@ public interface BackupListener {
     default void archiveStored(String key, long storedBytes) {
     }
 
-    /** The server stopped the backup; {@link BackupEnd#notices()} are worth logging. */
+    /**
+     * The server stopped the backup; {@link BackupEnd#notices()} (PostgreSQL's "WAL archiving is not
+     * enabled" among them) are warnings the DBA must see, whatever the progress display.
+     */
     default void stopped(BackupEnd end) {
+    }
+
+    /**
+     * Something the DBA must know although the backup goes on to DONE, such as WAL it needs that is
+     * not in this destination.
+     */
+    default void warning(String message) {
     }
 }

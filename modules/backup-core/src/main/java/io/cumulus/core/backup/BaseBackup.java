@@ -8,6 +8,8 @@ import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.wal.WalArchiver;
+import io.cumulus.core.wal.WalName;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
@@ -194,6 +196,7 @@ public final class BaseBackup {
             ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options.withExpectedSize(manifest.size()),
                     manifest::writeTo);
             checkStored(written);
+            checkEndWalArchived(id, end, facts.walSegmentSize());
             info.copyStats(copyStats(written, started, copyEnd)).status(BackupStatus.DONE);
         } catch (IOException | RuntimeException | Error e) {
             if (open != null) {
@@ -235,6 +238,29 @@ public final class BaseBackup {
                             + " bytes in the store where " + archive.storedBytes() + " were uploaded");
                 }
             }
+        }
+    }
+
+    /**
+     * Warns when the WAL segment the backup ends in (the one pg_backup_stop waits for when archiving
+     * is on: the segment before the stop location's when that starts a segment) is not in this
+     * destination's {@code wals/}, under any compression suffix: then the backup cannot be restored
+     * from here alone. It normally is there, since pg_backup_stop waited for it to be archived. It is
+     * not when archive_mode is off (PostgreSQL says so in a notice), on a standby whose archive_mode is
+     * not {@code always}, or when archive_command archives elsewhere. The backup stays DONE, as
+     * barman-cloud-backup's: a site may copy its WAL by other means, as PostgreSQL's notice says, and
+     * a standby's WAL is archived by its primary, possibly later.
+     */
+    private void checkEndWalArchived(BackupId id, BackupEnd end, long segmentSize) throws IOException {
+        WalName wal = WalName.parse(end.wal());
+        if (end.offset() == 0) {
+            wal = wal.previous(segmentSize);
+        }
+        if (WalArchiver.findArchived(store, layout, wal).isEmpty()) {
+            listener.warning("WAL segment " + wal + ", which backup " + id + " needs, is not archived in "
+                    + store.describe() + " under " + layout.walsPrefix() + ": this backup cannot be restored from"
+                    + " this bucket alone until " + wal + " is archived here: check archive_mode and archive_command"
+                    + " (they must archive into the same URL and server name)");
         }
     }
 

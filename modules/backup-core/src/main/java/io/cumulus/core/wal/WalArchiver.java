@@ -126,6 +126,14 @@ public final class WalArchiver {
 
     /** The key of an archived copy of {@code wal} under any compression, if there is one. */
     Optional<String> findArchived(WalName wal) throws IOException {
+        return findArchived(store, layout, wal);
+    }
+
+    /**
+     * The key of an archived copy of {@code wal} in {@code store} under {@code layout}, under any
+     * compression suffix, if there is one: one listing of the segment's name in its directory.
+     */
+    public static Optional<String> findArchived(BlobStore store, ServerLayout layout, WalName wal) throws IOException {
         String directory = layout.walDirectory(wal);
         BlobIterator listing = store.list(directory + wal.name());
         while (listing.hasNext()) {

@@ -97,6 +97,15 @@ public record WalName(String name, Kind kind, long timeline, long log, long segm
         return segment + 1 < perLog ? segment(timeline, log, segment + 1) : segment(timeline, log + 1, 0);
     }
 
+    /** The segment before this one on the same timeline, for segments of {@code segmentSize} bytes. */
+    public WalName previous(long segmentSize) {
+        long perLog = 0x1_0000_0000L / segmentSize;
+        if (segment == 0 && log == 0) {
+            throw new IllegalStateException(name + " is the first segment of its timeline");
+        }
+        return segment > 0 ? segment(timeline, log, segment - 1) : segment(timeline, log - 1, perLog - 1);
+    }
+
     /** The position of this segment in its timeline, counting segments of {@code segmentSize}. */
     public long segmentNumber(long segmentSize) {
         return log * (0x1_0000_0000L / segmentSize) + segment;

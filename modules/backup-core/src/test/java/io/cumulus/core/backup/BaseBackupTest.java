@@ -379,6 +379,46 @@ class BaseBackupTest {
     }
 
     @Test
+    void endWalMissingFromTheDestinationIsAWarningNamingItAndTheBackupStaysDone() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        List<String> warnings = new ArrayList<>();
+        BackupListener listener = new BackupListener() {
+            @Override
+            public void warning(String message) {
+                warnings.add(message);
+            }
+        };
+
+        BackupOutcome outcome = new BaseBackup(store, LAYOUT, BackupSettings.defaults(), listener)
+                .run(ID, new FakeSource().withDataFiles(1, 100));
+
+        assertEquals(BackupStatus.DONE, outcome.info().status());
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.get(0).startsWith("WAL segment 000000010000000000000005, which backup " + ID
+                + " needs, is not archived in "), warnings::toString);
+        assertTrue(warnings.get(0).contains("cannot be restored from this bucket alone until"
+                + " 000000010000000000000005 is archived here: check archive_mode and archive_command"), warnings::toString);
+    }
+
+    @Test
+    void endWalArchivedUnderAnyCompressionGivesNoWarning() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        io.cumulus.core.io.ObjectWrites.write(store, "pfx/main/wals/0000000100000000/000000010000000000000005.gz",
+                WriteOptions.DEFAULT, new byte[] {1});
+        List<String> warnings = new ArrayList<>();
+        BackupListener listener = new BackupListener() {
+            @Override
+            public void warning(String message) {
+                warnings.add(message);
+            }
+        };
+
+        new BaseBackup(store, LAYOUT, BackupSettings.defaults(), listener).run(ID, new FakeSource().withDataFiles(1, 100));
+
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
     void tagsGoOnEveryObjectOfTheBackup() throws Exception {
         RecordingStore store = new RecordingStore();
         backup(store, BackupSettings.defaults().withTags(Map.of("team", "dba")),
