@@ -170,6 +170,10 @@ class BackupFailuresEndToEndTest {
                     "the wait was cancelled, not sat out until the shutdown hook's 30 s: " + backup.describe());
             Map<String, String> info = Backups.backupInfo(s3, SERVER, m.group(1));
             assertEquals("FAILED", info.get("status"), info::toString);
+            // the cancel makes PostgreSQL answer 57014 as a statement timeout does: the reason recorded is
+            // the signal, not an --archive-wait-timeout that did not run out
+            assertEquals("failure uploading data (cumulus-backup was stopped by a signal)", info.get("error"),
+                    info::toString);
             assertEquals(List.of(), openMultipartUploads(m.group(1)));
         } finally {
             resumeArchiving();

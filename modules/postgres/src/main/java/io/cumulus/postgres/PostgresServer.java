@@ -37,11 +37,15 @@ public final class PostgresServer implements AutoCloseable {
 
     private static final int VERSION_15 = 150000;
     private static final String PGJDBC_REJECTED = "08004";
+    /** SQLSTATE query_canceled: a statement timeout or a cancel request, see {@link #stopCancelled}. */
+    private static final String QUERY_CANCELED = "57014";
     private static final int VERSION_14 = 140000;
 
     private final GuardedConnection session;
     private final int versionNum;
     private final int backendPid;
+    /** Whether {@link #cancelRunningStatement} was called: a cancel then is ours, not the server's. */
+    private volatile boolean cancelRequested;
     private BackupSession backup;
 
     private PostgresServer(GuardedConnection session, int versionNum, int backendPid) {
@@ -369,6 +373,7 @@ public final class PostgresServer implements AutoCloseable {
         List<String> notices = new ArrayList<>();
         boolean bounded = archiveWait != null && !archiveWait.isZero();
         BackupStop stopped;
+        long stopStarted = System.nanoTime();
         try {
             stopped = session.call(backupFunction(false), Reason.BACKUP_FAILED, connection -> {
                 try (Statement statement = connection.createStatement()) {
@@ -393,11 +398,8 @@ public final class PostgresServer implements AutoCloseable {
                 }
             });
         } catch (PostgresException e) {
-            if (bounded && e.getCause() instanceof SQLException cause && "57014".equals(cause.getSQLState())) {
-                throw new PostgresException(Reason.BACKUP_FAILED, "PostgreSQL did not archive the WAL this backup"
-                        + " needs within " + archiveWait.toSeconds() + " s (--archive-wait-timeout): archiving"
-                        + " is failing or far behind; see pg_stat_archiver and the server log, fix archive_command,"
-                        + " and take the backup again", e);
+            if (e.getCause() instanceof SQLException cause && QUERY_CANCELED.equals(cause.getSQLState())) {
+                throw stopCancelled(e, cause, bounded ? archiveWait : null, Duration.ofNanos(System.nanoTime() - stopStarted));
             }
             throw e;
         }
@@ -445,6 +447,35 @@ public final class PostgresServer implements AutoCloseable {
         return withNotices(stopped, notices);
     }
 
+    /**
+     * Why pg_backup_stop ended in SQLSTATE 57014 (query_canceled), which PostgreSQL raises for three
+     * different causes: our statement timeout ({@code --archive-wait-timeout}), our own cancel request
+     * ({@link #cancelRunningStatement}, when the tool is being stopped), and anyone else's ({@code
+     * pg_cancel_backend}, a SIGINT to the backend). The server's words are translated by {@code
+     * lc_messages}, so the timeout is also told by the time the stop took.
+     *
+     * @param archiveWait the statement timeout, or null when the stop was not bounded
+     */
+    private PostgresException stopCancelled(PostgresException failure, SQLException cause, Duration archiveWait,
+            Duration elapsed) {
+        String serverMessage = String.valueOf(cause.getMessage());
+        boolean timedOut = archiveWait != null
+                && (serverMessage.contains("statement timeout") || elapsed.compareTo(archiveWait) >= 0);
+        if (timedOut) {
+            return new PostgresException(Reason.BACKUP_FAILED, "PostgreSQL did not archive the WAL this backup"
+                    + " needs within " + archiveWait.toSeconds() + " s (--archive-wait-timeout): archiving"
+                    + " is failing or far behind; see pg_stat_archiver and the server log, fix archive_command,"
+                    + " and take the backup again", failure);
+        }
+        if (cancelRequested) {
+            return new PostgresException(Reason.BACKUP_FAILED, "pg_backup_stop was cancelled because cumulus-backup"
+                    + " is being stopped", failure);
+        }
+        return new PostgresException(Reason.BACKUP_FAILED, "pg_backup_stop was cancelled by PostgreSQL after "
+                + elapsed.toSeconds() + " s, while it waited for WAL archiving (pg_cancel_backend or a SIGINT to the"
+                + " backend?); take the backup again", failure);
+    }
+
     /** Fails with {@link Reason#SESSION_LOST} if the idle session was found broken. */
     void checkAlive() throws PostgresException {
         session.checkUsable();
@@ -485,6 +516,7 @@ public final class PostgresServer implements AutoCloseable {
      * wait for WAL archiving), from another thread: the call running it fails soon after.
      */
     public void cancelRunningStatement() {
+        cancelRequested = true;
         session.cancelRunning();
     }
 

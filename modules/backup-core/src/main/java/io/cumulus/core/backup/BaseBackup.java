@@ -271,7 +271,10 @@ public final class BaseBackup {
     /** Records the failure in a FAILED backup.info where possible; returns what to throw. */
     private BackupFailedException failed(BackupId id, String prefix, BackupInfo.Builder info,
             WriteOptions options, Throwable failure) {
-        String error = "failure " + ACTION + " (" + firstLine(failure) + ")";
+        // a failure once cancel() was called is the cancellation's doing (the cancelled pg_backup_stop, the
+        // aborted upload): the reason to record is the cancellation's, not the symptom's
+        String reason = cancellation.get() != null ? cancellation.get() : firstLine(failure);
+        String error = "failure " + ACTION + " (" + reason + ")";
         String outcome;
         try {
             writeInfo(prefix, info.status(BackupStatus.FAILED).error(error).build(), options);

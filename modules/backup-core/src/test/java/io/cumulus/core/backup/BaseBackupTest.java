@@ -376,6 +376,8 @@ class BaseBackupTest {
         assertEquals(List.of(), store.leftOpen());
         BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
         assertEquals(BackupStatus.FAILED, info.status());
+        // the cancelled statement's "canceling statement due to user request" is the symptom, not the reason
+        assertEquals("failure uploading data (terminated by signal TERM)", info.error());
     }
 
     @Test
