@@ -50,4 +50,14 @@ class WalNameTest {
                 WalName.parse("000000010000000000000FFF").next(1L << 20).name());
         assertTrue(WalName.parse("000000010000000100000000").compareTo(WalName.parse("0000000100000000000000FF")) > 0);
     }
+
+    @Test
+    void previousSegmentCrossesTheLogBoundaryBackwards() {
+        long sixteenMiB = 16L << 20;
+        assertEquals("000000010000000000000001", WalName.parse("000000010000000000000002").previous(sixteenMiB).name());
+        assertEquals("0000000100000000000000FF", WalName.parse("000000010000000100000000").previous(sixteenMiB).name());
+        assertEquals("000000010000000000000FFF", WalName.parse("000000010000000100000000").previous(1L << 20).name());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> WalName.parse("000000010000000000000000").previous(sixteenMiB));
+    }
 }
