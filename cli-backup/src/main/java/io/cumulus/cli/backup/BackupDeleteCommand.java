@@ -224,6 +224,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
             b.put("delete", d.delete());
             b.put("reason", d.reason());
             b.put("objects", d.backup().objects().stream().map(o -> o.key()).toList());
+            b.put("unfinished_writes", d.backup().unfinishedWrites().stream().map(o -> o.key()).toList());
             incomplete.add(b);
         }
         m.put("incomplete", incomplete);

@@ -53,7 +53,8 @@ final class PlanTable {
         List<IncompleteBackup> dead = plan.incompleteToDelete();
         for (IncompleteBackup d : dead) {
             out.println("Would delete incomplete backup " + d.id() + " (no backup.info): " + d.objects().size()
-                    + " object(s), " + d.bytes() + " bytes");
+                    + " object(s), " + (d.unfinishedWrites().isEmpty() ? ""
+                            : d.unfinishedWrites().size() + " unfinished write(s), ") + d.bytes() + " bytes");
         }
         out.println("In all: " + plan.deletions().size() + " backup(s) and " + walTotal + " WAL object(s)"
                 + (dead.isEmpty() ? "" : ", and " + dead.size() + " incomplete backup(s)") + ".");

@@ -422,4 +422,36 @@ class CatalogToolsTest {
         assertEquals(0, named.exitCode(), named.describe());
         assertFalse(keys().contains("pg/base/" + newest + "/data.tar"));
     }
+
+    /**
+     * kill -9 during a backup's first archive on file:// leaves its directory holding only the archive's
+     * hidden temporary file (up to -S, 100 GiB by default): -b named it "not found" and -r never saw it.
+     */
+    @Test
+    void aBackupDirectoryHoldingOnlyAKilledWritersTemporaryFileIsDeletedByMinusBAndByAPolicy() throws Exception {
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofDays(2)));
+        String named = "20260102T120000";
+        String byPolicy = "20260103T120000";
+        for (String id : List.of(named, byPolicy)) {
+            Path temporary = root.resolve("pg/base/" + id + "/.cumulus-tmp-data.tar.0123456789abcdef");
+            Files.createDirectories(temporary.getParent());
+            Files.write(temporary, new byte[1000]);
+            Files.setLastModifiedTime(temporary, old);
+        }
+        Set<String> before = new TreeSet<>(keys());
+        before.removeIf(key -> key.contains(".cumulus-tmp-"));
+
+        Result deleted = run(BackupDeleteCommand::new, args("-b", named));
+        assertEquals(0, deleted.exitCode(), deleted.describe());
+        assertFalse(Files.exists(root.resolve("pg/base/" + named)), deleted.describe());
+
+        Result table = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 3", "--dry-run"));
+        assertTrue(table.out().contains("Would delete incomplete backup " + byPolicy + " (no backup.info): 0 object(s),"
+                + " 1 unfinished write(s), 1000 bytes"), table.out());
+        Result policy = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 3"));
+        assertEquals(0, policy.exitCode(), policy.describe());
+        assertFalse(Files.exists(root.resolve("pg/base/" + byPolicy)), policy.describe());
+        assertEquals(before, keys(), "no object went: REDUNDANCY 3 keeps every DONE backup");
+    }
 }

@@ -9,11 +9,14 @@ import io.cumulus.core.restore.BackupCatalog;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.UnfinishedWrites;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -57,20 +60,47 @@ public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String>
         for (BackupCatalog.Entry e : scan.entries()) {
             backups.add(new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id()))));
         }
+        Map<BackupId, List<BlobInfo>> unfinished = unfinishedWrites(store, layout);
+        // a directory that holds only unfinished writes is no prefix to a listing, so the scan missed it
+        TreeSet<BackupId> candidates = new TreeSet<>(scan.incomplete());
+        unfinished.keySet().stream().filter(id -> !scan.unreadable().containsKey(id))
+                .filter(id -> scan.entries().stream().noneMatch(e -> e.id().equals(id))).forEach(candidates::add);
         List<IncompleteBackup> incomplete = new ArrayList<>();
-        for (BackupId id : scan.incomplete().stream().filter(incompleteWanted).toList()) {
+        for (BackupId id : candidates.stream().filter(incompleteWanted).toList()) {
             List<BlobInfo> objects = new ArrayList<>();
             BlobIterator it = store.list(layout.backupPrefix(id.value()));
             while (it.hasNext()) {
                 objects.add(it.next());
             }
+            List<BlobInfo> leftovers = unfinished.getOrDefault(id, List.of());
             // a keep annotation says someone means to keep what is there: not a backup that died
             String annotations = layout.backupPrefix(id.value()) + "annotations/";
-            if (!objects.isEmpty() && objects.stream().noneMatch(o -> o.key().startsWith(annotations))) {
-                incomplete.add(new IncompleteBackup(id, objects));
+            if ((!objects.isEmpty() || !leftovers.isEmpty())
+                    && objects.stream().noneMatch(o -> o.key().startsWith(annotations))) {
+                incomplete.add(new IncompleteBackup(id, objects, leftovers));
             }
         }
         return new CatalogSnapshot(backups, scan.unreadable(), incomplete);
+    }
+
+    /**
+     * The store's unfinished writes ({@link UnfinishedWrites}: file:// only) under {@code base/}, by the
+     * backup directory that holds them; empty on other stores.
+     */
+    private static Map<BackupId, List<BlobInfo>> unfinishedWrites(BlobStore store, ServerLayout layout)
+            throws IOException {
+        Map<BackupId, List<BlobInfo>> byBackup = new TreeMap<>();
+        if (!(store instanceof UnfinishedWrites leftovers)) {
+            return byBackup;
+        }
+        for (BlobInfo write : leftovers.unfinishedWrites(layout.basePrefix())) {
+            String relative = write.key().substring(layout.basePrefix().length());
+            int slash = relative.indexOf('/');
+            if (slash > 0 && BackupId.isBackupId(relative.substring(0, slash))) {
+                byBackup.computeIfAbsent(new BackupId(relative.substring(0, slash)), id -> new ArrayList<>()).add(write);
+            }
+        }
+        return byBackup;
     }
 
     /** Every WAL object under {@code wals/}, in key order; objects that are not WAL are left out. */

@@ -4,6 +4,7 @@ import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.storage.BlobInfo;
+import io.cumulus.storage.UnfinishedWrites;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -11,17 +12,22 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
- * A directory under {@code base/} named as a backup that holds objects but no {@code backup.info}:
- * a backup still running, or one killed (kill -9, the OOM killer, a reboot) before it could store
- * even a FAILED backup.info. barman-cloud's tools never see it, so nothing would ever remove its
- * archives; a delete does, once it is clearly dead (see {@link #decide}).
+ * A directory under {@code base/} named as a backup that holds objects, or only unfinished writes,
+ * but no {@code backup.info}: a backup still running, or one killed (kill -9, the OOM killer, a
+ * reboot) before it could store even a FAILED backup.info. barman-cloud's tools never see it, so
+ * nothing would ever remove its archives, nor on {@code file://} the hidden temporary file of the
+ * archive it was writing ({@link UnfinishedWrites}, up to {@code -S} in size); a delete does, once
+ * it is clearly dead (see {@link #underPolicy} and {@link #named}).
  *
  * @param id the directory's backup id
  * @param objects every object in the directory
+ * @param unfinishedWrites the store's leftovers of writes into the directory ({@link UnfinishedWrites}),
+ *     counted as written to like objects; empty on stores without any
  */
-public record IncompleteBackup(BackupId id, List<BlobInfo> objects) {
+public record IncompleteBackup(BackupId id, List<BlobInfo> objects, List<BlobInfo> unfinishedWrites) {
 
     /**
      * How long a directory must have had no new object before it is taken for dead. A running backup
@@ -35,16 +41,22 @@ public record IncompleteBackup(BackupId id, List<BlobInfo> objects) {
     public IncompleteBackup {
         Objects.requireNonNull(id, "id");
         objects = List.copyOf(objects);
+        unfinishedWrites = List.copyOf(unfinishedWrites);
     }
 
-    /** When the directory's newest object was written, if it has any. */
+    public IncompleteBackup(BackupId id, List<BlobInfo> objects) {
+        this(id, objects, List.of());
+    }
+
+    /** When the directory's newest object or unfinished write was last written, if it has any. */
     public Optional<Instant> lastWritten() {
-        return objects.stream().map(BlobInfo::lastModified).max(Comparator.naturalOrder());
+        return Stream.concat(objects.stream(), unfinishedWrites.stream()).map(BlobInfo::lastModified)
+                .max(Comparator.naturalOrder());
     }
 
-    /** The bytes its objects hold. */
+    /** The bytes its objects and unfinished writes hold. */
     public long bytes() {
-        return objects.stream().mapToLong(BlobInfo::size).sum();
+        return Stream.concat(objects.stream(), unfinishedWrites.stream()).mapToLong(BlobInfo::size).sum();
     }
 
     /**

@@ -12,6 +12,7 @@ import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.UnfinishedWrites;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -175,14 +176,20 @@ public final class PlanExecutor {
             List<String> keys = dead.objects().stream().map(BlobInfo::key).toList();
             try {
                 deleteInBatches(keys);
+                for (BlobInfo leftover : dead.unfinishedWrites()) {
+                    // only a store with unfinished writes listed them: file://'s temporary files
+                    ((UnfinishedWrites) store).deleteUnfinishedWrite(leftover.key());
+                }
             } catch (IOException e) {
                 throw new OperationFailedException("could not delete the objects of incomplete backup " + dead.id()
                         + " (" + e.getMessage() + "); running the same delete again finishes it", e);
             }
             incomplete++;
             objects += keys.size();
-            progress.accept("deleted incomplete backup " + dead.id() + " (" + keys.size()
-                    + " objects, no backup.info)");
+            progress.accept("deleted incomplete backup " + dead.id() + " (" + keys.size() + " objects"
+                    + (dead.unfinishedWrites().isEmpty() ? ""
+                            : " and " + dead.unfinishedWrites().size() + " unfinished write(s)")
+                    + ", no backup.info)");
         }
         return new Outcome(backups, objects, wal, walLeft, incomplete);
     }

@@ -102,6 +102,46 @@ class IncompleteBackupTest {
         assertEquals(2, CatalogSnapshot.read(store, LAYOUT).incomplete().size(), "a policy reads every one");
     }
 
+    /**
+     * kill -9 during a backup's first archive on file:// leaves only the archive's hidden temporary file
+     * (up to -S, 100 GiB by default) in the backup's directory: no object, so no listing showed it and
+     * neither -b nor -r could remove it. It is an incomplete backup like any other.
+     */
+    @Test
+    void aFileDirectoryHoldingOnlyAKilledWritersTemporaryFileIsAnIncompleteBackupThatDeletesRemove(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) throws Exception {
+        try (BlobStore store = io.cumulus.storage.file.FileBlobStores.open(
+                new io.cumulus.storage.file.FileStoreConfig(root))) {
+            new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+            BackupId killed = id(1);
+            java.nio.file.Path directory = root.resolve(LAYOUT.backupPrefix(killed.value()));
+            java.nio.file.Files.createDirectories(directory);
+            java.nio.file.Path temporary = directory.resolve(".cumulus-tmp-data.tar.0123456789abcdef");
+            java.nio.file.Files.write(temporary, new byte[4096]);
+            List<String> before = keys(store, "");
+
+            // just written: may be a backup running, as for an object
+            IncompleteBackup running = CatalogSnapshot.read(store, LAYOUT).incomplete().get(0);
+            assertEquals(killed, running.id());
+            assertEquals(List.of(), running.objects());
+            assertEquals(4096, running.bytes());
+            assertFalse(running.named(Instant.now()).delete());
+
+            java.nio.file.Files.setLastModifiedTime(temporary, java.nio.file.attribute.FileTime.from(
+                    Instant.now().minus(IncompleteBackup.QUIET).minusSeconds(3600)));
+            CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT, id -> id.equals(killed));
+            IncompleteBackup.Decision decision = snapshot.incomplete().get(0).named(Instant.now());
+            assertTrue(decision.delete(), decision.reason());
+            PlanExecutor.Outcome outcome = new PlanExecutor(store, LAYOUT, 1000, line -> { })
+                    .execute(new RetentionPlan("-b " + killed, List.of(), List.of(), List.of(decision)));
+
+            assertEquals(1, outcome.incompleteDeleted());
+            assertFalse(java.nio.file.Files.exists(directory), "the temporary file went, and its directory");
+            assertEquals(before, keys(store, ""), "nothing else went");
+            assertTrue(CatalogSnapshot.read(store, LAYOUT).incomplete().isEmpty());
+        }
+    }
+
     private static List<String> keys(BlobStore store, String prefix) throws IOException {
         List<String> keys = new ArrayList<>();
         BlobIterator it = store.list(prefix);

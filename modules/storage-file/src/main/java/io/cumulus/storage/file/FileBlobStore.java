@@ -10,6 +10,7 @@ import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.UnfinishedWrites;
 import io.cumulus.storage.WriteOptions;
 import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
@@ -56,7 +57,7 @@ import java.util.Set;
  * a/b}): the second write fails. Files and directories are created with the process umask, so that a
  * store shared between root and the postgres user stays readable by both.
  */
-final class FileBlobStore implements BlobStore {
+final class FileBlobStore implements BlobStore, UnfinishedWrites {
 
     /** Names of in-progress writes; never listed, and no key segment may start with it. */
     static final String TEMP_PREFIX = ".cumulus-tmp-";
@@ -405,6 +406,59 @@ final class FileBlobStore implements BlobStore {
             return false;
         }
         return !stale.isEmpty();
+    }
+
+    /** The hidden temporary files under {@code prefix}: the only unfinished writes this store has. */
+    @Override
+    public List<BlobInfo> unfinishedWrites(String prefix) throws IOException {
+        if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+            throw new IllegalArgumentException("invalid prefix '" + prefix + "': empty or ending with '/'");
+        }
+        Path start = prefix.isEmpty() ? root : resolve(prefix.substring(0, prefix.length() - 1));
+        checkRoot();
+        List<BlobInfo> found = new ArrayList<>();
+        collectTemporaryFiles(start, found);
+        found.sort(Comparator.comparing(BlobInfo::key, KEY_ORDER));
+        return found;
+    }
+
+    private void collectTemporaryFiles(Path directory, List<BlobInfo> found) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+            for (Path entry : entries) {
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue; // its write finished (renamed into place) or was aborted while we looked
+                }
+                if (attributes.isDirectory()) {
+                    collectTemporaryFiles(entry, found);
+                } else if (attributes.isRegularFile() && entry.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    found.add(info(keyOf(entry), attributes));
+                }
+            }
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            // not there, or pruned while we looked: nothing unfinished in it
+        }
+    }
+
+    @Override
+    public void deleteUnfinishedWrite(String key) throws IOException {
+        int slash = key.lastIndexOf('/');
+        String name = key.substring(slash + 1);
+        if (!name.startsWith(TEMP_PREFIX) || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("'" + key + "' names no unfinished write");
+        }
+        Path path = (slash < 0 ? root : resolve(key.substring(0, slash))).resolve(name);
+        try {
+            if (!Files.deleteIfExists(path)) {
+                return;
+            }
+        } catch (FileSystemException e) {
+            checkAbsence(e, path);
+            return;
+        }
+        pruneEmptyParents(path.getParent());
     }
 
     @Override

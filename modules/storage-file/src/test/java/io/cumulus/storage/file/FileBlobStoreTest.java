@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.UnfinishedWrites;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.BlobStoreContractTest;
 import java.io.FileNotFoundException;
@@ -182,6 +184,35 @@ class FileBlobStoreTest extends BlobStoreContractTest {
         store.delete("srv/base/b1/data.tar");
         assertFalse(Files.exists(root().resolve("srv/base/b1")));
         assertTrue(Files.exists(root().resolve("srv/base/b2/data.tar")));
+    }
+
+    /**
+     * A writer killed during the first archive of a backup leaves a directory holding only its temporary
+     * file: no listing shows it and no object's delete ever prunes it, so the store names it as an
+     * unfinished write, with its size and date, for the caller to judge and remove with its directory.
+     */
+    @Test
+    void aDirectoryHoldingOnlyATemporaryFileIsNamedAsAnUnfinishedWriteAndRemovedWithIt() throws IOException {
+        write("srv/base/b2/data.tar", bytes(10, 3));
+        Files.createDirectories(root().resolve("srv/base/b1"));
+        Path killed = root().resolve("srv/base/b1/" + FileBlobStore.TEMP_PREFIX + "data.tar.0123456789abcdef");
+        Files.write(killed, new byte[100]);
+        Instant written = Instant.now().minus(Duration.ofDays(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Files.setLastModifiedTime(killed, FileTime.from(written));
+        assertEquals(List.of(), store.listPrefixes("srv/base/").stream().filter(p -> p.endsWith("b1/")).toList());
+
+        UnfinishedWrites unfinished = (UnfinishedWrites) store;
+        List<BlobInfo> found = unfinished.unfinishedWrites("srv/base/");
+        assertEquals(List.of(new BlobInfo("srv/base/b1/" + killed.getFileName(), 100, written, null)), found);
+        assertEquals(List.of(), unfinished.unfinishedWrites("srv/base/b2/"));
+        assertEquals(List.of(), unfinished.unfinishedWrites("srv/nothing/"));
+
+        unfinished.deleteUnfinishedWrite(found.get(0).key());
+        assertFalse(Files.exists(root().resolve("srv/base/b1")), "the directory goes with its last entry");
+        assertTrue(Files.exists(root().resolve("srv/base/b2/data.tar")));
+        unfinished.deleteUnfinishedWrite(found.get(0).key()); // absent: removed already
+        assertThrows(IllegalArgumentException.class, () -> unfinished.deleteUnfinishedWrite("srv/base/b2/data.tar"),
+                "an object is no unfinished write");
     }
 
     /** A temporary file written to recently may be a write in progress: it stays, and so does its directory. */
