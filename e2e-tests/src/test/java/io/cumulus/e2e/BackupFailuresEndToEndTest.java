@@ -241,8 +241,16 @@ class BackupFailuresEndToEndTest {
         assertFailsWith(3, result, "Backup name 'latest' is not allowed: reserved word");
     }
 
+    /**
+     * A failure once the backup has started is exit 1, whatever its cause (here permission denied, which
+     * before the start would be 4; a store that stops answering, 2 before the start): barman-cloud-backup
+     * 3.4's {@code _coordinate_backup} catches every failure from pg_backup_start on, stores the FAILED
+     * backup.info and raises {@code SystemExit(1)}; only failures before it are 2 (its connectivity check)
+     * or 4 ({@code GeneralErrorExit}).
+     */
     @Test
-    void unwritableDestinationIsExitOneAndPostgresqlIsLeftWithoutABackup() throws IOException {
+    void unwritableDestinationFailsTheStartedBackupWithExitOneAsBarmanCloud34AndLeavesPostgresqlWithoutABackup()
+            throws IOException {
         Path readOnly = Files.createDirectory(work.resolve("read-only"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r-xr-xr-x")));
         ToolResult result = Tools.command("cumulus-backup").args(Backups.connection(source))
