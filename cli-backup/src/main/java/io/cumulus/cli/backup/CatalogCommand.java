@@ -89,23 +89,16 @@ abstract class CatalogCommand extends ToolCommand {
     abstract int run(StoreLocation location) throws IOException;
 
     /**
-     * The backup {@code wanted} names. An id is read directly; a name or shortcut is looked up among
+     * The backup {@code wanted} names: an id is read directly; a name or shortcut is looked up among
      * the readable backups, an unreadable backup.info elsewhere in the catalog being only a warning.
      */
     BackupCatalog.Entry resolve(StoreLocation location, String wanted) throws IOException {
-        BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
-        if (BackupId.isBackupId(wanted)) {
-            return catalog.resolve(wanted);
-        }
-        BackupCatalog.Scan scan = catalog.scan();
-        warnUnreadable(scan.unreadable());
-        return catalog.resolveIn(scan.entries(), wanted);
+        return new BackupCatalog(location.store(), location.layout()).resolve(wanted, log::warning);
     }
 
     /** barman's warning for each backup whose backup.info cannot be read, which is then left out. */
     void warnUnreadable(java.util.Map<BackupId, String> unreadable) {
-        unreadable.forEach((id, why) -> log.warning("skipping backup " + id
-                + ": its backup.info cannot be read (" + why + ")"));
+        unreadable.forEach((id, why) -> log.warning(BackupCatalog.unreadableWarning(id, why)));
     }
 
     static int ok() {

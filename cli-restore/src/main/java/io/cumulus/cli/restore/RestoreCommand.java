@@ -12,6 +12,8 @@ import io.cumulus.core.restore.RecoveryConfiguration;
 import io.cumulus.core.restore.RestoreOutcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,7 +62,8 @@ public final class RestoreCommand extends ToolCommand {
     int jobs;
 
     @Option(names = "--recovery-target-time", paramLabel = "TIME",
-            description = "Recover up to this time, e.g. '2026-11-21 05:30:00+00'.")
+            description = "Recover up to this time, e.g. '2026-11-21 05:30:00+00'; without an offset, in this"
+                    + " machine's time zone (written to recovery_target_time with its offset).")
     String targetTime;
 
     @Option(names = "--recovery-target-lsn", paramLabel = "LSN", description = "Recover up to this LSN, e.g. 0/3000060.")
@@ -126,13 +129,19 @@ public final class RestoreCommand extends ToolCommand {
         if (jobs < 1) {
             throw new InvalidInputException("--jobs must be at least 1");
         }
-        Map<String, String> targets = RecoveryConfiguration.targets(targetTime, targetLsn, targetXid, targetName,
+        // one zone for both uses of a time without offset: the choice of the backup and the recovery target
+        ZoneId zone = ZoneId.systemDefault();
+        OffsetDateTime recoveryTime = targetTime == null ? null
+                : RecoveryConfiguration.parseTime(targetTime, zone, "--recovery-target-time");
+        Map<String, String> targets = RecoveryConfiguration.targets(recoveryTime, targetLsn, targetXid, targetName,
                 target, targetAction, targetTimeline);
+        AutoTarget auto = autoTarget(recoveryTime, zone);
         RecoveryConfiguration recovery = targets.isEmpty() && !standby ? null
                 : new RecoveryConfiguration(restoreCommand(), targets, standby, !keepArchiveMode);
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
-            BackupCatalog.Entry backup = backupId.equals("auto") ? chooseAuto(catalog) : catalog.resolve(backupId);
+            BackupCatalog.Entry backup = backupId.equals("auto") ? chooseAuto(catalog, auto)
+                    : catalog.resolve(backupId, log::warning);
             log.info("restoring backup " + backup.id() + " into " + recoveryDir);
             if (backup.info().status() != io.cumulus.core.catalog.BackupStatus.DONE) {
                 log.warning("backup " + backup.id() + " has status " + backup.info().status()
@@ -162,14 +171,25 @@ public final class RestoreCommand extends ToolCommand {
         return ExitCodes.OK;
     }
 
-    /** {@code auto}: barman-cloud's --target-* options, else the recovery target, choose the backup. */
-    private BackupCatalog.Entry chooseAuto(BackupCatalog catalog) throws java.io.IOException {
-        String time = autoTime != null ? autoTime : targetTime;
+    /** What {@code auto} chooses by, each null when not given. */
+    private record AutoTarget(OffsetDateTime time, Long lsn, Integer timeline) {
+    }
+
+    /**
+     * {@code auto}'s criteria, checked before the store is contacted: barman-cloud's --target-*
+     * options, else the recovery target's.
+     */
+    private AutoTarget autoTarget(OffsetDateTime recoveryTime, ZoneId zone) {
+        OffsetDateTime time = autoTime != null ? RecoveryConfiguration.parseTime(autoTime, zone, "--target-time")
+                : recoveryTime;
         String lsn = autoLsn != null ? autoLsn : targetLsn;
+        String timeline = autoTimeline != null ? autoTimeline : targetTimeline;
+        if (!backupId.equals("auto")) {
+            return new AutoTarget(null, null, null);
+        }
         if (time != null && lsn != null) {
             throw new InvalidInputException("auto: give a target time or a target LSN, not both");
         }
-        String timeline = autoTimeline != null ? autoTimeline : targetTimeline;
         Integer tli = null;
         if (timeline != null && timeline.matches("[0-9]+")) {
             tli = Integer.valueOf(timeline);
@@ -184,8 +204,13 @@ public final class RestoreCommand extends ToolCommand {
                 throw new InvalidInputException("invalid target LSN '" + lsn + "': expected an LSN such as 0/3000060");
             }
         }
-        BackupCatalog.Entry chosen = catalog.resolveAuto(time == null ? null
-                : RecoveryConfiguration.parseTime(time, java.time.ZoneId.systemDefault()), lsnValue, tli);
+        return new AutoTarget(time, lsnValue, tli);
+    }
+
+    /** {@code auto}: the newest DONE backup that can reach {@code target}. */
+    private BackupCatalog.Entry chooseAuto(BackupCatalog catalog, AutoTarget target) throws java.io.IOException {
+        BackupCatalog.Entry chosen = catalog.resolveAuto(target.time(), target.lsn(), target.timeline(),
+                log::warning);
         log.info("auto: chose backup " + chosen.id());
         return chosen;
     }

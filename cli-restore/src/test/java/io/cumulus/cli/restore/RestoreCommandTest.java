@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
@@ -135,7 +136,7 @@ class RestoreCommandTest {
                 "2026-11-21 06:00:00+00");
         assertEquals(0, byTime.exitCode(), byTime.err());
         assertTrue(Files.readString(dir.resolve("a/postgresql.auto.conf"))
-                .contains("recovery_target_time = '2026-11-21 06:00:00+00'"));
+                .contains("recovery_target_time = '2026-11-21 06:00:00+00:00'"));
         assertEquals(0, run(store, "main", "auto", dir.resolve("b").toString(), "--target-lsn", "0/579E488")
                 .exitCode());
 
@@ -145,6 +146,21 @@ class RestoreCommandTest {
         assertTrue(tooEarly.err().contains("no DONE backup ended at or before"), tooEarly.err());
         assertEquals(3, run(store, "main", "auto", dir.resolve("c").toString(), "--target-lsn", "x").exitCode());
         assertFalse(Files.exists(dir.resolve("c")));
+    }
+
+    /** Checked with the options, before the store (here a directory that does not exist) is contacted. */
+    @Test
+    void aMalformedTargetTimeIsExitThreeForAnyBackupIdBeforeTheStoreIsRead() {
+        String missingStore = dir.resolve("no-such-store").toUri().toString();
+        for (String id : List.of("latest", ID, "auto")) {
+            for (String option : List.of("--recovery-target-time", "--target-time")) {
+                Result result = run(option, "notatime", missingStore, "main", id, dir.resolve("m").toString());
+                assertEquals(3, result.exitCode(), id + " " + option + ": " + result.err());
+                assertTrue(result.err().contains("invalid " + option + " 'notatime': expected a time such as"),
+                        result.err());
+            }
+        }
+        assertFalse(Files.exists(dir.resolve("m")));
     }
 
     @Test

@@ -76,7 +76,7 @@ class ConfigFileOutsideDataDirectoryRestoreTest {
 
         Path restored = temp.resolve("restored");
         RestoreOutcome outcome = new BaseRestore(store, LAYOUT, 2, RestoreListener.NONE)
-                .restore(new BackupCatalog(store, LAYOUT).resolve(id.value()), restored, Map.of());
+                .restore(new BackupCatalog(store, LAYOUT).resolve(id.value(), w -> { }), restored, Map.of());
 
         assertTrue(outcome.verified());
         assertEquals("listen_addresses = '*'\n", Files.readString(restored.resolve("postgresql.conf")));

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * Finds the backup a user means by an id, a backup name or a shortcut ({@code latest}, {@code last},
@@ -54,17 +55,30 @@ public final class BackupCatalog {
     }
 
     /**
-     * The backup {@code wanted} designates.
+     * The backup {@code wanted} designates. An id is read directly; a name or a shortcut is looked up
+     * among the backups whose backup.info can be read, each one that cannot being passed to {@code
+     * warnings} (naming it) and left out, as barman does: a restore of {@code latest} must not choose an
+     * older backup without the DBA seeing why.
      *
      * @throws OperationFailedException when no backup, or several backups with that name, match
+     * @throws IOException naming the backup, when the backup with id {@code wanted} has a backup.info
+     *     that cannot be read
      */
-    public Entry resolve(String wanted) throws IOException {
+    public Entry resolve(String wanted, Consumer<String> warnings) throws IOException {
         if (BackupId.isBackupId(wanted)) {
             BackupId id = new BackupId(wanted);
-            return read(id).map(info -> new Entry(id, info)).orElseThrow(() -> new OperationFailedException(
+            Optional<BackupInfo> info;
+            try {
+                info = read(id);
+            } catch (IllegalArgumentException e) {
+                // an error (4), as barman's: the backup is there, its metadata is not usable
+                throw new IOException("backup " + wanted + ": its backup.info cannot be read (" + e.getMessage()
+                        + "); choose another backup", e);
+            }
+            return info.map(i -> new Entry(id, i)).orElseThrow(() -> new OperationFailedException(
                     "backup " + wanted + " not found in " + where()));
         }
-        return resolveIn(all(), wanted);
+        return resolveIn(readable(warnings), wanted);
     }
 
     /**
@@ -104,12 +118,14 @@ public final class BackupCatalog {
      * {@code auto}: the newest DONE backup that can reach a recovery target, as barman-cloud 3.13
      * chooses (reference §7), but among DONE backups only: one that ended at or before {@code
      * targetTime}, or whose end LSN is at or before {@code targetLsn}, on {@code timeline}; each
-     * criterion applies only when given (null).
+     * criterion applies only when given (null). Backups whose backup.info cannot be read are passed to
+     * {@code warnings} and left out, as for {@link #resolve}.
      *
      * @throws OperationFailedException when no backup qualifies, e.g. a target before the oldest backup
      */
-    public Entry resolveAuto(OffsetDateTime targetTime, Long targetLsn, Integer timeline) throws IOException {
-        List<Entry> candidates = all().stream()
+    public Entry resolveAuto(OffsetDateTime targetTime, Long targetLsn, Integer timeline, Consumer<String> warnings)
+            throws IOException {
+        List<Entry> candidates = readable(warnings).stream()
                 .filter(e -> e.info().status() == BackupStatus.DONE)
                 .filter(e -> timeline == null || timeline.equals(e.info().timeline()))
                 .filter(e -> targetTime == null || (e.info().endTime() != null
@@ -138,18 +154,16 @@ public final class BackupCatalog {
                 + Long.toHexString(lsn & 0xFFFF_FFFFL).toUpperCase(java.util.Locale.ROOT);
     }
 
-    /**
-     * Every backup with a backup.info, oldest first (the order of the ids), as {@link #scan()} lists
-     * them, but failing on the oldest backup.info that cannot be parsed.
-     *
-     * @throws IllegalArgumentException with the parser's message, when a backup.info cannot be parsed
-     */
-    public List<Entry> all() throws IOException {
+    /** The backups {@link #scan()} could read, each unreadable one passed to {@code warnings}. */
+    private List<Entry> readable(Consumer<String> warnings) throws IOException {
         Scan scan = scan();
-        if (!scan.unreadable().isEmpty()) {
-            throw new IllegalArgumentException(scan.unreadable().values().iterator().next());
-        }
+        scan.unreadable().forEach((id, why) -> warnings.accept(unreadableWarning(id, why)));
         return scan.entries();
+    }
+
+    /** barman's warning for a backup whose backup.info cannot be read, which is then left out. */
+    public static String unreadableWarning(BackupId id, String why) {
+        return "skipping backup " + id + ": its backup.info cannot be read (" + why + ")";
     }
 
     /**

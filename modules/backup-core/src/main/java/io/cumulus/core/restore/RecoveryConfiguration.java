@@ -45,6 +45,18 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
             .optionalStart().appendOffset("+HH:mm", "Z").optionalEnd()
             .toFormatter(Locale.ROOT);
 
+    /**
+     * How {@code recovery_target_time} is written: always with its offset (seconds too when the offset
+     * has them), as PostgreSQL reads a time without one in the restored server's {@code timezone}
+     * setting, which need not be the zone the backup was chosen in.
+     */
+    private static final DateTimeFormatter WRITTEN_TIME = new DateTimeFormatterBuilder()
+            .append(DateTimeFormatter.ISO_LOCAL_DATE)
+            .appendLiteral(' ')
+            .append(DateTimeFormatter.ISO_LOCAL_TIME)
+            .appendOffset("+HH:MM:ss", "+00:00")
+            .toFormatter(Locale.ROOT);
+
     public RecoveryConfiguration {
         Objects.requireNonNull(restoreCommand, "restoreCommand");
         targets = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(targets));
@@ -52,16 +64,17 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
 
     /**
      * Builds the targets from the command line's values (each null when not given), checking them as
-     * far as can be done before PostgreSQL reads them.
+     * far as can be done before PostgreSQL reads them. {@code time} is written with its offset
+     * ({@link #parseTime} gave it one), so PostgreSQL stops at the instant the backup was chosen for.
      *
      * @throws InvalidInputException when a value is malformed or more than one target is given
      */
-    public static Map<String, String> targets(String time, String lsn, String xid, String name, String immediate,
+    public static Map<String, String> targets(OffsetDateTime time, String lsn, String xid, String name, String immediate,
             String action, String timeline) {
         Map<String, String> targets = new LinkedHashMap<>();
         int count = 0;
         if (time != null) {
-            targets.put("recovery_target_time", requireNonBlank(time, "--recovery-target-time"));
+            targets.put("recovery_target_time", WRITTEN_TIME.format(time));
             count++;
         }
         if (lsn != null) {
@@ -102,18 +115,21 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
 
     /**
      * A recovery target time as PostgreSQL takes it ({@code 2026-11-21 09:12:00[.123456][+00[:00]]},
-     * or with a {@code T}), for choosing a backup; one without an offset is in {@code zone}.
+     * or with a {@code T}); one without an offset is in {@code zone} (the tool's, so that {@code auto}
+     * and the written {@code recovery_target_time} mean the same instant).
      *
+     * @param option the option that gave it, for the message
      * @throws InvalidInputException when it is not in that form
      */
-    public static OffsetDateTime parseTime(String text, ZoneId zone) {
+    public static OffsetDateTime parseTime(String text, ZoneId zone, String option) {
         try {
             TemporalAccessor parsed = TIME.parseBest(text.strip(), OffsetDateTime::from, LocalDateTime::from);
             return parsed instanceof OffsetDateTime offset ? offset
                     : ((LocalDateTime) parsed).atZone(zone).toOffsetDateTime();
         } catch (DateTimeParseException e) {
-            throw new InvalidInputException("invalid target time '" + text
-                    + "': expected YYYY-MM-DD HH:MM:SS[.FFFFFF][+HH[:MM]]");
+            throw new InvalidInputException("invalid " + option + " '" + text
+                    + "': expected a time such as '2026-11-21 09:12:00+00' (YYYY-MM-DD HH:MM[:SS[.FFFFFF]][+HH[:MM]];"
+                    + " without an offset, in this machine's time zone)");
         }
     }
 

@@ -83,7 +83,7 @@ class BaseRestoreTest {
 
     private RestoreOutcome restore(String wanted, Path destination, Map<String, Path> relocated, int jobs)
             throws IOException {
-        BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(wanted);
+        BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(wanted, w -> { });
         return new BaseRestore(store, LAYOUT, jobs, listener).restore(entry, destination, relocated);
     }
 
@@ -424,15 +424,41 @@ class BaseRestoreTest {
                 1L << 30, null);
         BackupCatalog catalog = new BackupCatalog(store, LAYOUT);
 
-        assertEquals("20260103T000000", catalog.resolve("latest").id().value());
-        assertEquals("20260103T000000", catalog.resolve("last").id().value());
-        assertEquals("20260101T000000", catalog.resolve("oldest").id().value());
-        assertEquals("20260101T000000", catalog.resolve("first").id().value());
-        assertEquals("20260101T000000", catalog.resolve("first-one").id().value());
-        assertEquals("20260103T000000", catalog.resolve("20260103T000000").id().value());
-        assertThrows(OperationFailedException.class, () -> catalog.resolve("20260102T000000"));
-        assertThrows(OperationFailedException.class, () -> catalog.resolve("no-such-name"));
-        assertThrows(OperationFailedException.class, () -> catalog.resolve("last-failed"));
+        assertEquals("20260103T000000", catalog.resolve("latest", w -> { }).id().value());
+        assertEquals("20260103T000000", catalog.resolve("last", w -> { }).id().value());
+        assertEquals("20260101T000000", catalog.resolve("oldest", w -> { }).id().value());
+        assertEquals("20260101T000000", catalog.resolve("first", w -> { }).id().value());
+        assertEquals("20260101T000000", catalog.resolve("first-one", w -> { }).id().value());
+        assertEquals("20260103T000000", catalog.resolve("20260103T000000", w -> { }).id().value());
+        assertThrows(OperationFailedException.class, () -> catalog.resolve("20260102T000000", w -> { }));
+        assertThrows(OperationFailedException.class, () -> catalog.resolve("no-such-name", w -> { }));
+        assertThrows(OperationFailedException.class, () -> catalog.resolve("last-failed", w -> { }));
+    }
+
+    @Test
+    void shortcutsNamesAndAutoSkipAnUnreadableBackupInfoWithAWarningNamingItAndItsIdFailsNamingIt()
+            throws Exception {
+        backup(new TestCluster().withDataFiles(1, 10), new BackupId("20260101T000000"), Compression.NONE,
+                1L << 30, "older");
+        backup(new TestCluster().withDataFiles(1, 10), new BackupId("20260103T000000"), Compression.NONE,
+                1L << 30, null);
+        try (var out = store.openWrite("pfx/main/base/20260101T000000/backup.info", WriteOptions.DEFAULT)) {
+            out.write("garbage\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        BackupCatalog catalog = new BackupCatalog(store, LAYOUT);
+        List<String> warnings = new ArrayList<>();
+
+        assertEquals("20260103T000000", catalog.resolve("latest", warnings::add).id().value());
+        assertEquals("20260103T000000", catalog.resolve("oldest", warnings::add).id().value());
+        assertEquals("20260103T000000", catalog.resolveAuto(null, null, null, warnings::add).id().value());
+        assertThrows(OperationFailedException.class, () -> catalog.resolve("older", warnings::add));
+        assertEquals(4, warnings.size(), warnings.toString());
+        assertTrue(warnings.stream().allMatch(w -> w.startsWith("skipping backup 20260101T000000: its backup.info"
+                + " cannot be read (")), warnings.toString());
+        IOException explicit = assertThrows(IOException.class, () -> catalog.resolve("20260101T000000", w -> { }));
+        assertFalse(explicit instanceof OperationFailedException);
+        assertTrue(explicit.getMessage().startsWith("backup 20260101T000000: its backup.info cannot be read"),
+                explicit.getMessage());
     }
 
     @Test
@@ -441,14 +467,14 @@ class BaseRestoreTest {
                 1L << 30, null); // ends 05:24:05 at 0/579E488 (TestCluster.END)
         BackupCatalog catalog = new BackupCatalog(store, LAYOUT);
 
-        assertEquals(ID, catalog.resolveAuto(null, null, null).id());
-        assertEquals(ID, catalog.resolveAuto(TestCluster.END, null, 1).id());
-        assertEquals(ID, catalog.resolveAuto(null, BackupCatalog.parseLsn("0/579E488"), null).id());
+        assertEquals(ID, catalog.resolveAuto(null, null, null, w -> { }).id());
+        assertEquals(ID, catalog.resolveAuto(TestCluster.END, null, 1, w -> { }).id());
+        assertEquals(ID, catalog.resolveAuto(null, BackupCatalog.parseLsn("0/579E488"), null, w -> { }).id());
         assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(TestCluster.END.minusSeconds(1),
-                null, null));
+                null, null, w -> { }));
         assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null,
-                BackupCatalog.parseLsn("0/579E487"), null));
-        assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null, null, 2));
+                BackupCatalog.parseLsn("0/579E487"), null, w -> { }));
+        assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null, null, 2, w -> { }));
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {

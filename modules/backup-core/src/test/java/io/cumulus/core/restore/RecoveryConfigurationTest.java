@@ -46,7 +46,7 @@ class RecoveryConfigurationTest {
     @Test
     void targetsAreCheckedBeforeAnythingIsWritten() {
         assertThrows(InvalidInputException.class,
-                () -> RecoveryConfiguration.targets("2026-01-01", "0/1", null, null, null, null, null));
+                () -> RecoveryConfiguration.targets(java.time.OffsetDateTime.parse("2026-01-01T00:00:00Z"), "0/1", null, null, null, null, null));
         assertThrows(InvalidInputException.class,
                 () -> RecoveryConfiguration.targets(null, "nope", null, null, null, null, null));
         assertThrows(InvalidInputException.class,
@@ -65,11 +65,37 @@ class RecoveryConfigurationTest {
     void targetTimesAreReadAsPostgreSQLWritesThem() {
         java.time.ZoneId utc = java.time.ZoneOffset.UTC;
         assertEquals(java.time.OffsetDateTime.parse("2026-11-21T09:12:00+01:00"),
-                RecoveryConfiguration.parseTime("2026-11-21 09:12:00+01", utc));
+                RecoveryConfiguration.parseTime("2026-11-21 09:12:00+01", utc, "--recovery-target-time"));
         assertEquals(java.time.OffsetDateTime.parse("2026-11-21T09:12:00.123456+05:30"),
-                RecoveryConfiguration.parseTime("2026-11-21 09:12:00.123456+05:30", utc));
+                RecoveryConfiguration.parseTime("2026-11-21 09:12:00.123456+05:30", utc, "--recovery-target-time"));
         assertEquals(java.time.OffsetDateTime.parse("2026-11-21T09:12:00Z"),
-                RecoveryConfiguration.parseTime("2026-11-21T09:12:00", utc));
-        assertThrows(InvalidInputException.class, () -> RecoveryConfiguration.parseTime("yesterday", utc));
+                RecoveryConfiguration.parseTime("2026-11-21T09:12:00", utc, "--recovery-target-time"));
+        InvalidInputException malformed = assertThrows(InvalidInputException.class,
+                () -> RecoveryConfiguration.parseTime("notatime", utc, "--recovery-target-time"));
+        assertTrue(malformed.getMessage().startsWith("invalid --recovery-target-time 'notatime': expected a time"),
+                malformed.getMessage());
+    }
+
+    /**
+     * PostgreSQL reads a recovery_target_time without an offset in the restored server's timezone
+     * setting; the tool chose the backup in its own zone, so the written value carries that offset.
+     */
+    @Test
+    void aTargetTimeWithoutOffsetIsWrittenWithTheOffsetOfTheZoneItWasReadIn() throws Exception {
+        java.time.ZoneId kolkata = java.time.ZoneId.of("Asia/Kolkata");
+        java.time.OffsetDateTime time = RecoveryConfiguration.parseTime("2026-11-21 09:12:00.25", kolkata,
+                "--recovery-target-time");
+
+        new RecoveryConfiguration("cmd %f %p", RecoveryConfiguration.targets(time, null, null, null, null, null, null),
+                false, false).writeTo(pgdata);
+
+        assertTrue(Files.readString(pgdata.resolve("postgresql.auto.conf"))
+                .contains("recovery_target_time = '2026-11-21 09:12:00.25+05:30'\n"));
+        assertEquals(Map.of("recovery_target_time", "2026-11-21 09:12:00-05:00"), RecoveryConfiguration.targets(
+                RecoveryConfiguration.parseTime("2026-11-21 09:12", java.time.ZoneId.of("America/New_York"),
+                        "--recovery-target-time"), null, null, null, null, null, null));
+        assertEquals(Map.of("recovery_target_time", "2026-11-21 09:12:00+00:00"), RecoveryConfiguration.targets(
+                RecoveryConfiguration.parseTime("2026-11-21T09:12:00Z", kolkata, "--recovery-target-time"),
+                null, null, null, null, null, null));
     }
 }
