@@ -9,6 +9,7 @@ import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
@@ -50,11 +51,21 @@ public final class BaseRestore {
     private final ServerLayout layout;
     private final int jobs;
     private final RestoreListener listener;
+    private final Duration resumePause;
 
     /**
      * @param jobs archives downloaded and extracted at once, at least 1
      */
     public BaseRestore(BlobStore store, ServerLayout layout, int jobs, RestoreListener listener) {
+        this(store, layout, jobs, listener, Duration.ofSeconds(1));
+    }
+
+    /**
+     * @param resumePause the pause before the first resume of a broken read, growing by as much before
+     *     each next one ({@link ResumingRead})
+     */
+    BaseRestore(BlobStore store, ServerLayout layout, int jobs, RestoreListener listener, Duration resumePause) {
+        this.resumePause = resumePause;
         if (jobs < 1) {
             throw new IllegalArgumentException("jobs must be at least 1");
         }
@@ -145,7 +156,7 @@ public final class BaseRestore {
             files.incrementAndGet();
             bytes.addAndGet(size);
             listener.fileRestored(path, size);
-        });
+        }, destination, !tablespaces.isEmpty());
         verifier.checkComplete();
 
         Path tblspc = destination.resolve("pg_tblspc");
@@ -168,8 +179,8 @@ public final class BaseRestore {
                 Duration.ofNanos(System.nanoTime() - start));
     }
 
-    private void extractAll(List<Archive> archives, RestoreVerifier verifier, TarExtractor.Listener counter)
-            throws IOException {
+    private void extractAll(List<Archive> archives, RestoreVerifier verifier, TarExtractor.Listener counter,
+            Path destination, boolean tablespaces) throws IOException {
         // The failure that stopped the restore; the others only saw the cancellation it caused.
         AtomicReference<Exception> cause = new AtomicReference<>();
         AtomicBoolean failed = new AtomicBoolean();
@@ -186,7 +197,7 @@ public final class BaseRestore {
                         return null;
                     }
                     try {
-                        extract(archive, verifier, counter, failed);
+                        extract(archive, verifier, counter, failed, destination, tablespaces);
                     } catch (IOException | RuntimeException e) {
                         if (cause.compareAndSet(null, e)) {
                             failed.set(true);
@@ -218,16 +229,20 @@ public final class BaseRestore {
     }
 
     private void extract(Archive archive, RestoreVerifier verifier, TarExtractor.Listener counter,
-            AtomicBoolean failed) throws IOException {
+            AtomicBoolean failed, Path destination, boolean tablespaces) throws IOException {
         listener.archiveStarted(archive.key(), archive.target().toString());
         TarExtractor extractor = new TarExtractor(archive.target(), archive.manifestPrefix(), verifier, counter,
                 failed::get);
-        try (InputStream in = archive.compression().decompress(store.openRead(archive.key()))) {
+        try (InputStream in = archive.compression().decompress(ResumingRead.open(store, archive.key(), listener,
+                resumePause))) {
             extractor.extract(in, archive.key());
             // Python's tarfile pads the stream to a 10 KiB record; reading to the end checks the codec's trailer.
             in.transferTo(java.io.OutputStream.nullOutputStream());
         } catch (OperationFailedException e) {
             throw e;
+        } catch (StoreUnavailableException e) {
+            throw new StoreUnavailableException(e.getMessage() + "; the restore is incomplete: empty " + destination
+                    + (tablespaces ? " and the tablespace directories" : "") + " and run cumulus-restore again", e);
         } catch (IOException e) {
             throw new IOException("cannot extract " + archive.key() + ": " + e.getMessage(), e);
         }

@@ -16,6 +16,7 @@ import io.cumulus.core.compress.Compression;
 import io.cumulus.core.compress.CompressionLevel;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.file.FileBlobStores;
 import io.cumulus.storage.file.FileStoreConfig;
@@ -26,10 +27,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
@@ -433,6 +436,83 @@ class BaseRestoreTest {
         assertThrows(OperationFailedException.class, () -> catalog.resolve("20260102T000000", w -> { }));
         assertThrows(OperationFailedException.class, () -> catalog.resolve("no-such-name", w -> { }));
         assertThrows(OperationFailedException.class, () -> catalog.resolve("last-failed", w -> { }));
+    }
+
+    /**
+     * A file store whose reads of {@code data.tar} break (as a reset connection does, typed {@link
+     * StoreUnavailableException} by the provider) after {@code cutAfter} bytes, {@code breaks} times;
+     * with {@code staysDown}, every read of it is refused once one broke.
+     */
+    private BlobStore breakingReads(int breaks, long cutAfter, boolean staysDown) {
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(breaks);
+        return new io.cumulus.storage.testkit.ForwardingBlobStore(store) {
+            @Override
+            public java.io.InputStream openRead(String key) throws IOException {
+                return cut(key, delegate().openRead(key));
+            }
+
+            @Override
+            public java.io.InputStream openRead(String key, long offset, long length) throws IOException {
+                if (staysDown && left.get() < breaks) {
+                    throw new StoreUnavailableException("cannot reach the store: Connection refused", null);
+                }
+                return cut(key, delegate().openRead(key, offset, length));
+            }
+
+            private java.io.InputStream cut(String key, java.io.InputStream in) {
+                if (!key.endsWith("/data.tar")) {
+                    return in;
+                }
+                return new java.io.FilterInputStream(in) {
+                    private long read;
+
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        if (read >= cutAfter && left.getAndDecrement() > 0) {
+                            throw new StoreUnavailableException("cannot reach the store: Connection reset", null);
+                        }
+                        int n = super.read(b, off, (int) Math.min(len, Math.max(1, cutAfter - read)));
+                        read += Math.max(n, 0);
+                        return n;
+                    }
+                };
+            }
+        };
+    }
+
+    @Test
+    void aReadThatBreaksIsResumedWhereItStoppedAndTheRestoreIsVerified() throws Exception {
+        TestCluster cluster = new TestCluster().withDataFiles(6, 30_000);
+        backup(cluster, ID, Compression.NONE, 1L << 30, null);
+        BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { });
+        Path pgdata = temp.resolve("resumed");
+
+        RestoreOutcome outcome = new BaseRestore(breakingReads(2, 70_000, false), LAYOUT, 1, listener, Duration.ZERO)
+                .restore(entry, pgdata, Map.of());
+
+        assertTrue(outcome.verified());
+        for (TestCluster.Member m : cluster.dataMembers()) {
+            assertArrayEquals(m.content(), Files.readAllBytes(pgdata.resolve(m.name())), m.name());
+        }
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).matches("reading .*/data.tar broke at byte \\d+ of \\d+ \\(cannot reach the store:"
+                + " Connection reset\\); resuming from there \\(1 of 3\\)"), warnings.toString());
+    }
+
+    @Test
+    void aStoreThatStaysAwayFailsAsUnavailableSayingTheDirectoryIsIncomplete() throws Exception {
+        backup(new TestCluster().withDataFiles(6, 30_000), ID, Compression.NONE, 1L << 30, null);
+        BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { });
+        Path pgdata = temp.resolve("broken");
+
+        StoreUnavailableException e = assertThrows(StoreUnavailableException.class, () -> new BaseRestore(
+                breakingReads(1, 70_000, true), LAYOUT, 1, listener, Duration.ZERO)
+                .restore(entry, pgdata, Map.of()));
+
+        assertTrue(e.getMessage().matches("the store stopped answering while reading .*/data.tar \\(at byte 70000 of"
+                + " \\d+, 3 resumes failed\\): .*; the restore is incomplete: empty " + Pattern.quote(pgdata.toString())
+                + " and run cumulus-restore again"), e.getMessage());
+        assertEquals(3, warnings.size(), warnings.toString());
     }
 
     @Test

@@ -130,7 +130,7 @@ final class S3BlobStore implements BlobStore {
     @Override
     public InputStream openRead(String key) throws IOException {
         try {
-            return abortOnEarlyClose(client().getObject(b -> b.bucket(bucket).key(key)));
+            return abortOnEarlyClose(client().getObject(b -> b.bucket(bucket).key(key)), key);
         } catch (SdkException e) {
             throw translate(e, key);
         }
@@ -151,7 +151,7 @@ final class S3BlobStore implements BlobStore {
         long last = offset + length - 1 < 0 ? Long.MAX_VALUE : offset + length - 1;
         try {
             return abortOnEarlyClose(
-                    client().getObject(b -> b.bucket(bucket).key(key).range("bytes=" + offset + "-" + last)));
+                    client().getObject(b -> b.bucket(bucket).key(key).range("bytes=" + offset + "-" + last)), key);
         } catch (S3Exception e) {
             if (e.statusCode() == 416) {
                 // InvalidRange: the object exists and the range starts at or past its end
@@ -166,8 +166,11 @@ final class S3BlobStore implements BlobStore {
     /**
      * Closing a response before its end would make the HTTP client read (and discard) the rest of
      * the body to reuse the connection: gigabytes for a cancelled restore. Drop the connection instead.
+     * A body that breaks off (connection reset, "Premature end of Content-Length delimited message
+     * body") is the store no longer answering: {@link StoreUnavailableException}, which a reader may
+     * resume with a ranged read.
      */
-    private static InputStream abortOnEarlyClose(ResponseInputStream<GetObjectResponse> response) {
+    private InputStream abortOnEarlyClose(ResponseInputStream<GetObjectResponse> response, String key) {
         long length = response.response().contentLength() == null ? -1 : response.response().contentLength();
         return new FilterInputStream(response) {
             private long consumed;
@@ -175,23 +178,43 @@ final class S3BlobStore implements BlobStore {
 
             @Override
             public int read() throws IOException {
-                int b = super.read();
-                count(b < 0 ? -1 : 1);
-                return b;
+                try {
+                    int b = super.read();
+                    count(b < 0 ? -1 : 1);
+                    return b;
+                } catch (IOException e) {
+                    throw broken(e);
+                }
             }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
-                int n = super.read(b, off, len);
-                count(n);
-                return n;
+                try {
+                    int n = super.read(b, off, len);
+                    count(n);
+                    return n;
+                } catch (IOException e) {
+                    throw broken(e);
+                }
             }
 
             @Override
             public long skip(long n) throws IOException {
-                long skipped = super.skip(n);
-                count(skipped);
-                return skipped;
+                try {
+                    long skipped = super.skip(n);
+                    count(skipped);
+                    return skipped;
+                } catch (IOException e) {
+                    throw broken(e);
+                }
+            }
+
+            private IOException broken(IOException e) {
+                if (e instanceof InterruptedIOException && !(e instanceof java.net.SocketTimeoutException)) {
+                    return e;
+                }
+                return new StoreUnavailableException("cannot reach " + describe() + " for " + describe(key)
+                        + ": the store stopped answering after " + consumed + " bytes of the body: " + shown(e), e);
             }
 
             private void count(long n) {
