@@ -129,6 +129,110 @@ class RestoreEndToEndTest {
         }
     }
 
+    /**
+     * PostgreSQL reads a recovery_target_time without an offset in the restored server's timezone
+     * (UTC here); the tool runs in Asia/Kolkata (+05:30) and reads the target there, as it chooses the
+     * backup. Written as it was given, recovery would stop 5.5 hours later, past the drop.
+     */
+    @Test
+    void aTargetTimeWithoutOffsetIsTheToolsLocalTimeWhateverTheRestoredServersTimezone() throws Exception {
+        source.execute("CREATE TABLE tz_doomed TABLESPACE " + TABLESPACE + " AS SELECT g AS n FROM generate_series(1, 300) g");
+        source.execute("CREATE TABLE tz_marks (what text) TABLESPACE " + TABLESPACE);
+        source.execute("INSERT INTO tz_marks VALUES ('marker')");
+        Thread.sleep(1500);
+        String kolkata = source.queryString("SELECT to_char(clock_timestamp() AT TIME ZONE 'Asia/Kolkata',"
+                + " 'YYYY-MM-DD HH24:MI:SS.US')");
+        Thread.sleep(1500);
+        source.execute("INSERT INTO tz_marks VALUES ('later')");
+        source.execute("DROP TABLE tz_doomed");
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+        Path data = work.resolve("tz/data");
+        postgresDirectory("tz");
+
+        Command command = Tools.command("cumulus-restore", "--tablespace", TABLESPACE + ":" + work.resolve("tz/"
+                + TABLESPACE), "--recovery-target-time", kolkata, "--recovery-target-action", "promote")
+                .args(file.toolOptions()).env(file.toolEnv()).env("TZ", "Asia/Kolkata")
+                .args(file.url(), SERVER, "auto", data.toString());
+        ToolResult restore = command.asPostgres().timeout(TIMEOUT).run();
+
+        assertEquals(0, restore.exitCode(), restore::describe);
+        String conf = Files.readString(data.resolve("postgresql.auto.conf"));
+        assertTrue(conf.contains("recovery_target_time = '" + kolkata.replaceFirst("0+$", "").replaceFirst("\\.$", "")
+                + "+05:30'"), conf);
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data).setting("timezone", "UTC")
+                .recovery(PgCluster.Recovery.ARCHIVE).startTimeout(TIMEOUT).start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            assertTrue(recovered.serverLog().contains("recovery stopping before commit"), recovered::serverLog);
+            assertEquals(List.of("marker"), recovered.queryColumn("SELECT what FROM tz_marks"));
+            assertEquals(300, recovered.queryLong("SELECT count(*) FROM tz_doomed"));
+        }
+    }
+
+    /** barman warns and skips a backup.info it cannot read; latest is then the newest readable backup. */
+    @Test
+    void latestSkipsAnOlderUnreadableBackupInfoWithAWarningNamingIt() throws IOException {
+        String server = "pg-unreadable";
+        String older = Backups.backupSucceeds(file, source, server, "--immediate-checkpoint");
+        String newer = Backups.backupSucceeds(file, source, server, "--immediate-checkpoint");
+        Files.writeString(file.root().resolve(server + "/base/" + older + "/backup.info"), "garbage\n");
+        Path data = work.resolve("unreadable/data");
+        postgresDirectory("unreadable");
+
+        ToolResult restore = restore(file, server, "latest", data, "--tablespace",
+                TABLESPACE + ":" + work.resolve("unreadable/" + TABLESPACE));
+
+        assertEquals(0, restore.exitCode(), restore::describe);
+        assertTrue(restore.stderr().contains("skipping backup " + older + ": its backup.info cannot be read"),
+                restore::describe);
+        assertTrue(restore.stdout().contains("restored backup " + newer), restore::describe);
+        ToolResult explicit = restore(file, server, older, work.resolve("unreadable/other"));
+        assertEquals(4, explicit.exitCode(), explicit::describe);
+        assertTrue(explicit.stderr().contains("backup " + older + ": its backup.info cannot be read"),
+                explicit::describe);
+    }
+
+    /**
+     * An S3 download whose connection is reset mid-body is resumed from the byte reached, and every
+     * file still matches the manifest; a store that then stays away is exit 2, saying the copy is
+     * incomplete.
+     */
+    @Test
+    void anS3DownloadCutMidBodyIsResumedAndAStoreThatStaysAwayIsExitTwo() {
+        String server = "pg-s3-cut";
+        String id = Backups.backupSucceeds(s3, source, server, "--immediate-checkpoint");
+        postgresDirectory("s3-cut");
+        try (CuttingProxy proxy = new CuttingProxy(java.net.URI.create(s3.endpoint()), 4 << 20, 1, false)) {
+            Path data = work.resolve("s3-cut/resumed");
+            ToolResult restore = restoreThrough(proxy, server, id, data, "--tablespace",
+                    TABLESPACE + ":" + work.resolve("s3-cut/resumed-" + TABLESPACE));
+
+            assertEquals(0, restore.exitCode(), restore::describe);
+            assertEquals(1, proxy.cuts());
+            assertTrue(restore.stderr().matches("(?s).*reading \\S+/data\\.tar broke at byte \\d+ of \\d+ .*; resuming"
+                    + " from there \\(1 of 3\\).*"), restore::describe);
+            assertTrue(restore.stdout().contains("verified against backup_manifest"), restore::describe);
+        }
+        try (CuttingProxy proxy = new CuttingProxy(java.net.URI.create(s3.endpoint()), 4 << 20, 1, true)) {
+            Path data = work.resolve("s3-cut/down");
+            // one archive at a time, so the failure reported is data.tar's, not the next archive's open
+            ToolResult restore = restoreThrough(proxy, server, id, data, "-J", "1", "--tablespace",
+                    TABLESPACE + ":" + work.resolve("s3-cut/down-" + TABLESPACE));
+
+            assertEquals(2, restore.exitCode(), restore::describe);
+            assertTrue(restore.stderr().contains("resuming from there (3 of 3)"), restore::describe);
+            assertTrue(restore.stderr().matches("(?s).*ERROR: the store stopped answering while reading \\S+/data\\.tar \\(at"
+                    + " byte \\d+ of \\d+, 3 resumes failed\\).*"), restore::describe);
+            assertTrue(restore.stderr().contains("the restore is incomplete: empty " + data), restore::describe);
+        }
+    }
+
+    private ToolResult restoreThrough(CuttingProxy proxy, String server, String id, Path data,
+            String... options) {
+        return Tools.command("cumulus-restore", options).args("--endpoint-url", proxy.endpoint())
+                .env(s3.toolEnv()).args(s3.url(), server, id, data.toString())
+                .asPostgres().timeout(TIMEOUT).run();
+    }
+
     @Test
     void aTargetBeforeTheOldestBackupIsExitOne() {
         ToolResult restore = restore(file, SERVER, "auto", work.resolve("too-early/data"), "--recovery-target-time",
@@ -216,6 +320,15 @@ class RestoreEndToEndTest {
         assertEquals(3, badRule.exitCode(), badRule::describe);
         assertTrue(badRule.stderr().contains("NAME:LOCATION"), badRule::describe);
         assertFalse(Files.exists(empty));
+
+        // refused with the options, whatever BACKUP_ID is: before, only auto parsed it, and the restore
+        // wrote recovery_target_time = 'notatime', which PostgreSQL then refused to start with
+        for (String id : List.of(backupId, "latest", "auto")) {
+            ToolResult badTime = restore(file, SERVER, id, empty, "--recovery-target-time", "notatime");
+            assertEquals(3, badTime.exitCode(), badTime::describe);
+            assertTrue(badTime.stderr().contains("invalid --recovery-target-time 'notatime'"), badTime::describe);
+            assertFalse(Files.exists(empty));
+        }
     }
 
     /** {@code cumulus-restore [options] URL SERVER ID DIR} as the PostgreSQL user, who will run the copy. */
