@@ -1,9 +1,15 @@
 package io.cumulus.core.check;
 
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.compress.Compression;
 import io.cumulus.core.restore.BackupCatalog;
+import io.cumulus.storage.BlobStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * The content of a timeline history file ({@code 00000003.history}): for each ancestor timeline, the
@@ -51,6 +57,25 @@ public record TimelineHistory(long timeline, List<Switch> ancestors) {
             }
         }
         return new TimelineHistory(timeline, ancestors);
+    }
+
+    /**
+     * Reads and parses the history file of {@code timeline} stored under {@code key}, compressed as its
+     * suffix says.
+     *
+     * @throws java.io.FileNotFoundException when there is no such object
+     * @throws InvalidInputException when a line is not {@code TLI LSN [reason]}
+     */
+    public static TimelineHistory read(BlobStore store, String key, long timeline) throws IOException {
+        Compression compression = Compression.ofSuffix(key).orElse(Compression.NONE);
+        try (InputStream in = compression.decompress(store.openRead(key))) {
+            return parse(timeline, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** The LSN at which this history leaves {@code ancestor}, or empty when it is not one of its ancestors. */
+    public OptionalLong switchPoint(long ancestor) {
+        return ancestors.stream().filter(s -> s.timeline() == ancestor).mapToLong(Switch::switchLsn).findFirst();
     }
 
     /** Whether {@code other} is this timeline or one of its ancestors. */

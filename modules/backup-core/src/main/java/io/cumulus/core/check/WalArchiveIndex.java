@@ -6,6 +6,7 @@ import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,8 @@ import java.util.TreeMap;
  * Cumulus and barman-cloud 3.17 write, {@code .zst}, {@code .lz4} and {@code .xz} included), and
  * anything else is ignored. The listing is lazy and paginated, and what is kept is bounded by the
  * number of timelines and of gaps, not by the number of segments: complete segments are kept as
- * ranges of segment numbers per timeline.
+ * ranges of segment numbers per timeline, and their dates only where a segment was archived after a
+ * higher one (archived again, or copied out of order).
  */
 public final class WalArchiveIndex {
 
@@ -29,7 +31,15 @@ public final class WalArchiveIndex {
         String firstKey;
         /** Ranges of present segment numbers, first to last inclusive, disjoint and not adjacent. */
         final NavigableMap<Long, Long> segments = new TreeMap<>();
+        /**
+         * The segments no other segment beats on both number and date (one that is higher and archived
+         * no earlier): the newest segment when archiving went in order, a few more when segments were
+         * archived again or copied out of order. Whether a segment past a number was archived after an
+         * instant is answered by the lowest one past it, which is also the latest archived among them.
+         */
+        final NavigableMap<Long, Instant> latestArchived = new TreeMap<>();
         String historyKey;
+        Instant historyModified;
     }
 
     private final long segmentSize;
@@ -50,12 +60,12 @@ public final class WalArchiveIndex {
         BlobIterator objects = store.list(layout.walsPrefix());
         while (objects.hasNext()) {
             BlobInfo object = objects.next();
-            WalName.ofObjectName(object.name()).ifPresent(wal -> index.add(object.key(), wal));
+            WalName.ofObjectName(object.name()).ifPresent(wal -> index.add(object.key(), object.lastModified(), wal));
         }
         return index;
     }
 
-    private void add(String key, WalName wal) {
+    private void add(String key, Instant lastModified, WalName wal) {
         walObjects++;
         Timeline timeline = timelines.computeIfAbsent(wal.timeline(), t -> new Timeline());
         timeline.objects++;
@@ -63,8 +73,14 @@ public final class WalArchiveIndex {
             timeline.firstKey = key;
         }
         switch (wal.kind()) {
-            case SEGMENT -> addSegment(timeline.segments, wal.segmentNumber(segmentSize));
-            case HISTORY -> timeline.historyKey = key;
+            case SEGMENT -> {
+                addSegment(timeline.segments, wal.segmentNumber(segmentSize));
+                addArchived(timeline.latestArchived, wal.segmentNumber(segmentSize), lastModified);
+            }
+            case HISTORY -> {
+                timeline.historyKey = key;
+                timeline.historyModified = lastModified;
+            }
             default -> {
                 // .partial and .backup files are not segments recovery can replay as complete
             }
@@ -87,6 +103,18 @@ public final class WalArchiveIndex {
             end = afterEnd;
         }
         ranges.put(start, end);
+    }
+
+    private static void addArchived(NavigableMap<Long, Instant> frontier, long n, Instant at) {
+        Map.Entry<Long, Instant> higher = frontier.ceilingEntry(n);
+        if (higher != null && !higher.getValue().isBefore(at)) {
+            return; // a segment as high or higher was archived no earlier
+        }
+        for (Map.Entry<Long, Instant> lower = frontier.floorEntry(n); lower != null && !lower.getValue().isAfter(at);
+                lower = frontier.floorEntry(n)) {
+            frontier.remove(lower.getKey());
+        }
+        frontier.put(n, at);
     }
 
     /** The segment size segments were numbered with. */
@@ -112,6 +140,22 @@ public final class WalArchiveIndex {
     /** The key of timeline {@code timeline}'s history file, if archived. */
     public Optional<String> historyKey(long timeline) {
         return Optional.ofNullable(timelines.get(timeline)).map(t -> t.historyKey);
+    }
+
+    /** When timeline {@code timeline}'s history file was stored, if it is archived. */
+    public Optional<Instant> historyModified(long timeline) {
+        return Optional.ofNullable(timelines.get(timeline)).map(t -> t.historyModified);
+    }
+
+    /**
+     * A complete segment of {@code timeline} numbered higher than {@code afterSegment} and stored after
+     * {@code after}, if there is one: the latest stored of them.
+     */
+    public Optional<WalName> segmentStoredAfter(long timeline, long afterSegment, Instant after) {
+        Timeline t = timelines.get(timeline);
+        Map.Entry<Long, Instant> latest = t == null ? null : t.latestArchived.higherEntry(afterSegment);
+        return latest != null && latest.getValue().isAfter(after) ? Optional.of(segment(timeline, latest.getKey()))
+                : Optional.empty();
     }
 
     /** Whether segment number {@code segmentNumber} of {@code timeline} is archived complete. */

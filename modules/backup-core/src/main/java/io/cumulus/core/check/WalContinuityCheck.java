@@ -3,13 +3,10 @@ package io.cumulus.core.check;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.Keep;
-import io.cumulus.core.compress.Compression;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,7 +46,9 @@ public final class WalContinuityCheck {
      * keeps only the begin..end WAL of a backup kept standalone (as barman does), so for those only
      * that range is checked. The chain follows the cluster's timeline when it is known; a timeline
      * newer than it in the archive is another cluster's (a restored copy that kept archive_command and
-     * was promoted), which a recovery to the latest timeline would follow, and fails the check.
+     * was promoted), which a recovery to the latest timeline would follow, and fails the check. So does
+     * a timeline the followed timeline's history left that is still written to after the fork
+     * ({@link AbandonedTimelines}): the old primary of a failover, restarted and still archiving.
      *
      * @param segmentSize the WAL segment size to assume when no DONE backup records one (the server's,
      *     when it answered)
@@ -75,6 +74,12 @@ public final class WalContinuityCheck {
             Findings findings = new Findings();
             if (clusterTimeline.isPresent()) {
                 foreignTimelines(index, clusterTimeline.getAsLong(), findings);
+            }
+            SortedSet<Long> archived = index.timelinesAfter(0);
+            long followed = clusterTimeline.orElse(archived.isEmpty() ? 1 : archived.last());
+            Optional<TimelineHistory> lineage = histories.history(followed);
+            if (lineage.isPresent()) {
+                abandonedTimelines(index, lineage.get(), done, findings);
             }
             String found;
             String note = "";
@@ -132,6 +137,23 @@ public final class WalContinuityCheck {
                 + " cluster archives here, and a recovery to the latest timeline would follow it");
         findings.fixes.add("find the cluster that archived it (a restored or promoted copy that kept this"
                 + " archive_command?), stop its archiving, then move its timeline's WAL and history file out of wals/");
+    }
+
+    /**
+     * Ancestors of the followed timeline that a server still writes to after the fork: the old primary
+     * of a failover, restarted with its archive_command, which the cluster's own timeline hides.
+     */
+    private static void abandonedTimelines(WalArchiveIndex index, TimelineHistory lineage, List<CatalogBackup> done,
+            Findings findings) {
+        List<String> problems = AbandonedTimelines.find(index, lineage, done);
+        if (problems.isEmpty()) {
+            return;
+        }
+        findings.problems.addAll(problems);
+        findings.fixes.add("find the server still on the old timeline (the old primary of a failover?), stop it or"
+                + " its archiving, then move that timeline's segments past the switch point out of wals/"
+                + (problems.stream().anyMatch(p -> p.startsWith("backup ")) ? " and delete its backups with"
+                        + " cumulus-backup-delete -b ID" : ""));
     }
 
     /** What failed, in order, each gap told once however many ranges need it, and each kind of fix once. */
@@ -198,13 +220,8 @@ public final class WalContinuityCheck {
         if (key.isEmpty()) {
             return Optional.empty();
         }
-        Compression compression = Compression.ofSuffix(key.get()).orElse(Compression.NONE);
-        String text;
-        try (InputStream in = compression.decompress(store.openRead(key.get()))) {
-            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
         try {
-            return Optional.of(TimelineHistory.parse(timeline, text));
+            return Optional.of(TimelineHistory.read(store, key.get(), timeline));
         } catch (IllegalArgumentException e) {
             throw new UnusableObject("cannot parse " + key.get() + ": " + e.getMessage(), "replace it with "
                     + WalName.history(timeline).name() + " from pg_wal of the server that created timeline " + timeline

@@ -149,7 +149,8 @@ public final class BackupCatalog {
         return (Long.parseLong(lsn.substring(0, slash), 16) << 32) | Long.parseLong(lsn.substring(slash + 1), 16);
     }
 
-    private static String formatLsn(long lsn) {
+    /** An LSN as {@code %X/%X}, as PostgreSQL writes it. */
+    public static String formatLsn(long lsn) {
         return Long.toHexString(lsn >>> 32).toUpperCase(java.util.Locale.ROOT) + "/"
                 + Long.toHexString(lsn & 0xFFFF_FFFFL).toUpperCase(java.util.Locale.ROOT);
     }

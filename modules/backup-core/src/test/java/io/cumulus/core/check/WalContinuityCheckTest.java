@@ -15,6 +15,11 @@ import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -22,7 +27,26 @@ import org.junit.jupiter.api.Test;
 class WalContinuityCheckTest {
 
     private static final long MB16 = 16L << 20;
-    private final InMemoryBlobStore store = new InMemoryBlobStore();
+    /** Each object stored one second after the one before, so what was archived after what is certain. */
+    private final InMemoryBlobStore store = new InMemoryBlobStore(new Clock() {
+        private Instant now = Instant.parse("2026-11-01T00:00:00Z");
+
+        @Override
+        public synchronized Instant instant() {
+            now = now.plusSeconds(1);
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    });
     private final ServerLayout layout = new ServerLayout("pfx", "main");
     private final List<CatalogBackup> backups = List.of(CatalogBackup.of(new BackupId("20261101T000000"),
             BackupInfo.builder().status(BackupStatus.DONE).timeline(1).beginWal("000000010000000000000002")
@@ -116,5 +140,76 @@ class WalContinuityCheckTest {
         CheckResult result = check(OptionalLong.of(3));
         assertTrue(result.ok(), result.toString());
         assertTrue(result.message().contains("to 000000030000000000000006"), result.message());
+    }
+
+    /**
+     * The reviewer's failover: the standby was promoted to timeline 2 at 0/3C0000A0; the old primary,
+     * restarted on timeline 1, went on archiving its full 3C and then 3D into the same prefix.
+     */
+    private void anOldPrimaryArchivesPastTheFork() throws IOException {
+        segments(1, 2, 0x3B);
+        put("00000002.history", "1\t0/3C0000A0\tno recovery target specified\n");
+        put("00000001000000000000003C.partial", "WAL");
+        segments(2, 0x3C, 0x3E);
+        segments(1, 0x3C, 0x3D);
+    }
+
+    @Test
+    void anOldPrimaryStillArchivingTheTimelineItWasLeftOnFailsTheCheckOfTheNewOne() throws IOException {
+        anOldPrimaryArchivesPastTheFork();
+        segments(1, 0x3C, 0x3C); // archived again, later: 3D must still count
+        for (OptionalLong timeline : List.of(OptionalLong.of(2), OptionalLong.empty())) {
+            CheckResult result = check(timeline);
+            assertFalse(result.ok(), result.toString());
+            assertTrue(result.message().startsWith("timeline 1 has segments archived past its switch point 0/3C0000A0 to"
+                    + " timeline 2 after 00000002.history was (e.g. 00000001000000000000003D): another server (the old"
+                    + " primary?) still archives timeline 1 here"), result.message());
+            assertTrue(result.fix().startsWith("find the server still on the old timeline"), result.fix());
+            assertFalse(result.fix().contains("cumulus-backup-delete"), result.fix());
+        }
+    }
+
+    @Test
+    void segmentsPastTheSwitchPointArchivedBeforeTheForkAndTheOldPrimarysSwitchSegmentAreNotASign()
+            throws IOException {
+        // a point-in-time recovery to 0/3C0000A0 from timeline 1, which had archived up to 0x40 before it;
+        // then the old primary's full copy of the switch segment, archived after the fork
+        segments(1, 2, 0x40);
+        put("00000002.history", "1\t0/3C0000A0\tbefore 2026-11-01 00:03:00+00\n");
+        segments(2, 0x3C, 0x3E);
+        segments(1, 0x3C, 0x3C);
+        CheckResult result = check(OptionalLong.of(2));
+        assertTrue(result.ok(), result.toString());
+    }
+
+    @Test
+    void aServerStillArchivingTheMiddleTimelineOfTheHistoryFailsTheCheck() throws IOException {
+        segments(1, 2, 0x3B);
+        put("00000002.history", "1\t0/3C0000A0\tfailover\n");
+        segments(2, 0x3C, 0x4F);
+        put("00000003.history", "1\t0/3C0000A0\tfailover\n2\t0/50000000\tfailover\n");
+        segments(3, 0x50, 0x52);
+        segments(2, 0x50, 0x51);
+        CheckResult result = check(OptionalLong.of(3));
+        assertFalse(result.ok(), result.toString());
+        assertTrue(result.message().startsWith("timeline 2 has segments archived past its switch point 0/50000000 to"
+                + " timeline 3 after 00000003.history was (e.g. 000000020000000000000051)"), result.message());
+        assertFalse(result.message().contains("timeline 1 has"), result.message());
+    }
+
+    @Test
+    void aBackupTheOldPrimaryTookAfterTheForkFailsTheCheck() throws IOException {
+        anOldPrimaryArchivesPastTheFork();
+        OffsetDateTime longAfter = OffsetDateTime.parse("2026-12-01T00:00:00Z");
+        List<CatalogBackup> withTheOldPrimarys = List.of(backups.get(0), CatalogBackup.of(new BackupId("20261201T000000"),
+                BackupInfo.builder().status(BackupStatus.DONE).timeline(1).beginWal("00000001000000000000003D")
+                        .beginXlog("0/3D000028").beginTime(longAfter).endWal("00000001000000000000003D")
+                        .endXlog("0/3D000100").endTime(longAfter).build()));
+        CheckResult result = WalContinuityCheck.run(store, layout, withTheOldPrimarys, MB16, OptionalLong.of(2));
+        assertFalse(result.ok(), result.toString());
+        assertTrue(result.message().contains("; backup 20261201T000000 began on timeline 1 at 0/3D000028, past its"
+                + " switch point 0/3C0000A0 to timeline 2, after 00000002.history was archived: a backup of another"
+                + " server (the old primary?), which no recovery along timeline 2 can start from"), result.message());
+        assertTrue(result.fix().contains("delete its backups with cumulus-backup-delete -b ID"), result.fix());
     }
 }
