@@ -9,6 +9,7 @@ import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.restore.BackupCatalog;
 import io.cumulus.core.restore.BaseRestore;
 import io.cumulus.core.restore.RecoveryConfiguration;
+import io.cumulus.core.restore.RecoveryTimeline;
 import io.cumulus.core.restore.RestoreOutcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,7 +141,7 @@ public final class RestoreCommand extends ToolCommand {
                 : new RecoveryConfiguration(restoreCommand(), targets, standby, !keepArchiveMode);
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
-            BackupCatalog.Entry backup = backupId.equals("auto") ? chooseAuto(catalog, auto)
+            BackupCatalog.Entry backup = backupId.equals("auto") ? chooseAuto(catalog, auto, location)
                     : catalog.resolve(backupId, log::warning);
             log.info("restoring backup " + backup.id() + " into " + recoveryDir);
             if (backup.info().status() != io.cumulus.core.catalog.BackupStatus.DONE) {
@@ -172,7 +173,7 @@ public final class RestoreCommand extends ToolCommand {
     }
 
     /** What {@code auto} chooses by, each null when not given. */
-    private record AutoTarget(OffsetDateTime time, Long lsn, Integer timeline) {
+    private record AutoTarget(OffsetDateTime time, Long lsn) {
     }
 
     /**
@@ -185,15 +186,13 @@ public final class RestoreCommand extends ToolCommand {
         String lsn = autoLsn != null ? autoLsn : targetLsn;
         String timeline = autoTimeline != null ? autoTimeline : targetTimeline;
         if (!backupId.equals("auto")) {
-            return new AutoTarget(null, null, null);
+            return new AutoTarget(null, null);
         }
         if (time != null && lsn != null) {
             throw new InvalidInputException("auto: give a target time or a target LSN, not both");
         }
-        Integer tli = null;
-        if (timeline != null && timeline.matches("[0-9]+")) {
-            tli = Integer.valueOf(timeline);
-        } else if (timeline != null && !timeline.equals("current") && !timeline.equals("latest")) {
+        if (timeline != null && !timeline.matches("[0-9]{1,10}") && !timeline.equals("current")
+                && !timeline.equals("latest")) {
             throw new InvalidInputException("invalid target timeline '" + timeline + "'");
         }
         Long lsnValue = null;
@@ -204,15 +203,33 @@ public final class RestoreCommand extends ToolCommand {
                 throw new InvalidInputException("invalid target LSN '" + lsn + "': expected an LSN such as 0/3000060");
             }
         }
-        return new AutoTarget(time, lsnValue, tli);
+        return new AutoTarget(time, lsnValue);
     }
 
-    /** {@code auto}: the newest DONE backup that can reach {@code target}. */
-    private BackupCatalog.Entry chooseAuto(BackupCatalog catalog, AutoTarget target) throws java.io.IOException {
-        BackupCatalog.Entry chosen = catalog.resolveAuto(target.time(), target.lsn(), target.timeline(),
+    /** {@code auto}: the newest DONE backup that can reach {@code target}, along the recovery's timelines. */
+    private BackupCatalog.Entry chooseAuto(BackupCatalog catalog, AutoTarget target, StoreLocation location)
+            throws java.io.IOException {
+        BackupCatalog.Entry chosen = catalog.resolveAuto(target.time(), target.lsn(), recoveryTimeline(location),
                 log::warning);
         log.info("auto: chose backup " + chosen.id());
         return chosen;
+    }
+
+    /**
+     * The timelines whose backups {@code auto} may choose: barman-cloud's --target-tli N exactly (its
+     * latest and current do not filter); else along --recovery-target-timeline's history, as PostgreSQL
+     * will recover (latest, its default: the newest archived history), any timeline for current.
+     */
+    private RecoveryTimeline recoveryTimeline(StoreLocation location) throws java.io.IOException {
+        if (autoTimeline != null) {
+            return autoTimeline.matches("[0-9]+") ? RecoveryTimeline.exactly(Long.parseLong(autoTimeline))
+                    : RecoveryTimeline.any();
+        }
+        if (targetTimeline == null || targetTimeline.equals("latest")) {
+            return RecoveryTimeline.latest(location.store(), location.layout());
+        }
+        return targetTimeline.equals("current") ? RecoveryTimeline.any()
+                : RecoveryTimeline.along(location.store(), location.layout(), Long.parseLong(targetTimeline));
     }
 
     private String summary(BackupCatalog.Entry backup, RestoreOutcome outcome) {

@@ -117,24 +117,24 @@ public final class BackupCatalog {
     /**
      * {@code auto}: the newest DONE backup that can reach a recovery target, as barman-cloud 3.13
      * chooses (reference §7), but among DONE backups only: one that ended at or before {@code
-     * targetTime}, or whose end LSN is at or before {@code targetLsn}, on {@code timeline}; each
-     * criterion applies only when given (null). Backups whose backup.info cannot be read are passed to
-     * {@code warnings} and left out, as for {@link #resolve}.
+     * targetTime}, or whose end LSN is at or before {@code targetLsn}, which {@code timelines} admits;
+     * the target criteria apply only when given (null). Backups whose backup.info cannot be read are
+     * passed to {@code warnings} and left out, as for {@link #resolve}.
      *
      * @throws OperationFailedException when no backup qualifies, e.g. a target before the oldest backup
      */
-    public Entry resolveAuto(OffsetDateTime targetTime, Long targetLsn, Integer timeline, Consumer<String> warnings)
-            throws IOException {
+    public Entry resolveAuto(OffsetDateTime targetTime, Long targetLsn, RecoveryTimeline timelines,
+            Consumer<String> warnings) throws IOException {
         List<Entry> candidates = readable(warnings).stream()
                 .filter(e -> e.info().status() == BackupStatus.DONE)
-                .filter(e -> timeline == null || timeline.equals(e.info().timeline()))
+                .filter(e -> timelines.admits(e.info()))
                 .filter(e -> targetTime == null || (e.info().endTime() != null
                         && !e.info().endTime().isAfter(targetTime)))
                 .filter(e -> targetLsn == null || (e.info().endXlog() != null
                         && Long.compareUnsigned(parseLsn(e.info().endXlog()), targetLsn) <= 0))
                 .toList();
         return last(candidates).orElseThrow(() -> new OperationFailedException("no DONE backup"
-                + (timeline == null ? "" : " on timeline " + timeline)
+                + timelines
                 + (targetTime == null ? "" : " ended at or before " + targetTime)
                 + (targetLsn == null ? "" : " ended at or before LSN " + formatLsn(targetLsn))
                 + " in " + where()));

@@ -530,7 +530,7 @@ class BaseRestoreTest {
 
         assertEquals("20260103T000000", catalog.resolve("latest", warnings::add).id().value());
         assertEquals("20260103T000000", catalog.resolve("oldest", warnings::add).id().value());
-        assertEquals("20260103T000000", catalog.resolveAuto(null, null, null, warnings::add).id().value());
+        assertEquals("20260103T000000", catalog.resolveAuto(null, null, RecoveryTimeline.any(), warnings::add).id().value());
         assertThrows(OperationFailedException.class, () -> catalog.resolve("older", warnings::add));
         assertEquals(4, warnings.size(), warnings.toString());
         assertTrue(warnings.stream().allMatch(w -> w.startsWith("skipping backup 20260101T000000: its backup.info"
@@ -547,14 +547,14 @@ class BaseRestoreTest {
                 1L << 30, null); // ends 05:24:05 at 0/579E488 (TestCluster.END)
         BackupCatalog catalog = new BackupCatalog(store, LAYOUT);
 
-        assertEquals(ID, catalog.resolveAuto(null, null, null, w -> { }).id());
-        assertEquals(ID, catalog.resolveAuto(TestCluster.END, null, 1, w -> { }).id());
-        assertEquals(ID, catalog.resolveAuto(null, BackupCatalog.parseLsn("0/579E488"), null, w -> { }).id());
+        assertEquals(ID, catalog.resolveAuto(null, null, RecoveryTimeline.any(), w -> { }).id());
+        assertEquals(ID, catalog.resolveAuto(TestCluster.END, null, RecoveryTimeline.exactly(1), w -> { }).id());
+        assertEquals(ID, catalog.resolveAuto(null, BackupCatalog.parseLsn("0/579E488"), RecoveryTimeline.any(), w -> { }).id());
         assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(TestCluster.END.minusSeconds(1),
-                null, null, w -> { }));
+                null, RecoveryTimeline.any(), w -> { }));
         assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null,
-                BackupCatalog.parseLsn("0/579E487"), null, w -> { }));
-        assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null, null, 2, w -> { }));
+                BackupCatalog.parseLsn("0/579E487"), RecoveryTimeline.any(), w -> { }));
+        assertThrows(OperationFailedException.class, () -> catalog.resolveAuto(null, null, RecoveryTimeline.exactly(2), w -> { }));
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {
