@@ -55,9 +55,23 @@ public final class WalRestoreCommand extends ToolCommand {
     @Option(names = "--no-partial", description = "Never serve a .partial segment.")
     boolean noPartial;
 
-    @Option(names = "--retry-timeout", paramLabel = "SECONDS", defaultValue = "60",
-            description = "How long to keep retrying while the store is unavailable (default ${DEFAULT-VALUE}).")
-    long retryTimeout;
+    @Option(names = "--retry-timeout", paramLabel = "SECONDS",
+            description = "How long to keep retrying while the store is unavailable (default 60; 0 on a standby,"
+                    + " which retries by itself).")
+    Long retryTimeout;
+
+    /**
+     * The default --retry-timeout in archive recovery and when run by hand: long enough that a store outage
+     * of a minute never makes recovery end early.
+     */
+    static final Duration RETRY_TIMEOUT = Duration.ofSeconds(60);
+
+    /**
+     * The default --retry-timeout on a standby: none. A standby that restore_command fails turns to streaming
+     * replication, and asks the archive again wal_retrieve_retry_interval later; retrying here would only keep
+     * it from its primary (two calls of 60 s, a history file then the segment, after each primary restart).
+     */
+    static final Duration STANDBY_RETRY_TIMEOUT = Duration.ZERO;
 
     @Option(names = "--prefetch", paramLabel = "N", defaultValue = "0",
             description = "Fetch the next N segments in parallel into --spool-dir, and serve later requests"
@@ -112,7 +126,7 @@ public final class WalRestoreCommand extends ToolCommand {
         if (walName == null || walDest == null) {
             throw new InvalidInputException("WAL_NAME and WAL_DEST are missing: restore_command must end with %f %p");
         }
-        if (retryTimeout < 0) {
+        if (retryTimeout != null && retryTimeout < 0) {
             throw new InvalidInputException("--retry-timeout must be zero or more seconds");
         }
         WalName wal = WalName.parse(walName);
@@ -147,7 +161,7 @@ public final class WalRestoreCommand extends ToolCommand {
                 }
             }
         }
-        Retry retry = new Retry(Duration.ofSeconds(retryTimeout), (cause, pause) ->
+        Retry retry = new Retry(retryTimeout(recoveryMode(dataDirectory)), (cause, pause) ->
                 log.warning(cause.getMessage() + "; retrying in " + pause.toMillis() + " ms"));
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             WalRestorer restorer = new WalRestorer(location.store(), location.layout());
@@ -217,6 +231,14 @@ public final class WalRestoreCommand extends ToolCommand {
         }
     }
 
+    /** How long to retry an unavailable store: as --retry-timeout says, else as suits this {@code mode}. */
+    Duration retryTimeout(RecoveryMode mode) {
+        if (retryTimeout != null) {
+            return Duration.ofSeconds(retryTimeout);
+        }
+        return mode == RecoveryMode.STANDBY ? STANDBY_RETRY_TIMEOUT : RETRY_TIMEOUT;
+    }
+
     /**
      * During archive recovery (recovery.signal in the working directory, which PostgreSQL sets to the
      * data directory), only a real "not in the archive" may look like the end of the archive: any other
@@ -234,7 +256,7 @@ public final class WalRestoreCommand extends ToolCommand {
         int code = super.fail(failure);
         // A setting of this host (a CA bundle) can go wrong between two calls of one recovery, unlike
         // restore_command's own arguments: it stops recovery as a store failure does.
-        if (inArchiveRecovery(dataDirectory) && (code != ExitCodes.INVALID_INPUT || failure instanceof StoreConfigurationException)) {
+        if (recoveryMode(dataDirectory) == RecoveryMode.ARCHIVE && (code != ExitCodes.INVALID_INPUT || failure instanceof StoreConfigurationException)) {
             log.error("stopping recovery (exit code " + ExitCodes.ABORT_RECOVERY + ") rather than let PostgreSQL take"
                     + " this failure for the end of the archive; fix the cause and start the server again");
             return ExitCodes.ABORT_RECOVERY;
@@ -242,21 +264,37 @@ public final class WalRestoreCommand extends ToolCommand {
         return code;
     }
 
+    /** Which recovery runs restore_command, as PostgreSQL's signal files in the data directory say. */
+    enum RecoveryMode {
+        /** recovery.signal and no standby.signal: recovery ends, and the server promotes, where the archive ends. */
+        ARCHIVE,
+        /** standby.signal: recovery never ends by itself; PostgreSQL retries the archive and streaming. */
+        STANDBY,
+        /** neither: restore_command run by hand. */
+        NONE
+    }
+
     /**
-     * Set by the launcher to 1 in archive recovery (recovery.signal and no standby.signal in its working
-     * directory), else 0: the shell reads the signal files by the path's bytes, which Java cannot do where it
-     * decodes file names as ASCII (a data directory named {@code données} under LC_CTYPE=C).
+     * Set by the launcher to {@code archive}, {@code standby} or {@code none} ({@link RecoveryMode}): the shell
+     * reads the signal files by the path's bytes, which Java cannot do where it decodes file names as ASCII (a
+     * data directory named {@code données} under LC_CTYPE=C).
      */
-    static final String ARCHIVE_RECOVERY = "CUMULUS_ARCHIVE_RECOVERY";
+    static final String RECOVERY_MODE = "CUMULUS_RECOVERY_MODE";
 
     /** PostgreSQL runs restore_command in the data directory: its signal files say which recovery this is. */
-    private static boolean inArchiveRecovery(Path dataDirectory) {
-        String told = System.getenv(ARCHIVE_RECOVERY);
+    static RecoveryMode recoveryMode(Path dataDirectory) {
+        String told = System.getenv(RECOVERY_MODE);
         if (told != null && dataDirectory.toString().isEmpty()) {
-            return told.equals("1");
+            for (RecoveryMode mode : RecoveryMode.values()) {
+                if (mode.name().equalsIgnoreCase(told)) {
+                    return mode;
+                }
+            }
         }
-        return Files.exists(dataDirectory.resolve("recovery.signal"))
-                && !Files.exists(dataDirectory.resolve("standby.signal"));
+        if (Files.exists(dataDirectory.resolve("standby.signal"))) {
+            return RecoveryMode.STANDBY;
+        }
+        return Files.exists(dataDirectory.resolve("recovery.signal")) ? RecoveryMode.ARCHIVE : RecoveryMode.NONE;
     }
 
     /** This command, remembering its arguments as given (the prefetch worker needs them). */
@@ -274,7 +312,7 @@ public final class WalRestoreCommand extends ToolCommand {
             // A broken installation (a jar missing or replaced underneath) ends in an uncaught error, whose
             // exit code 1 PostgreSQL would take for "not in the archive" and promote early.
             System.err.println("cumulus-wal-restore: " + broken);
-            code = inArchiveRecovery(Path.of("")) ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
+            code = recoveryMode(Path.of("")) == RecoveryMode.ARCHIVE ? ExitCodes.ABORT_RECOVERY : ExitCodes.ERROR;
         }
         // The launcher takes a 1 for a JVM that failed before main(), which exits 1 too, a 3 for a JVM that ran
         // out of memory under -XX:+ExitOnOutOfMemoryError, and a 0 or 2 for a launcher.sh that returned without

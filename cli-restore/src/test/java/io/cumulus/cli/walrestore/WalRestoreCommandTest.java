@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -139,5 +140,34 @@ class WalRestoreCommandTest {
     void aSegmentMissingFromTheStoreIsTheEndOfTheArchive() throws IOException {
         Result result = run("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main", NEXT, dest.toString());
         assertEquals(1, result.exitCode(), result.err());
+    }
+
+    @Test
+    void aStandbyDoesNotRetryAnUnavailableStoreUnlessTold() throws IOException {
+        Path standby = Files.createDirectories(dir.resolve("standby"));
+        Files.createFile(standby.resolve("standby.signal"));
+        assertEquals(WalRestoreCommand.RecoveryMode.STANDBY, WalRestoreCommand.recoveryMode(standby));
+        assertEquals(Duration.ZERO, parsed(store, "main", WAL, "x").retryTimeout(WalRestoreCommand.RecoveryMode.STANDBY));
+        assertEquals(Duration.ofSeconds(7),
+                parsed("--retry-timeout", "7", store, "main", WAL, "x").retryTimeout(WalRestoreCommand.RecoveryMode.STANDBY));
+        // standby.signal wins over recovery.signal, as in PostgreSQL
+        Files.createFile(standby.resolve("recovery.signal"));
+        assertEquals(WalRestoreCommand.RecoveryMode.STANDBY, WalRestoreCommand.recoveryMode(standby));
+    }
+
+    @Test
+    void archiveRecoveryAndARunByHandKeepTheLongRetry() {
+        assertEquals(WalRestoreCommand.RecoveryMode.ARCHIVE, WalRestoreCommand.recoveryMode(pgdata));
+        assertEquals(WalRestoreCommand.RecoveryMode.NONE, WalRestoreCommand.recoveryMode(dir));
+        assertEquals(Duration.ofSeconds(60), parsed(store, "main", WAL, "x").retryTimeout(WalRestoreCommand.RecoveryMode.ARCHIVE));
+        assertEquals(Duration.ofSeconds(60), parsed(store, "main", WAL, "x").retryTimeout(WalRestoreCommand.RecoveryMode.NONE));
+        assertEquals(Duration.ZERO,
+                parsed("--retry-timeout=0", store, "main", WAL, "x").retryTimeout(WalRestoreCommand.RecoveryMode.ARCHIVE));
+    }
+
+    private static WalRestoreCommand parsed(String... args) {
+        WalRestoreCommand command = WalRestoreCommand.withArguments(args);
+        new picocli.CommandLine(command).parseArgs(args);
+        return command;
     }
 }

@@ -90,7 +90,7 @@ class WalRestoreLauncherTest {
         launcher.environment().remove(WalRestoreCommand.LAUNCHER_MAPS_EXIT);
         launcher.environment().remove("CUMULUS_JAVA_OPTS");
         launcher.environment().remove("CUMULUS_JVM_FLAGS");
-        launcher.environment().remove(WalRestoreCommand.ARCHIVE_RECOVERY);
+        launcher.environment().remove(WalRestoreCommand.RECOVERY_MODE);
         env.forEach((name, value) -> {
             if (value.isEmpty()) {
                 launcher.environment().remove(name);
