@@ -39,7 +39,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * it; an uploader killed mid-batch has reported nothing it did not store and a new one takes over;
  * a store that refuses writes makes archive_command fail with the store's reason in the server log,
  * and archiving catches up when the store is back; and a changed archive_command applies to the
- * files that turn ready after the change.
+ * files that turn ready after the change; run by hand on a segment PostgreSQL marked done, or on a copy,
+ * archive_command stores it at once.
  *
  * <p>The methods run in order on one cluster; the last two point archive_command at other buckets.
  */
@@ -281,6 +282,49 @@ class AsyncArchivingTest {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    @Test
+    @Order(5)
+    void theArchiveCommandRunByHandOnASegmentAlreadyDoneOrOnACopyArchivesItAtOnce() throws IOException {
+        source.execute("INSERT INTO filler SELECT g, 'archived by hand' FROM generate_series(1, 1000) g");
+        String done = source.switchWal();
+        source.awaitArchived(done, ARCHIVE_TIMEOUT);
+        Path pgWal = source.dataDir().resolve("pg_wal");
+        assertTrue(Files.exists(pgWal.resolve("archive_status").resolve(done + ".done")));
+        byte[] segment = Files.readAllBytes(pgWal.resolve(done));
+
+        // the repair docs/check.md gives for a gap: the segment is still in pg_wal, run archive_command on it
+        store.delete(Wal.key(SERVER, done));
+        ToolResult byHand = byHand(pgWal.resolve(done));
+        assertEquals(0, byHand.exitCode(), byHand::describe);
+        assertTrue(byHand.stderr().contains("archiving it in this call"), byHand::describe);
+        // at once, not after --async-timeout (60 s) waiting for an uploader that ships only .ready files
+        assertTrue(byHand.elapsed().compareTo(Duration.ofSeconds(20)) < 0, byHand::describe);
+        assertArrayEquals(segment, store.read(Wal.key(SERVER, done)).orElseThrow(), done + " is stored");
+
+        // a copy outside pg_wal, which has no archive_status for an uploader to look into
+        store.delete(Wal.key(SERVER, done));
+        Path copies = PostgresUser.createTempDir("cumulus-e2e-by-hand-");
+        try {
+            Path copy = Files.write(copies.resolve(done), segment);
+            PostgresUser.chown(copy);
+            ToolResult fromCopy = byHand(copy);
+            assertEquals(0, fromCopy.exitCode(), fromCopy::describe);
+            assertTrue(fromCopy.elapsed().compareTo(Duration.ofSeconds(20)) < 0, fromCopy::describe);
+            assertArrayEquals(segment, store.read(Wal.key(SERVER, done)).orElseThrow(), "the copy is stored");
+            Path uploaderLog = marks().resolve("uploader.log");
+            String log = Files.exists(uploaderLog) ? Files.readString(uploaderLog) : "";
+            assertFalse(log.contains(copies.toString()), log);
+        } finally {
+            PostgresUser.deleteRecursively(copies);
+        }
+    }
+
+    /** The class's archive_command, run by hand as the postgres user on {@code walPath}: the same spool, the same key. */
+    private ToolResult byHand(Path walPath) {
+        return store.walArchive(SERVER, walPath, "-v", "--async", "--spool-dir", spool.toString(), "--max-parallel", "4")
+                .asPostgres().timeout(ARCHIVE_TIMEOUT).run();
+    }
 
     private static List<String> notArchived(Collection<String> walFiles, Set<String> keys) {
         return walFiles.stream().filter(name -> !keys.contains(Wal.key(SERVER, name))).sorted().toList();

@@ -132,6 +132,11 @@ final class S3ArchiveStore implements ArchiveStore {
         return inspector.read(bucket, prefix + "/" + key);
     }
 
+    /** Deletes {@code key} (relative to the prefix) behind the tools' back: a gap in the archive. */
+    void delete(String key) {
+        inspector.delete(bucket, prefix + "/" + key);
+    }
+
     @Override
     public void close() {
         Cleanup.closeAll(inspector, ownsServer ? server : null);

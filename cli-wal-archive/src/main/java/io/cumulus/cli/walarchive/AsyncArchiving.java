@@ -5,6 +5,7 @@ import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.Log;
 import io.cumulus.core.wal.ArchiveSpool;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.Optional;
 /**
  * The foreground of {@code cumulus-wal-archive --async}: answers PostgreSQL from the spool, making
  * sure one uploader runs, and waits for the mark of its own file. Loads no storage SDK: the work is
- * the uploader's, in its own process.
+ * the uploader's, in its own process (but for a file PostgreSQL did not mark ready, which the caller
+ * archives itself).
  */
 final class AsyncArchiving {
 
@@ -34,13 +36,31 @@ final class AsyncArchiving {
         this.uploaderCommand = List.copyOf(uploaderCommand);
     }
 
-    /** Waits until {@code wal} is stored (exit 0), failed (1) or the timeout passed (4). */
-    int awaitStored(String wal, Path walFile, Duration timeout) throws IOException, InterruptedException {
+    /** Whether the spool says that {@code walFile} is stored (an ok mark of this file, not of an older one). */
+    boolean stored(String wal, Path walFile) throws IOException {
         if (spool.forgetIfStale(wal, walFile)) {
             log.warning("the spool's mark for " + wal + " is of an older file of that name (was the data directory"
                     + " put back to an earlier state?); archiving this one anew");
         }
-        if (reportOk(wal)) {
+        return reportOk(wal);
+    }
+
+    /**
+     * Whether PostgreSQL marked {@code walFile} ready for archiving ({@code archive_status/NAME.ready} beside it),
+     * as it does before every archive_command call: the uploader ships only such files. A file without one
+     * (archived already, .done, or a copy outside pg_wal) is one an operator archives by hand.
+     */
+    static boolean markedReady(Path walFile) {
+        Path pgWal = walFile.toAbsolutePath().getParent();
+        return pgWal != null && Files.exists(pgWal.resolve("archive_status").resolve(walFile.getFileName() + ".ready"));
+    }
+
+    /**
+     * Waits until {@code wal}, which PostgreSQL {@link #markedReady marked ready}, is stored (exit 0), failed (1)
+     * or the timeout passed (4).
+     */
+    int awaitStored(String wal, Path walFile, Duration timeout) throws IOException, InterruptedException {
+        if (stored(wal, walFile)) {
             return ExitCodes.OK;
         }
         // An error mark from an earlier attempt: clear it so that the uploader tries the file again.

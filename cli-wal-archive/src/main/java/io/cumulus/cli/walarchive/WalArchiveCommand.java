@@ -123,6 +123,11 @@ public final class WalArchiveCommand extends ToolCommand {
             throw new InvalidInputException("WAL_PATH is missing: archive_command must end with %p");
         }
         WalName.parse(walPath.getFileName().toString());
+        return archiveNow();
+    }
+
+    /** Archives {@link #walPath} in this process. */
+    private int archiveNow() throws Exception {
         WalArchiver.Options options = archiveOptions();
         try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption, azureBlocks)) {
             WalArchiver.Outcome outcome = new WalArchiver(location.store(), location.layout(), options).archive(walPath);
@@ -163,8 +168,18 @@ public final class WalArchiveCommand extends ToolCommand {
         StoreUrl.parse(destinationUrl, storage.cloudProvider());
         spool.recordArguments(options);
         spool.makeCurrent();
-        return new AsyncArchiving(spool, log, uploaderCommand(spool)).awaitStored(wal.name(), walPath,
-                Duration.ofSeconds(asyncTimeout));
+        AsyncArchiving archiving = new AsyncArchiving(spool, log, uploaderCommand(spool));
+        if (archiving.stored(wal.name(), walPath)) {
+            return ExitCodes.OK;
+        }
+        if (!AsyncArchiving.markedReady(walPath)) {
+            // PostgreSQL marks every file .ready before it calls: this is a call by hand (docs/check.md's repair of
+            // a gap, on a segment already .done or a copy elsewhere), which no uploader would ever take on.
+            log.info(wal + " has no archive_status/" + wal + ".ready beside it, so no uploader would ship it:"
+                    + " archiving it in this call");
+            return archiveNow();
+        }
+        return archiving.awaitStored(wal.name(), walPath, Duration.ofSeconds(asyncTimeout));
     }
 
     private int runUploader(ArchiveSpool spool) throws Exception {

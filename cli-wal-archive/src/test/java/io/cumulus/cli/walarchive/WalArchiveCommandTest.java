@@ -393,6 +393,43 @@ class WalArchiveCommandTest {
         assertTrue(bounded.exitValue() != 0, "then the tool is started (here /bin/false)");
     }
 
+    @Test
+    void anAsyncCallByHandOnASegmentAlreadyDoneArchivesItInTheCall() throws IOException {
+        // docs/check.md's repair of a gap: the segment is still in pg_wal, PostgreSQL has marked it .done
+        String name = "000000010000000000000006";
+        Path wal = segment(name);
+        Files.createDirectories(wal.resolveSibling("archive_status"));
+        Files.createFile(wal.resolveSibling("archive_status").resolve(name + ".done"));
+        Path spool = dir.resolve("spool");
+        long started = System.nanoTime();
+        Result result = run("-v", "--async", "--spool-dir", spool.toString(), "--async-timeout", "20", store(), "main",
+                wal.toString());
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(System.nanoTime() - started < java.time.Duration.ofSeconds(15).toNanos(),
+                "archived at once, not after waiting for an uploader that never takes it on: " + result.err());
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name)));
+        assertTrue(result.err().contains(name + " has no archive_status/" + name + ".ready beside it"), result.err());
+        assertFalse(Files.exists(spoolOf(spool, result).uploaderLog()), "no uploader was started");
+    }
+
+    @Test
+    void anAsyncCallByHandOnACopyOutsidePgWalArchivesItInTheCall() throws IOException {
+        String name = "000000010000000000000007";
+        Path copy = Files.write(Files.createDirectories(dir.resolve("copies")).resolve(name), new byte[1 << 20]);
+        Path spool = dir.resolve("spool");
+        Result result = run("--async", "--spool-dir", spool.toString(), "--async-timeout", "20", store(), "main",
+                copy.toString());
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name)));
+        assertFalse(Files.exists(spoolOf(spool, result).uploaderLog()), "no uploader looked for " + copy.getParent()
+                + "/archive_status");
+    }
+
+    /** The spool an --async call used: the one it named current. */
+    private static ArchiveSpool spoolOf(Path spool, Result result) throws IOException {
+        return new ArchiveSpool(spool, Files.readString(spool.resolve("archive-out/current")).strip());
+    }
+
     /** An --async archive_command's arguments for a new segment {@code name} in {@code dir/spool}. */
     private String[] asyncArgs(String name) throws IOException {
         return new String[] {"--async", "--spool-dir", dir.resolve("spool").toString(), "s3://bucket/p", "main",

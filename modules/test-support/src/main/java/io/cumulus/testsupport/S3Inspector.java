@@ -88,6 +88,11 @@ public final class S3Inspector implements AutoCloseable {
         blobStore.putBlob(bucket, blobStore.blobBuilder(key).payload(data).contentLength(data.length).build());
     }
 
+    /** Deletes an object directly, bypassing the tools (a gap in an archive, say). */
+    public void delete(String bucket, String key) {
+        blobStore.removeBlob(bucket, key);
+    }
+
     public boolean bucketExists(String bucket) {
         return blobStore.containerExists(bucket);
     }
