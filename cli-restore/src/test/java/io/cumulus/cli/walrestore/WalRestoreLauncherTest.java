@@ -160,6 +160,18 @@ class WalRestoreLauncherTest {
     }
 
     @Test
+    void theLauncherTellsTheToolWhichRecoveryRuns() throws Exception {
+        // the one reading of the signal files the tool's 128 and its retry on a standby both follow
+        Path java = java("java-mode", "echo \"mode=$" + WalRestoreCommand.RECOVERY_MODE + "\"; exit 1");
+        for (Map.Entry<List<String>, String> expected : Map.of(List.<String>of(), "none", List.of("standby.signal"),
+                "standby", List.of("recovery.signal"), "archive", List.of("recovery.signal", "standby.signal"),
+                "standby").entrySet()) {
+            Call call = restore(java, dataDir(expected.getKey().toArray(String[]::new)));
+            assertTrue(call.output().contains("mode=" + expected.getValue() + "\n"), expected + ": " + call.output());
+        }
+    }
+
+    @Test
     void theToolsNotInTheArchiveIsExit1() throws Exception {
         Path java = java("java-not-found", "[ -n \"$CUMULUS_LAUNCHER_MAPS_EXIT\" ] && exit " + ExitCodes.NOT_FOUND_FOR_LAUNCHER + "; exit 77");
         assertEquals(ExitCodes.FAILED, restore(java, dataDir("recovery.signal")).exit());
