@@ -222,7 +222,8 @@ class RestoreEndToEndTest {
             assertTrue(restore.stderr().contains("resuming from there (3 of 3)"), restore::describe);
             assertTrue(restore.stderr().matches("(?s).*ERROR: the store stopped answering while reading \\S+/data\\.tar \\(at"
                     + " byte \\d+ of \\d+, 3 resumes failed\\).*"), restore::describe);
-            assertTrue(restore.stderr().contains("the restore is incomplete: empty " + data), restore::describe);
+            assertTrue(restore.stderr().contains(data + " is incomplete (it has no global/pg_control, so PostgreSQL will"
+                    + " not start from it): empty " + data + ", "), restore::describe);
         }
     }
 

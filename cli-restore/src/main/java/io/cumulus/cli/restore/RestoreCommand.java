@@ -153,14 +153,14 @@ public final class RestoreCommand extends ToolCommand {
             boolean terminal = System.console() != null && log.enabled(io.cumulus.cli.Log.Level.WARNING);
             try (RestoreProgress progress = new RestoreProgress(spec.commandLine().getErr(), log, terminal)) {
                 outcome = new BaseRestore(location.store(), location.layout(), jobs, progress)
-                        .restore(backup, recoveryDir, relocated);
+                        .restore(backup, recoveryDir, relocated, recovery);
             }
             if (!outcome.verified()) {
                 log.warning("backup " + backup.id() + " has no backup_manifest (taken by barman-cloud?): the restored"
                         + " files could not be verified");
             }
             if (recovery != null) {
-                recovery.writeTo(recoveryDir);
+                // written by the restore before pg_control, so that a copy without it never starts unconfigured
                 log.info("recovery configured: " + (standby ? "standby.signal" : "recovery.signal")
                         + " and postgresql.auto.conf");
             }

@@ -39,7 +39,10 @@ class RestoreCommandTest {
         return new Result(code, out.toString(), err.toString());
     }
 
-    /** A backup as barman-cloud writes it: backup.info and one data.tar, no manifest. */
+    /**
+     * A backup as barman-cloud writes it: backup.info and one data.tar, pg_control and then backup_label
+     * last, no manifest.
+     */
     @BeforeEach
     void barmanBackup() throws IOException {
         Path backup = Files.createDirectories(dir.resolve("store/pfx/main/base/" + ID));
@@ -50,7 +53,8 @@ class RestoreCommandTest {
                 TarArchiveOutputStream tar = new TarArchiveOutputStream(file)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (String[] member : new String[][] {{"./PG_VERSION", "15\n"}, {"base/5/1259", "rows"},
-                    {"postgresql.auto.conf", "archive_command = 'somewhere'\n"}}) {
+                    {"postgresql.auto.conf", "archive_command = 'somewhere'\n"}, {"global/pg_control", "control"},
+                    {"backup_label", "START WAL LOCATION: 0/4000028 (file 000000010000000000000004)\n"}}) {
                 byte[] content = member[1].getBytes(StandardCharsets.UTF_8);
                 TarArchiveEntry entry = new TarArchiveEntry(member[0]);
                 entry.setSize(content.length);
@@ -70,7 +74,7 @@ class RestoreCommandTest {
 
         assertEquals(0, result.exitCode(), result.err());
         assertEquals("rows", Files.readString(pgdata.resolve("base/5/1259")));
-        assertTrue(result.out().startsWith("restored backup " + ID + " into " + pgdata + ": 3 files, "), result.out());
+        assertTrue(result.out().startsWith("restored backup " + ID + " into " + pgdata + ": 5 files, "), result.out());
         assertTrue(result.out().contains("NOT verified"), result.out());
         assertTrue(result.err().contains("could not be verified"), result.err());
         assertTrue(Files.exists(pgdata.resolve("recovery.signal")));

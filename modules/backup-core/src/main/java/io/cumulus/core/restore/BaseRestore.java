@@ -10,12 +10,15 @@ import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreUnavailableException;
+import io.cumulus.core.io.LocalWriteException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -38,7 +41,10 @@ import java.util.regex.Pattern;
  * Restores one base backup from the store into a data directory and its tablespace directories, as
  * barman-cloud-restore does (reference §7), with the archives downloaded and extracted in parallel,
  * streaming, and every file checked against the backup's manifest while it is written when there is
- * one. Refuses to start when a destination holds anything, and then touches nothing.
+ * one. Refuses to start when a destination holds anything, or when a part of an archive series is
+ * missing, and then touches nothing. PostgreSQL cannot start from a copy cut short: {@code
+ * global/pg_control} is put in place last, once every archive is extracted and checked and the
+ * recovery configured; until then {@value #INCOMPLETE} in the data directory says what happened.
  */
 public final class BaseRestore {
 
@@ -46,6 +52,9 @@ public final class BaseRestore {
     private static final Pattern ARCHIVE = Pattern.compile("(data|[0-9]+)(?:_([0-9]{4,}))?\\.tar(\\..+)?");
 
     private static final String MANIFEST = "backup_manifest";
+
+    /** Left in the data directory, with the reason, by a restore that has not finished. */
+    public static final String INCOMPLETE = "CUMULUS_RESTORE_INCOMPLETE";
 
     private final BlobStore store;
     private final ServerLayout layout;
@@ -80,15 +89,23 @@ public final class BaseRestore {
             String manifestPrefix) {
     }
 
-    /**
-     * Restores {@code backup} into {@code destination}, tablespaces into their {@code relocated}
-     * directory (by name) or else where they were.
-     *
-     * @throws OperationFailedException when a destination is not empty, an archive is missing, or a
-     *     file does not match the manifest
-     */
+    /** {@link #restore(BackupCatalog.Entry, Path, Map, RecoveryConfiguration)} without recovery configuration. */
     public RestoreOutcome restore(BackupCatalog.Entry backup, Path destination, Map<String, Path> relocated)
             throws IOException {
+        return restore(backup, destination, relocated, null);
+    }
+
+    /**
+     * Restores {@code backup} into {@code destination}, tablespaces into their {@code relocated}
+     * directory (by name) or else where they were, and writes {@code recovery} (when not null) into
+     * it before putting {@code global/pg_control} in place.
+     *
+     * @throws OperationFailedException when a destination is not empty, an archive or a part of one is
+     *     missing or cut short, or a file does not match the manifest; a failure after the extraction
+     *     began leaves the directories without {@code global/pg_control} and says so
+     */
+    public RestoreOutcome restore(BackupCatalog.Entry backup, Path destination, Map<String, Path> relocated,
+            RecoveryConfiguration recovery) throws IOException {
         long start = System.nanoTime();
         BackupInfo info = backup.info();
         if (info.snapshotsInfo() != null) {
@@ -136,29 +153,81 @@ public final class BaseRestore {
                 listener.warning("skipping " + blob.key() + ": backup.info lists no tablespace with OID " + series);
             }
         }
-        requireSeries(archives, "data", prefix);
-        for (String oid : byOid.keySet()) {
-            requireSeries(archives, oid, prefix);
-        }
         // The largest series first would be better; data first and parts in order is what barman does.
         archives.sort(Comparator.comparing((Archive a) -> !a.series().equals("data")).thenComparing(Archive::series)
                 .thenComparingInt(Archive::part));
+        requireSeries(backup, archives, "data", prefix);
+        for (String oid : byOid.keySet()) {
+            requireSeries(backup, archives, oid, prefix);
+        }
 
         RestoreVerifier verifier = new RestoreVerifier(hasManifest ? readManifest(prefix + MANIFEST) : null);
 
         createPrivateDirectory(destination);
-        for (Path target : tablespaces.values()) {
-            createPrivateDirectory(target);
-        }
+        Path marker = destination.resolve(INCOMPLETE);
         AtomicLong files = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
-        extractAll(archives, verifier, (path, size) -> {
-            files.incrementAndGet();
-            bytes.addAndGet(size);
-            listener.fileRestored(path, size);
-        }, destination, !tablespaces.isEmpty());
-        verifier.checkComplete();
+        try {
+            Files.writeString(marker, "cumulus-restore of backup " + backup.id() + " began at "
+                    + java.time.Instant.now() + " and has not finished (still running, or killed): "
+                    + incomplete(destination, tablespaces) + "\n");
+            for (Path target : tablespaces.values()) {
+                createPrivateDirectory(target);
+            }
+            extractAll(backup.id().value(), archives, verifier, (path, size) -> {
+                files.incrementAndGet();
+                bytes.addAndGet(size);
+                listener.fileRestored(path, size);
+            });
+            verifier.checkComplete();
+            Path data = destination.toRealPath();
+            for (String name : TarExtractor.HELD_BACK) {
+                if (!Files.exists(TarExtractor.heldBack(data, name), LinkOption.NOFOLLOW_LINKS)) {
+                    throw new OperationFailedException("backup " + backup.id() + " is incomplete: its data archives"
+                            + " hold no " + name + (name.equals("backup_label") ? ", which cumulus-backup and"
+                            + " barman-cloud-backup write last: the part after " + lastPart(archives, "data")
+                            + " is missing" : ""));
+                }
+            }
+            finish(info, destination, tablespaces, recovery);
+            // PostgreSQL starts from the copy once pg_control is there, so it comes last.
+            for (String name : TarExtractor.HELD_BACK) {
+                Files.move(TarExtractor.heldBack(data, name), data.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.delete(marker);
+        } catch (IOException | RuntimeException e) {
+            String reason = e.getMessage() + "; " + incomplete(destination, tablespaces);
+            try {
+                Files.writeString(marker, "cumulus-restore of backup " + backup.id() + " failed: " + reason + "\n");
+            } catch (IOException | RuntimeException markerFailure) {
+                e.addSuppressed(markerFailure); // a full disk may refuse even this; pg_control is still out
+            }
+            if (e instanceof OperationFailedException) {
+                throw new OperationFailedException(reason, e);
+            }
+            if (e instanceof StoreUnavailableException) {
+                throw new StoreUnavailableException(reason, e); // exit 2, as the store's failure
+            }
+            if (e instanceof IOException) {
+                throw new IOException(reason, e);
+            }
+            throw e;
+        }
+        return new RestoreOutcome(files.get(), bytes.get(), archives.size(), verifier.verifying(),
+                Duration.ofNanos(System.nanoTime() - start));
+    }
 
+    /** What a failed or unfinished restore leaves, and what to do about it. */
+    private static String incomplete(Path destination, Map<Tablespace, Path> tablespaces) {
+        StringBuilder dirs = new StringBuilder(destination.toString());
+        tablespaces.values().forEach(t -> dirs.append(", ").append(t));
+        return destination + " is incomplete (it has no global/pg_control, so PostgreSQL will not start from it):"
+                + " empty " + (tablespaces.isEmpty() ? "it" : dirs) + " and re-run cumulus-restore";
+    }
+
+    /** Tablespace links, pg_wal, modes and the recovery configuration: all but pg_control. */
+    private static void finish(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces,
+            RecoveryConfiguration recovery) throws IOException {
         Path tblspc = destination.resolve("pg_tblspc");
         Files.createDirectories(tblspc);
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
@@ -175,12 +244,13 @@ public final class BaseRestore {
         }
         // PostgreSQL refuses to start on a data directory others can read or write.
         setPrivate(destination);
-        return new RestoreOutcome(files.get(), bytes.get(), archives.size(), verifier.verifying(),
-                Duration.ofNanos(System.nanoTime() - start));
+        if (recovery != null) {
+            recovery.writeTo(destination);
+        }
     }
 
-    private void extractAll(List<Archive> archives, RestoreVerifier verifier, TarExtractor.Listener counter,
-            Path destination, boolean tablespaces) throws IOException {
+    private void extractAll(String backupId, List<Archive> archives, RestoreVerifier verifier, TarExtractor.Listener counter)
+            throws IOException {
         // The failure that stopped the restore; the others only saw the cancellation it caused.
         AtomicReference<Exception> cause = new AtomicReference<>();
         AtomicBoolean failed = new AtomicBoolean();
@@ -197,7 +267,7 @@ public final class BaseRestore {
                         return null;
                     }
                     try {
-                        extract(archive, verifier, counter, failed, destination, tablespaces);
+                        extract(backupId, archive, verifier, counter, failed);
                     } catch (IOException | RuntimeException e) {
                         if (cause.compareAndSet(null, e)) {
                             failed.set(true);
@@ -228,8 +298,8 @@ public final class BaseRestore {
         }
     }
 
-    private void extract(Archive archive, RestoreVerifier verifier, TarExtractor.Listener counter,
-            AtomicBoolean failed, Path destination, boolean tablespaces) throws IOException {
+    private void extract(String backupId, Archive archive, RestoreVerifier verifier, TarExtractor.Listener counter,
+            AtomicBoolean failed) throws IOException {
         listener.archiveStarted(archive.key(), archive.target().toString());
         TarExtractor extractor = new TarExtractor(archive.target(), archive.manifestPrefix(), verifier, counter,
                 failed::get);
@@ -238,11 +308,21 @@ public final class BaseRestore {
             extractor.extract(in, archive.key());
             // Python's tarfile pads the stream to a 10 KiB record; reading to the end checks the codec's trailer.
             in.transferTo(java.io.OutputStream.nullOutputStream());
-        } catch (OperationFailedException e) {
+        } catch (OperationFailedException | LocalWriteException e) {
             throw e;
         } catch (StoreUnavailableException e) {
-            throw new StoreUnavailableException(e.getMessage() + "; the restore is incomplete: empty " + destination
-                    + (tablespaces ? " and the tablespace directories" : "") + " and run cumulus-restore again", e);
+            throw e; // the restore's own failure handler says what to do with the directory
+        } catch (EOFException e) {
+            // the tar (or its compression) ends early: a missing part's twin, only cut inside the object
+            throw new OperationFailedException("backup " + backupId + " is incomplete: " + archive.key()
+                    + " is cut short (" + e.getMessage() + "): the stored object is damaged or incomplete; restore"
+                    + " another backup", e);
+        } catch (java.nio.file.FileSystemException e) {
+            if (e.getFile() != null && Path.of(e.getFile()).startsWith(archive.target().toAbsolutePath())) {
+                // a directory or link this restore could not make
+                throw LocalWriteException.wrap(e, "cannot write " + e.getFile(), TarExtractor.WHEN_FULL);
+            }
+            throw new IOException("cannot extract " + archive.key() + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new IOException("cannot extract " + archive.key() + ": " + e.getMessage(), e);
         }
@@ -271,12 +351,40 @@ public final class BaseRestore {
         return targets;
     }
 
-    private static void requireSeries(List<Archive> archives, String series, String prefix)
-            throws OperationFailedException {
-        if (archives.stream().noneMatch(a -> a.series().equals(series) && a.part() == 0)) {
-            throw new OperationFailedException("the backup is incomplete: no " + series + ".tar archive in "
-                    + prefix);
+    /**
+     * Parts 0 to the last one listed, without a gap. A missing last part cannot be told from here:
+     * nothing records how many there were (the data series' last holds backup_label, checked after).
+     */
+    private static void requireSeries(BackupCatalog.Entry backup, List<Archive> archives, String series,
+            String prefix) throws OperationFailedException {
+        List<Archive> parts = archives.stream().filter(a -> a.series().equals(series)).toList();
+        String suffix = parts.isEmpty() ? "" : parts.get(0).compression().suffix();
+        int expected = 0;
+        for (Archive part : parts) {
+            if (part.part() > expected) {
+                break;
+            }
+            expected = Math.max(expected, part.part() + 1);
         }
+        if (parts.isEmpty() || expected <= parts.get(parts.size() - 1).part()) {
+            throw new OperationFailedException("backup " + backup.id() + " is incomplete: " + partName(series,
+                    expected, suffix) + " is missing from " + prefix + "; nothing was restored");
+        }
+    }
+
+    private static String partName(String series, int part, String suffix) {
+        return series + (part == 0 ? "" : String.format(java.util.Locale.ROOT, "_%04d", part)) + ".tar" + suffix;
+    }
+
+    /** The name of the last part of {@code series}. */
+    private static String lastPart(List<Archive> archives, String series) {
+        Archive last = null;
+        for (Archive a : archives) {
+            if (a.series().equals(series)) {
+                last = a;
+            }
+        }
+        return last == null ? series + ".tar" : partName(series, last.part(), last.compression().suffix());
     }
 
     /** Two tablespaces in one directory, or one inside the data directory, would mix their files. */

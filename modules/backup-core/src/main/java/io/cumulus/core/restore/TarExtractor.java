@@ -1,6 +1,7 @@
 package io.cumulus.core.restore;
 
 import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.io.LocalWriteException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,12 +32,20 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * under a directory, never outside it: absolute names, {@code ..} components, paths through a
  * symbolic link below the directory and a link in place of a directory are refused before anything
  * is created for the member, and modes are set on the file or directory itself, never through a
- * link. Every regular file goes through the {@link RestoreVerifier} as it is written. Used by one
- * thread; several extractors may fill one directory when their members differ.
+ * link. Every regular file goes through the {@link RestoreVerifier} as it is written. A stream that
+ * ends without tar's end-of-archive marker is an object cut short, never a complete archive. In the
+ * data directory, {@code global/pg_control} and {@code backup_label} are written under a held-back
+ * name ({@link #heldBack}): PostgreSQL must not start from a copy whose other archives are not all
+ * there yet. Used by one thread; several extractors may fill one directory when their members differ.
  */
 final class TarExtractor {
 
     private static final int BUFFER_SIZE = 64 * 1024;
+
+    /** The data directory's files PostgreSQL starts from, put in place only once the whole copy is there. */
+    static final java.util.List<String> HELD_BACK = java.util.List.of("backup_label", "global/pg_control");
+
+    private static final String HELD_SUFFIX = ".cumulus-restore-held";
 
     /** What the extraction reports, for progress and the summary. */
     interface Listener {
@@ -68,10 +77,26 @@ final class TarExtractor {
 
     /** Extracts every member of {@code tar}; directory modes are applied at the end, so they cannot block writes. */
     void extract(InputStream tar, String archiveName) throws IOException {
-        TarArchiveInputStream in = new TarArchiveInputStream(tar, BUFFER_SIZE, "UTF-8");
+        EndNoticingInputStream source = new EndNoticingInputStream(tar);
+        try {
+            extractMembers(source, archiveName);
+        } catch (IOException e) {
+            if (source.ended && !(e instanceof java.io.EOFException) && !(e instanceof OperationFailedException)
+                    && !(e instanceof LocalWriteException)) {
+                // "Truncated TAR archive", "premature end of tar archive...": the object ends mid-member
+                throw (IOException) new java.io.EOFException(e.getMessage()).initCause(e);
+            }
+            throw e;
+        }
+    }
+
+    private void extractMembers(InputStream tar, String archiveName) throws IOException {
+        EndMarkerTarInputStream in = new EndMarkerTarInputStream(tar);
         byte[] buffer = new byte[BUFFER_SIZE];
         TarArchiveEntry entry;
+        String last = null;
         while ((entry = in.getNextTarEntry()) != null) {
+            last = entry.getName();
             if (cancelled.getAsBoolean()) {
                 throw new OperationFailedException("restore cancelled");
             }
@@ -97,9 +122,16 @@ final class TarExtractor {
                 makeDirectory(source.getParent(), name, archiveName);
                 replace(target, name, archiveName, "a hard link", aside -> Files.createLink(aside, source));
             } else if (entry.isFile()) {
-                writeFile(in, entry, target, name, archiveName, buffer);
+                boolean held = manifestPrefix.isEmpty() && HELD_BACK.contains(name);
+                writeFile(in, entry, held ? heldBack(root, name) : target, name, archiveName, buffer);
             }
             // Devices and FIFOs have no place in a data directory; PostgreSQL never creates them.
+        }
+        if (!in.endMarkerSeen) {
+            // Python's tarfile and cumulus-backup end every archive with it: without it, the object was cut
+            // at a member boundary (or in a header), and the members after the cut are silently missing.
+            throw new java.io.EOFException("it ends without tar's end-of-archive marker, "
+                    + (last == null ? "before its first member" : "after member '" + last + "'"));
         }
         for (Runnable mode : directoryModes) {
             mode.run();
@@ -115,8 +147,8 @@ final class TarExtractor {
         Path written = check.listedMoreThanOnce() ? asideOf(target) : target;
         try {
             long size = 0;
-            try (OutputStream out = Files.newOutputStream(written, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            try (OutputStream out = LocalWriteException.naming(open(written, target), "cannot write " + target,
+                    WHEN_FULL)) {
                 int n;
                 while ((n = in.read(buffer)) > 0) {
                     out.write(buffer, 0, n);
@@ -138,6 +170,65 @@ final class TarExtractor {
             if (written != target) {
                 Files.deleteIfExists(written); // gone already once renamed into place
             }
+        }
+    }
+
+    /** What to do when the destination's file system is full. */
+    static final String WHEN_FULL = "free space on its file system";
+
+    private static OutputStream open(Path written, Path target) throws IOException {
+        try {
+            return Files.newOutputStream(written, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.FileSystemException e) {
+            throw LocalWriteException.wrap(e, "cannot write " + target, WHEN_FULL);
+        }
+    }
+
+    /**
+     * Where {@code name}, a member of the data directory's archives, is written: {@link #HELD_BACK}
+     * ones beside their final place, under a name PostgreSQL does not read.
+     */
+    static Path heldBack(Path dataDirectory, String name) {
+        return dataDirectory.resolve(name + HELD_SUFFIX);
+    }
+
+    /** Tells when the stream under the tar reader ended: its errors then mean an object cut short. */
+    private static final class EndNoticingInputStream extends java.io.FilterInputStream {
+        boolean ended;
+
+        EndNoticingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            ended |= b < 0;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            ended |= n < 0;
+            return n;
+        }
+    }
+
+    /** Tells when tar's end-of-archive marker, a zero block, was read: end of stream alone is not the end. */
+    private static final class EndMarkerTarInputStream extends TarArchiveInputStream {
+        boolean endMarkerSeen;
+
+        EndMarkerTarInputStream(InputStream in) {
+            super(in, BUFFER_SIZE, "UTF-8");
+        }
+
+        @Override
+        protected boolean isEOFRecord(byte[] record) {
+            boolean end = super.isEOFRecord(record);
+            endMarkerSeen |= end && record != null; // null: the stream ended, with no block
+            return end;
         }
     }
 

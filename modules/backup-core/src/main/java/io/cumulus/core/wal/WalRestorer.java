@@ -2,6 +2,7 @@ package io.cumulus.core.wal;
 
 import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.compress.Compression;
+import io.cumulus.core.io.LocalWriteException;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
@@ -85,12 +86,19 @@ public final class WalRestorer {
         try {
             long size;
             Files.deleteIfExists(temporary); // left by a killed call of this pid, with its mode
+            // The JDK names no file when the disk is full; PostgreSQL logs only this tool's line.
+            String what = "cannot write " + wal + " into " + directory;
+            String whenFull = "free space on its file system (PostgreSQL asks for the file again)";
             try (InputStream in = compression.decompress(store.openRead(key));
-                 FileChannel channel = FileChannel.open(temporary, java.util.EnumSet.of(StandardOpenOption.CREATE,
-                         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), SEGMENT_MODE)) {
-                OutputStream out = java.nio.channels.Channels.newOutputStream(channel);
+                 FileChannel channel = openTemporary(temporary, what, whenFull)) {
+                OutputStream out = LocalWriteException.naming(java.nio.channels.Channels.newOutputStream(channel),
+                        what, whenFull);
                 size = in.transferTo(out);
-                channel.force(true);
+                try {
+                    channel.force(true);
+                } catch (IOException e) {
+                    throw LocalWriteException.wrap(e, what, whenFull);
+                }
             }
             if (wal.kind() != WalName.Kind.HISTORY && wal.kind() != WalName.Kind.BACKUP_LABEL && !isSegmentSize(size)) {
                 throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, which is"
@@ -102,6 +110,15 @@ public final class WalRestorer {
             Files.deleteIfExists(temporary);
         }
         return key;
+    }
+
+    private static FileChannel openTemporary(Path temporary, String what, String whenFull) throws IOException {
+        try {
+            return FileChannel.open(temporary, java.util.EnumSet.of(StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), SEGMENT_MODE);
+        } catch (java.nio.file.FileSystemException e) {
+            throw LocalWriteException.wrap(e, what, whenFull);
+        }
     }
 
     /** The temporary file of this process for {@code destination}: {@code .NAME.cumulus-PID} next to it. */

@@ -195,6 +195,156 @@ class BaseRestoreTest {
                 Files.readAllBytes(temp.resolve("pgdata/base/5/16400")));
     }
 
+    /** A backup without manifest in several uncompressed data parts, data.tar ... data_NNNN.tar; returns the parts. */
+    private List<String> multiPartBackupWithoutManifest() throws IOException {
+        backup(Compression.NONE, 50_000);
+        store.delete(DIR + "backup_manifest");
+        try (var entries = Files.list(bucket.resolve(DIR))) {
+            List<String> parts = entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("data"))
+                    .sorted().toList();
+            assertTrue(parts.size() >= 3, parts.toString());
+            return parts;
+        }
+    }
+
+    @Test
+    void missingMiddlePartOfABackupWithoutManifestIsRefusedBeforeAnythingIsRestored() throws Exception {
+        multiPartBackupWithoutManifest();
+        Files.delete(bucket.resolve(DIR + "data_0001.tar"));
+        Path pgdata = temp.resolve("pgdata");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().contains("backup " + ID.value() + " is incomplete: data_0001.tar is missing"),
+                failure.getMessage());
+        assertTrue(failure.getMessage().contains("nothing was restored"), failure.getMessage());
+        assertFalse(Files.exists(pgdata));
+    }
+
+    @Test
+    void missingLastDataPartOfABackupWithoutManifestIsIncompleteForWantOfBackupLabel() throws Exception {
+        List<String> parts = multiPartBackupWithoutManifest();
+        Files.delete(bucket.resolve(DIR + parts.get(parts.size() - 1)));
+        Path pgdata = temp.resolve("pgdata");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().contains("hold no backup_label"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("the part after " + parts.get(parts.size() - 2) + " is missing"),
+                failure.getMessage());
+        assertLeftIncomplete(pgdata);
+    }
+
+    @Test
+    void archiveCutAtAMemberBoundaryIsIncomplete() throws Exception {
+        backup(Compression.NONE, 1L << 30);
+        store.delete(DIR + "backup_manifest");
+        Path archive = bucket.resolve(DIR + "data.tar");
+        byte[] bytes = Files.readAllBytes(archive);
+        List<Integer> members = memberOffsets(bytes);
+        Files.write(archive, java.util.Arrays.copyOf(bytes, members.get(members.size() / 2)));
+        Path pgdata = temp.resolve("pgdata");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().contains("backup " + ID.value() + " is incomplete: " + DIR
+                + "data.tar is cut short (it ends without tar's end-of-archive marker"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("restore another backup"), failure.getMessage());
+        assertLeftIncomplete(pgdata);
+    }
+
+    @Test
+    void archiveCutInsideAMemberIsIncompleteAndSaysWhatToDo() throws Exception {
+        backup(Compression.NONE, 1L << 30);
+        Path archive = bucket.resolve(DIR + "data.tar");
+        byte[] bytes = Files.readAllBytes(archive);
+        List<Integer> members = memberOffsets(bytes);
+        Files.write(archive, java.util.Arrays.copyOf(bytes, members.get(members.size() / 2) - 5000)); // in base/5/*
+        Path pgdata = temp.resolve("pgdata");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().contains("data.tar is cut short"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("the stored object is damaged or incomplete; restore another backup"),
+                failure.getMessage());
+        assertLeftIncomplete(pgdata);
+    }
+
+    @Test
+    void failureAfterTheDataArchivesLeavesNeitherPgControlNorRecoveryConfigurationButAMarker() throws Exception {
+        TestCluster cluster = backup(Compression.NONE, 1L << 30);
+        Path archive = bucket.resolve(DIR + "16384.tar");
+        byte[] bytes = Files.readAllBytes(archive);
+        bytes[indexOf(bytes, java.util.Arrays.copyOf(cluster.tablespaceMembers(16384).get(0).content(), 64)) + 10] ^= 1;
+        Files.write(archive, bytes);
+        Path pgdata = temp.resolve("pgdata");
+        RecoveryConfiguration recovery = new RecoveryConfiguration("cumulus-wal-restore file:///b main %f %p",
+                Map.of("recovery_target", "immediate"), false, true);
+
+        // one job: the data series, pg_control included, is extracted before the tablespace fails
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> new BaseRestore(store, LAYOUT, 1, listener).restore(new BackupCatalog(store, LAYOUT)
+                        .resolve(ID.value()), pgdata, Map.of("ts1", temp.resolve("ts")), recovery));
+
+        assertTrue(failure.getMessage().contains("verification failed"), failure.getMessage());
+        assertTrue(Files.exists(pgdata.resolve("base/5/16405")), "the data series was extracted");
+        assertLeftIncomplete(pgdata);
+        assertTrue(failure.getMessage().contains("empty " + pgdata + ", " + temp.resolve("ts")
+                + " and re-run cumulus-restore"), failure.getMessage());
+        assertFalse(Files.exists(pgdata.resolve("recovery.signal")));
+        assertFalse(Files.exists(pgdata.resolve("postgresql.auto.conf"))); // the made-up cluster has none
+        assertTrue(Files.readString(pgdata.resolve(BaseRestore.INCOMPLETE)).contains("failed: verification failed"));
+    }
+
+    @Test
+    void successfulRestoreConfiguresRecoveryPutsPgControlInPlaceAndLeavesNoMarker() throws Exception {
+        TestCluster cluster = backup(Compression.GZIP, 1L << 30);
+        Path pgdata = temp.resolve("pgdata");
+        RecoveryConfiguration recovery = new RecoveryConfiguration("cumulus-wal-restore file:///b main %f %p",
+                Map.of("recovery_target", "immediate"), false, true);
+
+        new BaseRestore(store, LAYOUT, 2, listener).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value()),
+                pgdata, Map.of("ts1", temp.resolve("ts")), recovery);
+
+        assertArrayEquals(cluster.dataMembers().get(cluster.dataMembers().size() - 1).content(),
+                Files.readAllBytes(pgdata.resolve("global/pg_control")));
+        assertEquals(TestCluster.LABEL, Files.readString(pgdata.resolve("backup_label")));
+        assertTrue(Files.exists(pgdata.resolve("recovery.signal")));
+        assertFalse(Files.exists(pgdata.resolve(BaseRestore.INCOMPLETE)));
+        try (var entries = Files.walk(pgdata)) {
+            assertEquals(List.of(), entries.filter(p -> p.getFileName().toString().contains("cumulus")).toList());
+        }
+    }
+
+    /** What a restore that failed after creating the data directory leaves: no way for PostgreSQL to start. */
+    private static void assertLeftIncomplete(Path pgdata) {
+        assertFalse(Files.exists(pgdata.resolve("global/pg_control")), "global/pg_control left in place");
+        assertFalse(Files.exists(pgdata.resolve("backup_label")), "backup_label left in place");
+        assertTrue(Files.exists(pgdata.resolve(BaseRestore.INCOMPLETE)), "no " + BaseRestore.INCOMPLETE);
+    }
+
+    /** Where each member of a plain tar begins (its PAX header, when it has one), walking the 512-byte headers. */
+    private static List<Integer> memberOffsets(byte[] tar) {
+        List<Integer> offsets = new ArrayList<>();
+        boolean inPax = false;
+        int at = 0;
+        while (at + 512 <= tar.length && tar[at] != 0) {
+            String header = new String(tar, at, 512, StandardCharsets.ISO_8859_1);
+            long size = Long.parseLong(header.substring(124, 136).replace("\0", "").trim(), 8);
+            char type = header.charAt(156);
+            if (!inPax) {
+                offsets.add(at);
+            }
+            inPax = type == 'x';
+            at += 512 + (int) ((size + 511) / 512 * 512);
+        }
+        return offsets;
+    }
+
     @Test
     void nonEmptyDestinationIsRefusedAndNothingIsTouched() throws Exception {
         backup(Compression.GZIP, 1L << 30);
@@ -510,8 +660,9 @@ class BaseRestoreTest {
                 .restore(entry, pgdata, Map.of()));
 
         assertTrue(e.getMessage().matches("the store stopped answering while reading .*/data.tar \\(at byte 70000 of"
-                + " \\d+, 3 resumes failed\\): .*; the restore is incomplete: empty " + Pattern.quote(pgdata.toString())
-                + " and run cumulus-restore again"), e.getMessage());
+                + " \\d+, 3 resumes failed\\): .*; " + Pattern.quote(pgdata.toString()) + " is incomplete \\(it has no"
+                + " global/pg_control, so PostgreSQL will not start from it\\): empty it and re-run cumulus-restore"),
+                e.getMessage());
         assertEquals(3, warnings.size(), warnings.toString());
     }
 
