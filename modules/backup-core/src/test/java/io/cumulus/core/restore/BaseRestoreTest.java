@@ -301,6 +301,28 @@ class BaseRestoreTest {
     }
 
     @Test
+    void restoreKilledAfterTheDataSeriesWouldLeaveNoPgControlButTheMarker() throws Exception {
+        backup(Compression.NONE, 50_000);
+        Path pgdata = temp.resolve("pgdata");
+        List<String> seen = new ArrayList<>();
+        RestoreListener watcher = new RestoreListener() {
+            @Override
+            public void archiveStarted(String key, String target) {
+                if (key.endsWith("16384.tar")) { // one job: every data part is extracted, as a kill -9 would find it
+                    seen.add("pg_control " + Files.exists(pgdata.resolve("global/pg_control")));
+                    seen.add("backup_label " + Files.exists(pgdata.resolve("backup_label")));
+                    seen.add("marker " + Files.exists(pgdata.resolve(BaseRestore.INCOMPLETE)));
+                }
+            }
+        };
+
+        new BaseRestore(store, LAYOUT, 1, watcher).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value()),
+                pgdata, Map.of("ts1", temp.resolve("ts")));
+
+        assertEquals(List.of("pg_control false", "backup_label false", "marker true"), seen);
+    }
+
+    @Test
     void successfulRestoreConfiguresRecoveryPutsPgControlInPlaceAndLeavesNoMarker() throws Exception {
         TestCluster cluster = backup(Compression.GZIP, 1L << 30);
         Path pgdata = temp.resolve("pgdata");
