@@ -11,13 +11,10 @@ import io.cumulus.testsupport.ToolResult;
 import io.cumulus.testsupport.Tools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -339,43 +336,15 @@ class RestoreEndToEndTest {
         return command.asPostgres().timeout(TIMEOUT).run();
     }
 
-    /**
-     * Changes one byte in the middle of the largest file of a plain tar archive; returns its member
-     * name. Walks the 512-byte headers itself: commons-compress is not on this module's class path.
-     */
+    /** Changes one byte in the middle of the largest file of a plain tar archive; returns its member name. */
     private static String flipAByteInTheLargestMember(Path archive) throws IOException {
         byte[] bytes = Files.readAllBytes(archive);
-        long offset = -1;
-        long largest = -1;
-        String name = null;
-        String paxPath = null;
-        int at = 0;
-        while (at + 512 <= bytes.length && bytes[at] != 0) {
-            String header = new String(bytes, at, 512, StandardCharsets.ISO_8859_1);
-            long size = Long.parseLong(header.substring(124, 136).replace("\0", "").trim(), 8);
-            char type = header.charAt(156);
-            int data = at + 512;
-            if (type == 'x') {
-                String pax = new String(bytes, data, (int) size, StandardCharsets.UTF_8);
-                Matcher path = Pattern.compile("\\d+ path=([^\n]*)\n").matcher(pax);
-                paxPath = path.find() ? path.group(1) : null;
-            } else {
-                String prefix = header.substring(345, 500).replace("\0", "");
-                String member = paxPath != null ? paxPath : (prefix.isEmpty() ? "" : prefix + "/")
-                        + header.substring(0, 100).replace("\0", "");
-                paxPath = null;
-                if ((type == '0' || type == 0) && size > largest) {
-                    largest = size;
-                    offset = data + size / 2;
-                    name = member;
-                }
-            }
-            at = data + (int) ((size + 511) / 512 * 512);
-        }
-        assertTrue(name != null, "no file in " + archive);
-        bytes[(int) offset] ^= 0x01;
+        TarMembers.Member largest = TarMembers.of(bytes).stream().filter(TarMembers.Member::isFile)
+                .max(java.util.Comparator.comparingLong(TarMembers.Member::size))
+                .orElseThrow(() -> new AssertionError("no file in " + archive));
+        bytes[(int) (largest.data() + largest.size() / 2)] ^= 0x01;
         Files.write(archive, bytes);
-        return name;
+        return largest.name();
     }
 
     /** A directory under the work directory, created (with its parents) for the PostgreSQL user. */
