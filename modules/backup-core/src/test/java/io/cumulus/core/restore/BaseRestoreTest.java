@@ -288,7 +288,7 @@ class BaseRestoreTest {
         // one job: the data series, pg_control included, is extracted before the tablespace fails
         OperationFailedException failure = assertThrows(OperationFailedException.class,
                 () -> new BaseRestore(store, LAYOUT, 1, listener).restore(new BackupCatalog(store, LAYOUT)
-                        .resolve(ID.value()), pgdata, Map.of("ts1", temp.resolve("ts")), recovery));
+                        .resolve(ID.value(), w -> { }), pgdata, Map.of("ts1", temp.resolve("ts")), recovery));
 
         assertTrue(failure.getMessage().contains("verification failed"), failure.getMessage());
         assertTrue(Files.exists(pgdata.resolve("base/5/16405")), "the data series was extracted");
@@ -316,7 +316,7 @@ class BaseRestoreTest {
             }
         };
 
-        new BaseRestore(store, LAYOUT, 1, watcher).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value()),
+        new BaseRestore(store, LAYOUT, 1, watcher).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }),
                 pgdata, Map.of("ts1", temp.resolve("ts")));
 
         assertEquals(List.of("pg_control false", "backup_label false", "marker true"), seen);
@@ -329,7 +329,7 @@ class BaseRestoreTest {
         RecoveryConfiguration recovery = new RecoveryConfiguration("cumulus-wal-restore file:///b main %f %p",
                 Map.of("recovery_target", "immediate"), false, true);
 
-        new BaseRestore(store, LAYOUT, 2, listener).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value()),
+        new BaseRestore(store, LAYOUT, 2, listener).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }),
                 pgdata, Map.of("ts1", temp.resolve("ts")), recovery);
 
         assertArrayEquals(cluster.dataMembers().get(cluster.dataMembers().size() - 1).content(),
