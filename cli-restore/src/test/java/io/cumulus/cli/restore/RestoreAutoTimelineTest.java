@@ -56,19 +56,23 @@ class RestoreAutoTimelineTest {
         Files.writeString(wals.resolve("00000002.history"), "1\t0/3C0000A0\tno recovery target specified\n");
     }
 
-    /** A backup on timeline 1 as barman-cloud writes it: backup.info and one data.tar. */
+    /** A backup on timeline 1 as barman-cloud writes it: backup.info and one data.tar, no manifest. */
     private void backup(String id, String endTime, String endXlog) throws IOException {
         Path backup = Files.createDirectories(dir.resolve("store/pfx/main/base/" + id));
         Files.writeString(backup.resolve("backup.info"), "end_time=" + endTime + "\nend_xlog=" + endXlog
                 + "\nstatus=DONE\ntimeline=1\nversion=150018\n");
         try (OutputStream file = Files.newOutputStream(backup.resolve("data.tar"));
                 TarArchiveOutputStream tar = new TarArchiveOutputStream(file)) {
-            byte[] content = "15\n".getBytes(StandardCharsets.UTF_8);
-            TarArchiveEntry entry = new TarArchiveEntry("PG_VERSION");
-            entry.setSize(content.length);
-            tar.putArchiveEntry(entry);
-            tar.write(content);
-            tar.closeArchiveEntry();
+            // pg_control, and backup_label last, as barman-cloud writes them: a restore requires both
+            for (String[] member : new String[][] {{"PG_VERSION", "15\n"}, {"global/pg_control", "control"},
+                    {"backup_label", "START WAL LOCATION: 0/4000028 (file 000000010000000000000004)\n"}}) {
+                byte[] content = member[1].getBytes(StandardCharsets.UTF_8);
+                TarArchiveEntry entry = new TarArchiveEntry(member[0]);
+                entry.setSize(content.length);
+                tar.putArchiveEntry(entry);
+                tar.write(content);
+                tar.closeArchiveEntry();
+            }
         }
     }
 
