@@ -15,6 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -229,6 +232,64 @@ class RestoreEndToEndTest {
         return Tools.command("cumulus-restore", options).args("--endpoint-url", proxy.endpoint())
                 .env(s3.toolEnv()).args(s3.url(), server, id, data.toString())
                 .asPostgres().timeout(TIMEOUT).run();
+    }
+
+    /**
+     * A cluster restored to a target time and promoted keeps cumulus-restore's settings in its
+     * postgresql.auto.conf (PostgreSQL never removes them), so its next base backup carries that
+     * recovery_target_time along: restoring that backup to the end of its archive must still replay
+     * every row, not stop silently at the old target.
+     */
+    @Test
+    void anEarlierRestoresTargetCarriedInALaterBackupDoesNotCutItsRecoveryShort() throws IOException {
+        source.execute("CREATE TABLE carried (n int)");
+        source.execute("INSERT INTO carried SELECT g FROM generate_series(1, 1000) g");
+        String time = source.queryString("SELECT clock_timestamp()::text");
+        source.execute("INSERT INTO carried SELECT g FROM generate_series(1001, 1100) g");
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+        Path first = work.resolve("carried-first/data");
+        postgresDirectory("carried-first");
+        ToolResult toTime = restore(file, SERVER, backupId, first, "--tablespace",
+                TABLESPACE + ":" + work.resolve("carried-first/" + TABLESPACE), "--recovery-target-time", time,
+                "--recovery-target-action", "promote");
+        assertEquals(0, toTime.exitCode(), toTime::describe);
+
+        String server = "pg-restored-again";
+        String secondBackup;
+        try (PgCluster promoted = PgCluster.builder().fromDataDirectory(first).recovery(PgCluster.Recovery.ARCHIVE)
+                .startTimeout(TIMEOUT).start()) {
+            promoted.awaitRecoveryEnd(TIMEOUT);
+            assertEquals(1000, promoted.queryLong("SELECT count(*) FROM carried"));
+            // archiving again as docs/restore.md step 5 asked before this fix: only archive_mode = 'off'
+            // goes, restore_command and recovery_target_time stay in postgresql.auto.conf
+            promoted.execute("ALTER SYSTEM RESET archive_mode");
+            promoted.appendSettings(Map.of("archive_mode", "on", "archive_command", file.archiveCommand(server)));
+            promoted.restart();
+            promoted.awaitArchived(promoted.switchWal(), Duration.ofSeconds(90));
+            secondBackup = Backups.backupSucceeds(file, promoted, server, "--immediate-checkpoint");
+            promoted.execute("INSERT INTO carried SELECT g FROM generate_series(2001, 3000) g");
+            promoted.awaitArchived(promoted.switchWal(), Duration.ofSeconds(90));
+        }
+
+        Path second = work.resolve("carried-second/data");
+        postgresDirectory("carried-second");
+        ToolResult toEnd = restore(file, server, secondBackup, second, "--tablespace",
+                TABLESPACE + ":" + work.resolve("carried-second/" + TABLESPACE), "--recovery-target-timeline",
+                "latest", "--recovery-target-action", "promote");
+
+        assertEquals(0, toEnd.exitCode(), toEnd::describe);
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(second)
+                .recovery(PgCluster.Recovery.ARCHIVE).startTimeout(TIMEOUT).start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            assertFalse(recovered.serverLog().contains("recovery stopping"), recovered::serverLog);
+            assertEquals(2000, recovered.queryLong("SELECT count(*) FROM carried"));
+            assertEquals("", recovered.queryString("SHOW recovery_target_time"));
+        }
+        String autoConf = Files.readString(second.resolve("postgresql.auto.conf"));
+        assertFalse(Pattern.compile("^\\s*recovery_target_time\\b", Pattern.MULTILINE | Pattern.CASE_INSENSITIVE)
+                .matcher(autoConf).find(), autoConf);
+        // the first restore's line, disabled and named (written with the time's offset)
+        assertTrue(toEnd.stderr().contains("recovery_target_time = '" + time.substring(0, 19)), toEnd::describe);
     }
 
     @Test

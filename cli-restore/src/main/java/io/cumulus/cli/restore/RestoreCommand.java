@@ -8,6 +8,7 @@ import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.restore.BackupCatalog;
 import io.cumulus.core.restore.BaseRestore;
+import io.cumulus.core.restore.InheritedRecoverySettings;
 import io.cumulus.core.restore.RecoveryConfiguration;
 import io.cumulus.core.restore.RecoveryTimeline;
 import io.cumulus.core.restore.RestoreOutcome;
@@ -163,6 +164,8 @@ public final class RestoreCommand extends ToolCommand {
                 // written by the restore before pg_control, so that a copy without it never starts unconfigured
                 log.info("recovery configured: " + (standby ? "standby.signal" : "recovery.signal")
                         + " and postgresql.auto.conf");
+            } else {
+                InheritedRecoverySettings.warningsWithoutRecovery(recoveryDir).forEach(log::warning);
             }
             if (log.enabled(io.cumulus.cli.Log.Level.WARNING)) {
                 out().println(summary(backup, outcome));

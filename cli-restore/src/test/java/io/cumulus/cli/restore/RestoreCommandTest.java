@@ -45,15 +45,20 @@ class RestoreCommandTest {
      */
     @BeforeEach
     void barmanBackup() throws IOException {
-        Path backup = Files.createDirectories(dir.resolve("store/pfx/main/base/" + ID));
         store = "file://" + dir.resolve("store") + "/pfx";
+        barmanBackup("main", "archive_command = 'somewhere'\n");
+    }
+
+    /** A backup of {@code server} whose postgresql.auto.conf holds {@code autoConf}. */
+    private void barmanBackup(String server, String autoConf) throws IOException {
+        Path backup = Files.createDirectories(dir.resolve("store/pfx/" + server + "/base/" + ID));
         Files.writeString(backup.resolve("backup.info"), "backup_name=nightly\nend_time=2026-11-21 05:24:05+00:00\nend_xlog=0/579E488\n"
                 + "status=DONE\ntimeline=1\nversion=150018\n");
         try (OutputStream file = Files.newOutputStream(backup.resolve("data.tar"));
                 TarArchiveOutputStream tar = new TarArchiveOutputStream(file)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (String[] member : new String[][] {{"./PG_VERSION", "15\n"}, {"base/5/1259", "rows"},
-                    {"postgresql.auto.conf", "archive_command = 'somewhere'\n"}, {"global/pg_control", "control"},
+                    {"postgresql.auto.conf", autoConf}, {"global/pg_control", "control"},
                     {"backup_label", "START WAL LOCATION: 0/4000028 (file 000000010000000000000004)\n"}}) {
                 byte[] content = member[1].getBytes(StandardCharsets.UTF_8);
                 TarArchiveEntry entry = new TarArchiveEntry(member[0]);
@@ -82,6 +87,36 @@ class RestoreCommandTest {
         assertTrue(conf.contains("restore_command = 'cumulus-wal-restore " + store + " main %f %p'\n"), conf);
         assertTrue(conf.contains("recovery_target_name = 'barman_" + ID + "'\n"), conf);
         assertTrue(conf.endsWith("archive_mode = 'off'\n"), conf);
+    }
+
+    /**
+     * A backup of a cluster that was itself restored and promoted carries that recovery's settings in
+     * postgresql.auto.conf: without recovery options they are named and left alone; with them, they are
+     * commented out before the new block, and named.
+     */
+    @Test
+    void anEarlierRecoverysSettingsInTheBackupAreNamedAndDisabledOnlyWhenRecoveryIsConfigured() throws IOException {
+        String inherited = "restore_command = 'old %f %p'\nrecovery_target_time = '2026-11-21 05:00:00+00'\n";
+        barmanBackup("promoted", inherited);
+
+        Result plain = run(store, "promoted", ID, dir.resolve("plain").toString());
+
+        assertEquals(0, plain.exitCode(), plain.err());
+        assertTrue(plain.err().contains("WARNING: postgresql.auto.conf line 2 sets recovery_target_time ="
+                + " '2026-11-21 05:00:00+00', carried over from the backed-up cluster"), plain.err());
+        assertTrue(plain.err().contains("WARNING: postgresql.auto.conf line 1 sets restore_command"), plain.err());
+        assertEquals(inherited, Files.readString(dir.resolve("plain/postgresql.auto.conf")));
+
+        Result configured = run(store, "promoted", ID, dir.resolve("configured").toString(),
+                "--recovery-target-timeline", "latest");
+
+        assertEquals(0, configured.exitCode(), configured.err());
+        assertTrue(configured.err().contains("WARNING: postgresql.auto.conf line 2 set recovery_target_time ="
+                + " '2026-11-21 05:00:00+00', carried over from the backed-up cluster"), configured.err());
+        String conf = Files.readString(dir.resolve("configured/postgresql.auto.conf"));
+        assertTrue(conf.matches("(?s)# disabled by cumulus-restore [^\n]*: restore_command = 'old %f %p'\n"
+                + "# disabled by cumulus-restore [^\n]*: recovery_target_time = '2026-11-21 05:00:00\\+00'\n"
+                + "\n# Added by cumulus-restore.*"), conf);
     }
 
     /** As barman-cloud-restore 3.4, the snapshot options are taken and ignored for a backup without snapshots. */

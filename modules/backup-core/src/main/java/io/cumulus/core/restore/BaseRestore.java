@@ -189,7 +189,7 @@ public final class BaseRestore {
                             + " is missing" : ""));
                 }
             }
-            finish(info, destination, tablespaces, recovery);
+            finish(info, destination, tablespaces, recovery, listener::warning);
             // PostgreSQL starts from the copy once pg_control is there, so it comes last.
             for (String name : TarExtractor.HELD_BACK) {
                 Files.move(TarExtractor.heldBack(data, name), data.resolve(name), StandardCopyOption.ATOMIC_MOVE);
@@ -227,7 +227,7 @@ public final class BaseRestore {
 
     /** Tablespace links, pg_wal, modes and the recovery configuration: all but pg_control. */
     private static void finish(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces,
-            RecoveryConfiguration recovery) throws IOException {
+            RecoveryConfiguration recovery, java.util.function.Consumer<String> warnings) throws IOException {
         Path tblspc = destination.resolve("pg_tblspc");
         Files.createDirectories(tblspc);
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
@@ -245,7 +245,8 @@ public final class BaseRestore {
         // PostgreSQL refuses to start on a data directory others can read or write.
         setPrivate(destination);
         if (recovery != null) {
-            recovery.writeTo(destination);
+            // an earlier recovery's settings the backup carried are disabled, each named
+            recovery.writeTo(destination).forEach(warnings);
         }
     }
 

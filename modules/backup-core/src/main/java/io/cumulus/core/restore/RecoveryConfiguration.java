@@ -13,10 +13,13 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.TemporalAccessor;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -133,8 +136,15 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
         }
     }
 
-    /** Writes the signal file and appends the settings to postgresql.auto.conf. */
-    public void writeTo(Path dataDirectory) throws IOException {
+    /**
+     * Writes the signal file and appends the settings to postgresql.auto.conf, after commenting out
+     * the recovery settings the restored file already holds ({@link InheritedRecoverySettings}).
+     *
+     * @return warnings for the user: each earlier setting commented out, each one the data directory's
+     *     postgresql.conf still sets
+     */
+    public List<String> writeTo(Path dataDirectory) throws IOException {
+        List<String> warnings = InheritedRecoverySettings.disableForNewRecovery(dataDirectory, settingNames());
         StringBuilder conf = new StringBuilder("\n# Added by cumulus-restore\n");
         conf.append("restore_command = ").append(quote(restoreCommand)).append('\n');
         targets.forEach((key, value) -> conf.append(key).append(" = ").append(quote(value)).append('\n'));
@@ -144,6 +154,17 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
         Files.writeString(dataDirectory.resolve("postgresql.auto.conf"), conf, StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         Files.write(dataDirectory.resolve(standby ? "standby.signal" : "recovery.signal"), new byte[0]);
+        return warnings;
+    }
+
+    /** The names {@link #writeTo} sets. */
+    private Set<String> settingNames() {
+        Set<String> names = new HashSet<>(targets.keySet());
+        names.add("restore_command");
+        if (disableArchiving) {
+            names.add("archive_mode");
+        }
+        return names;
     }
 
     /** A postgresql.conf string literal: single quotes, with quotes doubled and backslashes escaped. */
