@@ -86,7 +86,7 @@ class RestoreCommandTest {
         String conf = Files.readString(pgdata.resolve("postgresql.auto.conf"));
         assertTrue(conf.contains("restore_command = 'cumulus-wal-restore " + store + " main %f %p'\n"), conf);
         assertTrue(conf.contains("recovery_target_name = 'barman_" + ID + "'\n"), conf);
-        assertTrue(conf.endsWith("archive_mode = 'off'\n"), conf);
+        assertTrue(conf.endsWith("archive_mode = 'off'\n# End of the block added by cumulus-restore\n"), conf);
     }
 
     /**

@@ -36,6 +36,13 @@ import java.util.regex.Pattern;
 public record RecoveryConfiguration(String restoreCommand, Map<String, String> targets, boolean standby,
         boolean disableArchiving) {
 
+    // The block's bounds, so that it can be removed whole once the recovery is over (docs/restore.md step 5):
+    // PostgreSQL never removes these settings, and every later backup of the promoted cluster copies them.
+    private static final String BLOCK_START = "# Added by cumulus-restore for one recovery: once it is over, delete"
+            + " this block down to its end line\n# (or ALTER SYSTEM RESET each setting of it), else every later backup"
+            + " of this cluster carries it along\n";
+    private static final String BLOCK_END = "# End of the block added by cumulus-restore\n";
+
     private static final Pattern LSN = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
     private static final Pattern XID = Pattern.compile("[0-9]+");
     private static final Pattern TIMELINE = Pattern.compile("current|latest|[0-9]+");
@@ -137,20 +144,22 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
     }
 
     /**
-     * Writes the signal file and appends the settings to postgresql.auto.conf, after commenting out
-     * the recovery settings the restored file already holds ({@link InheritedRecoverySettings}).
+     * Writes the signal file and appends the settings to postgresql.auto.conf as one marked block,
+     * after commenting out the recovery settings the restored file already holds ({@link
+     * InheritedRecoverySettings}).
      *
      * @return warnings for the user: each earlier setting commented out, each one the data directory's
      *     postgresql.conf still sets
      */
     public List<String> writeTo(Path dataDirectory) throws IOException {
         List<String> warnings = InheritedRecoverySettings.disableForNewRecovery(dataDirectory, settingNames());
-        StringBuilder conf = new StringBuilder("\n# Added by cumulus-restore\n");
+        StringBuilder conf = new StringBuilder("\n").append(BLOCK_START);
         conf.append("restore_command = ").append(quote(restoreCommand)).append('\n');
         targets.forEach((key, value) -> conf.append(key).append(" = ").append(quote(value)).append('\n'));
         if (disableArchiving) {
             conf.append("archive_mode = 'off'\n");
         }
+        conf.append(BLOCK_END);
         Files.writeString(dataDirectory.resolve("postgresql.auto.conf"), conf, StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         Files.write(dataDirectory.resolve(standby ? "standby.signal" : "recovery.signal"), new byte[0]);

@@ -28,11 +28,16 @@ class RecoveryConfigurationTest {
 
         assertTrue(Files.exists(pgdata.resolve("recovery.signal")));
         assertFalse(Files.exists(pgdata.resolve("standby.signal")));
-        assertEquals("archive_command = 'x'\n\n# Added by cumulus-restore\n"
+        assertEquals("archive_command = 'x'\n\n"
+                + "# Added by cumulus-restore for one recovery: once it is over, delete this block down to its end"
+                + " line\n# (or ALTER SYSTEM RESET each setting of it), else every later backup of this cluster"
+                + " carries it along\n"
                 + "restore_command = '/opt/cumulus/bin/cumulus-wal-restore ''s3://b/it''''s'' main %f %p'\n"
                 + "recovery_target_name = 'barman_20261121T051944'\n"
                 + "recovery_target_action = 'promote'\n"
-                + "archive_mode = 'off'\n", Files.readString(pgdata.resolve("postgresql.auto.conf")));
+                + "archive_mode = 'off'\n"
+                + "# End of the block added by cumulus-restore\n",
+                Files.readString(pgdata.resolve("postgresql.auto.conf")));
     }
 
     @Test
