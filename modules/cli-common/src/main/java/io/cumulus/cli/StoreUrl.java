@@ -10,7 +10,9 @@ import java.net.URISyntaxException;
  *
  * @param provider which store the URL names
  * @param container the bucket, or the absolute root directory for {@link Provider#FILE}
- * @param prefix the key prefix inside the container, without leading or trailing slash
+ * @param prefix the key prefix inside the container, without leading slash; without trailing slash
+ *     but for an Azure path ending in two ({@link io.cumulus.core.layout.ServerLayout} then makes
+ *     barman-cloud's doubled slash)
  */
 public record StoreUrl(Provider provider, String container, String prefix) {
 

@@ -8,7 +8,10 @@ import java.util.Objects;
  * Where one server's objects live in a store, exactly as barman-cloud lays them out (reference §2):
  * {@code <prefix>/<server>/wals/…} and {@code <prefix>/<server>/base/<backup_id>/…}.
  *
- * @param prefix the path of the destination URL without leading or trailing slash, possibly empty
+ * @param prefix the path of the destination URL as barman-cloud joins keys to it, possibly empty:
+ *     leading slashes are dropped; a trailing one is kept, and makes the doubled slash barman-cloud's
+ *     os.path.join makes for an Azure path ending in two ({@code a//} is the prefix {@code a/}, whose
+ *     keys are {@code a//SERVER/...}); the URL parsers drop any other trailing slash
  * @param serverName the server name given on the command line; only a path component
  */
 public record ServerLayout(String prefix, String serverName) {
@@ -16,7 +19,7 @@ public record ServerLayout(String prefix, String serverName) {
     public ServerLayout {
         Objects.requireNonNull(prefix, "prefix");
         Objects.requireNonNull(serverName, "serverName");
-        prefix = trimSlashes(prefix);
+        prefix = withoutLeadingSlashes(prefix);
         if (serverName.isEmpty() || serverName.contains("/")) {
             throw new io.cumulus.core.InvalidInputException(
                     "invalid server name '" + serverName + "': it must be non-empty and contain no '/'");
@@ -54,15 +57,11 @@ public record ServerLayout(String prefix, String serverName) {
         return basePrefix() + backupId + "/";
     }
 
-    private static String trimSlashes(String s) {
+    private static String withoutLeadingSlashes(String s) {
         int start = 0;
-        int end = s.length();
-        while (start < end && s.charAt(start) == '/') {
+        while (start < s.length() && s.charAt(start) == '/') {
             start++;
         }
-        while (end > start && s.charAt(end - 1) == '/') {
-            end--;
-        }
-        return s.substring(start, end);
+        return s.substring(start);
     }
 }

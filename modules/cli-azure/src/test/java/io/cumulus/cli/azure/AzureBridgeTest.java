@@ -14,6 +14,9 @@ import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreUrl;
 import io.cumulus.cli.UploadTuning;
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.compress.Compression;
+import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.wal.WalName;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.azure.AzureCredential;
 import io.cumulus.storage.azure.AzureLocation;
@@ -65,6 +68,39 @@ class AzureBridgeTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> bridge.parse("https://acct.blob.core.windows.net/pgc?sig=SECRET"));
         assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+    }
+
+    /**
+     * The keys a URL's path leads to are barman-cloud 3.4's, which joins the path after the container
+     * with os.path.join: a doubled slash stays, one trailing slash adds nothing, a trailing doubled
+     * slash leaves one. Each expected key below is what barman-cloud-wal-archive stored on Azurite.
+     */
+    @Test
+    void keysUnderPathsWithEmptySegmentsAreBarmanCloudsKeys() {
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        expected.put("cont/a//b", "a//b/srv/wals/0000000100000000/000000010000000000000046");
+        expected.put("cont/a///b", "a///b/srv/wals/0000000100000000/000000010000000000000046");
+        expected.put("cont/a//", "a//srv/wals/0000000100000000/000000010000000000000046");
+        expected.put("cont/a/", "a/srv/wals/0000000100000000/000000010000000000000046");
+        expected.put("cont/", "srv/wals/0000000100000000/000000010000000000000046");
+        AzureBridge bridge = new AzureBridge();
+        WalName wal = WalName.parse("000000010000000000000046");
+        for (Map.Entry<String, String> url : expected.entrySet()) {
+            for (String base : List.of("http://127.0.0.1:10777/devstoreaccount1/", "https://acct.blob.core.windows.net/")) {
+                StoreUrl parsed = bridge.parse(base + url.getKey());
+                assertEquals("cont", parsed.container(), url.getKey());
+                assertEquals(url.getValue(), new ServerLayout(parsed.prefix(), "srv").walKey(wal, Compression.NONE),
+                        base + url.getKey());
+            }
+        }
+    }
+
+    /** A path starting with a slash after the container is refused (exit 3), never read as another prefix. */
+    @Test
+    void aPathStartingWithASlashIsInvalidInput() {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> new AzureBridge().parse("http://127.0.0.1:10777/devstoreaccount1/cont//a"));
+        assertTrue(e.getMessage().contains("starts with a slash"), e.getMessage());
     }
 
     /**

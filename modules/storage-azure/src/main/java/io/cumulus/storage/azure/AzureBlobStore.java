@@ -592,8 +592,14 @@ final class AzureBlobStore implements BlobStore {
         return exception;
     }
 
+    /**
+     * Refuses a key no accepted URL leads to. Empty segments are allowed: barman-cloud keeps those of
+     * a URL's path ({@code a//b}) in its blob names, and Azure keeps them too. A leading slash comes
+     * only from a URL {@link AzureLocation#parse} refuses, and a trailing one would be a directory
+     * marker, never an object either tool writes.
+     */
     private static void checkKey(String key) {
-        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("//")) {
+        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/")) {
             throw new IllegalArgumentException("invalid key '" + key + "'");
         }
     }

@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
  * @param account the storage account name
  * @param container the container name
  * @param prefix the key prefix inside the container, literally as the URL spells it (not
- *     percent-decoded), without leading or trailing slash (may be empty)
+ *     percent-decoded), empty segments included ({@code a//b}); never starting with a slash, and
+ *     ending with one only for a path that ends in two ({@code a//} is {@code a/}, whose keys are
+ *     {@code a//SERVER/...} as barman-cloud's); may be empty
  */
 public record AzureLocation(URI endpoint, String account, String container, String prefix) {
 
@@ -48,8 +50,13 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
      * {@code //ACCOUNT...}) and the endpoint is always https: a SAS token or a bearer token never
      * crosses the network in clear. An emulator's scheme is kept, since Azurite speaks http. The path
      * is taken literally, as barman-cloud does: {@code my%20dir} is a prefix of eight characters (its
-     * SDK sends the {@code %} as {@code %25}), and a raw space is a space. Empty segments (doubled or
-     * trailing slashes) are dropped.
+     * SDK sends the {@code %} as {@code %25}), and a raw space is a space. As barman-cloud 3.4, the
+     * account and container are taken by position among the path's slashes and the prefix is the
+     * rest joined back with one slash each, so a doubled slash stays: {@code CONTAINER/a//b} stores
+     * under {@code a//b/}. One trailing slash is dropped, since barman-cloud's os.path.join adds none
+     * after it. A path that starts with a slash after the container is refused: barman-cloud stores
+     * WAL and backup.info under {@code /a/...} but a backup's archives under {@code a/...}, and cannot
+     * restore its own backups there.
      *
      * @throws IllegalArgumentException naming what is wrong with the URL. The message never repeats a
      *     query string, since that is where a SAS token would be.
@@ -74,26 +81,47 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
         URI server = server(shown, authority);
         String host = server.getHost().toLowerCase(Locale.ROOT);
         String port = server.getPort() < 0 ? "" : ":" + server.getPort();
-        List<String> segments = segments(path);
+        // barman-cloud: path.split("/"), the account and container by position, "/".join of the rest
+        List<String> segments = Arrays.asList(path.split("/", -1));
         if (host.endsWith(AZURE_BLOB_DOMAIN)) {
             String account = host.substring(0, host.length() - AZURE_BLOB_DOMAIN.length());
-            if (segments.isEmpty()) {
+            if (segments.size() < 2 || segments.get(1).isEmpty()) {
                 throw new IllegalArgumentException("invalid Azure URL '" + shown
                         + "': no container, expected https://ACCOUNT.blob.core.windows.net/CONTAINER[/PATH]");
             }
-            return checked(shown, URI.create("https://" + host + port), account, segments.get(0), join(segments, 1));
+            return checked(shown, URI.create("https://" + host + port), account, segments.get(1),
+                    prefix(shown, segments, 2));
         }
         if (!scheme.equals("https") && !scheme.equals("http")) {
             throw new IllegalArgumentException("invalid Azure URL '" + shown + "': " + EXPECTED);
         }
-        if (segments.size() < 2) {
+        if (segments.size() < 3) {
             throw new IllegalArgumentException("invalid Azure emulator URL '" + shown
                     + "': expected http://HOST:PORT/ACCOUNT/CONTAINER[/PATH] (hosts other than *"
                     + AZURE_BLOB_DOMAIN + " are emulators such as Azurite)");
         }
-        String account = segments.get(0);
-        return checked(shown, URI.create(scheme + "://" + host + port + "/" + account), account, segments.get(1),
-                join(segments, 2));
+        String account = segments.get(1);
+        if (account.isEmpty() || segments.get(2).isEmpty()) {
+            throw new IllegalArgumentException("invalid Azure emulator URL '" + shown + "': no "
+                    + (account.isEmpty() ? "account" : "container") + " between its slashes, expected"
+                    + " http://HOST:PORT/ACCOUNT/CONTAINER[/PATH] with single slashes before the container");
+        }
+        return checked(shown, URI.create(scheme + "://" + host + port + "/" + account), account, segments.get(2),
+                prefix(shown, segments, 3));
+    }
+
+    /**
+     * The segments from {@code from} joined back with one slash each, empty ones included, without
+     * one trailing slash; refused if it starts with a slash.
+     */
+    private static String prefix(String shown, List<String> segments, int from) {
+        String prefix = String.join("/", segments.subList(Math.min(from, segments.size()), segments.size()));
+        if (prefix.startsWith("/")) {
+            throw new IllegalArgumentException("invalid Azure URL '" + shown + "': the path after the container '"
+                    + segments.get(from - 1) + "' starts with a slash, which barman-cloud keeps for WAL but drops"
+                    + " for backup archives; remove the extra slash");
+        }
+        return prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
     }
 
     /** The host and port of {@code authority}, which must name a host and carry no user info (a password). */
@@ -124,17 +152,5 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
             throw new IllegalArgumentException("invalid Azure URL '" + shown + "': " + problem);
         }
         return new AzureLocation(endpoint, account, container, prefix);
-    }
-
-    /** The literal path's segments, without the empty ones that leading, trailing or doubled slashes make. */
-    private static List<String> segments(String path) {
-        if (path == null) {
-            return List.of();
-        }
-        return Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
-    }
-
-    private static String join(List<String> segments, int from) {
-        return String.join("/", segments.subList(Math.min(from, segments.size()), segments.size()));
     }
 }

@@ -430,6 +430,46 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
                 "/devstoreaccount1/pct/wal/d"), deletes.stream().map(path -> URI.create(path).getPath()).toList());
     }
 
+    /**
+     * barman-cloud-wal-archive stores under {@code a//b/...} for a URL path {@code a//b}, and under
+     * {@code a//srv/...} for {@code a//}: such keys are written, read, listed and batch-deleted as
+     * spelt, never as their collapsed {@code a/b/...} twins (Azurite keeps the empty segment; the
+     * SDK puts the name in the request path, and a Blob Batch's sub-request too).
+     */
+    @Test
+    void keysWithEmptySegmentsAreWrittenReadListedAndDeletedAsSpelt() throws Exception {
+        RecordedRequests requests = new RecordedRequests();
+        try (BlobStore azure = open(UnaryOperator.identity(), requests)) {
+            String doubled = "a//b/srv/wals/0000000100000000/000000010000000000000046";
+            String trailing = "a//srv/wals/0000000100000000/000000010000000000000046";
+            String collapsed = "a/b/srv/wals/0000000100000000/000000010000000000000046";
+            writeTo(azure, doubled, bytes(100, 1), WriteOptions.DEFAULT);
+            writeTo(azure, trailing, bytes(100, 2), WriteOptions.DEFAULT);
+            writeTo(azure, collapsed, bytes(100, 3), WriteOptions.DEFAULT);
+            assertArrayEquals(bytes(100, 1), readFrom(azure, doubled));
+            assertArrayEquals(bytes(100, 2), readFrom(azure, trailing));
+            assertEquals(List.of(doubled), listKeysOf(azure, "a//b/"));
+            assertEquals(List.of("a//b/srv/wals/0000000100000000/"), azure.listPrefixes("a//b/srv/wals/"));
+            assertEquals(List.of("a//b/", "a//srv/"), azure.listPrefixes("a//"));
+            requests.clear();
+            azure.deleteAll(List.of(doubled, trailing));
+            assertEquals(List.of(collapsed), listKeysOf(azure, "a/"));
+        }
+        assertEquals(1, requests.matching("POST", "batch").size(), requests.toString());
+    }
+
+    /** Keys no URL Cumulus accepts can lead to: barman-cloud's own for them would not be restorable. */
+    @Test
+    void keysThatNoAcceptedUrlLeadsToAreRefused() throws Exception {
+        try (BlobStore azure = createStore()) {
+            for (String key : List.of("", "/a/srv/wals/x", "a/srv/wals/")) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> azure.openWrite(key, WriteOptions.DEFAULT), key);
+                assertTrue(e.getMessage().contains("invalid key"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void storeThatNeverAnswersTimesOutAndLeavesExactlyTheUndeletedKeys() throws Exception {
         try (SilentServer silent = new SilentServer();

@@ -51,6 +51,44 @@ class AzureLocationTest {
     }
 
     /**
+     * barman-cloud 3.4 splits the path on every slash and joins what follows the container back
+     * with one: {@code a//b} stays {@code a//b}, the names its objects have. Its os.path.join adds no
+     * slash after one that ends the path, so one trailing slash counts for nothing and only one is
+     * dropped: {@code a//} is the prefix {@code a/}, whose objects are {@code a//SERVER/...}.
+     */
+    @Test
+    void emptyPathSegmentsAreKeptAsBarmanCloudKeepsThem() {
+        assertEquals("a//b", AzureLocation.parse("http://127.0.0.1:10777/devstoreaccount1/cont/a//b").prefix());
+        assertEquals("a//b", AzureLocation.parse("https://acct.blob.core.windows.net/cont/a//b/").prefix());
+        assertEquals("a///b", AzureLocation.parse("https://acct.blob.core.windows.net/cont/a///b").prefix());
+        assertEquals("a/", AzureLocation.parse("https://acct.blob.core.windows.net/cont/a//").prefix());
+        assertEquals("a", AzureLocation.parse("http://127.0.0.1:10777/devstoreaccount1/cont/a/").prefix());
+        assertEquals("", AzureLocation.parse("http://127.0.0.1:10777/devstoreaccount1/cont/").prefix());
+    }
+
+    /**
+     * A slash right after the container makes barman-cloud's path start with one: it puts WAL and
+     * backup.info under {@code /a/...} but a backup's archives under {@code a/...} (its upload
+     * controller strips the slash) and cannot restore its own backups. Refused (exit 3), never
+     * answered "not found".
+     */
+    @Test
+    void aPathStartingWithASlashAfterTheContainerIsRefused() {
+        assertRefused("http://127.0.0.1:10777/devstoreaccount1/cont//a", "the path after the container 'cont'"
+                + " starts with a slash");
+        assertRefused("https://acct.blob.core.windows.net/cont//a/b", "remove the extra slash");
+        assertRefused("https://acct.blob.core.windows.net/cont//", "starts with a slash");
+    }
+
+    /** barman-cloud takes the account and container by position, so an extra slash before them leaves one empty. */
+    @Test
+    void aSlashThatLeavesTheAccountOrContainerEmptyIsRefused() {
+        assertRefused("https://acct.blob.core.windows.net//cont/a", "no container");
+        assertRefused("http://127.0.0.1:10777/devstoreaccount1//cont/a", "no container");
+        assertRefused("http://127.0.0.1:10777//devstoreaccount1/cont/a", "no account");
+    }
+
+    /**
      * barman-cloud hands only the host of an Azure URL to its SDK, which always uses https; so any
      * scheme, or none, names the account, and a SAS token never goes over plain http.
      */
