@@ -143,30 +143,64 @@ class BarmanAzureInteroperabilityTest {
      */
     @Test
     void aPrefixWithAPercentAndASpaceNamesTheSameObjectsForBoth() {
-        AzureArchiveStore odd = azure.withPrefix("my%20dir/a b");
-        String server = "literal";
-        String fromBarman = Wal.segmentName(1, 0x50);
+        assertBothArchiveAndRestoreTheSameObjects(azure.withPrefix("my%20dir/a b"), "literal", 0x50);
+    }
+
+    /**
+     * barman-cloud keeps a doubled slash of the URL's path in its blob names ({@code a//b/SERVER/...}),
+     * and so must Cumulus: answering "not found" for what barman-cloud archived there would end a
+     * recovery early.
+     */
+    @Test
+    void aPrefixWithADoubledSlashNamesTheSameObjectsForBoth() {
+        assertBothArchiveAndRestoreTheSameObjects(azure.withPrefix("a//b"), "doubled", 0x46);
+        assertEquals(List.of(), azure.withPrefix("a/b").keys("doubled/"));
+    }
+
+    /**
+     * barman-cloud archives segment {@code segment} of {@code server} under {@code store}'s URL and
+     * Cumulus the next one; both land in the same directory, and each tool restores the other's.
+     */
+    private void assertBothArchiveAndRestoreTheSameObjects(AzureArchiveStore store, String server, int segment) {
+        String fromBarman = Wal.segmentName(1, segment);
         byte[] barmans = Wal.syntheticSegment(fromBarman.hashCode());
-        ToolResult archived = barman("barman-cloud-wal-archive").args(odd.url(), server,
+        ToolResult archived = barman("barman-cloud-wal-archive").args(store.url(), server,
                 Wal.write(dir(server), fromBarman, barmans).toString()).run();
         assertEquals(0, archived.exitCode(), archived::describe);
-        String fromCumulus = Wal.segmentName(1, 0x51);
+        String fromCumulus = Wal.segmentName(1, segment + 1);
         byte[] cumulus = Wal.syntheticSegment(fromCumulus.hashCode());
-        ToolResult archivedByCumulus = odd.walArchive(server, Wal.write(dir(server), fromCumulus, cumulus)).run();
+        ToolResult archivedByCumulus = store.walArchive(server, Wal.write(dir(server), fromCumulus, cumulus)).run();
         assertEquals(0, archivedByCumulus.exitCode(), archivedByCumulus::describe);
 
         String hashDir = server + "/wals/" + fromBarman.substring(0, 16) + "/";
-        assertEquals(List.of(hashDir + fromBarman, hashDir + fromCumulus), odd.keys(server + "/"));
+        assertEquals(List.of(hashDir + fromBarman, hashDir + fromCumulus), store.keys(server + "/"));
 
-        Path byCumulus = work.resolve("literal-by-cumulus");
-        ToolResult restored = odd.walRestore(server, fromBarman, byCumulus).run();
+        Path byCumulus = work.resolve(server + "-by-cumulus");
+        ToolResult restored = store.walRestore(server, fromBarman, byCumulus).run();
         assertEquals(0, restored.exitCode(), restored::describe);
         assertArrayEquals(barmans, Wal.read(byCumulus));
-        Path byBarman = work.resolve("literal-by-barman");
-        ToolResult restoredByBarman = barman("barman-cloud-wal-restore").args(odd.url(), server, fromCumulus,
+        Path byBarman = work.resolve(server + "-by-barman");
+        ToolResult restoredByBarman = barman("barman-cloud-wal-restore").args(store.url(), server, fromCumulus,
                 byBarman.toString()).run();
         assertEquals(0, restoredByBarman.exitCode(), restoredByBarman::describe);
         assertArrayEquals(cumulus, Wal.read(byBarman));
+    }
+
+    /**
+     * A slash right after the container: barman-cloud keeps it for WAL ({@code /a/SERVER/wals/...})
+     * but not for a backup's archives. Cumulus refuses the URL (exit 3), never answers "not found".
+     */
+    @Test
+    void aPathStartingWithASlashAfterTheContainerIsRefusedNotAnsweredMissing() {
+        AzureArchiveStore leading = azure.withPrefix("/a");
+        String server = "leading";
+        String segment = Wal.segmentName(1, 0x48);
+        ToolResult archived = barman("barman-cloud-wal-archive").args(leading.url(), server,
+                Wal.write(dir(server), segment, Wal.syntheticSegment(segment.hashCode())).toString()).run();
+        assertEquals(0, archived.exitCode(), archived::describe);
+        ToolResult restored = leading.walRestore(server, segment, work.resolve("leading-by-cumulus")).run();
+        assertEquals(3, restored.exitCode(), restored::describe);
+        assertTrue(restored.stderr().contains("starts with a slash"), restored::describe);
     }
 
     /** A barman-cloud 3.4 command on the Azurite container, credentials as barman-cloud documents them. */
