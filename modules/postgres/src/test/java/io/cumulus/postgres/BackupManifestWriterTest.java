@@ -114,6 +114,24 @@ class BackupManifestWriterTest {
         assertTrue(Long.parseLong(result.stdout().strip()) > 55_000_000L, result.describe());
     }
 
+    /**
+     * A restore reads the manifest of 400,000 files (about 60 MB) in a heap of 320 MB: each file is
+     * kept as a record once read, where the whole JSON tree (a map of five entries per file, about
+     * 1.2 KB each) did not fit.
+     */
+    @Test
+    void aRestoreReadsTheManifestOfManyFilesWithoutItsJsonTree() throws IOException {
+        Path file = root.resolve("backup_manifest");
+        try (OutputStream out = Files.newOutputStream(file)) {
+            ManifestOfManyFiles.build(400_000).writeTo(out);
+        }
+        ToolResult result = Command.of(Path.of(System.getProperty("java.home"), "bin", "java"), "-Xmx320m",
+                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                ParseManifestFile.class.getName(), file.toString()).run();
+        assertEquals(0, result.exitCode(), result.describe());
+        assertEquals("400000", result.stdout().strip(), result.describe());
+    }
+
     private Path plainCopy() throws IOException {
         Path copy = Files.createDirectories(root.resolve("copy"));
         Files.writeString(copy.resolve("PG_VERSION"), "15\n");

@@ -12,8 +12,17 @@ public final class ManifestOfManyFiles {
     private ManifestOfManyFiles() {
     }
 
-    public static void main(String[] args) {
-        int files = Integer.parseInt(args[0]);
+    public static void main(String[] args) throws java.io.IOException {
+        io.cumulus.core.io.ChunkedBytes manifest = build(Integer.parseInt(args[0]));
+        if (args.length > 1) {
+            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(java.nio.file.Path.of(args[1]))) {
+                manifest.writeTo(out);
+            }
+        }
+        System.out.println(manifest.size());
+    }
+
+    static io.cumulus.core.io.ChunkedBytes build(int files) {
         BackupManifestWriter manifest = new BackupManifestWriter();
         Instant modified = Instant.parse("2026-12-07T01:02:03Z");
         String checksum = "0123abcd";
@@ -21,7 +30,6 @@ public final class ManifestOfManyFiles {
             manifest.addFile("base/16384/" + (100000 + i) + "_vm_partition_of_a_table", 8192L * (i % 100), modified,
                     ChecksumAlgorithm.CRC32C, checksum);
         }
-        long size = manifest.finish(List.of(new WalRange(1, Lsn.parse("0/4000028"), Lsn.parse("0/4000138")))).size();
-        System.out.println(size);
+        return manifest.finish(List.of(new WalRange(1, Lsn.parse("0/4000028"), Lsn.parse("0/4000138"))));
     }
 }

@@ -51,41 +51,72 @@ public final class BackupManifest {
      * @throws IllegalArgumentException when it is not a backup manifest
      */
     public static BackupManifest parse(byte[] utf8) {
-        Object root = new Json(new String(utf8, StandardCharsets.UTF_8)).document();
-        if (!(root instanceof Map<?, ?> object) || !(object.get("Files") instanceof List<?> list)) {
+        return parse(new String(utf8, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Reads a manifest. Each entry of its Files array becomes a {@link File} as soon as it is read, and
+     * its JSON object is dropped: a manifest of a million files costs its text and the files, not a
+     * map of five entries per file besides (about 1.2 KB a file, which ran a restore of 800,000 files
+     * out of the default heap).
+     *
+     * @throws IllegalArgumentException when it is not a backup manifest
+     */
+    public static BackupManifest parse(String text) {
+        Map<String, List<File>> files = new LinkedHashMap<>();
+        Map<String, String> algorithms = new java.util.HashMap<>();
+        Object root = new Json(text, item -> {
+            File file = file(item, algorithms);
+            files.merge(file.path(), List.of(file), (listed, again) -> {
+                List<File> both = new ArrayList<>(listed);
+                both.addAll(again);
+                return List.copyOf(both);
+            });
+        }).document();
+        if (!(root instanceof Map<?, ?> object) || !Json.STREAMED.equals(object.get("Files"))) {
             throw new IllegalArgumentException("not a backup manifest: no \"Files\" array");
         }
-        Map<String, List<File>> files = new LinkedHashMap<>();
-        for (Object item : list) {
-            if (!(item instanceof Map<?, ?> file)) {
-                throw new IllegalArgumentException("not a backup manifest: a file is not an object");
-            }
-            String path;
-            if (file.get("Path") instanceof String plain) {
-                path = plain;
-            } else if (file.get("Encoded-Path") instanceof String hex) {
-                path = new String(HexFormat.of().parseHex(hex), StandardCharsets.UTF_8);
-            } else {
-                throw new IllegalArgumentException("not a backup manifest: a file has no Path");
-            }
-            if (!(file.get("Size") instanceof Long size)) {
-                throw new IllegalArgumentException("not a backup manifest: " + path + " has no Size");
-            }
-            String algorithm = file.get("Checksum-Algorithm") instanceof String a ? a : "NONE";
-            String checksum = file.get("Checksum") instanceof String c ? c : "";
-            files.computeIfAbsent(path, p -> new ArrayList<>()).add(new File(path, size, algorithm, checksum));
-        }
-        files.replaceAll((path, listings) -> List.copyOf(listings));
         return new BackupManifest(java.util.Collections.unmodifiableMap(files));
     }
 
-    /** Just enough JSON for a manifest: objects, arrays, strings, integers, true/false/null. */
-    private static final class Json {
-        private final String text;
-        private int at;
+    private static File file(Object item, Map<String, String> algorithms) {
+        if (!(item instanceof Map<?, ?> file)) {
+            throw new IllegalArgumentException("not a backup manifest: a file is not an object");
+        }
+        String path;
+        if (file.get("Path") instanceof String plain) {
+            path = plain;
+        } else if (file.get("Encoded-Path") instanceof String hex) {
+            path = new String(HexFormat.of().parseHex(hex), StandardCharsets.UTF_8);
+        } else {
+            throw new IllegalArgumentException("not a backup manifest: a file has no Path");
+        }
+        if (!(file.get("Size") instanceof Long size)) {
+            throw new IllegalArgumentException("not a backup manifest: " + path + " has no Size");
+        }
+        // one String per algorithm name, not one per file
+        String algorithm = algorithms.computeIfAbsent(file.get("Checksum-Algorithm") instanceof String a ? a : "NONE",
+                a -> a);
+        String checksum = file.get("Checksum") instanceof String c ? c : "";
+        return new File(path, size, algorithm, checksum);
+    }
 
-        Json(String text) {
+    /**
+     * Just enough JSON for a manifest: objects, arrays, strings, integers, true/false/null. The
+     * top-level object's "Files" array is not built: each of its items goes to {@code files} as it is
+     * read, and the array is stood in for by {@link #STREAMED}.
+     */
+    private static final class Json {
+        static final String STREAMED = "(streamed)";
+
+        private final String text;
+        private final java.util.function.Consumer<Object> files;
+        private int at;
+        private int depth;
+
+        Json(String text, java.util.function.Consumer<Object> files) {
             this.text = text;
+            this.files = files;
         }
 
         Object document() {
@@ -110,15 +141,23 @@ public final class BackupManifest {
                 if (peek('}')) {
                     return object;
                 }
+                depth++;
                 do {
                     skipSpace();
                     String key = string();
                     skipSpace();
                     expect(':');
-                    object.put(key, value());
+                    skipSpace();
+                    if (depth == 1 && key.equals("Files") && at < text.length() && text.charAt(at) == '[') {
+                        streamFiles();
+                        object.put(key, STREAMED);
+                    } else {
+                        object.put(key, value());
+                    }
                     skipSpace();
                 } while (peek(','));
                 expect('}');
+                depth--;
                 return object;
             }
             if (c == '[') {
@@ -157,6 +196,20 @@ public final class BackupManifest {
                 }
             }
             throw error("unexpected '" + c + "'");
+        }
+
+        /** The top-level Files array, each item handed over as soon as it is read. */
+        private void streamFiles() {
+            expect('[');
+            skipSpace();
+            if (peek(']')) {
+                return;
+            }
+            do {
+                files.accept(value());
+                skipSpace();
+            } while (peek(','));
+            expect(']');
         }
 
         private String string() {

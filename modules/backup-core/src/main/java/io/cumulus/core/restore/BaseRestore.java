@@ -331,7 +331,8 @@ public final class BaseRestore {
 
     private BackupManifest readManifest(String key) throws IOException {
         try (InputStream in = store.openRead(key)) {
-            return BackupManifest.parse(in.readAllBytes());
+            // the bytes are dropped once decoded: the text and the files are what the restore holds
+            return BackupManifest.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
             throw new OperationFailedException(key + ": " + e.getMessage(), e);
         }
