@@ -221,12 +221,16 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
             Files.createDirectory(directory);
             syncDirectory(directory.getParent());
         } catch (FileAlreadyExistsException e) {
-            if (Files.isDirectory(directory)) {
-                return; // another writer created it
-            }
-            if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+            // one look, not two: a directory pruned and created again between two looks is no object
+            BasicFileAttributes found;
+            try {
+                found = Files.readAttributes(directory, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException pruned) {
                 // another writer created it and a delete pruned it since: the caller tries again
                 throw new NoSuchFileException(directory.toString());
+            }
+            if (found.isDirectory() || (found.isSymbolicLink() && Files.isDirectory(directory))) {
+                return; // another writer created it
             }
             throw new FileSystemException(directory.toString(), null, "an object has the name of this directory");
         } catch (NoSuchFileException e) {
