@@ -15,12 +15,18 @@ import io.cumulus.core.retention.RetentionPlan;
 import io.cumulus.core.retention.RetentionPlanner;
 import io.cumulus.core.retention.RetentionPolicy;
 import io.cumulus.core.retention.WalObject;
+import io.cumulus.storage.BlobIterator;
+import io.cumulus.storage.BlobStore;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -95,7 +101,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
         Instant now = Instant.now();
         RetentionPlan plan = policy != null
                 ? RetentionPlanner.byPolicy(snapshot.backups(),
-                        CatalogSnapshot.walObjects(location.store(), location.layout()), policy, now,
+                        CatalogSnapshot.walListing(location.store(), location.layout()), policy, now,
                         minimumRedundancy).withIncomplete(snapshot.incomplete().stream()
                                 .map(i -> i.underPolicy(snapshot.backups(), now)).toList())
                 : planOne(location, snapshot, now);
@@ -103,13 +109,13 @@ public final class BackupDeleteCommand extends CatalogCommand {
         if (dryRun) {
             // the delete would stop here before deleting anything; so does its dry run, with the same words
             PlanExecutor.refuseSnapshotBackups(plan);
-            print(plan, executor, null);
+            print(plan, executor, null, location);
             return ExitCodes.OK;
         }
         // -b marks its backup FAILED before deleting its objects (PlanExecutor#execute explains why)
         PlanExecutor.Outcome outcome = executor.execute(plan, policy == null);
         if (json(format)) {
-            print(plan, executor, outcome);
+            print(plan, executor, outcome, location);
         }
         if (!outcome.walLeft().isEmpty()) {
             throw new OperationFailedException(walLeftMessage(outcome.walLeft()));
@@ -148,7 +154,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
             backups.add(b.id().equals(wanted.id()) ? new CatalogBackup(b.id(), b.info(), keeps.read(b.id())) : b);
         }
         RetentionPlanner.deletable(backups, wanted.id(), minimumRedundancy);
-        return RetentionPlanner.single(backups, wanted.id(), CatalogSnapshot.walObjects(location.store(),
+        return RetentionPlanner.single(backups, wanted.id(), CatalogSnapshot.walListing(location.store(),
                 location.layout()), minimumRedundancy);
     }
 
@@ -177,16 +183,18 @@ public final class BackupDeleteCommand extends CatalogCommand {
         return Math.max(1, Math.min(max, batchSize));
     }
 
-    private void print(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome) throws IOException {
+    private void print(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome,
+                       StoreLocation location) throws IOException {
         if (json(format)) {
-            out().println(CatalogJson.write(json(plan, executor, outcome)));
+            CatalogJson.write(json(plan, executor, outcome, location), out());
+            out().println();
         } else {
             PlanTable.print(plan, out());
         }
     }
 
-    private Map<String, Object> json(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome)
-            throws IOException {
+    private Map<String, Object> json(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome,
+                                     StoreLocation location) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("policy", plan.policy());
         m.put("dry_run", dryRun);
@@ -204,14 +212,18 @@ public final class BackupDeleteCommand extends CatalogCommand {
         }
         m.put("backups", backups);
         List<Map<String, Object>> deletions = new ArrayList<>();
-        for (RetentionPlan.Deletion d : plan.deletions()) {
+        for (int i = 0; i < plan.deletions().size(); i++) {
+            RetentionPlan.Deletion d = plan.deletions().get(i);
             Map<String, Object> b = new LinkedHashMap<>();
             b.put("backup_id", d.id().value());
             b.put("objects", outcome == null ? executor.objectsOf(d) : null);
             b.put("wal_reason", d.walReason());
-            b.put("wal_first", d.wal().isEmpty() ? null : d.wal().get(0).name().name());
-            b.put("wal_last", d.wal().isEmpty() ? null : d.wal().get(d.wal().size() - 1).name().name());
-            b.put("wal_objects", d.wal().stream().map(WalObject::key).toList());
+            b.put("wal_first", d.freed().count() == 0 ? null : d.freed().first().name().name());
+            b.put("wal_last", d.freed().count() == 0 ? null : d.freed().last().name().name());
+            b.put("wal_count", d.freed().count());
+            // listed again while written, never held; a real delete has deleted them, like "objects"
+            b.put("wal_objects", outcome != null ? null
+                    : d.freed().count() == 0 ? List.of() : walKeys(plan, i, location));
             deletions.add(b);
         }
         m.put("deletions", deletions);
@@ -238,6 +250,53 @@ public final class BackupDeleteCommand extends CatalogCommand {
             m.put("outcome", done);
         }
         return m;
+    }
+
+    /**
+     * The keys of the WAL the {@code index}-th deletion frees, read from a new listing as they are
+     * written out (a listing failure comes out as an {@link UncheckedIOException}).
+     */
+    private static Iterable<String> walKeys(RetentionPlan plan, int index, StoreLocation location) {
+        String lastListed = plan.deletions().get(index).freed().lastListed();
+        return () -> {
+            try {
+                BlobIterator listing = location.store().list(location.layout().walsPrefix());
+                return new Iterator<>() {
+                    private String next;
+
+                    @Override
+                    public boolean hasNext() {
+                        try {
+                            while (next == null && listing.hasNext()) {
+                                String key = listing.next().key();
+                                if (BlobStore.KEY_ORDER.compare(key, lastListed) > 0) {
+                                    return false;
+                                }
+                                Optional<WalObject> wal = WalObject.of(key);
+                                if (wal.isPresent() && plan.freedBy(wal.get().name()) == index) {
+                                    next = key;
+                                }
+                            }
+                            return next != null;
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+
+                    @Override
+                    public String next() {
+                        if (!hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        String result = next;
+                        next = null;
+                        return result;
+                    }
+                };
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
     }
 
     public static void main(String[] args) {

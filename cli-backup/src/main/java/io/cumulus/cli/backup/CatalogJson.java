@@ -1,6 +1,8 @@
 package io.cumulus.cli.backup;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.cumulus.core.catalog.BackupId;
@@ -8,6 +10,9 @@ import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.PythonDateTime;
 import io.cumulus.core.catalog.PythonLiteral;
 import io.cumulus.core.catalog.Tablespace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.math.BigInteger;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -34,6 +39,24 @@ final class CatalogJson {
     private static final DateTimeFormatter CTIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss uuuu", Locale.ROOT);
 
     private CatalogJson() {
+    }
+
+    /**
+     * Writes {@code value} to {@code out} as it goes, without building it as one string: a list given
+     * as an {@link Iterable} that is no collection (the WAL keys of a delete) is read while written.
+     * An {@link UncheckedIOException} such an iterable throws comes out as its IOException.
+     */
+    static void write(Object value, Writer out) throws IOException {
+        try {
+            MAPPER.writer().without(JsonGenerator.Feature.AUTO_CLOSE_TARGET).writeValue(out, value);
+        } catch (JsonMappingException e) {
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof UncheckedIOException unchecked) {
+                    throw unchecked.getCause();
+                }
+            }
+            throw e;
+        }
     }
 
     static String write(Object value) {

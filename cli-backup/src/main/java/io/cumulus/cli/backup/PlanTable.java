@@ -1,5 +1,6 @@
 package io.cumulus.cli.backup;
 
+import io.cumulus.core.retention.FreedWal;
 import io.cumulus.core.retention.IncompleteBackup;
 import io.cumulus.core.retention.RetentionPlan;
 import java.io.PrintWriter;
@@ -41,13 +42,13 @@ final class PlanTable {
         }
         long walTotal = 0;
         for (RetentionPlan.Deletion d : plan.deletions()) {
-            walTotal += d.wal().size();
-            if (d.wal().isEmpty()) {
+            FreedWal freed = d.freed();
+            walTotal += freed.count();
+            if (freed.count() == 0) {
                 out.println("Would delete backup " + d.id() + "; " + d.walReason());
             } else {
-                out.println("Would delete backup " + d.id() + ", then " + d.wal().size() + " WAL object(s) "
-                        + d.wal().get(0).name() + " .. " + d.wal().get(d.wal().size() - 1).name() + ": "
-                        + d.walReason());
+                out.println("Would delete backup " + d.id() + ", then " + freed.count() + " WAL object(s) "
+                        + freed.first().name() + " .. " + freed.last().name() + ": " + d.walReason());
             }
         }
         List<IncompleteBackup> dead = plan.incompleteToDelete();

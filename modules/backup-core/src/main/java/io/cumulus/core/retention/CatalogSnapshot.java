@@ -17,12 +17,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
  * The catalog as retention needs it, read from the store in one go: every backup with its keep
- * annotation, the backups whose backup.info cannot be read, the directories that never got one,
- * and (on demand) every WAL object. Every
+ * annotation, the backups whose backup.info cannot be read, the directories that never got one;
+ * and (on demand) the WAL objects, streamed. Every
  * listing is read to its last page.
  *
  * @param backups the readable backups, oldest first
@@ -103,13 +104,33 @@ public record CatalogSnapshot(List<CatalogBackup> backups, Map<BackupId, String>
         return byBackup;
     }
 
-    /** Every WAL object under {@code wals/}, in key order; objects that are not WAL are left out. */
+    /**
+     * The WAL objects under {@code wals/}, handed over one at a time in key order as a listing
+     * fetches them, never held: a delete decides per object, so an archive of any length fits its heap.
+     */
+    @FunctionalInterface
+    public interface WalListing {
+        /** Hands every WAL object to {@code each}; objects that are not WAL are left out. */
+        void forEach(Consumer<WalObject> each) throws IOException;
+    }
+
+    /** The listing of every WAL object under {@code wals/}, read anew each time it is walked. */
+    public static WalListing walListing(BlobStore store, ServerLayout layout) {
+        return each -> {
+            BlobIterator it = store.list(layout.walsPrefix());
+            while (it.hasNext()) {
+                WalObject.of(it.next().key()).ifPresent(each);
+            }
+        };
+    }
+
+    /**
+     * Every WAL object under {@code wals/}, in key order, held in one list (some 330 bytes each): for
+     * tests and small archives; a delete walks {@link #walListing} instead.
+     */
     public static List<WalObject> walObjects(BlobStore store, ServerLayout layout) throws IOException {
         List<WalObject> result = new ArrayList<>();
-        BlobIterator it = store.list(layout.walsPrefix());
-        while (it.hasNext()) {
-            WalObject.of(it.next().key()).ifPresent(result::add);
-        }
+        walListing(store, layout).forEach(result::add);
         return result;
     }
 }

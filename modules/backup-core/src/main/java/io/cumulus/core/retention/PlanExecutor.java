@@ -9,6 +9,7 @@ import io.cumulus.storage.WriteOptions;
 import java.nio.charset.StandardCharsets;
 import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BatchDeleteException;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
@@ -19,6 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -133,7 +135,8 @@ public final class PlanExecutor {
         long objects = 0;
         long wal = 0;
         List<String> walLeft = new ArrayList<>();
-        for (RetentionPlan.Deletion deletion : plan.deletions()) {
+        for (int index = 0; index < plan.deletions().size(); index++) {
+            RetentionPlan.Deletion deletion = plan.deletions().get(index);
             BackupId id = deletion.id();
             List<String> keys = objectsOf(deletion);
             List<String> archives = keys.subList(0, keys.size() - 1);
@@ -150,26 +153,17 @@ public final class PlanExecutor {
             backups++;
             objects += keys.size();
             progress.accept("deleted backup " + id + " (" + keys.size() + " objects)");
-            List<String> walKeys = deletion.wal().stream().map(WalObject::key).toList();
-            if (walKeys.isEmpty()) {
+            if (deletion.freed().count() == 0) {
                 progress.accept("backup " + id + ": " + deletion.walReason());
                 continue;
             }
-            List<String> failed = new ArrayList<>();
-            IOException firstFailure = null;
-            for (int start = 0; start < walKeys.size(); start += batchSize) {
-                try {
-                    store.deleteAll(walKeys.subList(start, Math.min(walKeys.size(), start + batchSize)));
-                } catch (io.cumulus.storage.BatchDeleteException e) {
-                    failed.addAll(e.failedKeys());
-                    firstFailure = firstFailure == null ? e : firstFailure;
-                }
-            }
-            walLeft.addAll(failed);
-            wal += walKeys.size() - failed.size();
-            progress.accept("deleted " + (walKeys.size() - failed.size()) + " WAL objects freed by backup " + id
-                    + ", " + deletion.wal().get(0).name() + " to " + deletion.wal().get(walKeys.size() - 1).name()
-                    + (failed.isEmpty() ? "" : "; " + failed.size() + " could not be deleted: " + firstFailure.getMessage()));
+            WalSweep swept = deleteWal(plan, index);
+            walLeft.addAll(swept.failed);
+            wal += swept.deleted;
+            progress.accept("deleted " + swept.deleted + " WAL objects freed by backup " + id
+                    + ", " + deletion.freed().first().name() + " to " + deletion.freed().last().name()
+                    + (swept.failed.isEmpty() ? "" : "; " + swept.failed.size() + " could not be deleted: "
+                            + swept.firstFailure.getMessage()));
         }
         int incomplete = 0;
         for (IncompleteBackup dead : plan.incompleteToDelete()) {
@@ -237,6 +231,55 @@ public final class PlanExecutor {
                     + e.getMessage() + "): nothing deleted", e);
         }
         progress.accept("backup " + deletion.id() + " marked FAILED while its objects are deleted");
+    }
+
+    /** What the deletion of one backup's WAL did. */
+    private static final class WalSweep {
+        long deleted;
+        final List<String> failed = new ArrayList<>();
+        IOException firstFailure;
+    }
+
+    /**
+     * Deletes the WAL the {@code index}-th deletion frees, handing keys to the store in batches as a
+     * new listing of {@code wals/} yields them, so that no list of the archive is held: an object goes
+     * when this deletion is the first of the plan whose rule frees it (what an earlier one freed is
+     * gone, or was left and reported). The listing stops after the last key the plan found.
+     */
+    private WalSweep deleteWal(RetentionPlan plan, int index) throws IOException {
+        String lastListed = plan.deletions().get(index).freed().lastListed();
+        WalSweep swept = new WalSweep();
+        List<String> batch = new ArrayList<>(batchSize);
+        BlobIterator it = store.list(layout.walsPrefix());
+        while (it.hasNext()) {
+            String key = it.next().key();
+            if (BlobStore.KEY_ORDER.compare(key, lastListed) > 0) {
+                break;
+            }
+            Optional<WalObject> wal = WalObject.of(key);
+            if (wal.isPresent() && plan.freedBy(wal.get().name()) == index) {
+                batch.add(key);
+                if (batch.size() == batchSize) {
+                    deleteWalBatch(batch, swept);
+                }
+            }
+        }
+        if (!batch.isEmpty()) {
+            deleteWalBatch(batch, swept);
+        }
+        return swept;
+    }
+
+    private void deleteWalBatch(List<String> batch, WalSweep swept) throws IOException {
+        try {
+            store.deleteAll(batch);
+            swept.deleted += batch.size();
+        } catch (BatchDeleteException e) {
+            swept.failed.addAll(e.failedKeys());
+            swept.deleted += batch.size() - e.failedKeys().size();
+            swept.firstFailure = swept.firstFailure == null ? e : swept.firstFailure;
+        }
+        batch.clear();
     }
 
     private void deleteInBatches(List<String> keys) throws IOException {

@@ -6,7 +6,9 @@ import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.Keep;
-import io.cumulus.core.wal.WalName;
+import io.cumulus.storage.BlobStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
@@ -16,9 +18,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -42,7 +42,8 @@ public final class RetentionPlanner {
      * default time zone), as barman counts it.
      *
      * @param catalog every readable backup, any order
-     * @param wal every object under {@code wals/} (non-WAL objects already left out), any order
+     * @param wal every object under {@code wals/} (non-WAL objects already left out), any order; the
+     *     plan holds the objects each deletion frees ({@link RetentionPlan.Deletion#wal()})
      * @param now the current time; the recovery window ends there
      * @param minimumRedundancy {@code -m}: DONE backups that must remain
      * @throws InvalidInputException when {@code minimumRedundancy} is negative
@@ -63,6 +64,22 @@ public final class RetentionPlanner {
     public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
                                          RetentionPolicy policy, ZonedDateTime now, int minimumRedundancy)
             throws OperationFailedException {
+        return held(() -> byPolicy(catalog, wal::forEach, true, policy, now, minimumRedundancy));
+    }
+
+    /**
+     * As {@link #byPolicy(Collection, Collection, RetentionPolicy, Instant, int)}, deciding each WAL
+     * object as {@code wal} hands it over: the plan holds, per deletion, only how many objects it
+     * frees and the first and last ({@link FreedWal}), so a listing of any length fits the heap.
+     */
+    public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, CatalogSnapshot.WalListing wal,
+                                         RetentionPolicy policy, Instant now, int minimumRedundancy)
+            throws IOException {
+        return byPolicy(catalog, wal, false, policy, now.atZone(ZoneId.systemDefault()), minimumRedundancy);
+    }
+
+    private static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, CatalogSnapshot.WalListing wal,
+            boolean hold, RetentionPolicy policy, ZonedDateTime now, int minimumRedundancy) throws IOException {
         checkMinimum(minimumRedundancy);
         List<CatalogBackup> newestFirst = new ArrayList<>(catalog);
         newestFirst.sort(Collections.reverseOrder());
@@ -76,22 +93,49 @@ public final class RetentionPlanner {
         List<CatalogBackup> obsolete = decisions.stream().filter(d -> d.status() == RetentionStatus.OBSOLETE)
                 .map(RetentionPlan.Decision::backup).toList();
         String description = policy + (minimumRedundancy > 0 ? " (minimum redundancy " + minimumRedundancy + ")" : "");
-        return new RetentionPlan(description, decisions, deletions(catalog, wal, obsolete, false));
+        return new RetentionPlan(description, decisions, deletions(catalog, wal, hold, obsolete, false));
     }
 
     /**
      * The plan of {@code -b id}: that backup, with barman's rule that WAL is left alone when only
-     * {@code keep:standalone} backups precede it.
+     * {@code keep:standalone} backups precede it. The plan holds the WAL objects its deletion frees.
      *
      * @throws OperationFailedException when the backup is kept, or when deleting a DONE backup would
      *     leave fewer than {@code minimumRedundancy} DONE backups
      */
     public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, Collection<WalObject> wal,
                                        int minimumRedundancy) throws OperationFailedException {
+        return held(() -> single(catalog, id, wal::forEach, true, minimumRedundancy));
+    }
+
+    /** As {@link #single(Collection, BackupId, Collection, int)}, streaming {@code wal} as {@link #byPolicy} does. */
+    public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, CatalogSnapshot.WalListing wal,
+                                       int minimumRedundancy) throws IOException {
+        return single(catalog, id, wal, false, minimumRedundancy);
+    }
+
+    private static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, CatalogSnapshot.WalListing wal,
+            boolean hold, int minimumRedundancy) throws IOException {
         CatalogBackup backup = deletable(catalog, id, minimumRedundancy);
         String reason = backup.status() == BackupStatus.DONE ? "named by -b" : "named by -b (status " + backup.status() + ")";
         RetentionPlan.Decision decision = new RetentionPlan.Decision(backup, RetentionStatus.OBSOLETE, reason);
-        return new RetentionPlan("-b " + id, List.of(decision), deletions(catalog, wal, List.of(backup), true));
+        return new RetentionPlan("-b " + id, List.of(decision), deletions(catalog, wal, hold, List.of(backup), true));
+    }
+
+    /** A plan from a listing held in memory, which cannot fail with an IOException. */
+    private static RetentionPlan held(PlanFromMemory plan) throws OperationFailedException {
+        try {
+            return plan.make();
+        } catch (OperationFailedException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface PlanFromMemory {
+        RetentionPlan make() throws IOException;
     }
 
     /**
@@ -212,46 +256,93 @@ public final class RetentionPlanner {
     // ---------------------------------------------------------------------------------------------
     // WAL (reference §6.4)
 
-    private static List<RetentionPlan.Deletion> deletions(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
-            List<CatalogBackup> toDelete, boolean skipWalCleanupIfStandalone) {
+    /**
+     * Each deletion's rule, decided on the catalog alone, then one pass over the WAL listing that gives
+     * every object to the first deletion whose rule frees it: as barman, which takes the WAL chosen
+     * after one deletion out of the listing the next one sees.
+     */
+    private static List<RetentionPlan.Deletion> deletions(Collection<CatalogBackup> catalog,
+            CatalogSnapshot.WalListing wal, boolean hold, List<CatalogBackup> toDelete,
+            boolean skipWalCleanupIfStandalone) throws IOException {
         TreeMap<BackupId, CatalogBackup> available = new TreeMap<>();
         catalog.forEach(b -> available.put(b.id(), b));
-        // barman keys its WAL listing by name; every object of a name goes with it here
-        TreeMap<String, List<WalObject>> byName = new TreeMap<>();
-        for (WalObject w : wal) {
-            byName.computeIfAbsent(w.name().name(), k -> new ArrayList<>()).add(w);
+        List<CatalogBackup> ordered = toDelete.stream().sorted().toList();
+        List<WalRule> rules = new ArrayList<>();
+        for (CatalogBackup deleted : ordered) {
+            rules.add(walRule(available, deleted, skipWalCleanupIfStandalone));
+            available.remove(deleted.id());
+        }
+        List<Sweep> sweeps = new ArrayList<>();
+        rules.forEach(r -> sweeps.add(new Sweep(hold)));
+        if (rules.stream().anyMatch(r -> r.limit() != null)) {
+            wal.forEach(w -> {
+                for (int i = 0; i < rules.size(); i++) {
+                    if (rules.get(i).frees(w.name())) {
+                        sweeps.get(i).add(w);
+                        return;
+                    }
+                }
+            });
         }
         List<RetentionPlan.Deletion> result = new ArrayList<>();
-        for (CatalogBackup deleted : toDelete.stream().sorted().toList()) {
-            result.add(walCleanup(available, deleted, byName, skipWalCleanupIfStandalone));
-            available.remove(deleted.id());
+        for (int i = 0; i < ordered.size(); i++) {
+            result.add(new RetentionPlan.Deletion(ordered.get(i), rules.get(i), sweeps.get(i).freed()));
         }
         return result;
     }
 
-    private static RetentionPlan.Deletion walCleanup(TreeMap<BackupId, CatalogBackup> available, CatalogBackup deleted,
-            TreeMap<String, List<WalObject>> byName, boolean skipWalCleanupIfStandalone) {
-        List<String[]> protectedRanges = new ArrayList<>();
+    /** What one deletion frees, gathered as the listing goes by. */
+    private static final class Sweep {
+        private final List<WalObject> held;
+        private long count;
+        private WalObject first;
+        private WalObject last;
+        private String lastListed;
+
+        Sweep(boolean hold) {
+            held = hold ? new ArrayList<>() : null;
+        }
+
+        void add(WalObject w) {
+            count++;
+            first = first == null || w.compareTo(first) < 0 ? w : first;
+            last = last == null || w.compareTo(last) > 0 ? w : last;
+            lastListed = lastListed == null || BlobStore.KEY_ORDER.compare(w.key(), lastListed) > 0 ? w.key() : lastListed;
+            if (held != null) {
+                held.add(w);
+            }
+        }
+
+        FreedWal freed() {
+            if (held != null) {
+                held.sort(null);
+            }
+            return new FreedWal(count, first, last, lastListed, Optional.ofNullable(held));
+        }
+    }
+
+    private static WalRule walRule(TreeMap<BackupId, CatalogBackup> available, CatalogBackup deleted,
+            boolean skipWalCleanupIfStandalone) {
+        List<WalRule.Range> protectedRanges = new ArrayList<>();
         CatalogBackup previous = previous(available, deleted.id());
         while (previous != null) {
             if (!previous.isKept(Keep.STANDALONE)) {
                 String what = previous.keep().isPresent() ? "kept (keep:full) " : "";
-                return new RetentionPlan.Deletion(deleted, List.of(), "no WAL removed: the " + what + "backup "
+                return WalRule.none("no WAL removed: the " + what + "backup "
                         + previous.id() + " before it still needs it for point-in-time recovery");
             }
             if (skipWalCleanupIfStandalone) {
-                return new RetentionPlan.Deletion(deleted, List.of(), "no WAL removed: the backup " + previous.id()
+                return WalRule.none("no WAL removed: the backup " + previous.id()
                         + " before it is keep:standalone (as barman-cloud, -b leaves WAL alone then)");
             }
-            protectedRanges.add(new String[] {previous.info().beginWal(), previous.info().endWal()});
+            protectedRanges.add(new WalRule.Range(previous.info().beginWal(), previous.info().endWal()));
             previous = previous(available, previous.id());
         }
         CatalogBackup next = next(available, deleted.id());
         CatalogBackup removeUntil = next != null ? next : deleted;
         String limit = removeUntil.info().beginWal();
         if (limit == null) {
-            return new RetentionPlan.Deletion(deleted, List.of(), "no WAL removed: backup " + removeUntil.id()
-                    + " has no begin_wal");
+            return WalRule.none("no WAL removed: backup " + removeUntil.id() + " has no begin_wal");
         }
         // Every timeline with a backup but the one of removeUntil. barman's get_timelines_to_protect
         // means to leave out the deleted backup, but barman-cloud compares it with a copy read again
@@ -267,35 +358,16 @@ public final class RetentionPlanner {
         if (removeUntil.info().timeline() != null) {
             protectedTimelines.remove(removeUntil.info().timeline().longValue());
         }
-        List<WalObject> chosen = new ArrayList<>();
-        Iterator<Map.Entry<String, List<WalObject>>> it = byName.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<String, List<WalObject>> entry = it.next();
-            String name = entry.getKey();
-            WalName wal = entry.getValue().get(0).name();
-            if (wal.kind() == WalName.Kind.HISTORY || protectedTimelines.contains(wal.timeline())) {
-                continue;
-            }
-            String rangeName = wal.kind() == WalName.Kind.BACKUP_LABEL ? name.substring(0, 24) : name;
-            boolean inRange = protectedRanges.stream().anyMatch(r -> r[0] != null && r[1] != null
-                    && rangeName.compareTo(r[0]) >= 0 && rangeName.compareTo(r[1]) <= 0);
-            if (inRange || name.compareTo(limit) >= 0) {
-                continue;
-            }
-            chosen.addAll(entry.getValue());
-            it.remove();
-        }
-        chosen.sort(null);
         StringBuilder why = new StringBuilder("WAL before ").append(limit)
                 .append(next != null ? " (the begin of the next backup " + next.id() + ")" : " (its own begin: no backup after it)");
         if (!protectedTimelines.isEmpty()) {
             why.append(", except timelines ").append(new java.util.TreeSet<>(protectedTimelines))
                     .append(" which other backups are on");
         }
-        for (String[] r : protectedRanges) {
-            why.append(", except ").append(r[0]).append("..").append(r[1]).append(" of a keep:standalone backup");
+        for (WalRule.Range r : protectedRanges) {
+            why.append(", except ").append(r.begin()).append("..").append(r.end()).append(" of a keep:standalone backup");
         }
-        return new RetentionPlan.Deletion(deleted, chosen, why.toString());
+        return new WalRule(limit, protectedTimelines, protectedRanges, why.toString());
     }
 
     /** The newest backup before {@code id} whose copy finished (DONE or WAITING_FOR_WALS). */
