@@ -1,5 +1,6 @@
 package io.cumulus.core.wal;
 
+import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.io.DirectoryWatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -46,6 +48,15 @@ public final class AsyncUploader {
     /** How often the uploader looks whether the server that started it still runs. */
     private static final Duration SERVER_CHECK_INTERVAL = Duration.ofSeconds(1);
 
+    /**
+     * The part a store cuts a larger file into: S3's and Google Cloud Storage's default (S3StoreConfig,
+     * GcsStoreConfig). Azure stores a WAL file of up to 64 MiB in one request.
+     */
+    private static final long PART = 16L << 20;
+    /** Besides a file's bytes, what one upload holds: codec, digest and request buffers. */
+    private static final long PER_UPLOAD = 1L << 20;
+    private static final long MIB = 1L << 20;
+
     private final WalArchiver archiver;
     private final ArchiveSpool spool;
     private final Path pgWal;
@@ -55,6 +66,13 @@ public final class AsyncUploader {
     private final Duration idleTimeout;
     private final Listener listener;
     private final AtomicLong listings = new AtomicLong();
+    /**
+     * The upload buffers' share of the heap, in MiB: an upload takes what its file needs
+     * ({@link #bufferNeed}) before it reads the file, and waits while the others hold it all. So any
+     * --max-parallel fits the heap; with large segments or a small heap fewer uploads run at once.
+     */
+    private final Semaphore buffers;
+    private final int bufferBudgetMiB;
     /**
      * The first line of the data directory's {@code postmaster.pid} (the server's PID) when this
      * uploader started, or null when there was none (a pg_wal outside a running server's data directory).
@@ -70,6 +88,15 @@ public final class AsyncUploader {
      */
     public AsyncUploader(WalArchiver archiver, ArchiveSpool spool, Path pgWal, int parallel, Duration idleTimeout,
                          Listener listener) {
+        this(archiver, spool, pgWal, parallel, idleTimeout, listener, bufferBudget(Runtime.getRuntime().maxMemory()));
+    }
+
+    /**
+     * @param bufferBudget the bytes the uploads may hold in buffers at once ({@link #bufferBudget(long)}
+     *     of the heap in the uploader)
+     */
+    AsyncUploader(WalArchiver archiver, ArchiveSpool spool, Path pgWal, int parallel, Duration idleTimeout,
+                  Listener listener, long bufferBudget) {
         if (parallel < 1) {
             throw new IllegalArgumentException("parallel must be at least 1, not " + parallel);
         }
@@ -81,6 +108,27 @@ public final class AsyncUploader {
         this.idleTimeout = idleTimeout;
         this.listener = listener;
         this.postmaster = postmasterOf(pgWal);
+        this.bufferBudgetMiB = (int) Math.max(1, Math.min(Integer.MAX_VALUE, bufferBudget / MIB));
+        this.buffers = new Semaphore(bufferBudgetMiB, true);
+    }
+
+    /**
+     * The bytes the uploads may buffer at once in a heap of {@code maxHeap}: half of it. The buffer pool
+     * keeps up to a quarter more in spare buffers (io.cumulus.storage.BufferPool), and the rest is the
+     * uploader's own (clients, codecs, marks) and the collector's room. 512 MiB, the uploader's heap,
+     * lets 15 uploads of 16 MiB segments buffer at once, or 3 of 64 MiB segments.
+     */
+    public static long bufferBudget(long maxHeap) {
+        return maxHeap / 2;
+    }
+
+    /**
+     * The most one upload of a file of {@code size} bytes buffers: the file (one request, or its parts
+     * in flight), for a file larger than one part the part being filled besides, and the codec's and
+     * request's own buffers.
+     */
+    public static long bufferNeed(long size) {
+        return size + (size > PART ? PART : 0) + PER_UPLOAD;
     }
 
     /** Uploads until idle; returns how many files it stored or found already stored. */
@@ -123,9 +171,10 @@ public final class AsyncUploader {
                     spool.markUploading(wal);
                     workers.execute(() -> {
                         try {
-                            upload(wal);
-                            synchronized (done) {
-                                done[0]++;
+                            if (upload(wal)) {
+                                synchronized (done) {
+                                    done[0]++;
+                                }
                             }
                         } finally {
                             spool.clearUploading(wal);
@@ -152,9 +201,17 @@ public final class AsyncUploader {
         }
     }
 
-    private void upload(String wal) {
+    /** Stores {@code wal} and marks it; true when it is stored, false when it failed (an error mark says why). */
+    private boolean upload(String wal) {
+        Path file = pgWal.resolve(wal);
+        int need;
         try {
-            Path file = pgWal.resolve(wal);
+            need = (int) Math.min(bufferBudgetMiB, (bufferNeed(Files.size(file)) + MIB - 1) / MIB);
+        } catch (IOException e) {
+            need = 1; // gone or unreadable: the archiver fails on it with its own message
+        }
+        buffers.acquireUninterruptibly(need);
+        try {
             // read before the file is: its ok mark must name the version of the file that was stored
             FileTime modified = modifiedTime(file);
             WalArchiver.Outcome outcome = archiver.archive(file);
@@ -162,13 +219,30 @@ public final class AsyncUploader {
                     ? "WAL file " + wal + " is already archived with the same content; nothing written" : "",
                     modified);
             listener.stored(wal, outcome);
+            return true;
         } catch (Exception e) {
-            listener.failed(wal, e);
-            try {
-                spool.markError(wal, e.getMessage() == null ? e.toString() : e.getMessage());
-            } catch (IOException markFailure) {
-                listener.failed(wal, markFailure);
-            }
+            failed(wal, e);
+        } catch (OutOfMemoryError e) {
+            // the uploads' buffers are bounded; what is left did not fit: say so rather than lose the thread
+            failed(wal, new OperationFailedException("out of memory while storing " + wal + " (heap "
+                    + (Runtime.getRuntime().maxMemory() / MIB) + " MiB, uploads' buffers bounded to " + bufferBudgetMiB
+                    + " MiB): the file is tried again; if this repeats, give the uploader more heap"
+                    + " (CUMULUS_JAVA_OPTS=-Xmx1g)", e));
+        } catch (Error e) {
+            failed(wal, new OperationFailedException("internal error while storing " + wal + ": " + e, e));
+        } finally {
+            buffers.release(need);
+        }
+        return false;
+    }
+
+    /** Reports a failed upload and marks it, so the waiting call fails with the reason. */
+    private void failed(String wal, Exception e) {
+        listener.failed(wal, e);
+        try {
+            spool.markError(wal, e.getMessage() == null ? e.toString() : e.getMessage());
+        } catch (IOException markFailure) {
+            listener.failed(wal, markFailure);
         }
     }
 

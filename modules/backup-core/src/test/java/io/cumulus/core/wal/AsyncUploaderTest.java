@@ -343,6 +343,134 @@ class AsyncUploaderTest {
         });
     }
 
+    @Test
+    void uploadsBufferNoMoreThanTheirShareOfTheHeapWhateverMaxParallel() throws Exception {
+        String[] names = new String[12];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = String.format("0000000100000000000000%02X", i + 1);
+        }
+        ready(names); // 1 MiB files: each upload takes 2 MiB of the budget (the file and its codec's MiB)
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        CountingWrites counting = new CountingWrites(memory);
+        List<String> failures = new CopyOnWriteArrayList<>();
+        WalArchiver archiver = new WalArchiver(counting, LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        int stored = new AsyncUploader(archiver, spool, pgWal, 8, Duration.ofMillis(200), listener(failures),
+                5L << 20).run();
+        assertEquals(names.length, stored);
+        assertEquals(List.of(), failures);
+        assertEquals(2, counting.most, "5 MiB of buffers hold two uploads of 2 MiB, not the 8 --max-parallel allows");
+        for (String wal : names) {
+            assertTrue(spool.hasOk(wal), wal);
+        }
+    }
+
+    @Test
+    void anUploadThatRunsOutOfMemoryLeavesAnErrorMarkSayingSoAndTheOthersGoOn() throws Exception {
+        ready("000000010000000000000001", "000000010000000000000002");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        BlobStore exhausted = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                if (key.endsWith("01")) {
+                    throw new OutOfMemoryError("Java heap space");
+                }
+                return super.openWrite(key, options);
+            }
+        };
+        assertEquals(1, uploader(exhausted, spool, failures).run());
+        assertTrue(spool.hasOk("000000010000000000000002"));
+        String reason = spool.takeError("000000010000000000000001").orElseThrow();
+        assertTrue(reason.startsWith("out of memory while storing 000000010000000000000001"), reason);
+        assertTrue(reason.contains("give the uploader more heap"), reason);
+        assertEquals(1, failures.size(), failures::toString);
+    }
+
+    private static AsyncUploader.Listener listener(List<String> failures) {
+        return new AsyncUploader.Listener() {
+            @Override
+            public void stored(String wal, WalArchiver.Outcome outcome) {
+            }
+
+            @Override
+            public void failed(String wal, Exception failure) {
+                failures.add(wal + ": " + failure.getMessage());
+            }
+        };
+    }
+
+    /** Counts the writes open at once, each held open a moment so that uploads overlap. */
+    private static final class CountingWrites extends ForwardingBlobStore {
+        private int open;
+        int most;
+
+        CountingWrites(BlobStore delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+            synchronized (this) {
+                open++;
+                most = Math.max(most, open);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            BlobOutputStream out = super.openWrite(key, options);
+            return new BlobOutputStream() {
+                private boolean done;
+
+                private void closed() {
+                    if (!done) {
+                        done = true;
+                        CountingWrites.this.closed();
+                    }
+                }
+
+                @Override
+                public void write(int b) throws IOException {
+                    out.write(b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void abort() throws IOException {
+                    try {
+                        out.abort();
+                    } finally {
+                        closed();
+                    }
+                }
+
+                @Override
+                public long bytesWritten() {
+                    return out.bytesWritten();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    try {
+                        out.close();
+                    } finally {
+                        closed();
+                    }
+                }
+            };
+        }
+
+        private synchronized void closed() {
+            open--;
+        }
+    }
+
     private static final class RefusingWrites extends ForwardingBlobStore {
         RefusingWrites(BlobStore delegate) {
             super(delegate);
