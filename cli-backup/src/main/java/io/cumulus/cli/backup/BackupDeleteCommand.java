@@ -14,9 +14,7 @@ import io.cumulus.core.retention.PlanExecutor;
 import io.cumulus.core.retention.RetentionPlan;
 import io.cumulus.core.retention.RetentionPlanner;
 import io.cumulus.core.retention.RetentionPolicy;
-import io.cumulus.core.retention.WalObject;
 import io.cumulus.storage.BlobIterator;
-import io.cumulus.storage.BlobStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -25,8 +23,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -109,13 +105,13 @@ public final class BackupDeleteCommand extends CatalogCommand {
         if (dryRun) {
             // the delete would stop here before deleting anything; so does its dry run, with the same words
             PlanExecutor.refuseSnapshotBackups(plan);
-            print(plan, executor, null, location);
+            print(plan, executor, null);
             return ExitCodes.OK;
         }
         // -b marks its backup FAILED before deleting its objects (PlanExecutor#execute explains why)
         PlanExecutor.Outcome outcome = executor.execute(plan, policy == null);
         if (json(format)) {
-            print(plan, executor, outcome, location);
+            print(plan, executor, outcome);
         }
         if (!outcome.walLeft().isEmpty()) {
             throw new OperationFailedException(walLeftMessage(outcome.walLeft()));
@@ -183,18 +179,17 @@ public final class BackupDeleteCommand extends CatalogCommand {
         return Math.max(1, Math.min(max, batchSize));
     }
 
-    private void print(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome,
-                       StoreLocation location) throws IOException {
+    private void print(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome) throws IOException {
         if (json(format)) {
-            CatalogJson.write(json(plan, executor, outcome, location), out());
+            CatalogJson.write(json(plan, executor, outcome), out());
             out().println();
         } else {
             PlanTable.print(plan, out());
         }
     }
 
-    private Map<String, Object> json(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome,
-                                     StoreLocation location) throws IOException {
+    private Map<String, Object> json(RetentionPlan plan, PlanExecutor executor, PlanExecutor.Outcome outcome)
+            throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("policy", plan.policy());
         m.put("dry_run", dryRun);
@@ -223,7 +218,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
             b.put("wal_count", d.freed().count());
             // listed again while written, never held; a real delete has deleted them, like "objects"
             b.put("wal_objects", outcome != null ? null
-                    : d.freed().count() == 0 ? List.of() : walKeys(plan, i, location));
+                    : d.freed().count() == 0 ? List.of() : walKeys(executor, plan, i));
             deletions.add(b);
         }
         m.put("deletions", deletions);
@@ -253,31 +248,18 @@ public final class BackupDeleteCommand extends CatalogCommand {
     }
 
     /**
-     * The keys of the WAL the {@code index}-th deletion frees, read from a new listing as they are
-     * written out (a listing failure comes out as an {@link UncheckedIOException}).
+     * The keys of the WAL the {@code index}-th deletion frees ({@link PlanExecutor#walOf}), listed as
+     * they are written out; a listing failure comes out as an {@link UncheckedIOException}.
      */
-    private static Iterable<String> walKeys(RetentionPlan plan, int index, StoreLocation location) {
-        String lastListed = plan.deletions().get(index).freed().lastListed();
+    private static Iterable<String> walKeys(PlanExecutor executor, RetentionPlan plan, int index) {
         return () -> {
             try {
-                BlobIterator listing = location.store().list(location.layout().walsPrefix());
+                BlobIterator wal = executor.walOf(plan, index);
                 return new Iterator<>() {
-                    private String next;
-
                     @Override
                     public boolean hasNext() {
                         try {
-                            while (next == null && listing.hasNext()) {
-                                String key = listing.next().key();
-                                if (BlobStore.KEY_ORDER.compare(key, lastListed) > 0) {
-                                    return false;
-                                }
-                                Optional<WalObject> wal = WalObject.of(key);
-                                if (wal.isPresent() && plan.freedBy(wal.get().name()) == index) {
-                                    next = key;
-                                }
-                            }
-                            return next != null;
+                            return wal.hasNext();
                         } catch (IOException e) {
                             throw new UncheckedIOException(e);
                         }
@@ -285,12 +267,11 @@ public final class BackupDeleteCommand extends CatalogCommand {
 
                     @Override
                     public String next() {
-                        if (!hasNext()) {
-                            throw new NoSuchElementException();
+                        try {
+                            return wal.next().key();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
                         }
-                        String result = next;
-                        next = null;
-                        return result;
                     }
                 };
             } catch (IOException e) {

@@ -241,27 +241,41 @@ public final class PlanExecutor {
     }
 
     /**
-     * Deletes the WAL the {@code index}-th deletion frees, handing keys to the store in batches as a
-     * new listing of {@code wals/} yields them, so that no list of the archive is held: an object goes
-     * when this deletion is the first of the plan whose rule frees it (what an earlier one freed is
-     * gone, or was left and reported). The listing stops after the last key the plan found.
+     * The WAL objects the {@code index}-th deletion of {@code plan} frees, from a new listing of
+     * {@code wals/}, fetched as they are asked for and never held: those whose first freeing deletion
+     * in the plan is that one (what an earlier one freed is gone, or was left and reported), up to the
+     * last key the plan found, where the listing stops.
      */
-    private WalSweep deleteWal(RetentionPlan plan, int index) throws IOException {
+    public BlobIterator walOf(RetentionPlan plan, int index) throws IOException {
         String lastListed = plan.deletions().get(index).freed().lastListed();
+        if (lastListed == null) {
+            return BlobIterator.empty();
+        }
+        BlobIterator listing = store.list(layout.walsPrefix());
+        return BlobIterator.from(() -> {
+            while (listing.hasNext()) {
+                BlobInfo object = listing.next();
+                if (BlobStore.KEY_ORDER.compare(object.key(), lastListed) > 0) {
+                    return null;
+                }
+                Optional<WalObject> wal = WalObject.of(object.key());
+                if (wal.isPresent() && plan.freedBy(wal.get().name()) == index) {
+                    return object;
+                }
+            }
+            return null;
+        });
+    }
+
+    /** Deletes {@link #walOf} the deletion, handing the keys to the store in batches as the listing yields them. */
+    private WalSweep deleteWal(RetentionPlan plan, int index) throws IOException {
         WalSweep swept = new WalSweep();
         List<String> batch = new ArrayList<>(batchSize);
-        BlobIterator it = store.list(layout.walsPrefix());
-        while (it.hasNext()) {
-            String key = it.next().key();
-            if (BlobStore.KEY_ORDER.compare(key, lastListed) > 0) {
-                break;
-            }
-            Optional<WalObject> wal = WalObject.of(key);
-            if (wal.isPresent() && plan.freedBy(wal.get().name()) == index) {
-                batch.add(key);
-                if (batch.size() == batchSize) {
-                    deleteWalBatch(batch, swept);
-                }
+        BlobIterator wal = walOf(plan, index);
+        while (wal.hasNext()) {
+            batch.add(wal.next().key());
+            if (batch.size() == batchSize) {
+                deleteWalBatch(batch, swept);
             }
         }
         if (!batch.isEmpty()) {
