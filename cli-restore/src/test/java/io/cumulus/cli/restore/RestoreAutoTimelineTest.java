@@ -1,18 +1,13 @@
 package io.cumulus.cli.restore;
 
+import static io.cumulus.cli.restore.InProcessRestore.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cumulus.cli.ToolCommand;
+import io.cumulus.cli.restore.InProcessRestore.Result;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,16 +28,6 @@ class RestoreAutoTimelineTest {
 
     private String store;
 
-    private record Result(int exitCode, String out, String err) {
-    }
-
-    private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = ToolCommand.run(new RestoreCommand(), new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @BeforeEach
     void aFailoverWhoseOldPrimaryWentOn() throws IOException {
         store = "file://" + dir.resolve("store") + "/pfx";
@@ -58,22 +43,8 @@ class RestoreAutoTimelineTest {
 
     /** A backup on timeline 1 as barman-cloud writes it: backup.info and one data.tar, no manifest. */
     private void backup(String id, String endTime, String endXlog) throws IOException {
-        Path backup = Files.createDirectories(dir.resolve("store/pfx/main/base/" + id));
-        Files.writeString(backup.resolve("backup.info"), "end_time=" + endTime + "\nend_xlog=" + endXlog
-                + "\nstatus=DONE\ntimeline=1\nversion=150018\n");
-        try (OutputStream file = Files.newOutputStream(backup.resolve("data.tar"));
-                TarArchiveOutputStream tar = new TarArchiveOutputStream(file)) {
-            // pg_control, and backup_label last, as barman-cloud writes them: a restore requires both
-            for (String[] member : new String[][] {{"PG_VERSION", "15\n"}, {"global/pg_control", "control"},
-                    {"backup_label", "START WAL LOCATION: 0/4000028 (file 000000010000000000000004)\n"}}) {
-                byte[] content = member[1].getBytes(StandardCharsets.UTF_8);
-                TarArchiveEntry entry = new TarArchiveEntry(member[0]);
-                entry.setSize(content.length);
-                tar.putArchiveEntry(entry);
-                tar.write(content);
-                tar.closeArchiveEntry();
-            }
-        }
+        InProcessRestore.barmanBackup(dir.resolve("store/pfx/main/base/" + id), "end_time=" + endTime + "\nend_xlog="
+                + endXlog + "\nstatus=DONE\ntimeline=1\nversion=150018\n", new String[] {"PG_VERSION", "15\n"});
     }
 
     private Result auto(String... options) {

@@ -1,20 +1,15 @@
 package io.cumulus.cli.restore;
 
+import static io.cumulus.cli.restore.InProcessRestore.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cumulus.cli.ToolCommand;
+import io.cumulus.cli.restore.InProcessRestore.Result;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,16 +24,6 @@ class RestoreCommandTest {
 
     private String store;
 
-    private record Result(int exitCode, String out, String err) {
-    }
-
-    private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = ToolCommand.run(new RestoreCommand(), new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(code, out.toString(), err.toString());
-    }
-
     /**
      * A backup as barman-cloud writes it: backup.info and one data.tar, pg_control and then backup_label
      * last, no manifest.
@@ -51,23 +36,10 @@ class RestoreCommandTest {
 
     /** A backup of {@code server} whose postgresql.auto.conf holds {@code autoConf}. */
     private void barmanBackup(String server, String autoConf) throws IOException {
-        Path backup = Files.createDirectories(dir.resolve("store/pfx/" + server + "/base/" + ID));
-        Files.writeString(backup.resolve("backup.info"), "backup_name=nightly\nend_time=2026-11-21 05:24:05+00:00\nend_xlog=0/579E488\n"
-                + "status=DONE\ntimeline=1\nversion=150018\n");
-        try (OutputStream file = Files.newOutputStream(backup.resolve("data.tar"));
-                TarArchiveOutputStream tar = new TarArchiveOutputStream(file)) {
-            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            for (String[] member : new String[][] {{"./PG_VERSION", "15\n"}, {"base/5/1259", "rows"},
-                    {"postgresql.auto.conf", autoConf}, {"global/pg_control", "control"},
-                    {"backup_label", "START WAL LOCATION: 0/4000028 (file 000000010000000000000004)\n"}}) {
-                byte[] content = member[1].getBytes(StandardCharsets.UTF_8);
-                TarArchiveEntry entry = new TarArchiveEntry(member[0]);
-                entry.setSize(content.length);
-                tar.putArchiveEntry(entry);
-                tar.write(content);
-                tar.closeArchiveEntry();
-            }
-        }
+        InProcessRestore.barmanBackup(dir.resolve("store/pfx/" + server + "/base/" + ID), "backup_name=nightly\n"
+                + "end_time=2026-11-21 05:24:05+00:00\nend_xlog=0/579E488\nstatus=DONE\ntimeline=1\nversion=150018\n",
+                new String[] {"./PG_VERSION", "15\n"}, new String[] {"base/5/1259", "rows"},
+                new String[] {"postgresql.auto.conf", autoConf});
     }
 
     @Test
