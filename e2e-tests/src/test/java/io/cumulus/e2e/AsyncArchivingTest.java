@@ -286,6 +286,11 @@ class AsyncArchivingTest {
     @Test
     @Order(5)
     void theArchiveCommandRunByHandOnASegmentAlreadyDoneOrOnACopyArchivesItAtOnce() throws IOException {
+        // the class's own archive_command again, after the earlier tests pointed it elsewhere and made it fail
+        assertTrue(BackgroundWorkers.awaitNone(BackgroundWorkers.UPLOADER, spool, Duration.ofSeconds(60)),
+                "the uploader did not exit when idle");
+        useArchiveCommand(asyncArchiveCommand(store));
+        source.execute("SELECT pg_stat_reset_shared('archiver')");
         source.execute("INSERT INTO filler SELECT g, 'archived by hand' FROM generate_series(1, 1000) g");
         String done = source.switchWal();
         source.awaitArchived(done, ARCHIVE_TIMEOUT);
