@@ -1,6 +1,7 @@
 package io.cumulus.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.testsupport.PgCluster;
@@ -137,16 +138,27 @@ class BackupEndToEndTest {
         }
     }
 
-    /** As barman-cloud-backup: a successful backup prints nothing (cron sends no mail); -v adds the summary. */
+    /**
+     * As barman-cloud-backup: a successful backup prints nothing (cron sends no mail), not even
+     * PostgreSQL's "all required WAL segments have been archived"; -v adds the summary. One whose WAL
+     * goes to another bucket or server name than the backup warns, naming the segment it needs.
+     */
     @Test
     void aSuccessfulBackupPrintsNothingUnlessVerbose() {
-        ToolResult quiet = Backups.backup(file, source, "pg-quiet", "--immediate-checkpoint").run();
+        ToolResult quiet = Backups.backup(s3, source, SERVER, "--immediate-checkpoint").run();
         assertEquals(0, quiet.exitCode(), quiet::describe);
         assertEquals("", quiet.stdout(), quiet::describe);
         assertEquals("", quiet.stderr(), quiet::describe);
-        ToolResult verbose = Backups.backup(file, source, "pg-quiet", "-v", "--immediate-checkpoint").run();
+        ToolResult verbose = Backups.backup(s3, source, SERVER, "-v", "--immediate-checkpoint").run();
         assertEquals(0, verbose.exitCode(), verbose::describe);
         Backups.idFromSummary(verbose.stdout());
+
+        // the cluster archives to s3 as SERVER: a backup into file:// as pg-quiet has none of its WAL there
+        ToolResult elsewhere = Backups.backup(file, source, "pg-quiet", "--immediate-checkpoint").run();
+        assertEquals(0, elsewhere.exitCode(), elsewhere::describe);
+        assertTrue(elsewhere.stderr().matches("(?s).*WARNING: WAL segment [0-9A-F]{24}, which backup \\d{8}T\\d{6} needs,"
+                + " is not archived in .*cannot be restored from this bucket alone.*"), elsewhere::describe);
+        assertFalse(elsewhere.stderr().contains("all required WAL segments have been archived"), elsewhere::describe);
     }
 
     @Test

@@ -79,14 +79,25 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
     /**
      * PostgreSQL's notices at the stop are warnings, shown in every mode: "WAL archiving is not enabled"
      * means a backup that cannot be restored from WAL archived by the tools, and a cron job that logs
-     * nothing else must mail it.
+     * nothing else must mail it. The notice of a stop that went well ("all required WAL segments have
+     * been archived", which PostgreSQL sends after every backup) is information, or every nightly job
+     * would mail it; any notice not known to be good news stays a warning (so does a translated one).
      */
     @Override
     public void stopped(BackupEnd end) {
         for (String notice : end.notices()) {
-            warning("PostgreSQL: " + notice);
+            if (GOOD_NEWS.stream().anyMatch(notice::startsWith)) {
+                message("PostgreSQL: " + notice);
+            } else {
+                warning("PostgreSQL: " + notice);
+            }
         }
     }
+
+    /** pg_backup_stop's notices that say all is well (PostgreSQL 15's texts, lc_messages C or English). */
+    private static final java.util.List<String> GOOD_NEWS = java.util.List.of(
+            "all required WAL segments have been archived",
+            "base backup done, waiting for required WAL segments to be archived");
 
     /** Prints a warning above the progress line, in every mode (the tool's level decides: {@code -q} hides it). */
     @Override

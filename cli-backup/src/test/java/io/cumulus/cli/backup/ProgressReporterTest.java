@@ -71,6 +71,19 @@ class ProgressReporterTest {
         assertTrue(err.toString().contains("WARNING: PostgreSQL: WAL archiving is not enabled"), err.toString());
     }
 
+    /** The notice of every stop that went well is no warning: a nightly cron job would mail it. */
+    @Test
+    void theNoticeOfAStopThatWentWellIsNoWarning() {
+        StringWriter err = new StringWriter();
+        try (ProgressReporter progress = new ProgressReporter(new PrintWriter(err), new Log(new PrintWriter(err), 20),
+                new Log(new PrintWriter(err), 30), ProgressReporter.Mode.QUIET, OptionalLong.empty())) {
+            progress.stopped(new io.cumulus.core.backup.BackupEnd("0/3000100", "000000010000000000000003", 256, 1,
+                    java.time.OffsetDateTime.now(), "label", java.util.List.of(
+                            "all required WAL segments have been archived")));
+        }
+        assertEquals("", err.toString());
+    }
+
     @Test
     void warningsFollowTheToolsLevelSoMinusQHidesThem() {
         StringWriter err = new StringWriter();
