@@ -24,6 +24,10 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
     static final Duration LOG_INTERVAL = Duration.ofSeconds(30);
 
     private static final Duration TERMINAL_INTERVAL = Duration.ofSeconds(1);
+    /** pg_backup_stop's notices that say all is well (PostgreSQL 15's texts, lc_messages C or English). */
+    private static final java.util.List<String> GOOD_NEWS = java.util.List.of(
+            "all required WAL segments have been archived",
+            "base backup done, waiting for required WAL segments to be archived");
 
     /** How the progress reaches the person. */
     enum Mode { TERMINAL, LOG, QUIET }
@@ -94,10 +98,6 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
         }
     }
 
-    /** pg_backup_stop's notices that say all is well (PostgreSQL 15's texts, lc_messages C or English). */
-    private static final java.util.List<String> GOOD_NEWS = java.util.List.of(
-            "all required WAL segments have been archived",
-            "base backup done, waiting for required WAL segments to be archived");
 
     /** Prints a warning above the progress line, in every mode (the tool's level decides: {@code -q} hides it). */
     @Override

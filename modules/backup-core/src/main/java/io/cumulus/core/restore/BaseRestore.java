@@ -4,16 +4,17 @@ import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.compress.Compression;
+import io.cumulus.core.io.LocalWriteException;
 import io.cumulus.core.io.PrivateFiles;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreUnavailableException;
-import io.cumulus.core.io.LocalWriteException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -34,6 +35,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -227,7 +229,7 @@ public final class BaseRestore {
 
     /** Tablespace links, pg_wal, modes and the recovery configuration: all but pg_control. */
     private static void finish(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces,
-            RecoveryConfiguration recovery, java.util.function.Consumer<String> warnings) throws IOException {
+            RecoveryConfiguration recovery, Consumer<String> warnings) throws IOException {
         Path tblspc = destination.resolve("pg_tblspc");
         Files.createDirectories(tblspc);
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
@@ -332,7 +334,7 @@ public final class BaseRestore {
     private BackupManifest readManifest(String key) throws IOException {
         try (InputStream in = store.openRead(key)) {
             // the bytes are dropped once decoded: the text and the files are what the restore holds
-            return BackupManifest.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            return BackupManifest.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
             throw new OperationFailedException(key + ": " + e.getMessage(), e);
         }
