@@ -7,37 +7,61 @@
 #   ahead-of-time cache (-XX:AOTCacheOutput), and TOOL_DIR/lib/aot.java, the runtime's path, which
 #   the launcher then prefers.
 # When python3 is there, a throwaway in-memory S3 endpoint (fake-s3.py) lets the training call go
-# through the S3 provider, whose classes are most of what a call loads. A JVM that cannot dump an
-# archive only costs the tool its fast start, never the build.
+# through the S3 provider, whose classes are most of what a call loads. A tool with lib/azure/ gets a
+# second cache there (Java 25+ only), for its Azure calls, from a training call (cds-training DIR azure) to a
+# throwaway Azure endpoint (fake-azure.py); a training script that trains no Azure call runs nothing then.
+# A JVM that cannot dump an archive only costs the tool its fast start, never the build.
 set -u
 tool_dir=$1
 training=$tool_dir/bin/cds-training
 [ -x "$training" ] || exit 0
-rm -f "$tool_dir/lib/cds.jsa" "$tool_dir/lib/cds.jsa.size" "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java"
+rm -f "$tool_dir/lib/cds.jsa" "$tool_dir/lib/cds.jsa.size" "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java" \
+    "$tool_dir/lib/azure/aot.cache"
 # Each file is written under a temporary name and renamed into place once complete: a Java 17 that maps
 # an archive cut short crashes (SIGBUS) on every call. The launcher compares the archive with the size
 # recorded in lib/cds.jsa.size, which catches a copy cut short after packaging.
 work=$(mktemp -d)
 fake_s3=
+fake_azure=
 cleanup() {
     [ -n "$fake_s3" ] && kill "$fake_s3" 2>/dev/null
+    [ -n "$fake_azure" ] && kill "$fake_azure" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
-if command -v python3 >/dev/null 2>&1; then
-    python3 "$(dirname "$0")/fake-s3.py" >"$work/port" 2>/dev/null &
-    fake_s3=$!
+# fake NAME: starts build-support/fake-NAME.py, sets fake_port to the port it serves on (empty if it did not
+# start in 5 s) and the variable fake_NAME to its PID.
+fake() {
+    python3 "$(dirname "$0")/fake-$1.py" >"$work/$1.port" 2>/dev/null &
+    eval "fake_$1=\$!"
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        [ -s "$work/port" ] && break
+        [ -s "$work/$1.port" ] && break
         sleep 0.5
     done
-    [ -s "$work/port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$(cat "$work/port") && export CUMULUS_TRAINING_S3_ENDPOINT
+    fake_port=$(cat "$work/$1.port")
+}
+if command -v python3 >/dev/null 2>&1; then
+    fake s3
+    [ -n "$fake_port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$fake_port && export CUMULUS_TRAINING_S3_ENDPOINT
+    if [ -d "$tool_dir/lib/azure" ]; then
+        fake azure
+        if [ -n "$fake_port" ]; then
+            CUMULUS_TRAINING_AZURE_ENDPOINT=http://127.0.0.1:$fake_port/training
+            # the credentials as most sites give them to barman-cloud: a connection string (the key is "training")
+            AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=training;AccountKey=dHJhaW5pbmc=;BlobEndpoint=$CUMULUS_TRAINING_AZURE_ENDPOINT;"
+            export CUMULUS_TRAINING_AZURE_ENDPOINT AZURE_STORAGE_CONNECTION_STRING
+        else
+            kill "$fake_azure" 2>/dev/null
+            fake_azure=
+        fi
+    fi
 fi
 # The training calls take credentials and region from the AWS files, as most sites give them, so that
 # the SDK's parser of those files is trained too; nothing of the build's own AWS set-up reaches them.
 printf '[default]\naws_access_key_id = training\naws_secret_access_key = training\n' >"$work/aws-credentials"
 printf '[default]\nregion = us-east-1\n' >"$work/aws-config"
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION \
+    AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_KEY
 AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials AWS_CONFIG_FILE=$work/aws-config
 export AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
 
@@ -65,28 +89,48 @@ aot_java() {
     echo "$best"
 }
 
-if CUMULUS_NO_CDS=1 CUMULUS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$tool_dir/lib/cds.jsa.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
-    "$training" "$work/cds" >"$work/training.log" 2>&1 && [ -s "$tool_dir/lib/cds.jsa.tmp" ]; then
-    size=$(wc -c <"$tool_dir/lib/cds.jsa.tmp")
-    echo "${size##* }" >"$tool_dir/lib/cds.jsa.size"
-    mv "$tool_dir/lib/cds.jsa.tmp" "$tool_dir/lib/cds.jsa"
-else
-    echo "cds-archive: training run failed, the tool will start without a CDS archive:" >&2
-    cat "$work/training.log" >&2
-    rm -f "$tool_dir/lib/cds.jsa.tmp" "$tool_dir/lib/cds.jsa.size"
-fi
+# train DIR [PROVIDER]: runs the training script into DIR/cds.jsa and, with Java 25+, DIR/aot.cache; for
+# PROVIDER's class path when given (the script then calls a store of that provider), into DIR/aot.cache
+# only: Java 17 crashes dumping the Azure SDK's classes (SIGSEGV in adjust_lambda_proxy_class_dictionary,
+# 17.0.15, dynamic and static archives alike), so its Azure calls start from the tool's archive. A script
+# that trains no call of PROVIDER runs no JVM and leaves nothing, silently.
+train() {
+    dir=$1 provider=${2:-}
+    if [ -z "$provider" ]; then
+        if CUMULUS_NO_CDS=1 CUMULUS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$dir/cds.jsa.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
+            "$training" "$work/cds" >"$work/training.log" 2>&1 && [ -s "$dir/cds.jsa.tmp" ]; then
+            size=$(wc -c <"$dir/cds.jsa.tmp")
+            echo "${size##* }" >"$dir/cds.jsa.size"
+            mv "$dir/cds.jsa.tmp" "$dir/cds.jsa"
+        else
+            echo "cds-archive: training run failed, the tool will start without a CDS archive:" >&2
+            cat "$work/training.log" >&2
+            rm -f "$dir/cds.jsa.tmp" "$dir/cds.jsa.size"
+        fi
+    fi
+    [ -n "$java" ] || return 0
+    (unset CUMULUS_JAVA CUMULUS_NO_CDS; CUMULUS_AOT_OUTPUT=$dir/aot.cache.tmp "$training" "$work/aot$provider" $provider) \
+        >"$work/aot-training.log" 2>&1
+    status=$?
+    # (a provider's cache only from a training call that went through: it is all that call's classes)
+    if [ -s "$dir/aot.cache.tmp" ] && { [ -z "$provider" ] || [ "$status" = 0 ]; }; then
+        mv "$dir/aot.cache.tmp" "$dir/aot.cache"
+    elif [ "$status" = 0 ] && [ -n "$provider" ] && [ ! -s "$work/aot-training.log" ]; then
+        rm -f "$dir/aot.cache.tmp"
+    else
+        echo "cds-archive: no AOT cache made with $java, the tool will start${provider:+ its $provider calls} on the default Java:" >&2
+        cat "$work/aot-training.log" >&2
+        rm -f "$dir/aot.cache.tmp"
+        [ -n "$provider" ] || rm -f "$dir/aot.java"
+    fi
+}
 
 java=$(aot_java)
-if [ -n "$java" ]; then
-    echo "$java" >"$tool_dir/lib/aot.java"
-    (unset CUMULUS_JAVA CUMULUS_NO_CDS; CUMULUS_AOT_OUTPUT=$tool_dir/lib/aot.cache.tmp "$training" "$work/aot") \
-        >"$work/aot-training.log" 2>&1
-    if [ -s "$tool_dir/lib/aot.cache.tmp" ]; then
-        mv "$tool_dir/lib/aot.cache.tmp" "$tool_dir/lib/aot.cache"
-    else
-        echo "cds-archive: no AOT cache made with $java, the tool will start on the default Java:" >&2
-        cat "$work/aot-training.log" >&2
-        rm -f "$tool_dir/lib/aot.cache.tmp" "$tool_dir/lib/aot.java"
-    fi
+[ -z "$java" ] || echo "$java" >"$tool_dir/lib/aot.java"
+train "$tool_dir/lib"
+[ -f "$tool_dir/lib/aot.java" ] || java=
+# An Azure call has lib/azure/ on its class path (launcher.sh), and its cache beside those jars.
+if [ -d "$tool_dir/lib/azure" ] && [ -n "$fake_azure" ]; then
+    train "$tool_dir/lib/azure" azure
 fi
 exit 0

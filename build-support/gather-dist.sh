@@ -12,7 +12,29 @@ rm -rf "$root/dist"
 mkdir -p "$root/dist/bin" "$root/dist/support"
 # The script that builds a tool's start-up archive and cache, for a site that installs a tool elsewhere: a
 # Java 17 archive only maps at the path it was made at (docs/installing.md).
-cp "$root/build-support/cds-archive.sh" "$root/build-support/fake-s3.py" "$root/dist/support/"
+cp "$root/build-support/cds-archive.sh" "$root/build-support/fake-s3.py" "$root/build-support/fake-azure.py" \
+    "$root/dist/support/"
+# A class from a signed jar is never put in a class-data-sharing archive or an ahead-of-time cache ("Skipping
+# ...: Signed JAR"), and Microsoft signs the Azure SDK's jars: so that an Azure call starts from lib/azure's
+# cache (launcher.sh), those jars go into the package without their signature files (Maven checked each
+# jar's checksum when it fetched it; nothing at run time checks a jar's signature without a security
+# manager). The manifest keeps its main section; the per-entry digests went with the signature.
+jar_tool=jar
+[ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/jar" ] && jar_tool=$JAVA_HOME/bin/jar
+unsign() {
+    "$jar_tool" tf "$1" | grep -Eq '^META-INF/[^/]+\.(SF|RSA|DSA|EC)$' || return 0
+    unsigned=$(mktemp -d)
+    (cd "$unsigned" && "$jar_tool" xf "$1")
+    rm -f "$unsigned"/META-INF/*.SF "$unsigned"/META-INF/*.RSA "$unsigned"/META-INF/*.DSA "$unsigned"/META-INF/*.EC
+    sed '/^\r\{0,1\}$/q' "$unsigned/META-INF/MANIFEST.MF" >"$unsigned.mf"
+    rm "$unsigned/META-INF/MANIFEST.MF"
+    "$jar_tool" --create --file "$1.tmp" --manifest "$unsigned.mf" -C "$unsigned" .
+    mv "$1.tmp" "$1"
+    rm -rf "$unsigned" "$unsigned.mf"
+}
+for jar in "$root"/modules/cli-*/target/provider/*/*.jar; do
+    [ -f "$jar" ] && unsign "$jar"
+done
 for tool in "$root"/cli-*/target/tool; do
     module=$(basename "$(dirname "$(dirname "$tool")")")
     cp -a "$tool" "$root/dist/$module"

@@ -5,7 +5,8 @@
 # to start fast:
 # - lib/aot.java and lib/aot.cache: a Java 25 or newer found on the build machine, and the tool's
 #   ahead-of-time cache (classes loaded and linked, method profiles) made by that very runtime;
-# - lib/cds.jsa: a class-data-sharing archive for the default Java (17), used otherwise.
+# - lib/cds.jsa: a class-data-sharing archive for the default Java (17), used otherwise;
+# - lib/azure/aot.cache and lib/azure/cds.jsa: the same for a call to Azure.
 # A JVM that cannot use its archive or cache (another Java build, jars changed) starts without it.
 # The JVM replaces the shell (exec): a tool that must know whether Java ran sources this in a subshell
 # (cumulus-wal-restore); a launcher whose sourcing comes back has not started Java.
@@ -15,18 +16,54 @@ CUMULUS_LAUNCHER=$cumulus_self
 export CUMULUS_LAUNCHER
 cumulus_java=
 cumulus_aot_java=
+# An Azure call (--cloud-provider azure-blob-storage) has the Azure SDK's jars, lib/azure/, on the class
+# path, after the tool's own (its jar's manifest lists lib/), and starts from the archive or cache that
+# cds-archive.sh trained on that class path, lib/azure/aot.cache or lib/azure/cds.jsa, when there is one.
+# Neither holds classes of a class loader of the tool's own, through which the SDK otherwise loads
+# (ProviderBridges): every Azure call loaded and verified its classes from the jars (docs/benchmarks.md,
+# finding 29). The tool asks its own jars first either way, so the same classes answer.
+cumulus_archives=$cumulus_tool_dir/lib
+cumulus_classpath=
+if [ -d "$cumulus_tool_dir/lib/azure" ]; then
+    for cumulus_arg in "$@"; do
+        case $cumulus_arg in
+        azure-blob-storage | --cloud-provider=azure-blob-storage)
+            cumulus_archives=$cumulus_tool_dir/lib/azure
+            for cumulus_file in "$cumulus_archives"/*.jar; do
+                cumulus_classpath=$cumulus_classpath:$cumulus_file
+            done
+            break
+            ;;
+        esac
+    done
+fi
 # the option naming the archive or cache, one argument (its path may hold spaces), and the options
 # that go with it (no paths, split at spaces)
 cumulus_cds=
 cumulus_cds_flags=
 # An archive or a cache holds the classes of the jars it was made from, and Java does not check the
 # jars that a manifest's Class-Path names: a jar newer than it (replaced by hand) turns it off.
+# An archive in lib/azure/ holds that directory's classes too.
 cumulus_fresh() {
     [ -f "$1" ] || return 1
     for cumulus_file in "$cumulus_tool_dir"/*.jar "$cumulus_tool_dir"/lib/*.jar; do
         [ "$cumulus_file" -nt "$1" ] && return 1
     done
+    [ "${1%/*}" = "$cumulus_tool_dir/lib" ] && return 0
+    for cumulus_file in "${1%/*}"/*.jar; do
+        [ "$cumulus_file" -nt "$1" ] && return 1
+    done
     return 0
+}
+# Sets cumulus_found to the archive or cache named $1 (aot.cache, cds.jsa) that fits this call's class path
+# and passes the test $2, if any: the provider's when it is there, else the tool's (whose class path is the
+# start of the call's), else nothing (and returns 1). No subshell: a fork is a millisecond of a call.
+cumulus_archive() {
+    for cumulus_found in "$cumulus_archives/$1" "$cumulus_tool_dir/lib/$1"; do
+        cumulus_fresh "$cumulus_found" && { [ -z "${2:-}" ] || "$2" "$cumulus_found"; } && return 0
+    done
+    cumulus_found=
+    return 1
 }
 if [ -n "${CUMULUS_JAVA:-}" ]; then
     cumulus_java=$CUMULUS_JAVA
@@ -43,8 +80,8 @@ elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; th
             # on two cores, that compiling delayed the call by about 30 ms (docs/benchmarks.md).
             cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT"
             cumulus_cds_flags="-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -Xlog:aot=off -Xlog:cds=off"
-        elif cumulus_fresh "$cumulus_tool_dir/lib/aot.cache"; then
-            cumulus_cds="-XX:AOTCache=$cumulus_tool_dir/lib/aot.cache"
+        elif cumulus_archive aot.cache; then
+            cumulus_cds="-XX:AOTCache=$cumulus_found"
             cumulus_cds_flags="-Xlog:aot=off -Xlog:cds=off"
         fi
     fi
@@ -95,8 +132,8 @@ cumulus_whole() {
 }
 # (lib/cds.jsa is the default Java's, never the packaged Java 25's)
 if [ -z "$cumulus_cds" ] && [ -z "${CUMULUS_NO_CDS:-}" ] && [ "$cumulus_java" != "${cumulus_aot_java:-}" ] \
-    && cumulus_fresh "$cumulus_tool_dir/lib/cds.jsa" && cumulus_whole "$cumulus_tool_dir/lib/cds.jsa"; then
-    cumulus_cds="-XX:SharedArchiveFile=$cumulus_tool_dir/lib/cds.jsa"
+    && cumulus_archive cds.jsa cumulus_whole; then
+    cumulus_cds="-XX:SharedArchiveFile=$cumulus_found"
     cumulus_cds_flags="-Xlog:cds=off -Xlog:cds+dynamic=off"
 fi
 # A call lives a fraction of a second, so it keeps to the C1 compiler, which costs least. But a call
@@ -176,7 +213,7 @@ set -f # the flags hold method patterns, not file names
 # not notice the slower accessor. Java 17, whose reflection works the old way, ignores the property. It
 # comes before CUMULUS_JAVA_OPTS, where a -D of the same property wins.
 # shellcheck disable=SC2086 # flag lists are meant to split
-set -- -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} -cp "$cumulus_jar" "$CUMULUS_MAIN" "$@"
+set -- -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} -cp "$cumulus_jar$cumulus_classpath" "$CUMULUS_MAIN" "$@"
 [ -z "$cumulus_native" ] || set -- "$cumulus_native" "$@"
 # shellcheck disable=SC2086
 [ -z "$cumulus_cds" ] || set -- "$cumulus_cds" $cumulus_cds_flags "$@"

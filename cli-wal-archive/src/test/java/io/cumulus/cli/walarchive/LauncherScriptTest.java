@@ -142,6 +142,57 @@ class LauncherScriptTest {
         assertTrue(out.contains(" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining "), "no method profiles: " + out);
     }
 
+    @Test
+    void anAzureCallHasTheAzureJarsOnItsClassPathAndStartsFromTheArchivesTrainedOnThem() throws Exception {
+        packageAot(true);
+        Path azure = Files.createDirectories(tool.resolve("lib/azure"));
+        Files.writeString(azure.resolve("azure-core.jar"), "");
+        Files.writeString(azure.resolve("reactor-core.jar"), "");
+        Path real = tool.toRealPath();
+        String toolJar = real.resolve("cli-tool.jar").toString();
+        String azureClassPath = " -cp " + toolJar + ":" + real.resolve("lib/azure/azure-core.jar") + ":"
+                + real.resolve("lib/azure/reactor-core.jar") + " io.example.Main ";
+        List<String> separate = List.of("--cloud-provider", "azure-blob-storage", "http://127.0.0.1:10000/a/c", "pg", "x");
+        List<String> joined = List.of("--cloud-provider=azure-blob-storage", "https://a.blob.core.windows.net/c", "pg", "x");
+
+        // no archive for Azure yet: its jars on the class path, the tool's cache (its class path is the start of that one)
+        String untrained = run(Map.of(), separate);
+        assertTrue(untrained.contains(azureClassPath) && untrained.contains(" -XX:AOTCache=" + real.resolve("lib/aot.cache") + " "),
+                untrained);
+        Files.writeString(azure.resolve("aot.cache"), "");
+        Files.writeString(azure.resolve("cds.jsa"), "");
+        Files.writeString(azure.resolve("cds.jsa.size"), "0\n");
+        for (List<String> args : List.of(separate, joined)) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(" -XX:AOTCache=" + real.resolve("lib/azure/aot.cache") + " "), out);
+            assertTrue(out.contains(azureClassPath), out);
+            String java17 = run(Map.of("CUMULUS_JAVA", homeJava.toString()), args);
+            assertTrue(java17.contains(" -XX:SharedArchiveFile=" + real.resolve("lib/azure/cds.jsa") + " "), java17);
+            assertTrue(java17.contains(azureClassPath), java17);
+        }
+        // the other stores: the tool's own class path and cache, as before
+        for (List<String> args : List.of(List.of("s3://b/p", "pg", "x"),
+                List.of("--cloud-provider", "google-cloud-storage", "gs://b/p", "pg", "x"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(" -XX:AOTCache=" + real.resolve("lib/aot.cache") + " "), out);
+            assertTrue(out.contains(" -cp " + toolJar + " io.example.Main "), out);
+        }
+        // an Azure jar newer than the Azure cache turns that one off (the tool's still fits)
+        Files.setLastModifiedTime(azure.resolve("reactor-core.jar"), FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        String stale = run(Map.of(), separate);
+        assertTrue(stale.contains(" -XX:AOTCache=" + real.resolve("lib/aot.cache") + " ") && stale.contains(azureClassPath), stale);
+        // the training run of the Azure cache: the Azure class path, the output named
+        String training = run(Map.of("CUMULUS_AOT_OUTPUT", "/tmp/x.aot"), separate);
+        assertTrue(training.contains(" -XX:AOTCacheOutput=/tmp/x.aot ") && training.contains(azureClassPath), training);
+        // a tool without lib/azure (the provider removed): nothing added
+        for (Path file : List.of(azure.resolve("azure-core.jar"), azure.resolve("reactor-core.jar"), azure.resolve("aot.cache"),
+                azure.resolve("cds.jsa"), azure.resolve("cds.jsa.size"), azure)) {
+            Files.delete(file);
+        }
+        String removed = run(Map.of(), separate);
+        assertTrue(removed.contains(" -cp " + toolJar + " io.example.Main ") && removed.contains("lib/aot.cache"), removed);
+    }
+
     private void packageAot(boolean withCache) throws IOException {
         Files.writeString(tool.resolve("lib/aot.java"), aotJava + "\n");
         if (withCache) {

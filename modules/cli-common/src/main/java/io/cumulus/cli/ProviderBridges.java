@@ -18,7 +18,8 @@ import java.util.stream.Stream;
  * lib/gcs/}, off the class path: a WAL archived to S3 or file:// never opens one of their jars, and the
  * two SDKs' own dependencies (Jackson, Guava, gRPC...) never meet each other. Their class loader asks
  * the tool's first (the storage API, slf4j and the other shared jars come from there). Without such a
- * directory (tests, an embedding application) the bridge is looked up on the class path.
+ * directory (tests, an embedding application), or when the directory's jars are on the class path already
+ * (the launcher's Azure call), the bridge is looked up on the class path.
  */
 final class ProviderBridges {
     private static final Map<StoreUrl.Provider, ProviderBridge> LOADED = new EnumMap<>(StoreUrl.Provider.class);
@@ -47,7 +48,9 @@ final class ProviderBridges {
         ClassLoader parent = ProviderBridges.class.getClassLoader();
         Path lib = libDirectory();
         ClassLoader loader = parent;
-        if (lib != null && Files.isDirectory(lib.resolve(directory))) {
+        // the launcher puts lib/azure/ on the class path for an Azure call, to start it from its class-data archive
+        boolean onClassPath = parent.getResource(className.replace('.', '/') + ".class") != null;
+        if (!onClassPath && lib != null && Files.isDirectory(lib.resolve(directory))) {
             loader = new URLClassLoader("cumulus-" + directory, jars(lib.resolve(directory)), parent);
             // SDKs that look up their plug-ins through the context class loader must see their own jars;
             // a tool process opens one store, so the setting is left in place for its worker threads
