@@ -5,8 +5,7 @@ import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.check.TimelineHistory;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
-import io.cumulus.storage.BlobInfo;
-import io.cumulus.storage.BlobIterator;
+import io.cumulus.core.wal.WalRestorer;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
 import java.util.Optional;
@@ -127,20 +126,16 @@ public final class RecoveryTimeline {
     private static Optional<TimelineHistory> history(BlobStore store, ServerLayout layout, long timeline)
             throws IOException {
         WalName name = WalName.history(timeline);
-        BlobIterator objects = store.list(layout.walsPrefix() + name.name());
-        while (objects.hasNext()) {
-            BlobInfo object = objects.next();
-            if (WalName.ofObjectName(object.name())
-                    .filter(w -> w.kind() == WalName.Kind.HISTORY && w.timeline() == timeline).isPresent()) {
-                try {
-                    return Optional.of(TimelineHistory.read(store, object.key(), timeline));
-                } catch (IllegalArgumentException e) {
-                    throw new OperationFailedException("cannot parse " + object.key() + ": " + e.getMessage()
-                            + "; replace it with " + name.name() + " from pg_wal of the server that created timeline "
-                            + timeline + ", or choose the backup by its id");
-                }
-            }
+        Optional<String> key = new WalRestorer(store, layout).locate(name, false);
+        if (key.isEmpty()) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        try {
+            return Optional.of(TimelineHistory.read(store, key.get(), timeline));
+        } catch (IllegalArgumentException e) {
+            throw new OperationFailedException("cannot parse " + key.get() + ": " + e.getMessage()
+                    + "; replace it with " + name.name() + " from pg_wal of the server that created timeline "
+                    + timeline + ", or choose the backup by its id");
+        }
     }
 }
