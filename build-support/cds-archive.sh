@@ -7,25 +7,28 @@
 #   ahead-of-time cache (-XX:AOTCacheOutput), and TOOL_DIR/lib/aot.java, the runtime's path, which
 #   the launcher then prefers.
 # When python3 is there, a throwaway in-memory S3 endpoint (fake-s3.py) lets the training call go
-# through the S3 provider, whose classes are most of what a call loads. A tool with lib/azure/ gets a
-# second cache there (Java 25+ only), for its Azure calls, from a training call (cds-training DIR azure) to a
-# throwaway Azure endpoint (fake-azure.py); a training script that trains no Azure call runs nothing then.
+# through the S3 provider, whose classes are most of what a call loads. A tool with lib/azure/ or lib/gcs/
+# gets a cache there too (Java 25+ only), for its Azure or GCS calls, from a training call (cds-training DIR
+# azure|gcs) to a throwaway endpoint (fake-azure.py, fake-gcs.py); a training script that trains no call of
+# that provider runs nothing then.
 # A JVM that cannot dump an archive only costs the tool its fast start, never the build.
 set -u
 tool_dir=$1
 training=$tool_dir/bin/cds-training
 [ -x "$training" ] || exit 0
 rm -f "$tool_dir/lib/cds.jsa" "$tool_dir/lib/cds.jsa.size" "$tool_dir/lib/aot.cache" "$tool_dir/lib/aot.java" \
-    "$tool_dir/lib/azure/aot.cache"
+    "$tool_dir/lib/azure/aot.cache" "$tool_dir/lib/gcs/aot.cache"
 # Each file is written under a temporary name and renamed into place once complete: a Java 17 that maps
 # an archive cut short crashes (SIGBUS) on every call. The launcher compares the archive with the size
 # recorded in lib/cds.jsa.size, which catches a copy cut short after packaging.
 work=$(mktemp -d)
 fake_s3=
 fake_azure=
+fake_gcs=
 cleanup() {
     [ -n "$fake_s3" ] && kill "$fake_s3" 2>/dev/null
     [ -n "$fake_azure" ] && kill "$fake_azure" 2>/dev/null
+    [ -n "$fake_gcs" ] && kill "$fake_gcs" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,9 +43,34 @@ fake() {
     done
     fake_port=$(cat "$work/$1.port")
 }
+# seed_gcs PORT: puts the segment that a restore's training call reads (16 MiB of zeros, under the "seeded"
+# server) into fake-gcs.py, which serves only what was written to it
+seed_gcs() {
+    python3 - "$1" <<'PY'
+import sys, urllib.request
+name = b'{"name": "cds/seeded/wals/0000000100000000/000000010000000000000001"}'
+body = (b"--training\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + name
+        + b"\r\n--training\r\nContent-Type: application/octet-stream\r\n\r\n" + bytes(16 << 20)
+        + b"\r\n--training--\r\n")
+urllib.request.urlopen(urllib.request.Request(
+    "http://127.0.0.1:%s/upload/storage/v1/b/training/o?uploadType=multipart" % sys.argv[1], body,
+    {"Content-Type": 'multipart/related; boundary="training"'})).read()
+PY
+}
 if command -v python3 >/dev/null 2>&1; then
     fake s3
     [ -n "$fake_port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$fake_port && export CUMULUS_TRAINING_S3_ENDPOINT
+    if [ -d "$tool_dir/lib/gcs" ]; then
+        fake gcs
+        if [ -n "$fake_port" ] && seed_gcs "$fake_port"; then
+            # as the Google libraries take an emulator's address: no credentials then
+            STORAGE_EMULATOR_HOST=127.0.0.1:$fake_port
+            export STORAGE_EMULATOR_HOST
+        else
+            kill "$fake_gcs" 2>/dev/null
+            fake_gcs=
+        fi
+    fi
     if [ -d "$tool_dir/lib/azure" ]; then
         fake azure
         if [ -n "$fake_port" ]; then
@@ -92,7 +120,7 @@ aot_java() {
 # train DIR [PROVIDER]: runs the training script into DIR/cds.jsa and, with Java 25+, DIR/aot.cache; for
 # PROVIDER's class path when given (the script then calls a store of that provider), into DIR/aot.cache
 # only: Java 17 crashes dumping the Azure SDK's classes (SIGSEGV in adjust_lambda_proxy_class_dictionary,
-# 17.0.15, dynamic and static archives alike), so its Azure calls start from the tool's archive. A script
+# 17.0.15, dynamic and static archives alike), so a provider's calls on Java 17 start from the tool's archive. A script
 # that trains no call of PROVIDER runs no JVM and leaves nothing, silently.
 train() {
     dir=$1 provider=${2:-}
@@ -129,8 +157,11 @@ java=$(aot_java)
 [ -z "$java" ] || echo "$java" >"$tool_dir/lib/aot.java"
 train "$tool_dir/lib"
 [ -f "$tool_dir/lib/aot.java" ] || java=
-# An Azure call has lib/azure/ on its class path (launcher.sh), and its cache beside those jars.
+# An Azure or GCS call has lib/azure/ or lib/gcs/ on its class path (launcher.sh), and its cache beside those jars.
 if [ -d "$tool_dir/lib/azure" ] && [ -n "$fake_azure" ]; then
     train "$tool_dir/lib/azure" azure
+fi
+if [ -d "$tool_dir/lib/gcs" ] && [ -n "$fake_gcs" ]; then
+    train "$tool_dir/lib/gcs" gcs
 fi
 exit 0

@@ -6,7 +6,7 @@
 # - lib/aot.java and lib/aot.cache: a Java 25 or newer found on the build machine, and the tool's
 #   ahead-of-time cache (classes loaded and linked, method profiles) made by that very runtime;
 # - lib/cds.jsa: a class-data-sharing archive for the default Java (17), used otherwise;
-# - lib/azure/aot.cache and lib/azure/cds.jsa: the same for a call to Azure.
+# - lib/azure/aot.cache, lib/gcs/aot.cache: the same for a call to Azure, to GCS.
 # A JVM that cannot use its archive or cache (another Java build, jars changed) starts without it.
 # The JVM replaces the shell (exec): a tool that must know whether Java ran sources this in a subshell
 # (cumulus-wal-restore); a launcher whose sourcing comes back has not started Java.
@@ -16,25 +16,25 @@ CUMULUS_LAUNCHER=$cumulus_self
 export CUMULUS_LAUNCHER
 cumulus_java=
 cumulus_aot_java=
-# An Azure call (--cloud-provider azure-blob-storage) has the Azure SDK's jars, lib/azure/, on the class
-# path, after the tool's own (its jar's manifest lists lib/), and starts from the archive or cache that
-# cds-archive.sh trained on that class path, lib/azure/aot.cache or lib/azure/cds.jsa, when there is one.
-# Neither holds classes of a class loader of the tool's own, through which the SDK otherwise loads
-# (ProviderBridges): every Azure call loaded and verified its classes from the jars (docs/benchmarks.md,
-# finding 29). The tool asks its own jars first either way, so the same classes answer.
+# An Azure or GCS call (--cloud-provider azure-blob-storage, google-cloud-storage) has that SDK's jars,
+# lib/azure/ or lib/gcs/, on its class path, after the tool's own (its jar's manifest lists lib/), and
+# starts from the archive or cache that cds-archive.sh trained on that class path (lib/azure/aot.cache...)
+# when there is one. Neither holds classes of a class loader of the tool's own, through which the SDK
+# otherwise loads (ProviderBridges): every such call loaded and verified its classes from the jars
+# (docs/benchmarks.md, finding 29). The tool asks its own jars first either way, so the same classes answer.
 cumulus_archives=$cumulus_tool_dir/lib
 cumulus_classpath=
-if [ -d "$cumulus_tool_dir/lib/azure" ]; then
-    for cumulus_arg in "$@"; do
-        case $cumulus_arg in
-        azure-blob-storage | --cloud-provider=azure-blob-storage)
-            cumulus_archives=$cumulus_tool_dir/lib/azure
-            for cumulus_file in "$cumulus_archives"/*.jar; do
-                cumulus_classpath=$cumulus_classpath:$cumulus_file
-            done
-            break
-            ;;
-        esac
+cumulus_provider=
+for cumulus_arg in "$@"; do
+    case $cumulus_arg in
+    azure-blob-storage | --cloud-provider=azure-blob-storage) cumulus_provider=azure ;;
+    google-cloud-storage | --cloud-provider=google-cloud-storage) cumulus_provider=gcs ;;
+    esac
+done
+if [ -n "$cumulus_provider" ] && [ -d "$cumulus_tool_dir/lib/$cumulus_provider" ]; then
+    cumulus_archives=$cumulus_tool_dir/lib/$cumulus_provider
+    for cumulus_file in "$cumulus_archives"/*.jar; do
+        cumulus_classpath=$cumulus_classpath:$cumulus_file
     done
 fi
 # the option naming the archive or cache, one argument (its path may hold spaces), and the options
@@ -43,7 +43,7 @@ cumulus_cds=
 cumulus_cds_flags=
 # An archive or a cache holds the classes of the jars it was made from, and Java does not check the
 # jars that a manifest's Class-Path names: a jar newer than it (replaced by hand) turns it off.
-# An archive in lib/azure/ holds that directory's classes too.
+# An archive in lib/azure/ or lib/gcs/ holds that directory's classes too.
 cumulus_fresh() {
     [ -f "$1" ] || return 1
     for cumulus_file in "$cumulus_tool_dir"/*.jar "$cumulus_tool_dir"/lib/*.jar; do

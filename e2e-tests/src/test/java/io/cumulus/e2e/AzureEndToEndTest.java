@@ -143,26 +143,8 @@ class AzureEndToEndTest {
     }
 
     @Test
-    void theWalToolsLoadTheAzureSdkFromTheArchiveTrainedOnItNotFromItsJars() throws IOException {
-        // the archive or cache in lib/azure/ (build-support/cds-archive.sh): without it every Azure call loaded
-        // and verified the SDK's classes from its jars, about twice barman-cloud's time per call
-        String server = "start-up";
-        String segment = Wal.segmentName(1, 0x43);
-        Path wal = Wal.write(Files.createDirectories(work.resolve("start-up")), segment, Wal.syntheticSegment(43));
-        for (String tool : List.of("cumulus-wal-archive", "cumulus-wal-restore")) {
-            Path classLog = work.resolve(tool + "-classes.log");
-            Command call = tool.equals("cumulus-wal-archive") ? azure.walArchive(server, wal)
-                    : azure.walRestore(server, segment, work.resolve("start-up/restored"));
-            ToolResult result = call.env("CUMULUS_JAVA_OPTS", "-Xlog:class+load=info:file=" + classLog).run();
-            assertEquals(0, result.exitCode(), result::describe);
-            List<String> sdk = Files.readAllLines(classLog).stream()
-                    .filter(line -> line.contains(" com.azure.storage.blob.") || line.contains(" reactor.core.")).toList();
-            assertTrue(sdk.size() > 50, () -> tool + " loaded too few Azure classes to tell: " + sdk);
-            List<String> fromJars = sdk.stream().filter(line -> !line.contains("source: shared objects file")).toList();
-            // a class or two the training call did not need may come from the jars; the SDK as a whole may not
-            assertTrue(fromJars.size() * 10 < sdk.size(), () -> tool + " loaded " + fromJars.size() + " of " + sdk.size()
-                    + " Azure classes from the jars, not from lib/azure's archive:\n" + String.join("\n", fromJars));
-        }
+    void theWalToolsLoadTheAzureSdkFromTheCacheTrainedOnItNotFromItsJars() throws IOException {
+        ProviderStartUp.assertSdkComesFromItsCache(azure, work, "com.azure.", "reactor.core.");
     }
 
     @Test

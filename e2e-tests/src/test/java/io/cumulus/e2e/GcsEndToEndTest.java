@@ -7,6 +7,7 @@ import io.cumulus.testsupport.PgCluster;
 import io.cumulus.testsupport.PostgresUser;
 import io.cumulus.testsupport.ToolResult;
 import io.cumulus.testsupport.Tools;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -73,5 +74,10 @@ class GcsEndToEndTest {
             assertEquals(80000, recovered.queryLong("SELECT count(*) FROM before_backup"));
             assertEquals(555, recovered.queryLong("SELECT count(*) FROM after_backup"), recovered::serverLog);
         }
+    }
+
+    @Test
+    void theWalToolsLoadTheGoogleSdkFromTheCacheTrainedOnItNotFromItsJars() throws IOException {
+        ProviderStartUp.assertSdkComesFromItsCache(gcs, work, "com.google.cloud.storage.", "com.google.api.client.");
     }
 }

@@ -143,7 +143,7 @@ class LauncherScriptTest {
     }
 
     @Test
-    void anAzureCallHasTheAzureJarsOnItsClassPathAndStartsFromTheArchivesTrainedOnThem() throws Exception {
+    void anAzureOrGcsCallHasItsSdksJarsOnItsClassPathAndStartsFromTheArchivesTrainedOnThem() throws Exception {
         packageAot(true);
         Path azure = Files.createDirectories(tool.resolve("lib/azure"));
         Files.writeString(azure.resolve("azure-core.jar"), "");
@@ -170,13 +170,19 @@ class LauncherScriptTest {
             assertTrue(java17.contains(" -XX:SharedArchiveFile=" + real.resolve("lib/azure/cds.jsa") + " "), java17);
             assertTrue(java17.contains(azureClassPath), java17);
         }
-        // the other stores: the tool's own class path and cache, as before
-        for (List<String> args : List.of(List.of("s3://b/p", "pg", "x"),
-                List.of("--cloud-provider", "google-cloud-storage", "gs://b/p", "pg", "x"))) {
-            String out = run(Map.of(), args);
-            assertTrue(out.contains(" -XX:AOTCache=" + real.resolve("lib/aot.cache") + " "), out);
-            assertTrue(out.contains(" -cp " + toolJar + " io.example.Main "), out);
-        }
+        // GCS the same way with lib/gcs/, and neither SDK on the other's class path
+        Path gcs = Files.createDirectories(tool.resolve("lib/gcs"));
+        Files.writeString(gcs.resolve("google-cloud-storage.jar"), "");
+        Files.writeString(gcs.resolve("aot.cache"), "");
+        String google = run(Map.of(), List.of("--cloud-provider", "google-cloud-storage", "gs://b/p", "pg", "x"));
+        assertTrue(google.contains(" -XX:AOTCache=" + real.resolve("lib/gcs/aot.cache") + " "), google);
+        assertTrue(google.contains(" -cp " + toolJar + ":" + real.resolve("lib/gcs/google-cloud-storage.jar") + " io.example.Main "),
+                google);
+        assertTrue(run(Map.of(), separate).contains(azureClassPath));
+        // S3: the tool's own class path and cache, as before
+        String s3 = run(Map.of(), List.of("s3://b/p", "pg", "x"));
+        assertTrue(s3.contains(" -XX:AOTCache=" + real.resolve("lib/aot.cache") + " "), s3);
+        assertTrue(s3.contains(" -cp " + toolJar + " io.example.Main "), s3);
         // an Azure jar newer than the Azure cache turns that one off (the tool's still fits)
         Files.setLastModifiedTime(azure.resolve("reactor-core.jar"), FileTime.fromMillis(System.currentTimeMillis() + 60_000));
         String stale = run(Map.of(), separate);
