@@ -8,8 +8,8 @@ import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
-import io.cumulus.core.wal.WalArchiver;
 import io.cumulus.core.wal.WalName;
+import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
@@ -256,7 +256,7 @@ public final class BaseBackup {
         if (end.offset() == 0) {
             wal = wal.previous(segmentSize);
         }
-        if (WalArchiver.findArchived(store, layout, wal).isEmpty()) {
+        if (WalObjects.find(store, layout, wal, false).isEmpty()) {
             listener.warning("WAL segment " + wal + ", which backup " + id + " needs, is not archived in "
                     + store.describe() + " under " + layout.walsPrefix() + ": this backup cannot be restored from"
                     + " this bucket alone until " + wal + " is archived here: check archive_mode and archive_command"

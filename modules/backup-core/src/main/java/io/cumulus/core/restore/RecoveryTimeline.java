@@ -5,7 +5,7 @@ import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.check.TimelineHistory;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
-import io.cumulus.core.wal.WalRestorer;
+import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
 import java.util.Optional;
@@ -126,7 +126,7 @@ public final class RecoveryTimeline {
     private static Optional<TimelineHistory> history(BlobStore store, ServerLayout layout, long timeline)
             throws IOException {
         WalName name = WalName.history(timeline);
-        Optional<String> key = new WalRestorer(store, layout).locate(name, false);
+        Optional<String> key = WalObjects.find(store, layout, name, false);
         if (key.isEmpty()) {
             return Optional.empty();
         }

@@ -7,8 +7,6 @@ import io.cumulus.core.io.Digests;
 import io.cumulus.core.io.Futures;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
-import io.cumulus.storage.BlobInfo;
-import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
 import java.io.IOException;
@@ -126,25 +124,7 @@ public final class WalArchiver {
 
     /** The key of an archived copy of {@code wal} under any compression, if there is one. */
     Optional<String> findArchived(WalName wal) throws IOException {
-        return findArchived(store, layout, wal);
-    }
-
-    /**
-     * The key of an archived copy of {@code wal} in {@code store} under {@code layout}, under any
-     * compression suffix, if there is one: one listing of the segment's name in its directory.
-     */
-    public static Optional<String> findArchived(BlobStore store, ServerLayout layout, WalName wal) throws IOException {
-        String directory = layout.walDirectory(wal);
-        BlobIterator listing = store.list(directory + wal.name());
-        while (listing.hasNext()) {
-            BlobInfo info = listing.next();
-            String name = info.key().substring(directory.length());
-            String base = Compression.withoutSuffix(name);
-            if (base.equals(wal.name())) {
-                return Optional.of(info.key());
-            }
-        }
-        return Optional.empty();
+        return WalObjects.find(store, layout, wal, false);
     }
 
     private Outcome compareWithArchived(WalName wal, Path walFile, String key) throws IOException {

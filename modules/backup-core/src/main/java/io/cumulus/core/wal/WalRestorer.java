@@ -4,8 +4,6 @@ import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.io.LocalWriteException;
 import io.cumulus.core.layout.ServerLayout;
-import io.cumulus.storage.BlobInfo;
-import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,23 +48,7 @@ public final class WalRestorer {
      * {@code allowPartial} and {@code wal} is a segment) its {@code .partial}.
      */
     public Optional<String> locate(WalName wal, boolean allowPartial) throws IOException {
-        String directory = layout.walDirectory(wal);
-        String partialName = wal.name() + ".partial";
-        String full = null;
-        String partial = null;
-        BlobIterator listing = store.list(directory + wal.name());
-        while (listing.hasNext() && full == null) {
-            BlobInfo info = listing.next();
-            String name = info.key().substring(directory.length());
-            String base = Compression.withoutSuffix(name);
-            if (base.equals(wal.name())) {
-                full = info.key();
-            } else if (partial == null && allowPartial && wal.kind() == WalName.Kind.SEGMENT
-                    && base.equals(partialName)) {
-                partial = info.key();
-            }
-        }
-        return Optional.ofNullable(full != null ? full : partial);
+        return WalObjects.find(store, layout, wal, allowPartial);
     }
 
     /**
