@@ -74,6 +74,16 @@ public interface BlobStore extends Closeable {
     BlobOutputStream openWrite(String key, WriteOptions options) throws IOException;
 
     /**
+     * The most a writer of this store holds in its buffers at once while writing an object of {@code size}
+     * bytes announced with {@link WriteOptions#withExpectedSize} (or of at most that size): the one request's
+     * body, or the parts in flight and the one being filled. For a caller that bounds many writes at once by
+     * memory (the --async uploader). By default the whole object.
+     */
+    default long writeBufferNeed(long size) {
+        return size;
+    }
+
+    /**
      * Lists every object whose key starts with {@code prefix}, lazily, page by page, in ascending
      * order of key ({@link #KEY_ORDER}). An empty prefix lists the whole store.
      */

@@ -124,6 +124,24 @@ public final class MultipartOutputStream extends BlobOutputStream {
             this(partSize, maxParts, maxPartSize, partsInFlight, 0);
         }
 
+        /**
+         * The most a stream with these settings buffers for an object of {@code size} bytes given as its
+         * expected size: the object itself when it fits in the first part (one request), else the parts in
+         * flight and the one being filled, each a first part's size, no more of them than the object fills.
+         */
+        public long bufferNeed(long size) {
+            long part = firstPartFor(size);
+            if (size <= part) {
+                return size;
+            }
+            return Math.min((size + part - 1) / part, partsInFlight + 1L) * part;
+        }
+
+        /** The first part of a stream told its object's size: large enough that the object needs no growth. */
+        int firstPartFor(long expectedSize) {
+            return (int) Math.min(Math.max(partSize, (expectedSize + maxParts - 1) / maxParts), largestPart());
+        }
+
         /** These settings for objects planned to reach {@code size} bytes (0: unknown). */
         public Settings withPlannedSize(long size) {
             return new Settings(partSize, maxParts, maxPartSize, partsInFlight, size);
@@ -227,12 +245,9 @@ public final class MultipartOutputStream extends BlobOutputStream {
         this.description = Objects.requireNonNull(description, "description");
         this.maxParts = settings.maxParts();
         this.largestPartSize = settings.largestPart();
-        long wanted = settings.partSize();
-        if (expectedSize.isPresent()) {
-            // parts big enough that the known length fits without growing
-            wanted = Math.max(wanted, (expectedSize.getAsLong() + maxParts - 1) / maxParts);
-        }
-        this.firstPartSize = (int) Math.min(wanted, largestPartSize);
+        // with a known length, parts big enough that it fits without growing
+        this.firstPartSize = expectedSize.isPresent() ? settings.firstPartFor(expectedSize.getAsLong())
+                : Math.min(settings.partSize(), largestPartSize);
         this.settings = settings;
         this.permits = new Semaphore(settings.partsInFlight());
         this.partLimit = firstPartSize;

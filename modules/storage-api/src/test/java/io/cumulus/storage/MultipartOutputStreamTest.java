@@ -149,6 +149,17 @@ class MultipartOutputStreamTest {
     }
 
     @Test
+    void theBufferNeedOfAnAnnouncedObjectIsItselfInOnePartElseThePartsInFlightAndTheOneBeingFilled() {
+        Settings s3 = new Settings(16 << 20, 10_000, 5L << 30, 4);
+        assertEquals(16L << 20, s3.bufferNeed(16 << 20), "a WAL segment: one request");
+        assertEquals(2 * (16L << 20), s3.bufferNeed(17 << 20), "two parts, both held");
+        assertEquals(5 * (16L << 20), s3.bufferNeed(100L << 20), "4 in flight and one being filled");
+        Settings fewParts = new Settings(4, 10, 1 << 20, 2);
+        assertEquals(3 * 10, fewParts.bufferNeed(100), "parts grown so that 100 bytes fit in 10 of them");
+        assertEquals(3, fewParts.bufferNeed(3));
+    }
+
+    @Test
     void streamEndingBeforeTheFirstPartIsFullIsOneSinglePut() throws IOException {
         byte[] data = bytes(100);
         try (MultipartOutputStream out = stream(100, 10_000, 2)) {

@@ -48,12 +48,7 @@ public final class AsyncUploader {
     /** How often the uploader looks whether the server that started it still runs. */
     private static final Duration SERVER_CHECK_INTERVAL = Duration.ofSeconds(1);
 
-    /**
-     * The part a store cuts a larger file into: S3's and Google Cloud Storage's default (S3StoreConfig,
-     * GcsStoreConfig). Azure stores a WAL file of up to 64 MiB in one request.
-     */
-    private static final long PART = 16L << 20;
-    /** Besides a file's bytes, what one upload holds: codec, digest and request buffers. */
+    /** Besides the store writer's buffers, what one upload holds: codec, digest and request buffers. */
     private static final long PER_UPLOAD = 1L << 20;
     private static final long MIB = 1L << 20;
 
@@ -123,12 +118,12 @@ public final class AsyncUploader {
     }
 
     /**
-     * The most one upload of a file of {@code size} bytes buffers: the file (one request, or its parts
-     * in flight), for a file larger than one part the part being filled besides, and the codec's and
-     * request's own buffers.
+     * The most one upload of a file of {@code size} bytes buffers: what the store's writer holds for it
+     * (one request's body, or its parts in flight and the one being filled, as the store's part size and
+     * concurrency make them: BlobStore#writeBufferNeed), and the codec's and request's own buffers.
      */
-    public static long bufferNeed(long size) {
-        return size + (size > PART ? PART : 0) + PER_UPLOAD;
+    long bufferNeed(long size) {
+        return archiver.bufferNeed(size) + PER_UPLOAD;
     }
 
     /** Uploads until idle; returns how many files it stored or found already stored. */

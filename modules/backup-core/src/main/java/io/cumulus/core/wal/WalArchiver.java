@@ -122,6 +122,14 @@ public final class WalArchiver {
         }
     }
 
+    /**
+     * The most the store's writer buffers while this archiver stores a file of {@code size} bytes (compressed,
+     * a file is no larger in practice); the file is read through the writer, not into a buffer of its own.
+     */
+    public long bufferNeed(long size) {
+        return store.writeBufferNeed(size);
+    }
+
     /** The key of an archived copy of {@code wal} under any compression, if there is one. */
     Optional<String> findArchived(WalName wal) throws IOException {
         return WalObjects.find(store, layout, wal, false);

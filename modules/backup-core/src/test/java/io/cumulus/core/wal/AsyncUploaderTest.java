@@ -366,6 +366,28 @@ class AsyncUploaderTest {
     }
 
     @Test
+    void anUploadReservesWhatTheStoresWriterBuffersNotJustTheFile() throws Exception {
+        // an Azure store with large blocks, say: its writer holds three times a 1 MiB file (the single put's
+        // buffer and the blocks in flight); with the file's MiB and the codec's, two uploads need 8 MiB
+        String[] names = {"000000010000000000000001", "000000010000000000000002", "000000010000000000000003"};
+        ready(names);
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        CountingWrites counting = new CountingWrites(new ForwardingBlobStore(memory) {
+            @Override
+            public long writeBufferNeed(long size) {
+                return 3 * size;
+            }
+        });
+        List<String> failures = new CopyOnWriteArrayList<>();
+        WalArchiver archiver = new WalArchiver(counting, LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        assertEquals(names.length, new AsyncUploader(archiver, spool, pgWal, 8, Duration.ofMillis(200),
+                listener(failures), 7L << 20).run());
+        assertEquals(List.of(), failures);
+        assertEquals(1, counting.most, "7 MiB of buffers hold one upload of 4 MiB at a time");
+    }
+
+    @Test
     void anUploadThatRunsOutOfMemoryLeavesAnErrorMarkSayingSoAndTheOthersGoOn() throws Exception {
         ready("000000010000000000000001", "000000010000000000000002");
         ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();

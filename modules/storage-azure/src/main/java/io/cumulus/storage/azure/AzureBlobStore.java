@@ -196,6 +196,16 @@ final class AzureBlobStore implements BlobStore {
                 describe(key));
     }
 
+    /**
+     * Up to the single-put limit the object itself; beyond it the single put's buffer, full when the writer
+     * turns to blocks, and the blocks' ({@link SinglePutFirstOutputStream}).
+     */
+    @Override
+    public long writeBufferNeed(long size) {
+        long single = config.maxSinglePutSize();
+        return size <= single ? size : single + blockSettings.bufferNeed(size);
+    }
+
     /** The Azure calls behind one writer: Put Blob, or Put Block and Put Block List. */
     private final class Upload implements MultipartOutputStream.MultipartTarget {
         private final String key;

@@ -95,6 +95,21 @@ class AzureBlobStoreTest extends BlobStoreContractTest {
         }
     }
 
+    @Test
+    void aWriterBuffersTheObjectUpToTheSinglePutLimitAndBeyondItThatBufferAndItsBlocks() throws IOException {
+        // what the --async uploader reserves per upload: a large --max-block-size must count
+        try (BlobStore azure = AzureBlobStores.open(config("any").withMaxSinglePutSize(4 << 20)
+                .withMaxBlockSize(2 << 20).withMaxConcurrency(8))) {
+            assertEquals(3 << 20, azure.writeBufferNeed(3 << 20));
+            assertEquals((4 << 20) + 8 * (2 << 20), azure.writeBufferNeed(16 << 20), "8 blocks, all in flight");
+            assertEquals((4 << 20) + 9 * (2 << 20), azure.writeBufferNeed(64 << 20), "8 in flight, one filling");
+        }
+        try (BlobStore azure = AzureBlobStores.open(config("any").withMaxSinglePutSize(1 << 20)
+                .withMaxBlockSize(100 << 20).withMaxConcurrency(8))) {
+            assertEquals((1 << 20) + (16 << 20), azure.writeBufferNeed(16 << 20), "one block, no larger than the object");
+        }
+    }
+
     private AzureStoreConfig config(String container) {
         return AzureStoreConfig.of(azurite.endpoint(), AzuriteServer.ACCOUNT, container,
                         new AzureCredential.SharedKey(AzuriteServer.KEY))

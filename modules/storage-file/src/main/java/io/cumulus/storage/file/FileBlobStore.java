@@ -589,6 +589,12 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
         }
     }
 
+    /** A writer streams into its temporary file through one buffer. */
+    @Override
+    public long writeBufferNeed(long size) {
+        return Math.min(size, BUFFER_SIZE);
+    }
+
     /** Writes one temporary file and, on close, syncs it and moves it into place. */
     private final class FileBlobOutputStream extends BlobOutputStream {
         private final String key;

@@ -200,6 +200,11 @@ final class GcsBlobStore implements BlobStore {
                 partSettings.withPlannedSize(options.plannedSize().orElse(0)), options.expectedSize(), describe(key));
     }
 
+    @Override
+    public long writeBufferNeed(long size) {
+        return partSettings.bufferNeed(size);
+    }
+
     /** The GCS calls behind one writer: one object, or parts composed into one. */
     private final class Upload implements MultipartOutputStream.MultipartTarget {
         private final String key;

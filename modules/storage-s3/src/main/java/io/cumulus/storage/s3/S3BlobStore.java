@@ -261,6 +261,11 @@ final class S3BlobStore implements BlobStore {
                 partSettings.withPlannedSize(options.plannedSize().orElse(0)), options.expectedSize(), describe(key));
     }
 
+    @Override
+    public long writeBufferNeed(long size) {
+        return partSettings.bufferNeed(size);
+    }
+
     /** The S3 calls behind one writer. */
     private final class Upload implements MultipartOutputStream.MultipartTarget {
         private final String key;

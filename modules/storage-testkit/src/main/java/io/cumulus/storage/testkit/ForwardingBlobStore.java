@@ -48,6 +48,11 @@ public abstract class ForwardingBlobStore implements BlobStore {
     }
 
     @Override
+    public long writeBufferNeed(long size) {
+        return delegate.writeBufferNeed(size);
+    }
+
+    @Override
     public BlobIterator list(String prefix) throws IOException {
         return delegate.list(prefix);
     }
