@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -101,6 +102,15 @@ public record BackupInfo(
     /** The {@code server_name} barman-cloud writes for every object-store backup. */
     public static final String CLOUD_SERVER_NAME = "cloud";
 
+    /**
+     * The {@link #newerKeys()} key (Barman 3.11+) naming the backup an incremental backup builds on;
+     * Barman takes a backup whose value is set for an incremental one.
+     */
+    public static final String PARENT_BACKUP_ID = "parent_backup_id";
+
+    /** The {@link #newerKeys()} key saying what kind of backup this is; {@code full} for a full one. */
+    public static final String BACKUP_TYPE = "backup_type";
+
     public BackupInfo {
         Objects.requireNonNull(status, "status");
         if (backupLabel != null && backupLabel.isEmpty()) {
@@ -176,6 +186,43 @@ public record BackupInfo(
         String message = cause.getMessage() == null ? "" : cause.getMessage().strip();
         String firstLine = message.isEmpty() ? cause.getClass().getSimpleName() : message.lines().findFirst().orElseThrow();
         return "failure " + action + " (" + firstLine.strip() + ")";
+    }
+
+    /**
+     * Why Cumulus cannot restore this backup, or empty when it can: the one rule behind every choice
+     * of a backup to restore (cumulus-restore's own refusal, and whatever judges a backup restorable).
+     * The text completes {@code "backup <id> is "} and says what to do instead, e.g. {@code "an
+     * incremental backup (parent 20261120T020000), which cumulus-restore does not restore: ..."}.
+     *
+     * <p>A snapshot backup ({@code snapshots_info}) holds no archives, only disk snapshots. An
+     * incremental backup (Barman 3.11+ for PostgreSQL 17: {@code parent_backup_id} set, or a {@code
+     * backup_type} other than {@code full}) holds only what changed since its parent, which
+     * pg_combinebackup must merge first: extracted alone it gives a directory PostgreSQL refuses.
+     */
+    public Optional<String> unrestorableReason() {
+        if (snapshotsInfo != null) {
+            return Optional.of("a snapshot backup, which cumulus-restore does not restore: restore it with"
+                    + " barman-cloud-restore --snapshot-recovery-instance, or choose another backup");
+        }
+        String parent = newerValue(PARENT_BACKUP_ID);
+        String type = newerValue(BACKUP_TYPE);
+        if (parent != null || "incremental".equals(type)) {
+            return Optional.of("an incremental backup (" + (parent != null ? "parent " + parent : "backup_type="
+                    + type) + "), which cumulus-restore does not restore: restore it with Barman"
+                    + " (pg_combinebackup), or choose a full backup");
+        }
+        if (type != null && !type.equals("full")) {
+            // a kind newer Barman may add: extracting its archives as a full backup's is a guess
+            return Optional.of("a backup of type '" + type + "' (backup_type), which cumulus-restore does not"
+                    + " restore: restore it with Barman, or choose a full backup");
+        }
+        return Optional.empty();
+    }
+
+    /** A {@link #newerKeys()} value as Barman reads a plain field: null when absent, {@code None} or empty. */
+    private String newerValue(String key) {
+        String text = newerKeys.get(key);
+        return text == null || text.isEmpty() || text.equals("None") ? null : text;
     }
 
     // ---------------------------------------------------------------------------------------------

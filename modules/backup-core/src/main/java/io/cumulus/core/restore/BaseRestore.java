@@ -110,9 +110,9 @@ public final class BaseRestore {
             RecoveryConfiguration recovery) throws IOException {
         long start = System.nanoTime();
         BackupInfo info = backup.info();
-        if (info.snapshotsInfo() != null) {
-            throw new OperationFailedException("backup " + backup.id() + " is a snapshot backup, which"
-                    + " cumulus-restore does not restore");
+        Optional<String> unrestorable = info.unrestorableReason();
+        if (unrestorable.isPresent()) {
+            throw new OperationFailedException("backup " + backup.id() + " is " + unrestorable.get());
         }
         Map<Tablespace, Path> tablespaces = tablespaceTargets(info, relocated);
         checkDistinct(destination, tablespaces);

@@ -119,6 +119,41 @@ class BackupInfoTest {
     }
 
     @Test
+    void aFullBackupIsRestorableWhateverTheNewerKeysSayOfIt() {
+        assertEquals(java.util.Optional.empty(), BackupInfo.parse(EXAMPLE).unrestorableReason());
+        assertEquals(java.util.Optional.empty(), BackupInfo.parse(EXAMPLE.replace("pgdata=",
+                "backup_type=full\nchildren_backup_ids=20261122T000000\nparent_backup_id=None\npgdata="))
+                .unrestorableReason());
+    }
+
+    @Test
+    void anIncrementalBackupIsNotRestorableNamingItsParent() {
+        BackupInfo info = BackupInfo.parse(EXAMPLE.replace("pgdata=", "parent_backup_id=20261120T020000\npgdata="));
+
+        assertEquals("an incremental backup (parent 20261120T020000), which cumulus-restore does not restore:"
+                + " restore it with Barman (pg_combinebackup), or choose a full backup",
+                info.unrestorableReason().orElseThrow());
+    }
+
+    @Test
+    void aBackupTypeOtherThanFullIsNotRestorable() {
+        assertTrue(BackupInfo.parse(EXAMPLE.replace("pgdata=", "backup_type=incremental\npgdata="))
+                .unrestorableReason().orElseThrow().startsWith("an incremental backup (backup_type=incremental),"));
+        assertTrue(BackupInfo.parse(EXAMPLE.replace("pgdata=", "backup_type=differential\npgdata="))
+                .unrestorableReason().orElseThrow().startsWith("a backup of type 'differential' (backup_type),"
+                        + " which cumulus-restore does not restore"));
+    }
+
+    @Test
+    void aSnapshotBackupIsNotRestorable() {
+        BackupInfo info = BackupInfo.parse(EXAMPLE.replace("status=",
+                "snapshots_info={'provider': 'gcp', 'snapshots': []}\nstatus="));
+
+        assertTrue(info.unrestorableReason().orElseThrow().startsWith("a snapshot backup, which cumulus-restore does"
+                + " not restore: "), info.unrestorableReason().toString());
+    }
+
+    @Test
     void writesExactlyThe34KeySetInSortedOrder() {
         List<String> keys = BackupInfo.builder().backupName("n").build().format().lines()
                 .map(line -> line.substring(0, line.indexOf('=')))

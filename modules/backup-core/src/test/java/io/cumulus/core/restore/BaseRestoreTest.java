@@ -237,6 +237,43 @@ class BaseRestoreTest {
         assertLeftIncomplete(pgdata);
     }
 
+    /** Edits the backup's backup.info as text: a hand edit, or what another tool wrote. */
+    private void editBackupInfo(java.util.function.UnaryOperator<String> edit) throws IOException {
+        Path info = bucket.resolve(DIR + "backup.info");
+        Files.writeString(info, edit.apply(Files.readString(info)));
+    }
+
+    @Test
+    void incrementalBackupIsRefusedBeforeTheDestinationIsTouched() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        editBackupInfo(text -> text.replace("pgdata=", "parent_backup_id=20261120T000000\npgdata="));
+        Path pgdata = temp.resolve("pgdata");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertEquals("backup " + ID.value() + " is an incremental backup (parent 20261120T000000), which"
+                + " cumulus-restore does not restore: restore it with Barman (pg_combinebackup), or choose a full"
+                + " backup", failure.getMessage());
+        assertFalse(Files.exists(pgdata));
+    }
+
+    @Test
+    void snapshotBackupIsRefusedBeforeTheDestinationIsTouched() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        editBackupInfo(text -> text.replace("status=", "snapshots_info={'provider': 'gcp', 'snapshots': []}\nstatus="));
+        Path pgdata = Files.createDirectory(temp.resolve("pgdata"));
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().startsWith("backup " + ID.value() + " is a snapshot backup, which"
+                + " cumulus-restore does not restore"), failure.getMessage());
+        try (var entries = Files.list(pgdata)) {
+            assertEquals(List.of(), entries.toList());
+        }
+    }
+
     @Test
     void archiveCutAtAMemberBoundaryIsIncomplete() throws Exception {
         backup(Compression.NONE, 1L << 30);
