@@ -43,8 +43,9 @@ import java.util.regex.Pattern;
  * Restores one base backup from the store into a data directory and its tablespace directories, as
  * barman-cloud-restore does (reference §7), with the archives downloaded and extracted in parallel,
  * streaming, and every file checked against the backup's manifest while it is written when there is
- * one. Refuses to start when a destination holds anything, or when a part of an archive series is
- * missing, and then touches nothing. PostgreSQL cannot start from a copy cut short: {@code
+ * one. Refuses to start when a destination holds anything, when a part of an archive series is
+ * missing, stored twice or unreadable, or when an archive belongs to no series backup.info
+ * describes, and then touches nothing. PostgreSQL cannot start from a copy cut short: {@code
  * global/pg_control} is put in place last, once every archive is extracted and checked and the
  * recovery configured; until then {@value #INCOMPLETE} in the data directory says what happened.
  */
@@ -91,6 +92,17 @@ public final class BaseRestore {
             String manifestPrefix) {
     }
 
+    /** One part of one series: {@code data_0001.tar.gz} is ("data", 1) whatever its suffix. */
+    private record Part(String series, int number) {
+        // The largest series first would be better; data first and parts in order is what barman does.
+        static final Comparator<Part> RESTORE_ORDER = Comparator.comparing((Part p) -> !p.series().equals("data"))
+                .thenComparing(Part::series).thenComparingInt(Part::number);
+    }
+
+    /** What the listing of a backup's directory found to restore: every part once, data first. */
+    private record Listing(List<Archive> archives, boolean hasManifest) {
+    }
+
     /** {@link #restore(BackupCatalog.Entry, Path, Map, RecoveryConfiguration)} without recovery configuration. */
     public RestoreOutcome restore(BackupCatalog.Entry backup, Path destination, Map<String, Path> relocated)
             throws IOException {
@@ -102,9 +114,11 @@ public final class BaseRestore {
      * directory (by name) or else where they were, and writes {@code recovery} (when not null) into
      * it before putting {@code global/pg_control} in place.
      *
-     * @throws OperationFailedException when a destination is not empty, an archive or a part of one is
-     *     missing or cut short, or a file does not match the manifest; a failure after the extraction
-     *     began leaves the directories without {@code global/pg_control} and says so
+     * @throws OperationFailedException when Cumulus cannot restore the backup ({@link
+     *     BackupInfo#unrestorableReason()}), a destination is not empty, an archive or a part of one is
+     *     missing, stored twice, unreadable or cut short, an archive belongs to no tablespace of
+     *     backup.info, or a file does not match the manifest; a failure after the extraction began
+     *     leaves the directories without {@code global/pg_control} and says so
      */
     public RestoreOutcome restore(BackupCatalog.Entry backup, Path destination, Map<String, Path> relocated,
             RecoveryConfiguration recovery) throws IOException {
@@ -122,46 +136,9 @@ public final class BaseRestore {
         }
 
         String prefix = layout.backupPrefix(backup.id().value());
-        List<Archive> archives = new ArrayList<>();
-        boolean hasManifest = false;
-        Map<String, Tablespace> byOid = new LinkedHashMap<>();
-        tablespaces.keySet().forEach(t -> byOid.put(Long.toString(t.oid()), t));
-        BlobIterator it = store.list(prefix);
-        while (it.hasNext()) {
-            BlobInfo blob = it.next();
-            String name = blob.key().substring(prefix.length());
-            if (name.equals(MANIFEST)) {
-                hasManifest = true;
-                continue;
-            }
-            Matcher m = ARCHIVE.matcher(name);
-            if (!m.matches()) {
-                continue;
-            }
-            String series = m.group(1);
-            Optional<Compression> compression = m.group(3) == null ? Optional.of(Compression.NONE)
-                    : Compression.ofSuffix(m.group(3)).filter(c -> c.suffix().equals(m.group(3)));
-            if (compression.isEmpty()) {
-                listener.warning("skipping " + blob.key() + ": unknown compression '" + m.group(3) + "'");
-                continue;
-            }
-            int part = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
-            if (series.equals("data")) {
-                archives.add(new Archive(blob.key(), series, part, compression.get(), destination, ""));
-            } else if (byOid.containsKey(series)) {
-                archives.add(new Archive(blob.key(), series, part, compression.get(),
-                        tablespaces.get(byOid.get(series)), "pg_tblspc/" + series + "/"));
-            } else {
-                listener.warning("skipping " + blob.key() + ": backup.info lists no tablespace with OID " + series);
-            }
-        }
-        // The largest series first would be better; data first and parts in order is what barman does.
-        archives.sort(Comparator.comparing((Archive a) -> !a.series().equals("data")).thenComparing(Archive::series)
-                .thenComparingInt(Archive::part));
-        requireSeries(backup, archives, "data", prefix);
-        for (String oid : byOid.keySet()) {
-            requireSeries(backup, archives, oid, prefix);
-        }
+        Listing listing = list(backup, prefix, destination, tablespaces);
+        List<Archive> archives = listing.archives();
+        boolean hasManifest = listing.hasManifest();
 
         RestoreVerifier verifier = new RestoreVerifier(hasManifest ? readManifest(prefix + MANIFEST) : null);
 
@@ -217,6 +194,101 @@ public final class BaseRestore {
         }
         return new RestoreOutcome(files.get(), bytes.get(), archives.size(), verifier.verifying(),
                 Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /**
+     * Lists the backup's directory and checks, before anything is written, that its archives are
+     * those of one backup that backup.info describes and Cumulus can read: every part of each series
+     * once (barman-cloud-backup overwrites an id, so two runs in one second with different
+     * compression, or a stray copy, leave two archives for a part, and extracting both would mix two
+     * backups' files); no archive that cannot be read without a readable one for its part (a series
+     * cut short where Cumulus cannot see it, or called missing when it is only unreadable); no
+     * tablespace archive backup.info does not list (barman-cloud and cumulus-backup write one series
+     * per listed tablespace, from the same query, so such an archive means backup.info does not
+     * describe these archives, and skipping it would restore without that tablespace's relations).
+     */
+    private Listing list(BackupCatalog.Entry backup, String prefix, Path destination, Map<Tablespace, Path> tablespaces)
+            throws IOException {
+        Map<String, Tablespace> byOid = new LinkedHashMap<>();
+        tablespaces.keySet().forEach(t -> byOid.put(Long.toString(t.oid()), t));
+        Map<Part, Archive> parts = new TreeMap<>(Part.RESTORE_ORDER);
+        Map<Part, List<String>> unreadable = new TreeMap<>(Part.RESTORE_ORDER);
+        List<String> twice = new ArrayList<>();
+        List<String> unlisted = new ArrayList<>();
+        boolean hasManifest = false;
+        BlobIterator it = store.list(prefix);
+        while (it.hasNext()) {
+            BlobInfo blob = it.next();
+            String name = blob.key().substring(prefix.length());
+            if (name.equals(MANIFEST)) {
+                hasManifest = true;
+                continue;
+            }
+            Matcher m = ARCHIVE.matcher(name);
+            if (!m.matches()) {
+                continue;
+            }
+            String series = m.group(1);
+            if (!series.equals("data") && !byOid.containsKey(series)) {
+                unlisted.add(name);
+                continue;
+            }
+            Part part = new Part(series, m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
+            Optional<Compression> compression = m.group(3) == null ? Optional.of(Compression.NONE)
+                    : Compression.ofSuffix(m.group(3)).filter(c -> c.suffix().equals(m.group(3)));
+            if (compression.isEmpty()) {
+                listener.warning("skipping " + blob.key() + ": unknown compression '" + m.group(3) + "'");
+                unreadable.computeIfAbsent(part, k -> new ArrayList<>()).add(name);
+                continue;
+            }
+            Archive archive = series.equals("data")
+                    ? new Archive(blob.key(), series, part.number(), compression.get(), destination, "")
+                    : new Archive(blob.key(), series, part.number(), compression.get(),
+                            tablespaces.get(byOid.get(series)), "pg_tblspc/" + series + "/");
+            Archive other = parts.putIfAbsent(part, archive);
+            if (other != null) {
+                twice.add(other.key().substring(prefix.length()) + " and " + name);
+            }
+        }
+        BackupInfo info = backup.info();
+        if (!twice.isEmpty()) {
+            throw new OperationFailedException("backup " + backup.id() + " has both " + String.join(", both ", twice)
+                    + ": two archives for one part (two backups written under one id?); keep only the archives of"
+                    + " the backup whose backup.info is there" + (info.beginXlog() == null ? ""
+                    : " (its data archive's backup_label says START WAL LOCATION: " + info.beginXlog() + ")")
+                    + " and run cumulus-restore again, or restore another backup; nothing was restored");
+        }
+        if (!unlisted.isEmpty()) {
+            throw new OperationFailedException("backup " + backup.id() + ": archive " + String.join(", ", unlisted)
+                    + " belongs to no tablespace in backup.info (tablespaces: " + tablespaceNames(info.tablespaces())
+                    + "): the backup.info does not describe this backup; restore another backup; nothing was"
+                    + " restored");
+        }
+        unreadable.keySet().removeAll(parts.keySet()); // a readable twin is restored instead, as before
+        if (!unreadable.isEmpty()) {
+            String name = unreadable.values().iterator().next().get(0);
+            String suffix = name.substring(name.indexOf(".tar") + ".tar".length());
+            throw new OperationFailedException("backup " + backup.id() + " cannot be restored: " + name
+                    + " has a suffix cumulus-restore cannot read ('" + suffix + "': a compression or encryption"
+                    + " it does not know): restore it with the tool that wrote it, or choose another backup;"
+                    + " nothing was restored");
+        }
+        List<Archive> archives = List.copyOf(parts.values());
+        requireSeries(backup, archives, "data", prefix);
+        for (String oid : byOid.keySet()) {
+            requireSeries(backup, archives, oid, prefix);
+        }
+        return new Listing(archives, hasManifest);
+    }
+
+    /** backup.info's tablespaces as a message names them: {@code none}, or {@code ts1 (OID 16384), ...}. */
+    private static String tablespaceNames(List<Tablespace> tablespaces) {
+        if (tablespaces.isEmpty()) {
+            return "none";
+        }
+        List<String> names = new ArrayList<>();
+        tablespaces.forEach(t -> names.add(t.name() + " (OID " + t.oid() + ")"));
+        return String.join(", ", names);
     }
 
     /** What a failed or unfinished restore leaves, and what to do about it. */

@@ -243,6 +243,84 @@ class BaseRestoreTest {
         Files.writeString(info, edit.apply(Files.readString(info)));
     }
 
+    /** The message of the restore's refusal, checked to have created neither directory. */
+    private String refusedBeforeAnythingIsWritten(Map<String, Path> relocated) {
+        Path pgdata = temp.resolve("pgdata");
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, relocated, 2));
+        assertFalse(Files.exists(pgdata), failure.getMessage());
+        relocated.values().forEach(ts -> assertFalse(Files.exists(ts), failure.getMessage()));
+        return failure.getMessage();
+    }
+
+    /**
+     * barman-cloud-backup overwrites an id: two runs in one second with different compression (or a
+     * stray copy) leave two archives for one part, and extracting both mixes two backups' files.
+     */
+    @Test
+    void twoArchivesForOnePartAreRefusedBeforeAnythingIsWrittenNamingBoth() throws Exception {
+        backup(new TestCluster().withDataFiles(3, 1000), new BackupId("20261120T000000"), Compression.NONE,
+                1L << 30, null);
+        backup(Compression.GZIP, 1L << 30);
+        store.delete(DIR + "backup_manifest"); // as barman-cloud writes them: nothing else would notice
+        Files.copy(bucket.resolve("pfx/main/base/20261120T000000/data.tar"), bucket.resolve(DIR + "data.tar"));
+
+        String message = refusedBeforeAnythingIsWritten(Map.of("ts1", temp.resolve("ts")));
+
+        assertTrue(message.startsWith("backup " + ID.value() + " has both data.tar and data.tar.gz: two archives"
+                + " for one part (two backups written under one id?)"), message);
+        assertTrue(message.contains("START WAL LOCATION: 0/4000028"), message);
+        assertTrue(message.endsWith("nothing was restored"), message);
+    }
+
+    @Test
+    void twoArchivesForOneTablespacePartAreRefusedToo() throws Exception {
+        backup(Compression.NONE, 1L << 30);
+        Files.copy(bucket.resolve(DIR + "16384.tar"), bucket.resolve(DIR + "16384.tar.gz"));
+
+        String message = refusedBeforeAnythingIsWritten(Map.of("ts1", temp.resolve("ts")));
+
+        assertTrue(message.contains("has both 16384.tar and 16384.tar.gz"), message);
+    }
+
+    @Test
+    void archiveWithASuffixCumulusCannotReadIsNamedRatherThanCalledMissing() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        Files.move(bucket.resolve(DIR + "data.tar.gz"), bucket.resolve(DIR + "data.tar.gz.gpg"));
+
+        String message = refusedBeforeAnythingIsWritten(Map.of("ts1", temp.resolve("ts")));
+
+        assertTrue(message.contains("data.tar.gz.gpg has a suffix cumulus-restore cannot read ('.gz.gpg': a"
+                + " compression or encryption it does not know)"), message);
+        assertFalse(message.contains("missing"), message);
+        assertTrue(message.endsWith("nothing was restored"), message);
+    }
+
+    /** Without a manifest a last part that cannot be read would otherwise be found only after extracting the rest. */
+    @Test
+    void lastPartWithASuffixCumulusCannotReadIsRefusedBeforeAnythingIsWritten() throws Exception {
+        List<String> parts = multiPartBackupWithoutManifest();
+        String last = parts.get(parts.size() - 1);
+        Files.move(bucket.resolve(DIR + last), bucket.resolve(DIR + last + ".zstd"));
+
+        String message = refusedBeforeAnythingIsWritten(Map.of("ts1", temp.resolve("ts")));
+
+        assertTrue(message.contains(last + ".zstd has a suffix cumulus-restore cannot read ('.zstd':"), message);
+    }
+
+    @Test
+    void tablespaceArchiveThatBackupInfoDoesNotListIsRefusedBeforeAnythingIsWritten() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        store.delete(DIR + "backup_manifest");
+        editBackupInfo(text -> text.replace("tablespaces=[('ts1', 16384, '/srv/pg/ts1')]", "tablespaces=None"));
+
+        String message = refusedBeforeAnythingIsWritten(Map.of());
+
+        assertTrue(message.startsWith("backup " + ID.value() + ": archive 16384.tar.gz belongs to no tablespace in"
+                + " backup.info (tablespaces: none): the backup.info does not describe this backup"), message);
+        assertTrue(message.endsWith("nothing was restored"), message);
+    }
+
     @Test
     void incrementalBackupIsRefusedBeforeTheDestinationIsTouched() throws Exception {
         backup(Compression.GZIP, 1L << 30);
