@@ -104,7 +104,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
         PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info);
         if (dryRun) {
             // the delete would stop here before deleting anything; so does its dry run, with the same words
-            PlanExecutor.refuseSnapshotBackups(plan);
+            PlanExecutor.refuseBackupsOnlyBarmanDeletes(plan);
             print(plan, executor, null);
             return ExitCodes.OK;
         }

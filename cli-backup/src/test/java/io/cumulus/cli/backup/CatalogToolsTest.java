@@ -347,8 +347,10 @@ class CatalogToolsTest {
     void aDryRunShowsTheRefusalOfASnapshotBackupThatTheDeleteWouldMeet() throws Exception {
         Path info = root.resolve("pg/base/" + IDS[0] + "/backup.info");
         Files.writeString(info, BackupInfo.parse(Files.readAllBytes(info)).toBuilder()
-                .snapshotsInfo(java.util.Map.of("provider", "gcp",
-                        "snapshots", List.of(java.util.Map.of("identifier", "pgdata-snap-1")))).build().format());
+                .snapshotsInfo(java.util.Map.of("provider", "gcp", "snapshots", List.of(java.util.Map.of(
+                        "mount", java.util.Map.of("mount_point", "/opt/disk0", "mount_options", "rw"),
+                        "provider", java.util.Map.of("device_name", "dev0", "snapshot_name", "pgdata-snap-1")))))
+                .build().format());
         Set<String> before = keys();
         for (String[] options : List.of(new String[] {"--dry-run"}, new String[0])) {
             Result result = run(BackupDeleteCommand::new, args(Stream.concat(Stream.of("-r", "REDUNDANCY 2"),

@@ -204,7 +204,7 @@ public record BackupInfo(
             return Optional.of("a snapshot backup, which cumulus-restore does not restore: restore it with"
                     + " barman-cloud-restore --snapshot-recovery-instance, or choose another backup");
         }
-        String parent = newerValue(PARENT_BACKUP_ID);
+        String parent = parentBackupId().orElse(null);
         String type = newerValue(BACKUP_TYPE);
         if (parent != null || "incremental".equals(type)) {
             return Optional.of("an incremental backup (" + (parent != null ? "parent " + parent : "backup_type="
@@ -623,5 +623,36 @@ public record BackupInfo(
                     snapshotsInfo, status, systemid, tablespaces, timeline, version, xlogSegmentSize,
                     newerKeys);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Incremental backups: barman >= 3.11 (PostgreSQL 17's incremental backups) records them with
+    // keys 3.4 does not know, so they are read from newerKeys(); both sides of a link say so
+
+    /** The backup this one is an increment of ({@code parent_backup_id}); empty when absent or None. */
+    public Optional<String> parentBackupId() {
+        return Optional.ofNullable(newerValue(PARENT_BACKUP_ID));
+    }
+
+    /**
+     * The backups that are increments of this one ({@code children_backup_ids}, which barman writes
+     * as ids separated by commas); empty when absent or None.
+     */
+    public List<String> childrenBackupIds() {
+        String raw = newerValue("children_backup_ids");
+        if (raw == null) {
+            return List.of();
+        }
+        return Arrays.stream(raw.split(",")).map(String::strip).filter(id -> !id.isEmpty()).toList();
+    }
+
+    /**
+     * Whether this backup is an increment of another, which it needs to be restored: it has a
+     * parent, or a {@code backup_type} other than {@code full} (and {@code snapshot}, which
+     * {@link #snapshotsInfo()} already tells).
+     */
+    public boolean isIncremental() {
+        String type = newerValue(BACKUP_TYPE);
+        return parentBackupId().isPresent() || (type != null && !type.equals("full") && !type.equals("snapshot"));
     }
 }

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -130,7 +131,7 @@ public final class PlanExecutor {
      * policy's deletions go oldest first and stay obsolete when interrupted, as with barman.
      */
     public Outcome execute(RetentionPlan plan, boolean markFailedFirst) throws IOException {
-        refuseSnapshotBackups(plan);
+        refuseBackupsOnlyBarmanDeletes(plan);
         int backups = 0;
         long objects = 0;
         long wal = 0;
@@ -189,30 +190,60 @@ public final class PlanExecutor {
     }
 
     /**
-     * barman-cloud deletes a snapshot backup's disk snapshots (in the cloud account, not the bucket)
-     * before its objects; Cumulus has no snapshot support, and deleting the objects alone would leave
-     * the snapshots with nothing pointing to them, billed and forgotten. So such a plan is refused
-     * before anything is deleted (skipping the backup would not do: the WAL planned for the deletions
-     * after it assumes it gone). A dry run calls this too, so that it shows the refusal the delete would meet.
+     * Refuses, before anything is deleted, a plan that deletes a backup Cumulus cannot delete whole
+     * (skipping it would not do: the WAL planned for the deletions after it assumes it gone). A dry
+     * run calls this too, so that it shows the refusal the delete would meet.
+     *
+     * <ul>
+     *   <li>A snapshot backup: barman-cloud deletes its disk snapshots (in the cloud account, not the
+     *       bucket) before its objects; Cumulus has no snapshot support, and deleting the objects alone
+     *       would leave the snapshots with nothing pointing to them, billed and forgotten.
+     *   <li>A backup in a chain of incremental backups (barman >= 3.11, PostgreSQL 17): an increment
+     *       cannot be restored without its parent, and the parent's backup.info lists its children;
+     *       deleting either side alone leaves a backup that cannot be restored or a catalog that
+     *       names backups that are gone. Barman deletes the chain as a whole.
+     * </ul>
      */
-    public static void refuseSnapshotBackups(RetentionPlan plan) throws OperationFailedException {
+    public static void refuseBackupsOnlyBarmanDeletes(RetentionPlan plan) throws OperationFailedException {
         for (RetentionPlan.Deletion deletion : plan.deletions()) {
-            Map<String, Object> snapshots = deletion.backup().info().snapshotsInfo();
+            BackupInfo info = deletion.backup().info();
+            Map<String, Object> snapshots = info.snapshotsInfo();
             if (snapshots != null) {
                 throw new OperationFailedException("backup " + deletion.id() + " is a snapshot backup" + identifiers(snapshots)
                         + ", and Cumulus does not delete disk snapshots: delete it with barman-cloud-backup-delete -b "
                         + deletion.id() + ", which removes them too, then run this delete again; nothing deleted");
             }
+            List<String> links = new ArrayList<>();
+            info.parentBackupId().ifPresent(parent -> links.add("an incremental backup of " + parent));
+            if (!info.childrenBackupIds().isEmpty()) {
+                links.add("the parent of incremental backup(s) " + String.join(", ", info.childrenBackupIds()));
+            } else if (links.isEmpty() && info.isIncremental()) {
+                links.add("an incremental backup");
+            }
+            if (!links.isEmpty()) {
+                throw new OperationFailedException("backup " + deletion.id() + " is " + String.join(" and ", links)
+                        + ", and Cumulus does not delete incremental backups or their parents (one cannot be restored"
+                        + " without the other): delete it with Barman, which deletes the chain, then run this delete"
+                        + " again; nothing deleted");
+            }
         }
     }
 
-    /** " (snapshots a, b)" from barman's snapshots_info, or nothing when it names none. */
+    /**
+     * " (snapshots a, b)" from barman's snapshots_info, or nothing when it names none. Each snapshot is
+     * barman's SnapshotMetadata.to_dict(), {'mount': {...}, 'provider': {...}}: AWS names it by
+     * snapshot_id (its snapshot_name is only a tag), Azure and GCP by snapshot_name.
+     */
     private static String identifiers(Map<String, Object> snapshotsInfo) {
         List<String> names = new ArrayList<>();
         if (snapshotsInfo.get("snapshots") instanceof List<?> list) {
             for (Object snapshot : list) {
-                if (snapshot instanceof Map<?, ?> map && map.get("identifier") != null) {
-                    names.add(map.get("identifier").toString());
+                if (snapshot instanceof Map<?, ?> map && map.get("provider") instanceof Map<?, ?> provider) {
+                    Object name = provider.get("snapshot_id") != null ? provider.get("snapshot_id")
+                            : provider.get("snapshot_name");
+                    if (name != null) {
+                        names.add(name.toString());
+                    }
                 }
             }
         }
@@ -225,12 +256,25 @@ public final class PlanExecutor {
                         + deletion.id() + " again")
                 .build();
         try {
-            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT, failed.format().getBytes(StandardCharsets.UTF_8));
+            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT, withNewerKeys(failed).getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new OperationFailedException("could not mark backup " + deletion.id() + " as being deleted ("
                     + e.getMessage() + "): nothing deleted", e);
         }
         progress.accept("backup " + deletion.id() + " marked FAILED while its objects are deleted");
+    }
+
+    /**
+     * {@code info}'s text with the keys a newer barman wrote kept, where {@link BackupInfo#format()}
+     * writes the 3.4 keys only: this backup.info is the same backup's, marked FAILED for as long as its
+     * delete takes, so it keeps what the barman that wrote it recorded. Every line is one {@code
+     * key=value} (values are kept on one line), in sorted key order as barman writes them.
+     */
+    private static String withNewerKeys(BackupInfo info) {
+        TreeMap<String, String> lines = new TreeMap<>();
+        info.format().lines().forEach(line -> lines.put(line.substring(0, line.indexOf('=')), line));
+        info.newerKeys().forEach((key, text) -> lines.putIfAbsent(key, key + "=" + text));
+        return String.join("\n", lines.values()) + "\n";
     }
 
     /** What the deletion of one backup's WAL did. */

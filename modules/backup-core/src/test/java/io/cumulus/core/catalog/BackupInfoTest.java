@@ -154,6 +154,23 @@ class BackupInfoTest {
     }
 
     @Test
+    void readsTheLinksOfIncrementalBackupsThatNewerBarmanWrites() {
+        BackupInfo full = BackupInfo.parse(EXAMPLE + "children_backup_ids=20260102T000000,20260103T000000\n"
+                + "parent_backup_id=None\nbackup_type=full\n");
+        assertEquals(java.util.Optional.empty(), full.parentBackupId());
+        assertEquals(List.of("20260102T000000", "20260103T000000"), full.childrenBackupIds());
+        assertFalse(full.isIncremental());
+
+        BackupInfo child = BackupInfo.parse(EXAMPLE + "children_backup_ids=None\nparent_backup_id=20260101T000000\n");
+        assertEquals(java.util.Optional.of("20260101T000000"), child.parentBackupId());
+        assertEquals(List.of(), child.childrenBackupIds());
+        assertTrue(child.isIncremental());
+
+        assertTrue(BackupInfo.parse(EXAMPLE + "backup_type=incremental\n").isIncremental());
+        assertFalse(BackupInfo.parse(EXAMPLE).isIncremental(), "a 3.4 backup.info is a full backup");
+    }
+
+    @Test
     void writesExactlyThe34KeySetInSortedOrder() {
         List<String> keys = BackupInfo.builder().backupName("n").build().format().lines()
                 .map(line -> line.substring(0, line.indexOf('=')))

@@ -79,8 +79,14 @@ class InterruptedDeleteTest {
         String infoKey = LAYOUT.backupPrefix(id(0).value()) + "backup.info";
         io.cumulus.core.catalog.BackupInfo info = io.cumulus.core.catalog.BackupInfo.parse(
                 memory.openRead(infoKey).readAllBytes());
+        // as barman's SnapshotMetadata.to_dict() writes them: GCP names a snapshot by snapshot_name, AWS by snapshot_id
         TestCatalog.put(memory, infoKey, info.toBuilder().snapshotsInfo(java.util.Map.of("provider", "gcp",
-                "snapshots", List.of(java.util.Map.of("identifier", "pgdata-snap-1")))).build().format());
+                "snapshots", List.of(
+                        java.util.Map.of("mount", java.util.Map.of("mount_point", "/opt/disk0", "mount_options", "rw"),
+                                "provider", java.util.Map.of("device_name", "dev0", "snapshot_name", "pgdata-snap-1")),
+                        java.util.Map.of("mount", java.util.Map.of("mount_point", "/opt/disk1", "mount_options", "rw"),
+                                "provider", java.util.Map.of("device_name", "/dev/sdf", "snapshot_id", "snap-0a1b",
+                                        "snapshot_name", "tag-only"))))).build().format());
         List<String> before = keys(memory, "");
 
         CatalogSnapshot snapshot = CatalogSnapshot.read(memory, LAYOUT);
@@ -88,9 +94,83 @@ class InterruptedDeleteTest {
                 RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
         OperationFailedException refused = assertThrows(OperationFailedException.class,
                 () -> new PlanExecutor(memory, LAYOUT, 1000, line -> { }).execute(plan));
-        assertTrue(refused.getMessage().contains("snapshot backup (snapshots pgdata-snap-1)"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("snapshot backup (snapshots pgdata-snap-1, snap-0a1b)"), refused.getMessage());
         assertTrue(refused.getMessage().contains("barman-cloud-backup-delete -b " + id(0)), refused.getMessage());
         assertEquals(before, keys(memory, ""), "nothing deleted");
+    }
+
+    @Test
+    void theParentOfAnIncrementalBackupIsNotDeletedForItsChildCouldNotBeRestored() throws Exception {
+        InMemoryBlobStore memory = incrementalChain();
+        List<String> before = keys(memory, "");
+        OperationFailedException named = assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(memory, LAYOUT, 1000, line -> { }).execute(single(memory, id(1)), true));
+        assertTrue(named.getMessage().startsWith("backup " + id(1) + " is the parent of incremental backup(s) "
+                + id(2) + ", and Cumulus does not delete"), named.getMessage());
+        assertTrue(named.getMessage().endsWith("delete it with Barman, which deletes the chain, then run this delete"
+                + " again; nothing deleted"), named.getMessage());
+
+        // REDUNDANCY 1 keeps the child, the newest, and would delete its parent
+        CatalogSnapshot snapshot = CatalogSnapshot.read(memory, LAYOUT);
+        RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(memory, LAYOUT),
+                RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+        assertEquals(List.of(id(0), id(1)), plan.backupsToDelete());
+        OperationFailedException policy = assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(memory, LAYOUT, 1000, line -> { }).execute(plan));
+        assertTrue(policy.getMessage().startsWith("backup " + id(1) + " is the parent"), policy.getMessage());
+        assertEquals(before, keys(memory, ""), "nothing deleted, not even the older full backup");
+    }
+
+    @Test
+    void anIncrementalBackupIsNotDeletedWithoutItsParent() throws Exception {
+        InMemoryBlobStore memory = incrementalChain();
+        List<String> before = keys(memory, "");
+        OperationFailedException refused = assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(memory, LAYOUT, 1000, line -> { }).execute(single(memory, id(2)), true));
+        assertTrue(refused.getMessage().startsWith("backup " + id(2) + " is an incremental backup of " + id(1)),
+                refused.getMessage());
+        assertEquals(before, keys(memory, ""), "nothing deleted, backup.info not rewritten");
+    }
+
+    @Test
+    void theFailedMarkKeepsTheKeysANewerBarmanWrote() throws Exception {
+        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        built.writeTo(memory);
+        String infoKey = LAYOUT.backupPrefix(id(2).value()) + "backup.info";
+        String text = new String(memory.openRead(infoKey).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        TestCatalog.put(memory, infoKey, text + "cluster_size=41975808\ndata_checksums=on\nparent_backup_id=None\n");
+        CuttingStore store = new CuttingStore(memory);
+
+        assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(store, LAYOUT, 1, line -> { }).execute(single(store, id(2)), true));
+        String marked = new String(memory.openRead(infoKey).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        io.cumulus.core.catalog.BackupInfo info = io.cumulus.core.catalog.BackupInfo.parse(marked);
+        assertEquals(BackupStatus.FAILED, info.status());
+        assertEquals(java.util.Map.of("cluster_size", "41975808", "data_checksums", "on", "parent_backup_id", "None"),
+                info.newerKeys());
+        List<String> names = marked.lines().map(line -> line.substring(0, line.indexOf('='))).toList();
+        assertEquals(names.stream().sorted().toList(), names, "keys in barman's sorted order");
+    }
+
+    /**
+     * Backups 0 and 1 full, 2 an increment of 1, as barman >= 3.11 records them: the child names its
+     * parent, the parent its children.
+     */
+    private static InMemoryBlobStore incrementalChain() throws IOException {
+        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        built.writeTo(memory);
+        appendToInfo(memory, id(1), "backup_type=full\nchildren_backup_ids=" + id(2) + "\nparent_backup_id=None\n");
+        appendToInfo(memory, id(2), "backup_type=incremental\nchildren_backup_ids=None\nparent_backup_id=" + id(1) + "\n");
+        return memory;
+    }
+
+    private static void appendToInfo(BlobStore store, io.cumulus.core.catalog.BackupId id, String lines)
+            throws IOException {
+        String key = LAYOUT.backupPrefix(id.value()) + "backup.info";
+        String text = new String(store.openRead(key).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        TestCatalog.put(store, key, text + lines);
     }
 
     private static RetentionPlan single(BlobStore store, io.cumulus.core.catalog.BackupId id) throws IOException {
