@@ -9,7 +9,6 @@ import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupInfo;
-import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.Keep;
@@ -138,7 +137,7 @@ public final class CheckCommand extends ToolCommand {
                     List<BackupInfo> backups = catalog.get().backups().stream().map(CatalogBackup::info).toList();
                     OffsetDateTime now = OffsetDateTime.now();
                     backupAge = BackupFreshness.newestAge(backups, now);
-                    done = OptionalLong.of(backups.stream().filter(b -> b.status() == BackupStatus.DONE).count());
+                    done = OptionalLong.of(BackupFreshness.restorableDone(backups));
                     results.add(BackupFreshness.age(backups, now, maxAge));
                     results.add(BackupFreshness.count(backups, catalog.get().incomplete(), minBackups));
                     results.add(continuity(location, catalog.get().backups(), status));

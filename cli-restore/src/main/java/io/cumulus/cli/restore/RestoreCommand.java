@@ -143,7 +143,7 @@ public final class RestoreCommand extends ToolCommand {
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
             BackupCatalog.Entry backup = backupId.equals("auto") ? chooseAuto(catalog, auto, location)
-                    : catalog.resolve(backupId, log::warning);
+                    : catalog.resolveForRestore(backupId, log::warning);
             log.info("restoring backup " + backup.id() + " into " + recoveryDir);
             if (backup.info().status() != io.cumulus.core.catalog.BackupStatus.DONE) {
                 log.warning("backup " + backup.id() + " has status " + backup.info().status()

@@ -200,21 +200,35 @@ public record BackupInfo(
      * pg_combinebackup must merge first: extracted alone it gives a directory PostgreSQL refuses.
      */
     public Optional<String> unrestorableReason() {
+        return unrestorable().map(u -> u.kind() + ", which cumulus-restore does not restore: " + u.fix());
+    }
+
+    /**
+     * What {@link #unrestorableReason()} calls this backup, without the fix ("a snapshot backup", "an
+     * incremental backup (parent Y)"), for lists of them (cumulus-check's counts), or empty.
+     */
+    public Optional<String> unrestorableKind() {
+        return unrestorable().map(Unrestorable::kind);
+    }
+
+    private record Unrestorable(String kind, String fix) {
+    }
+
+    private Optional<Unrestorable> unrestorable() {
         if (snapshotsInfo != null) {
-            return Optional.of("a snapshot backup, which cumulus-restore does not restore: restore it with"
-                    + " barman-cloud-restore --snapshot-recovery-instance, or choose another backup");
+            return Optional.of(new Unrestorable("a snapshot backup",
+                    "restore it with barman-cloud-restore --snapshot-recovery-instance, or choose another backup"));
         }
         String parent = parentBackupId().orElse(null);
         String type = newerValue(BACKUP_TYPE);
         if (parent != null || "incremental".equals(type)) {
-            return Optional.of("an incremental backup (" + (parent != null ? "parent " + parent : "backup_type="
-                    + type) + "), which cumulus-restore does not restore: restore it with Barman"
-                    + " (pg_combinebackup), or choose a full backup");
+            return Optional.of(new Unrestorable("an incremental backup (" + (parent != null ? "parent " + parent
+                    : "backup_type=" + type) + ")", "restore it with Barman (pg_combinebackup), or choose a full backup"));
         }
         if (type != null && !type.equals("full")) {
             // a kind newer Barman may add: extracting its archives as a full backup's is a guess
-            return Optional.of("a backup of type '" + type + "' (backup_type), which cumulus-restore does not"
-                    + " restore: restore it with Barman, or choose a full backup");
+            return Optional.of(new Unrestorable("a backup of type '" + type + "' (backup_type)",
+                    "restore it with Barman, or choose a full backup"));
         }
         return Optional.empty();
     }

@@ -65,6 +65,20 @@ public final class BackupCatalog {
      *     that cannot be read
      */
     public Entry resolve(String wanted, Consumer<String> warnings) throws IOException {
+        return resolve(wanted, warnings, false);
+    }
+
+    /**
+     * As {@link #resolve}, for cumulus-restore: {@code latest} and {@code last} mean the newest DONE
+     * backup it can restore ({@link BackupInfo#unrestorableReason}), each newer one it skips passed to {@code
+     * warnings} with why. A backup asked for by id or name is returned as it is, for the restore to
+     * refuse by name.
+     */
+    public Entry resolveForRestore(String wanted, Consumer<String> warnings) throws IOException {
+        return resolve(wanted, warnings, true);
+    }
+
+    private Entry resolve(String wanted, Consumer<String> warnings, boolean restorable) throws IOException {
         if (BackupId.isBackupId(wanted)) {
             BackupId id = new BackupId(wanted);
             Optional<BackupInfo> info;
@@ -78,7 +92,7 @@ public final class BackupCatalog {
             return info.map(i -> new Entry(id, i)).orElseThrow(() -> new OperationFailedException(
                     "backup " + wanted + " not found in " + where()));
         }
-        return resolveIn(readable(warnings), wanted);
+        return resolveIn(readable(warnings), wanted, restorable ? warnings : null);
     }
 
     /**
@@ -88,6 +102,11 @@ public final class BackupCatalog {
      * @throws OperationFailedException when no backup, or several backups with that name, match
      */
     public Entry resolveIn(List<Entry> all, String wanted) throws OperationFailedException {
+        return resolveIn(all, wanted, null);
+    }
+
+    /** As {@link #resolveIn(List, String)}; {@code latest} skips, into {@code skipped} when not null, what cumulus-restore cannot restore. */
+    private Entry resolveIn(List<Entry> all, String wanted, Consumer<String> skipped) throws OperationFailedException {
         if (BackupId.isBackupId(wanted)) {
             return all.stream().filter(e -> e.id().value().equals(wanted)).findFirst()
                     .orElseThrow(() -> new OperationFailedException("backup " + wanted + " not found in "
@@ -104,14 +123,15 @@ public final class BackupCatalog {
         List<Entry> done = all.stream().filter(e -> e.info().status() == BackupStatus.DONE).toList();
         List<Entry> failed = all.stream().filter(e -> e.info().status() == BackupStatus.FAILED).toList();
         Optional<Entry> found = switch (wanted) {
-            case "latest", "last" -> last(done);
+            case "latest", "last" -> skipped == null ? last(done) : newestRestorable(done, "'" + wanted + "'", skipped);
             case "oldest", "first" -> done.stream().findFirst();
             case "last-failed" -> last(failed);
             default -> throw new OperationFailedException("no backup has the id or name '" + wanted + "' in "
                     + where());
         };
         return found.orElseThrow(() -> new OperationFailedException("no backup matches '" + wanted + "' in "
-                + where()));
+                + where() + (skipped == null || done.isEmpty() ? ""
+                        : " that cumulus-restore can restore (see the warnings); restore with Barman")));
     }
 
     /**
@@ -133,11 +153,28 @@ public final class BackupCatalog {
                 .filter(e -> targetLsn == null || (e.info().endXlog() != null
                         && Long.compareUnsigned(parseLsn(e.info().endXlog()), targetLsn) <= 0))
                 .toList();
-        return last(candidates).orElseThrow(() -> new OperationFailedException("no DONE backup"
+        return newestRestorable(candidates, "auto", warnings).orElseThrow(() -> new OperationFailedException("no DONE backup"
+                + (candidates.isEmpty() ? "" : " that cumulus-restore can restore (see the warnings)")
                 + timelines
                 + (targetTime == null ? "" : " ended at or before " + targetTime)
                 + (targetLsn == null ? "" : " ended at or before LSN " + formatLsn(targetLsn))
                 + " in " + where()));
+    }
+
+    /**
+     * The newest of {@code entries} (oldest first) that cumulus-restore can restore, each newer one
+     * passed to {@code skipped}, naming {@code choice} (what chose it: 'latest', auto) and why.
+     */
+    private static Optional<Entry> newestRestorable(List<Entry> entries, String choice, Consumer<String> skipped) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry e = entries.get(i);
+            Optional<String> why = e.info().unrestorableReason();
+            if (why.isEmpty()) {
+                return Optional.of(e);
+            }
+            skipped.accept("skipping backup " + e.id() + " for " + choice + ": it is " + why.get());
+        }
+        return Optional.empty();
     }
 
     /** An LSN written {@code %X/%X} as one unsigned 64-bit number. */

@@ -39,6 +39,32 @@ class CatalogChecksTest {
         assertEquals("1 DONE backup(s) (1 FAILED), fewer than --min-backups 2", count.message());
     }
 
+    /** A snapshot or incremental backup is named, and neither makes the catalog fresh nor counts. */
+    @Test
+    void backupsCumulusRestoreCannotRestoreAreNamedButNotCounted() {
+        BackupInfo snapshot = backup(BackupStatus.DONE, Duration.ofHours(1)).toBuilder()
+                .snapshotsInfo(java.util.Map.of("provider", "gcp")).build();
+        BackupInfo incremental = backup(BackupStatus.DONE, Duration.ofHours(2)).toBuilder()
+                .newerKeys(java.util.Map.of("parent_backup_id", "20261101T000000")).build();
+        List<BackupInfo> backups = List.of(backup(BackupStatus.DONE, Duration.ofDays(9)), incremental, snapshot);
+
+        CheckResult age = BackupFreshness.age(backups, NOW, Duration.ofDays(7));
+        assertFalse(age.ok());
+        assertEquals("the newest DONE backup cumulus-restore can restore is 9d old, more than --max-backup-age 7d,"
+                + " 2 more that cumulus-restore cannot restore (an incremental backup (parent 20261101T000000),"
+                + " a snapshot backup)", age.message());
+        CheckResult count = BackupFreshness.count(backups, 2);
+        assertFalse(count.ok());
+        assertEquals("1 DONE backup(s), 2 more that cumulus-restore cannot restore (an incremental backup (parent"
+                + " 20261101T000000), a snapshot backup), fewer than --min-backups 2", count.message());
+        assertEquals(1, BackupFreshness.restorableDone(backups));
+
+        CheckResult none = BackupFreshness.age(List.of(snapshot), NOW, Duration.ofDays(7));
+        assertFalse(none.ok());
+        assertEquals("no DONE backup in the catalog that cumulus-restore can restore (1 more that cumulus-restore"
+                + " cannot restore (a snapshot backup))", none.message());
+    }
+
     /** A directory without backup.info (a backup running, or killed) is named, and never counted. */
     @Test
     void backupsWithoutBackupInfoAreNamedButNotCounted() {
