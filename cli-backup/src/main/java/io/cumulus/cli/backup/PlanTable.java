@@ -12,7 +12,8 @@ import java.util.TreeMap;
 /** The {@code --dry-run} table of cumulus-backup-delete: each backup, its status under the policy and why. */
 final class PlanTable {
 
-    private static final String COLUMNS = "%-17s%-21s%-10s%-17s%s";
+    // the status column fits barman's longest status, WAITING_FOR_WALS, and a space
+    private static final String COLUMNS = "%-17s%-21s%-18s%-17s%s";
     private static final DateTimeFormatter END = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss", Locale.ROOT);
 
     private PlanTable() {

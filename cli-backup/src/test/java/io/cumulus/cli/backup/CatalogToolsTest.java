@@ -327,8 +327,8 @@ class CatalogToolsTest {
         Result table = run(BackupDeleteCommand::new, args("-r", "redundancy 2", "--dry-run"));
         assertEquals(0, table.exitCode(), table.describe());
         assertTrue(table.out().contains("Dry run of REDUNDANCY 2: nothing is deleted"), table.out());
-        assertTrue(table.out().contains(IDS[0] + "  2026-01-01 00:05:00  DONE      OBSOLETE"), table.out());
-        assertTrue(table.out().contains(IDS[2] + "  2026-01-03 00:05:00  FAILED    -"), table.out());
+        assertTrue(table.out().contains(IDS[0] + "  2026-01-01 00:05:00  DONE              OBSOLETE"), table.out());
+        assertTrue(table.out().contains(IDS[2] + "  2026-01-03 00:05:00  FAILED            -"), table.out());
         assertTrue(table.out().contains("Would delete backup " + IDS[0] + ", then 14 WAL object(s) "
                 + "000000010000000000000001 .. 00000001000000000000000E"), table.out());
 
@@ -341,6 +341,22 @@ class CatalogToolsTest {
         assertEquals(14, deletion.get("wal_objects").size());
 
         assertEquals(before, keys());
+    }
+
+    /** barman's longest status, WAITING_FOR_WALS, stays in its column. */
+    @Test
+    void theDryRunsStatusColumnHoldsWaitingForWals() throws Exception {
+        Path info = root.resolve("pg/base/" + IDS[2] + "/backup.info");
+        Files.writeString(info, BackupInfo.parse(Files.readAllBytes(info)).toBuilder()
+                .status(BackupStatus.WAITING_FOR_WALS).build().format());
+        Result table = run(BackupDeleteCommand::new, args("-r", "redundancy 2", "--dry-run"));
+        assertEquals(0, table.exitCode(), table.describe());
+        List<String> lines = table.out().lines().toList();
+        String header = lines.stream().filter(l -> l.startsWith("Backup ID")).findFirst().orElseThrow();
+        String row = lines.stream().filter(l -> l.startsWith(IDS[2])).findFirst().orElseThrow();
+        assertTrue(row.contains("  WAITING_FOR_WALS  "), row);
+        assertEquals(header.indexOf("Retention"), row.indexOf("WAITING_FOR_WALS") + "WAITING_FOR_WALS".length() + 2,
+                table.out());
     }
 
     @Test
@@ -394,11 +410,11 @@ class CatalogToolsTest {
 
         Result table = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 2", "--dry-run"));
         assertEquals(0, table.exitCode(), table.describe());
-        assertTrue(table.out().contains(killed + "  -                    (none)    INCOMPLETE       no backup.info: a"
+        assertTrue(table.out().contains(killed + "  -                    (none)            INCOMPLETE       no backup.info: a"
                 + " backup that never finished (killed?), older than DONE backup " + IDS[3]), table.out());
-        assertTrue(table.out().contains(running + "  -                    (none)    -                no backup.info, but"
+        assertTrue(table.out().contains(running + "  -                    (none)            -                no backup.info, but"
                 + " its newest object was written at"), table.out());
-        assertTrue(table.out().contains(newest + "  -                    (none)    -                no backup.info, and no"
+        assertTrue(table.out().contains(newest + "  -                    (none)            -                no backup.info, and no"
                 + " DONE backup is newer"), table.out());
         assertTrue(table.out().contains("Would delete incomplete backup " + killed + " (no backup.info): 1 object(s),"
                 + " 1 bytes"), table.out());
