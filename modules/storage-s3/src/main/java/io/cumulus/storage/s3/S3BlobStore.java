@@ -491,7 +491,9 @@ final class S3BlobStore implements BlobStore {
     }
 
     private static String errorCode(S3Exception e) {
-        return e.awsErrorDetails() == null ? "" : String.valueOf(e.awsErrorDetails().errorCode());
+        // a HEAD (of the bucket, of an object) has no body, so no error code: "" rather than "null"
+        return e.awsErrorDetails() == null || e.awsErrorDetails().errorCode() == null ? ""
+                : e.awsErrorDetails().errorCode();
     }
 
     /** A store that does not know {@code If-None-Match} on writes says so with 501, or 400 naming it. */
@@ -718,7 +720,7 @@ final class S3BlobStore implements BlobStore {
             if (status == 403 || code.equals("AccessDenied") || code.equals("InvalidAccessKeyId")
                     || code.equals("SignatureDoesNotMatch")) {
                 return withCause(new AccessDeniedException("access denied to " + where + ": check the credentials ("
-                        + code + ")"), e);
+                        + (code.isEmpty() ? "HTTP " + status : code) + ")"), e);
             }
             if (code.equals("BadDigest") || code.equals("InvalidDigest")) {
                 return new IOException(where + ": the store received other bytes than were sent (their Content-MD5"

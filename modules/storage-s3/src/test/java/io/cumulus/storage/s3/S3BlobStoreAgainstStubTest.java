@@ -155,6 +155,19 @@ class S3BlobStoreAgainstStubTest {
         }
     }
 
+    // ---------------------------------------------------------------- access denied
+
+    /** A HEAD answered 403 has no body and so no error code: the message gives the status instead. */
+    @Test
+    void accessDeniedToAHeadWithoutABodyNamesTheHttpStatus() throws Exception {
+        StubS3Server.Handler denied = exchange -> StubS3Server.empty(exchange, 403, null);
+        try (StubS3Server stub = StubS3Server.start(denied); BlobStore s3 = S3BlobStores.open(config(stub))) {
+            java.nio.file.AccessDeniedException e = assertThrows(java.nio.file.AccessDeniedException.class,
+                    s3::checkAvailable);
+            assertEquals("access denied to s3://bucket: check the credentials (HTTP 403)", e.getMessage());
+        }
+    }
+
     // ---------------------------------------------------------------- If-None-Match
 
     @Test
