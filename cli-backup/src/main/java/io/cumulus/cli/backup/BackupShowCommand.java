@@ -9,6 +9,8 @@ import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.restore.BackupCatalog;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Command;
@@ -52,6 +54,15 @@ public final class BackupShowCommand extends CatalogCommand {
             line(out, "Backup Name", info.backupName());
         }
         line(out, "Keep", keep.map(Keep::target).orElse("nokeep"));
+        // backups cumulus-restore passes over: said here, so that a DBA reading this knows before a restore
+        if (info.snapshotsInfo() != null) {
+            line(out, "Snapshot backup", "yes, which cumulus-restore does not restore (barman-cloud-restore does)");
+        }
+        info.parentBackupId().ifPresent(parent -> line(out, "Parent Backup",
+                parent + " (an incremental backup, which cumulus-restore does not restore)"));
+        if (!info.childrenBackupIds().isEmpty()) {
+            line(out, "Children Backups", String.join(", ", info.childrenBackupIds()));
+        }
         if (!info.tablespaces().isEmpty()) {
             out.println();
             out.println("  Tablespaces:");
@@ -67,6 +78,7 @@ public final class BackupShowCommand extends CatalogCommand {
         // barman prints the datetime itself: str(), microseconds only when not zero
         line(out, "  Begin time", info.beginTime() == null ? null : PythonDateTime.format(info.beginTime()));
         line(out, "  End time", info.endTime() == null ? null : PythonDateTime.format(info.endTime()));
+        copyTime(info.copyStats()).ifPresent(time -> line(out, "  Copy time", time));
         line(out, "  Begin Offset", info.beginOffset());
         line(out, "  End Offset", info.endOffset());
         line(out, "  Begin LSN", info.beginXlog());
@@ -77,6 +89,44 @@ public final class BackupShowCommand extends CatalogCommand {
             line(out, "Error", info.error());
         }
         return ok();
+    }
+
+    /**
+     * barman's "Copy time": copy_stats' copy_time in words, plus " + ... startup" when analysis_time is
+     * a second or more; empty when there is no copy_time, or it is 0, as barman then prints no line.
+     */
+    static Optional<String> copyTime(Map<String, Object> copyStats) {
+        if (!(copyStats.get("copy_time") instanceof Number copy) || copy.doubleValue() == 0) {
+            return Optional.empty();
+        }
+        String time = inWords(copy.doubleValue());
+        if (copyStats.get("analysis_time") instanceof Number analysis && analysis.doubleValue() >= 1) {
+            time += " + " + inWords(analysis.doubleValue()) + " startup";
+        }
+        return Optional.of(time);
+    }
+
+    /**
+     * barman's human_readable_timedelta(timedelta(seconds=s)): "1 hour, 2 minutes, 5 seconds", whole
+     * units only (a timedelta keeps microseconds, so 59.9999999 is 1 minute), "less than one second"
+     * under a second, " ago" when negative.
+     */
+    static String inWords(double seconds) {
+        long micros = Math.round(Math.abs(seconds) * 1e6);
+        long whole = micros / 1_000_000;
+        List<String> parts = new ArrayList<>();
+        unit(parts, whole / 86_400, "day");
+        unit(parts, whole % 86_400 / 3600, "hour");
+        unit(parts, whole % 86_400 / 60 % 60, "minute");
+        unit(parts, whole % 60, "second");
+        String words = micros < 1_000_000 ? "less than one second" : String.join(", ", parts);
+        return seconds < 0 ? words + " ago" : words;
+    }
+
+    private static void unit(List<String> parts, long n, String name) {
+        if (n > 0) {
+            parts.add(n + " " + name + (n == 1 ? "" : "s"));
+        }
     }
 
     private static void line(PrintWriter out, String label, Object value) {

@@ -146,8 +146,9 @@ class CatalogToolsTest {
     void showLabelsAreBarmansShowBackupLabels() throws Exception {
         Set<String> barman = Set.of("Backup Name", "Server Name", "System Id", "Status", "PostgreSQL Version",
                 "PGDATA directory", "Tablespaces", "Base backup information", "Timeline", "Begin WAL", "End WAL",
-                "Begin time", "End time", "Begin Offset", "End Offset", "Begin LSN", "End LSN", "Error");
-        Set<String> cumulusOnly = Set.of("Keep", "WAL segment size");
+                "Begin time", "End time", "Copy time", "Begin Offset", "End Offset", "Begin LSN", "End LSN", "Error");
+        Set<String> cumulusOnly = Set.of("Keep", "WAL segment size", "Snapshot backup", "Parent Backup",
+                "Children Backups");
         Set<String> labels = new TreeSet<>();
         for (String id : List.of(IDS[0], "before-upgrade", IDS[2])) {
             Result show = run(BackupShowCommand::new, args(id));
@@ -169,6 +170,42 @@ class CatalogToolsTest {
         assertTrue(show.lines().anyMatch(l -> l.matches(" *Begin time *: 2026-01-01 00:00:00\\+00:00")), show);
         labels.removeAll(cumulusOnly);
         assertTrue(barman.containsAll(labels), "not barman's: " + labels.stream().filter(l -> !barman.contains(l)).toList());
+    }
+
+    /** barman 3.4 prints copy_stats' copy_time after End time, in human_readable_timedelta's words. */
+    @Test
+    void showPrintsTheCopyTimeAsBarmanDoesAfterTheEndTime() throws Exception {
+        Path info = root.resolve("pg/base/" + IDS[3] + "/backup.info");
+        Files.writeString(info, BackupInfo.parse(Files.readAllBytes(info)).toBuilder()
+                .copyStats(java.util.Map.of("copy_time", 3725.2, "analysis_time", 1.5, "number_of_workers", 2L))
+                .build().format());
+        List<String> lines = run(BackupShowCommand::new, args(IDS[3])).out().lines().toList();
+        int end = lines.indexOf(lines.stream().filter(l -> l.strip().startsWith("End time")).findFirst().orElseThrow());
+        assertEquals("    Copy time             : 1 hour, 2 minutes, 5 seconds + 1 second startup", lines.get(end + 1));
+        // none without copy_stats, as barman
+        assertTrue(run(BackupShowCommand::new, args(IDS[1])).out().lines().noneMatch(l -> l.contains("Copy time")));
+
+        assertEquals("3 seconds", BackupShowCommand.inWords(3.5));
+        assertEquals("1 minute", BackupShowCommand.inWords(59.9999999));
+        assertEquals("1 day, 1 hour, 1 minute, 1 second", BackupShowCommand.inWords(90061));
+        assertEquals("less than one second", BackupShowCommand.inWords(0.4));
+    }
+
+    @Test
+    void showSaysWhichBackupsCumulusRestoreDoesNotRestore() throws Exception {
+        Path snapshot = root.resolve("pg/base/" + IDS[1] + "/backup.info");
+        Files.writeString(snapshot, BackupInfo.parse(Files.readAllBytes(snapshot)).toBuilder()
+                .snapshotsInfo(java.util.Map.of("provider", "gcp", "snapshots", List.of())).build().format());
+        Path parent = root.resolve("pg/base/" + IDS[0] + "/backup.info");
+        Files.writeString(parent, Files.readString(parent) + "children_backup_ids=" + IDS[3] + "\n");
+        Path child = root.resolve("pg/base/" + IDS[3] + "/backup.info");
+        Files.writeString(child, Files.readString(child) + "parent_backup_id=" + IDS[0] + "\n");
+
+        assertTrue(run(BackupShowCommand::new, args(IDS[1])).out().contains(
+                "  Snapshot backup         : yes, which cumulus-restore does not restore (barman-cloud-restore does)\n"));
+        assertTrue(run(BackupShowCommand::new, args(IDS[3])).out().contains("  Parent Backup           : " + IDS[0]
+                + " (an incremental backup, which cumulus-restore does not restore)\n"));
+        assertTrue(run(BackupShowCommand::new, args(IDS[0])).out().contains("  Children Backups        : " + IDS[3] + "\n"));
     }
 
     @Test
