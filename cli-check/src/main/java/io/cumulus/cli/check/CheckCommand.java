@@ -129,7 +129,7 @@ public final class CheckCommand extends ToolCommand {
         OptionalLong done = OptionalLong.empty();
         try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage)) {
             BlobStore store = location.store();
-            String where = StoreProbe.location(store, location.layout().serverPrefix());
+            String where = store.describeKey(location.layout().serverPrefix());
             if (storeReachable(store, where, results)) {
                 results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout())));
                 Optional<Catalog> catalog = catalog(store, location.layout(), results);

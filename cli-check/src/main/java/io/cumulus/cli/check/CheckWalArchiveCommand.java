@@ -62,7 +62,7 @@ public final class CheckWalArchiveCommand extends ToolCommand {
             }
         }
         try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage)) {
-            String where = io.cumulus.core.check.StoreProbe.location(location.store(), location.layout().walsPrefix());
+            String where = location.store().describeKey(location.layout().walsPrefix());
             try {
                 location.store().checkAvailable();
             } catch (ContainerNotFoundException e) {

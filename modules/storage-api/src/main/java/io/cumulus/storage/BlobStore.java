@@ -118,6 +118,16 @@ public interface BlobStore extends Closeable {
     /** A description for messages, such as {@code s3://bucket}; never contains credentials. */
     String describe();
 
+    /**
+     * Where {@code key} (an object or a prefix) is, for messages: {@code s3://bucket/key}, followed by the
+     * store's endpoint where {@link #describe()} names one ({@code s3://bucket/key at http://127.0.0.1:9000},
+     * not a URL glued onto the endpoint's); never contains credentials.
+     */
+    default String describeKey(String key) {
+        String root = describe();
+        return root.endsWith("/") ? root + key : root + "/" + key;
+    }
+
     @Override
     void close() throws IOException;
 }

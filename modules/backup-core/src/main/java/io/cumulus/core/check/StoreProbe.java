@@ -24,12 +24,6 @@ public final class StoreProbe {
     private StoreProbe() {
     }
 
-    /** {@code key} in {@code store}, for messages: {@code s3://bucket/key}, {@code file:///dir/key}. */
-    public static String location(BlobStore store, String key) {
-        String root = store.describe();
-        return root.endsWith("/") ? root + key : root + "/" + key;
-    }
-
     /** The key a probe writes: unique, so concurrent checks do not meet. */
     public static String probeKey(ServerLayout layout) {
         return layout.serverPrefix() + SCRATCH_DIRECTORY + "probe-" + UUID.randomUUID();
@@ -42,7 +36,7 @@ public final class StoreProbe {
      */
     public static CheckResult run(BlobStore store, String key) {
         byte[] content = ("cumulus-check probe; safe to delete\n").getBytes(StandardCharsets.UTF_8);
-        String where = location(store, key);
+        String where = store.describeKey(key);
         String step = "write";
         try {
             try (BlobOutputStream out = store.openWrite(key, WriteOptions.DEFAULT)) {

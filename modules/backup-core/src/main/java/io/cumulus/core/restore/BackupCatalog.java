@@ -251,7 +251,6 @@ public final class BackupCatalog {
      * slash ({@code file://} stores describe themselves with a trailing slash, S3 ones without).
      */
     private String where() {
-        String store = this.store.describe();
-        return store.endsWith("/") ? store + layout.basePrefix() : store + "/" + layout.basePrefix();
+        return store.describeKey(layout.basePrefix());
     }
 }

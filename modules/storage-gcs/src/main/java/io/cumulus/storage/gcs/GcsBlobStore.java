@@ -640,6 +640,11 @@ final class GcsBlobStore implements BlobStore {
         return "gs://" + bucket + atEmulator();
     }
 
+    @Override
+    public String describeKey(String key) {
+        return "gs://" + bucket + "/" + key + atEmulator();
+    }
+
     /** " at HOST" for an emulator, never with its user info (a password); empty for Google Cloud. */
     private String atEmulator() {
         return config.emulatorHost().map(host -> " at " + ShownUrls.withoutUserInfo(host)).orElse("");

@@ -663,6 +663,11 @@ final class S3BlobStore implements BlobStore {
         return "s3://" + bucket + atEndpoint();
     }
 
+    @Override
+    public String describeKey(String key) {
+        return "s3://" + bucket + "/" + key + atEndpoint();
+    }
+
     /** " at ENDPOINT" for a custom endpoint, never with its user info (a password); empty for AWS. */
     private String atEndpoint() {
         return config.endpoint().map(uri -> " at " + ShownUrls.withoutUserInfo(uri)).orElse("");

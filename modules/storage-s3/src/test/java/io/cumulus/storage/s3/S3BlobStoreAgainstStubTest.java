@@ -168,6 +168,17 @@ class S3BlobStoreAgainstStubTest {
         }
     }
 
+    /** "backup X not found in s3://bucket at http://host/pg/main/base/" named a URL that does not exist. */
+    @Test
+    void aKeyIsNamedInItsBucketWithTheEndpointAfterItNotGluedOntoTheEndpointsUrl() throws Exception {
+        try (StubS3Server stub = StubS3Server.start(exchange -> StubS3Server.empty(exchange, 404, null));
+                BlobStore s3 = S3BlobStores.open(config(stub))) {
+            String endpoint = s3.describe().substring("s3://bucket at ".length());
+            assertTrue(endpoint.startsWith("http://127.0.0.1:"), s3.describe());
+            assertEquals("s3://bucket/pg/main/base/ at " + endpoint, s3.describeKey("pg/main/base/"));
+        }
+    }
+
     // ---------------------------------------------------------------- If-None-Match
 
     @Test

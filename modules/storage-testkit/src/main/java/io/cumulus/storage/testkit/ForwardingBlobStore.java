@@ -53,6 +53,11 @@ public abstract class ForwardingBlobStore implements BlobStore {
     }
 
     @Override
+    public String describeKey(String key) {
+        return delegate.describeKey(key);
+    }
+
+    @Override
     public BlobIterator list(String prefix) throws IOException {
         return delegate.list(prefix);
     }
