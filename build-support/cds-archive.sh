@@ -32,6 +32,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# a shell killed by a signal skips its EXIT trap: the throwaway endpoints would stay listening
+trap 'exit 130' INT TERM HUP
 # fake NAME: starts build-support/fake-NAME.py, sets fake_port to the port it serves on (empty if it did not
 # start in 5 s) and the variable fake_NAME to its PID.
 fake() {
@@ -117,6 +119,16 @@ aot_java() {
     echo "$best"
 }
 
+# limited COMMAND...: runs a training call for at most two minutes where timeout(1) exists: an endpoint that
+# accepts and never answers would otherwise hold the build for the client's read timeout times its retries
+limited() {
+    if command -v timeout >/dev/null 2>&1; then
+        timeout 120 "$@"
+    else
+        "$@"
+    fi
+}
+
 # train DIR [PROVIDER]: runs the training script into DIR/cds.jsa and, with Java 25+, DIR/aot.cache; for
 # PROVIDER's class path when given (the script then calls a store of that provider), into DIR/aot.cache
 # only: Java 17 crashes dumping the Azure SDK's classes (SIGSEGV in adjust_lambda_proxy_class_dictionary,
@@ -125,8 +137,11 @@ aot_java() {
 train() {
     dir=$1 provider=${2:-}
     if [ -z "$provider" ]; then
-        if CUMULUS_NO_CDS=1 CUMULUS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$dir/cds.jsa.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
-            "$training" "$work/cds" >"$work/training.log" 2>&1 && [ -s "$dir/cds.jsa.tmp" ]; then
+        # dumped into the work directory (CUMULUS_JAVA_OPTS splits at spaces, and the tool's path may hold
+        # some), then copied next to the jars under a temporary name and renamed
+        if CUMULUS_NO_CDS=1 CUMULUS_JAVA_OPTS="-XX:ArchiveClassesAtExit=$work/cds.jsa -Xlog:cds=off -Xlog:cds+dynamic=off" \
+            limited "$training" "$work/cds" >"$work/training.log" 2>&1 && [ -s "$work/cds.jsa" ] \
+            && cp "$work/cds.jsa" "$dir/cds.jsa.tmp"; then
             size=$(wc -c <"$dir/cds.jsa.tmp")
             echo "${size##* }" >"$dir/cds.jsa.size"
             mv "$dir/cds.jsa.tmp" "$dir/cds.jsa"
@@ -137,7 +152,7 @@ train() {
         fi
     fi
     [ -n "$java" ] || return 0
-    (unset CUMULUS_JAVA CUMULUS_NO_CDS; CUMULUS_AOT_OUTPUT=$dir/aot.cache.tmp "$training" "$work/aot$provider" $provider) \
+    (unset CUMULUS_JAVA CUMULUS_NO_CDS; CUMULUS_AOT_OUTPUT=$dir/aot.cache.tmp limited "$training" "$work/aot$provider" $provider) \
         >"$work/aot-training.log" 2>&1
     status=$?
     # (a provider's cache only from a training call that went through: it is all that call's classes)
@@ -146,7 +161,11 @@ train() {
     elif [ "$status" = 0 ] && [ -n "$provider" ] && [ ! -s "$work/aot-training.log" ]; then
         rm -f "$dir/aot.cache.tmp"
     else
-        echo "cds-archive: no AOT cache made with $java, the tool will start${provider:+ its $provider calls} on the default Java:" >&2
+        if [ -n "$provider" ]; then
+            echo "cds-archive: no AOT cache made for $provider calls, which will start from the tool's cache:" >&2
+        else
+            echo "cds-archive: no AOT cache made with $java, the tool will start on the default Java:" >&2
+        fi
         cat "$work/aot-training.log" >&2
         rm -f "$dir/aot.cache.tmp"
         [ -n "$provider" ] || rm -f "$dir/aot.java"

@@ -24,12 +24,29 @@ cumulus_aot_java=
 # (docs/benchmarks.md, finding 29). The tool asks its own jars first either way, so the same classes answer.
 cumulus_archives=$cumulus_tool_dir/lib
 cumulus_classpath=
+# The provider is --cloud-provider's value, as the tool reads it: the option or a unique prefix of it (--cl
+# is one), its value next or after "=", the last one given, none after "--". A server name or a path that
+# happens to be "azure-blob-storage" names no provider.
 cumulus_provider=
+cumulus_prev=
 for cumulus_arg in "$@"; do
+    [ "$cumulus_arg" = -- ] && break
+    cumulus_value=
     case $cumulus_arg in
-    azure-blob-storage | --cloud-provider=azure-blob-storage) cumulus_provider=azure ;;
-    google-cloud-storage | --cloud-provider=google-cloud-storage) cumulus_provider=gcs ;;
+    --cl*=*) cumulus_value=${cumulus_arg#*=} ;;
+    *)
+        case $cumulus_prev in
+        --cl*=*) ;;
+        --cl*) cumulus_value=$cumulus_arg ;;
+        esac
+        ;;
     esac
+    case $cumulus_value in
+    azure-blob-storage) cumulus_provider=azure ;;
+    google-cloud-storage) cumulus_provider=gcs ;;
+    ?*) cumulus_provider= ;;
+    esac
+    cumulus_prev=$cumulus_arg
 done
 if [ -n "$cumulus_provider" ] && [ -d "$cumulus_tool_dir/lib/$cumulus_provider" ]; then
     cumulus_archives=$cumulus_tool_dir/lib/$cumulus_provider

@@ -179,6 +179,24 @@ class LauncherScriptTest {
         assertTrue(google.contains(" -cp " + toolJar + ":" + real.resolve("lib/gcs/google-cloud-storage.jar") + " io.example.Main "),
                 google);
         assertTrue(run(Map.of(), separate).contains(azureClassPath));
+        // only --cloud-provider's value decides (a unique prefix of the option too, its last value), not an
+        // argument that happens to name a provider: the two SDKs' jars must never meet on one class path
+        for (List<String> args : List.of(
+                List.of("--cloud-prov=azure-blob-storage", "https://a.blob.core.windows.net/c", "pg", "x"),
+                List.of("--cl", "azure-blob-storage", "https://a.blob.core.windows.net/c", "pg", "x"),
+                List.of("--cloud-provider", "azure-blob-storage", "https://a.blob.core.windows.net/c", "google-cloud-storage", "x"),
+                List.of("--cloud-provider", "google-cloud-storage", "--cloud-provider=azure-blob-storage", "http://h/a/c", "pg", "x"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(azureClassPath) && out.contains("lib/azure/aot.cache") && !out.contains("lib/gcs"),
+                    args + ": " + out);
+        }
+        for (List<String> args : List.of(List.of("s3://b/p", "azure-blob-storage", "x"),
+                List.of("--cloud-provider", "aws-s3", "s3://b/p", "google-cloud-storage", "x"),
+                List.of("--cloud-provider=azure-blob-storage", "--cloud-provider", "aws-s3", "s3://b/p", "pg", "x"),
+                List.of("--", "--cloud-provider", "azure-blob-storage"))) {
+            String out = run(Map.of(), args);
+            assertTrue(out.contains(" -cp " + toolJar + " io.example.Main ") && out.contains("lib/aot.cache"), args + ": " + out);
+        }
         // S3: the tool's own class path and cache, as before
         String s3 = run(Map.of(), List.of("s3://b/p", "pg", "x"));
         assertTrue(s3.contains(" -XX:AOTCache=" + real.resolve("lib/aot.cache") + " "), s3);
