@@ -1,6 +1,7 @@
 package io.cumulus.core.restore;
 
 import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.core.compress.Compression;
@@ -168,6 +169,7 @@ public final class BaseRestore {
                             + " is missing" : ""));
                 }
             }
+            checkLabelIsThisBackups(backup.id(), info, TarExtractor.heldBack(data, "backup_label"));
             finish(info, destination, tablespaces, recovery, listener::warning);
             // PostgreSQL starts from the copy once pg_control is there, so it comes last.
             for (String name : TarExtractor.HELD_BACK) {
@@ -232,6 +234,12 @@ public final class BaseRestore {
             if (!series.equals("data") && !byOid.containsKey(series)) {
                 unlisted.add(name);
                 continue;
+            }
+            if (m.group(2) != null && m.group(2).length() > 9) {
+                // no backup writes a billion parts; an int would not even hold the number
+                throw new OperationFailedException("backup " + backup.id() + ": " + name + " has a part number no backup"
+                        + " writes: it does not belong to this backup; remove it, or restore another backup; nothing"
+                        + " was restored");
             }
             Part part = new Part(series, m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
             Optional<Compression> compression = m.group(3) == null ? Optional.of(Compression.NONE)
@@ -450,6 +458,32 @@ public final class BaseRestore {
 
     private static String partName(String series, int part, String suffix) {
         return series + (part == 0 ? "" : String.format(java.util.Locale.ROOT, "_%04d", part)) + ".tar" + suffix;
+    }
+
+    /**
+     * The backup_label that was extracted must be this backup's: PostgreSQL replays from its START WAL
+     * LOCATION, so one from another backup's stray last part (two barman-cloud-backup runs under one id, a
+     * copy left behind), taken in place of this one's when archives overlap, would start recovery at another
+     * checkpoint and silently skip WAL; without a backup_manifest (every barman-cloud backup) nothing else
+     * notices. backup.info's begin_xlog is that location; a backup.info without it is not checked.
+     */
+    private static void checkLabelIsThisBackups(BackupId id, BackupInfo info, Path label) throws IOException {
+        if (info.beginXlog() == null) {
+            return;
+        }
+        for (String line : Files.readAllLines(label, StandardCharsets.UTF_8)) {
+            if (line.startsWith("START WAL LOCATION: ")) {
+                String start = line.substring("START WAL LOCATION: ".length()).split(" ", 2)[0];
+                if (BackupCatalog.parseLsn(start) != BackupCatalog.parseLsn(info.beginXlog())) {
+                    throw new OperationFailedException("backup " + id + "'s data archives hold another backup's"
+                            + " backup_label (START WAL LOCATION: " + start + ", where backup.info's begin_xlog is "
+                            + info.beginXlog() + "): an archive of another backup is among this one's (two backups"
+                            + " written under one id?); remove the parts that do not belong (the last data part holds"
+                            + " backup_label), or restore another backup");
+                }
+                return;
+            }
+        }
     }
 
     /** The name of the last part of {@code series}. */

@@ -237,6 +237,35 @@ class BaseRestoreTest {
         assertLeftIncomplete(pgdata);
     }
 
+    /**
+     * A stray last part of another backup (two runs under one id) brings its backup_label, from which
+     * PostgreSQL would replay from another checkpoint; without a manifest nothing else sees it.
+     */
+    @Test
+    void backupLabelOfAnotherBackupIsRefusedBeforePgControlIsInPlace() throws Exception {
+        multiPartBackupWithoutManifest();
+        editBackupInfo(text -> text.replace("begin_xlog=0/4000028", "begin_xlog=0/E000028"));
+        Path pgdata = temp.resolve("pgdata");
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", temp.resolve("ts")), 2));
+
+        assertTrue(failure.getMessage().contains("backup " + ID.value() + "'s data archives hold another backup's"
+                + " backup_label (START WAL LOCATION: 0/4000028, where backup.info's begin_xlog is 0/E000028)"),
+                failure.getMessage());
+        assertLeftIncomplete(pgdata);
+    }
+
+    @Test
+    void partNumberNoBackupWritesIsRefusedNamingTheObject() throws Exception {
+        multiPartBackupWithoutManifest();
+        Files.copy(bucket.resolve(DIR + "data.tar"), bucket.resolve(DIR + "data_99999999999.tar"));
+
+        String refusal = refusedBeforeAnythingIsWritten(Map.of("ts1", temp.resolve("ts")));
+
+        assertTrue(refusal.contains("data_99999999999.tar has a part number no backup writes"), refusal);
+    }
+
     /** Edits the backup's backup.info as text: a hand edit, or what another tool wrote. */
     private void editBackupInfo(java.util.function.UnaryOperator<String> edit) throws IOException {
         Path info = bucket.resolve(DIR + "backup.info");
