@@ -143,6 +143,11 @@ public final class BaseRestore {
 
         RestoreVerifier verifier = new RestoreVerifier(hasManifest ? readManifest(prefix + MANIFEST) : null);
 
+        // the tablespaces' directories first, before the destination: one that cannot be made (permission
+        // denied) fails the restore as the destination's does, with its reason and nothing written
+        for (Path target : tablespaces.values()) {
+            createPrivateDirectory(target);
+        }
         createPrivateDirectory(destination);
         Path marker = destination.resolve(INCOMPLETE);
         AtomicLong files = new AtomicLong();
@@ -151,9 +156,6 @@ public final class BaseRestore {
             Files.writeString(marker, "cumulus-restore of backup " + backup.id() + " began at "
                     + java.time.Instant.now() + " and has not finished (still running, or killed): "
                     + incomplete(destination, tablespaces) + "\n");
-            for (Path target : tablespaces.values()) {
-                createPrivateDirectory(target);
-            }
             extractAll(backup.id().value(), archives, verifier, (path, size) -> {
                 files.incrementAndGet();
                 bytes.addAndGet(size);
@@ -245,7 +247,6 @@ public final class BaseRestore {
             Optional<Compression> compression = m.group(3) == null ? Optional.of(Compression.NONE)
                     : Compression.ofSuffix(m.group(3)).filter(c -> c.suffix().equals(m.group(3)));
             if (compression.isEmpty()) {
-                listener.warning("skipping " + blob.key() + ": unknown compression '" + m.group(3) + "'");
                 unreadable.computeIfAbsent(part, k -> new ArrayList<>()).add(name);
                 continue;
             }
@@ -272,7 +273,15 @@ public final class BaseRestore {
                     + "): the backup.info does not describe this backup; restore another backup; nothing was"
                     + " restored");
         }
-        unreadable.keySet().removeAll(parts.keySet()); // a readable twin is restored instead, as before
+        // a readable twin is restored instead, as before, and the unreadable copy named in a warning (alone, it
+        // is the error below, which a warning before it would contradict)
+        for (Map.Entry<Part, List<String>> skipped : unreadable.entrySet()) {
+            if (parts.containsKey(skipped.getKey())) {
+                skipped.getValue().forEach(n -> listener.warning("skipping " + prefix + n + ": unknown compression '"
+                        + n.substring(n.indexOf(".tar") + ".tar".length()) + "'"));
+            }
+        }
+        unreadable.keySet().removeAll(parts.keySet());
         if (!unreadable.isEmpty()) {
             String name = unreadable.values().iterator().next().get(0);
             String suffix = name.substring(name.indexOf(".tar") + ".tar".length());

@@ -323,6 +323,17 @@ class BaseRestoreTest {
                 + " compression or encryption it does not know)"), message);
         assertFalse(message.contains("missing"), message);
         assertTrue(message.endsWith("nothing was restored"), message);
+        assertEquals(List.of(), warnings, "no 'skipping' warning before the error that refuses it");
+    }
+
+    @Test
+    void anUnreadableCopyBesideAReadableArchiveOfItsPartIsSkippedWithAWarning() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        Files.copy(bucket.resolve(DIR + "data.tar.gz"), bucket.resolve(DIR + "data.tar.gz.gpg"));
+
+        restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", temp.resolve("ts")), 2);
+
+        assertEquals(List.of("skipping " + DIR + "data.tar.gz.gpg: unknown compression '.gz.gpg'"), warnings);
     }
 
     /** Without a manifest a last part that cannot be read would otherwise be found only after extracting the rest. */
@@ -537,6 +548,19 @@ class BaseRestoreTest {
                 () -> restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", ts), 2));
 
         assertFalse(Files.exists(temp.resolve("pgdata")));
+    }
+
+    @Test
+    void aTablespaceDirectoryThatCannotBeMadeFailsBeforeTheDestinationIsCreated() throws Exception {
+        // (as root, a directory without write permission would not stop the test: a regular file in the path does)
+        backup(Compression.GZIP, 1L << 30);
+        Path blocked = Files.writeString(temp.resolve("not-a-directory"), "");
+
+        IOException failure = assertThrows(IOException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", blocked.resolve("ts1")), 2));
+
+        assertFalse(Files.exists(temp.resolve("pgdata")), failure.toString());
+        assertFalse(failure.getMessage().contains("incomplete"), failure.getMessage());
     }
 
     @Test
