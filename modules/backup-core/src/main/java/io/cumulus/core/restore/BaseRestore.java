@@ -530,10 +530,24 @@ public final class BaseRestore {
         if (!Files.isDirectory(dir)) {
             throw new OperationFailedException(what + " " + dir + " exists and is not a directory");
         }
+        List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            if (entries.iterator().hasNext()) {
-                throw new OperationFailedException(what + " " + dir + " is not empty; nothing was restored");
+            for (Path entry : entries) {
+                names.add(entry.getFileName().toString());
+                if (names.size() > 1) {
+                    break;
+                }
             }
+        }
+        if (names.equals(List.of("lost+found"))) {
+            // a freshly made file system's root, which PostgreSQL does not take as a data directory or a
+            // tablespace either: a directory below it is what it expects
+            throw new OperationFailedException(what + " " + dir + " holds lost+found: it is a mount point; give a"
+                    + " directory below it instead (" + dir.resolve("pgdata") + "), as PostgreSQL expects; nothing was"
+                    + " restored");
+        }
+        if (!names.isEmpty()) {
+            throw new OperationFailedException(what + " " + dir + " is not empty; nothing was restored");
         }
     }
 

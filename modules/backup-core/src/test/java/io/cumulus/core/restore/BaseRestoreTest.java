@@ -551,6 +551,20 @@ class BaseRestoreTest {
     }
 
     @Test
+    void aMountPointsRootIsRefusedSayingToGiveADirectoryBelowIt() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        Path volume = Files.createDirectories(temp.resolve("volume/lost+found")).getParent();
+
+        String refusal = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", volume), 2)).getMessage();
+        assertFalse(Files.exists(temp.resolve("pgdata")), refusal);
+
+        assertTrue(refusal.contains("the directory of tablespace ts1 " + volume + " holds lost+found: it is a mount"
+                + " point; give a directory below it instead (" + volume.resolve("pgdata") + ")"), refusal);
+        assertTrue(Files.isDirectory(volume.resolve("lost+found")));
+    }
+
+    @Test
     void aTablespaceDirectoryThatCannotBeMadeFailsBeforeTheDestinationIsCreated() throws Exception {
         // (as root, a directory without write permission would not stop the test: a regular file in the path does)
         backup(Compression.GZIP, 1L << 30);
