@@ -515,8 +515,12 @@ public final class BaseRestore {
             Path target = t.getValue().toAbsolutePath().normalize();
             if (target.startsWith(data) || data.startsWith(target) || seen.stream().anyMatch(
                     other -> other.startsWith(target) || target.startsWith(other))) {
+                // (a tablespace made inside the data directory, which PostgreSQL only warns about, lands here
+                // restored in place: barman-cloud-backup even copies its files twice, once in data.tar)
                 throw new OperationFailedException("the directory of tablespace " + t.getKey().name() + ", "
-                        + target + ", overlaps the data directory or another tablespace's");
+                        + target + ", overlaps the data directory or another tablespace's: give it a directory"
+                        + " of its own outside the data directory with --tablespace " + t.getKey().name()
+                        + ":DIR; nothing was restored");
             }
             seen.add(target);
         }

@@ -752,7 +752,8 @@ class BaseRestoreTest {
         OperationFailedException failure = assertThrows(OperationFailedException.class,
                 () -> restore(ID.value(), pgdata, Map.of("ts1", pgdata.resolve("ts")), 1));
 
-        assertTrue(failure.getMessage().contains("overlaps"), failure.getMessage());
+        assertTrue(failure.getMessage().contains("overlaps the data directory or another tablespace's: give it a"
+                + " directory of its own outside the data directory with --tablespace ts1:DIR"), failure.getMessage());
         assertFalse(Files.exists(pgdata));
     }
 
