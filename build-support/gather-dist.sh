@@ -21,6 +21,8 @@ cp "$root/build-support/cds-archive.sh" "$root/build-support/fake-s3.py" "$root/
 # manager). The manifest keeps its main section; the per-entry digests went with the signature.
 jar_tool=jar
 [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/jar" ] && jar_tool=$JAVA_HOME/bin/jar
+entry_date=2000-01-01T00:00:00Z
+[ -n "${SOURCE_DATE_EPOCH:-}" ] && entry_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 unsign() {
     "$jar_tool" tf "$1" | grep -Eq '^META-INF/[^/]+\.(SF|RSA|DSA|EC)$' || return 0
     unsigned=$(mktemp -d)
@@ -28,7 +30,8 @@ unsign() {
     rm -f "$unsigned"/META-INF/*.SF "$unsigned"/META-INF/*.RSA "$unsigned"/META-INF/*.DSA "$unsigned"/META-INF/*.EC
     sed '/^\r\{0,1\}$/q' "$unsigned/META-INF/MANIFEST.MF" >"$unsigned.mf"
     rm "$unsigned/META-INF/MANIFEST.MF"
-    "$jar_tool" --create --file "$1.tmp" --manifest "$unsigned.mf" -C "$unsigned" .
+    # entries dated SOURCE_DATE_EPOCH (else a fixed date), not the build's time: the same jars every build
+    "$jar_tool" --create --file "$1.tmp" --manifest "$unsigned.mf" --date="$entry_date" -C "$unsigned" .
     mv "$1.tmp" "$1"
     rm -rf "$unsigned" "$unsigned.mf"
 }
