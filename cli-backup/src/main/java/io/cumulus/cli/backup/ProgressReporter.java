@@ -5,6 +5,7 @@ import io.cumulus.core.backup.BackupEnd;
 import io.cumulus.core.backup.BackupListener;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
@@ -25,7 +26,7 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
 
     private static final Duration TERMINAL_INTERVAL = Duration.ofSeconds(1);
     /** pg_backup_stop's notices that say all is well (PostgreSQL 15's texts, lc_messages C or English). */
-    private static final java.util.List<String> GOOD_NEWS = java.util.List.of(
+    private static final List<String> GOOD_NEWS = List.of(
             "all required WAL segments have been archived",
             "base backup done, waiting for required WAL segments to be archived");
 

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -437,13 +438,29 @@ public record BackupInfo(
      * the label, lists and dicts. {@link #newerKeys()} are left out.
      */
     public String format() {
-        StringBuilder out = new StringBuilder(2048);
+        return format(Map.of());
+    }
+
+    /**
+     * As {@link #format()}, with the keys a newer barman wrote ({@link #newerKeys()}) kept among them, in
+     * sorted key order as barman writes them: for a rewrite of the same backup's backup.info (a delete
+     * marking it FAILED), which keeps what the barman that wrote it recorded.
+     */
+    public String formatKeepingNewerKeys() {
+        return format(newerKeys);
+    }
+
+    private String format(Map<String, String> newer) {
+        TreeMap<String, String> lines = new TreeMap<>();
         for (Key key : Key.SORTED) {
             String value = key.write.apply(this);
             if (value != null) {
-                out.append(key.name).append('=').append(value).append('\n');
+                lines.put(key.name, value);
             }
         }
+        newer.forEach(lines::putIfAbsent);
+        StringBuilder out = new StringBuilder(2048);
+        lines.forEach((key, value) -> out.append(key).append('=').append(value).append('\n'));
         return out.toString();
     }
 

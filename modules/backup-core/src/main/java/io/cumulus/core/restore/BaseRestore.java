@@ -278,15 +278,14 @@ public final class BaseRestore {
         for (Map.Entry<Part, List<String>> skipped : unreadable.entrySet()) {
             if (parts.containsKey(skipped.getKey())) {
                 skipped.getValue().forEach(n -> listener.warning("skipping " + prefix + n + ": unknown compression '"
-                        + n.substring(n.indexOf(".tar") + ".tar".length()) + "'"));
+                        + suffixAfterTar(n) + "'"));
             }
         }
         unreadable.keySet().removeAll(parts.keySet());
         if (!unreadable.isEmpty()) {
             String name = unreadable.values().iterator().next().get(0);
-            String suffix = name.substring(name.indexOf(".tar") + ".tar".length());
             throw new OperationFailedException("backup " + backup.id() + " cannot be restored: " + name
-                    + " has a suffix cumulus-restore cannot read ('" + suffix + "': a compression or encryption"
+                    + " has a suffix cumulus-restore cannot read ('" + suffixAfterTar(name) + "': a compression or encryption"
                     + " it does not know): restore it with the tool that wrote it, or choose another backup;"
                     + " nothing was restored");
         }
@@ -296,6 +295,11 @@ public final class BaseRestore {
             requireSeries(backup, archives, oid, prefix);
         }
         return new Listing(archives, hasManifest);
+    }
+
+    /** What follows ".tar" in an archive's name: ".gz", ".gz.gpg"... */
+    private static String suffixAfterTar(String name) {
+        return name.substring(name.indexOf(".tar") + ".tar".length());
     }
 
     /** backup.info's tablespaces as a message names them: {@code none}, or {@code ts1 (OID 16384), ...}. */

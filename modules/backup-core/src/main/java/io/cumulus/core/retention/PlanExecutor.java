@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -256,25 +255,12 @@ public final class PlanExecutor {
                         + deletion.id() + " again")
                 .build();
         try {
-            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT, withNewerKeys(failed).getBytes(StandardCharsets.UTF_8));
+            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT, failed.formatKeepingNewerKeys().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new OperationFailedException("could not mark backup " + deletion.id() + " as being deleted ("
                     + e.getMessage() + "): nothing deleted", e);
         }
         progress.accept("backup " + deletion.id() + " marked FAILED while its objects are deleted");
-    }
-
-    /**
-     * {@code info}'s text with the keys a newer barman wrote kept, where {@link BackupInfo#format()}
-     * writes the 3.4 keys only: this backup.info is the same backup's, marked FAILED for as long as its
-     * delete takes, so it keeps what the barman that wrote it recorded. Every line is one {@code
-     * key=value} (values are kept on one line), in sorted key order as barman writes them.
-     */
-    private static String withNewerKeys(BackupInfo info) {
-        TreeMap<String, String> lines = new TreeMap<>();
-        info.format().lines().forEach(line -> lines.put(line.substring(0, line.indexOf('=')), line));
-        info.newerKeys().forEach((key, text) -> lines.putIfAbsent(key, key + "=" + text));
-        return String.join("\n", lines.values()) + "\n";
     }
 
     /** What the deletion of one backup's WAL did. */

@@ -642,7 +642,7 @@ final class GcsBlobStore implements BlobStore {
 
     @Override
     public String describeKey(String key) {
-        return "gs://" + bucket + "/" + key + atEmulator();
+        return describe(key) + atEmulator();
     }
 
     /** " at HOST" for an emulator, never with its user info (a password); empty for Google Cloud. */

@@ -665,7 +665,7 @@ final class S3BlobStore implements BlobStore {
 
     @Override
     public String describeKey(String key) {
-        return "s3://" + bucket + "/" + key + atEndpoint();
+        return describe(key) + atEndpoint();
     }
 
     /** " at ENDPOINT" for a custom endpoint, never with its user info (a password); empty for AWS. */
