@@ -88,6 +88,18 @@ final class PgbenchLoad implements AutoCloseable {
 
     /** The pgbench tables as one line (see {@link #STATE}). */
     static String state(PgCluster cluster) {
+        // a killed pgbench's session may still commit the transaction it had sent: wait until none is left
+        // (seen once in CI: one history row more at the backup's restore point than read here)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (cluster.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'") > 0
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for pgbench's sessions to end", e);
+            }
+        }
         return cluster.queryString(STATE);
     }
 
