@@ -109,6 +109,9 @@ public record BackupInfo(
      */
     public static final String PARENT_BACKUP_ID = "parent_backup_id";
 
+    /** The {@link #newerKeys()} key (Barman 3.11+) listing, comma-separated, the increments of a backup. */
+    public static final String CHILDREN_BACKUP_IDS = "children_backup_ids";
+
     /** The {@link #newerKeys()} key saying what kind of backup this is; {@code full} for a full one. */
     public static final String BACKUP_TYPE = "backup_type";
 
@@ -222,7 +225,7 @@ public record BackupInfo(
         }
         String parent = parentBackupId().orElse(null);
         String type = newerValue(BACKUP_TYPE);
-        if (parent != null || "incremental".equals(type)) {
+        if (isIncremental()) {
             return Optional.of(new Unrestorable("an incremental backup (" + (parent != null ? "parent " + parent
                     : "backup_type=" + type) + ")", "restore it with Barman (pg_combinebackup), or choose a full backup"));
         }
@@ -670,7 +673,7 @@ public record BackupInfo(
      * as ids separated by commas); empty when absent or None.
      */
     public List<String> childrenBackupIds() {
-        String raw = newerValue("children_backup_ids");
+        String raw = newerValue(CHILDREN_BACKUP_IDS);
         if (raw == null) {
             return List.of();
         }
@@ -679,11 +682,10 @@ public record BackupInfo(
 
     /**
      * Whether this backup is an increment of another, which it needs to be restored: it has a
-     * parent, or a {@code backup_type} other than {@code full} (and {@code snapshot}, which
-     * {@link #snapshotsInfo()} already tells).
+     * parent, or its {@code backup_type} is {@code incremental}. (A type Cumulus does not know is not
+     * called incremental: {@link #unrestorableReason()} names it by its type.)
      */
     public boolean isIncremental() {
-        String type = newerValue(BACKUP_TYPE);
-        return parentBackupId().isPresent() || (type != null && !type.equals("full") && !type.equals("snapshot"));
+        return parentBackupId().isPresent() || "incremental".equals(newerValue(BACKUP_TYPE));
     }
 }

@@ -168,6 +168,9 @@ class BackupInfoTest {
 
         assertTrue(BackupInfo.parse(EXAMPLE + "backup_type=incremental\n").isIncremental());
         assertFalse(BackupInfo.parse(EXAMPLE).isIncremental(), "a 3.4 backup.info is a full backup");
+        BackupInfo unknownType = BackupInfo.parse(EXAMPLE + "backup_type=differential\n");
+        assertFalse(unknownType.isIncremental(), "a type Cumulus does not know is not called incremental");
+        assertEquals("a backup of type 'differential' (backup_type)", unknownType.unrestorableKind().orElseThrow());
     }
 
     @Test
