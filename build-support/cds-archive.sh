@@ -9,8 +9,8 @@
 # When python3 is there, a throwaway in-memory S3 endpoint (fake-s3.py) lets the training call go
 # through the S3 provider, whose classes are most of what a call loads. A tool with lib/azure/ or lib/gcs/
 # gets a cache there too (Java 25+ only), for its Azure or GCS calls, from a training call (cds-training DIR
-# azure|gcs) to a throwaway endpoint (fake-azure.py, fake-gcs.py); a training script that trains no call of
-# that provider runs nothing then.
+# azure|gcs) to a throwaway endpoint (fake-azure.py, fake-gcs.py), started only for a training script that
+# reads that endpoint's variable; a training script that trains no call of that provider runs nothing then.
 # A JVM that cannot dump an archive only costs the tool its fast start, never the build.
 set -u
 tool_dir=$1
@@ -59,42 +59,6 @@ urllib.request.urlopen(urllib.request.Request(
     {"Content-Type": 'multipart/related; boundary="training"'})).read()
 PY
 }
-if command -v python3 >/dev/null 2>&1; then
-    fake s3
-    [ -n "$fake_port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$fake_port && export CUMULUS_TRAINING_S3_ENDPOINT
-    if [ -d "$tool_dir/lib/gcs" ]; then
-        fake gcs
-        if [ -n "$fake_port" ] && seed_gcs "$fake_port"; then
-            # as the Google libraries take an emulator's address: no credentials then
-            STORAGE_EMULATOR_HOST=127.0.0.1:$fake_port
-            export STORAGE_EMULATOR_HOST
-        else
-            kill "$fake_gcs" 2>/dev/null
-            fake_gcs=
-        fi
-    fi
-    if [ -d "$tool_dir/lib/azure" ]; then
-        fake azure
-        if [ -n "$fake_port" ]; then
-            CUMULUS_TRAINING_AZURE_ENDPOINT=http://127.0.0.1:$fake_port/training
-            # the credentials as most sites give them to barman-cloud: a connection string (the key is "training")
-            AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=training;AccountKey=dHJhaW5pbmc=;BlobEndpoint=$CUMULUS_TRAINING_AZURE_ENDPOINT;"
-            export CUMULUS_TRAINING_AZURE_ENDPOINT AZURE_STORAGE_CONNECTION_STRING
-        else
-            kill "$fake_azure" 2>/dev/null
-            fake_azure=
-        fi
-    fi
-fi
-# The training calls take credentials and region from the AWS files, as most sites give them, so that
-# the SDK's parser of those files is trained too; nothing of the build's own AWS set-up reaches them.
-printf '[default]\naws_access_key_id = training\naws_secret_access_key = training\n' >"$work/aws-credentials"
-printf '[default]\nregion = us-east-1\n' >"$work/aws-config"
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION \
-    AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_KEY
-AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials AWS_CONFIG_FILE=$work/aws-config
-export AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
-
 # The major version of the Java runtime whose java binary is $1 (from its release file), or 0.
 java_major() {
     home=$(dirname "$(dirname "$(readlink -f "$1")")")
@@ -118,6 +82,45 @@ aot_java() {
     done
     echo "$best"
 }
+
+if command -v python3 >/dev/null 2>&1; then
+    fake s3
+    [ -n "$fake_port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$fake_port && export CUMULUS_TRAINING_S3_ENDPOINT
+    # a provider's endpoint only for what trains it: a Java 25+ (provider caches are AOT caches) and a training
+    # script that calls that provider (it reads the endpoint's variable)
+    java=$(aot_java)
+    if [ -n "$java" ] && [ -d "$tool_dir/lib/gcs" ] && grep -q STORAGE_EMULATOR_HOST "$training"; then
+        fake gcs
+        if [ -n "$fake_port" ] && seed_gcs "$fake_port"; then
+            # as the Google libraries take an emulator's address: no credentials then
+            STORAGE_EMULATOR_HOST=127.0.0.1:$fake_port
+            export STORAGE_EMULATOR_HOST
+        else
+            kill "$fake_gcs" 2>/dev/null
+            fake_gcs=
+        fi
+    fi
+    if [ -n "$java" ] && [ -d "$tool_dir/lib/azure" ] && grep -q CUMULUS_TRAINING_AZURE_ENDPOINT "$training"; then
+        fake azure
+        if [ -n "$fake_port" ]; then
+            CUMULUS_TRAINING_AZURE_ENDPOINT=http://127.0.0.1:$fake_port/training
+            # the credentials as most sites give them to barman-cloud: a connection string (the key is "training")
+            AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=training;AccountKey=dHJhaW5pbmc=;BlobEndpoint=$CUMULUS_TRAINING_AZURE_ENDPOINT;"
+            export CUMULUS_TRAINING_AZURE_ENDPOINT AZURE_STORAGE_CONNECTION_STRING
+        else
+            kill "$fake_azure" 2>/dev/null
+            fake_azure=
+        fi
+    fi
+fi
+# The training calls take credentials and region from the AWS files, as most sites give them, so that
+# the SDK's parser of those files is trained too; nothing of the build's own AWS set-up reaches them.
+printf '[default]\naws_access_key_id = training\naws_secret_access_key = training\n' >"$work/aws-credentials"
+printf '[default]\nregion = us-east-1\n' >"$work/aws-config"
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION \
+    AZURE_STORAGE_SAS_TOKEN AZURE_STORAGE_KEY
+AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials AWS_CONFIG_FILE=$work/aws-config
+export AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE
 
 # limited COMMAND...: runs a training call for at most two minutes where timeout(1) exists: an endpoint that
 # accepts and never answers would otherwise hold the build for the client's read timeout times its retries
