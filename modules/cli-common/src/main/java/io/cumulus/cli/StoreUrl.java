@@ -11,7 +11,7 @@ import java.net.URISyntaxException;
  * @param provider which store the URL names
  * @param container the bucket, or the absolute root directory for {@link Provider#FILE}
  * @param prefix the key prefix inside the container, without leading slash; without trailing slash
- *     but for an Azure path ending in two ({@link io.cumulus.core.layout.ServerLayout} then makes
+ *     but for an S3 or Azure path ending in two ({@link io.cumulus.core.layout.ServerLayout} then makes
  *     barman-cloud's doubled slash)
  */
 public record StoreUrl(Provider provider, String container, String prefix) {
@@ -108,17 +108,21 @@ public record StoreUrl(Provider provider, String container, String prefix) {
         if (bucket.isEmpty()) {
             throw new InvalidInputException("invalid S3 URL '" + url + "': expected s3://BUCKET[/PATH]");
         }
-        return new StoreUrl(Provider.AWS_S3, bucket, trim(slash < 0 ? "" : rest.substring(slash)));
+        return new StoreUrl(Provider.AWS_S3, bucket, asJoined(slash < 0 ? "" : rest.substring(slash)));
     }
 
-    private static String trim(String path) {
-        String p = path == null ? "" : path;
+    /**
+     * barman-cloud's S3 path ({@code urlparse(url).path.lstrip("/")}) as a prefix that {@link
+     * io.cumulus.core.layout.ServerLayout} joins with one slash into barman-cloud's keys: its
+     * os.path.join adds no slash after a path ending in one, so one trailing slash is dropped and the
+     * rest kept ({@code a/} is {@code a}, keys {@code a/SERVER/...}; {@code a//} is {@code a/}, keys
+     * {@code a//SERVER/...}); a doubled slash inside stays ({@code a//b}).
+     */
+    private static String asJoined(String path) {
+        String p = path;
         while (p.startsWith("/")) {
             p = p.substring(1);
         }
-        while (p.endsWith("/")) {
-            p = p.substring(0, p.length() - 1);
-        }
-        return p;
+        return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.layout.ServerLayout;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +27,15 @@ class StoreUrlTest {
         assertEquals(new StoreUrl(StoreUrl.Provider.AWS_S3, "bucket", ""), s3("s3://bucket/"));
         assertEquals(new StoreUrl(StoreUrl.Provider.AWS_S3, "bucket", "a//b"), s3("s3://bucket//a//b/"));
         assertEquals(new StoreUrl(StoreUrl.Provider.AWS_S3, "my_bucket", "x"), s3("S3://my_bucket/x"));
+    }
+
+    @Test
+    void walKeysAreTheOnesBarmanCloudJoinsForEveryTrailingSlash() {
+        // os.path.join(urlparse(url).path.lstrip("/"), "srv", "wals"), as printed by Python 3
+        Map<String, String> barman = Map.of("s3://bucket/pg", "pg/srv/wals/", "s3://bucket/pg/", "pg/srv/wals/",
+                "s3://bucket/a//", "a//srv/wals/", "s3://bucket//a//b/", "a//b/srv/wals/",
+                "s3://bucket/a///", "a///srv/wals/", "s3://bucket//", "srv/wals/", "s3://bucket", "srv/wals/");
+        barman.forEach((url, wals) -> assertEquals(wals, new ServerLayout(s3(url).prefix(), "srv").walsPrefix(), url));
     }
 
     @Test

@@ -806,8 +806,9 @@ final class S3BlobStore implements BlobStore {
         return exception;
     }
 
+    /** A key S3 stores as named; a doubled slash inside is one (barman-cloud writes {@code a//b/...} for s3://B/a//b). */
     private static void checkKey(String key) {
-        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("//")) {
+        if (key.isEmpty() || key.startsWith("/") || key.endsWith("/")) {
             throw new IllegalArgumentException("invalid key '" + key + "'");
         }
     }

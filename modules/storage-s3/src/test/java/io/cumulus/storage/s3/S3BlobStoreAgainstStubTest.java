@@ -306,6 +306,29 @@ class S3BlobStoreAgainstStubTest {
         }
     }
 
+    // ---------------------------------------------------------------- keys
+
+    @Test
+    void aKeyWithADoubledSlashIsStoredUnderThatKey() throws Exception {
+        // barman-cloud's keys for s3://bucket/a//b: S3 keeps both slashes, and so must every request
+        String key = "a//b/srv/wals/0000000100000000/000000010000000000000001";
+        List<String> requests = new CopyOnWriteArrayList<>();
+        StubS3Server.Handler store = exchange -> {
+            requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath());
+            if (exchange.getRequestMethod().equals("PUT")) {
+                exchange.getRequestBody().readAllBytes();
+                StubS3Server.empty(exchange, 200, "0123456789abcdef0123456789abcdef");
+            } else {
+                StubS3Server.empty(exchange, 404, null);
+            }
+        };
+        try (StubS3Server stub = StubS3Server.start(store);
+                BlobStore s3 = S3BlobStores.open(config(stub))) {
+            write(s3, key, bytes(100, 9), WriteOptions.DEFAULT);
+            assertTrue(requests.contains("PUT /bucket/" + key), requests.toString());
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static long contentLength(HttpExchange exchange) {
