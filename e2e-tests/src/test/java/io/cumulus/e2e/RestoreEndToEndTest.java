@@ -343,6 +343,50 @@ class RestoreEndToEndTest {
         }
     }
 
+    /**
+     * A tablespace made inside the data directory (PostgreSQL only warns), backed up by
+     * barman-cloud-backup, which copies its files into data.tar as well: restored to the same place
+     * inside the new data directory, as barman-cloud-restore does in place (it was refused).
+     */
+    @Test
+    void barmanCloudBackupOfATablespaceInsideTheDataDirectoryIsRestoredInsideIt() throws IOException {
+        String server = "pg-barman-inside";
+        String barmanArchive = barman.command("barman-cloud-wal-archive").args(s3.url(), server).toShellLine() + " %p";
+        try (PgCluster barmanSource = PgCluster.builder().archiveCommand(barmanArchive).start()) {
+            Path location = barmanSource.dataDir().resolve("inside");
+            try {
+                Files.createDirectory(location);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            PostgresUser.chown(location);
+            barmanSource.execute("CREATE TABLESPACE inside LOCATION '" + location + "'");
+            barmanSource.execute("CREATE TABLE in_inside TABLESPACE inside"
+                    + " AS SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 1700) g");
+            ToolResult backup = barman.command("barman-cloud-backup", "--immediate-checkpoint", "-h", "127.0.0.1",
+                    "-p", Integer.toString(barmanSource.port()), "-U", PgCluster.SUPERUSER)
+                    .args(s3.url(), server).asPostgres().timeout(TIMEOUT).run();
+            assertEquals(0, backup.exitCode(), backup::describe);
+            barmanSource.awaitArchived(barmanSource.switchWal(), Duration.ofSeconds(90));
+        }
+        Path data = work.resolve(server + "/data");
+        postgresDirectory(server);
+
+        ToolResult restore = restore(s3, server, "latest", data, "--tablespace", "inside:" + data.resolve("inside"));
+
+        assertEquals(0, restore.exitCode(), restore::describe);
+        List<Path> links = list(data.resolve("pg_tblspc"));
+        assertEquals(1, links.size(), links::toString);
+        assertEquals(data.resolve("inside"), readLink(links.get(0)));
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
+                .restoreCommand(s3.restoreCommand(server)).setting("recovery_target", "immediate")
+                .setting("recovery_target_action", "promote").startTimeout(TIMEOUT).start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            assertEquals(1700, recovered.queryLong("SELECT count(*) FROM in_inside"));
+            assertEquals(1700, recovered.queryLong("SELECT count(DISTINCT h) FROM in_inside"));
+        }
+    }
+
     @Test
     void oneChangedByteInTheBucketStopsTheRestoreNamingTheFile() throws IOException {
         String server = "pg-corrupt";

@@ -90,7 +90,7 @@ public final class BaseRestore {
 
     /** One archive object and where it goes. */
     private record Archive(String key, String series, int part, Compression compression, Path target,
-            String manifestPrefix) {
+            String manifestPrefix, List<String> tablespaceDirectories) {
     }
 
     /** One part of one series: {@code data_0001.tar.gz} is ("data", 1) whatever its suffix. */
@@ -130,7 +130,7 @@ public final class BaseRestore {
             throw new OperationFailedException("backup " + backup.id() + " is " + unrestorable.get());
         }
         Map<Tablespace, Path> tablespaces = tablespaceTargets(info, relocated);
-        checkDistinct(destination, tablespaces);
+        checkDistinct(info, destination, tablespaces);
         checkEmpty(destination, "the destination directory");
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
             checkEmpty(t.getValue(), "the directory of tablespace " + t.getKey().name());
@@ -251,9 +251,10 @@ public final class BaseRestore {
                 continue;
             }
             Archive archive = series.equals("data")
-                    ? new Archive(blob.key(), series, part.number(), compression.get(), destination, "")
+                    ? new Archive(blob.key(), series, part.number(), compression.get(), destination, "",
+                            tablespacesInside(destination, tablespaces))
                     : new Archive(blob.key(), series, part.number(), compression.get(),
-                            tablespaces.get(byOid.get(series)), "pg_tblspc/" + series + "/");
+                            tablespaces.get(byOid.get(series)), "pg_tblspc/" + series + "/", List.of());
             Archive other = parts.putIfAbsent(part, archive);
             if (other != null) {
                 twice.add(other.key().substring(prefix.length()) + " and " + name);
@@ -398,7 +399,7 @@ public final class BaseRestore {
             AtomicBoolean failed) throws IOException {
         listener.archiveStarted(archive.key(), archive.target().toString());
         TarExtractor extractor = new TarExtractor(archive.target(), archive.manifestPrefix(), verifier, counter,
-                failed::get);
+                failed::get, archive.tablespaceDirectories());
         try (InputStream in = archive.compression().decompress(ResumingRead.open(store, archive.key(), listener,
                 resumePause))) {
             extractor.extract(in, archive.key());
@@ -510,17 +511,27 @@ public final class BaseRestore {
         return last == null ? series + ".tar" : partName(series, last.part(), last.compression().suffix());
     }
 
-    /** Two tablespaces in one directory, or one inside the data directory, would mix their files. */
-    private static void checkDistinct(Path destination, Map<Tablespace, Path> tablespaces)
+    /**
+     * Two tablespaces in one directory, or a tablespace and the data directory, would mix their files,
+     * but for a tablespace that was inside the data directory (made there, which PostgreSQL only warns
+     * about) and goes to the same place inside the destination (restored in place, say): it is
+     * restored there, as barman-cloud-restore does, from its own archive, its copy in the data
+     * directory's archive skipped ({@link #tablespacesInside}). Anywhere else inside the destination it
+     * would take the place of the data directory's own files.
+     */
+    private static void checkDistinct(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces)
             throws OperationFailedException {
         Path data = destination.toAbsolutePath().normalize();
+        Path pgdata = info.pgdata() == null ? null : Path.of(info.pgdata()).normalize();
         List<Path> seen = new ArrayList<>();
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
             Path target = t.getValue().toAbsolutePath().normalize();
-            if (target.startsWith(data) || data.startsWith(target) || seen.stream().anyMatch(
+            Path location = Path.of(t.getKey().location()).normalize();
+            boolean asInTheBackup = target.startsWith(data) && !target.equals(data) && pgdata != null
+                    && location.startsWith(pgdata) && !location.equals(pgdata)
+                    && data.relativize(target).equals(pgdata.relativize(location));
+            if ((target.startsWith(data) && !asInTheBackup) || data.startsWith(target) || seen.stream().anyMatch(
                     other -> other.startsWith(target) || target.startsWith(other))) {
-                // (a tablespace made inside the data directory, which PostgreSQL only warns about, lands here
-                // restored in place: barman-cloud-backup even copies its files twice, once in data.tar)
                 throw new OperationFailedException("the directory of tablespace " + t.getKey().name() + ", "
                         + target + ", overlaps the data directory or another tablespace's: give it a directory"
                         + " of its own outside the data directory with --tablespace " + t.getKey().name()
@@ -528,6 +539,19 @@ public final class BaseRestore {
             }
             seen.add(target);
         }
+    }
+
+    /** The tablespace directories inside {@code destination}, relative to it ({@link #checkDistinct} allowed them). */
+    private static List<String> tablespacesInside(Path destination, Map<Tablespace, Path> tablespaces) {
+        Path data = destination.toAbsolutePath().normalize();
+        List<String> inside = new ArrayList<>();
+        for (Path t : tablespaces.values()) {
+            Path target = t.toAbsolutePath().normalize();
+            if (target.startsWith(data)) {
+                inside.add(data.relativize(target).toString());
+            }
+        }
+        return inside;
     }
 
     /** @throws OperationFailedException when {@code dir} exists and is not an empty directory */

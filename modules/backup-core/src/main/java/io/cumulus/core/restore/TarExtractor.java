@@ -57,6 +57,7 @@ final class TarExtractor {
     private final RestoreVerifier verifier;
     private final Listener listener;
     private final BooleanSupplier cancelled;
+    private final List<String> tablespaceDirectories;
     private final Set<Path> checkedDirectories = new HashSet<>();
     private final List<Runnable> directoryModes = new ArrayList<>();
 
@@ -65,14 +66,18 @@ final class TarExtractor {
      * @param manifestPrefix what the manifest puts before a member's name: empty for the data
      *     directory, {@code pg_tblspc/<oid>/} for a tablespace
      * @param cancelled true once another archive failed, to stop early
+     * @param tablespaceDirectories directories under the root, relative to it, where a tablespace is
+     *     restored from its own archive: their members in this archive are skipped (barman-cloud-backup
+     *     copies a tablespace inside the data directory into data.tar too, bar its top directory)
      */
     TarExtractor(Path root, String manifestPrefix, RestoreVerifier verifier, Listener listener,
-            BooleanSupplier cancelled) throws IOException {
+            BooleanSupplier cancelled, List<String> tablespaceDirectories) throws IOException {
         this.root = root.toRealPath();
         this.manifestPrefix = manifestPrefix;
         this.verifier = verifier;
         this.listener = listener;
         this.cancelled = cancelled;
+        this.tablespaceDirectories = List.copyOf(tablespaceDirectories);
     }
 
     /** Extracts every member of {@code tar}; directory modes are applied at the end, so they cannot block writes. */
@@ -103,6 +108,9 @@ final class TarExtractor {
             String name = normalize(entry.getName(), archiveName);
             if (name.isEmpty()) {
                 continue; // the archive's root, "./": the target directory itself
+            }
+            if (tablespaceDirectories.stream().anyMatch(dir -> name.equals(dir) || name.startsWith(dir + "/"))) {
+                continue; // the tablespace's own archive restores it
             }
             Path target = root.resolve(name);
             if (entry.isDirectory()) {

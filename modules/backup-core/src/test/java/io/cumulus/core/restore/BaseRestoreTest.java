@@ -758,6 +758,42 @@ class BaseRestoreTest {
     }
 
     @Test
+    void tablespaceInsideTheDataDirectoryGoesBackToTheSamePlaceInside() throws Exception {
+        // made as /srv/pg/data/ts (PostgreSQL only warns); barman-cloud-backup copies its files into data.tar too
+        byte[] stale = "the copy in data.tar, not the tablespace's archive".getBytes(StandardCharsets.UTF_8);
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16384, "/srv/pg/data/ts", 2, 1000)
+                .withDataFiles(2, 100).withDataMember("ts/PG_15_202209061/5/16385", stale);
+        backup(cluster, ID, Compression.NONE, 1L << 30, null);
+        store.delete(DIR + "backup_manifest"); // as barman-cloud's backups: the copy in data.tar is not listed
+        Path pgdata = temp.resolve("restored");
+
+        restore(ID.value(), pgdata, Map.of("ts1", pgdata.resolve("ts")), 3);
+
+        for (TestCluster.Member m : cluster.tablespaceMembers(16384)) {
+            assertArrayEquals(m.content(), Files.readAllBytes(pgdata.resolve("ts").resolve(m.name())), m.name());
+        }
+        assertArrayEquals(cluster.dataMembers().get(1).content(), Files.readAllBytes(pgdata.resolve("base/5/16400")));
+        assertEquals(pgdata.resolve("ts").toAbsolutePath(), Files.readSymbolicLink(pgdata.resolve("pg_tblspc/16384")));
+        assertTrue(Files.exists(pgdata.resolve("global/pg_control")));
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void tablespaceInsideTheDataDirectoryGoesNowhereElseInside() throws Exception {
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16384, "/srv/pg/data/ts", 1, 100)
+                .withDataFiles(1, 100);
+        backup(cluster, ID, Compression.NONE, 1L << 30, null);
+        Path pgdata = temp.resolve("restored");
+
+        // base/ would be skipped in data.tar as the tablespace's: refused, nothing written
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), pgdata, Map.of("ts1", pgdata.resolve("base")), 1));
+
+        assertTrue(failure.getMessage().contains("overlaps the data directory"), failure.getMessage());
+        assertFalse(Files.exists(pgdata));
+    }
+
+    @Test
     void absoluteAndParentMemberNamesAreRefused() {
         assertThrows(OperationFailedException.class, () -> TarExtractor.normalize("/etc/passwd", "a"));
         assertThrows(OperationFailedException.class, () -> TarExtractor.normalize("../x", "a"));
