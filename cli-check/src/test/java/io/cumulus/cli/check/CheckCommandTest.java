@@ -54,13 +54,14 @@ class CheckCommandTest {
     void theArchiveCommandParserKnowsEveryOptionOfCumulusWalArchiveThatTakesAValue() {
         Set<String> valued = new HashSet<>();
         Set<String> lists = new HashSet<>();
+        Set<String> flags = new HashSet<>();
         for (OptionSpec option : new CommandLine(new WalArchiveCommand()).getCommandSpec().options()) {
-            if (option.arity().max() > 0) {
-                (option.arity().max() > 1 ? lists : valued).addAll(List.of(option.names()));
-            }
+            (option.arity().max() == 0 ? flags : option.arity().max() > 1 ? lists : valued)
+                    .addAll(List.of(option.names()));
         }
         assertEquals(valued, ArchiveCommandLine.VALUE_OPTIONS);
         assertEquals(lists, ArchiveCommandLine.LIST_OPTIONS);
+        assertEquals(flags, ArchiveCommandLine.FLAG_OPTIONS);
     }
 
     @Test

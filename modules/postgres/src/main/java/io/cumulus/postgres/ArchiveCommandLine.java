@@ -46,6 +46,15 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
     public static final Set<String> LIST_OPTIONS = Set.of("--tags", "--history-tags");
 
     /**
+     * cumulus-wal-archive's options that take no value. Kept equal to the tool's own by the same test:
+     * without them, {@code --async} read as an abbreviation of {@code --async-timeout} took the next word
+     * for its value, and every line of the documented {@code --async} form seemed to archive elsewhere.
+     */
+    public static final Set<String> FLAG_OPTIONS = Set.of("--help", "-V", "--version", "-v", "--verbose", "-q",
+            "--quiet", "-t", "--test", "-z", "--gzip", "-j", "--bzip2", "--snappy", "--xz", "--zstd", "--lz4",
+            "--async", "--async-uploader");
+
+    /**
      * barman-cloud-wal-archive 3.4's long options ({@code barman/clients/cloud_cli.py} and {@code
      * cloud_walarchive.py}) that take a value, take a list, or take none. Its argparse accepts any
      * unambiguous abbreviation of them ({@code --endpoint URL}), which {@link #longOption} resolves.
@@ -106,11 +115,12 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
     static String longOption(String arg, boolean barman) {
         Set<String> values = barman ? BARMAN_VALUE_OPTIONS : VALUE_OPTIONS;
         Set<String> lists = barman ? BARMAN_LIST_OPTIONS : LIST_OPTIONS;
-        if (!arg.startsWith("--") || values.contains(arg) || lists.contains(arg) || BARMAN_FLAG_OPTIONS.contains(arg)) {
+        Set<String> flags = barman ? BARMAN_FLAG_OPTIONS : FLAG_OPTIONS;
+        if (!arg.startsWith("--") || values.contains(arg) || lists.contains(arg) || flags.contains(arg)) {
             return arg;
         }
         List<String> candidates = new ArrayList<>();
-        for (Set<String> options : List.of(values, lists, BARMAN_FLAG_OPTIONS)) {
+        for (Set<String> options : List.of(values, lists, flags)) {
             options.stream().filter(o -> o.startsWith("--") && o.startsWith(arg)).sorted().forEach(candidates::add);
         }
         if (candidates.size() == 1 || !candidates.isEmpty() && values.containsAll(candidates)) {

@@ -112,6 +112,19 @@ class ArchivingChecksTest {
         assertEquals("--unknown", ArchiveCommandLine.longOption("--unknown", true));
     }
 
+    @Test
+    void theDocumentedAsyncLineArchivesWhereItSays() {
+        // docs/wal-archiving.md's form: --async is a flag, not an abbreviation of --async-timeout
+        for (String options : List.of("--async --spool-dir /var/lib/pg/spool --max-parallel 4 --gzip",
+                "--spool-dir /var/lib/pg/spool --async", "--async --xz --zstd --lz4 -z --snappy")) {
+            ArchiveCommandLine line = ArchiveCommandLine.parse("/opt/cumulus/bin/cumulus-wal-archive " + options
+                    + " " + URL + " main %p");
+            assertTrue(line.archivesTo(URL, "main"), options + ": " + line);
+        }
+        assertEquals("--async", ArchiveCommandLine.longOption("--async", false));
+        assertEquals("--async-timeout", ArchiveCommandLine.longOption("--async-t", false));
+    }
+
     /** Whatever the line's parse takes for the URL and server is shown without user info or query. */
     @Test
     void whatIsEchoedOfTheLineHasNoUserInfoOrQuery() {
