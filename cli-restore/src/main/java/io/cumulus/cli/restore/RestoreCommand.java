@@ -1,6 +1,7 @@
 package io.cumulus.cli.restore;
 
 import io.cumulus.cli.ExitCodes;
+import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
@@ -54,6 +55,11 @@ public final class RestoreCommand extends ToolCommand {
     @Parameters(index = "3", paramLabel = "RECOVERY_DIR",
             description = "The new data directory; it must not exist or be empty.")
     Path recoveryDir;
+
+    @Option(names = {"-t", "--test"},
+            description = "Only check that the store answers and the bucket exists (exit 2: unreachable, 1: no"
+                    + " bucket); restore nothing.")
+    boolean test;
 
     @Option(names = "--tablespace", paramLabel = "NAME:LOCATION",
             description = "Restore tablespace NAME into LOCATION instead of where it was (repeatable).")
@@ -138,6 +144,9 @@ public final class RestoreCommand extends ToolCommand {
         Map<String, String> targets = RecoveryConfiguration.targets(recoveryTime, targetLsn, targetXid, targetName,
                 target, targetAction, targetTimeline);
         AutoTarget auto = autoTarget(recoveryTime, zone);
+        if (test) {
+            return testStore(sourceUrl, serverName, storage, new EncryptionOptions());
+        }
         RecoveryConfiguration recovery = targets.isEmpty() && !standby ? null
                 : new RecoveryConfiguration(restoreCommand(), targets, standby, !keepArchiveMode);
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {

@@ -93,6 +93,19 @@ class RestoreCommandTest {
 
     /** As barman-cloud-restore 3.4, the snapshot options are taken and ignored for a backup without snapshots. */
     @Test
+    void testOnlyChecksTheStoreAndRestoresNothingAsBarmanCloudRestore() {
+        Path pgdata = dir.resolve("pgdata");
+
+        Result reachable = run("-t", store, "main", ID, pgdata.toString());
+        Result missing = run("--test", "file://" + dir.resolve("no-such-store"), "main", ID, pgdata.toString());
+
+        assertEquals(0, reachable.exitCode(), reachable.err());
+        assertFalse(Files.exists(pgdata));
+        assertEquals(1, missing.exitCode(), missing.err());
+        assertFalse(Files.exists(pgdata));
+    }
+
+    @Test
     void theSnapshotOptionsAreIgnoredForABackupWithoutSnapshots() throws IOException {
         Result result = run(store, "main", ID, dir.resolve("pgdata").toString(), "--snapshot-recovery-instance",
                 "vm-1", "--snapshot-recovery-zone=europe-west1-b");
