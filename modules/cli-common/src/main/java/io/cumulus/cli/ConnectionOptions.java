@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 public final class ConnectionOptions {
 
     @Option(names = {"-h", "--host"}, paramLabel = "HOST",
-            description = "PostgreSQL host (default: PGHOST, else localhost over TCP).")
+            description = "PostgreSQL host, or a Unix-socket directory (default: PGHOST, else the Unix socket in"
+                    + " /var/run/postgresql, or /tmp when only there).")
     String host;
 
     @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "PostgreSQL port (default: PGPORT, else 5432).")
