@@ -165,8 +165,9 @@ public final class WalContinuityCheck {
         void add(WalContinuity.Result result, String whose) {
             if (result.problem().isPresent()) {
                 problems.add(whose + result.problem().get());
-                fixes.add("archive the missing history file (it is in pg_wal of the server that created the"
-                        + " timeline), or take a new backup on this timeline");
+                fixes.add("archive the missing history file from pg_wal of the server that created the timeline"
+                        + " (cumulus-wal-archive with its archive_command's options and pg_wal/<timeline>.history):"
+                        + " a restore that promoted with archive_mode off never archives it");
             }
             List<WalContinuity.Gap> gaps = result.gaps().stream().filter(g -> told.stream().noneMatch(t -> within(g, t)))
                     .toList();
