@@ -230,8 +230,9 @@ public final class WalArchiveCommand extends ToolCommand {
         List<String> command = new ArrayList<>(BackgroundProcess.selfCommand(WalArchiveCommand.class));
         command.add("--async-uploader");
         command.add("--spool-key=" + spool.key());
-        command.addAll(argumentsButWalPath());
-        command.add(walPath.toAbsolutePath().toString());
+        // the WAL path where the caller had it, made absolute: appended after the caller's last option, it was
+        // one more value of a trailing --tags/--history-tags, and the uploader never started
+        command.addAll(argumentsReplacing(arguments, walPath, walPath.toAbsolutePath().toString()));
         return command;
     }
 

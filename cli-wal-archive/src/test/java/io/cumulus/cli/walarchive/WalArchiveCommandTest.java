@@ -271,6 +271,17 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void tagsAfterTheWalPathAsBarmanCloudTakesThemStillLeaveTheUploaderItsPath() throws Exception {
+        // barman-cloud's --tags takes every word after it: URL SERVER %p --tags ... is its form
+        String name = "000000010000000000000005";
+        Path wal = markReady(segment(name));
+        Result result = run("--async", "--spool-dir", dir.resolve("spool").toString(), "--async-idle-timeout", "1",
+                store(), "main", wal.toString(), "--tags", "a,1", "b,2", "--history-tags", "h,3");
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name)), result.err());
+    }
+
+    @Test
     void anUploaderThatCannotStartFailsTheCallAtOnceWithItsReasonAndExitCode() throws Exception {
         String name = "000000010000000000000004";
         Path wal = markReady(segment(name));

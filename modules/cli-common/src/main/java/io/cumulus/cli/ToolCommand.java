@@ -212,6 +212,22 @@ public abstract class ToolCommand implements Callable<Integer> {
      * worker's command line wants the options wherever they are.
      */
     protected static java.util.List<String> argumentsWithout(String[] arguments, java.nio.file.Path... values) {
+        return argumentsReplacing(arguments, null, values);
+    }
+
+    /**
+     * {@code arguments} as given, the last argument that names {@code value} (compared as paths)
+     * replaced by {@code replacement} where it stands: a worker started with the caller's arguments
+     * must read them as the caller did (a path appended after {@code --tags a,1} would be one more
+     * tag, not the path).
+     */
+    protected static java.util.List<String> argumentsReplacing(String[] arguments, java.nio.file.Path value,
+            String replacement) {
+        return argumentsReplacing(arguments, replacement, value);
+    }
+
+    private static java.util.List<String> argumentsReplacing(String[] arguments, String replacement,
+            java.nio.file.Path... values) {
         boolean[] taken = new boolean[arguments.length];
         for (java.nio.file.Path value : values) {
             for (int i = arguments.length - 1; i >= 0; i--) {
@@ -225,6 +241,8 @@ public abstract class ToolCommand implements Callable<Integer> {
         for (int i = 0; i < arguments.length; i++) {
             if (!taken[i]) {
                 rest.add(arguments[i]);
+            } else if (replacement != null) {
+                rest.add(replacement);
             }
         }
         return rest;
