@@ -214,6 +214,31 @@ class WalArchiveCommandTest {
     }
 
     @Test
+    void theLauncherFindsTheWalPathBeforeTrailingTagsAsBarmanCloudPlacesThem() throws Exception {
+        String name = "000000010000000000000002";
+        Path wal = segment(name);
+        String[] args = {"--async", "--spool-dir", dir.resolve("spool").toString(), "s3://bucket/p", "main",
+            wal.toString(), "--tags", "a,1", "b,2"};
+        List<String> options = List.of("--async", "--spool-dir", dir.resolve("spool").toString(), "s3://bucket/p",
+                "main", "--tags", "a,1", "b,2");
+        ArchiveSpool spool = new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(options)).create();
+        spool.recordArguments(options);
+        spool.makeCurrent();
+        spool.markOk(name, "", MARKED);
+
+        Process call = launcher(args).start();
+        String output = new String(call.getInputStream().readAllBytes());
+        assertEquals(0, call.waitFor(), output);
+
+        // other trailing tags are other options: not this spool's marks
+        String[] otherTags = args.clone();
+        otherTags[8] = "b,3";
+        Process other = launcher(otherTags).start();
+        other.getInputStream().readAllBytes();
+        assertTrue(other.waitFor() != 0, "a mark of other options must not answer this call");
+    }
+
+    @Test
     void theLauncherDoesNotAnswerFromTheMarkOfAnOlderFileOfTheSameName() throws Exception {
         String name = "000000010000000000000001";
         String[] args = asyncArgs(name);
