@@ -10,12 +10,16 @@ provider's own tests could otherwise make a single real GCS call. This answers, 
 - get metadata and download (alt=media, Range), of the live generation or of the one asked for;
 - multipart upload and compose, both honouring ifGenerationMatch (0: must not exist); a compose
   source that is missing, or not of the generation named, is "Object X (generation: N) not found.";
+- the kmsKeyName query parameter of both: the object is reported "encrypted" with that key (as GCS
+  reports it, with the key version used); an object made without it has no key, as a compose of
+  sources that had one (GCS takes a composite's key from the request, or the bucket's default);
 - delete, one by one or in a batch request (multipart/mixed, at /batch/storage/v1);
 - buckets: with --strict-buckets, only those created (POST /storage/v1/b) and not deleted since
   (DELETE, when empty) exist, and every call on another is GCS's 404 "The specified bucket does not
   exist."; without it, every bucket exists.
 
-For the tests only: GET /_stats counts the calls served; POST /_faults with a JSON list of
+For the tests only: GET /_stats counts the calls served (composeWithKmsKey: the composes that named
+a key); POST /_faults with a JSON list of
 {"method", "path" (a substring of the request path), "status" (an HTTP status, or "reset" to close
 the connection without an answer), "after" (true: do the call first, then fail its answer), "times"}
 makes the next matching calls fail so. It keeps objects in memory and checks no credentials (the
@@ -32,12 +36,12 @@ import sys
 import threading
 import urllib.parse
 
-objects = {}  # (bucket, name) -> {"data": bytes, "gen": int, "metadata": dict or None}
+objects = {}  # (bucket, name) -> {"data": bytes, "gen": int, "metadata": dict or None, "kms": str or None}
 buckets = set()
 strict_buckets = "--strict-buckets" in sys.argv[1:]
 lock = threading.Lock()
 generation = [1000]
-calls = {"upload": 0, "compose": 0, "list": 0, "batch": 0, "delete": 0}
+calls = {"upload": 0, "compose": 0, "composeWithKmsKey": 0, "list": 0, "batch": 0, "delete": 0}
 faults = []
 
 NO_BUCKET = "The specified bucket does not exist."
@@ -52,12 +56,15 @@ class Failure(Exception):
 
 def describe(bucket, name):
     o = objects[(bucket, name)]
-    return {"kind": "storage#object", "bucket": bucket, "name": name, "size": str(len(o["data"])),
-            "generation": str(o["gen"]), "metageneration": "1", "contentType": "application/octet-stream",
-            "md5Hash": base64.b64encode(hashlib.md5(o["data"]).digest()).decode(),
-            "metadata": o["metadata"], "id": "%s/%s/%d" % (bucket, name, o["gen"]),
-            "etag": "CJ%d" % o["gen"],
-            "updated": "2026-01-01T00:00:00.000Z", "timeCreated": "2026-01-01T00:00:00.000Z"}
+    described = {"kind": "storage#object", "bucket": bucket, "name": name, "size": str(len(o["data"])),
+                 "generation": str(o["gen"]), "metageneration": "1", "contentType": "application/octet-stream",
+                 "md5Hash": base64.b64encode(hashlib.md5(o["data"]).digest()).decode(),
+                 "metadata": o["metadata"], "id": "%s/%s/%d" % (bucket, name, o["gen"]),
+                 "etag": "CJ%d" % o["gen"],
+                 "updated": "2026-01-01T00:00:00.000Z", "timeCreated": "2026-01-01T00:00:00.000Z"}
+    if o["kms"]:
+        described["kmsKeyName"] = o["kms"] + "/cryptoKeyVersions/1"
+    return described
 
 
 def require_bucket(bucket):
@@ -88,7 +95,8 @@ def store(bucket, name, data, metadata, query):
         require_bucket(bucket)
         check_precondition(bucket, name, query)
         generation[0] += 1
-        objects[(bucket, name)] = {"data": data, "gen": generation[0], "metadata": metadata or None}
+        objects[(bucket, name)] = {"data": data, "gen": generation[0], "metadata": metadata or None,
+                                   "kms": query.get("kmsKeyName")}
         return describe(bucket, name)
 
 
@@ -269,6 +277,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, listing(bucket, query), (), "application/json"
         if len(rest) >= 3 and rest[0] == "o" and rest[-1] == "compose" and self.command == "POST":
             calls["compose"] += 1
+            if query.get("kmsKeyName"):
+                calls["composeWithKmsKey"] += 1
             name = urllib.parse.unquote("/".join(rest[1:-1]))
             return 200, compose(bucket, name, json.loads(body), query), (), "application/json"
         if len(rest) >= 2 and rest[0] == "o":

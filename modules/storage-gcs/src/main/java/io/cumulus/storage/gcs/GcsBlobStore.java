@@ -1,13 +1,18 @@
 package io.cumulus.storage.gcs;
 
 import com.google.api.gax.paging.Page;
+import com.google.api.services.storage.model.ComposeRequest;
+import com.google.api.services.storage.model.StorageObject;
 import com.google.cloud.ReadChannel;
+import com.google.cloud.RetryHelper;
 import com.google.cloud.storage.Blob;
 import com.google.cloud.storage.BlobId;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageBatch;
 import com.google.cloud.storage.StorageBatchResult;
 import com.google.cloud.storage.StorageException;
+import com.google.cloud.storage.StorageOptions;
+import com.google.cloud.storage.spi.v1.HttpStorageRpc;
 import io.cumulus.storage.BatchDeleter;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
@@ -38,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -52,6 +58,7 @@ import java.util.concurrent.TimeUnit;
  * compose takes at most 32 sources) and deleted. The parts live under {@code
  * <key>.cumulus-parts/<upload id>/}, which listings never show. Every library failure goes through
  * {@link #translate(RuntimeException, String)}; retries are the library's own, tuned in {@link GcsBlobStores}.
+ * Composes alone bypass the library's {@code Storage}, for its JSON API client underneath: see {@link #compose}.
  */
 final class GcsBlobStore implements BlobStore {
 
@@ -66,6 +73,11 @@ final class GcsBlobStore implements BlobStore {
     private static final System.Logger LOG = System.getLogger(GcsBlobStore.class.getName());
 
     private final Storage storage;
+    /**
+     * The JSON API client under {@link #storage} when it talks HTTP, which composes go through; null
+     * for another transport (gRPC, a test double).
+     */
+    private final com.google.api.services.storage.Storage jsonApi;
     private final ExecutorService uploads;
     private final GcsStoreConfig config;
     private final String bucket;
@@ -82,6 +94,7 @@ final class GcsBlobStore implements BlobStore {
 
     GcsBlobStore(Storage storage, ExecutorService uploads, GcsStoreConfig config) {
         this.storage = storage;
+        this.jsonApi = jsonApi(storage);
         this.uploads = uploads;
         this.config = config;
         this.bucket = config.bucket();
@@ -220,7 +233,7 @@ final class GcsBlobStore implements BlobStore {
         @Override
         public void putSingle(byte[] data, int length) throws IOException {
             try {
-                storage.create(target(), data, 0, length, uploadOptions(options.ifAbsent()));
+                storage.create(blobInfo(key, metadata()), data, 0, length, uploadOptions(options.ifAbsent()));
                 bucketSeen = true;
             } catch (RuntimeException e) {
                 throw translateWrite(e, key);
@@ -268,18 +281,19 @@ final class GcsBlobStore implements BlobStore {
             for (int round = 1; sources.size() > GcsStoreConfig.MAX_COMPOSE_SOURCES; round++) {
                 sources = composeRound(uploadId, round, sources);
             }
-            Blob object;
+            Source object;
             try {
-                object = compose(sources, target(), targetOptions(options.ifAbsent()));
+                object = compose(sources, key, metadata(), options.ifAbsent());
             } catch (RuntimeException e) {
                 throw translateCompose(e, key);
             }
-            if (object == null || object.getSize() == null || object.getSize() != size) {
+            if (object == null || object.size() != size) {
                 IOException wrong = new IOException("composing " + describe(key) + " from " + parts.size()
-                        + " parts gave " + (object == null ? "nothing" : object.getSize() + " bytes") + ", not " + size);
+                        + " parts gave " + Source.describe(object) + ", not " + size);
                 if (object != null) {
                     try {
-                        storage.delete(object.getBlobId()); // exactly the generation just made, never an older one
+                        // exactly the generation just made, never an older one
+                        storage.delete(BlobId.of(bucket, key, object.generation()));
                     } catch (RuntimeException e) {
                         wrong.addSuppressed(translate(e, key));
                     }
@@ -330,21 +344,20 @@ final class GcsBlobStore implements BlobStore {
 
         private Source composeIntermediate(List<Source> group, String name) {
             long size = group.stream().mapToLong(Source::size).sum();
-            Blob composite;
+            Source composite;
             try {
-                composite = compose(group, com.google.cloud.storage.BlobInfo.newBuilder(bucket, name).build(),
-                        targetOptions(true));
+                composite = compose(group, name, Map.of(), true);
             } catch (StorageException e) {
                 if (e.getCode() != 412) {
                     throw e;
                 }
-                composite = storage.get(BlobId.of(bucket, name)); // an earlier attempt got through
+                composite = Source.of(storage.get(BlobId.of(bucket, name))); // an earlier attempt got through
             }
-            if (composite == null || composite.getSize() == null || composite.getSize() != size) {
-                throw new IllegalStateException("composing " + name + " gave "
-                        + (composite == null ? "nothing" : composite.getSize() + " bytes") + ", not " + size);
+            if (composite == null || composite.size() != size) {
+                throw new IllegalStateException("composing " + name + " gave " + Source.describe(composite) + ", not "
+                        + size);
             }
-            return new Source(name, composite.getGeneration(), size);
+            return composite;
         }
 
         @Override
@@ -365,28 +378,92 @@ final class GcsBlobStore implements BlobStore {
             deleter.deleteAll(names);
         }
 
-        private com.google.cloud.storage.BlobInfo target() {
-            com.google.cloud.storage.BlobInfo.Builder target = com.google.cloud.storage.BlobInfo.newBuilder(bucket, key);
-            if (!options.tags().isEmpty()) {
-                // barman-cloud stores GCS "tags" as custom metadata
-                target.setMetadata(Map.copyOf(options.tags()));
-            }
-            return target.build();
+        /** barman-cloud stores GCS "tags" as custom metadata. */
+        private Map<String, String> metadata() {
+            return Map.copyOf(options.tags());
         }
     }
 
-    private Blob compose(List<Source> sources, com.google.cloud.storage.BlobInfo target,
-            Storage.BlobTargetOption[] options) {
-        Storage.ComposeRequest.Builder request = Storage.ComposeRequest.newBuilder().setTarget(target)
-                .setTargetOptions(options);
-        for (Source source : sources) {
-            if (source.generation() == null) {
-                request.addSource(source.name());
-            } else {
-                request.addSource(source.name(), source.generation()); // exactly the part we uploaded
-            }
+    private com.google.cloud.storage.BlobInfo blobInfo(String name, Map<String, String> metadata) {
+        com.google.cloud.storage.BlobInfo.Builder target = com.google.cloud.storage.BlobInfo.newBuilder(bucket, name);
+        if (!metadata.isEmpty()) {
+            target.setMetadata(metadata);
         }
-        return storage.compose(request.build());
+        return target.build();
+    }
+
+    /**
+     * Composes {@code sources}, each pinned to its generation, into the object {@code name}, encrypted
+     * with the store's KMS key. GCS takes a composite's key from the compose request (else the bucket's
+     * default), never from its sources; the library's compose over HTTP sends no key (2.75.0 drops its
+     * kmsKeyName option there, and {@code BlobInfo}'s own is not settable), so over HTTP the request goes
+     * through the library's JSON API client, with the {@code kmsKeyName} parameter. That client carries
+     * the library's credentials, host, timeouts and headers; the retries are the library's retry loop, with
+     * the client's settings and {@link GcsBlobStores#RETRY_STRATEGY} (a compose is safe to replay). Other
+     * transports keep the library's compose (gRPC sends the key).
+     *
+     * @return the object made: its name, generation and size; null when the client answers nothing
+     * @throws StorageException as the library's own compose throws it
+     */
+    private Source compose(List<Source> sources, String name, Map<String, String> metadata, boolean ifAbsent) {
+        if (jsonApi == null) {
+            Storage.ComposeRequest.Builder request = Storage.ComposeRequest.newBuilder()
+                    .setTarget(blobInfo(name, metadata)).setTargetOptions(targetOptions(ifAbsent));
+            for (Source source : sources) {
+                if (source.generation() == null) {
+                    request.addSource(source.name());
+                } else {
+                    request.addSource(source.name(), source.generation()); // exactly the part we uploaded
+                }
+            }
+            return Source.of(storage.compose(request.build()));
+        }
+        ComposeRequest request = new ComposeRequest()
+                .setDestination(new StorageObject().setBucket(bucket).setName(name)
+                        .setMetadata(metadata.isEmpty() ? null : metadata))
+                .setSourceObjects(sources.stream().map(GcsBlobStore::composeSource).toList());
+        Callable<StorageObject> attempt = () -> {
+            try {
+                com.google.api.services.storage.Storage.Objects.Compose call =
+                        jsonApi.objects().compose(bucket, name, request);
+                if (ifAbsent) {
+                    call.setIfGenerationMatch(0L);
+                }
+                config.kmsKeyName().ifPresent(call::setKmsKeyName);
+                return call.execute();
+            } catch (IOException e) {
+                throw StorageException.translate(e); // as the library's HTTP layer does
+            }
+        };
+        StorageOptions options = storage.getOptions();
+        StorageObject made;
+        try {
+            made = RetryHelper.runWithRetries(attempt, options.getRetrySettings(),
+                    GcsBlobStores.RETRY_STRATEGY.getIdempotentHandler(), options.getClock());
+        } catch (RetryHelper.RetryHelperException e) {
+            throw StorageException.translateAndThrow(e);
+        }
+        return made == null ? null : new Source(made.getName(), made.getGeneration(),
+                made.getSize() == null ? Source.UNKNOWN_SIZE : made.getSize().longValueExact());
+    }
+
+    /** A source of a JSON API compose, pinned to its generation as the library pins it: exactly the part uploaded. */
+    private static ComposeRequest.SourceObjects composeSource(Source source) {
+        ComposeRequest.SourceObjects object = new ComposeRequest.SourceObjects().setName(source.name());
+        if (source.generation() != null) {
+            object.setGeneration(source.generation()).setObjectPreconditions(
+                    new ComposeRequest.SourceObjects.ObjectPreconditions().setIfGenerationMatch(source.generation()));
+        }
+        return object;
+    }
+
+    /** The JSON API client under an HTTP {@code Storage}, or null for another transport. */
+    private static com.google.api.services.storage.Storage jsonApi(Storage storage) {
+        try {
+            return storage.getOptions().getRpc() instanceof HttpStorageRpc http ? http.getStorage() : null;
+        } catch (RuntimeException e) { // a client that cannot say (a test double)
+            return null;
+        }
     }
 
     /** Where an object's parts go: next to it, so that permissions limited to a prefix still cover them. */
@@ -418,8 +495,26 @@ final class GcsBlobStore implements BlobStore {
         return options.toArray(Storage.BlobTargetOption[]::new);
     }
 
-    /** A compose source, as a part's upload reports it to the commit: name, generation and size. */
+    /**
+     * An object a compose reads or makes: name, generation and size. Parts' uploads report theirs to the
+     * commit in a {@link #token()}.
+     */
     private record Source(String name, Long generation, long size) {
+        /** The size of an object whose size the answer did not give. */
+        static final long UNKNOWN_SIZE = -1;
+
+        /** The source of a library answer; null for none. */
+        static Source of(Blob blob) {
+            return blob == null ? null : new Source(blob.getName(), blob.getGeneration(),
+                    blob.getSize() == null ? UNKNOWN_SIZE : blob.getSize());
+        }
+
+        /** What a compose gave, for a message. */
+        static String describe(Source made) {
+            return made == null ? "nothing"
+                    : made.size() == UNKNOWN_SIZE ? "an object of unknown size" : made.size() + " bytes";
+        }
+
         String token() {
             return size + " " + (generation == null ? "-" : generation) + " " + name;
         }

@@ -20,6 +20,14 @@ import java.util.function.Supplier;
 public final class GcsBlobStores {
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Retries every request the retry settings allow, writes included. The default strategy retries a
+     * create or compose only with ifGenerationMatch, so one 503 on the compose that ends a 100 GB upload
+     * would fail the backup. Every write of the store is safe to replay: the same bytes again, compose
+     * sources pinned to their generations, a conditional create that finds its own object "already
+     * exists" (which WalArchiver resolves by comparing content), a delete that finds nothing counts as done.
+     */
+    static final StorageRetryStrategy RETRY_STRATEGY = StorageRetryStrategy.getUniformStorageRetryStrategy();
 
     private GcsBlobStores() {}
 
@@ -54,12 +62,7 @@ public final class GcsBlobStores {
                 .setRetrySettings(ServiceOptions.getDefaultRetrySettings().toBuilder()
                         .setMaxAttempts(config.maxAttempts())
                         .build())
-                // The default strategy retries a create or compose only with ifGenerationMatch, so one 503
-                // on the compose that ends a 100 GB upload would fail the backup. Every write of the store
-                // is safe to replay: the same bytes again, compose sources pinned to their generations, a
-                // conditional create that finds its own object "already exists" (which WalArchiver
-                // resolves by comparing content), a delete that finds nothing counts as done.
-                .setStorageRetryStrategy(StorageRetryStrategy.getUniformStorageRetryStrategy());
+                .setStorageRetryStrategy(RETRY_STRATEGY);
         config.projectId().ifPresent(options::setProjectId);
         config.emulatorHost().ifPresent(host -> {
             // as the Google libraries do for STORAGE_EMULATOR_HOST: an emulator takes no credentials

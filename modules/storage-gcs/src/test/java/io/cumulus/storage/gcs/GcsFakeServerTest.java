@@ -179,6 +179,43 @@ class GcsFakeServerTest extends GcsJsonApiContractTest {
         assertTrue(e.getMessage().contains("bucket " + bucket + " does not exist"), e.getMessage());
     }
 
+    // ---------------------------------------------------------------- KMS keys
+
+    /**
+     * {@code --kms-key-name} on an archive of more than 32 parts. GCS encrypts a composed object with
+     * the key its compose request names, else the bucket's default, never with its sources' key: so
+     * the object, and each intermediate composite it is made of, needs the key on its own compose.
+     */
+    @Test
+    void everyComposeOfALargeObjectNamesTheKmsKey() throws IOException {
+        String kmsKey = "projects/p/locations/l/keyRings/r/cryptoKeys/k";
+        store.close();
+        store = GcsBlobStores.open(config(bucket).withKmsKeyName(kmsKey));
+        int composes = fake.calls("compose");
+        int composesWithKey = fake.calls("composeWithKmsKey");
+        byte[] data = bytes(40 * partSize() + 3, 87); // 41 parts: two composites, then the object
+        write("srv/base/b1/data.tar", data);
+        assertArrayEquals(data, read("srv/base/b1/data.tar"));
+        assertEquals(3, fake.calls("compose") - composes);
+        assertEquals(3, fake.calls("composeWithKmsKey") - composesWithKey, "composes that named the key");
+        assertEquals(kmsKey + "/cryptoKeyVersions/1",
+                admin.get(BlobId.of(bucket, "srv/base/b1/data.tar")).getKmsKeyName());
+        assertEquals(List.of(), parts());
+
+        write("srv/wals/0000000100000000/000000010000000000000001", bytes(1000, 88));
+        assertEquals(kmsKey + "/cryptoKeyVersions/1",
+                admin.get(BlobId.of(bucket, "srv/wals/0000000100000000/000000010000000000000001")).getKmsKeyName());
+    }
+
+    /** Without a key, composes name none: the bucket's default applies, as GCS does for barman-cloud. */
+    @Test
+    void composesWithoutAKmsKeyNameNone() throws IOException {
+        int composesWithKey = fake.calls("composeWithKmsKey");
+        write("srv/base/b1/data.tar", bytes(2 * partSize() + 3, 89));
+        assertEquals(0, fake.calls("composeWithKmsKey") - composesWithKey);
+        assertEquals(null, admin.get(BlobId.of(bucket, "srv/base/b1/data.tar")).getKmsKeyName());
+    }
+
     // ---------------------------------------------------------------- paging and batches, counted
 
     @Test

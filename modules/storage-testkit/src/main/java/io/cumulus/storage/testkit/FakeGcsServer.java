@@ -100,7 +100,10 @@ public final class FakeGcsServer implements AutoCloseable {
         send(HttpRequest.newBuilder(endpoint.resolve("/_faults")).POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
-    /** How many calls of {@code kind} (upload, compose, list, batch, delete) the fake has served. */
+    /**
+     * How many calls of {@code kind} (upload, compose, list, batch, delete; composeWithKmsKey: the
+     * composes that named a KMS key) the fake has served.
+     */
     public int calls(String kind) {
         Matcher m = Pattern.compile("\"" + kind + "\": (\\d+)").matcher(new String(get("/_stats").body(),
                 StandardCharsets.UTF_8));
