@@ -73,6 +73,9 @@ class BackupFailuresEndToEndTest {
 
         assertFalse(Backups.objects(s3, SERVER, id).contains("backup.info"), () -> Backups.objects(s3, SERVER, id)
                 .toString());
+        // its claim on the id stays, for cumulus-backup-delete to remove with the directory; barman ignores it
+        assertTrue(Backups.objects(s3, SERVER, id).contains("backup.claim"), () -> Backups.objects(s3, SERVER, id)
+                .toString());
         ToolResult listed = barman.command("barman-cloud-backup-list", "--format", "json", s3.url(), SERVER).run();
         assertEquals(0, listed.exitCode(), listed::describe);
         assertFalse(listed.stdout().contains(id), listed::describe);
@@ -242,21 +245,23 @@ class BackupFailuresEndToEndTest {
     }
 
     /**
-     * A failure once the backup has started is exit 1, whatever its cause (here permission denied, which
-     * before the start would be 4; a store that stops answering, 2 before the start): barman-cloud-backup
-     * 3.4's {@code _coordinate_backup} catches every failure from pg_backup_start on, stores the FAILED
-     * backup.info and raises {@code SystemExit(1)}; only failures before it are 2 (its connectivity check)
-     * or 4 ({@code GeneralErrorExit}).
+     * An unwritable destination is exit 1, as barman-cloud-backup 3.4's: it writes nothing before
+     * pg_backup_start, so it meets the destination once its backup has started, and its {@code
+     * _coordinate_backup} catches every failure from there on, stores the FAILED backup.info where it can
+     * and raises {@code SystemExit(1)}. cumulus-backup meets it at its first write, the claim of the backup
+     * id, before pg_backup_start, and says so (a failure once the backup has started is exit 1 too,
+     * whatever its cause; before the start, permission denied elsewhere is 4, a store that stops
+     * answering 2, as barman's connectivity check and {@code GeneralErrorExit}).
      */
     @Test
-    void unwritableDestinationFailsTheStartedBackupWithExitOneAsBarmanCloud34AndLeavesPostgresqlWithoutABackup()
-            throws IOException {
+    void unwritableDestinationIsExitOneAsBarmanCloud34AndLeavesPostgresqlWithoutABackup() throws IOException {
         Path readOnly = Files.createDirectory(work.resolve("read-only"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r-xr-xr-x")));
         ToolResult result = Tools.command("cumulus-backup").args(Backups.connection(source))
                 .args("file://" + readOnly, SERVER).asPostgres().run();
         assertFailsWith(1, result, "permission denied: " + readOnly.resolve(SERVER));
-        assertTrue(result.stderr().contains("its FAILED backup.info could not be stored either"), result::describe);
+        assertTrue(result.stderr().contains("could not claim its id"), result::describe);
+        assertTrue(result.stderr().contains("nothing was started or stored"), result::describe);
         assertEquals("0", source.queryString("SELECT count(*) FROM pg_stat_activity"
                 + " WHERE application_name = 'cumulus_backup'"));
     }

@@ -134,7 +134,8 @@ public final class BackupCommand extends ToolCommand {
                 ServerFacts facts = server.facts();
                 PostgresBackupSource source = new PostgresBackupSource(server, facts, immediateCheckpoint,
                         java.time.Duration.ofSeconds(archiveWaitTimeout));
-                BackupId id = BaseBackup.newId(location.store(), location.layout(), Clock.systemDefaultZone());
+                BackupId id = BaseBackup.newId(location.store(), location.layout(), Clock.systemDefaultZone(),
+                        settings.tags());
                 log.info("backup " + id + " of " + server.describe() + (facts.inRecovery() ? " (a standby)" : "")
                         + " to " + where(id)
                         + parts.map(p -> ", " + describeParts(p, settings.maxArchiveSize()) + ", up to "

@@ -13,11 +13,13 @@ import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.time.Clock;
@@ -56,6 +58,16 @@ public final class BaseBackup {
     /** The metadata object, written last. */
     public static final String BACKUP_INFO = "backup.info";
 
+    /**
+     * The object that claims a backup's id while the backup runs ({@link #newId}), our addition: no
+     * barman tool reads it (its name starts neither with {@code data} nor with a tablespace's oid, the
+     * archives barman-cloud-restore and -backup-delete look for, and barman-cloud-backup-list skips a
+     * directory without backup.info), and it is removed once backup.info is stored, DONE or FAILED, so
+     * a finished backup's directory holds what barman-cloud-backup's would. A killed backup leaves it:
+     * its directory is then an incomplete backup to Cumulus, which cumulus-backup-delete removes whole.
+     */
+    public static final String BACKUP_CLAIM = "backup.claim";
+
     /** PostgreSQL's manifest of the backup, our addition; barman's tools ignore it. */
     public static final String BACKUP_MANIFEST = "backup_manifest";
 
@@ -85,14 +97,25 @@ public final class BaseBackup {
 
     /**
      * The id of a backup starting now ({@code yyyyMMdd'T'HHmmss} in the clock's zone, barman's rule),
-     * never one that already has objects in the store: if the current second's id is taken (a backup
-     * started within the same second), waits for the next second once, then gives up.
+     * claimed for this run: if the current second's id is taken (a backup started within the same
+     * second), waits for the next second once, then gives up. Hand the id to {@link #run}, which
+     * removes the claim when it ends.
      *
+     * <p>A look for objects under the id alone is not enough: a backup stores nothing there until its
+     * first archive is committed (file:// temporary files and S3 multipart parts are not listed), so two
+     * runs started in the same second both found the directory empty, and the later one's archives and
+     * backup.info replaced the earlier one's. The claim is {@link #BACKUP_CLAIM}, written create-only
+     * ({@link WriteOptions#ifAbsent()}), which exactly one of two racing runs wins on every store that
+     * honours it (see {@link #claim}).
+     *
+     * @param tags the backup's tags ({@link BackupSettings#tags()}), which go on the claim as on every
+     *     object of the backup: a store policy that requires them refuses none of its writes
      * @throws OperationFailedException when both ids are taken
      */
-    public static BackupId newId(BlobStore store, ServerLayout layout, Clock clock) throws IOException {
+    public static BackupId newId(BlobStore store, ServerLayout layout, Clock clock, Map<String, String> tags)
+            throws IOException {
         BackupId id = BackupId.now(clock);
-        if (!exists(store, layout, id)) {
+        if (claim(store, layout, id, clock, tags)) {
             return id;
         }
         try {
@@ -102,17 +125,61 @@ public final class BaseBackup {
             throw new InterruptedIOException("interrupted while choosing a backup id");
         }
         BackupId next = BackupId.now(clock);
-        if (!next.equals(id) && !exists(store, layout, next)) {
+        if (!next.equals(id) && claim(store, layout, next, clock, tags)) {
             return next;
         }
         throw new OperationFailedException("a backup with id " + next + " already exists in " + store.describe()
-                + " at " + layout.backupPrefix(next.value()) + ": another backup of server '"
-                + layout.serverName() + "' started in the same second; not overwriting it");
+                + " at " + layout.backupPrefix(next.value()) + " (its objects, or the " + BACKUP_CLAIM + " of a"
+                + " backup still running or killed): another backup of server '" + layout.serverName()
+                + "' started in the same second; not overwriting it: run cumulus-backup again");
     }
 
-    private static boolean exists(BlobStore store, ServerLayout layout, BackupId id) throws IOException {
-        BlobIterator objects = store.list(layout.backupPrefix(id.value()));
-        return objects.hasNext();
+    /**
+     * Claims {@code id} for this run: true when its {@link #BACKUP_CLAIM} was created here and no other
+     * object is under the id. A directory that already holds objects is taken without a write. The
+     * directory is listed again once
+     * the claim is written, so that of two runs either one finds the other's claim, or the later one's
+     * listing sees what the earlier one wrote (a backup so short that it ended, and removed its claim,
+     * in between). A claim won over a directory that holds objects (a backup that ended,
+     * barman-cloud-backup's, which claims nothing) is withdrawn.
+     *
+     * <p>Atomic where the create-only write is: file:// (a hard link, which fails if the name exists),
+     * Azure ({@code If-None-Match: *}), GCS ({@code ifGenerationMatch=0}) and S3 ({@code If-None-Match: *}).
+     * An S3-compatible store that answers 501 to that header, or ignores it, gets a HEAD then a plain
+     * PUT: two runs within the same few milliseconds may still both take the id there.
+     */
+    private static boolean claim(BlobStore store, ServerLayout layout, BackupId id, Clock clock,
+            Map<String, String> tags) throws IOException {
+        String prefix = layout.backupPrefix(id.value());
+        String key = prefix + BACKUP_CLAIM;
+        byte[] body = ("backup " + id + " claimed by cumulus-backup (pid " + ProcessHandle.current().pid() + ") at "
+                + clock.instant() + "; removed when the backup stores its backup.info: one left here belongs to a"
+                + " backup still running or killed, and cumulus-backup-delete removes it with the directory\n")
+                .getBytes(StandardCharsets.UTF_8);
+        if (store.list(prefix).hasNext()) {
+            return false;
+        }
+        try {
+            ObjectWrites.write(store, key, WriteOptions.DEFAULT.withIfAbsent(true).withTags(tags), body);
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (StoreUnavailableException | InterruptedIOException e) {
+            throw e;
+        } catch (IOException e) {
+            // the backup's first write: barman-cloud-backup, which writes nothing before pg_backup_start,
+            // meets an unwritable destination once its backup has started, and exits 1 then; so does this
+            throw new OperationFailedException("backup " + id + " could not claim its id in " + store.describe()
+                    + " (" + firstLine(e) + "): nothing was started or stored; check that the destination can be"
+                    + " written with these credentials", e);
+        }
+        BlobIterator objects = store.list(prefix);
+        while (objects.hasNext()) {
+            if (!objects.next().key().equals(key)) {
+                store.delete(key);
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -134,6 +201,14 @@ public final class BaseBackup {
      *     the store allowed it, and the message says whether it did
      */
     public BackupOutcome run(BackupId id, BackupSource source) throws IOException {
+        try {
+            return backUp(id, source);
+        } finally {
+            releaseClaim(id);
+        }
+    }
+
+    private BackupOutcome backUp(BackupId id, BackupSource source) throws IOException {
         long started = System.nanoTime();
         running = source;
         String prefix = layout.backupPrefix(id.value());
@@ -216,6 +291,23 @@ public final class BaseBackup {
         List<StoredArchive> archives = written.stream()
                 .flatMap(series -> series.parts().stream().map(ArchiveSeries.Part::archive)).toList();
         return new BackupOutcome(id, done, archives, counting.copied, Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    /**
+     * Removes the claim {@link #newId} wrote, once backup.info is stored (DONE or FAILED) or could not
+     * be: the directory then holds what barman-cloud-backup's would. Its backup's outcome stands either
+     * way, so a claim that cannot be removed is a warning; it only costs a stray object.
+     */
+    private void releaseClaim(BackupId id) {
+        String key = layout.backupPrefix(id.value()) + BACKUP_CLAIM;
+        try {
+            store.delete(key);
+        } catch (IOException | RuntimeException e) {
+            listener.warning("could not remove " + store.describeKey(key) + ", which claimed backup id " + id
+                    + " while it ran (" + firstLine(e) + "): delete it by hand (cumulus-backup-delete removes it"
+                    + " with the backup; barman-cloud-backup-delete leaves it, and the directory it leaves is then"
+                    + " an incomplete backup to cumulus-backup-delete -r)");
+        }
     }
 
     /**

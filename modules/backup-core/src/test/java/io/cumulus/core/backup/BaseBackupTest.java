@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -423,6 +424,10 @@ class BaseBackupTest {
     @Test
     void tagsGoOnEveryObjectOfTheBackup() throws Exception {
         RecordingStore store = new RecordingStore();
+        BaseBackup.newId(store, LAYOUT, Clock.fixed(Instant.parse("2026-11-21T05:19:44Z"), ZoneOffset.UTC),
+                Map.of("team", "dba"));
+        assertEquals(Map.of("team", "dba"), store.objects.tags(DIR + BaseBackup.BACKUP_CLAIM).orElseThrow(),
+                "the claim too");
         backup(store, BackupSettings.defaults().withTags(Map.of("team", "dba")),
                 new FakeSource().withTablespace("ts1", 16384, 1, 100).withDataFiles(1, 100));
         for (String key : keys(store, DIR)) {
@@ -446,17 +451,176 @@ class BaseBackupTest {
     void newIdIsTheLocalTimeAndWaitsForTheNextSecondWhenTaken() throws Exception {
         RecordingStore store = new RecordingStore();
         Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.900Z"), ZoneOffset.UTC);
-        assertEquals(ID, BaseBackup.newId(store, LAYOUT, clock));
+        assertEquals(ID, BaseBackup.newId(store, LAYOUT, clock, Map.of()));
 
         backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 10));
         Clock ticking = Clock.offset(Clock.systemUTC(), java.time.Duration.between(Instant.now(),
                 Instant.parse("2026-11-21T05:19:44.900Z")));
-        BackupId next = BaseBackup.newId(store, LAYOUT, ticking);
+        BackupId next = BaseBackup.newId(store, LAYOUT, ticking, Map.of());
         assertEquals("20261121T051945", next.value());
 
         OperationFailedException taken = assertThrows(OperationFailedException.class,
-                () -> BaseBackup.newId(store, LAYOUT, clock));
+                () -> BaseBackup.newId(store, LAYOUT, clock, Map.of()));
         assertTrue(taken.getMessage().contains("a backup with id 20261121T051944 already exists"), taken.getMessage());
+    }
+
+    /**
+     * Nothing is listed under a new id until its first archive is committed, so two runs started in
+     * one second both found it free and the later one's objects replaced the earlier's, both exiting 0.
+     * Here both look at the store at the same moment (a barrier at each run's first request): with the
+     * clock stuck in that second, one backs up and the other is refused before it writes anything.
+     */
+    @Test
+    void twoBackupsRacingForOneIdEndWithOneBackupAndOneRefusalNeverAnOverwrite() throws Exception {
+        RecordingStore recording = new RecordingStore();
+        BlobStore store = new BarrierStore(recording, 2);
+        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.500Z"), ZoneOffset.UTC);
+
+        List<Object> outcomes = race(store, clock, 2);
+
+        assertEquals(1, outcomes.stream().filter(BackupOutcome.class::isInstance).count(), outcomes.toString());
+        OperationFailedException refused = (OperationFailedException) outcomes.stream()
+                .filter(OperationFailedException.class::isInstance).findFirst().orElseThrow();
+        assertTrue(refused.getMessage().startsWith("a backup with id 20261121T051944 already exists in recording: at "
+                + DIR + " ("), refused.getMessage());
+        assertTrue(refused.getMessage().endsWith("not overwriting it: run cumulus-backup again"), refused.getMessage());
+        assertEquals(List.of("backup.info", "backup_manifest", "data.tar"), keys(recording, DIR),
+                "the winner's backup, and its claim removed");
+        assertEquals(1, recording.opened.stream().filter((DIR + "data.tar")::equals).count(),
+                "the refused run wrote no archive");
+        assertEquals(BackupStatus.DONE, BackupInfo.parse(read(recording, DIR + "backup.info")).status());
+    }
+
+    /** With the clock running, the run that lost the second takes the next one: two backups. */
+    @Test
+    void twoBackupsRacingForOneIdWithTheClockRunningEndAsTwoBackups() throws Exception {
+        RecordingStore recording = new RecordingStore();
+        BlobStore store = new BarrierStore(recording, 2);
+        Clock clock = Clock.offset(Clock.systemUTC(), java.time.Duration.between(Instant.now(),
+                Instant.parse("2026-11-21T05:19:44.500Z")));
+
+        List<Object> outcomes = race(store, clock, 2);
+
+        List<BackupId> ids = outcomes.stream().map(o -> o instanceof BackupOutcome b ? b.id() : null).toList();
+        assertFalse(ids.contains(null), outcomes.toString());
+        assertFalse(ids.get(0).equals(ids.get(1)), "two ids: " + ids);
+        for (BackupId id : ids) {
+            String dir = LAYOUT.backupPrefix(id.value());
+            assertEquals(List.of("backup.info", "backup_manifest", "data.tar"), keys(recording, dir), dir);
+            assertEquals(BackupStatus.DONE, BackupInfo.parse(read(recording, dir + "backup.info")).status());
+        }
+    }
+
+    /** Runs {@code runs} backups at once, each choosing its id with {@code clock}; each one's outcome or failure. */
+    private static List<Object> race(BlobStore store, Clock clock, int runs) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(runs);
+        try {
+            List<java.util.concurrent.Future<Object>> futures = new ArrayList<>();
+            for (int i = 0; i < runs; i++) {
+                futures.add(pool.submit(() -> {
+                    try {
+                        BackupId id = BaseBackup.newId(store, LAYOUT, clock, Map.of());
+                        return new BaseBackup(store, LAYOUT, BackupSettings.defaults(), BackupListener.NONE)
+                                .run(id, new FakeSource().withDataFiles(3, 10_000));
+                    } catch (OperationFailedException e) {
+                        return e;
+                    }
+                }));
+            }
+            List<Object> outcomes = new ArrayList<>();
+            for (java.util.concurrent.Future<Object> future : futures) {
+                outcomes.add(future.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            return outcomes;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Holds each thread's first request until {@code parties} threads have made theirs: the runs then
+     * look at the store at the same moment, the window in which two backups once took one id.
+     */
+    private static final class BarrierStore extends ForwardingBlobStore {
+        private final java.util.concurrent.CyclicBarrier barrier;
+        private final ThreadLocal<Boolean> passed = ThreadLocal.withInitial(() -> false);
+
+        BarrierStore(BlobStore store, int parties) {
+            super(store);
+            barrier = new java.util.concurrent.CyclicBarrier(parties);
+        }
+
+        private void await() throws IOException {
+            if (passed.get()) {
+                return;
+            }
+            passed.set(true);
+            try {
+                barrier.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IOException("the racing runs did not meet", e);
+            }
+        }
+
+        @Override
+        public BlobIterator list(String prefix) throws IOException {
+            await();
+            return super.list(prefix);
+        }
+
+        @Override
+        public Optional<BlobInfo> stat(String key) throws IOException {
+            await();
+            return super.stat(key);
+        }
+
+        @Override
+        public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+            await();
+            return super.openWrite(key, options);
+        }
+    }
+
+    @Test
+    void aClaimedIdIsReleasedWhenItsBackupEndsDoneOrFailed() throws Exception {
+        RecordingStore store = new RecordingStore();
+        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.900Z"), ZoneOffset.UTC);
+        assertEquals(ID, BaseBackup.newId(store, LAYOUT, clock, Map.of()));
+        assertEquals(List.of(BaseBackup.BACKUP_CLAIM), keys(store, DIR), "claimed before anything else is written");
+        assertTrue(text(store, DIR + BaseBackup.BACKUP_CLAIM).startsWith("backup 20261121T051944 claimed by"
+                + " cumulus-backup (pid "));
+        backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 10));
+        assertEquals(List.of("backup.info", "backup_manifest", "data.tar"), keys(store, DIR));
+
+        RecordingStore failing = new RecordingStore();
+        assertEquals(ID, BaseBackup.newId(failing, LAYOUT, clock, Map.of()));
+        assertThrows(OperationFailedException.class, () -> backup(failing, BackupSettings.defaults(),
+                new FakeSource().withDataFiles(1, 10).failingAtStop(new IllegalStateException("broken"))));
+        assertEquals(List.of("backup.info"), keys(failing, DIR), "FAILED, with no claim left");
+    }
+
+    /** A killed backup leaves its claim: the id stays taken, as for any object under it. */
+    @Test
+    void aClaimLeftByAKilledBackupKeepsItsIdTaken() throws Exception {
+        RecordingStore store = new RecordingStore();
+        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
+        assertEquals(ID, BaseBackup.newId(store, LAYOUT, clock, Map.of()));
+
+        OperationFailedException taken = assertThrows(OperationFailedException.class,
+                () -> BaseBackup.newId(store, LAYOUT, clock, Map.of()));
+        assertTrue(taken.getMessage().contains("a backup with id 20261121T051944 already exists"), taken.getMessage());
+        assertEquals(List.of(BaseBackup.BACKUP_CLAIM), keys(store, DIR), "the other's claim untouched");
+    }
+
+    /** A claim won over objects it could not see before (a backup that ended meanwhile) is withdrawn. */
+    @Test
+    void aClaimOverADirectoryThatHoldsObjectsIsWithdrawn() throws Exception {
+        RecordingStore store = new RecordingStore();
+        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
+        backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 10));
+
+        assertThrows(OperationFailedException.class, () -> BaseBackup.newId(store, LAYOUT, clock, Map.of()));
+        assertEquals(List.of("backup.info", "backup_manifest", "data.tar"), keys(store, DIR));
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cumulus.core.backup.BaseBackup;
 import io.cumulus.core.catalog.BackupId;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
@@ -139,6 +140,46 @@ class IncompleteBackupTest {
             assertFalse(java.nio.file.Files.exists(directory), "the temporary file went, and its directory");
             assertEquals(before, keys(store, ""), "nothing else went");
             assertTrue(CatalogSnapshot.read(store, LAYOUT).incomplete().isEmpty());
+        }
+    }
+
+    /**
+     * cumulus-backup claims its id with {@link BaseBackup#BACKUP_CLAIM} before anything else: killed
+     * before its first archive was committed, it leaves a directory holding only that object. It is an
+     * incomplete backup, kept while it may be running, and a delete removes the claim with the directory.
+     */
+    @Test
+    void aDirectoryHoldingOnlyTheClaimOfAKilledBackupIsAnIncompleteBackupThatDeletesRemove(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) throws Exception {
+        try (BlobStore store = io.cumulus.storage.file.FileBlobStores.open(
+                new io.cumulus.storage.file.FileStoreConfig(root))) {
+            new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+            BackupId killed = BaseBackup.newId(store, LAYOUT, java.time.Clock.fixed(
+                    TestCatalog.DAY_ZERO.plusDays(1).toInstant(), java.time.ZoneOffset.UTC), java.util.Map.of());
+            assertEquals(id(1), killed);
+            String claim = LAYOUT.backupPrefix(killed.value()) + BaseBackup.BACKUP_CLAIM;
+            List<String> before = keys(store, "");
+            before.remove(claim);
+
+            IncompleteBackup running = CatalogSnapshot.read(store, LAYOUT).incomplete().get(0);
+            assertEquals(killed, running.id());
+            assertFalse(running.underPolicy(CatalogSnapshot.read(store, LAYOUT).backups(), Instant.now()).delete(),
+                    "just claimed: may be a backup running");
+
+            java.nio.file.Files.setLastModifiedTime(root.resolve(claim), java.nio.file.attribute.FileTime.from(
+                    Instant.now().minus(IncompleteBackup.QUIET).minusSeconds(3600)));
+            CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
+            RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
+                    RetentionPolicy.parse("REDUNDANCY 2"), Instant.now(), 0)
+                    .withIncomplete(snapshot.incomplete().stream()
+                            .map(i -> i.underPolicy(snapshot.backups(), Instant.now())).toList());
+            assertEquals(List.of(killed), plan.incompleteToDelete().stream().map(IncompleteBackup::id).toList());
+            PlanExecutor.Outcome outcome = new PlanExecutor(store, LAYOUT, 1000, line -> { }).execute(plan);
+
+            assertEquals(1, outcome.incompleteDeleted());
+            assertFalse(java.nio.file.Files.exists(root.resolve(LAYOUT.backupPrefix(killed.value()))),
+                    "the claim went, and its directory");
+            assertEquals(before, keys(store, ""), "nothing else went");
         }
     }
 
