@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
 @Command(name = "cumulus-backup-delete", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
         description = "Delete a backup (-b) or the backups a retention policy makes obsolete (-r), with the WAL"
                 + " that only they needed.")
-public final class BackupDeleteCommand extends CatalogCommand {
+public final class BackupDeleteCommand extends CatalogWriteCommand {
 
     // Not an exclusive @ArgGroup: picocli refuses a repeated member of a group (-r X -r Y), which argparse
     // takes (the last wins); checkInput() refuses two different members, as argparse's group does.
@@ -74,6 +74,7 @@ public final class BackupDeleteCommand extends CatalogCommand {
 
     @Override
     void checkInput() {
+        super.checkInput();
         exactlyOneOf("--backup-id", "--retention-policy");
         if (target.retentionPolicy != null) {
             policy = RetentionPolicy.parse(target.retentionPolicy);
@@ -101,7 +102,8 @@ public final class BackupDeleteCommand extends CatalogCommand {
                         minimumRedundancy).withIncomplete(snapshot.incomplete().stream()
                                 .map(i -> i.underPolicy(snapshot.backups(), now)).toList())
                 : planOne(location, snapshot, now);
-        PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info);
+        PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info,
+                writes());
         if (dryRun) {
             // the delete would stop here before deleting anything; so does its dry run, with the same words
             PlanExecutor.refuseBackupsOnlyBarmanDeletes(plan);

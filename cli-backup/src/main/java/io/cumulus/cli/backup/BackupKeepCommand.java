@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "cumulus-backup-keep", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
         description = "Keep a backup beyond any retention policy, show whether it is kept, or release it.")
-public final class BackupKeepCommand extends CatalogCommand {
+public final class BackupKeepCommand extends CatalogWriteCommand {
 
     /** --target's values. */
     enum Target { full, standalone }
@@ -51,6 +51,7 @@ public final class BackupKeepCommand extends CatalogCommand {
 
     @Override
     void checkInput() {
+        super.checkInput();
         exactlyOneOf("--release", "--status", "--target");
     }
 
@@ -71,7 +72,7 @@ public final class BackupKeepCommand extends CatalogCommand {
                         + entry.info().status() + ", and only DONE backups can be kept");
             }
             Keep keep = Keep.valueOf(action.target.name().toUpperCase(Locale.ROOT));
-            keeps.keep(entry.id(), keep);
+            keeps.keep(entry.id(), keep, writes());
             log.info("backup " + entry.id() + " is kept (keep:" + keep.target() + ")");
         }
         return ok();

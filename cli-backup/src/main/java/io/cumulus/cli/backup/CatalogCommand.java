@@ -47,9 +47,9 @@ abstract class CatalogCommand extends ToolCommand {
     protected final int execute() throws Exception {
         checkInput();
         if (test) {
-            return testStore(sourceUrl, serverName, storage, new EncryptionOptions());
+            return testStore(sourceUrl, serverName, storage, encryption());
         }
-        try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
+        try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage, encryption())) {
             location.store().checkAvailable();
             int code = run(location);
             out().flush();
@@ -59,6 +59,11 @@ abstract class CatalogCommand extends ToolCommand {
 
     /** Checks the arguments before the store is opened: invalid input is exit 3 without a network call. */
     void checkInput() {
+    }
+
+    /** The server-side encryption of the objects the tool writes: none, for the tools that only read. */
+    EncryptionOptions encryption() {
+        return new EncryptionOptions();
     }
 
     /**

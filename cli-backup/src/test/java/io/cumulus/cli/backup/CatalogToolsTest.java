@@ -331,6 +331,44 @@ class CatalogToolsTest {
         assertEquals(3, run(BackupKeepCommand::new, args(IDS[1])).exitCode());
     }
 
+    /**
+     * The FAILED mark and the keep annotation are written as cumulus-backup writes (file:// keeps neither
+     * encryption nor tags, so only the reading of the options shows here); a bad value is exit 3 before
+     * anything is written, as in cumulus-backup.
+     */
+    @Test
+    void deleteAndKeepTakeTheEncryptionAndTagOptionsOfCumulusBackup() throws Exception {
+        Result keep = run(BackupKeepCommand::new, args(IDS[1], "--target", "full", "-e", "AES256", "--tag",
+                "team,dba"));
+        assertEquals(0, keep.exitCode(), keep.describe());
+        assertEquals("full", Files.readString(root.resolve("pg/base/" + IDS[1] + "/annotations/keep")));
+
+        Set<String> before = keys();
+        for (String[] bad : List.of(new String[] {"-e", "aes256"}, new String[] {"--sse-kms-key-id", "k"},
+                new String[] {"-e", "AES256", "--sse-kms-key-id", "k"}, new String[] {"--tags", "a"},
+                new String[] {"--tag", "aws:x,1"})) {
+            String[] delete = Stream.concat(Stream.of("-b", IDS[3]), Stream.of(bad)).toArray(String[]::new);
+            Result refused = run(BackupDeleteCommand::new, args(delete));
+            assertEquals(3, refused.exitCode(), refused.describe());
+            String[] keepBad = Stream.concat(Stream.of(IDS[3], "--target", "full"), Stream.of(bad))
+                    .toArray(String[]::new);
+            assertEquals(3, run(BackupKeepCommand::new, args(keepBad)).exitCode(), String.join(" ", bad));
+        }
+        assertEquals(before, keys(), "nothing written or deleted");
+
+        Result delete = run(BackupDeleteCommand::new, args("-b", IDS[3], "-e", "aws:kms", "--sse-kms-key-id",
+                "alias/backups", "--encryption-scope", "backups", "--kms-key-name",
+                "projects/p/locations/l/keyRings/r/cryptoKeys/k", "--tags", "team,dba", "site,paris"));
+        assertEquals(0, delete.exitCode(), delete.describe());
+        assertFalse(keys().stream().anyMatch(k -> k.startsWith("pg/base/" + IDS[3])), delete.describe());
+
+        // --en was --endpoint-url's prefix in barman-cloud-backup-delete 3.4; --end still is
+        Result ambiguous = run(BackupDeleteCommand::new, args("-b", IDS[0], "--en", "http://127.0.0.1:1"));
+        assertEquals(3, ambiguous.exitCode(), ambiguous.describe());
+        assertTrue(ambiguous.err().contains("ambiguous option: --en could match --endpoint-url, --encryption,"
+                + " --encryption-scope"), ambiguous.describe());
+    }
+
     /** As barman-cloud: --format is console only when it is exactly 'console'; anything else is JSON. */
     @Test
     void anyFormatButConsoleIsJson() throws Exception {

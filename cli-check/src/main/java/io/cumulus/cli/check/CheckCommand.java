@@ -1,11 +1,13 @@
 package io.cumulus.cli.check;
 
 import io.cumulus.cli.ConnectionOptions;
+import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.Failures;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
+import io.cumulus.cli.TagOptions;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.catalog.BackupInfo;
@@ -26,6 +28,7 @@ import io.cumulus.postgres.ArchivingStatus;
 import io.cumulus.postgres.ConnectionSettings;
 import io.cumulus.postgres.PostgresServer;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.WriteOptions;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -75,6 +78,13 @@ public final class CheckCommand extends ToolCommand {
     @Mixin
     ConnectionOptions connection;
 
+    // the probe is written as the backups are, so that a bucket policy requiring encryption accepts it
+    @Mixin
+    EncryptionOptions encryption;
+
+    @Mixin
+    TagOptions tags;
+
     @Option(names = "--max-archive-lag", paramLabel = "DURATION", defaultValue = DEFAULT_MAX_ARCHIVE_LAG,
             description = "Longest a completed segment may wait to be archived (default ${DEFAULT-VALUE};"
                     + " units s, m, h, d, w).")
@@ -122,16 +132,18 @@ public final class CheckCommand extends ToolCommand {
         }
         Optional<RetentionPolicyCheck> policy = Optional.ofNullable(retentionPolicy).map(RetentionPolicyCheck::parse);
         ConnectionSettings settings = connection.settings();
+        WriteOptions probe = WriteOptions.DEFAULT.withTags(tags.tags(spec.commandLine().getParseResult()));
+        encryption.sseKmsKeyId(); // invalid input, not a failed check
 
         List<CheckResult> results = new ArrayList<>();
         Optional<ArchivingStatus> status = postgres(settings, maxLag, results);
         Optional<Duration> backupAge = Optional.empty();
         OptionalLong done = OptionalLong.empty();
-        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage)) {
+        try (StoreLocation location = StoreOpener.open(destinationUrl, serverName, storage, encryption)) {
             BlobStore store = location.store();
             String where = store.describeKey(location.layout().serverPrefix());
             if (storeReachable(store, where, results)) {
-                results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout())));
+                results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout()), probe));
                 Optional<Catalog> catalog = catalog(store, location.layout(), results);
                 if (catalog.isPresent()) {
                     List<BackupInfo> backups = catalog.get().backups().stream().map(CatalogBackup::info).toList();

@@ -134,6 +134,32 @@ class CheckCommandTest {
         assertTrue(out.toString().startsWith("CUMULUS UNKNOWN - main: invalid retention policy"), out.toString());
     }
 
+    /**
+     * The probe is written as cumulus-backup writes (file:// keeps neither encryption nor tags, so only
+     * the reading of the options shows here); a bad value is invalid input, before PostgreSQL or the store.
+     */
+    @Test
+    void theProbeTakesTheEncryptionAndTagOptionsOfCumulusBackup() throws IOException {
+        backup("20261101T000000", "000000010000000000000005", "000000010000000000000006");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        ToolCommand.run(new CheckCommand(), new PrintWriter(out), new PrintWriter(err), "-d", NO_POSTGRES,
+                "-e", "aws:kms", "--sse-kms-key-id", "alias/backups", "--encryption-scope", "backups",
+                "--kms-key-name", "projects/p/locations/l/keyRings/r/cryptoKeys/k", "--tag", "team,dba",
+                "file://" + root, "pg");
+        assertTrue(out.toString().contains("\n  store permissions  OK "), out + "\n" + err);
+
+        for (List<String> bad : List.of(List.of("-e", "aes256"), List.of("--sse-kms-key-id", "k"),
+                List.of("--tags", "a"))) {
+            List<String> args = new java.util.ArrayList<>(bad);
+            args.addAll(List.of("-d", NO_POSTGRES, "file://" + root, "pg"));
+            err = new StringWriter();
+            int code = ToolCommand.run(new CheckCommand(), new PrintWriter(new StringWriter()), new PrintWriter(err),
+                    args.toArray(String[]::new));
+            assertEquals(3, code, bad + ": " + err);
+        }
+    }
+
     @Test
     void aMalformedHistoryFileIsNamedAndNotBlamedOnTheCredentials() throws IOException {
         backup("20261101T000000", "000000010000000000000005", "000000010000000000000006");

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -76,10 +77,21 @@ public final class KeepAnnotations {
         }
     }
 
-    /** Writes {@code id}'s annotation: the target's name, UTF-8, no newline, as barman writes it. */
-    public void keep(BackupId id, Keep keep) throws IOException {
+    /**
+     * Writes {@code id}'s annotation: the target's name, UTF-8, no newline, as barman writes it.
+     *
+     * @param options how it is written: with the tags the backup was written with
+     */
+    public void keep(BackupId id, Keep keep, WriteOptions options) throws IOException {
         byte[] body = keep.target().getBytes(StandardCharsets.UTF_8);
-        ObjectWrites.write(store, key(id), WriteOptions.DEFAULT, out -> out.write(body));
+        try {
+            ObjectWrites.write(store, key(id), options, out -> out.write(body));
+        } catch (AccessDeniedException e) {
+            AccessDeniedException explained = new AccessDeniedException(e.getMessage()
+                    + ObjectWrites.ENCRYPTION_POLICY_HINT);
+            explained.initCause(e);
+            throw explained;
+        }
     }
 
     /** Deletes {@code id}'s annotation; succeeds when there is none. */

@@ -1,5 +1,6 @@
 package io.cumulus.core.check;
 
+import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
@@ -32,14 +33,16 @@ public final class StoreProbe {
     /**
      * Writes, reads back and deletes the probe object.
      *
+     * @param options how the probe is written: as the backups are (their tags; the encryption is the
+     *     store's), so that it passes or fails a bucket policy as their writes do
      * @return the check's result, naming the step that failed
      */
-    public static CheckResult run(BlobStore store, String key) {
+    public static CheckResult run(BlobStore store, String key, WriteOptions options) {
         byte[] content = ("cumulus-check probe; safe to delete\n").getBytes(StandardCharsets.UTF_8);
         String where = store.describeKey(key);
         String step = "write";
         try {
-            try (BlobOutputStream out = store.openWrite(key, WriteOptions.DEFAULT)) {
+            try (BlobOutputStream out = store.openWrite(key, options)) {
                 out.write(content);
             }
             step = "read";
@@ -62,7 +65,8 @@ public final class StoreProbe {
         } catch (IOException | RuntimeException e) {
             String cleanup = step.equals("write") ? "" : removeQuietly(store, key, where);
             return CheckResult.failed("store permissions", "cannot " + step + " the probe object " + where + ": "
-                    + e.getMessage() + cleanup, fix(step));
+                    + e.getMessage() + cleanup,
+                    fix(step) + (step.equals("write") ? ObjectWrites.refusalHint(e) : ""));
         }
     }
 

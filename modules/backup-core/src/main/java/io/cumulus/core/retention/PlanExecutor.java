@@ -40,12 +40,22 @@ public final class PlanExecutor {
     private final ServerLayout layout;
     private final int batchSize;
     private final Consumer<String> progress;
+    private final WriteOptions writes;
 
     /**
      * @param batchSize at most this many keys per delete request
      * @param progress receives one line per step, for the log
      */
     public PlanExecutor(BlobStore store, ServerLayout layout, int batchSize, Consumer<String> progress) {
+        this(store, layout, batchSize, progress, WriteOptions.DEFAULT);
+    }
+
+    /**
+     * @param writes how the one object a delete writes, the FAILED mark, is written: with the tags the
+     *     backup was written with (its encryption is the store's)
+     */
+    public PlanExecutor(BlobStore store, ServerLayout layout, int batchSize, Consumer<String> progress,
+                        WriteOptions writes) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, not " + batchSize);
         }
@@ -53,6 +63,7 @@ public final class PlanExecutor {
         this.layout = Objects.requireNonNull(layout, "layout");
         this.batchSize = batchSize;
         this.progress = Objects.requireNonNull(progress, "progress");
+        this.writes = Objects.requireNonNull(writes, "writes");
     }
 
     /**
@@ -255,10 +266,11 @@ public final class PlanExecutor {
                         + deletion.id() + " again")
                 .build();
         try {
-            ObjectWrites.write(store, infoKey, WriteOptions.DEFAULT, failed.formatKeepingNewerKeys().getBytes(StandardCharsets.UTF_8));
+            ObjectWrites.write(store, infoKey, writes,
+                    failed.formatKeepingNewerKeys().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new OperationFailedException("could not mark backup " + deletion.id() + " as being deleted ("
-                    + e.getMessage() + "): nothing deleted", e);
+                    + e.getMessage() + ObjectWrites.refusalHint(e) + "): nothing deleted", e);
         }
         progress.accept("backup " + deletion.id() + " marked FAILED while its objects are deleted");
     }

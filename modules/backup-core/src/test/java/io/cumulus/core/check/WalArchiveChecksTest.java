@@ -205,7 +205,7 @@ class WalArchiveChecksTest {
     void theProbeObjectIsWrittenReadAndRemoved() throws IOException {
         String key = StoreProbe.probeKey(layout);
         assertTrue(key.startsWith("pfx/main/cumulus-check/probe-"), key);
-        CheckResult result = StoreProbe.run(store, key);
+        CheckResult result = StoreProbe.run(store, key, WriteOptions.DEFAULT);
         assertTrue(result.ok(), result.toString());
         assertTrue(store.stat(key).isEmpty());
     }
@@ -218,9 +218,46 @@ class WalArchiveChecksTest {
                 throw new java.nio.file.AccessDeniedException(key, null, "Access Denied");
             }
         };
-        CheckResult result = StoreProbe.run(refusing, StoreProbe.probeKey(layout));
+        CheckResult result = StoreProbe.run(refusing, StoreProbe.probeKey(layout), WriteOptions.DEFAULT);
         assertFalse(result.ok());
         assertTrue(result.message().startsWith("cannot delete the probe object"), result.message());
         assertTrue(result.message().contains("could not be removed"), result.message());
+        assertFalse(result.fix().contains("bucket policy"), "no encryption policy refuses a delete: " + result.fix());
+    }
+
+    @Test
+    void theProbeIsWrittenWithTheTagsTheCheckIsGiven() throws IOException {
+        List<WriteOptions> writes = new java.util.ArrayList<>();
+        ForwardingBlobStore recording = new ForwardingBlobStore(store) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                writes.add(options);
+                return super.openWrite(key, options);
+            }
+        };
+        java.util.Map<String, String> tags = java.util.Map.of("team", "dba");
+        CheckResult result = StoreProbe.run(recording, StoreProbe.probeKey(layout),
+                WriteOptions.DEFAULT.withTags(tags));
+        assertTrue(result.ok(), result.toString());
+        assertEquals(List.of(tags), writes.stream().map(WriteOptions::tags).toList());
+    }
+
+    /** S3's DenyUnEncryptedObjectUploads answers a write without encryption as it answers bad credentials. */
+    @Test
+    void aRefusedProbeSaysABucketPolicyMayRequireEncryptionBesidesTheCredentials() {
+        ForwardingBlobStore refusing = new ForwardingBlobStore(store) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                throw new java.nio.file.AccessDeniedException("access denied to s3://bkt/" + key
+                        + ": check the credentials (AccessDenied)");
+            }
+        };
+        CheckResult result = StoreProbe.run(refusing, StoreProbe.probeKey(layout), WriteOptions.DEFAULT);
+        assertFalse(result.ok());
+        assertTrue(result.message().startsWith("cannot write the probe object"), result.message());
+        assertTrue(result.fix().startsWith("give these credentials write access"), result.fix());
+        assertTrue(result.fix().endsWith("; if the credentials may write there, a bucket policy may require"
+                + " server-side encryption: give this tool the -e AES256|aws:kms (with --sse-kms-key-id),"
+                + " --kms-key-name or --encryption-scope that cumulus-backup is given"), result.fix());
     }
 }

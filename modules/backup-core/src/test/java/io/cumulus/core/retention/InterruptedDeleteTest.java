@@ -27,9 +27,7 @@ class InterruptedDeleteTest {
 
     @Test
     void aBackupWhoseDeleteWasCutOffIsFailedNotDoneAndTheSameDeleteFinishesIt() throws Exception {
-        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
-        InMemoryBlobStore memory = new InMemoryBlobStore();
-        built.writeTo(memory);
+        InMemoryBlobStore memory = threeDoneBackups();
         CuttingStore store = new CuttingStore(memory);
 
         // -b on the newest backup, cut off after its first batch of archives
@@ -53,9 +51,7 @@ class InterruptedDeleteTest {
 
     @Test
     void aPolicysDeletionsAreNotRewrittenFirst() throws Exception {
-        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
-        InMemoryBlobStore memory = new InMemoryBlobStore();
-        built.writeTo(memory);
+        InMemoryBlobStore memory = threeDoneBackups();
         CuttingStore store = new CuttingStore(memory);
         CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
         RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
@@ -73,9 +69,7 @@ class InterruptedDeleteTest {
 
     @Test
     void aSnapshotBackupIsNotDeletedForItsDiskSnapshotsWouldBeLeftBehind() throws Exception {
-        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
-        InMemoryBlobStore memory = new InMemoryBlobStore();
-        built.writeTo(memory);
+        InMemoryBlobStore memory = threeDoneBackups();
         String infoKey = LAYOUT.backupPrefix(id(0).value()) + "backup.info";
         io.cumulus.core.catalog.BackupInfo info = io.cumulus.core.catalog.BackupInfo.parse(
                 memory.openRead(infoKey).readAllBytes());
@@ -134,9 +128,7 @@ class InterruptedDeleteTest {
 
     @Test
     void theFailedMarkKeepsTheKeysANewerBarmanWrote() throws Exception {
-        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
-        InMemoryBlobStore memory = new InMemoryBlobStore();
-        built.writeTo(memory);
+        InMemoryBlobStore memory = threeDoneBackups();
         String infoKey = LAYOUT.backupPrefix(id(2).value()) + "backup.info";
         String text = new String(memory.openRead(infoKey).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         TestCatalog.put(memory, infoKey, text + "cluster_size=41975808\ndata_checksums=on\nparent_backup_id=None\n");
@@ -153,16 +145,57 @@ class InterruptedDeleteTest {
         assertEquals(names.stream().sorted().toList(), names, "keys in barman's sorted order");
     }
 
+    @Test
+    void theFailedMarkIsWrittenWithTheTagsTheDeleteIsGiven() throws Exception {
+        InMemoryBlobStore memory = threeDoneBackups();
+        CuttingStore store = new CuttingStore(memory);
+        java.util.Map<String, String> tags = java.util.Map.of("lifecycle", "pg-backups");
+
+        assertThrows(OperationFailedException.class, () -> new PlanExecutor(store, LAYOUT, 1, line -> { },
+                io.cumulus.storage.WriteOptions.DEFAULT.withTags(tags)).execute(single(store, id(2)), true));
+        assertEquals(java.util.Optional.of(tags), memory.tags(LAYOUT.backupPrefix(id(2).value()) + "backup.info"),
+                "a tag-based lifecycle rule still matches the half-deleted backup's backup.info");
+    }
+
+    /** S3's DenyUnEncryptedObjectUploads answers a write without encryption as it answers bad credentials. */
+    @Test
+    void aRefusedFailedMarkSaysABucketPolicyMayRequireEncryptionAndNothingIsDeleted() throws Exception {
+        InMemoryBlobStore memory = threeDoneBackups();
+        List<String> before = keys(memory, "");
+        BlobStore refusing = new ForwardingBlobStore(memory) {
+            @Override
+            public io.cumulus.storage.BlobOutputStream openWrite(String key, io.cumulus.storage.WriteOptions options)
+                    throws IOException {
+                throw new java.nio.file.AccessDeniedException("access denied to s3://bkt/" + key
+                        + ": check the credentials (AccessDenied)");
+            }
+        };
+
+        OperationFailedException refused = assertThrows(OperationFailedException.class,
+                () -> new PlanExecutor(refusing, LAYOUT, 1000, line -> { }).execute(single(refusing, id(2)), true));
+        assertEquals("could not mark backup " + id(2) + " as being deleted (access denied to s3://bkt/"
+                + LAYOUT.backupPrefix(id(2).value()) + "backup.info: check the credentials (AccessDenied); if the"
+                + " credentials may write there, a bucket policy may require server-side encryption: give this tool"
+                + " the -e AES256|aws:kms (with --sse-kms-key-id), --kms-key-name or --encryption-scope that"
+                + " cumulus-backup is given): nothing deleted", refused.getMessage());
+        assertEquals(before, keys(memory, ""));
+    }
+
     /**
      * Backups 0 and 1 full, 2 an increment of 1, as barman >= 3.11 records them: the child names its
      * parent, the parent its children.
      */
     private static InMemoryBlobStore incrementalChain() throws IOException {
-        TestCatalog built = new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35);
-        InMemoryBlobStore memory = new InMemoryBlobStore();
-        built.writeTo(memory);
+        InMemoryBlobStore memory = threeDoneBackups();
         appendToInfo(memory, id(1), "backup_type=full\nchildren_backup_ids=" + id(2) + "\nparent_backup_id=None\n");
         appendToInfo(memory, id(2), "backup_type=incremental\nchildren_backup_ids=None\nparent_backup_id=" + id(1) + "\n");
+        return memory;
+    }
+
+    /** Backups 0, 1 and 2 DONE, with segments 10 to 35 of timeline 1. */
+    private static InMemoryBlobStore threeDoneBackups() throws IOException {
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        new TestCatalog().done(0, 1, 10).done(1, 1, 20).done(2, 1, 30).segments(1, 10, 35).writeTo(memory);
         return memory;
     }
 
