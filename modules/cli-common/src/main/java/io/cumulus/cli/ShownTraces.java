@@ -26,8 +26,20 @@ public final class ShownTraces {
     /** The throwable's class and message, cleaned, as its first trace line shows them. */
     public static String headline(Throwable t) {
         String message = t.getLocalizedMessage();
-        return t.getClass().getName() + (message == null ? "" : ": " + ShownUrls.inText(message));
+        return t.getClass().getName() + (message == null ? "" : ": " + ShownUrls.inText(withoutParserExcerpts(message)));
     }
+
+    /**
+     * A JSON parser's location, {@code [Source: (String)"..."; line: 1, column: 9]}, quotes the text it
+     * read: a credential_process's output cut short, with its SecretAccessKey and SessionToken. Only the
+     * line and column are kept, as botocore's own message has them.
+     */
+    static String withoutParserExcerpts(String message) {
+        return PARSER_EXCERPT.matcher(message).replaceAll("[Source not shown;$1]");
+    }
+
+    private static final java.util.regex.Pattern PARSER_EXCERPT = java.util.regex.Pattern.compile(
+            "\\[Source: .*?;( line: \\d+, column: \\d+| byte offset: #\\d+)\\]", java.util.regex.Pattern.DOTALL);
 
     private static void append(StringBuilder out, Throwable t, String caption, String indent,
             StackTraceElement[] enclosing, Set<Throwable> seen) {

@@ -57,6 +57,20 @@ class ShownTracesTest {
 
     /** The layout is the JDK's, frame for frame, for a trace without anything to hide. */
     @Test
+    void aJsonParsersExcerptOfACredentialProcessOutputIsNotShown() {
+        // the AWS SDK's (shaded Jackson) words for a credential_process whose JSON was cut short
+        IOException parse = new IOException("Unexpected end-of-input: expected close marker for Object (start marker"
+                + " at [Source: (String)\"{\"Version\": 1, \"AccessKeyId\": \"AKIA\", \"SecretAccessKey\": \"SECRET\",\n"
+                + " \"SessionToken\": \"TOKEN\"\"; line: 1, column: 1])\n at [Source: (String)\"{\"SecretAccessKey\":"
+                + " \"SECRET\"\"; line: 2, column: 30]");
+        String trace = ShownTraces.of(new IllegalStateException("Failed to refresh process-based credentials.",
+                new java.io.UncheckedIOException(parse)));
+        assertFalse(trace.contains("SECRET") || trace.contains("TOKEN"), trace);
+        assertTrue(trace.contains("[Source not shown; line: 2, column: 30]"), trace);
+        assertTrue(trace.contains("Unexpected end-of-input"), trace);
+    }
+
+    @Test
     void aTraceWithNothingToHideIsTheJdksOwn() {
         IOException failure = new IOException("outer", new IllegalStateException("inner"));
         failure.addSuppressed(new RuntimeException("beside"));
