@@ -1,5 +1,6 @@
 package io.cumulus.storage.gcs;
 
+import com.google.auth.oauth2.GoogleCredentials;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.ServiceOptions;
 import com.google.cloud.http.HttpTransportOptions;
@@ -8,6 +9,13 @@ import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
 import com.google.cloud.storage.StorageRetryStrategy;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreConfigurationException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -52,8 +60,24 @@ public final class GcsBlobStores {
                 uploadExecutor(config.bucket()), config);
     }
 
+    /** The variable naming the credentials file, as Application Default Credentials read it. */
+    static final String CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS";
+
     /** The client settings {@link #open(GcsStoreConfig)} uses. */
     static StorageOptions storageOptions(GcsStoreConfig config) {
+        return storageOptions(config, System.getenv(CREDENTIALS_VARIABLE));
+    }
+
+    /**
+     * The client settings, with {@code credentialsFile} the value of {@value #CREDENTIALS_VARIABLE}
+     * (null when unset). A file it names is read here: the library, finding it missing, unreadable or
+     * no credentials file, goes on without credentials and without a word, and GCS then answers "access
+     * denied", which sends the DBA to the account's rights instead of to the file (barman-cloud's
+     * google-auth fails at once, naming it).
+     *
+     * @throws StoreConfigurationException when the file cannot be read as credentials
+     */
+    static StorageOptions storageOptions(GcsStoreConfig config, String credentialsFile) {
         HttpStorageOptions.Builder options = StorageOptions.http()
                 .setTransportOptions(HttpTransportOptions.newBuilder()
                         .setConnectTimeout((int) CONNECT_TIMEOUT.toMillis())
@@ -69,7 +93,29 @@ public final class GcsBlobStores {
             options.setHost(host.toString());
             options.setCredentials(NoCredentials.getInstance());
         });
+        if (config.emulatorHost().isEmpty() && credentialsFile != null && !credentialsFile.isBlank()) {
+            options.setCredentials(credentialsFrom(Path.of(credentialsFile)));
+        }
         return options.build();
+    }
+
+    private static GoogleCredentials credentialsFrom(Path file) {
+        String named = CREDENTIALS_VARIABLE + " names " + file;
+        try (InputStream in = Files.newInputStream(file)) {
+            return GoogleCredentials.fromStream(in);
+        } catch (NoSuchFileException e) {
+            throw new StoreConfigurationException(named + ", which does not exist: set it to the service account's"
+                    + " key file, or unset it to use the machine's own credentials", e);
+        } catch (AccessDeniedException e) {
+            throw new StoreConfigurationException(named + ", which user " + System.getProperty("user.name")
+                    + " may not read: let it read the file (PostgreSQL runs archive_command as its own user)", e);
+        } catch (IOException | RuntimeException e) {
+            // the parser's words name a line, a field or a key format, never the file's content
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e.getMessage().lines().findFirst().orElse("").strip();
+            throw new StoreConfigurationException(named + ", which Google's libraries cannot read as credentials ("
+                    + reason + "): give a service account key file or an authorized-user file", e);
+        }
     }
 
     /** Threads for part uploads and composes; each writer bounds its own parts in flight, so the pool need not. */

@@ -12,16 +12,20 @@ import com.google.cloud.http.HttpTransportOptions;
 import com.google.cloud.storage.StorageOptions;
 import io.cumulus.storage.BatchDeleteException;
 import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreConfigurationException;
 import io.cumulus.storage.StoreUnavailableException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The client {@link GcsBlobStores#open(GcsStoreConfig)} builds, its limits, and how it fails over
@@ -39,6 +43,28 @@ class GcsBlobStoresTest {
         assertEquals(NoCredentials.getInstance(), options.getCredentials());
         assertEquals(2, options.getRetrySettings().getMaxAttempts());
         assertEquals(7000, ((HttpTransportOptions) options.getTransportOptions()).getReadTimeout());
+    }
+
+    @Test
+    void aCredentialsFileThatCannotBeReadFailsAtOnceNamingTheVariable(@TempDir Path dir) throws IOException {
+        GcsStoreConfig config = GcsStoreConfig.of("bucket");
+        StoreConfigurationException missing = assertThrows(StoreConfigurationException.class,
+                () -> GcsBlobStores.storageOptions(config, dir.resolve("absent.json").toString()));
+        assertTrue(missing.getMessage().startsWith("GOOGLE_APPLICATION_CREDENTIALS names " + dir.resolve("absent.json")
+                + ", which does not exist"), missing.getMessage());
+        Path cut = Files.writeString(dir.resolve("cut.json"), "{\"type\": \"service_account\", \"private_key\": \"-----BEG");
+        StoreConfigurationException corrupt = assertThrows(StoreConfigurationException.class,
+                () -> GcsBlobStores.storageOptions(config, cut.toString()));
+        assertTrue(corrupt.getMessage().contains("cannot read as credentials"), corrupt.getMessage());
+        assertFalse(corrupt.getMessage().contains("BEG"), corrupt.getMessage());
+
+        Path user = Files.writeString(dir.resolve("user.json"), "{\"type\": \"authorized_user\", \"client_id\": \"id\","
+                + " \"client_secret\": \"s\", \"refresh_token\": \"t\"}");
+        assertInstanceOf(com.google.auth.oauth2.UserCredentials.class,
+                GcsBlobStores.storageOptions(config, user.toString()).getCredentials());
+        // an emulator takes no credentials, whatever the variable says
+        assertEquals(NoCredentials.getInstance(), GcsBlobStores.storageOptions(
+                config.withEmulatorHost(URI.create("http://127.0.0.1:4443")), cut.toString()).getCredentials());
     }
 
     @Test
