@@ -111,9 +111,7 @@ class IncompleteBackupTest {
     @Test
     void aFileDirectoryHoldingOnlyAKilledWritersTemporaryFileIsAnIncompleteBackupThatDeletesRemove(
             @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) throws Exception {
-        try (BlobStore store = io.cumulus.storage.file.FileBlobStores.open(
-                new io.cumulus.storage.file.FileStoreConfig(root))) {
-            new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+        try (BlobStore store = fileStoreWithTwoBackups(root)) {
             BackupId killed = id(1);
             java.nio.file.Path directory = root.resolve(LAYOUT.backupPrefix(killed.value()));
             java.nio.file.Files.createDirectories(directory);
@@ -151,9 +149,7 @@ class IncompleteBackupTest {
     @Test
     void aDirectoryHoldingOnlyTheClaimOfAKilledBackupIsAnIncompleteBackupThatDeletesRemove(
             @org.junit.jupiter.api.io.TempDir java.nio.file.Path root) throws Exception {
-        try (BlobStore store = io.cumulus.storage.file.FileBlobStores.open(
-                new io.cumulus.storage.file.FileStoreConfig(root))) {
-            new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+        try (BlobStore store = fileStoreWithTwoBackups(root)) {
             BackupId killed = BaseBackup.newId(store, LAYOUT, java.time.Clock.fixed(
                     TestCatalog.DAY_ZERO.plusDays(1).toInstant(), java.time.ZoneOffset.UTC), java.util.Map.of());
             assertEquals(id(1), killed);
@@ -190,5 +186,12 @@ class IncompleteBackupTest {
             keys.add(it.next().key());
         }
         return keys;
+    }
+
+    /** A file:// store in {@code root} holding DONE backups 0 and 2, for a test to add what backup 1 left. */
+    private static BlobStore fileStoreWithTwoBackups(java.nio.file.Path root) throws java.io.IOException {
+        BlobStore store = io.cumulus.storage.file.FileBlobStores.open(new io.cumulus.storage.file.FileStoreConfig(root));
+        new TestCatalog().done(0, 1, 10).done(2, 1, 30).writeTo(store);
+        return store;
     }
 }
