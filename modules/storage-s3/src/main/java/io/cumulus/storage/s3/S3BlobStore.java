@@ -77,7 +77,7 @@ final class S3BlobStore implements BlobStore {
     private static final String CONTENT_TYPE = "application/octet-stream";
     /** Error codes of a store failing for a while, whatever the HTTP status they came with. */
     private static final Set<String> TRANSIENT_ERRORS = Set.of("InternalError", "ServiceUnavailable", "SlowDown",
-            "RequestTimeout", "OperationAborted");
+            "RequestTimeout", "OperationAborted", "ConditionalRequestConflict");
 
     private final Future<S3Client> client;
     private final ExecutorService uploads;

@@ -21,6 +21,7 @@ import org.apache.http.conn.socket.LayeredConnectionSocketFactory;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkSystemSetting;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -104,12 +105,22 @@ public final class S3BlobStores {
                 environment);
     }
 
+    /** 409 ConditionalRequestConflict: a conditional write S3 was completing for the same key meanwhile. */
+    static boolean conditionalWriteConflict(Throwable failure) {
+        return failure instanceof AwsServiceException e && e.statusCode() == 409 && e.awsErrorDetails() != null
+                && "ConditionalRequestConflict".equals(e.awsErrorDetails().errorCode());
+    }
+
     private static BlobStore build(S3StoreConfig config, Optional<StoreConfigurationException> badSetting,
             Consumer<S3ClientBuilder> customizer, Map<String, String> environment) {
         S3ClientBuilder builder = S3Client.builder()
                 .credentialsProvider(credentials(config))
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                        .maxAttempts(config.maxAttempts()).build()))
+                        .maxAttempts(config.maxAttempts())
+                        // S3's answer to a conditional write racing another on the same key: retry, and
+                        // the retry meets the winner's object (412) or writes
+                        .retryOnException(S3BlobStores::conditionalWriteConflict)
+                        .build()))
                 // DeleteObjects needs a checksum; S3-compatible stores want Content-MD5, not the CRC32
                 // that SDK 2.30+ sends instead (barman issues 1138, 1124)
                 .addPlugin(LegacyMd5Plugin.create())

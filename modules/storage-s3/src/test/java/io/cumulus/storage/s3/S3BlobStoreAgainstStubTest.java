@@ -203,6 +203,32 @@ class S3BlobStoreAgainstStubTest {
     }
 
     @Test
+    void aConditionalWriteConflictIsRetriedAndMeetsTheWinnersObject() throws Exception {
+        List<String> answers = new CopyOnWriteArrayList<>();
+        // S3's answer while another conditional write to the key completes, then the winner's object
+        StubS3Server.Handler racing = exchange -> {
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                StubS3Server.empty(exchange, 404, null);
+            } else if (exchange.getRequestMethod().equals("PUT")) {
+                exchange.getRequestBody().readAllBytes();
+                if (answers.isEmpty()) {
+                    answers.add("409");
+                    StubS3Server.error(exchange, 409, "ConditionalRequestConflict");
+                } else {
+                    answers.add("412");
+                    StubS3Server.error(exchange, 412, "PreconditionFailed");
+                }
+            }
+        };
+        try (StubS3Server stub = StubS3Server.start(racing);
+                BlobStore s3 = S3BlobStores.open(config(stub).withMaxAttempts(3))) {
+            assertThrows(FileAlreadyExistsException.class,
+                    () -> write(s3, WAL_KEY, bytes(100, 10), WriteOptions.DEFAULT.withIfAbsent(true)));
+            assertEquals(List.of("409", "412"), answers);
+        }
+    }
+
+    @Test
     void twoWritersRacingForOneKeyEndWithOneObjectAndOneRefusal() throws Exception {
         Map<String, byte[]> objects = new ConcurrentHashMap<>();
         CyclicBarrier bothLooked = new CyclicBarrier(2);
