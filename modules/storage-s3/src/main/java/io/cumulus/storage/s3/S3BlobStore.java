@@ -670,7 +670,7 @@ final class S3BlobStore implements BlobStore {
 
     /** " at ENDPOINT" for a custom endpoint, never with its user info (a password); empty for AWS. */
     private String atEndpoint() {
-        return config.endpoint().map(uri -> " at " + ShownUrls.withoutUserInfo(uri)).orElse("");
+        return config.endpoint().map(uri -> " at " + ShownUrls.withoutQuery(ShownUrls.withoutUserInfo(uri))).orElse("");
     }
 
     private String describe(String key) {

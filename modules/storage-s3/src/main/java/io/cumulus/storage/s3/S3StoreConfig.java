@@ -105,7 +105,7 @@ public record S3StoreConfig(
         endpoint.ifPresent(uri -> {
             if (uri.getScheme() == null || uri.getHost() == null) {
                 throw new IllegalArgumentException("endpoint must be an absolute URL such as https://host:port, not "
-                        + ShownUrls.withoutUserInfo(uri));
+                        + ShownUrls.withoutQuery(ShownUrls.withoutUserInfo(uri)));
             }
         });
         if (readTimeout.isNegative() || readTimeout.isZero()) {
@@ -232,7 +232,8 @@ public record S3StoreConfig(
      */
     @Override
     public String toString() {
-        return "S3StoreConfig[bucket=" + bucket + ", endpoint=" + endpoint.map(ShownUrls::withoutUserInfo)
+        return "S3StoreConfig[bucket=" + bucket + ", endpoint="
+                + endpoint.map(uri -> ShownUrls.withoutQuery(ShownUrls.withoutUserInfo(uri)))
                 + ", region=" + region + ", profile="
                 + profile + ", readTimeout=" + readTimeout + ", addressing=" + addressing + ", serverSideEncryption="
                 + serverSideEncryption + ", kmsKeyId=" + kmsKeyId + ", partSize=" + partSize + ", maxParts=" + maxParts

@@ -430,6 +430,12 @@ class S3BlobStoreTest extends S3ProxyContractTest {
         S3StoreConfig unreachable = config(server, "any")
                 .withEndpoint(URI.create("http://user:" + secret + "@127.0.0.1:" + closedPort)).withMaxAttempts(1);
         assertFalse(unreachable.toString().contains(secret), unreachable.toString());
+        S3StoreConfig withQuery = config(server, "any").withEndpoint(URI.create("http://127.0.0.1:" + closedPort
+                + "/x?token=" + secret));
+        assertFalse(withQuery.toString().contains(secret), withQuery.toString());
+        try (BlobStore s3 = S3BlobStores.open(withQuery)) {
+            assertFalse(s3.describe().contains(secret), s3.describe());
+        }
         try (BlobStore s3 = S3BlobStores.open(unreachable)) {
             assertNeverShown(secret, assertThrows(StoreUnavailableException.class, s3::checkAvailable));
             assertNeverShown(secret, assertThrows(IOException.class, () -> s3.openRead("wal/x").close()));
