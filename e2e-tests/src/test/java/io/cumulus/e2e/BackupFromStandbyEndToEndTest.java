@@ -1,6 +1,7 @@
 package io.cumulus.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.testsupport.PgCluster;
@@ -61,6 +62,13 @@ class BackupFromStandbyEndToEndTest {
         assertEquals(0, result.exitCode(), result::describe);
         String id = Backups.idFromSummary(result.stdout());
 
+        // archive_mode on, not always: the primary archives the end segment once it completes it, which is
+        // said as such, not as a set-up to fix (PostgreSQL's "WAL archiving is not enabled" is no warning here)
+        assertTrue(result.stderr().contains("taken on a standby, it waits for the primary to complete that segment"
+                + " and archive it; run SELECT pg_switch_wal() on the primary"), result::describe);
+        assertFalse(result.stderr().contains("check archive_mode and archive_command"), result::describe);
+        assertFalse(result.stderr().contains("WARNING: PostgreSQL: WAL archiving is not enabled"), result::describe);
+
         Map<String, String> info = Backups.backupInfo(s3, SERVER, id);
         assertEquals("DONE", info.get("status"));
         assertTrue(info.get("backup_label").contains("BACKUP FROM: standby"), info::toString);
@@ -85,6 +93,16 @@ class BackupFromStandbyEndToEndTest {
             assertEquals(expected, recovered.queryString(
                     "SELECT count(*) || ' ' || md5(string_agg(h, ',' ORDER BY id)) FROM items"));
         }
+
+        // archive_mode always: the standby waits to archive the end segment itself, which it can only once the
+        // quiet primary completes it; the timeout says so instead of blaming a working archive_command
+        standby.appendSettings(Map.of("archive_mode", "always"));
+        standby.restart();
+        ToolResult waited = Backups.backup(s3, standby, SERVER, "--immediate-checkpoint", "--archive-wait-timeout", "5")
+                .timeout(TIMEOUT).run();
+        assertEquals(1, waited.exitCode(), waited::describe);
+        assertTrue(waited.stderr().contains("on a standby the backup's last segment is archived only once the primary"
+                + " completes it; run SELECT pg_switch_wal() on the primary"), waited::describe);
     }
 
     /** Waits until the standby has replayed everything the primary has written so far. */

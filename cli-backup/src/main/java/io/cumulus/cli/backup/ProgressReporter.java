@@ -2,6 +2,7 @@ package io.cumulus.cli.backup;
 
 import io.cumulus.cli.Log;
 import io.cumulus.core.backup.BackupEnd;
+import io.cumulus.core.backup.BaseBackup;
 import io.cumulus.core.backup.BackupListener;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -29,6 +30,8 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
     private static final List<String> GOOD_NEWS = List.of(
             "all required WAL segments have been archived",
             "base backup done, waiting for required WAL segments to be archived");
+    /** PostgreSQL's notice at the stop when archive_mode is off (or on, on a standby). */
+    private static final String ARCHIVING_OFF = "WAL archiving is not enabled";
 
     /** How the progress reaches the person. */
     enum Mode { TERMINAL, LOG, QUIET }
@@ -93,6 +96,10 @@ final class ProgressReporter implements BackupListener, AutoCloseable {
         for (String notice : end.notices()) {
             if (GOOD_NEWS.stream().anyMatch(notice::startsWith)) {
                 message("PostgreSQL: " + notice);
+            } else if (notice.startsWith(ARCHIVING_OFF) && BaseBackup.fromStandby(end)) {
+                // a standby whose archive_mode is on, not always: the primary archives the WAL, which is the
+                // usual set-up; whether the end segment is there yet is cumulus-backup's own check
+                message("PostgreSQL: " + notice + " (on a standby: the primary archives the WAL this backup needs)");
             } else {
                 warning("PostgreSQL: " + notice);
             }

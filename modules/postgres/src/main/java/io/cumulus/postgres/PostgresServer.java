@@ -39,6 +39,8 @@ public final class PostgresServer implements AutoCloseable {
     private static final String PGJDBC_REJECTED = "08004";
     /** SQLSTATE query_canceled: a statement timeout or a cancel request, see {@link #stopCancelled}. */
     private static final String QUERY_CANCELED = "57014";
+    /** SQLSTATE serialization_failure, which a standby's recovery conflict cancels a statement with. */
+    private static final String RECOVERY_CONFLICT = "40001";
     private static final int VERSION_14 = 140000;
 
     private final GuardedConnection session;
@@ -349,16 +351,21 @@ public final class PostgresServer implements AutoCloseable {
         String function = versionNum >= VERSION_15 ? "pg_backup_start(?, ?)" : "pg_start_backup(?, ?, false)";
         String sql = "SELECT lsn::text, (SELECT timeline_id FROM pg_control_checkpoint()), now()"
                 + " FROM " + function + " AS lsn";
-        BackupStart start = session.call(backupFunction(true), Reason.BACKUP_FAILED, connection -> {
-            try (PreparedStatement statement = connection.prepareStatement(sql)) {
-                statement.setString(1, label);
-                statement.setBoolean(2, fastCheckpoint);
-                try (ResultSet row = statement.executeQuery()) {
-                    row.next();
-                    return new BackupStart(Lsn.parse(row.getString(1)), row.getLong(2), localTime(row, 3));
+        BackupStart start;
+        try {
+            start = session.call(backupFunction(true), Reason.BACKUP_FAILED, connection -> {
+                try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                    statement.setString(1, label);
+                    statement.setBoolean(2, fastCheckpoint);
+                    try (ResultSet row = statement.executeQuery()) {
+                        row.next();
+                        return new BackupStart(Lsn.parse(row.getString(1)), row.getLong(2), localTime(row, 3));
+                    }
                 }
-            }
-        });
+            });
+        } catch (PostgresException e) {
+            throw withRecoveryConflictHint(e);
+        }
         backup = new BackupSession(this, start);
         return backup;
     }
@@ -401,7 +408,7 @@ public final class PostgresServer implements AutoCloseable {
             if (e.getCause() instanceof SQLException cause && QUERY_CANCELED.equals(cause.getSQLState())) {
                 throw stopCancelled(e, cause, bounded ? archiveWait : null, Duration.ofNanos(System.nanoTime() - stopStarted));
             }
-            throw e;
+            throw withRecoveryConflictHint(e);
         }
         // Best effort, as in barman: the backup is complete whatever happens below
         boolean inRecovery;
@@ -462,6 +469,15 @@ public final class PostgresServer implements AutoCloseable {
         boolean timedOut = archiveWait != null
                 && (serverMessage.contains("statement timeout") || elapsed.compareTo(archiveWait) >= 0);
         if (timedOut) {
+            if (isStandby()) {
+                // archive_mode = always: the standby archives the segment only once its primary has completed it,
+                // which a quiet primary without archive_timeout may not do for hours; archiving itself is fine
+                return new PostgresException(Reason.BACKUP_FAILED, "PostgreSQL did not archive the WAL this backup"
+                        + " needs within " + archiveWait.toSeconds() + " s (--archive-wait-timeout): on a standby the"
+                        + " backup's last segment is archived only once the primary completes it; run SELECT"
+                        + " pg_switch_wal() on the primary, or set archive_timeout there, and take the backup again (if"
+                        + " pg_stat_archiver shows failures, fix archive_command first)", failure);
+            }
             return new PostgresException(Reason.BACKUP_FAILED, "PostgreSQL did not archive the WAL this backup"
                     + " needs within " + archiveWait.toSeconds() + " s (--archive-wait-timeout): archiving"
                     + " is failing or far behind; see pg_stat_archiver and the server log, fix archive_command,"
@@ -474,6 +490,38 @@ public final class PostgresServer implements AutoCloseable {
         return new PostgresException(Reason.BACKUP_FAILED, "pg_backup_stop was cancelled by PostgreSQL after "
                 + elapsed.toSeconds() + " s, while it waited for WAL archiving (pg_cancel_backend or a SIGINT to the"
                 + " backend?); take the backup again", failure);
+    }
+
+    /** Whether the server is in recovery (a standby); false when it cannot tell. */
+    private boolean isStandby() {
+        try {
+            return session.call("pg_is_in_recovery()", Reason.BACKUP_FAILED, connection -> {
+                try (Statement statement = connection.createStatement();
+                        ResultSet row = statement.executeQuery("SELECT pg_is_in_recovery()")) {
+                    row.next();
+                    return row.getBoolean(1);
+                }
+            });
+        } catch (PostgresException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A backup function cancelled on a standby to replay the primary's WAL ("canceling statement due to
+     * conflict with recovery", SQLSTATE 40001): pg_backup_start holds a snapshot while it waits for a
+     * spread restartpoint, pg_backup_stop while it waits for archiving, longer than
+     * max_standby_streaming_delay allows on a busy primary. Said with what avoids it; else {@code failure}.
+     */
+    static PostgresException withRecoveryConflictHint(PostgresException failure) {
+        if (failure.getCause() instanceof SQLException cause && RECOVERY_CONFLICT.equals(cause.getSQLState())
+                && String.valueOf(cause.getMessage()).contains("conflict with recovery")) {
+            return new PostgresException(failure.reason(), failure.getMessage() + ": the standby cancelled it to"
+                    + " replay the primary's WAL (max_standby_streaming_delay); take standby backups with"
+                    + " --immediate-checkpoint, or set hot_standby_feedback = on (or a longer"
+                    + " max_standby_streaming_delay) on the standby", failure);
+        }
+        return failure;
     }
 
     /** Fails with {@link Reason#SESSION_LOST} if the idle session was found broken. */

@@ -68,6 +68,23 @@ class PostgresServerTest {
     }
 
     @Test
+    void aBackupFunctionCancelledByAStandbysRecoveryConflictSaysWhatAvoidsIt() {
+        // PostgreSQL's words and SQLSTATE when a standby cancels a statement holding back WAL replay
+        PostgresException conflict = new PostgresException(Reason.BACKUP_FAILED, "pg_backup_start failed on h",
+                new SQLException("ERROR: canceling statement due to conflict with recovery", "40001"));
+        PostgresException hinted = PostgresServer.withRecoveryConflictHint(conflict);
+        assertTrue(hinted.getMessage().startsWith("pg_backup_start failed on h: the standby cancelled it to replay"),
+                hinted.getMessage());
+        assertTrue(hinted.getMessage().contains("--immediate-checkpoint") && hinted.getMessage().contains(
+                "hot_standby_feedback = on"), hinted.getMessage());
+        assertEquals(Reason.BACKUP_FAILED, hinted.reason());
+        // another serialization failure, or another error, is left as it was
+        PostgresException other = new PostgresException(Reason.BACKUP_FAILED, "x",
+                new SQLException("ERROR: could not serialize access", "40001"));
+        assertEquals(other, PostgresServer.withRecoveryConflictHint(other));
+    }
+
+    @Test
     void factsDescribeTheRunningCluster() throws Exception {
         try (PostgresServer server = connect(PgCluster.SUPERUSER)) {
             ServerFacts facts = server.facts();

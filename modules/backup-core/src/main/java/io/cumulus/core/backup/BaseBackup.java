@@ -351,9 +351,18 @@ public final class BaseBackup {
         if (WalObjects.find(store, layout, wal, false).isEmpty()) {
             listener.warning("WAL segment " + wal + ", which backup " + id + " needs, is not archived in "
                     + store.describe() + " under " + layout.walsPrefix() + ": this backup cannot be restored from"
-                    + " this bucket alone until " + wal + " is archived here: check archive_mode and archive_command"
-                    + " (they must archive into the same URL and server name)");
+                    + " this bucket alone until " + wal + " is archived here: " + (fromStandby(end)
+                    // the usual set-up: the primary archives the segment once it completes it, maybe hours later
+                    ? "taken on a standby, it waits for the primary to complete that segment and archive it; run"
+                            + " SELECT pg_switch_wal() on the primary to archive it now, or set archive_timeout there"
+                    : "check archive_mode and archive_command (they must archive into the same URL and server name)"));
         }
+    }
+
+    /** Whether the backup was taken on a standby, as its backup_label says ({@code BACKUP FROM: standby}). */
+    public static boolean fromStandby(BackupEnd end) {
+        return end.backupLabel() != null
+                && end.backupLabel().lines().anyMatch(line -> line.strip().equals("BACKUP FROM: standby"));
     }
 
     private void checkCancelled() throws InterruptedIOException {
