@@ -134,6 +134,9 @@ public final class BackupCommand extends ToolCommand {
                 ServerFacts facts = server.facts();
                 PostgresBackupSource source = new PostgresBackupSource(server, facts, immediateCheckpoint,
                         java.time.Duration.ofSeconds(archiveWaitTimeout));
+                // before the id is claimed: the claim is released only once the backup runs (a signal or a
+                // failure in between leaves it), and summing the tablespaces' sizes takes seconds on a large cluster
+                java.util.OptionalLong estimatedSize = source.estimatedSize();
                 BackupId id = BaseBackup.newId(location.store(), location.layout(), Clock.systemDefaultZone(),
                         settings.tags());
                 log.info("backup " + id + " of " + server.describe() + (facts.inRecovery() ? " (a standby)" : "")
@@ -143,8 +146,7 @@ public final class BackupCommand extends ToolCommand {
                                 + " of upload buffers").orElse(""));
                 BackupOutcome outcome;
                 try (ProgressReporter progress = new ProgressReporter(spec.commandLine().getErr(),
-                        new Log(spec.commandLine().getErr(), PROGRESS_LEVEL), log, progressMode(),
-                        source.estimatedSize())) {
+                        new Log(spec.commandLine().getErr(), PROGRESS_LEVEL), log, progressMode(), estimatedSize)) {
                     outcome = runStoppableBySignal(new BaseBackup(location.store(), location.layout(), settings,
                             progress), id, source);
                 }

@@ -134,16 +134,27 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
         return tool.isPresent();
     }
 
-    /** Whether the line archives to {@code url} (trailing slashes aside) under {@code server}. */
+    /** Whether the line archives to {@code url} (one trailing slash aside) under {@code server}. */
     public boolean archivesTo(String url, String server) {
         return calls() && destinationUrl.map(ArchiveCommandLine::trimSlash).equals(Optional.of(trimSlash(url)))
                 && serverName.equals(Optional.of(server));
     }
 
+    /**
+     * {@code url} without the trailing slashes that name the same place: one on S3 and Azure ({@code
+     * s3://b/a/} is {@code s3://b/a}, but {@code s3://b/a//} stores under {@code a//SERVER/}, as
+     * barman-cloud's os.path.join makes it), all of them on GCS (barman-cloud strips them) and for a
+     * directory.
+     */
     private static String trimSlash(String url) {
+        boolean all = url.regionMatches(true, 0, "gs:", 0, 3) || url.regionMatches(true, 0, "file:", 0, 5)
+                || url.regionMatches(true, 0, "https://console.cloud.google.com/", 0, 33);
         String u = url;
-        while (u.endsWith("/") && !u.endsWith("://")) {
+        while (u.endsWith("/") && !u.endsWith("://") && !u.endsWith(":///")) {
             u = u.substring(0, u.length() - 1);
+            if (!all) {
+                break;
+            }
         }
         return u;
     }

@@ -476,7 +476,7 @@ public final class PostgresServer implements AutoCloseable {
                         + " needs within " + archiveWait.toSeconds() + " s (--archive-wait-timeout): on a standby the"
                         + " backup's last segment is archived only once the primary completes it; run SELECT"
                         + " pg_switch_wal() on the primary, or set archive_timeout there, and take the backup again (if"
-                        + " pg_stat_archiver shows failures, fix archive_command first)", failure);
+                        + " this standby's pg_stat_archiver shows failures, fix its archive_command first)", failure);
             }
             return new PostgresException(Reason.BACKUP_FAILED, "PostgreSQL did not archive the WAL this backup"
                     + " needs within " + archiveWait.toSeconds() + " s (--archive-wait-timeout): archiving"

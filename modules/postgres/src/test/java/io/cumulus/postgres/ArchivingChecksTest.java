@@ -113,6 +113,19 @@ class ArchivingChecksTest {
     }
 
     @Test
+    void oneTrailingSlashNamesTheSamePlaceASecondDoesNot() {
+        assertTrue(ArchiveCommandLine.parse("cumulus-wal-archive s3://b/a/ main %p").archivesTo("s3://b/a", "main"));
+        assertTrue(ArchiveCommandLine.parse("cumulus-wal-archive s3://b/a main %p").archivesTo("s3://b/a/", "main"));
+        // s3://b/a// stores under a//main/, as barman-cloud's os.path.join makes it: another place than a/main/
+        assertFalse(ArchiveCommandLine.parse("cumulus-wal-archive s3://b/a// main %p").archivesTo("s3://b/a", "main"));
+        // barman-cloud strips every trailing slash of a gs:// path; a directory is the same with any
+        assertTrue(ArchiveCommandLine.parse("cumulus-wal-archive --cloud-provider google-cloud-storage gs://b/a// main"
+                + " %p").archivesTo("gs://b/a", "main"));
+        assertTrue(ArchiveCommandLine.parse("cumulus-wal-archive file:///var/pg// main %p").archivesTo("file:///var/pg",
+                "main"));
+    }
+
+    @Test
     void theDocumentedAsyncLineArchivesWhereItSays() {
         // docs/wal-archiving.md's form: --async is a flag, not an abbreviation of --async-timeout
         for (String options : List.of("--async --spool-dir /var/lib/pg/spool --max-parallel 4 --gzip",

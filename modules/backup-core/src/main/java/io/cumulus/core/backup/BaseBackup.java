@@ -152,17 +152,21 @@ public final class BaseBackup {
             Map<String, String> tags) throws IOException {
         String prefix = layout.backupPrefix(id.value());
         String key = prefix + BACKUP_CLAIM;
-        byte[] body = ("backup " + id + " claimed by cumulus-backup (pid " + ProcessHandle.current().pid() + ") at "
-                + clock.instant() + "; removed when the backup stores its backup.info: one left here belongs to a"
-                + " backup still running or killed, and cumulus-backup-delete removes it with the directory\n")
-                .getBytes(StandardCharsets.UTF_8);
+        // unique to this run (a random token): a claim found already there is this run's own when the store
+        // stored the first attempt of the write but its answer was lost, and the retry met it
+        byte[] body = ("backup " + id + " claimed by cumulus-backup (pid " + ProcessHandle.current().pid() + ", "
+                + java.util.UUID.randomUUID() + ") at " + clock.instant() + "; removed when the backup stores its"
+                + " backup.info: one left here belongs to a backup still running or killed, and"
+                + " cumulus-backup-delete removes it with the directory\n").getBytes(StandardCharsets.UTF_8);
         if (store.list(prefix).hasNext()) {
             return false;
         }
         try {
             ObjectWrites.write(store, key, WriteOptions.DEFAULT.withIfAbsent(true).withTags(tags), body);
         } catch (FileAlreadyExistsException e) {
-            return false;
+            if (!isOwnClaim(store, key, body)) {
+                return false;
+            }
         } catch (StoreUnavailableException | InterruptedIOException e) {
             throw e;
         } catch (IOException e) {
@@ -180,6 +184,15 @@ public final class BaseBackup {
             }
         }
         return true;
+    }
+
+    /** Whether the claim at {@code key} holds {@code body}, this run's own (false when it cannot be read). */
+    private static boolean isOwnClaim(BlobStore store, String key, byte[] body) throws IOException {
+        try (java.io.InputStream in = store.openRead(key)) {
+            return java.util.Arrays.equals(in.readNBytes(body.length + 1), body);
+        } catch (java.io.FileNotFoundException e) {
+            return false;
+        }
     }
 
     /**
@@ -355,6 +368,7 @@ public final class BaseBackup {
                     // the usual set-up: the primary archives the segment once it completes it, maybe hours later
                     ? "taken on a standby, it waits for the primary to complete that segment and archive it; run"
                             + " SELECT pg_switch_wal() on the primary to archive it now, or set archive_timeout there"
+                            + " (the primary's archive_command must archive into this URL and server name)"
                     : "check archive_mode and archive_command (they must archive into the same URL and server name)"));
         }
     }

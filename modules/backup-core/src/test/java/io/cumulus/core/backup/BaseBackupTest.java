@@ -612,15 +612,86 @@ class BaseBackupTest {
         assertEquals(List.of(BaseBackup.BACKUP_CLAIM), keys(store, DIR), "the other's claim untouched");
     }
 
-    /** A claim won over objects it could not see before (a backup that ended meanwhile) is withdrawn. */
+    /** A directory that already holds objects is taken, without a claim written into it. */
     @Test
-    void aClaimOverADirectoryThatHoldsObjectsIsWithdrawn() throws Exception {
+    void aDirectoryThatHoldsObjectsIsTakenWithoutAClaim() throws Exception {
         RecordingStore store = new RecordingStore();
         Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
         backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 10));
 
         assertThrows(OperationFailedException.class, () -> BaseBackup.newId(store, LAYOUT, clock, Map.of()));
         assertEquals(List.of("backup.info", "backup_manifest", "data.tar"), keys(store, DIR));
+    }
+
+    /**
+     * A claim won over objects the first look could not see (a backup that ended, or barman-cloud-backup's,
+     * which claims nothing, writing meanwhile) is withdrawn: the id is taken, and no claim is left.
+     */
+    @Test
+    void aClaimWonOverObjectsWrittenMeanwhileIsWithdrawn() throws Exception {
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
+        BlobStore racing = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                if (key.endsWith(BaseBackup.BACKUP_CLAIM)) {
+                    // another writer's archive lands just before the claim
+                    try (BlobOutputStream other = memory.openWrite(DIR + "data.tar", WriteOptions.DEFAULT)) {
+                        other.write(1);
+                    }
+                }
+                return super.openWrite(key, options);
+            }
+        };
+
+        assertThrows(OperationFailedException.class, () -> BaseBackup.newId(racing, LAYOUT, clock, Map.of()));
+        assertEquals(List.of("data.tar"), keys(memory, DIR));
+    }
+
+    /**
+     * The claim's write was stored but its answer lost, and the store's retry met it (412): that claim is
+     * this run's own, not another run's, and the id is kept.
+     */
+    @Test
+    void aClaimWhoseAnswerWasLostIsRecognisedAsOwn() throws Exception {
+        InMemoryBlobStore memory = new InMemoryBlobStore();
+        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
+        BlobStore lostAnswer = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                BlobOutputStream stored = super.openWrite(key, options);
+                return new BlobOutputStream() {
+                    @Override
+                    public void write(int b) throws IOException {
+                        stored.write(b);
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        stored.write(b, off, len);
+                    }
+
+                    @Override
+                    public void abort() throws IOException {
+                        stored.abort();
+                    }
+
+                    @Override
+                    public long bytesWritten() {
+                        return stored.bytesWritten();
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        stored.close(); // stored: the retry of a lost answer finds it there
+                        throw new java.nio.file.FileAlreadyExistsException(key);
+                    }
+                };
+            }
+        };
+
+        assertEquals(new BackupId("20261121T051944"), BaseBackup.newId(lostAnswer, LAYOUT, clock, Map.of()));
+        assertEquals(List.of(BaseBackup.BACKUP_CLAIM), keys(memory, DIR));
     }
 
     @Test
