@@ -32,9 +32,6 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,9 +55,7 @@ import java.util.Set;
  *
  * <p>Unlike S3, a key cannot be both an object and the prefix of other objects ({@code a} and {@code
  * a/b}): the second write fails. Files and directories are created with the process umask, so that a
- * store shared by a group ({@code umask 007}) stays writable by its members, but never with rights for
- * other users (at most 0660 and 0770, as PostgreSQL's own group-access mode): a base backup holds the
- * roles' password hashes, and cron's umask 022 would otherwise leave it readable by every local user.
+ * store shared between root and the postgres user stays readable by both.
  */
 final class FileBlobStore implements BlobStore, UnfinishedWrites {
 
@@ -70,11 +65,6 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
     static final Duration STALE_TEMPORARY_FILE_AGE = Duration.ofHours(24);
 
     private static final int BUFFER_SIZE = 64 * 1024;
-    /** The modes the store creates with, less the umask: never a right for other users. */
-    private static final FileAttribute<Set<PosixFilePermission>> FILE_MODE =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-rw----"));
-    private static final FileAttribute<Set<PosixFilePermission>> DIRECTORY_MODE =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwx---"));
     /** Each attempt loses only to a prune that ran in the instant between two system calls. */
     private static final int TEMP_CREATE_ATTEMPTS = 10;
 
@@ -89,13 +79,9 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
     /** The mount points fstab declares on the way to the root, read once; null until then. */
     private volatile List<Path> declaredMounts;
 
-    /** Whether the store's file system has POSIX modes (every Linux one; not a test's in-memory one). */
-    private final boolean posix;
-
     FileBlobStore(Path root, MountPoints mountPoints) {
         this.root = root;
         this.mountPoints = mountPoints;
-        this.posix = root.getFileSystem().supportedFileAttributeViews().contains("posix");
     }
 
     @Override
@@ -200,10 +186,8 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
                     + HexFormat.of().formatHex(randomBytes()));
             try {
                 createDirectories(directory);
-                // 0660 less the umask: the group's rights as the umask gives them (unlike Files.createTempFile's
-                // 0600), none for others
-                FileChannel channel = posix ? FileChannel.open(temp, Set.of(CREATE_NEW, WRITE), FILE_MODE)
-                        : FileChannel.open(temp, CREATE_NEW, WRITE);
+                // default permissions (0666 less umask), unlike Files.createTempFile's 0600
+                FileChannel channel = FileChannel.open(temp, CREATE_NEW, WRITE);
                 return new FileBlobOutputStream(key, target, temp, channel, options.ifAbsent());
             } catch (NoSuchFileException e) {
                 // A delete in another process pruned a directory on the way, between our creating (or
@@ -234,12 +218,7 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
         }
         createDirectories(directory.getParent());
         try {
-            // 0770 less the umask (a setgid parent's bit is still inherited: the mode is mkdir's, not set after)
-            if (posix) {
-                Files.createDirectory(directory, DIRECTORY_MODE);
-            } else {
-                Files.createDirectory(directory);
-            }
+            Files.createDirectory(directory);
             syncDirectory(directory.getParent());
         } catch (FileAlreadyExistsException e) {
             // one look, not two: a directory pruned and created again between two looks is no object

@@ -14,23 +14,18 @@ import io.cumulus.storage.WriteOptions;
 import io.cumulus.storage.testkit.BlobStoreContractTest;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -146,49 +141,14 @@ class FileBlobStoreTest extends BlobStoreContractTest {
     }
 
     @Test
-    void objectsAndDirectoriesGetTheUmasksModesButNeverRightsForOthers() throws IOException {
+    void objectsAndDirectoriesGetTheSamePermissionsAsAnyNewFile() throws IOException {
         write("srv/wals/0000000100000000/000000010000000000000001", bytes(10, 1));
-        // what the umask leaves of 0666 and 0777, as any new file, less the other users' rights
-        Set<PosixFilePermission> others = EnumSet.of(PosixFilePermission.OTHERS_READ,
-                PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
-        Set<PosixFilePermission> file = EnumSet.copyOf(Files.getPosixFilePermissions(
-                Files.createFile(temp.resolve("reference-file"))));
-        Set<PosixFilePermission> directory = EnumSet.copyOf(Files.getPosixFilePermissions(
-                Files.createDirectory(temp.resolve("reference-dir"))));
-        file.removeAll(others);
-        directory.removeAll(others);
-        assertEquals(file, Files.getPosixFilePermissions(
-                root().resolve("srv/wals/0000000100000000/000000010000000000000001")));
-        assertEquals(directory, Files.getPosixFilePermissions(root().resolve("srv/wals")));
-    }
-
-    @Test
-    void underUmask022ABackupIsReadableByNoOtherUser() throws Exception {
-        // cron's umask: a process of its own, since a JVM's umask is its parent's
-        Path store = Files.createDirectory(temp.resolve("cron-store"));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder("sh", "-c", "umask 022; exec \"$0\" -cp \"$1\" \"$2\" \"$3\"", java,
-                System.getProperty("java.class.path"), UmaskWriter.class.getName(), store.toString())
-                .redirectErrorStream(true).start();
-        String output = new String(child.getInputStream().readAllBytes());
-        assertEquals(0, child.waitFor(), output);
-        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(
-                store.resolve("main/base/20261207T000000/data.tar"))));
-        for (String directory : List.of("main", "main/base", "main/base/20261207T000000")) {
-            assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(
-                    store.resolve(directory))), directory);
-        }
-    }
-
-    /** Writes one object into the store named by its argument, under the umask it was started with. */
-    static final class UmaskWriter {
-        public static void main(String[] args) throws IOException {
-            try (BlobStore store = FileBlobStores.open(new FileStoreConfig(Path.of(args[0])))) {
-                try (OutputStream out = store.openWrite("main/base/20261207T000000/data.tar", WriteOptions.DEFAULT)) {
-                    out.write(1);
-                }
-            }
-        }
+        Path referenceFile = Files.createFile(temp.resolve("reference-file"));
+        Path referenceDir = Files.createDirectory(temp.resolve("reference-dir"));
+        assertEquals(Files.getPosixFilePermissions(referenceFile),
+                Files.getPosixFilePermissions(root().resolve("srv/wals/0000000100000000/000000010000000000000001")));
+        assertEquals(Files.getPosixFilePermissions(referenceDir),
+                Files.getPosixFilePermissions(root().resolve("srv/wals")));
     }
 
     @Test
