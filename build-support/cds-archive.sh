@@ -83,12 +83,13 @@ aot_java() {
     echo "$best"
 }
 
+# the Java 25+ that makes the AOT caches, if any: the provider endpoints below are started only for it
+java=$(aot_java)
 if command -v python3 >/dev/null 2>&1; then
     fake s3
     [ -n "$fake_port" ] && CUMULUS_TRAINING_S3_ENDPOINT=http://127.0.0.1:$fake_port && export CUMULUS_TRAINING_S3_ENDPOINT
     # a provider's endpoint only for what trains it: a Java 25+ (provider caches are AOT caches) and a training
     # script that calls that provider (it reads the endpoint's variable)
-    java=$(aot_java)
     if [ -n "$java" ] && [ -d "$tool_dir/lib/gcs" ] && grep -q STORAGE_EMULATOR_HOST "$training"; then
         fake gcs
         if [ -n "$fake_port" ] && seed_gcs "$fake_port"; then
@@ -175,7 +176,6 @@ train() {
     fi
 }
 
-java=$(aot_java)
 [ -z "$java" ] || echo "$java" >"$tool_dir/lib/aot.java"
 train "$tool_dir/lib"
 [ -f "$tool_dir/lib/aot.java" ] || java=

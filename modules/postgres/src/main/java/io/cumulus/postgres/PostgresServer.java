@@ -413,13 +413,7 @@ public final class PostgresServer implements AutoCloseable {
         // Best effort, as in barman: the backup is complete whatever happens below
         boolean inRecovery;
         try {
-            inRecovery = session.call("pg_is_in_recovery()", Reason.BACKUP_FAILED, connection -> {
-                try (Statement statement = connection.createStatement();
-                        ResultSet row = statement.executeQuery("SELECT pg_is_in_recovery()")) {
-                    row.next();
-                    return row.getBoolean(1);
-                }
-            });
+            inRecovery = inRecovery();
         } catch (PostgresException e) {
             notices.add("cannot tell whether the server is a standby, so no WAL switch or restore point: "
                     + e.getMessage());
@@ -492,16 +486,21 @@ public final class PostgresServer implements AutoCloseable {
                 + " backend?); take the backup again", failure);
     }
 
-    /** Whether the server is in recovery (a standby); false when it cannot tell. */
+    /** Whether the server is in recovery (a standby), asked now: a standby may have been promoted meanwhile. */
+    private boolean inRecovery() throws PostgresException {
+        return session.call("pg_is_in_recovery()", Reason.BACKUP_FAILED, connection -> {
+            try (Statement statement = connection.createStatement();
+                    ResultSet row = statement.executeQuery("SELECT pg_is_in_recovery()")) {
+                row.next();
+                return row.getBoolean(1);
+            }
+        });
+    }
+
+    /** {@link #inRecovery()}, or false when the server cannot say (for a message only). */
     private boolean isStandby() {
         try {
-            return session.call("pg_is_in_recovery()", Reason.BACKUP_FAILED, connection -> {
-                try (Statement statement = connection.createStatement();
-                        ResultSet row = statement.executeQuery("SELECT pg_is_in_recovery()")) {
-                    row.next();
-                    return row.getBoolean(1);
-                }
-            });
+            return inRecovery();
         } catch (PostgresException e) {
             return false;
         }

@@ -130,14 +130,14 @@ public final class BaseRestore {
             throw new OperationFailedException("backup " + backup.id() + " is " + unrestorable.get());
         }
         Map<Tablespace, Path> tablespaces = tablespaceTargets(info, relocated);
-        checkDistinct(info, destination, tablespaces);
+        List<String> tablespacesInside = checkDistinct(info, destination, tablespaces);
         checkEmpty(destination, "the destination directory");
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
             checkEmpty(t.getValue(), "the directory of tablespace " + t.getKey().name());
         }
 
         String prefix = layout.backupPrefix(backup.id().value());
-        Listing listing = list(backup, prefix, destination, tablespaces);
+        Listing listing = list(backup, prefix, destination, tablespaces, tablespacesInside);
         List<Archive> archives = listing.archives();
         boolean hasManifest = listing.hasManifest();
 
@@ -211,7 +211,8 @@ public final class BaseRestore {
      * per listed tablespace, from the same query, so such an archive means backup.info does not
      * describe these archives, and skipping it would restore without that tablespace's relations).
      */
-    private Listing list(BackupCatalog.Entry backup, String prefix, Path destination, Map<Tablespace, Path> tablespaces)
+    private Listing list(BackupCatalog.Entry backup, String prefix, Path destination, Map<Tablespace, Path> tablespaces,
+            List<String> tablespacesInside)
             throws IOException {
         Map<String, Tablespace> byOid = new LinkedHashMap<>();
         tablespaces.keySet().forEach(t -> byOid.put(Long.toString(t.oid()), t));
@@ -252,7 +253,7 @@ public final class BaseRestore {
             }
             Archive archive = series.equals("data")
                     ? new Archive(blob.key(), series, part.number(), compression.get(), destination, "",
-                            tablespacesInside(destination, tablespaces))
+                            tablespacesInside)
                     : new Archive(blob.key(), series, part.number(), compression.get(),
                             tablespaces.get(byOid.get(series)), "pg_tblspc/" + series + "/", List.of());
             Archive other = parts.putIfAbsent(part, archive);
@@ -516,14 +517,18 @@ public final class BaseRestore {
      * but for a tablespace that was inside the data directory (made there, which PostgreSQL only warns
      * about) and goes to the same place inside the destination (restored in place, say): it is
      * restored there, as barman-cloud-restore does, from its own archive, its copy in the data
-     * directory's archive skipped ({@link #tablespacesInside}). Anywhere else inside the destination it
-     * would take the place of the data directory's own files.
+     * directory's archive skipped. Anywhere else inside the destination it would take the place of
+     * the data directory's own files.
+     *
+     * @return the directories of the tablespaces restored inside the destination, relative to it: their
+     *     members in the data directory's archives are skipped
      */
-    private static void checkDistinct(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces)
+    private static List<String> checkDistinct(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces)
             throws OperationFailedException {
         Path data = destination.toAbsolutePath().normalize();
         Path pgdata = info.pgdata() == null ? null : Path.of(info.pgdata()).normalize();
         List<Path> seen = new ArrayList<>();
+        List<String> inside = new ArrayList<>();
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
             Path target = t.getValue().toAbsolutePath().normalize();
             Path location = Path.of(t.getKey().location()).normalize();
@@ -537,19 +542,10 @@ public final class BaseRestore {
                         + " of its own outside the data directory with --tablespace " + t.getKey().name()
                         + ":DIR; nothing was restored");
             }
-            seen.add(target);
-        }
-    }
-
-    /** The tablespace directories inside {@code destination}, relative to it ({@link #checkDistinct} allowed them). */
-    private static List<String> tablespacesInside(Path destination, Map<Tablespace, Path> tablespaces) {
-        Path data = destination.toAbsolutePath().normalize();
-        List<String> inside = new ArrayList<>();
-        for (Path t : tablespaces.values()) {
-            Path target = t.toAbsolutePath().normalize();
-            if (target.startsWith(data)) {
+            if (asInTheBackup) {
                 inside.add(data.relativize(target).toString());
             }
+            seen.add(target);
         }
         return inside;
     }

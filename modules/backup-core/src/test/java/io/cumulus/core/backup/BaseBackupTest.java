@@ -20,6 +20,7 @@ import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.ForwardingBlobOutputStream;
 import io.cumulus.storage.testkit.ForwardingBlobStore;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import io.cumulus.storage.file.FileBlobStores;
@@ -53,6 +54,8 @@ class BaseBackupTest {
     private static final ServerLayout LAYOUT = new ServerLayout("pfx", "main");
     private static final BackupId ID = new BackupId("20261121T051944");
     private static final String DIR = "pfx/main/base/20261121T051944/";
+    /** A clock stuck in the second of {@link #DIR}'s id: a second try of an id is the same id. */
+    private static final Clock STUCK_CLOCK = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
 
     /** The keys barman-cloud 3.4 writes for a backup without a name (reference §3.2). */
     private static final List<String> KEYS_34 = List.of("backup_label", "begin_offset", "begin_time", "begin_wal",
@@ -603,11 +606,10 @@ class BaseBackupTest {
     @Test
     void aClaimLeftByAKilledBackupKeepsItsIdTaken() throws Exception {
         RecordingStore store = new RecordingStore();
-        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
-        assertEquals(ID, BaseBackup.newId(store, LAYOUT, clock, Map.of()));
+        assertEquals(ID, BaseBackup.newId(store, LAYOUT, STUCK_CLOCK, Map.of()));
 
         OperationFailedException taken = assertThrows(OperationFailedException.class,
-                () -> BaseBackup.newId(store, LAYOUT, clock, Map.of()));
+                () -> BaseBackup.newId(store, LAYOUT, STUCK_CLOCK, Map.of()));
         assertTrue(taken.getMessage().contains("a backup with id 20261121T051944 already exists"), taken.getMessage());
         assertEquals(List.of(BaseBackup.BACKUP_CLAIM), keys(store, DIR), "the other's claim untouched");
     }
@@ -616,10 +618,9 @@ class BaseBackupTest {
     @Test
     void aDirectoryThatHoldsObjectsIsTakenWithoutAClaim() throws Exception {
         RecordingStore store = new RecordingStore();
-        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
         backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 10));
 
-        assertThrows(OperationFailedException.class, () -> BaseBackup.newId(store, LAYOUT, clock, Map.of()));
+        assertThrows(OperationFailedException.class, () -> BaseBackup.newId(store, LAYOUT, STUCK_CLOCK, Map.of()));
         assertEquals(List.of("backup.info", "backup_manifest", "data.tar"), keys(store, DIR));
     }
 
@@ -630,7 +631,6 @@ class BaseBackupTest {
     @Test
     void aClaimWonOverObjectsWrittenMeanwhileIsWithdrawn() throws Exception {
         InMemoryBlobStore memory = new InMemoryBlobStore();
-        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
         BlobStore racing = new ForwardingBlobStore(memory) {
             @Override
             public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
@@ -644,7 +644,7 @@ class BaseBackupTest {
             }
         };
 
-        assertThrows(OperationFailedException.class, () -> BaseBackup.newId(racing, LAYOUT, clock, Map.of()));
+        assertThrows(OperationFailedException.class, () -> BaseBackup.newId(racing, LAYOUT, STUCK_CLOCK, Map.of()));
         assertEquals(List.of("data.tar"), keys(memory, DIR));
     }
 
@@ -655,42 +655,20 @@ class BaseBackupTest {
     @Test
     void aClaimWhoseAnswerWasLostIsRecognisedAsOwn() throws Exception {
         InMemoryBlobStore memory = new InMemoryBlobStore();
-        Clock clock = Clock.fixed(Instant.parse("2026-11-21T05:19:44.990Z"), ZoneOffset.UTC);
         BlobStore lostAnswer = new ForwardingBlobStore(memory) {
             @Override
             public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
-                BlobOutputStream stored = super.openWrite(key, options);
-                return new BlobOutputStream() {
-                    @Override
-                    public void write(int b) throws IOException {
-                        stored.write(b);
-                    }
-
-                    @Override
-                    public void write(byte[] b, int off, int len) throws IOException {
-                        stored.write(b, off, len);
-                    }
-
-                    @Override
-                    public void abort() throws IOException {
-                        stored.abort();
-                    }
-
-                    @Override
-                    public long bytesWritten() {
-                        return stored.bytesWritten();
-                    }
-
+                return new ForwardingBlobOutputStream(super.openWrite(key, options)) {
                     @Override
                     public void close() throws IOException {
-                        stored.close(); // stored: the retry of a lost answer finds it there
+                        super.close(); // stored: the retry of a lost answer finds it there
                         throw new java.nio.file.FileAlreadyExistsException(key);
                     }
                 };
             }
         };
 
-        assertEquals(new BackupId("20261121T051944"), BaseBackup.newId(lostAnswer, LAYOUT, clock, Map.of()));
+        assertEquals(new BackupId("20261121T051944"), BaseBackup.newId(lostAnswer, LAYOUT, STUCK_CLOCK, Map.of()));
         assertEquals(List.of(BaseBackup.BACKUP_CLAIM), keys(memory, DIR));
     }
 

@@ -11,6 +11,7 @@ import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.ForwardingBlobOutputStream;
 import io.cumulus.storage.testkit.ForwardingBlobStore;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
@@ -442,8 +443,7 @@ class AsyncUploaderTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            BlobOutputStream out = super.openWrite(key, options);
-            return new BlobOutputStream() {
+            return new ForwardingBlobOutputStream(super.openWrite(key, options)) {
                 private boolean done;
 
                 private void closed() {
@@ -454,33 +454,18 @@ class AsyncUploaderTest {
                 }
 
                 @Override
-                public void write(int b) throws IOException {
-                    out.write(b);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                }
-
-                @Override
                 public void abort() throws IOException {
                     try {
-                        out.abort();
+                        super.abort();
                     } finally {
                         closed();
                     }
                 }
 
                 @Override
-                public long bytesWritten() {
-                    return out.bytesWritten();
-                }
-
-                @Override
                 public void close() throws IOException {
                     try {
-                        out.close();
+                        super.close();
                     } finally {
                         closed();
                     }
