@@ -145,6 +145,31 @@ class CloudProvidersBadInputTest {
         }
     }
 
+    /**
+     * An account key that is not base64 (here: the quotes a Docker --env-file or systemd EnvironmentFile
+     * keeps) failed every request with the SDK's "Illegal base64 character", exit 4 as if Azure were
+     * away; it is a setting to mend: exit 3 naming the variable, the key never printed.
+     */
+    @Test
+    void anAccountKeyThatIsNotBase64IsExit3ForEveryToolAndNeverPrinted() {
+        String key = AzuriteServer.KEY;
+        String connectionString = azure.toolEnv().get("AZURE_STORAGE_CONNECTION_STRING");
+        assertTrue(connectionString.contains("AccountKey=" + key + ";"), connectionString);
+        Map<String, Map<String, String>> settings = Map.of(
+                "AZURE_STORAGE_KEY is not a storage account key", Map.of("AZURE_STORAGE_KEY", "\"" + key + "\""),
+                "AZURE_STORAGE_CONNECTION_STRING's AccountKey is not a storage account key",
+                Map.of("AZURE_STORAGE_CONNECTION_STRING",
+                        connectionString.replace("AccountKey=" + key, "AccountKey='" + key + "'")));
+        settings.forEach((expected, env) -> {
+            for (Command command : everyTool(azure.url(), "-vv", "--cloud-provider", "azure-blob-storage")) {
+                ToolResult result = command.env(env).run();
+                assertEquals(3, result.exitCode(), result::describe);
+                assertTrue(result.stderr().contains(expected), result::describe);
+                assertFalse(result.stderr().contains(key.substring(0, 20)), result::describe);
+            }
+        });
+    }
+
     @Test
     void anUnknownAzureCredentialIsExit3() {
         ToolResult result = Tools.command("cumulus-wal-restore", "--cloud-provider", "azure-blob-storage",

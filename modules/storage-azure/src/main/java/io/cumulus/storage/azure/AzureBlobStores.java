@@ -15,6 +15,8 @@ import com.azure.storage.common.policy.RetryPolicyType;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.StoreConfigurationException;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -36,7 +38,8 @@ public final class AzureBlobStores {
      * is the explicit check, and a credential that cannot be had (no {@code az} login, no managed
      * identity) shows at the first request. The caller closes the store.
      *
-     * @throws StoreConfigurationException for a connection string the SDK cannot read (never repeated)
+     * @throws StoreConfigurationException for a connection string the SDK cannot read, or an account key
+     *     that is not base64 (neither repeated)
      */
     public static BlobStore open(AzureStoreConfig config) {
         return open(config, builder -> { });
@@ -77,15 +80,44 @@ public final class AzureBlobStores {
                         + " DefaultEndpointsProtocol=https;AccountName=ACCOUNT;AccountKey=KEY or"
                         + " BlobEndpoint=URL;SharedAccessSignature=SAS, or unset it");
             }
+            accountKey(cs.value()).ifPresent(key -> requireBase64(key, AzureCredential.CONNECTION_STRING_VARIABLE
+                    + "'s AccountKey"));
             return;
         }
         builder.endpoint(config.endpoint().toString());
         if (credential instanceof AzureCredential.SasToken sas) {
             builder.sasToken(sas.token());
         } else if (credential instanceof AzureCredential.SharedKey key) {
+            requireBase64(key.accountKey(), AzureCredential.KEY_VARIABLE);
             builder.credential(new StorageSharedKeyCredential(config.account(), key.accountKey()));
         } else {
             builder.credential(tokenCredential(credential));
+        }
+    }
+
+    /** The {@code AccountKey} of a connection string, if it has one. */
+    private static Optional<String> accountKey(String connectionString) {
+        for (String pair : connectionString.split(";")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0 && pair.substring(0, equals).trim().equalsIgnoreCase("AccountKey")) {
+                return Optional.of(pair.substring(equals + 1).trim());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Refuses an account key that is not base64, as the portal shows it: the SDK would take it and then
+     * fail the first request with "Illegal base64 character", a failure of the store (exit 4) where a
+     * setting is to be mended. Names {@code where}, never the key.
+     */
+    private static void requireBase64(String key, String where) {
+        try {
+            Base64.getDecoder().decode(key);
+        } catch (IllegalArgumentException e) {
+            throw new StoreConfigurationException(where + " is not a storage account key: it is not base64 (as"
+                    + " the portal's key1 or key2, 88 characters ending in '='). Give the key as Azure shows it,"
+                    + " without quotes, spaces or line breaks");
         }
     }
 

@@ -68,6 +68,32 @@ class AzureCredentialTest {
         }
     }
 
+    /**
+     * An account key that is not base64 (a quote kept, a line break, a key from elsewhere) was taken and
+     * failed the first request with the SDK's "Illegal base64 character": exit 4, as if the store were
+     * away. It is a setting to mend (exit 3), named, never echoed.
+     */
+    @Test
+    void anAccountKeyThatIsNotBase64IsAConfigurationErrorNamingWhereItCameFrom() throws Exception {
+        AzureLocation location = AzureLocation.parse("https://acct.blob.core.windows.net/backups");
+        for (String key : List.of("SECRET-KEY", "\"U0VDUkVU\"", "U0VD UkVU", "U0VDUkVU\n")) {
+            StoreConfigurationException shared = assertThrows(StoreConfigurationException.class,
+                    () -> AzureBlobStores.open(AzureStoreConfig.of(location, new AzureCredential.SharedKey(key))).close(),
+                    key);
+            assertTrue(shared.getMessage().startsWith(AzureCredential.KEY_VARIABLE + " is not a storage account key"),
+                    shared.getMessage());
+            assertFalse(shared.getMessage().contains("SECRET") || shared.getMessage().contains("U0VD"),
+                    shared.getMessage());
+        }
+        StoreConfigurationException inString = assertThrows(StoreConfigurationException.class,
+                () -> AzureBlobStores.open(AzureStoreConfig.of(location, new AzureCredential.ConnectionString(
+                        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=SECRET-KEY"))).close());
+        assertTrue(inString.getMessage().startsWith(AzureCredential.CONNECTION_STRING_VARIABLE + "'s AccountKey"),
+                inString.getMessage());
+        assertFalse(inString.getMessage().contains("SECRET"), inString.getMessage());
+        AzureBlobStores.open(AzureStoreConfig.of(location, new AzureCredential.SharedKey("U0VDUkVU"))).close();
+    }
+
     @Test
     void secretsNeverPrint() {
         for (String variable : ALL.keySet()) {
