@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -84,14 +83,7 @@ public final class KeepAnnotations {
      */
     public void keep(BackupId id, Keep keep, WriteOptions options) throws IOException {
         byte[] body = keep.target().getBytes(StandardCharsets.UTF_8);
-        try {
-            ObjectWrites.write(store, key(id), options, out -> out.write(body));
-        } catch (AccessDeniedException e) {
-            AccessDeniedException explained = new AccessDeniedException(e.getMessage()
-                    + ObjectWrites.ENCRYPTION_POLICY_HINT);
-            explained.initCause(e);
-            throw explained;
-        }
+        ObjectWrites.write(store, key(id), options, out -> out.write(body));
     }
 
     /** Deletes {@code id}'s annotation; succeeds when there is none. */

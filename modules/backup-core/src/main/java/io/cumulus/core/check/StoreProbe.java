@@ -1,6 +1,5 @@
 package io.cumulus.core.check;
 
-import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
@@ -66,7 +65,7 @@ public final class StoreProbe {
             String cleanup = step.equals("write") ? "" : removeQuietly(store, key, where);
             return CheckResult.failed("store permissions", "cannot " + step + " the probe object " + where + ": "
                     + e.getMessage() + cleanup,
-                    fix(step) + (step.equals("write") ? ObjectWrites.refusalHint(e) : ""));
+                    fix(step));
         }
     }
 

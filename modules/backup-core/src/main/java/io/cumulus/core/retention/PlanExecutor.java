@@ -270,7 +270,7 @@ public final class PlanExecutor {
                     failed.formatKeepingNewerKeys().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new OperationFailedException("could not mark backup " + deletion.id() + " as being deleted ("
-                    + e.getMessage() + ObjectWrites.refusalHint(e) + "): nothing deleted", e);
+                    + e.getMessage() + "): nothing deleted", e);
         }
         progress.accept("backup " + deletion.id() + " marked FAILED while its objects are deleted");
     }

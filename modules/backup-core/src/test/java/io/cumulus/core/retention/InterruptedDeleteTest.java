@@ -157,9 +157,12 @@ class InterruptedDeleteTest {
                 "a tag-based lifecycle rule still matches the half-deleted backup's backup.info");
     }
 
-    /** S3's DenyUnEncryptedObjectUploads answers a write without encryption as it answers bad credentials. */
+    /**
+     * A refused FAILED mark (S3's DenyUnEncryptedObjectUploads answers as bad credentials do) stops the
+     * delete before anything is deleted, with the store's reason, which names that policy on S3.
+     */
     @Test
-    void aRefusedFailedMarkSaysABucketPolicyMayRequireEncryptionAndNothingIsDeleted() throws Exception {
+    void aRefusedFailedMarkGivesTheStoresReasonAndNothingIsDeleted() throws Exception {
         InMemoryBlobStore memory = threeDoneBackups();
         List<String> before = keys(memory, "");
         BlobStore refusing = new ForwardingBlobStore(memory) {
@@ -167,17 +170,17 @@ class InterruptedDeleteTest {
             public io.cumulus.storage.BlobOutputStream openWrite(String key, io.cumulus.storage.WriteOptions options)
                     throws IOException {
                 throw new java.nio.file.AccessDeniedException("access denied to s3://bkt/" + key
-                        + ": check the credentials (AccessDenied)");
+                        + ": check the credentials (AccessDenied); if they may write there, a bucket policy may"
+                        + " require server-side encryption");
             }
         };
 
         OperationFailedException refused = assertThrows(OperationFailedException.class,
                 () -> new PlanExecutor(refusing, LAYOUT, 1000, line -> { }).execute(single(refusing, id(2)), true));
         assertEquals("could not mark backup " + id(2) + " as being deleted (access denied to s3://bkt/"
-                + LAYOUT.backupPrefix(id(2).value()) + "backup.info: check the credentials (AccessDenied); if the"
-                + " credentials may write there, a bucket policy may require server-side encryption: give this tool"
-                + " the -e AES256|aws:kms (with --sse-kms-key-id), --kms-key-name or --encryption-scope that"
-                + " cumulus-backup is given): nothing deleted", refused.getMessage());
+                + LAYOUT.backupPrefix(id(2).value()) + "backup.info: check the credentials (AccessDenied); if they"
+                + " may write there, a bucket policy may require server-side encryption): nothing deleted",
+                refused.getMessage());
         assertEquals(before, keys(memory, ""));
     }
 

@@ -325,7 +325,7 @@ final class S3BlobStore implements BlobStore {
                         })
                         .build()).uploadId();
             } catch (SdkException e) {
-                throw translate(e, key);
+                throw refusedWrite(translate(e, key));
             }
         }
 
@@ -423,11 +423,11 @@ final class S3BlobStore implements BlobStore {
                     return;
                 } catch (S3Exception e) {
                     if (!rejectsConditionalWrites(e)) {
-                        throw translate(e, key);
+                        throw refusedWrite(translate(e, key));
                     }
                     conditionalWrites = false;
                 } catch (SdkException e) {
-                    throw translate(e, key);
+                    throw refusedWrite(translate(e, key));
                 }
             }
             send(commit, false);
@@ -437,8 +437,24 @@ final class S3BlobStore implements BlobStore {
             try {
                 commit.send(conditional);
             } catch (SdkException e) {
-                throw translate(e, key);
+                throw refusedWrite(translate(e, key));
             }
+        }
+
+        /**
+         * A write refused with 403 when no server-side encryption was asked for: a bucket policy that
+         * demands it (AWS's DenyUnEncryptedObjectUploads) answers as missing rights do, so the message
+         * names that case too, and the options that meet it.
+         */
+        private IOException refusedWrite(IOException failure) {
+            boolean denied = failure instanceof AccessDeniedException && failure.getCause() instanceof S3Exception s3
+                    && s3.statusCode() == 403 && (errorCode(s3).isEmpty() || errorCode(s3).equals("AccessDenied"));
+            if (!denied || config.serverSideEncryption().isPresent()) {
+                return failure; // a wrong key or signature is no policy's doing
+            }
+            return withCause(new AccessDeniedException(failure.getMessage() + "; if they may write there, a bucket"
+                    + " policy may require server-side encryption: give -e AES256, or -e aws:kms with"
+                    + " --sse-kms-key-id, as cumulus-backup is given"), failure.getCause());
         }
     }
 

@@ -168,6 +168,49 @@ class S3BlobStoreAgainstStubTest {
         }
     }
 
+    /**
+     * AWS's DenyUnEncryptedObjectUploads refuses an unencrypted write with the 403 AccessDenied of missing
+     * rights: a write (one PUT, a multipart upload's start) refused so without -e names that policy too;
+     * with -e, a read, or a wrong key, "check the credentials" alone.
+     */
+    @Test
+    void aWriteRefusedWithoutEncryptionNamesABucketPolicyBesidesTheCredentials() throws Exception {
+        StubS3Server.Handler deniesWrites = exchange -> {
+            if (exchange.getRequestMethod().equals("HEAD") || exchange.getRequestMethod().equals("GET")) {
+                StubS3Server.empty(exchange, 404, null);
+            } else {
+                exchange.getRequestBody().readAllBytes(); // an unread body makes the close a reset
+                StubS3Server.error(exchange, 403, "AccessDenied");
+            }
+        };
+        String hint = "a bucket policy may require server-side encryption: give -e AES256, or -e aws:kms with"
+                + " --sse-kms-key-id, as cumulus-backup is given";
+        try (StubS3Server stub = StubS3Server.start(deniesWrites); BlobStore s3 = S3BlobStores.open(config(stub))) {
+            for (int size : new int[] {10, S3StoreConfig.MIN_PART_SIZE + 10}) {
+                java.nio.file.AccessDeniedException e = assertThrows(java.nio.file.AccessDeniedException.class,
+                        () -> write(s3, "pg/base/20240101T000000/data.tar", bytes(size, 3), WriteOptions.DEFAULT));
+                assertTrue(e.getMessage().startsWith("access denied to s3://bucket/pg/base/20240101T000000/data.tar"
+                        + ": check the credentials (AccessDenied); if they may write there, " + hint),
+                        e.getMessage());
+            }
+        }
+        try (StubS3Server stub = StubS3Server.start(deniesWrites); BlobStore s3 = S3BlobStores.open(config(stub)
+                .withServerSideEncryption("AES256", java.util.Optional.empty()))) {
+            java.nio.file.AccessDeniedException e = assertThrows(java.nio.file.AccessDeniedException.class,
+                    () -> write(s3, WAL_KEY, bytes(10, 3), WriteOptions.DEFAULT));
+            assertFalse(e.getMessage().contains("bucket policy"), e.getMessage());
+        }
+        StubS3Server.Handler wrongKey = exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            StubS3Server.error(exchange, 403, "InvalidAccessKeyId");
+        };
+        try (StubS3Server stub = StubS3Server.start(wrongKey); BlobStore s3 = S3BlobStores.open(config(stub))) {
+            java.nio.file.AccessDeniedException e = assertThrows(java.nio.file.AccessDeniedException.class,
+                    () -> write(s3, WAL_KEY, bytes(10, 3), WriteOptions.DEFAULT.withIfAbsent(false)));
+            assertFalse(e.getMessage().contains("bucket policy"), e.getMessage());
+        }
+    }
+
     /** "backup X not found in s3://bucket at http://host/pg/main/base/" named a URL that does not exist. */
     @Test
     void aKeyIsNamedInItsBucketWithTheEndpointAfterItNotGluedOntoTheEndpointsUrl() throws Exception {
