@@ -454,7 +454,7 @@ final class S3BlobStore implements BlobStore {
             }
             return withCause(new AccessDeniedException(failure.getMessage() + "; if they may write there, a bucket"
                     + " policy may require server-side encryption: give -e AES256, or -e aws:kms with"
-                    + " --sse-kms-key-id, as cumulus-backup is given"), failure.getCause());
+                    + " --sse-kms-key-id, to every tool that writes there"), failure.getCause());
         }
     }
 

@@ -184,7 +184,7 @@ class S3BlobStoreAgainstStubTest {
             }
         };
         String hint = "a bucket policy may require server-side encryption: give -e AES256, or -e aws:kms with"
-                + " --sse-kms-key-id, as cumulus-backup is given";
+                + " --sse-kms-key-id, to every tool that writes there";
         try (StubS3Server stub = StubS3Server.start(deniesWrites); BlobStore s3 = S3BlobStores.open(config(stub))) {
             for (int size : new int[] {10, S3StoreConfig.MIN_PART_SIZE + 10}) {
                 java.nio.file.AccessDeniedException e = assertThrows(java.nio.file.AccessDeniedException.class,
