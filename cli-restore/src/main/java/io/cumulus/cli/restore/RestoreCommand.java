@@ -7,6 +7,8 @@ import io.cumulus.cli.StoreLocation;
 import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.OperationFailedException;
+import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.restore.BackupCatalog;
 import io.cumulus.core.restore.BaseRestore;
 import io.cumulus.core.restore.InheritedRecoverySettings;
@@ -48,8 +50,9 @@ public final class RestoreCommand extends ToolCommand {
     String serverName;
 
     @Parameters(index = "2", paramLabel = "BACKUP_ID",
-            description = "A backup id, a backup name, latest/last, oldest/first, last-failed, or auto (the newest"
-                    + " backup that ended before the target).")
+            description = "A backup id, a backup name, latest/last (the newest on the recovery's timeline),"
+                    + " oldest/first, last-failed, or auto (the newest backup that ended before the target time or"
+                    + " LSN; for barman_<id>, that backup).")
     String backupId;
 
     @Parameters(index = "3", paramLabel = "RECOVERY_DIR",
@@ -152,7 +155,8 @@ public final class RestoreCommand extends ToolCommand {
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             BackupCatalog catalog = new BackupCatalog(location.store(), location.layout());
             BackupCatalog.Entry backup = backupId.equals("auto") ? chooseAuto(catalog, auto, location)
-                    : catalog.resolveForRestore(backupId, log::warning);
+                    : catalog.resolveForRestore(backupId, latestTimelines(location), log::warning);
+            checkReachable(backup, recoveryTime);
             log.info("restoring backup " + backup.id() + " into " + recoveryDir);
             if (backup.info().status() != io.cumulus.core.catalog.BackupStatus.DONE) {
                 log.warning("backup " + backup.id() + " has status " + backup.info().status()
@@ -218,13 +222,69 @@ public final class RestoreCommand extends ToolCommand {
         return new AutoTarget(time, lsnValue);
     }
 
-    /** {@code auto}: the newest DONE backup that can reach {@code target}, along the recovery's timelines. */
+    /**
+     * {@code auto}: the newest DONE backup that can reach {@code target}, along the recovery's timelines;
+     * for a restore point {@code barman_<id>} (cumulus-backup's, at a backup's end), that backup.
+     */
     private BackupCatalog.Entry chooseAuto(BackupCatalog catalog, AutoTarget target, StoreLocation location)
             throws java.io.IOException {
+        if (target.time() == null && target.lsn() == null && targetName != null && targetName.startsWith("barman_")
+                && BackupId.isBackupId(targetName.substring("barman_".length()))) {
+            BackupCatalog.Entry named = catalog.resolveForRestore(targetName.substring("barman_".length()),
+                    log::warning);
+            log.info("auto: chose backup " + named.id() + ", which created restore point " + targetName);
+            return named;
+        }
         BackupCatalog.Entry chosen = catalog.resolveAuto(target.time(), target.lsn(), recoveryTimeline(location),
                 log::warning);
         log.info("auto: chose backup " + chosen.id());
+        if (target.time() == null && target.lsn() == null && (targetXid != null || targetName != null)) {
+            log.warning("auto cannot tell which backup precedes " + (targetXid != null ? "transaction " + targetXid
+                    : "restore point " + targetName) + ": it chose the newest, " + chosen.id() + ", which ended "
+                    + chosen.info().endTime() + "; if the target is older, PostgreSQL will stop with \"recovery ended"
+                    + " before configured recovery target was reached\": then restore an older backup by its id, or"
+                    + " give --target-time with a time before the target");
+        }
         return chosen;
+    }
+
+    /**
+     * The timelines {@code latest}/{@code last} choose among, as the recovery will follow them
+     * (--recovery-target-timeline, PostgreSQL's default latest); any for an id, a name, or current.
+     */
+    private RecoveryTimeline latestTimelines(StoreLocation location) throws java.io.IOException {
+        if (!backupId.equals("latest") && !backupId.equals("last")) {
+            return RecoveryTimeline.any();
+        }
+        if (targetTimeline == null || targetTimeline.equals("latest")) {
+            return RecoveryTimeline.latest(location.store(), location.layout());
+        }
+        return targetTimeline.equals("current") ? RecoveryTimeline.any()
+                : RecoveryTimeline.along(location.store(), location.layout(), Long.parseLong(targetTimeline));
+    }
+
+    /**
+     * Refuses a recovery target before the end of {@code backup}, before anything is downloaded, as barman
+     * recover does: PostgreSQL checks a time target at commits only, so from a backup that ended after
+     * it, recovery stops at the first commit after the backup is consistent, with every transaction
+     * between the target and the backup's end applied (or, when one committed inside the backup, fails).
+     */
+    private void checkReachable(BackupCatalog.Entry backup, OffsetDateTime recoveryTime)
+            throws OperationFailedException {
+        String reason = null;
+        if (recoveryTime != null && backup.info().endTime() != null
+                && recoveryTime.isBefore(backup.info().endTime())) {
+            reason = "the recovery target time " + recoveryTime + " is before the end of backup " + backup.id() + " ("
+                    + backup.info().endTime() + "): recovery from it cannot stop there (PostgreSQL would stop at the"
+                    + " first commit after the backup's end, keeping what the target was to undo)";
+        } else if (targetLsn != null && endsAfter(backup.info().endXlog(), targetLsn)) {
+            reason = "the recovery target LSN " + targetLsn + " is before the end of backup " + backup.id() + " ("
+                    + backup.info().endXlog() + "): recovery from it cannot stop there";
+        }
+        if (reason != null) {
+            throw new OperationFailedException(reason + "; restore an older backup, or give BACKUP_ID"
+                    + " auto, which chooses the newest backup that ended before the target");
+        }
     }
 
     /**
@@ -242,6 +302,15 @@ public final class RestoreCommand extends ToolCommand {
         }
         return targetTimeline.equals("current") ? RecoveryTimeline.any()
                 : RecoveryTimeline.along(location.store(), location.layout(), Long.parseLong(targetTimeline));
+    }
+
+    /** Whether a backup's end LSN, if readable, is past {@code lsn}. */
+    private static boolean endsAfter(String endXlog, String lsn) {
+        try {
+            return endXlog != null && Long.compareUnsigned(BackupCatalog.parseLsn(lsn), BackupCatalog.parseLsn(endXlog)) < 0;
+        } catch (IllegalArgumentException e) {
+            return false; // an unreadable end_xlog: PostgreSQL will tell
+        }
     }
 
     private String summary(BackupCatalog.Entry backup, RestoreOutcome outcome) {

@@ -172,6 +172,92 @@ class RestoreCommandTest {
         assertFalse(Files.exists(dir.resolve("c")));
     }
 
+    /**
+     * A target before the chosen backup's end cannot be reached from it: PostgreSQL checks a time target
+     * at commits only, and stopped at the first commit after the backup's end, keeping what the target
+     * was to undo, both tools saying success. Refused before anything is restored, as barman recover does.
+     */
+    @Test
+    void aTargetBeforeTheChosenBackupsEndIsExitOneBeforeAnythingIsRestored() throws IOException {
+        for (String id : List.of("latest", ID, "nightly")) {
+            Result early = run(store, "main", id, dir.resolve("e").toString(), "--recovery-target-time",
+                    "2026-11-21 05:24:04+00");
+            assertEquals(1, early.exitCode(), early.err());
+            assertTrue(early.err().contains("the recovery target time 2026-11-21T05:24:04Z is before the end of backup "
+                    + ID + " (2026-11-21T05:24:05Z)"), early.err());
+            assertTrue(early.err().contains("give BACKUP_ID auto"), early.err());
+        }
+        Result byAutoTime = run(store, "main", "auto", dir.resolve("e").toString(), "--target-time",
+                "2026-11-21 05:30:00+00", "--recovery-target-time", "2026-11-21 05:24:04+00");
+        assertEquals(1, byAutoTime.exitCode(), byAutoTime.err());
+        Result earlyLsn = run(store, "main", "latest", dir.resolve("e").toString(), "--recovery-target-lsn",
+                "0/579E487");
+        assertEquals(1, earlyLsn.exitCode(), earlyLsn.err());
+        assertTrue(earlyLsn.err().contains("the recovery target LSN 0/579E487 is before the end of backup " + ID
+                + " (0/579E488)"), earlyLsn.err());
+        assertFalse(Files.exists(dir.resolve("e")));
+
+        assertEquals(0, run(store, "main", "latest", dir.resolve("f").toString(), "--recovery-target-time",
+                "2026-11-21 05:24:05+00").exitCode());
+        assertEquals(0, run(store, "main", "latest", dir.resolve("g").toString(), "--recovery-target-lsn",
+                "0/579E488").exitCode());
+    }
+
+    /**
+     * After a failover, the old primary, restarted on timeline 1, took a backup past the point where
+     * timeline 2 left it: newer than every other, and PostgreSQL, recovering to the latest timeline,
+     * refuses it ("requested timeline 2 is not a child of this server's history") after the download.
+     * latest passes over it, naming it; given by id with --recovery-target-timeline current, it restores.
+     */
+    @Test
+    void latestPassesOverABackupTheRecoverysTimelineCannotStartFrom() throws IOException {
+        Files.createDirectories(dir.resolve("store/pfx/main/wals"));
+        Files.writeString(dir.resolve("store/pfx/main/wals/00000002.history"),
+                "1\t0/6000000\tno recovery target specified\n");
+        String oldPrimary = "20261122T000000";
+        InProcessRestore.barmanBackup(dir.resolve("store/pfx/main/base/" + oldPrimary), "end_time=2026-11-22"
+                + " 00:05:00+00:00\nend_xlog=0/7000100\nstatus=DONE\ntimeline=1\nversion=150018\n",
+                new String[] {"./PG_VERSION", "15\n"}, new String[] {"base/5/1259", "old primary"});
+
+        Result latest = run(store, "main", "latest", dir.resolve("l").toString());
+        assertEquals(0, latest.exitCode(), latest.err());
+        assertEquals("rows", Files.readString(dir.resolve("l/base/5/1259")));
+        assertTrue(latest.err().contains("skipping backup " + oldPrimary + " for 'latest': it is a backup of timeline"
+                + " 1 that the recovery cannot start from (it may start from backups on timeline 2 or, before its"
+                + " history (00000002.history) leaves them, on timeline 1 up to 0/6000000)"), latest.err());
+
+        Result explicit = run(store, "main", "latest", dir.resolve("c").toString(), "--recovery-target-timeline",
+                "current");
+        assertEquals(0, explicit.exitCode(), explicit.err());
+        assertEquals("old primary", Files.readString(dir.resolve("c/base/5/1259")));
+        assertEquals(0, run(store, "main", oldPrimary, dir.resolve("i").toString()).exitCode());
+    }
+
+    /**
+     * auto with a transaction id or a restore point cannot tell which backup precedes it: it takes the
+     * newest, saying so; for barman_<id> (cumulus-backup's restore point at that backup's end) it takes
+     * that backup, from which recovery stops there.
+     */
+    @Test
+    void autoForARestorePointOfABackupChoosesThatBackupAndWarnsForOtherTargets() throws IOException {
+        String newer = "20261122T000000";
+        InProcessRestore.barmanBackup(dir.resolve("store/pfx/main/base/" + newer), "end_time=2026-11-22"
+                + " 00:05:00+00:00\nend_xlog=0/7000100\nstatus=DONE\ntimeline=1\nversion=150018\n",
+                new String[] {"./PG_VERSION", "15\n"}, new String[] {"base/5/1259", "newer"});
+
+        Result point = run(store, "main", "auto", dir.resolve("p").toString(), "--recovery-target-name",
+                "barman_" + ID);
+        assertEquals(0, point.exitCode(), point.err());
+        assertEquals("rows", Files.readString(dir.resolve("p/base/5/1259")));
+        assertFalse(point.err().contains("cannot tell"), point.err());
+
+        Result xid = run(store, "main", "auto", dir.resolve("x").toString(), "--recovery-target-xid", "700");
+        assertEquals(0, xid.exitCode(), xid.err());
+        assertEquals("newer", Files.readString(dir.resolve("x/base/5/1259")));
+        assertTrue(xid.err().contains("auto cannot tell which backup precedes transaction 700: it chose the newest, "
+                + newer), xid.err());
+    }
+
     /** Checked with the options, before the store (here a directory that does not exist) is contacted. */
     @Test
     void aMalformedTargetTimeIsExitThreeForAnyBackupIdBeforeTheStoreIsRead() {

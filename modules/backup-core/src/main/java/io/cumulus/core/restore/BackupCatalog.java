@@ -75,10 +75,26 @@ public final class BackupCatalog {
      * refuse by name.
      */
     public Entry resolveForRestore(String wanted, Consumer<String> warnings) throws IOException {
-        return resolve(wanted, warnings, true);
+        return resolveForRestore(wanted, RecoveryTimeline.any(), warnings);
+    }
+
+    /**
+     * As {@link #resolveForRestore(String, Consumer)}, {@code latest} and {@code last} choosing among
+     * the backups a recovery along {@code timelines} can start from: after a failover, the old
+     * primary's backup taken past the fork is newer than the new primary's, and PostgreSQL, recovering
+     * to the latest timeline, refuses it ("requested timeline is not a child of this server's history").
+     */
+    public Entry resolveForRestore(String wanted, RecoveryTimeline timelines, Consumer<String> warnings)
+            throws IOException {
+        return resolve(wanted, warnings, true, timelines);
     }
 
     private Entry resolve(String wanted, Consumer<String> warnings, boolean restorable) throws IOException {
+        return resolve(wanted, warnings, restorable, RecoveryTimeline.any());
+    }
+
+    private Entry resolve(String wanted, Consumer<String> warnings, boolean restorable, RecoveryTimeline timelines)
+            throws IOException {
         if (BackupId.isBackupId(wanted)) {
             BackupId id = new BackupId(wanted);
             Optional<BackupInfo> info;
@@ -92,7 +108,7 @@ public final class BackupCatalog {
             return info.map(i -> new Entry(id, i)).orElseThrow(() -> new OperationFailedException(
                     "backup " + wanted + " not found in " + where()));
         }
-        return resolveIn(readable(warnings), wanted, restorable ? warnings : null);
+        return resolveIn(readable(warnings), wanted, restorable ? warnings : null, timelines);
     }
 
     /**
@@ -102,11 +118,15 @@ public final class BackupCatalog {
      * @throws OperationFailedException when no backup, or several backups with that name, match
      */
     public Entry resolveIn(List<Entry> all, String wanted) throws OperationFailedException {
-        return resolveIn(all, wanted, null);
+        return resolveIn(all, wanted, null, RecoveryTimeline.any());
     }
 
-    /** As {@link #resolveIn(List, String)}; {@code latest} skips, into {@code skipped} when not null, what cumulus-restore cannot restore. */
-    private Entry resolveIn(List<Entry> all, String wanted, Consumer<String> skipped) throws OperationFailedException {
+    /**
+     * As {@link #resolveIn(List, String)}; {@code latest} skips, into {@code skipped} when not null, what
+     * cumulus-restore cannot restore, and what a recovery along {@code timelines} cannot start from.
+     */
+    private Entry resolveIn(List<Entry> all, String wanted, Consumer<String> skipped, RecoveryTimeline timelines)
+            throws OperationFailedException {
         if (BackupId.isBackupId(wanted)) {
             return all.stream().filter(e -> e.id().value().equals(wanted)).findFirst()
                     .orElseThrow(() -> new OperationFailedException("backup " + wanted + " not found in "
@@ -123,7 +143,8 @@ public final class BackupCatalog {
         List<Entry> done = all.stream().filter(e -> e.info().status() == BackupStatus.DONE).toList();
         List<Entry> failed = all.stream().filter(e -> e.info().status() == BackupStatus.FAILED).toList();
         Optional<Entry> found = switch (wanted) {
-            case "latest", "last" -> skipped == null ? last(done) : newestRestorable(done, "'" + wanted + "'", skipped);
+            case "latest", "last" -> skipped == null ? last(done)
+                    : newestRestorable(done, "'" + wanted + "'", timelines, skipped);
             case "oldest", "first" -> done.stream().findFirst();
             case "last-failed" -> last(failed);
             default -> throw new OperationFailedException("no backup has the id or name '" + wanted + "' in "
@@ -153,7 +174,7 @@ public final class BackupCatalog {
                 .filter(e -> targetLsn == null || (e.info().endXlog() != null
                         && Long.compareUnsigned(parseLsn(e.info().endXlog()), targetLsn) <= 0))
                 .toList();
-        return newestRestorable(candidates, "auto", warnings).orElseThrow(() -> new OperationFailedException("no DONE backup"
+        return newestRestorable(candidates, "auto", RecoveryTimeline.any(), warnings).orElseThrow(() -> new OperationFailedException("no DONE backup"
                 + (candidates.isEmpty() ? "" : " that cumulus-restore can restore (see the warnings)")
                 + timelines
                 + (targetTime == null ? "" : " ended at or before " + targetTime)
@@ -163,16 +184,24 @@ public final class BackupCatalog {
 
     /**
      * The newest of {@code entries} (oldest first) that cumulus-restore can restore, each newer one
-     * passed to {@code skipped}, naming {@code choice} (what chose it: 'latest', auto) and why.
+     * and that a recovery along {@code timelines} can start from, each newer one passed to {@code
+     * skipped}, naming {@code choice} (what chose it: 'latest', auto) and why.
      */
-    private static Optional<Entry> newestRestorable(List<Entry> entries, String choice, Consumer<String> skipped) {
+    private static Optional<Entry> newestRestorable(List<Entry> entries, String choice, RecoveryTimeline timelines,
+            Consumer<String> skipped) {
         for (int i = entries.size() - 1; i >= 0; i--) {
             Entry e = entries.get(i);
             Optional<String> why = e.info().unrestorableReason();
-            if (why.isEmpty()) {
+            if (why.isPresent()) {
+                skipped.accept("skipping backup " + e.id() + " for " + choice + ": it is " + why.get());
+            } else if (!timelines.admits(e.info())) {
+                skipped.accept("skipping backup " + e.id() + " for " + choice + ": it is a backup of timeline "
+                        + e.info().timeline() + " that the recovery cannot start from (it may start from backups"
+                        + timelines + "), typically an old primary's taken after a failover; to restore it"
+                        + " anyway, give its id and --recovery-target-timeline current");
+            } else {
                 return Optional.of(e);
             }
-            skipped.accept("skipping backup " + e.id() + " for " + choice + ": it is " + why.get());
         }
         return Optional.empty();
     }

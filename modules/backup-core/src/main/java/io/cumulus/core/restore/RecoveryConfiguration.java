@@ -45,7 +45,7 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
 
     private static final Pattern LSN = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
     private static final Pattern XID = Pattern.compile("[0-9]+");
-    private static final Pattern TIMELINE = Pattern.compile("current|latest|[0-9]+");
+    private static final Pattern TIMELINE = Pattern.compile("current|latest|[0-9]{1,10}");
 
     private static final DateTimeFormatter TIME = new DateTimeFormatterBuilder()
             .append(DateTimeFormatter.ISO_LOCAL_DATE)
@@ -92,7 +92,7 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
             count++;
         }
         if (xid != null) {
-            targets.put("recovery_target_xid", require(xid, XID, "--recovery-target-xid", "a transaction id"));
+            targets.put("recovery_target_xid", requireXid(xid));
             count++;
         }
         if (name != null) {
@@ -186,6 +186,22 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
             throw new InvalidInputException("invalid " + option + " '" + value + "': expected " + expected);
         }
         return value;
+    }
+
+    /**
+     * A transaction id as PostgreSQL reads recovery_target_xid: digits, at most 2^64 - 1 (an epoch and an
+     * xid, as txid_current() gives them); a larger one would stop PostgreSQL at start ("configuration
+     * file contains errors") after the whole download.
+     */
+    private static String requireXid(String xid) {
+        require(xid, XID, "--recovery-target-xid", "a transaction id");
+        try {
+            Long.parseUnsignedLong(xid);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("invalid --recovery-target-xid '" + xid + "': a transaction id is at most"
+                    + " 18446744073709551615");
+        }
+        return xid;
     }
 
     private static String requireNonBlank(String value, String option) {

@@ -91,6 +91,12 @@ class RecoveryConfigurationTest {
                 () -> RecoveryConfiguration.targets(null, "nope", null, null, null, null, null));
         assertThrows(InvalidInputException.class,
                 () -> RecoveryConfiguration.targets(null, null, "12x", null, null, null, null));
+        // PostgreSQL takes an xid up to 2^64 - 1 (epoch and xid); past it, it would refuse to start
+        InvalidInputException tooLarge = assertThrows(InvalidInputException.class,
+                () -> RecoveryConfiguration.targets(null, null, "18446744073709551616", null, null, null, null));
+        assertTrue(tooLarge.getMessage().contains("at most 18446744073709551615"), tooLarge.getMessage());
+        assertEquals(Map.of("recovery_target_xid", "18446744073709551615"),
+                RecoveryConfiguration.targets(null, null, "18446744073709551615", null, null, null, null));
         assertThrows(InvalidInputException.class,
                 () -> RecoveryConfiguration.targets(null, null, null, null, "now", null, null));
         assertThrows(InvalidInputException.class,
