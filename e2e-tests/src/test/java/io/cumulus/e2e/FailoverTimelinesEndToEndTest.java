@@ -115,6 +115,29 @@ class FailoverTimelinesEndToEndTest {
         }
     }
 
+    /**
+     * restore.md's disaster-recovery command, `latest` with the latest timeline: the old primary's backup
+     * after the fork is the newest, and PostgreSQL refused it ("requested timeline 2 is not a child of
+     * this server's history") after the whole download. latest passes over it, naming it, and the
+     * recovery reaches the end of timeline 2.
+     */
+    @Test
+    void latestForTheLatestTimelinePassesOverTheOldPrimarysBackupAndRecoversTimeline2() {
+        Path data = postgresDirectory("dr-latest").resolve("data");
+        ToolResult restore = restore(data, "latest", "--recovery-target-timeline", "latest",
+                "--recovery-target-action", "promote");
+        assertEquals(0, restore.exitCode(), restore::describe);
+        assertTrue(restore.stdout().startsWith("restored backup " + beforeTheFork + " "), restore::describe);
+        assertTrue(restore.stderr().contains("skipping backup " + oldPrimarysAfterTheFork + " for 'latest': it is a"
+                + " backup of timeline 1 that the recovery cannot start from"), restore::describe);
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
+                .startTimeout(TIMEOUT).start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            assertEquals(List.of("before the fork", "on timeline 2", "the target", "after the target"),
+                    recovered.queryColumn("SELECT what FROM t ORDER BY ctid"), recovered::serverLog);
+        }
+    }
+
     private ToolResult restore(Path data, String id, String... options) {
         return Tools.command("cumulus-restore", options).args(file.toolOptions()).env(file.toolEnv())
                 .args(file.url(), SERVER, id, data.toString()).asPostgres().timeout(TIMEOUT).run();

@@ -141,7 +141,7 @@ public final class RestoreCommand extends ToolCommand {
             throw new InvalidInputException("--jobs must be at least 1");
         }
         // one zone for both uses of a time without offset: the choice of the backup and the recovery target
-        ZoneId zone = ZoneId.systemDefault();
+        ZoneId zone = RecoveryConfiguration.localZone(System.getenv("TZ"), ZoneId.systemDefault());
         OffsetDateTime recoveryTime = targetTime == null ? null
                 : RecoveryConfiguration.parseTime(targetTime, zone, "--recovery-target-time");
         Map<String, String> targets = RecoveryConfiguration.targets(recoveryTime, targetLsn, targetXid, targetName,

@@ -45,6 +45,9 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
 
     private static final Pattern LSN = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
     private static final Pattern XID = Pattern.compile("[0-9]+");
+    /** A POSIX TZ with a daylight-saving part: std name (or <...>), offset, dst name (or <...>), anything. */
+    private static final Pattern POSIX_DST = Pattern.compile(
+            "(?:[A-Za-z]{3,}|<[^>]+>)[+-]?[0-9]{1,2}(?::[0-9]{2}){0,2}(?:[A-Za-z]{3,}|<[^>]+>).*");
     private static final Pattern TIMELINE = Pattern.compile("current|latest|[0-9]{1,10}");
 
     private static final DateTimeFormatter TIME = new DateTimeFormatterBuilder()
@@ -134,12 +137,40 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
     public static OffsetDateTime parseTime(String text, ZoneId zone, String option) {
         try {
             TemporalAccessor parsed = TIME.parseBest(text.strip(), OffsetDateTime::from, LocalDateTime::from);
-            return parsed instanceof OffsetDateTime offset ? offset
-                    : ((LocalDateTime) parsed).atZone(zone).toOffsetDateTime();
+            if (parsed instanceof OffsetDateTime offset) {
+                return offset;
+            }
+            if (zone == null) {
+                throw new InvalidInputException("invalid " + option + " '" + text + "': a time without an offset is"
+                        + " read in this machine's time zone, and TZ='" + System.getenv("TZ") + "' is a POSIX rule"
+                        + " with daylight saving, which cumulus-restore cannot read (Java takes its standard time"
+                        + " only); give the offset, e.g. '" + text.strip() + "+02', or set TZ to a zone name such as"
+                        + " Europe/Berlin");
+            }
+            return ((LocalDateTime) parsed).atZone(zone).toOffsetDateTime();
         } catch (DateTimeParseException e) {
             throw new InvalidInputException("invalid " + option + " '" + text
                     + "': expected a time such as '2026-11-21 09:12:00+00' (YYYY-MM-DD HH:MM[:SS[.FFFFFF]][+HH[:MM]];"
                     + " without an offset, in this machine's time zone)");
+        }
+    }
+
+    /**
+     * The time zone a time without an offset is read in: the JVM's, unless {@code tz} (the {@code TZ}
+     * variable) is a POSIX rule with daylight saving ({@code CET-1CEST,M3.5.0,M10.5.0/3}), which the C
+     * library and barman read with its summer time and Java without: then null, which {@link
+     * #parseTime} refuses for such a time.
+     */
+    public static ZoneId localZone(String tz, ZoneId jvmDefault) {
+        if (tz == null || tz.isEmpty() || tz.startsWith(":")) {
+            return jvmDefault;
+        }
+        try {
+            ZoneId.of(tz);
+            return jvmDefault;
+        } catch (java.time.DateTimeException e) {
+            // std offset dst[offset][,rule]: a second name after the offset is daylight saving
+            return POSIX_DST.matcher(tz).matches() ? null : jvmDefault;
         }
     }
 

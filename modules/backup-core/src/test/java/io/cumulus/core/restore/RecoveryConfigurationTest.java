@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cumulus.core.InvalidInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,6 +106,29 @@ class RecoveryConfigurationTest {
                 () -> RecoveryConfiguration.targets(null, null, null, null, null, null, "newest"));
         assertEquals(Map.of("recovery_target", "immediate", "recovery_target_timeline", "latest"),
                 RecoveryConfiguration.targets(null, null, null, null, "immediate", null, "latest"));
+    }
+
+    /**
+     * TZ='CET-1CEST,M3.5.0,M10.5.0/3' (a POSIX rule, as containers set it): the C library and barman read
+     * a July time at +02, Java at +01, so a target without an offset landed an hour from what was typed.
+     * Such a TZ makes a time without an offset exit 3; zone names, offsets and DST-less rules are read.
+     */
+    @Test
+    void aPosixTzRuleWithDaylightSavingIsNotGuessedAt() {
+        java.time.ZoneId jvm = java.time.ZoneOffset.ofHours(1);
+        for (String tz : List.of("CET-1CEST,M3.5.0,M10.5.0/3", "CET-1CEST", "<+0330>-3:30<+0430>,J79/24,J263/24",
+                "EST5EDT4,M3.2.0,M11.1.0")) {
+            assertEquals(null, RecoveryConfiguration.localZone(tz, jvm), tz);
+        }
+        for (String tz : List.of("Europe/Berlin", ":Europe/Berlin", "EST5EDT", "UTC", "UTC-3", "JST-9", "<+03>-3")) {
+            assertEquals(jvm, RecoveryConfiguration.localZone(tz, jvm), tz);
+        }
+        assertEquals(jvm, RecoveryConfiguration.localZone(null, jvm));
+        InvalidInputException local = assertThrows(InvalidInputException.class,
+                () -> RecoveryConfiguration.parseTime("2026-07-01 12:00", null, "--recovery-target-time"));
+        assertTrue(local.getMessage().contains("is a POSIX rule with daylight saving"), local.getMessage());
+        assertEquals(java.time.OffsetDateTime.parse("2026-07-01T12:00+02:00"),
+                RecoveryConfiguration.parseTime("2026-07-01 12:00+02", null, "--recovery-target-time"));
     }
 
     @Test
