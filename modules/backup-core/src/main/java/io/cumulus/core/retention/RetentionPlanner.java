@@ -344,6 +344,13 @@ public final class RetentionPlanner {
         if (limit == null) {
             return WalRule.none("no WAL removed: backup " + removeUntil.id() + " has no begin_wal");
         }
+        // Backup ids are local wall-clock times: after a clock set back (the end of daylight saving, backups
+        // taken under two time zones) a later backup has a smaller id, and a backup that stays may begin
+        // before the next one by id. Its WAL is never freed (barman-cloud frees it: the backup is lost).
+        CatalogBackup earlier = earliestBeginning(available, deleted, limit);
+        if (earlier != null) {
+            limit = earlier.info().beginWal();
+        }
         // Every timeline with a backup but the one of removeUntil. barman's get_timelines_to_protect
         // means to leave out the deleted backup, but barman-cloud compares it with a copy read again
         // from the bucket, never equal, so its timeline is protected too: when the next backup is on
@@ -358,8 +365,15 @@ public final class RetentionPlanner {
         if (removeUntil.info().timeline() != null) {
             protectedTimelines.remove(removeUntil.info().timeline().longValue());
         }
-        StringBuilder why = new StringBuilder("WAL before ").append(limit)
-                .append(next != null ? " (the begin of the next backup " + next.id() + ")" : " (its own begin: no backup after it)");
+        StringBuilder why = new StringBuilder("WAL before ").append(limit);
+        if (earlier != null) {
+            why.append(" (the begin of backup ").append(earlier.id()).append(", which began before ")
+                    .append(next != null ? "the next backup by id, " + removeUntil.id() : "this one")
+                    .append(": backup ids are out of start order, a clock was set back)");
+        } else {
+            why.append(next != null ? " (the begin of the next backup " + next.id() + ")"
+                    : " (its own begin: no backup after it)");
+        }
         if (!protectedTimelines.isEmpty()) {
             why.append(", except timelines ").append(new java.util.TreeSet<>(protectedTimelines))
                     .append(" which other backups are on");
@@ -368,6 +382,27 @@ public final class RetentionPlanner {
             why.append(", except ").append(r.begin()).append("..").append(r.end()).append(" of a keep:standalone backup");
         }
         return new WalRule(limit, protectedTimelines, protectedRanges, why.toString());
+    }
+
+    /**
+     * The backup staying after {@code deleted} by id (copy finished, on {@code limit}'s timeline) whose
+     * begin_wal is the earliest before {@code limit}, or null: a backup whose id does not follow its
+     * start. (Those before it by id are the walk of {@link #previous}'s.)
+     */
+    private static CatalogBackup earliestBeginning(TreeMap<BackupId, CatalogBackup> available, CatalogBackup deleted,
+            String limit) {
+        CatalogBackup earliest = null;
+        for (CatalogBackup b : available.tailMap(deleted.id(), false).values()) {
+            String begin = b.info().beginWal();
+            if (!b.status().isCopyDone() || begin == null || begin.length() < 8
+                    || !begin.regionMatches(0, limit, 0, 8) || begin.compareTo(limit) >= 0) {
+                continue;
+            }
+            if (earliest == null || begin.compareTo(earliest.info().beginWal()) < 0) {
+                earliest = b;
+            }
+        }
+        return earliest;
     }
 
     /** The newest backup before {@code id} whose copy finished (DONE or WAITING_FOR_WALS). */

@@ -186,6 +186,29 @@ class RetentionPlannerTest {
         assertEquals(expected, walNames(plan).stream().sorted().toList());
     }
 
+    /**
+     * Backup ids are local wall-clock times: after the clock falls back (the end of daylight saving) a
+     * later backup gets a smaller id. Freeing the WAL before the next backup by id (2, begin 30) lost
+     * the WAL of backup 1, which began at 20 and stays VALID: barman-cloud 3.4 deletes it, and the
+     * backup could no longer be restored ("could not locate required checkpoint record").
+     */
+    @Test
+    void walABackupThatStaysNeedsIsKeptWhenIdsAreOutOfStartOrder() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).done(1, 1, 30).done(2, 1, 20).segments(1, 5, 35);
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 2"), NOW, 0);
+
+        assertEquals(List.of(id(0)), plan.backupsToDelete());
+        List<String> expected = new java.util.ArrayList<>();
+        for (long s = 5; s < 20; s++) {
+            expected.add(segment(1, s));
+        }
+        assertEquals(expected, walNames(plan));
+        assertTrue(plan.deletions().get(0).walReason().startsWith("WAL before " + segment(1, 20) + " (the begin of"
+                + " backup " + id(2) + ", which began before the next backup by id, " + id(1) + ": backup ids are out"
+                + " of start order"), plan.deletions().get(0).walReason());
+    }
+
     @Test
     void aKeepFullBackupBeforeADeletedOneKeepsAllWalForPointInTimeRecovery() throws Exception {
         TestCatalog c = new TestCatalog().backup(0, BackupStatus.DONE, 1, 10, Keep.FULL).done(1, 1, 20)
