@@ -161,6 +161,11 @@ class CheckEndToEndTest {
             ToolResult result = check();
             onlyFails(result, "archive_command", "archives to " + elsewhere.url());
             assertTrue(!result.stdout().contains("AWS_SECRET"), "archive_command shown verbatim");
+
+            // archiving here, but failures hidden from PostgreSQL, which would recycle WAL never stored
+            setArchiveCommand(original + " || true");
+            onlyFails(check(), "archive_command", "'||' after cumulus-wal-archive makes the line's exit status"
+                    + " another command's");
         } finally {
             cluster.execute("ALTER SYSTEM RESET archive_command");
             cluster.reload();

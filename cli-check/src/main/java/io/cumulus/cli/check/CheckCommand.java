@@ -30,6 +30,7 @@ import io.cumulus.postgres.PostgresServer;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
@@ -191,8 +192,11 @@ public final class CheckCommand extends ToolCommand {
             results.add(CheckResult.ok("store", where + " answers"));
             return true;
         } catch (Exception e) {
-            results.add(CheckResult.failed("store", Failures.describe(e), "check the URL, --endpoint-url, the network"
-                    + " and that the bucket (or file:// directory) exists"));
+            results.add(CheckResult.failed("store", Failures.describe(e), e instanceof AccessDeniedException
+                    ? "check the credentials this check is given (the environment's variables, -P profile or key"
+                            + " file) and their rights on the bucket"
+                    : "check the URL, --endpoint-url, the network and that the bucket (or file:// directory)"
+                            + " exists"));
             return false;
         }
     }

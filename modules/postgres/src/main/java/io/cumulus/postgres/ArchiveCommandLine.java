@@ -19,8 +19,11 @@ import java.util.Set;
  *     when it calls neither (a wrapper script, cp...)
  * @param destinationUrl its first positional argument, when given
  * @param serverName its second positional argument, when given
+ * @param defect why the line, though it names the tool, archives nothing or hides the tool's failures
+ *     from PostgreSQL (which then recycles WAL that was never stored), or empty
  */
-public record ArchiveCommandLine(Optional<String> tool, Optional<String> destinationUrl, Optional<String> serverName) {
+public record ArchiveCommandLine(Optional<String> tool, Optional<String> destinationUrl, Optional<String> serverName,
+        Optional<String> defect) {
 
     /** Cumulus's tool, as the last path component of the command word. */
     public static final String TOOL = "cumulus-wal-archive";
@@ -68,6 +71,9 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
 
     private static final Set<String> SEPARATORS = Set.of(";", "&&", "||", "|", "&");
 
+    /** Commands that print or ignore their arguments: a tool named after one of them is not run. */
+    private static final Set<String> NOT_RUNNING = Set.of("echo", "printf", ":", "true", "false", "logger");
+
     /** Parses an archive_command setting. */
     public static ArchiveCommandLine parse(String archiveCommand) {
         List<String> words = words(archiveCommand);
@@ -78,13 +84,16 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
                 continue;
             }
             List<String> positional = new ArrayList<>();
-            for (int j = i + 1; j < words.size() && !SEPARATORS.contains(words.get(j)); j++) {
+            boolean testOnly = false;
+            int j = i + 1;
+            for (; j < words.size() && !SEPARATORS.contains(words.get(j)); j++) {
                 String arg = words.get(j);
                 if (arg.startsWith("-") && arg.length() > 1) {
                     if (arg.contains("=")) {
                         continue;
                     }
                     String option = longOption(arg, tool.get().equals(BARMAN_TOOL));
+                    testOnly |= option.equals("-t") || option.equals("--test");
                     if (VALUE_OPTIONS.contains(option)) {
                         j++;
                     } else if (LIST_OPTIONS.contains(option)) {
@@ -96,9 +105,67 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
                 }
                 positional.add(arg);
             }
-            return new ArchiveCommandLine(tool, positional.stream().findFirst(), positional.stream().skip(1).findFirst());
+            Optional<String> defect = testOnly ? Optional.of("calls " + tool.get() + " with -t/--test, which only"
+                    + " checks the store and archives nothing") : runBy(words, i, tool.get());
+            if (defect.isEmpty()) {
+                defect = hidden(words, j, tool.get());
+            }
+            return new ArchiveCommandLine(tool, positional.stream().findFirst(), positional.stream().skip(1).findFirst(),
+                    defect);
         }
-        return new ArchiveCommandLine(Optional.empty(), Optional.empty(), Optional.empty());
+        return new ArchiveCommandLine(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    /** Why the tool at {@code words[at]} is not run: the command word of its command prints it. */
+    private static Optional<String> runBy(List<String> words, int at, String tool) {
+        int start = at;
+        while (start > 0 && !SEPARATORS.contains(words.get(start - 1))) {
+            start--;
+        }
+        while (start < at && words.get(start).matches("[A-Za-z_][A-Za-z0-9_]*=.*")) {
+            start++; // VAR=value before the command word
+        }
+        String command = words.get(start).substring(words.get(start).lastIndexOf('/') + 1);
+        return start < at && NOT_RUNNING.contains(command)
+                ? Optional.of("names " + tool + " as an argument of " + command + ", which does not run it")
+                : Optional.empty();
+    }
+
+    /**
+     * How the words after the tool's command, from {@code words[end]} (a separator, or the end), hide
+     * its exit status from PostgreSQL, if they do: {@code || cmd} and {@code ; cmd} (the line's status is
+     * then the last command's), unless what follows ends with a failure of its own ({@code exit 1},
+     * {@code exit $rc}, {@code false}); {@code &} (PostgreSQL gets 0 before the segment is stored);
+     * {@code | cmd} (a pipeline's status is its last command's). Only the separator is shown: the words
+     * after it may hold credentials.
+     */
+    private static Optional<String> hidden(List<String> words, int end, String tool) {
+        if (end >= words.size()) {
+            return Optional.empty();
+        }
+        String separator = words.get(end);
+        List<String> rest = words.subList(end + 1, words.size());
+        String status = " after " + tool + " makes the line's exit status another command's, so PostgreSQL counts"
+                + " a failed segment as archived";
+        return switch (separator) {
+            case "||", ";" -> rest.isEmpty() || failsOnItsOwn(rest) ? Optional.empty()
+                    : Optional.of("'" + separator + "'" + status);
+            case "&" -> Optional.of("'&' runs " + tool + " in the background: PostgreSQL is told the segment is"
+                    + " archived before it is stored");
+            case "|" -> Optional.of("'|'" + status);
+            default -> Optional.empty(); // &&: a failure still fails the line
+        };
+    }
+
+    /** Whether {@code words} end the line with a failure: an {@code exit} other than {@code exit 0}, or {@code false}. */
+    private static boolean failsOnItsOwn(List<String> words) {
+        for (int i = 0; i < words.size(); i++) {
+            String word = words.get(i);
+            if (word.equals("false") || word.equals("exit") && (i + 1 == words.size() || !words.get(i + 1).equals("0"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

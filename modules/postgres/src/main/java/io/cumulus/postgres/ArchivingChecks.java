@@ -78,6 +78,11 @@ public final class ArchivingChecks {
                     + " be read from it; the archiver and WAL continuity lines still show whether WAL arrives");
         }
         String tool = line.tool().get();
+        if (line.defect().isPresent()) {
+            return CheckResult.failed(name, "archive_command " + line.defect().get(), "set archive_command = '" + tool
+                    + " [OPTIONS] " + destinationUrl + " " + serverName + " %p', with nothing after %p that changes"
+                    + " its exit status, and reload PostgreSQL");
+        }
         if (!line.archivesTo(destinationUrl, serverName)) {
             // what the line holds is shown only through ShownUrls: a word taken for the URL may be a password
             return CheckResult.failed(name, "archive_command archives to "

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,42 @@ class ArchivingChecksTest {
         ArchiveCommandLine line = ArchiveCommandLine.parse("test ! -f /x/%f && cumulus-wal-archive " + URL
                 + " main %p; echo done");
         assertTrue(line.archivesTo(URL, "main"));
+    }
+
+    /**
+     * Lines that name the tool but archive nothing (-t, an echo), or hide its failures from PostgreSQL,
+     * which then recycles WAL that was never stored: each was an OK line ("cumulus-wal-archive to URL").
+     * None shows what follows the tool, which may hold credentials.
+     */
+    @Test
+    void aLineThatArchivesNothingOrHidesTheToolsFailuresFails() {
+        String tool = "AWS_SECRET_ACCESS_KEY=hunter2 /opt/cumulus/bin/cumulus-wal-archive ";
+        Map<String, String> defects = new java.util.LinkedHashMap<>();
+        defects.put(tool + "-t " + URL + " main %p", "with -t/--test, which only checks the store");
+        defects.put(tool + "--test " + URL + " main %p", "with -t/--test");
+        defects.put("barman-cloud-wal-archive --te " + URL + " main %p", "with -t/--test");
+        defects.put("echo " + tool + URL + " main %p", "as an argument of echo, which does not run it");
+        defects.put(tool + URL + " main %p || true", "'||' after cumulus-wal-archive makes the line's exit status");
+        defects.put(tool + URL + " main %p || logger -p hunter2 failed", "'||' after");
+        defects.put(tool + URL + " main %p; exit 0", "';' after cumulus-wal-archive");
+        defects.put(tool + URL + " main %p; echo done", "';' after");
+        defects.put(tool + URL + " main %p &", "'&' runs cumulus-wal-archive in the background");
+        defects.put(tool + URL + " main %p | tee -a /var/log/hunter2", "'|' after");
+        defects.forEach((line, expected) -> {
+            CheckResult result = ArchivingChecks.archiveCommand(command(line), URL, "main");
+            assertFalse(result.ok(), line);
+            assertTrue(result.message().startsWith("archive_command ") && result.message().contains(expected),
+                    line + ": " + result.message());
+            assertFalse(result.message().contains("hunter2") || result.fix().contains("hunter2"), result.toString());
+            assertTrue(result.fix().contains("with nothing after %p that changes its exit status"), result.fix());
+        });
+        for (String line : List.of(tool + URL + " main %p", tool + URL + " main %p && touch /tmp/ok",
+                tool + URL + " main %p || exit 1", tool + URL + " main %p; rc=$?; logger archived; exit $rc",
+                tool + URL + " main %p || { logger failed; false; }", "test ! -f /x/%f && " + tool + URL + " main %p",
+                "env X=1 nice -n 5 " + tool + URL + " main %p")) {
+            CheckResult result = ArchivingChecks.archiveCommand(command(line), URL, "main");
+            assertTrue(result.ok(), line + ": " + result);
+        }
     }
 
     @Test
