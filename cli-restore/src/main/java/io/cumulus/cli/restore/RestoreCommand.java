@@ -344,11 +344,26 @@ public final class RestoreCommand extends ToolCommand {
      * {@code cumulus-wal-restore} next to this tool's launcher, with the same source, server name and
      * storage options, as a shell command line for PostgreSQL's restore_command.
      */
+    /**
+     * The cumulus-wal-restore restore_command calls: the one beside the path cumulus-restore was called
+     * by, links kept ({@code /opt/cumulus/current/bin}, a directory of links on PATH), so that it survives
+     * an upgrade that switches a link; else the one beside the resolved launcher; else from PATH.
+     */
+    static String walRestore(String calledAs, String launcher) {
+        for (String path : new String[] {calledAs, launcher}) {
+            if (path != null && !path.isEmpty()) {
+                Path sibling = Path.of(path).normalize().resolveSibling(WAL_RESTORE);
+                if (Files.isExecutable(sibling)) {
+                    return sibling.toString();
+                }
+            }
+        }
+        return WAL_RESTORE;
+    }
+
     String restoreCommand() {
         List<String> words = new ArrayList<>();
-        String launcher = System.getenv("CUMULUS_LAUNCHER");
-        Path sibling = launcher == null ? null : Path.of(launcher).resolveSibling(WAL_RESTORE);
-        words.add(sibling != null && Files.isExecutable(sibling) ? sibling.toString() : WAL_RESTORE);
+        words.add(walRestore(System.getenv("CUMULUS_CALLED_AS"), System.getenv("CUMULUS_LAUNCHER")));
         List<OptionSpec> storageOptions = spec.mixins().get("storage").options();
         for (OptionSpec option : spec.commandLine().getParseResult().matchedOptions()) {
             if (storageOptions.stream().anyMatch(o -> o.longestName().equals(option.longestName()))) {

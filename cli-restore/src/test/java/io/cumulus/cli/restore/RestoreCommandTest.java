@@ -307,6 +307,34 @@ class RestoreCommandTest {
         assertFalse(Files.exists(dir.resolve("pgdata")));
     }
 
+    /**
+     * An install reached through a "current" link: restore_command named the resolved, versioned
+     * directory, and the standby stopped ("command not found") when an upgrade switched the link and
+     * removed the old version. It names the tool beside the path cumulus-restore was called by.
+     */
+    @Test
+    void restoreCommandNamesTheToolBesideThePathCumulusRestoreWasCalledBy() throws IOException {
+        Path version = Files.createDirectories(dir.resolve("cumulus-0.1.0/cli-restore/bin"));
+        for (String tool : List.of("cumulus-restore", "cumulus-wal-restore")) {
+            Files.writeString(version.resolve(tool), "#!/bin/sh\n");
+            version.resolve(tool).toFile().setExecutable(true);
+        }
+        Files.createSymbolicLink(dir.resolve("current"), dir.resolve("cumulus-0.1.0"));
+        Path called = dir.resolve("current/cli-restore/bin/cumulus-restore");
+        String launcher = version.resolve("cumulus-restore").toString();
+
+        assertEquals(dir.resolve("current/cli-restore/bin/cumulus-wal-restore").toString(),
+                RestoreCommand.walRestore(called.toString(), launcher));
+        assertEquals(dir.resolve("current/cli-restore/bin/cumulus-wal-restore").toString(),
+                RestoreCommand.walRestore(dir.resolve("current/cli-restore/bin/./cumulus-restore").toString(), launcher));
+        // called through a link with no cumulus-wal-restore beside it: the launcher's own directory
+        Files.createDirectories(dir.resolve("lonely"));
+        Files.createSymbolicLink(dir.resolve("lonely/cumulus-restore"), version.resolve("cumulus-restore"));
+        assertEquals(version.resolve("cumulus-wal-restore").toString(),
+                RestoreCommand.walRestore(dir.resolve("lonely/cumulus-restore").toString(), launcher));
+        assertEquals("cumulus-wal-restore", RestoreCommand.walRestore(null, null));
+    }
+
     @Test
     void wordsAreShellQuotedOnlyWhenNeeded() {
         assertEquals("s3://bucket/path", RestoreCommand.shellQuote("s3://bucket/path"));
