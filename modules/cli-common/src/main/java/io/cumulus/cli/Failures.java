@@ -12,7 +12,8 @@ public final class Failures {
         if (failure instanceof NoSuchFileException e) {
             return "no such file or directory: " + e.getFile();
         }
-        if (failure instanceof java.nio.file.AccessDeniedException e && e.getReason() == null) {
+        if (failure instanceof java.nio.file.AccessDeniedException e && e.getReason() == null && e.getFile() != null
+                && e.getFile().startsWith("/")) { // a file system's: a store's names its reason in its message
             return "permission denied: " + e.getFile();
         }
         String message = failure.getMessage();

@@ -64,9 +64,18 @@ public final class StoreProbe {
         } catch (IOException | RuntimeException e) {
             String cleanup = step.equals("write") ? "" : removeQuietly(store, key, where);
             return CheckResult.failed("store permissions", "cannot " + step + " the probe object " + where + ": "
-                    + e.getMessage() + cleanup,
+                    + reason(e) + cleanup,
                     fix(step));
         }
+    }
+
+    /** The failure's words; a file system's refusal carries only the path (a store's names its reason). */
+    private static String reason(Exception e) {
+        if (e instanceof java.nio.file.AccessDeniedException denied && denied.getReason() == null
+                && denied.getFile() != null && denied.getFile().startsWith("/")) {
+            return "permission denied: " + denied.getFile();
+        }
+        return e.getMessage();
     }
 
     private static String removeQuietly(BlobStore store, String key, String where) {

@@ -210,6 +210,20 @@ class WalArchiveChecksTest {
         assertTrue(store.stat(key).isEmpty());
     }
 
+    /** file:// as a user who may not write there: the JDK's refusal is only a path, which said nothing. */
+    @Test
+    void aDirectoryThatRefusesTheProbeSaysPermissionDenied() {
+        ForwardingBlobStore refusing = new ForwardingBlobStore(store) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                throw new java.nio.file.AccessDeniedException("/srv/pg/main");
+            }
+        };
+        CheckResult result = StoreProbe.run(refusing, StoreProbe.probeKey(layout), WriteOptions.DEFAULT);
+        assertFalse(result.ok());
+        assertTrue(result.message().endsWith(": permission denied: /srv/pg/main"), result.message());
+    }
+
     @Test
     void aStoreThatRefusesDeletionFailsTheProbeAndSaysSo() throws IOException {
         ForwardingBlobStore refusing = new ForwardingBlobStore(store) {
