@@ -356,15 +356,19 @@ public final class RetentionPlanner {
         // from the bucket, never equal, so its timeline is protected too: when the next backup is on
         // another timeline, the deleted one's WAL stays until a later deletion. Cumulus keeps it as
         // barman-cloud does (it deletes no more than barman-cloud).
-        Set<Long> protectedTimelines = new HashSet<>();
+        java.util.TreeMap<Long, List<String>> onTimeline = new java.util.TreeMap<>();
         for (CatalogBackup b : available.values()) {
             if (b.info().timeline() != null) {
-                protectedTimelines.add(b.info().timeline().longValue());
+                onTimeline.computeIfAbsent(b.info().timeline().longValue(), t -> new ArrayList<>())
+                        .add(b == deleted ? "this backup, whose timeline barman-cloud keeps"
+                                : b.status().isCopyDone() ? "backup " + b.id()
+                                : b.status() + " backup " + b.id() + ", which -b deletes");
             }
         }
         if (removeUntil.info().timeline() != null) {
-            protectedTimelines.remove(removeUntil.info().timeline().longValue());
+            onTimeline.remove(removeUntil.info().timeline().longValue());
         }
+        Set<Long> protectedTimelines = new HashSet<>(onTimeline.keySet());
         StringBuilder why = new StringBuilder("WAL before ").append(limit);
         if (earlier != null) {
             why.append(" (the begin of backup ").append(earlier.id()).append(", which began before ")
@@ -374,10 +378,9 @@ public final class RetentionPlanner {
             why.append(next != null ? " (the begin of the next backup " + next.id() + ")"
                     : " (its own begin: no backup after it)");
         }
-        if (!protectedTimelines.isEmpty()) {
-            why.append(", except timelines ").append(new java.util.TreeSet<>(protectedTimelines))
-                    .append(" which other backups are on");
-        }
+        onTimeline.forEach((timeline, backups) -> why.append(", except timeline ").append(timeline)
+                .append(" (on it: ").append(String.join("; ", backups.size() > 3 ? backups.subList(0, 3) : backups))
+                .append(backups.size() > 3 ? "; " + (backups.size() - 3) + " more" : "").append(")"));
         for (WalRule.Range r : protectedRanges) {
             why.append(", except ").append(r.begin()).append("..").append(r.end()).append(" of a keep:standalone backup");
         }

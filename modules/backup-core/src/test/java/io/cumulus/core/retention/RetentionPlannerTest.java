@@ -184,6 +184,26 @@ class RetentionPlannerTest {
         expected.add(segment(1, 12) + ".partial");
         expected.sort(null);
         assertEquals(expected, walNames(plan).stream().sorted().toList());
+        assertTrue(plan.deletions().get(0).walReason().endsWith(", except timeline 2 (on it: backup " + id(2) + ")"),
+                plan.deletions().get(0).walReason());
+    }
+
+    /**
+     * A timeline's WAL stays while a FAILED backup is on it, or the deleted backup itself (barman-cloud's
+     * rule): the reason said "which other backups are on" when no restorable backup was; it names them.
+     */
+    @Test
+    void theReasonNamesWhatKeepsAnotherTimelinesWal() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).backup(1, BackupStatus.FAILED, 2, 12, null).done(2, 3, 30)
+                .done(3, 3, 40).segments(1, 5, 15).segments(3, 30, 45);
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 2"), NOW, 0);
+
+        assertEquals(List.of(id(0)), plan.backupsToDelete());
+        assertEquals(List.of(), walNames(plan));
+        assertTrue(plan.deletions().get(0).walReason().endsWith(", except timeline 1 (on it: this backup, whose"
+                + " timeline barman-cloud keeps), except timeline 2 (on it: FAILED backup " + id(1) + ", which -b"
+                + " deletes)"), plan.deletions().get(0).walReason());
     }
 
     /**
