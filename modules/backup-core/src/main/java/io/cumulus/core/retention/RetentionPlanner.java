@@ -335,6 +335,10 @@ public final class RetentionPlanner {
                 return WalRule.none("no WAL removed: the backup " + previous.id()
                         + " before it is keep:standalone (as barman-cloud, -b leaves WAL alone then)");
             }
+            if (previous.info().beginWal() == null || previous.info().endWal() == null) {
+                return WalRule.none("no WAL removed: the keep:standalone backup " + previous.id() + " before it has"
+                        + " no begin_wal or end_wal, so the WAL it needs cannot be told");
+            }
             protectedRanges.add(new WalRule.Range(previous.info().beginWal(), previous.info().endWal()));
             previous = previous(available, previous.id());
         }

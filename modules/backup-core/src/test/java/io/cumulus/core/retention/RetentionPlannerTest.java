@@ -259,6 +259,23 @@ class RetentionPlannerTest {
         assertEquals(expected, walNames(plan));
     }
 
+    /** A standalone backup without end_wal (hand-edited, foreign) protected nothing: its WAL cannot be told. */
+    @Test
+    void aStandaloneBackupWithoutEndWalLeavesTheWalAlone() throws Exception {
+        TestCatalog c = new TestCatalog().backup(0, BackupStatus.DONE, 1, 10, Keep.STANDALONE).done(1, 1, 20)
+                .done(2, 1, 30).segments(1, 5, 35);
+        CatalogBackup standalone = c.backups.get(0);
+        c.backups.set(0, new CatalogBackup(standalone.id(), standalone.info().toBuilder().endWal(null).build(),
+                standalone.keep()));
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, c.wal, RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+
+        assertEquals(List.of(id(1)), plan.backupsToDelete());
+        assertEquals(List.of(), plan.walToDelete());
+        assertTrue(plan.deletions().get(0).walReason().contains("has no begin_wal or end_wal"),
+                plan.deletions().get(0).walReason());
+    }
+
     @Test
     void deletingTheOnlyBackupRemovesTheWalOlderThanItsOwnBegin() throws Exception {
         TestCatalog c = new TestCatalog().done(0, 1, 10).segments(1, 5, 15);
