@@ -253,14 +253,8 @@ public final class RestoreCommand extends ToolCommand {
      * (--recovery-target-timeline, PostgreSQL's default latest); any for an id, a name, or current.
      */
     private RecoveryTimeline latestTimelines(StoreLocation location) throws java.io.IOException {
-        if (!backupId.equals("latest") && !backupId.equals("last")) {
-            return RecoveryTimeline.any();
-        }
-        if (targetTimeline == null || targetTimeline.equals("latest")) {
-            return RecoveryTimeline.latest(location.store(), location.layout());
-        }
-        return targetTimeline.equals("current") ? RecoveryTimeline.any()
-                : RecoveryTimeline.along(location.store(), location.layout(), Long.parseLong(targetTimeline));
+        return backupId.equals("latest") || backupId.equals("last") ? alongTargetTimeline(location)
+                : RecoveryTimeline.any();
     }
 
     /**
@@ -297,6 +291,11 @@ public final class RestoreCommand extends ToolCommand {
             return autoTimeline.matches("[0-9]+") ? RecoveryTimeline.exactly(Long.parseLong(autoTimeline))
                     : RecoveryTimeline.any();
         }
+        return alongTargetTimeline(location);
+    }
+
+    /** Along --recovery-target-timeline: latest (PostgreSQL's default), a number, or any for current. */
+    private RecoveryTimeline alongTargetTimeline(StoreLocation location) throws java.io.IOException {
         if (targetTimeline == null || targetTimeline.equals("latest")) {
             return RecoveryTimeline.latest(location.store(), location.layout());
         }
@@ -341,10 +340,6 @@ public final class RestoreCommand extends ToolCommand {
     }
 
     /**
-     * {@code cumulus-wal-restore} next to this tool's launcher, with the same source, server name and
-     * storage options, as a shell command line for PostgreSQL's restore_command.
-     */
-    /**
      * The cumulus-wal-restore restore_command calls: the one beside the path cumulus-restore was called
      * by, links kept ({@code /opt/cumulus/current/bin}, a directory of links on PATH), so that it survives
      * an upgrade that switches a link; else the one beside the resolved launcher; else from PATH.
@@ -361,6 +356,10 @@ public final class RestoreCommand extends ToolCommand {
         return WAL_RESTORE;
     }
 
+    /**
+     * {@link #walRestore} with the same source, server name and
+     * storage options, as a shell command line for PostgreSQL's restore_command.
+     */
     String restoreCommand() {
         List<String> words = new ArrayList<>();
         words.add(walRestore(System.getenv("CUMULUS_CALLED_AS"), System.getenv("CUMULUS_LAUNCHER")));
