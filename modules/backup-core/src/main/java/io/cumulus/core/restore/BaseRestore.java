@@ -88,9 +88,19 @@ public final class BaseRestore {
         this.listener = listener;
     }
 
+    /** One archive object of the backup: a part of a series, read with the compression its name says. */
+    private record Stored(String key, String series, int part, Compression compression) {
+    }
+
     /** One archive object and where it goes. */
-    private record Archive(String key, String series, int part, Compression compression, Path target,
-            String manifestPrefix, List<String> tablespaceDirectories) {
+    private record Archive(Stored stored, Path target, String manifestPrefix, List<String> tablespaceDirectories) {
+        String key() {
+            return stored.key();
+        }
+
+        Compression compression() {
+            return stored.compression();
+        }
     }
 
     /** One part of one series: {@code data_0001.tar.gz} is ("data", 1) whatever its suffix. */
@@ -101,7 +111,7 @@ public final class BaseRestore {
     }
 
     /** What the listing of a backup's directory found to restore: every part once, data first. */
-    private record Listing(List<Archive> archives, boolean hasManifest) {
+    private record Listing(List<Stored> archives, boolean hasManifest) {
     }
 
     /** {@link #restore(BackupCatalog.Entry, Path, Map, RecoveryConfiguration)} without recovery configuration. */
@@ -137,8 +147,17 @@ public final class BaseRestore {
         }
 
         String prefix = layout.backupPrefix(backup.id().value());
-        Listing listing = list(backup, prefix, destination, tablespaces, tablespacesInside);
-        List<Archive> archives = listing.archives();
+        Listing listing;
+        try {
+            listing = list(backup, prefix);
+        } catch (OperationFailedException e) {
+            throw new OperationFailedException(e.getMessage() + "; nothing was restored", e);
+        }
+        Map<String, Path> targets = new LinkedHashMap<>();
+        tablespaces.forEach((t, target) -> targets.put(Long.toString(t.oid()), target));
+        List<Archive> archives = listing.archives().stream().map(a -> a.series().equals("data")
+                ? new Archive(a, destination, "", tablespacesInside)
+                : new Archive(a, targets.get(a.series()), "pg_tblspc/" + a.series() + "/", List.of())).toList();
         boolean hasManifest = listing.hasManifest();
 
         RestoreVerifier verifier = new RestoreVerifier(hasManifest ? readManifest(prefix + MANIFEST) : null);
@@ -167,7 +186,7 @@ public final class BaseRestore {
                 if (!Files.exists(TarExtractor.heldBack(data, name), LinkOption.NOFOLLOW_LINKS)) {
                     throw new OperationFailedException("backup " + backup.id() + " is incomplete: its data archives"
                             + " hold no " + name + (name.equals("backup_label") ? ", which cumulus-backup and"
-                            + " barman-cloud-backup write last: the part after " + lastPart(archives, "data")
+                            + " barman-cloud-backup write last: the part after " + lastPart(listing.archives(), "data")
                             + " is missing" : ""));
                 }
             }
@@ -201,6 +220,23 @@ public final class BaseRestore {
     }
 
     /**
+     * Checks, with one listing of its directory, what cumulus-restore checks of {@code backup} before
+     * it writes anything: that Cumulus restores its kind ({@link BackupInfo#unrestorableReason()}) and
+     * that its archives are all there, once, readable, and of the tablespaces backup.info lists. What
+     * only the archives' contents show (backup_label, the manifest) is not checked.
+     *
+     * @throws OperationFailedException why cumulus-restore would refuse the backup, as it says it
+     *     (without "nothing was restored")
+     */
+    public void checkStored(BackupCatalog.Entry backup) throws IOException {
+        Optional<String> unrestorable = backup.info().unrestorableReason();
+        if (unrestorable.isPresent()) {
+            throw new OperationFailedException("backup " + backup.id() + " is " + unrestorable.get());
+        }
+        list(backup, layout.backupPrefix(backup.id().value()));
+    }
+
+    /**
      * Lists the backup's directory and checks, before anything is written, that its archives are
      * those of one backup that backup.info describes and Cumulus can read: every part of each series
      * once (barman-cloud-backup overwrites an id, so two runs in one second with different
@@ -211,12 +247,10 @@ public final class BaseRestore {
      * per listed tablespace, from the same query, so such an archive means backup.info does not
      * describe these archives, and skipping it would restore without that tablespace's relations).
      */
-    private Listing list(BackupCatalog.Entry backup, String prefix, Path destination, Map<Tablespace, Path> tablespaces,
-            List<String> tablespacesInside)
-            throws IOException {
+    private Listing list(BackupCatalog.Entry backup, String prefix) throws IOException {
         Map<String, Tablespace> byOid = new LinkedHashMap<>();
-        tablespaces.keySet().forEach(t -> byOid.put(Long.toString(t.oid()), t));
-        Map<Part, Archive> parts = new TreeMap<>(Part.RESTORE_ORDER);
+        backup.info().tablespaces().forEach(t -> byOid.put(Long.toString(t.oid()), t));
+        Map<Part, Stored> parts = new TreeMap<>(Part.RESTORE_ORDER);
         Map<Part, List<String>> unreadable = new TreeMap<>(Part.RESTORE_ORDER);
         List<String> twice = new ArrayList<>();
         List<String> unlisted = new ArrayList<>();
@@ -241,8 +275,7 @@ public final class BaseRestore {
             if (m.group(2) != null && m.group(2).length() > 9) {
                 // no backup writes a billion parts; an int would not even hold the number
                 throw new OperationFailedException("backup " + backup.id() + ": " + name + " has a part number no backup"
-                        + " writes: it does not belong to this backup; remove it, or restore another backup; nothing"
-                        + " was restored");
+                        + " writes: it does not belong to this backup; remove it, or restore another backup");
             }
             Part part = new Part(series, m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
             Optional<Compression> compression = m.group(3) == null ? Optional.of(Compression.NONE)
@@ -251,12 +284,7 @@ public final class BaseRestore {
                 unreadable.computeIfAbsent(part, k -> new ArrayList<>()).add(name);
                 continue;
             }
-            Archive archive = series.equals("data")
-                    ? new Archive(blob.key(), series, part.number(), compression.get(), destination, "",
-                            tablespacesInside)
-                    : new Archive(blob.key(), series, part.number(), compression.get(),
-                            tablespaces.get(byOid.get(series)), "pg_tblspc/" + series + "/", List.of());
-            Archive other = parts.putIfAbsent(part, archive);
+            Stored other = parts.putIfAbsent(part, new Stored(blob.key(), series, part.number(), compression.get()));
             if (other != null) {
                 twice.add(other.key().substring(prefix.length()) + " and " + name);
             }
@@ -267,13 +295,12 @@ public final class BaseRestore {
                     + ": two archives for one part (two backups written under one id?); keep only the archives of"
                     + " the backup whose backup.info is there" + (info.beginXlog() == null ? ""
                     : " (its data archive's backup_label says START WAL LOCATION: " + info.beginXlog() + ")")
-                    + " and run cumulus-restore again, or restore another backup; nothing was restored");
+                    + " and run cumulus-restore again, or restore another backup");
         }
         if (!unlisted.isEmpty()) {
             throw new OperationFailedException("backup " + backup.id() + ": archive " + String.join(", ", unlisted)
                     + " belongs to no tablespace in backup.info (tablespaces: " + tablespaceNames(info.tablespaces())
-                    + "): the backup.info does not describe this backup; restore another backup; nothing was"
-                    + " restored");
+                    + "): the backup.info does not describe this backup; restore another backup");
         }
         // a readable twin is restored instead, as before, and the unreadable copy named in a warning (alone, it
         // is the error below, which a warning before it would contradict)
@@ -288,10 +315,9 @@ public final class BaseRestore {
             String name = unreadable.values().iterator().next().get(0);
             throw new OperationFailedException("backup " + backup.id() + " cannot be restored: " + name
                     + " has a suffix cumulus-restore cannot read ('" + suffixAfterTar(name) + "': a compression or encryption"
-                    + " it does not know): restore it with the tool that wrote it, or choose another backup;"
-                    + " nothing was restored");
+                    + " it does not know): restore it with the tool that wrote it, or choose another backup");
         }
-        List<Archive> archives = List.copyOf(parts.values());
+        List<Stored> archives = List.copyOf(parts.values());
         requireSeries(backup, archives, "data", prefix);
         for (String oid : byOid.keySet()) {
             requireSeries(backup, archives, oid, prefix);
@@ -454,12 +480,12 @@ public final class BaseRestore {
      * Parts 0 to the last one listed, without a gap. A missing last part cannot be told from here:
      * nothing records how many there were (the data series' last holds backup_label, checked after).
      */
-    private static void requireSeries(BackupCatalog.Entry backup, List<Archive> archives, String series,
+    private static void requireSeries(BackupCatalog.Entry backup, List<Stored> archives, String series,
             String prefix) throws OperationFailedException {
-        List<Archive> parts = archives.stream().filter(a -> a.series().equals(series)).toList();
+        List<Stored> parts = archives.stream().filter(a -> a.series().equals(series)).toList();
         String suffix = parts.isEmpty() ? "" : parts.get(0).compression().suffix();
         int expected = 0;
-        for (Archive part : parts) {
+        for (Stored part : parts) {
             if (part.part() > expected) {
                 break;
             }
@@ -467,7 +493,7 @@ public final class BaseRestore {
         }
         if (parts.isEmpty() || expected <= parts.get(parts.size() - 1).part()) {
             throw new OperationFailedException("backup " + backup.id() + " is incomplete: " + partName(series,
-                    expected, suffix) + " is missing from " + prefix + "; nothing was restored");
+                    expected, suffix) + " is missing from " + prefix);
         }
     }
 
@@ -502,9 +528,9 @@ public final class BaseRestore {
     }
 
     /** The name of the last part of {@code series}. */
-    private static String lastPart(List<Archive> archives, String series) {
-        Archive last = null;
-        for (Archive a : archives) {
+    private static String lastPart(List<Stored> archives, String series) {
+        Stored last = null;
+        for (Stored a : archives) {
             if (a.series().equals(series)) {
                 last = a;
             }

@@ -222,6 +222,27 @@ class BaseRestoreTest {
         assertFalse(Files.exists(pgdata));
     }
 
+    /** cumulus-check's look at a backup: what the restore refuses from the listing, in its words, with no destination. */
+    @Test
+    void checkStoredRefusesWhatTheRestoreRefusesBeforeWritingWithTheRestoresReason() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { });
+        BaseRestore restore = new BaseRestore(store, LAYOUT, 1, listener);
+        restore.checkStored(entry);
+
+        Files.delete(bucket.resolve(DIR + "16384.tar.gz"));
+        OperationFailedException failure = assertThrows(OperationFailedException.class, () -> restore.checkStored(entry));
+        assertEquals("backup " + ID.value() + " is incomplete: 16384.tar is missing from " + DIR, failure.getMessage());
+
+        Files.delete(bucket.resolve(DIR + "data.tar.gz"));
+        failure = assertThrows(OperationFailedException.class, () -> restore.checkStored(entry));
+        assertEquals("backup " + ID.value() + " is incomplete: data.tar is missing from " + DIR, failure.getMessage());
+        failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of("ts1", temp.resolve("ts")), 1));
+        assertEquals("backup " + ID.value() + " is incomplete: data.tar is missing from " + DIR
+                + "; nothing was restored", failure.getMessage());
+    }
+
     @Test
     void missingLastDataPartOfABackupWithoutManifestIsIncompleteForWantOfBackupLabel() throws Exception {
         List<String> parts = multiPartBackupWithoutManifest();
