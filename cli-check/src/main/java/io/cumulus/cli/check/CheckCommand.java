@@ -20,6 +20,7 @@ import io.cumulus.core.check.CheckResult;
 import io.cumulus.core.check.Durations;
 import io.cumulus.core.check.RetentionPolicyCheck;
 import io.cumulus.core.check.StoreProbe;
+import io.cumulus.core.check.SystemIdentifierCheck;
 import io.cumulus.core.check.WalContinuityCheck;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.restore.BackupCatalog;
@@ -145,15 +146,19 @@ public final class CheckCommand extends ToolCommand {
             String where = store.describeKey(location.layout().serverPrefix());
             if (storeReachable(store, where, results)) {
                 results.add(StoreProbe.run(store, StoreProbe.probeKey(location.layout()), probe));
-                Optional<Catalog> catalog = catalog(store, location.layout(), results);
+                Optional<String> system = status.flatMap(ArchivingStatus::systemIdentifier);
+                Optional<Catalog> catalog = catalog(store, location.layout(), system, results);
                 if (catalog.isPresent()) {
-                    List<BackupInfo> backups = catalog.get().backups().stream().map(CatalogBackup::info).toList();
+                    BackupFreshness freshness = catalog.get().freshness();
+                    // only this cluster's backups restore it: the others are counted apart
+                    List<BackupInfo> backups = freshness.ofThisSystem().stream().map(CatalogBackup::info).toList();
                     OffsetDateTime now = OffsetDateTime.now();
-                    backupAge = BackupFreshness.newestAge(backups, now);
-                    done = OptionalLong.of(BackupFreshness.restorableDone(backups));
-                    results.add(BackupFreshness.age(backups, now, maxAge));
-                    results.add(BackupFreshness.count(backups, catalog.get().incomplete(), minBackups));
-                    results.add(continuity(location, catalog.get().backups(), status));
+                    backupAge = freshness.newestAge(now);
+                    done = OptionalLong.of(freshness.restorableDone());
+                    status.ifPresent(s -> results.add(SystemIdentifierCheck.check(catalog.get().backups(), system)));
+                    results.add(freshness.age(now, maxAge));
+                    results.add(freshness.count(minBackups));
+                    results.add(continuity(location, freshness.ofThisSystem(), status));
                     // a recovery window is counted on this machine's wall clock, as cumulus-backup-delete counts it
                     ZonedDateTime local = now.atZoneSameInstant(ZoneId.systemDefault());
                     policy.ifPresent(p -> results.add(p.check(backups, local)));
@@ -201,11 +206,12 @@ public final class CheckCommand extends ToolCommand {
         }
     }
 
-    /** The readable backups with their keep annotations, and how many directories hold no backup.info. */
-    private record Catalog(List<CatalogBackup> backups, int incomplete) {
+    /** The readable backups with their keep annotations, and the catalog checks' view of them. */
+    private record Catalog(List<CatalogBackup> backups, BackupFreshness freshness) {
     }
 
-    private static Optional<Catalog> catalog(BlobStore store, ServerLayout layout, List<CheckResult> results) {
+    private static Optional<Catalog> catalog(BlobStore store, ServerLayout layout, Optional<String> system,
+            List<CheckResult> results) {
         try {
             // a backup kept standalone needs only its own WAL: the continuity check must know which are
             Map<BackupId, Keep> keeps = new KeepAnnotations(store, layout).all();
@@ -214,9 +220,10 @@ public final class CheckCommand extends ToolCommand {
                 Map.Entry<BackupId, String> first = scan.unreadable().entrySet().iterator().next();
                 throw new IllegalArgumentException("backup.info of " + first.getKey() + ": " + first.getValue());
             }
-            return Optional.of(new Catalog(scan.entries().stream()
-                    .map(e -> new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id())))).toList(),
-                    scan.incomplete().size()));
+            List<CatalogBackup> backups = scan.entries().stream()
+                    .map(e -> new CatalogBackup(e.id(), e.info(), Optional.ofNullable(keeps.get(e.id())))).toList();
+            return Optional.of(new Catalog(backups, BackupFreshness.read(store, layout, backups,
+                    scan.incomplete().size(), system)));
         } catch (Exception e) {
             results.add(CheckResult.failed("backup catalog", "cannot read the catalog: " + Failures.describe(e),
                     "check the credentials' read access, and any backup.info or keep annotation named in the message"));

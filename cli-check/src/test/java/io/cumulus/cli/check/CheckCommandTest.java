@@ -216,6 +216,32 @@ class CheckCommandTest {
                 + " reached to tell the cluster's own) fix:"), line);
     }
 
+    /**
+     * The check lists each DONE backup's directory as cumulus-restore does: a backup whose data.tar is
+     * gone fails the count, named with the archive, and only the backups cumulus-restore would take count.
+     */
+    @Test
+    void aDoneBackupWhoseDataArchiveIsGoneFailsTheCountNamingItAndNoSystemLineWithoutPostgres() throws IOException {
+        backup("20261101T000000", "000000010000000000000005", "000000010000000000000006");
+        write("pg/base/20261101T000000/data.tar", "a tar");
+        backup("20261102T000000", "000000010000000000000008", "000000010000000000000009");
+        segments(1, 5, 9);
+        StringWriter out = new StringWriter();
+        int code = ToolCommand.run(new CheckCommand(), new PrintWriter(out), new PrintWriter(new StringWriter()), "-d",
+                NO_POSTGRES, "--max-backup-age", "100000d", "file://" + root, "pg");
+        assertEquals(1, code, out.toString());
+        assertTrue(out.toString().contains("\n  backup count       FAILED  1 DONE backup(s), 1 more that cumulus-restore"
+                + " cannot restore (backup 20261102T000000 is incomplete: data.tar is missing from pg/base/"
+                + "20261102T000000/)\n"), out.toString());
+        assertFalse(out.toString().contains("system identifier"), out.toString());
+
+        write("pg/base/20261102T000000/data.tar", "a tar");
+        out = new StringWriter();
+        code = ToolCommand.run(new CheckCommand(), new PrintWriter(out), new PrintWriter(new StringWriter()), "-d",
+                NO_POSTGRES, "--format", "json", "--max-backup-age", "100000d", "file://" + root, "pg");
+        assertTrue(out.toString().contains("\"done_backups\" : 2"), out.toString());
+    }
+
     private void backup(String id, String beginWal, String endWal) throws IOException {
         write("pg/base/" + id + "/backup.info", BackupInfo.builder().status(BackupStatus.DONE).serverName("cloud")
                 .timeline(1).version(150000).beginWal(beginWal).endWal(endWal).beginTime(T0)

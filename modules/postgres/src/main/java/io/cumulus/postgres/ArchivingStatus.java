@@ -29,15 +29,30 @@ import java.util.OptionalLong;
  *     (superuser or pg_monitor)
  * @param oldestReadyTime when the oldest of them was completed, when known
  * @param now the server's clock
+ * @param systemIdentifier {@code pg_control_system().system_identifier} in decimal, as backup.info's
+ *     {@code systemid}; empty when the user may not call pg_control_system() (open to every user unless
+ *     a DBA revoked it)
  */
 public record ArchivingStatus(String version, String walLevel, String archiveMode, String archiveCommand,
         String archiveLibrary, boolean inRecovery, long walSegmentSize, long checkpointTimeline,
         Optional<String> lastArchivedWal, Optional<OffsetDateTime> lastArchivedTime, long failedCount,
         Optional<String> lastFailedWal, Optional<OffsetDateTime> lastFailedTime, Optional<String> currentWalFile,
-        OptionalLong readySegments, Optional<OffsetDateTime> oldestReadyTime, OffsetDateTime now) {
+        OptionalLong readySegments, Optional<OffsetDateTime> oldestReadyTime, OffsetDateTime now,
+        Optional<String> systemIdentifier) {
 
     /** What PostgreSQL shows for archive_command while archive_mode is off. */
     public static final String HIDDEN_COMMAND = "(disabled)";
+
+    /** A status whose system identifier was not read. */
+    public ArchivingStatus(String version, String walLevel, String archiveMode, String archiveCommand,
+            String archiveLibrary, boolean inRecovery, long walSegmentSize, long checkpointTimeline,
+            Optional<String> lastArchivedWal, Optional<OffsetDateTime> lastArchivedTime, long failedCount,
+            Optional<String> lastFailedWal, Optional<OffsetDateTime> lastFailedTime, Optional<String> currentWalFile,
+            OptionalLong readySegments, Optional<OffsetDateTime> oldestReadyTime, OffsetDateTime now) {
+        this(version, walLevel, archiveMode, archiveCommand, archiveLibrary, inRecovery, walSegmentSize,
+                checkpointTimeline, lastArchivedWal, lastArchivedTime, failedCount, lastFailedWal, lastFailedTime,
+                currentWalFile, readySegments, oldestReadyTime, now, Optional.empty());
+    }
 
     /**
      * The timeline the cluster is on. On a primary, that of the segment being written: after a

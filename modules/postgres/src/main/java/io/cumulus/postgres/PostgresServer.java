@@ -228,8 +228,9 @@ public final class PostgresServer implements AutoCloseable {
 
     /**
      * Reads what cumulus-check needs to judge archiving: the settings, pg_stat_archiver, the segment
-     * being written, the timeline (pg_control's functions are open to every user) and, when the user may list pg_wal/archive_status (superuser or pg_monitor), the
-     * segments waiting to be archived. Read-only.
+     * being written, the timeline and the system identifier (pg_control's functions are open to every user)
+     * and, when the user may list pg_wal/archive_status (superuser or pg_monitor), the segments waiting
+     * to be archived. Read-only.
      */
     public ArchivingStatus archivingStatus() throws PostgresException {
         String sql = "SELECT current_setting('server_version'), current_setting('wal_level'),"
@@ -246,6 +247,8 @@ public final class PostgresServer implements AutoCloseable {
         // with archive_mode off PostgreSQL shows archive_command as "(disabled)"; the files still say it
         String configuredCommandSql = "SELECT setting FROM pg_file_settings WHERE name = 'archive_command'"
                 + " AND error IS NULL ORDER BY seqno DESC LIMIT 1";
+        // backup.info's systemid is this text (barman and cumulus-backup read it so)
+        String systemSql = "SELECT system_identifier::text FROM pg_control_system()";
         return session.call("reading the archiving settings and pg_stat_archiver", Reason.CONNECTION, connection -> {
             OptionalLong ready = OptionalLong.empty();
             OffsetDateTime oldestReady = null;
@@ -269,6 +272,16 @@ public final class PostgresServer implements AutoCloseable {
                 }
                 // pg_file_settings is for superusers: a hidden archive_command stays "(disabled)"
             }
+            String system = null;
+            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(systemSql)) {
+                row.next();
+                system = row.getString(1);
+            } catch (SQLException e) {
+                if (!"42501".equals(e.getSQLState())) {
+                    throw e;
+                }
+                // open to every user unless a DBA revoked it: the backups' system is then not compared
+            }
             try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
                 row.next();
                 String command = row.getString(4);
@@ -281,7 +294,7 @@ public final class PostgresServer implements AutoCloseable {
                         Optional.ofNullable(row.getObject(9, OffsetDateTime.class)), row.getLong(10),
                         Optional.ofNullable(row.getString(11)), Optional.ofNullable(row.getObject(12, OffsetDateTime.class)),
                         Optional.ofNullable(row.getString(13)), ready, Optional.ofNullable(oldestReady),
-                        row.getObject(14, OffsetDateTime.class));
+                        row.getObject(14, OffsetDateTime.class), Optional.ofNullable(system));
             }
         });
     }
