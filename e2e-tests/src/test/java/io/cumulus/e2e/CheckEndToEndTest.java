@@ -49,7 +49,8 @@ class CheckEndToEndTest {
     private static final long SEGMENTS_PER_LOG = 0x1_0000_0000L / SEGMENT_SIZE;
     private static final Pattern LINE = Pattern.compile("(?m)^  (\\S.*?)\\s+(OK|FAILED)  (.*)$");
     private static final List<String> CHECKS = List.of("PostgreSQL", "wal_level", "archive_mode", "archive_command",
-            "archiver", "archive lag", "store", "store permissions", "backup age", "backup count", "WAL continuity");
+            "archiver", "archive lag", "store", "store permissions", "system identifier", "backup age", "backup count",
+            "WAL continuity");
 
     private FileArchiveStore store;
     private FileArchiveStore elsewhere;
@@ -86,7 +87,7 @@ class CheckEndToEndTest {
         Map<String, String[]> verdicts = new LinkedHashMap<>();
         Matcher m = LINE.matcher(result.stdout());
         while (m.find()) {
-            verdicts.put(m.group(1), new String[] {m.group(2), m.group(3)});
+            verdicts.put(m.group(1), new String[] {m.group(2), m.group(3).strip()});
         }
         return verdicts;
     }
@@ -114,8 +115,11 @@ class CheckEndToEndTest {
 
         ToolResult nagios = check("--nagios");
         assertEquals(0, nagios.exitCode(), nagios::describe);
-        assertTrue(nagios.stdout().matches("CUMULUS OK - pg-check: 11 checks OK \\| backup_age=\\d+s;;604800;0"
+        assertTrue(nagios.stdout().matches("CUMULUS OK - pg-check: 12 checks OK \\| backup_age=\\d+s;;604800;0"
                 + " archive_lag=\\d+s;;900;0 backups=1;;1:;0\\n"), nagios::describe);
+
+        assertEquals(systemIdentifier(cluster) + ", as the newest DONE backup's", verdicts.get("system identifier")[1],
+                result::describe);
 
         ToolResult json = check("--format", "json");
         assertEquals(0, json.exitCode(), json::describe);
@@ -144,7 +148,7 @@ class CheckEndToEndTest {
             onlyFails(check(), "archive_mode", "archive_mode is off");
             ToolResult nagios = check("--nagios");
             assertEquals(2, nagios.exitCode(), nagios::describe);
-            assertTrue(nagios.stdout().startsWith("CUMULUS CRITICAL - pg-check: 1 of 11 checks FAILED: archive_mode:"),
+            assertTrue(nagios.stdout().startsWith("CUMULUS CRITICAL - pg-check: 1 of 12 checks FAILED: archive_mode:"),
                     nagios::describe);
         } finally {
             cluster.execute("ALTER SYSTEM RESET archive_mode");
@@ -306,6 +310,140 @@ class CheckEndToEndTest {
             Files.delete(killed.resolve("data.tar"));
             Files.delete(killed);
         }
+    }
+
+    /**
+     * The check of another cluster (a second initdb: another database system, as after pg_upgrade)
+     * pointed at this server name: no backup there restores it, whatever their age, and the check
+     * says so naming both identifiers. Once that cluster backs up there too, this cluster's check
+     * fails the same way: two clusters back up as one server name.
+     */
+    @Test
+    @Order(11)
+    void backupsOfAnotherDatabaseSystemFailTheSystemIdentifierNamingBoth() {
+        String ours = systemIdentifier(cluster);
+        try (PgCluster other = PgCluster.builder().walSegmentSizeMb(1).start()) {
+            String theirs = systemIdentifier(other);
+            assertTrue(!ours.equals(theirs), ours);
+            ToolResult result = Tools.command("cumulus-check").args(Backups.connection(other))
+                    .args(store.url(), SERVER).asPostgres().run();
+            assertEquals(1, result.exitCode(), result::describe);
+            Map<String, String[]> verdicts = verdicts(result);
+            assertEquals("FAILED", verdicts.get("system identifier")[0], result::describe);
+            assertEquals("the newest DONE backup " + backupId + " is of database system " + ours + ", this cluster is "
+                    + theirs + ": no DONE backup restores this cluster", verdicts.get("system identifier")[1],
+                    result::describe);
+            assertTrue(result.stdout().contains("fix: take a backup now: after pg_upgrade or a re-initdb the older"
+                    + " backups restore only the old cluster"), result::describe);
+            assertEquals("FAILED", verdicts.get("backup age")[0], result::describe);
+            assertTrue(verdicts.get("backup count")[1].startsWith("0 DONE backup(s), 1 more of another database"
+                    + " system"), result::describe);
+
+            String theirBackup = Backups.backupSucceeds(store, other, SERVER, "--immediate-checkpoint");
+            try {
+                ToolResult ourCheck = check();
+                assertEquals(1, ourCheck.exitCode(), ourCheck::describe);
+                assertEquals("the newest DONE backup " + theirBackup + " is of database system " + theirs + ", this"
+                        + " cluster is " + ours + " (1 older DONE backup(s) are this cluster's): another cluster"
+                        + " backs up as this server name", verdicts(ourCheck).get("system identifier")[1],
+                        ourCheck::describe);
+                ToolResult theirCheck = Tools.command("cumulus-check").args(Backups.connection(other))
+                        .args(store.url(), SERVER).asPostgres().run();
+                assertEquals(theirs + ", as the newest DONE backup's; 1 older DONE backup(s) of database system " + ours
+                        + " restore only that cluster (from before a pg_upgrade or re-initdb?) and are not counted",
+                        verdicts(theirCheck).get("system identifier")[1], theirCheck::describe);
+            } finally {
+                PostgresUser.deleteRecursively(store.root().resolve(SERVER + "/base/" + theirBackup));
+            }
+        }
+        ToolResult healthy = check();
+        assertEquals(0, healthy.exitCode(), healthy::describe);
+    }
+
+    /**
+     * pg_control_system() is open to a role without pg_monitor; where a DBA revoked it, the backups'
+     * system is not compared, and the line says so without failing.
+     */
+    @Test
+    @Order(12)
+    void aRoleWithoutRightsReadsTheSystemIdentifierUnlessItIsRevoked() {
+        cluster.execute("DROP ROLE IF EXISTS plain_monitor; CREATE ROLE plain_monitor LOGIN");
+        try {
+            ToolResult plain = Tools.command("cumulus-check", "-h", "127.0.0.1", "-p", Integer.toString(cluster.port()),
+                    "-U", "plain_monitor", store.url(), SERVER).asPostgres().run();
+            assertEquals("OK", verdicts(plain).get("system identifier")[0], plain::describe);
+            assertEquals(systemIdentifier(cluster) + ", as the newest DONE backup's",
+                    verdicts(plain).get("system identifier")[1], plain::describe);
+            cluster.execute("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC");
+            ToolResult revoked = Tools.command("cumulus-check", "-h", "127.0.0.1", "-p",
+                    Integer.toString(cluster.port()), "-U", "plain_monitor", store.url(), SERVER).asPostgres().run();
+            assertEquals("OK", verdicts(revoked).get("system identifier")[0], revoked::describe);
+            assertTrue(verdicts(revoked).get("system identifier")[1].startsWith("not checked: this user may not call"
+                    + " pg_control_system()"), revoked::describe);
+        } finally {
+            cluster.execute("GRANT EXECUTE ON FUNCTION pg_control_system() TO PUBLIC");
+            cluster.execute("DROP ROLE plain_monitor");
+        }
+    }
+
+    /**
+     * The store lost the data archive of the only DONE backup: cumulus-restore would refuse it, and the
+     * check says so first, naming it and the archive; with no other backup there is no age either.
+     */
+    @Test
+    @Order(13)
+    void aDoneBackupWhoseDataArchiveIsGoneFailsBackupCountNamingItAndLeavesNoAge() throws IOException {
+        Path dir = store.root().resolve(SERVER + "/base/" + backupId);
+        Path data;
+        try (Stream<Path> files = Files.list(dir)) {
+            data = files.filter(f -> f.getFileName().toString().startsWith("data.tar")).findFirst().orElseThrow();
+        }
+        Path aside = dir.resolveSibling("data-archive.aside");
+        Files.move(data, aside);
+        try {
+            ToolResult result = check();
+            assertEquals(1, result.exitCode(), result::describe);
+            String refusal = "backup " + backupId + " is incomplete: data.tar is missing from " + SERVER + "/base/"
+                    + backupId + "/";
+            Map<String, String[]> verdicts = verdicts(result);
+            assertEquals(CHECKS, List.copyOf(verdicts.keySet()), result::describe);
+            verdicts.forEach((name, verdict) -> assertEquals(name.startsWith("backup ") ? "FAILED" : "OK", verdict[0],
+                    () -> name + " in\n" + result.describe()));
+            assertEquals("0 DONE backup(s), 1 more that cumulus-restore cannot restore (" + refusal + "), fewer than"
+                    + " --min-backups 1",
+                    verdicts.get("backup count")[1], result::describe);
+            assertTrue(verdicts.get("backup age")[1].startsWith("no DONE backup in the catalog that cumulus-restore"
+                    + " can restore (1 more that cumulus-restore cannot restore (" + refusal + "))"), result::describe);
+        } finally {
+            Files.move(aside, data);
+        }
+    }
+
+    /** A newer backup that FAILED fails the age at once, though the DONE one before it is young. */
+    @Test
+    @Order(14)
+    void aNewestBackupThatFailedFailsOnlyBackupAgeNamingItsError() throws IOException {
+        Path info = store.root().resolve(SERVER + "/base/" + backupId + "/backup.info");
+        Path failed = store.root().resolve(SERVER + "/base/29991231T000000/backup.info");
+        Files.createDirectories(failed.getParent());
+        String text = Files.readString(info).replaceFirst("(?m)^status=.*$", "status=FAILED");
+        String error = "error=failure uploading data (the test cut it)";
+        Files.writeString(failed, text.contains("\nerror=") ? text.replaceFirst("(?m)^error=.*$", error)
+                : text + error + "\n");
+        try {
+            ToolResult result = check();
+            onlyFails(result, "backup age", "the newest backup 29991231T000000 FAILED (failure uploading data (the"
+                    + " test cut it)); the newest DONE backup is ");
+            assertTrue(verdicts(result).get("backup count")[1].contains("(1 FAILED)"), result::describe);
+        } finally {
+            PostgresUser.deleteRecursively(failed.getParent());
+        }
+        ToolResult healthy = check();
+        assertEquals(0, healthy.exitCode(), healthy::describe);
+    }
+
+    private static String systemIdentifier(PgCluster cluster) {
+        return cluster.queryString("SELECT system_identifier::text FROM pg_control_system()");
     }
 
     /** Renames the object at {@code key} to a name that is no WAL name: to the check, it is gone. */
