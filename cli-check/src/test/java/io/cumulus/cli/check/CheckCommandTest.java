@@ -242,16 +242,34 @@ class CheckCommandTest {
         assertTrue(out.toString().contains("\"done_backups\" : 2"), out.toString());
     }
 
+    @Test
+    void anEmptyOrTruncatedSegmentInTheFileStoreIsNamedAsAGap() throws IOException {
+        backup("20261101T000000", "000000010000000000000005", "000000010000000000000006");
+        segments(1, 5, 8);
+        write("pg/wals/0000000100000000/000000010000000000000009", "");
+        write("pg/wals/0000000100000000/00000001000000000000000A", "x".repeat(1000));
+        segments(1, 0xB, 0xB);
+        String line = continuityLine();
+        assertTrue(line.startsWith("FAILED 1 gap(s) in 000000010000000000000005 to 00000001000000000000000B: missing"
+                + " 000000010000000000000009 to 00000001000000000000000A (000000010000000000000009 is 0 bytes, not a"
+                + " 16 MiB segment; 00000001000000000000000A is 1000 bytes, not a 16 MiB segment)"), line);
+    }
+
     private void backup(String id, String beginWal, String endWal) throws IOException {
         write("pg/base/" + id + "/backup.info", BackupInfo.builder().status(BackupStatus.DONE).serverName("cloud")
                 .timeline(1).version(150000).beginWal(beginWal).endWal(endWal).beginTime(T0)
                 .endTime(T0.plusMinutes(5)).build().format());
     }
 
+    /** Whole uncompressed 16 MiB segments, sparse files: a shorter one is no segment to the check. */
     private void segments(long timeline, long from, long to) throws IOException {
         for (long s = from; s <= to; s++) {
             WalName wal = WalName.segment(timeline, 0, s);
-            write("pg/wals/" + wal.hashDirectory() + "/" + wal.name(), "WAL");
+            Path file = root.resolve("pg/wals/" + wal.hashDirectory() + "/" + wal.name());
+            Files.createDirectories(file.getParent());
+            try (java.io.RandomAccessFile segment = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+                segment.setLength(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE);
+            }
         }
     }
 

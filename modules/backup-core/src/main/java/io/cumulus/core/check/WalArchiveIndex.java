@@ -1,5 +1,6 @@
 package io.cumulus.core.check;
 
+import io.cumulus.core.compress.Compression;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.storage.BlobInfo;
@@ -21,7 +22,9 @@ import java.util.TreeMap;
  * anything else is ignored. The listing is lazy and paginated, and what is kept is bounded by the
  * number of timelines and of gaps, not by the number of segments: complete segments are kept as
  * ranges of segment numbers per timeline, and their dates only where a segment was archived after a
- * higher one (archived again, or copied out of order).
+ * higher one (archived again, or copied out of order). A segment's copy that cannot be a segment (an
+ * uncompressed object whose size is not the segment size, or an empty compressed one) is not
+ * complete: it is kept apart, with what is wrong with it, since cumulus-wal-restore refuses it.
  */
 public final class WalArchiveIndex {
 
@@ -38,6 +41,8 @@ public final class WalArchiveIndex {
          * instant is answered by the lowest one past it, which is also the latest archived among them.
          */
         final NavigableMap<Long, Instant> latestArchived = new TreeMap<>();
+        /** Segments whose copy cannot be a segment, with what is wrong with it: bounded by the gaps. */
+        final NavigableMap<Long, String> unusable = new TreeMap<>();
         String historyKey;
         Instant historyModified;
     }
@@ -53,38 +58,67 @@ public final class WalArchiveIndex {
     /**
      * Lists {@code <server>/wals/} once.
      *
-     * @param segmentSize the WAL segment size, to number segments across log boundaries
+     * @param segmentSize the WAL segment size, to number segments across log boundaries and to tell
+     *     a truncated uncompressed segment
      */
     public static WalArchiveIndex scan(BlobStore store, ServerLayout layout, long segmentSize) throws IOException {
         WalArchiveIndex index = new WalArchiveIndex(segmentSize);
         BlobIterator objects = store.list(layout.walsPrefix());
         while (objects.hasNext()) {
             BlobInfo object = objects.next();
-            WalName.ofObjectName(object.name()).ifPresent(wal -> index.add(object.key(), object.lastModified(), wal));
+            WalName.ofObjectName(object.name()).ifPresent(wal -> index.add(object, wal));
         }
         return index;
     }
 
-    private void add(String key, Instant lastModified, WalName wal) {
+    private void add(BlobInfo object, WalName wal) {
         walObjects++;
         Timeline timeline = timelines.computeIfAbsent(wal.timeline(), t -> new Timeline());
         timeline.objects++;
         if (timeline.firstKey == null) {
-            timeline.firstKey = key;
+            timeline.firstKey = object.key();
         }
         switch (wal.kind()) {
             case SEGMENT -> {
-                addSegment(timeline.segments, wal.segmentNumber(segmentSize));
-                addArchived(timeline.latestArchived, wal.segmentNumber(segmentSize), lastModified);
+                long n = wal.segmentNumber(segmentSize);
+                // the listing is in key order, so the first copy seen is the one cumulus-wal-restore takes
+                if (!hasSegment(timeline, n) && !timeline.unusable.containsKey(n)) {
+                    Optional<String> wrong = unusable(object);
+                    if (wrong.isPresent()) {
+                        timeline.unusable.put(n, wrong.get());
+                    } else {
+                        addSegment(timeline.segments, n);
+                    }
+                }
+                addArchived(timeline.latestArchived, n, object.lastModified());
             }
             case HISTORY -> {
-                timeline.historyKey = key;
-                timeline.historyModified = lastModified;
+                timeline.historyKey = object.key();
+                timeline.historyModified = object.lastModified();
             }
             default -> {
                 // .partial and .backup files are not segments recovery can replay as complete
             }
         }
+    }
+
+    /**
+     * What makes {@code object} no segment: an uncompressed copy holds exactly one segment, and a
+     * compressed one holds at least a header. A compressed copy's content is not read.
+     */
+    private Optional<String> unusable(BlobInfo object) {
+        boolean compressed = Compression.ofSuffix(object.name()).isPresent();
+        if (compressed ? object.size() > 0 : object.size() == segmentSize) {
+            return Optional.empty();
+        }
+        return Optional.of(object.name() + " is " + object.size() + " bytes, not a " + (compressed
+                ? "compressed segment" : describeSize(segmentSize) + " segment"));
+    }
+
+    /** A segment size as PostgreSQL's initdb --wal-segsize gives it: 16 MiB, 1 GiB. */
+    static String describeSize(long bytes) {
+        return bytes % (1L << 30) == 0 ? bytes / (1L << 30) + " GiB"
+                : bytes % (1L << 20) == 0 ? bytes / (1L << 20) + " MiB" : bytes + " bytes";
     }
 
     private static void addSegment(NavigableMap<Long, Long> ranges, long n) {
@@ -161,11 +195,22 @@ public final class WalArchiveIndex {
     /** Whether segment number {@code segmentNumber} of {@code timeline} is archived complete. */
     public boolean hasSegment(long timeline, long segmentNumber) {
         Timeline t = timelines.get(timeline);
-        if (t == null) {
-            return false;
-        }
+        return t != null && hasSegment(t, segmentNumber);
+    }
+
+    private static boolean hasSegment(Timeline t, long segmentNumber) {
         Map.Entry<Long, Long> range = t.segments.floorEntry(segmentNumber);
         return range != null && range.getValue() >= segmentNumber;
+    }
+
+    /**
+     * What is wrong with the copies of segments {@code first} to {@code last} (inclusive) of {@code
+     * timeline} that cannot be segments, in order: e.g. {@code 000000010000000000000024 is 0 bytes,
+     * not a 16 MiB segment}.
+     */
+    public List<String> unusable(long timeline, long first, long last) {
+        Timeline t = timelines.get(timeline);
+        return t == null ? List.of() : List.copyOf(t.unusable.subMap(first, true, last, true).values());
     }
 
     /** The timelines newer than {@code timeline} that have a WAL file of any kind (a history file included). */
@@ -173,12 +218,18 @@ public final class WalArchiveIndex {
         return Collections.unmodifiableSortedSet(timelines.navigableKeySet().tailSet(timeline, false));
     }
 
-    /** The number of the newest complete segment of {@code timeline} that is at most {@code atMost}, if any. */
+    /**
+     * The number of the newest segment of {@code timeline} that is at most {@code atMost} and is
+     * archived, complete or not (a copy that cannot be a segment still marks where archiving got to),
+     * if any.
+     */
     public java.util.OptionalLong newestSegmentNumber(long timeline, long atMost) {
         Timeline t = timelines.get(timeline);
         Map.Entry<Long, Long> range = t == null ? null : t.segments.floorEntry(atMost);
-        return range == null ? java.util.OptionalLong.empty()
-                : java.util.OptionalLong.of(Math.min(range.getValue(), atMost));
+        Long unusable = t == null ? null : t.unusable.floorKey(atMost);
+        long newest = Math.max(range == null ? -1 : Math.min(range.getValue(), atMost),
+                unusable == null ? -1 : unusable);
+        return newest < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(newest);
     }
 
     /**

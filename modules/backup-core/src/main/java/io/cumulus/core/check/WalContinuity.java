@@ -10,15 +10,33 @@ import java.util.Optional;
  * segment to the newest segment archived on the way to a timeline (the cluster's, or else the
  * highest archived), following that timeline's history back to the backup's timeline and choosing
  * for each segment the timeline PostgreSQL would read it from ({@link TimelineHistory#timelineOf}).
- * A gap is named by its first and last missing segment.
+ * A gap is named by its first and last missing segment; a copy that cannot be a segment (see
+ * {@link WalArchiveIndex}) is missing too, and named with what is wrong with it.
  */
 public final class WalContinuity {
 
-    /** A stretch of missing segments on one timeline, first and last inclusive. */
-    public record Gap(WalName first, WalName last) {
+    /**
+     * A stretch of missing segments on one timeline, first and last inclusive.
+     *
+     * @param unusable what is wrong with the copies in it that cannot be segments (a truncated or
+     *     empty object), in order: such a segment is missing to recovery too
+     */
+    public record Gap(WalName first, WalName last, List<String> unusable) {
+        /** How many of {@link #unusable} are told, at most. */
+        private static final int TOLD = 3;
+
+        public Gap {
+            unusable = List.copyOf(unusable);
+        }
+
         @Override
         public String toString() {
-            return first.equals(last) ? first.name() : first.name() + " to " + last.name();
+            String range = first.equals(last) ? first.name() : first.name() + " to " + last.name();
+            if (unusable.isEmpty()) {
+                return range;
+            }
+            return range + " (" + String.join("; ", unusable.subList(0, Math.min(TOLD, unusable.size())))
+                    + (unusable.size() > TOLD ? "; " + (unusable.size() - TOLD) + " more such object(s)" : "") + ")";
         }
     }
 
@@ -26,7 +44,7 @@ public final class WalContinuity {
      * What was found.
      *
      * @param from the first segment needed
-     * @param to the last segment needed (the newest archived, or the backup's end when later)
+     * @param to the last segment needed (the newest archived, complete or not, or the backup's end when later)
      * @param timeline the timeline whose history was followed
      * @param gaps the missing stretches, oldest first; empty when the chain is complete
      * @param problem a reason the chain could not even be followed (missing or unrelated history), or empty
@@ -143,7 +161,8 @@ public final class WalContinuity {
                 end = start;
             }
             for (long[] gap : index.missing(timeline, start, end)) {
-                gaps.add(new Gap(index.segment(timeline, gap[0]), index.segment(timeline, gap[1])));
+                gaps.add(new Gap(index.segment(timeline, gap[0]), index.segment(timeline, gap[1]),
+                        index.unusable(timeline, gap[0], gap[1])));
             }
             start = end + 1;
         }

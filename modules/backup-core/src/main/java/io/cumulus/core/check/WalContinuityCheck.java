@@ -176,7 +176,7 @@ public final class WalContinuityCheck {
                 problems.add(whose + gaps.size() + " gap(s) in " + result.from() + " to " + result.to() + ": missing "
                         + String.join(", ", gaps.stream().map(Object::toString).toList()));
                 fixes.add("recovery from backups before a gap stops at it: if the segments are still in pg_wal,"
-                        + " archive them again; otherwise take a new base backup now");
+                        + " archive them again (delete a truncated copy first); otherwise take a new base backup now");
             }
         }
 

@@ -109,7 +109,10 @@ class WalArchiveChecksTest {
     void completeChainOnOneTimelinePassesAcrossALogBoundary() throws IOException {
         // segments FE, FF of log 0 and 00, 01 of log 1 with 16 MiB segments (256 per log)
         putWal("0000000100000000000000FE", Compression.GZIP);
-        putWal("0000000100000000000000FF", Compression.NONE);
+        try (OutputStream out = store.openWrite(layout.walsPrefix() + "0000000100000000/0000000100000000000000FF",
+                WriteOptions.DEFAULT)) {
+            out.write(new byte[(int) MB16]); // an uncompressed segment is whole, or cannot be one
+        }
         putWal("000000010000000100000000", Compression.ZSTD);
         putWal("000000010000000100000001", Compression.LZ4);
         WalArchiveIndex index = index();

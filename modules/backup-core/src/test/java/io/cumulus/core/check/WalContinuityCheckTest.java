@@ -58,10 +58,11 @@ class WalContinuityCheckTest {
         }
     }
 
+    /** Segments stored compressed: a few bytes stand for a whole segment (an uncompressed one needs 16 MiB). */
     private void segments(long timeline, long from, long to) throws IOException {
         for (long s = from; s <= to; s++) {
             WalName wal = WalName.segment(timeline, 0, s);
-            put(wal.hashDirectory() + "/" + wal.name(), "WAL");
+            put(wal.hashDirectory() + "/" + wal.name() + ".gz", "WAL");
         }
     }
 
@@ -211,5 +212,26 @@ class WalContinuityCheckTest {
                 + " switch point 0/3C0000A0 to timeline 2, after 00000002.history was archived: a backup of another"
                 + " server (the old primary?), which no recovery along timeline 2 can start from"), result.message());
         assertTrue(result.fix().contains("delete its backups with cumulus-backup-delete -b ID"), result.fix());
+    }
+
+    @Test
+    void truncatedAndEmptyCopiesOfSegmentsAreGapsNamedWithWhatIsWrong() throws IOException {
+        segments(1, 2, 0x22);
+        try (BlobOutputStream out = store.openWrite(layout.walsPrefix() + "0000000100000000/000000010000000000000023",
+                WriteOptions.DEFAULT)) {
+            out.write(new byte[(int) MB16]); // a whole uncompressed segment
+        }
+        put("0000000100000000/000000010000000000000024", "");
+        put("0000000100000000/000000010000000000000024.gz", "WAL"); // cumulus-wal-restore takes the first listed
+        put("0000000100000000/000000010000000000000025", "x".repeat(1000));
+        segments(1, 0x26, 0x27);
+        put("0000000100000000/000000010000000000000028.gz", "");
+        CheckResult result = check(OptionalLong.of(1));
+        assertFalse(result.ok(), result.toString());
+        assertEquals("2 gap(s) in 000000010000000000000002 to 000000010000000000000028: missing 000000010000000000000024"
+                + " to 000000010000000000000025 (000000010000000000000024 is 0 bytes, not a 16 MiB segment;"
+                + " 000000010000000000000025 is 1000 bytes, not a 16 MiB segment), 000000010000000000000028"
+                + " (000000010000000000000028.gz is 0 bytes, not a compressed segment)", result.message());
+        assertTrue(result.fix().contains("archive them again (delete a truncated copy first)"), result.fix());
     }
 }
