@@ -446,6 +446,72 @@ class CheckEndToEndTest {
         return cluster.queryString("SELECT system_identifier::text FROM pg_control_system()");
     }
 
+    /**
+     * The last test: it leaves a gap in the archive. archive_command = '/bin/true' (archiving "off for
+     * a while"), then a line that only tests the store (-t): PostgreSQL counts each segment archived
+     * and recycles it, the store never gets it, and the store's chain, complete up to where it
+     * stopped, looked healthy.
+     */
+    @Test
+    @Order(20)
+    void anArchiveCommandThatStoresNothingFailsWalContinuity() {
+        List<String> stored = segmentsAfterTheBackup();
+        String newestStored = name(stored.get(stored.size() - 1));
+        String firstLost = segmentName(1, segmentNumber(newestStored) + 1);
+        String original = cluster.queryString("SHOW archive_command");
+        try {
+            setArchiveCommand("/bin/true");
+            String stubbed = switchAndAwaitArchived();
+            ToolResult result = check();
+            onlyFails(result, "WAL continuity", "PostgreSQL archived " + stubbed + " at ");
+            String message = verdicts(result).get("WAL continuity")[1];
+            assertTrue(message.contains(" ends at " + newestStored + ": archive_command does not store WAL here"),
+                    result::describe);
+            assertTrue(verdicts(result).get("archive_command")[1].contains("not checked: "), result::describe);
+            ToolResult nagios = check("--nagios");
+            assertEquals(2, nagios.exitCode(), nagios::describe);
+
+            // a line that only tests the store: the archive_command line names it too
+            setArchiveCommand(store.archiveCommand(SERVER, "-t"));
+            String tested = switchAndAwaitArchived();
+            result = check();
+            Map<String, String[]> verdicts = verdicts(result);
+            assertEquals(1, result.exitCode(), result::describe);
+            assertEquals("FAILED", verdicts.get("archive_command")[0], result::describe);
+            assertTrue(verdicts.get("archive_command")[1].contains("with -t/--test, which only checks the store"),
+                    result::describe);
+            assertEquals("FAILED", verdicts.get("WAL continuity")[0], result::describe);
+            assertTrue(verdicts.get("WAL continuity")[1].startsWith("PostgreSQL archived " + tested + " at "),
+                    result::describe);
+            assertTrue(verdicts.get("WAL continuity")[1].endsWith(" segment(s) PostgreSQL archived are"
+                    + " missing: " + firstLost + " to " + tested), result::describe);
+        } finally {
+            cluster.execute("ALTER SYSTEM RESET archive_command");
+            cluster.reload();
+            awaitSetting("archive_command", original);
+        }
+    }
+
+    /**
+     * Writes, closes the segment and waits until PostgreSQL counts it archived. Not {@link
+     * PgCluster#awaitArchived}, which fails on any failure since the start: the archiver test made some.
+     */
+    private String switchAndAwaitArchived() {
+        cluster.execute("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+        String segment = cluster.switchWal();
+        long deadline = System.nanoTime() + ARCHIVE_TIMEOUT.toNanos();
+        while (cluster.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+                .compareTo(segment) < 0) {
+            assertTrue(System.nanoTime() < deadline, segment + " was not archived");
+            sleep(200);
+        }
+        return segment;
+    }
+
+    private static String segmentName(long timeline, long number) {
+        return String.format("%08X%08X%08X", timeline, number / SEGMENTS_PER_LOG, number % SEGMENTS_PER_LOG);
+    }
+
     /** Renames the object at {@code key} to a name that is no WAL name: to the check, it is gone. */
     private void moveAside(String key) throws IOException {
         Path file = store.root().resolve(key);

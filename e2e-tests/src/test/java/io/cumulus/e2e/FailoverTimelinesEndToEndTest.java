@@ -1,6 +1,7 @@
 package io.cumulus.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.testsupport.PgCluster;
@@ -89,6 +90,8 @@ class FailoverTimelinesEndToEndTest {
                 check::describe);
         assertTrue(verdict.group(2).contains("; backup " + oldPrimarysAfterTheFork + " began on timeline 1 at "),
                 check::describe);
+        // the new primary's last archived file, on timeline 2, is in the store: no alarm of WAL not arriving
+        assertFalse(verdict.group(2).contains("PostgreSQL archived"), check::describe);
         assertEquals(1, check.exitCode(), check::describe);
     }
 

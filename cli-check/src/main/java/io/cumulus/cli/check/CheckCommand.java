@@ -138,6 +138,7 @@ public final class CheckCommand extends ToolCommand {
         encryption.sseKmsKeyId(); // invalid input, not a failed check
 
         List<CheckResult> results = new ArrayList<>();
+        // PostgreSQL first: a WAL file it archives after this read and before the listing is then in the listing
         Optional<ArchivingStatus> status = postgres(settings, maxLag, results);
         Optional<Duration> backupAge = Optional.empty();
         OptionalLong done = OptionalLong.empty();
@@ -235,8 +236,8 @@ public final class CheckCommand extends ToolCommand {
             Optional<ArchivingStatus> status) {
         try {
             return WalContinuityCheck.run(location.store(), location.layout(), backups,
-                    status.map(ArchivingStatus::walSegmentSize).orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE),
-                    status.map(s -> OptionalLong.of(s.timeline())).orElse(OptionalLong.empty()));
+                    status.map(s -> new WalContinuityCheck.Cluster(s.timeline(), s.walSegmentSize(),
+                            s.lastArchivedWal(), s.lastArchivedTime())));
         } catch (IOException | RuntimeException e) {
             return CheckResult.failed(WalContinuityCheck.NAME, "cannot read the WAL archive: " + Failures.describe(e),
                     "check the credentials' read and list access to the server's wals/");

@@ -72,10 +72,11 @@ public final class ArchivingChecks {
         ArchiveCommandLine line = ArchiveCommandLine.parse(status.archiveCommand());
         if (!line.calls()) {
             // a wrapper script or another tool may well archive here: what it does cannot be read from the line,
-            // and the archiver and WAL continuity checks still see whether WAL arrives
+            // and the WAL continuity check looks for the last file PostgreSQL archived in the store
             return CheckResult.ok(name, "not checked: archive_command calls neither " + ArchiveCommandLine.TOOL
                     + " nor " + ArchiveCommandLine.BARMAN_TOOL + " (a wrapper script?), so where it archives cannot"
-                    + " be read from it; the archiver and WAL continuity lines still show whether WAL arrives");
+                    + " be read from it; the WAL continuity line checks that the last WAL file PostgreSQL archived"
+                    + " arrived in the store");
         }
         String tool = line.tool().get();
         if (line.defect().isPresent()) {

@@ -111,6 +111,9 @@ class ArchivingChecksTest {
         assertTrue(result.ok(), result.toString());
         assertTrue(result.message().startsWith("not checked: archive_command calls neither cumulus-wal-archive nor"
                 + " barman-cloud-wal-archive"), result.message());
+        // the promise WalContinuityCheck keeps: it looks for pg_stat_archiver.last_archived_wal in the store
+        assertTrue(result.message().endsWith("; the WAL continuity line checks that the last WAL file PostgreSQL"
+                + " archived arrived in the store"), result.message());
         assertFalse(result.message().contains("archive-wal.sh"), "the line may hold credentials: never shown");
     }
 

@@ -1,12 +1,16 @@
 package io.cumulus.core.check;
 
+import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
+import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,6 +41,22 @@ public final class WalContinuityCheck {
         }
     }
 
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssxxx");
+
+    /**
+     * What PostgreSQL told of the cluster. Read before the store is listed, so that a WAL file
+     * archived between the two is in the listing rather than taken for one that never arrived.
+     *
+     * @param timeline the cluster's timeline
+     * @param segmentSize its wal_segment_size in bytes
+     * @param lastArchivedWal pg_stat_archiver.last_archived_wal, empty when nothing was archived since
+     *     the statistics were reset (or ever: a standby with archive_mode on)
+     * @param lastArchivedTime its time
+     */
+    public record Cluster(long timeline, long segmentSize, Optional<String> lastArchivedWal,
+            Optional<OffsetDateTime> lastArchivedTime) {
+    }
+
     private WalContinuityCheck() {
     }
 
@@ -48,16 +68,17 @@ public final class WalContinuityCheck {
      * newer than it in the archive is another cluster's (a restored copy that kept archive_command and
      * was promoted), which a recovery to the latest timeline would follow, and fails the check. So does
      * a timeline the followed timeline's history left that is still written to after the fork
-     * ({@link AbandonedTimelines}): the old primary of a failover, restarted and still archiving.
+     * ({@link AbandonedTimelines}): the old primary of a failover, restarted and still archiving. And
+     * so does a WAL file PostgreSQL counts as archived that is not in the store: the store shows only
+     * what arrived, and an archive_command that stores nothing here (another endpoint, a stub, a test
+     * run) leaves a chain that looks complete up to where it stopped.
      *
-     * @param segmentSize the WAL segment size to assume when no DONE backup records one (the server's,
-     *     when it answered)
-     * @param clusterTimeline the cluster's timeline, or empty when PostgreSQL could not be reached: the
-     *     chain then follows the highest archived timeline, and the message says so
+     * @param cluster what PostgreSQL told, or empty when it could not be reached: the chain then
+     *     follows the highest archived timeline, and the message says so
      * @throws IOException when the store cannot be listed or read
      */
     public static CheckResult run(BlobStore store, ServerLayout layout, List<CatalogBackup> backups,
-            long segmentSize, OptionalLong clusterTimeline) throws IOException {
+            Optional<Cluster> cluster) throws IOException {
         List<CatalogBackup> done = backups.stream()
                 .filter(b -> b.status() == BackupStatus.DONE && b.info().beginWal() != null).toList();
         if (done.isEmpty()) {
@@ -66,8 +87,10 @@ public final class WalContinuityCheck {
         }
         List<CatalogBackup> chained = done.stream().filter(b -> !b.isKept(Keep.STANDALONE)).toList();
         List<CatalogBackup> standalone = done.stream().filter(b -> b.isKept(Keep.STANDALONE)).toList();
-        long size = done.stream().map(b -> b.info().xlogSegmentSize()).filter(s -> s != null).findFirst()
-                .orElse(segmentSize);
+        OptionalLong clusterTimeline = cluster.map(c -> OptionalLong.of(c.timeline())).orElse(OptionalLong.empty());
+        long size = cluster.map(Cluster::segmentSize).orElseGet(() -> done.stream()
+                .map(b -> b.info().xlogSegmentSize()).filter(s -> s != null).findFirst()
+                .orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE));
         try {
             WalArchiveIndex index = WalArchiveIndex.scan(store, layout, size);
             WalContinuity.HistorySource histories = timeline -> history(store, index, timeline);
@@ -80,6 +103,9 @@ public final class WalContinuityCheck {
             Optional<TimelineHistory> lineage = histories.history(followed);
             if (lineage.isPresent()) {
                 abandonedTimelines(index, lineage.get(), done, findings);
+            }
+            if (cluster.isPresent()) {
+                lastArchived(store, layout, index, cluster.get(), findings);
             }
             String found;
             String note = "";
@@ -140,6 +166,55 @@ public final class WalContinuityCheck {
     }
 
     /**
+     * Whether the last WAL file PostgreSQL archived is in the store. PostgreSQL counts a file archived
+     * when archive_command exits 0, and then recycles it: when the command stored nothing here the
+     * store's chain just ends early, and recovery to the latest point would stop there silently. A
+     * segment is looked up in the listing (so a truncated copy counts as there, and is named with the
+     * gaps); the segments between the store's newest on its timeline and it are missing too. Another
+     * WAL file (a history, .backup or .partial file) is looked up by its name.
+     */
+    private static void lastArchived(BlobStore store, ServerLayout layout, WalArchiveIndex index, Cluster cluster,
+            Findings findings) throws IOException {
+        Optional<WalName> last = cluster.lastArchivedWal().filter(WalName::isWalName).map(WalName::parse);
+        if (last.isEmpty()) {
+            return; // nothing archived since the statistics were reset, or ever (a standby with archive_mode on)
+        }
+        WalName wal = last.get();
+        String where = store.describeKey(layout.walsPrefix());
+        String archived = "PostgreSQL archived " + wal.name()
+                + cluster.lastArchivedTime().map(t -> " at " + TIME.format(t)).orElse("") + ", but " + where;
+        String notHere = ": archive_command does not store WAL here (another endpoint, profile or prefix, a test or"
+                + " stub command?)";
+        String fix = "make archive_command store WAL under " + where + ", with the URL, server name, endpoint and"
+                + " credentials this check uses (run it by hand as the postgres user on a file of pg_wal, and see it"
+                + " arrive), then archive again the files still in pg_wal; recovery stops where the store's WAL ends";
+        if (wal.kind() != WalName.Kind.SEGMENT) {
+            if (WalObjects.find(store, layout, wal, false).isEmpty()) {
+                findings.problems.add(archived + " does not hold it" + notHere);
+                findings.fixes.add(fix);
+            }
+            return;
+        }
+        long timeline = wal.timeline();
+        long number = wal.segmentNumber(index.segmentSize());
+        OptionalLong newest = index.newestSegmentNumber(timeline, Long.MAX_VALUE);
+        if (newest.isPresent() && newest.getAsLong() >= number) {
+            // there (a truncated copy is named with the gaps), or lost among later ones, which the gaps name
+            return;
+        }
+        if (newest.isEmpty()) {
+            findings.problems.add(archived + " holds no segment of timeline " + timeline + notHere);
+        } else {
+            WalContinuity.Gap tail = new WalContinuity.Gap(index.segment(timeline, newest.getAsLong() + 1), wal,
+                    List.of());
+            findings.told.add(tail);
+            findings.problems.add(archived + " ends at " + index.segment(timeline, newest.getAsLong()).name() + notHere
+                    + "; " + (number - newest.getAsLong()) + " segment(s) PostgreSQL archived are missing: " + tail);
+        }
+        findings.fixes.add(fix);
+    }
+
+    /**
      * Ancestors of the followed timeline that a server still writes to after the fork: the old primary
      * of a failover, restarted with its archive_command, which the cluster's own timeline hides.
      */
@@ -160,7 +235,8 @@ public final class WalContinuityCheck {
     private static final class Findings {
         final List<String> problems = new ArrayList<>();
         final Set<String> fixes = new LinkedHashSet<>();
-        private final List<WalContinuity.Gap> told = new ArrayList<>();
+        /** The gaps told so far, so that no range names one again. */
+        final List<WalContinuity.Gap> told = new ArrayList<>();
 
         void add(WalContinuity.Result result, String whose) {
             if (result.problem().isPresent()) {

@@ -21,12 +21,14 @@ import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class WalContinuityCheckTest {
 
     private static final long MB16 = 16L << 20;
+    private static final OffsetDateTime ARCHIVED_AT = OffsetDateTime.parse("2026-12-07T09:50:01Z");
     /** Each object stored one second after the one before, so what was archived after what is certain. */
     private final InMemoryBlobStore store = new InMemoryBlobStore(new Clock() {
         private Instant now = Instant.parse("2026-11-01T00:00:00Z");
@@ -67,7 +69,16 @@ class WalContinuityCheckTest {
     }
 
     private CheckResult check(OptionalLong clusterTimeline) throws IOException {
-        return WalContinuityCheck.run(store, layout, backups, MB16, clusterTimeline);
+        return WalContinuityCheck.run(store, layout, backups, clusterTimeline.isPresent()
+                ? Optional.of(new WalContinuityCheck.Cluster(clusterTimeline.getAsLong(), MB16, Optional.empty(),
+                        Optional.empty())) : Optional.empty());
+    }
+
+    /** The check of a cluster on timeline 1 whose pg_stat_archiver.last_archived_wal is {@code lastArchived}. */
+    private CheckResult checkArchived(List<CatalogBackup> catalog, long timeline, String lastArchived)
+            throws IOException {
+        return WalContinuityCheck.run(store, layout, catalog, Optional.of(new WalContinuityCheck.Cluster(timeline,
+                MB16, Optional.ofNullable(lastArchived), Optional.ofNullable(lastArchived).map(w -> ARCHIVED_AT))));
     }
 
     /**
@@ -206,12 +217,89 @@ class WalContinuityCheckTest {
                 BackupInfo.builder().status(BackupStatus.DONE).timeline(1).beginWal("00000001000000000000003D")
                         .beginXlog("0/3D000028").beginTime(longAfter).endWal("00000001000000000000003D")
                         .endXlog("0/3D000100").endTime(longAfter).build()));
-        CheckResult result = WalContinuityCheck.run(store, layout, withTheOldPrimarys, MB16, OptionalLong.of(2));
+        CheckResult result = WalContinuityCheck.run(store, layout, withTheOldPrimarys, Optional.of(
+                new WalContinuityCheck.Cluster(2, MB16, Optional.empty(), Optional.empty())));
         assertFalse(result.ok(), result.toString());
         assertTrue(result.message().contains("; backup 20261201T000000 began on timeline 1 at 0/3D000028, past its"
                 + " switch point 0/3C0000A0 to timeline 2, after 00000002.history was archived: a backup of another"
                 + " server (the old primary?), which no recovery along timeline 2 can start from"), result.message());
         assertTrue(result.fix().contains("delete its backups with cumulus-backup-delete -b ID"), result.fix());
+    }
+
+    private static CatalogBackup done(String id, String beginWal, String endWal) {
+        return CatalogBackup.of(new BackupId(id), BackupInfo.builder().status(BackupStatus.DONE).timeline(1)
+                .beginWal(beginWal).endWal(endWal).build());
+    }
+
+    @Test
+    void aSegmentPostgresqlArchivedThatIsNotInTheStoreFailsNamingTheSegmentsMissingAfterTheStoresNewest()
+            throws IOException {
+        // archive_command = '/bin/true', or one that stores elsewhere: the store stopped at 1A
+        segments(1, 2, 0x1A);
+        CheckResult result = checkArchived(backups, 1, "00000001000000000000001D");
+        assertFalse(result.ok(), result.toString());
+        assertEquals("PostgreSQL archived 00000001000000000000001D at 2026-12-07 09:50:01+00:00, but"
+                + " memory:/pfx/main/wals/ ends at 00000001000000000000001A: archive_command does not store WAL here"
+                + " (another endpoint, profile or prefix, a test or stub command?); 3 segment(s) PostgreSQL archived"
+                + " are missing: 00000001000000000000001B to 00000001000000000000001D", result.message());
+        assertTrue(result.fix().startsWith("make archive_command store WAL under memory:/pfx/main/wals/, with the URL,"
+                + " server name, endpoint and credentials this check uses"), result.fix());
+    }
+
+    @Test
+    void theLastArchivedSegmentInTheStoreOrBehindItsNewestPasses() throws IOException {
+        segments(1, 2, 0x1A);
+        assertTrue(checkArchived(backups, 1, "00000001000000000000001A").ok());
+        // PostgreSQL is read before the store is listed: segments archived in between are no alarm
+        assertTrue(checkArchived(backups, 1, "000000010000000000000010").ok());
+    }
+
+    @Test
+    void nothingArchivedSinceTheStatisticsWereResetNorOnAStandbyIsNoAlarm() throws IOException {
+        segments(1, 2, 0x1A);
+        assertTrue(checkArchived(backups, 1, null).ok());
+    }
+
+    @Test
+    void theNewestBackupsEndMissingWithTheTailIsToldOnce() throws IOException {
+        segments(1, 2, 0x1A);
+        CheckResult result = checkArchived(List.of(done("20261101T000000", "000000010000000000000002",
+                "00000001000000000000001C")), 1, "00000001000000000000001D");
+        assertFalse(result.ok(), result.toString());
+        assertTrue(result.message().endsWith("3 segment(s) PostgreSQL archived are missing: 00000001000000000000001B"
+                + " to 00000001000000000000001D"), result.message());
+        assertFalse(result.message().contains("gap(s)"), result.message());
+    }
+
+    @Test
+    void afterATimelineSwitchTheNewTimelinesFilesAreLookedForByName() throws IOException {
+        segments(1, 2, 4);
+        put("0000000100000000/000000010000000000000005.partial", "WAL");
+        put("00000002.history", "1\t0/5000100\tno recovery target specified\n");
+        segments(2, 5, 8);
+        for (String archived : List.of("00000002.history", "000000010000000000000005.partial",
+                "000000020000000000000008", "000000010000000000000004")) {
+            CheckResult result = checkArchived(backups, 2, archived);
+            assertTrue(result.ok(), archived + ": " + result);
+        }
+        CheckResult result = checkArchived(backups, 2, "00000002000000000000000A");
+        assertTrue(result.message().startsWith("PostgreSQL archived 00000002000000000000000A at 2026-12-07"
+                + " 09:50:01+00:00, but memory:/pfx/main/wals/ ends at 000000020000000000000008: archive_command does"
+                + " not store WAL here"), result.message());
+        assertTrue(result.message().endsWith("2 segment(s) PostgreSQL archived are missing: 000000020000000000000009"
+                + " to 00000002000000000000000A"), result.message());
+
+        // promoted again, and neither the history file nor the first segment of timeline 3 arrived
+        put("00000003.history", "1\t0/5000100\tno recovery target specified\n2\t0/9000000\tfailover\n");
+        result = checkArchived(backups, 3, "000000030000000000000009");
+        assertTrue(result.message().startsWith("PostgreSQL archived 000000030000000000000009 at 2026-12-07"
+                + " 09:50:01+00:00, but memory:/pfx/main/wals/ holds no segment of timeline 3: archive_command does not"
+                + " store WAL here"), result.message());
+        store.delete(layout.walsPrefix() + "00000003.history");
+        result = checkArchived(backups, 3, "00000003.history");
+        assertTrue(result.message().startsWith("PostgreSQL archived 00000003.history at 2026-12-07 09:50:01+00:00, but"
+                + " memory:/pfx/main/wals/ does not hold it: archive_command does not store WAL here"),
+                result.message());
     }
 
     @Test
