@@ -447,14 +447,15 @@ class CheckEndToEndTest {
     }
 
     /**
-     * The last test: it leaves a gap in the archive. archive_command = '/bin/true' (archiving "off for
-     * a while"), then a line that only tests the store (-t): PostgreSQL counts each segment archived
-     * and recycles it, the store never gets it, and the store's chain, complete up to where it
-     * stopped, looked healthy.
+     * The last test: it leaves a second backup and the first kept standalone. archive_command =
+     * '/bin/true' (archiving "off for a while"), then a line that only tests the store (-t): PostgreSQL
+     * counts each segment archived and recycles it, the store never gets it, and the store's chain,
+     * complete up to where it stopped, looked healthy. Once archiving works again the recycled segments
+     * are a gap, which a new backup clears only with the older backup kept standalone (or deleted).
      */
     @Test
     @Order(20)
-    void anArchiveCommandThatStoresNothingFailsWalContinuity() {
+    void anArchiveCommandThatStoresNothingFailsWalContinuityAndTheGapItLeavesClearsAsTheFixSays() {
         List<String> stored = segmentsAfterTheBackup();
         String newestStored = name(stored.get(stored.size() - 1));
         String firstLost = segmentName(1, segmentNumber(newestStored) + 1);
@@ -490,6 +491,20 @@ class CheckEndToEndTest {
             cluster.reload();
             awaitSetting("archive_command", original);
         }
+        switchAndAwaitArchived();
+        ToolResult gap = check();
+        onlyFails(gap, "WAL continuity", "missing " + firstLost + " to ");
+        assertTrue(gap.stdout().contains("cumulus-backup-keep --target standalone"), gap::describe);
+
+        String newer = Backups.backupSucceeds(store, cluster, SERVER, "--immediate-checkpoint");
+        onlyFails(check(), "WAL continuity", "missing " + firstLost + " to ");
+        ToolResult keep = Tools.command("cumulus-backup-keep", "--target", "standalone")
+                .args(store.url(), SERVER, backupId).run(); // as cumulus-backup ran, which wrote base/
+        assertEquals(0, keep.exitCode(), keep::describe);
+        ToolResult cleared = check();
+        assertEquals(0, cleared.exitCode(), cleared::describe);
+        assertTrue(verdicts(cleared).get("WAL continuity")[1].contains("from the oldest DONE backup not kept"
+                + " standalone, " + newer), cleared::describe);
     }
 
     /**

@@ -252,7 +252,10 @@ public final class WalContinuityCheck {
                 problems.add(whose + gaps.size() + " gap(s) in " + result.from() + " to " + result.to() + ": missing "
                         + String.join(", ", gaps.stream().map(Object::toString).toList()));
                 fixes.add("recovery from backups before a gap stops at it: if the segments are still in pg_wal,"
-                        + " archive them again (delete a truncated copy first); otherwise take a new base backup now");
+                        + " archive them again (delete a truncated copy first); otherwise take a new base backup"
+                        + " now, then delete the backups older than it (cumulus-backup-delete -b ID) or keep them"
+                        + " standalone (cumulus-backup-keep --target standalone URL SERVER ID), since the chain"
+                        + " checked starts at the oldest DONE backup that is not kept standalone");
             }
         }
 

@@ -8,6 +8,7 @@ import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
+import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.storage.BlobOutputStream;
@@ -321,5 +322,22 @@ class WalContinuityCheckTest {
                 + " 000000010000000000000025 is 1000 bytes, not a 16 MiB segment), 000000010000000000000028"
                 + " (000000010000000000000028.gz is 0 bytes, not a compressed segment)", result.message());
         assertTrue(result.fix().contains("archive them again (delete a truncated copy first)"), result.fix());
+    }
+
+    @Test
+    void aGapIsClearedByANewBackupOnceTheOlderAreDeletedOrKeptStandalone() throws IOException {
+        segments(1, 2, 4);
+        segments(1, 6, 9); // 5 was lost
+        CatalogBackup before = done("20261101T000000", "000000010000000000000002", "000000010000000000000003");
+        CatalogBackup after = done("20261102T000000", "000000010000000000000008", "000000010000000000000008");
+        CheckResult result = checkArchived(List.of(before, after), 1, "000000010000000000000009");
+        assertFalse(result.ok(), "a new backup alone does not clear it: " + result);
+        assertTrue(result.fix().contains("take a new base backup now, then delete the backups older than it"
+                + " (cumulus-backup-delete -b ID) or keep them standalone (cumulus-backup-keep --target standalone"
+                + " URL SERVER ID)"), result.fix());
+
+        CatalogBackup kept = new CatalogBackup(before.id(), before.info(), Optional.of(Keep.STANDALONE));
+        assertTrue(checkArchived(List.of(kept, after), 1, "000000010000000000000009").ok());
+        assertTrue(checkArchived(List.of(after), 1, "000000010000000000000009").ok());
     }
 }
