@@ -51,5 +51,8 @@ for tool in "$root"/cli-*/target/tool; do
     for launcher in "$root/dist/$module/bin"/cumulus-*; do
         ln -s "../$module/bin/$(basename "$launcher")" "$root/dist/bin/$(basename "$launcher")"
     done
-    sh "$root/build-support/cds-archive.sh" "$root/dist/$module"
+    # (cds-archive.sh refuses a directory without a training script, exit 2: such a tool has nothing to build)
+    if [ -x "$root/dist/$module/bin/cds-training" ]; then
+        sh "$root/build-support/cds-archive.sh" "$root/dist/$module"
+    fi
 done

@@ -84,23 +84,26 @@ cumulus_archive() {
 }
 if [ -n "${CUMULUS_JAVA:-}" ]; then
     cumulus_java=$CUMULUS_JAVA
+    # cds-archive.sh's training run names the runtime it trains: lib/aot.java names that one only once its
+    # cache is made, so that the calls made meanwhile keep the runtime they had
+    [ -z "${CUMULUS_AOT_OUTPUT:-}" ] || cumulus_aot_java=$CUMULUS_JAVA
 elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; then
     read -r cumulus_aot_java <"$cumulus_tool_dir/lib/aot.java"
-    if [ -x "$cumulus_aot_java" ]; then
-        # The packaged runtime whenever it is there, with its cache when the cache fits the jars: the
-        # PostgreSQL user often has no java on PATH, and a stale cache sent calls there (exit 127).
-        cumulus_java=$cumulus_aot_java
-        if [ -n "${CUMULUS_AOT_OUTPUT:-}" ]; then
-            # The training run of cds-archive.sh, which writes the cache when the JVM exits: classes,
-            # loaded and linked, without the run's method profiles. A JVM replays those at start-up by
-            # compiling at once what the training found hot; in a call that lasts a third of a second,
-            # on two cores, that compiling delayed the call by about 30 ms (docs/benchmarks.md).
-            cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT"
-            cumulus_cds_flags="-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -Xlog:aot=off -Xlog:cds=off"
-        elif cumulus_archive aot.cache; then
-            cumulus_cds="-XX:AOTCache=$cumulus_found"
-            cumulus_cds_flags="-Xlog:aot=off -Xlog:cds=off"
-        fi
+    # The packaged runtime whenever it is there, with its cache when the cache fits the jars: the
+    # PostgreSQL user often has no java on PATH, and a stale cache sent calls there (exit 127).
+    [ -x "$cumulus_aot_java" ] && cumulus_java=$cumulus_aot_java
+fi
+if [ -n "$cumulus_java" ] && [ "$cumulus_java" = "${cumulus_aot_java:-/}" ]; then
+    if [ -n "${CUMULUS_AOT_OUTPUT:-}" ]; then
+        # The training run of cds-archive.sh, which writes the cache when the JVM exits: classes,
+        # loaded and linked, without the run's method profiles. A JVM replays those at start-up by
+        # compiling at once what the training found hot; in a call that lasts a third of a second,
+        # on two cores, that compiling delayed the call by about 30 ms (docs/benchmarks.md).
+        cumulus_cds="-XX:AOTCacheOutput=$CUMULUS_AOT_OUTPUT"
+        cumulus_cds_flags="-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -Xlog:aot=off -Xlog:cds=off"
+    elif cumulus_archive aot.cache; then
+        cumulus_cds="-XX:AOTCache=$cumulus_found"
+        cumulus_cds_flags="-Xlog:aot=off -Xlog:cds=off"
     fi
 fi
 if [ -z "$cumulus_java" ]; then
