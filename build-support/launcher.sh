@@ -9,7 +9,9 @@
 # - lib/azure/aot.cache, lib/gcs/aot.cache: the same for a call to Azure, to GCS.
 # A JVM that cannot use its archive or cache (another Java build, jars changed) starts without it.
 # The JVM replaces the shell (exec): a tool that must know whether Java ran sources this in a subshell
-# (cumulus-wal-restore); a launcher whose sourcing comes back has not started Java.
+# (cumulus-wal-restore); a launcher whose sourcing comes back has not started Java. Where there is no Java
+# runtime to start, this ends the shell itself with one line, exit 4 (or cumulus_no_java_exit, with
+# cumulus_no_java_note after the line, as the launcher sets them).
 cumulus_tool_dir=${cumulus_self%/*/*}
 # Lets a tool start another process of itself (the --async uploader) with the same JVM set-up.
 CUMULUS_LAUNCHER=$cumulus_self
@@ -88,7 +90,9 @@ if [ -n "${CUMULUS_JAVA:-}" ]; then
     # cache is made, so that the calls made meanwhile keep the runtime they had
     [ -z "${CUMULUS_AOT_OUTPUT:-}" ] || cumulus_aot_java=$CUMULUS_JAVA
 elif [ -z "${CUMULUS_NO_CDS:-}" ] && [ -f "$cumulus_tool_dir/lib/aot.java" ]; then
-    read -r cumulus_aot_java <"$cumulus_tool_dir/lib/aot.java"
+    # (a file this user cannot read, cds-archive.sh run under a umask that kept others out: as if missing,
+    # without a line in PostgreSQL's log for every call)
+    { read -r cumulus_aot_java <"$cumulus_tool_dir/lib/aot.java"; } 2>/dev/null
     # The packaged runtime whenever it is there, with its cache when the cache fits the jars: the
     # PostgreSQL user often has no java on PATH, and a stale cache sent calls there (exit 127).
     [ -x "$cumulus_aot_java" ] && cumulus_java=$cumulus_aot_java
@@ -254,4 +258,37 @@ if [ -z "$cumulus_worker" ]; then
     *.WalArchiveCommand | *.WalRestoreCommand) set -- -Xrs "$@" ;;
     esac
 fi
+# No runtime to start: exec would fail ("java: not found", exit 127), which PostgreSQL takes for a failure
+# of the shell itself: its archiver exits FATAL before it counts the failure (pg_stat_archiver's failed_count
+# and last_failed_wal never move). One line instead, naming what was looked at and the fix, and the tools'
+# code for any other error, 4 (cumulus-wal-restore's launcher sets its own code and what follows the line).
+# Without a fork: command -v looks a name up on PATH, a path is tested as it is.
+case $cumulus_java in
+*/*) [ -f "$cumulus_java" ] && [ -x "$cumulus_java" ] ;;
+*) command -v "$cumulus_java" >/dev/null 2>&1 ;;
+esac || {
+    if [ -n "${CUMULUS_JAVA:-}" ]; then
+        cumulus_looked="CUMULUS_JAVA ($CUMULUS_JAVA) is not an executable file"
+        case $CUMULUS_JAVA in */*) ;; *) cumulus_looked="CUMULUS_JAVA ($CUMULUS_JAVA) is not on PATH (${PATH-unset})" ;; esac
+        cumulus_fix="point CUMULUS_JAVA at a Java runtime's bin/java"
+    else
+        cumulus_looked=
+        [ -z "$cumulus_aot_java" ] || cumulus_looked="the packaged runtime ($cumulus_aot_java, named in lib/aot.java) is gone, "
+        if [ -n "${JAVA_HOME:-}" ]; then
+            cumulus_looked="${cumulus_looked}JAVA_HOME ($JAVA_HOME) has no bin/java"
+        else
+            cumulus_looked="${cumulus_looked}JAVA_HOME is not set"
+        fi
+        cumulus_looked="$cumulus_looked and PATH (${PATH-unset}) has no java"
+        cumulus_fix="set JAVA_HOME or CUMULUS_JAVA"
+    fi
+    # archive_command and restore_command have the server's environment, not the DBA's login profile
+    case $CUMULUS_MAIN in
+    *.WalArchiveCommand | *.WalRestoreCommand)
+        cumulus_fix="$cumulus_fix in PostgreSQL's environment (the server's systemd unit, or pg_ctlcluster's /etc/postgresql/VERSION/CLUSTER/environment)"
+        ;;
+    esac
+    printf '%s\n' "${cumulus_self##*/}: no Java runtime: $cumulus_looked; $cumulus_fix${cumulus_no_java_note:-}" >&2
+    exit "${cumulus_no_java_exit:-4}"
+}
 exec "$cumulus_java" "$@"

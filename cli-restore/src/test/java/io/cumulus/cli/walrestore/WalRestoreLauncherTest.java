@@ -56,6 +56,11 @@ class WalRestoreLauncherTest {
      * a file:// store, in {@code dataDir} and on {@code java}; returns its exit code and output.
      */
     private Call restore(Path java, Path dataDir) throws Exception {
+        return restoreWith(tool(), java, dataDir);
+    }
+
+    /** The tool's directory as packaging lays it out, with build-support/launcher.sh. */
+    private Path tool() throws Exception {
         Path tool = dir.resolve("cli-restore");
         if (!Files.exists(tool)) {
             Files.createDirectories(tool.resolve("bin"));
@@ -63,7 +68,7 @@ class WalRestoreLauncherTest {
             Files.copy(Path.of("../build-support/launcher.sh"), tool.resolve("bin/launcher.sh"));
             Files.writeString(tool.resolve("cli-restore.jar"), "");
         }
-        return restoreWith(tool, java, dataDir);
+        return tool;
     }
 
     /** As {@link #restore}, with {@code launcherSh} as the tool's bin/launcher.sh. */
@@ -133,7 +138,30 @@ class WalRestoreLauncherTest {
                 + " check CUMULUS_JAVA, CUMULUS_JAVA_OPTS and the installation; stopping recovery"), failed.output());
         Call missing = restore(dir.resolve("no-such-java"), data);
         assertEquals(ExitCodes.ABORT_RECOVERY, missing.exit(), missing.output());
-        assertTrue(missing.output().contains("(exit 127)"), missing.output());
+        assertTrue(missing.output().contains("cumulus-wal-restore: no Java runtime: CUMULUS_JAVA (" + dir.resolve("no-such-java")
+                + ") is not an executable file; point CUMULUS_JAVA at a Java runtime's bin/java"), missing.output());
+    }
+
+    @Test
+    void noJavaRuntimeStopsArchiveRecoveryAndIsAnErrorOtherwiseNamingJavaHomeAndPath() throws Exception {
+        // it was exec's "java: not found" (127), then "Java failed before the tool started (exit 127); check
+        // CUMULUS_JAVA, CUMULUS_JAVA_OPTS and the installation", which names neither
+        Path bin = Files.createDirectories(dir.resolve("no-java-bin"));
+        Files.createSymbolicLink(bin.resolve("readlink"), Path.of("/usr/bin/readlink"));
+        Path tool = tool();
+        String line = "cumulus-wal-restore: no Java runtime: JAVA_HOME (/nowhere) has no bin/java and PATH (" + bin
+                + ") has no java; set JAVA_HOME or CUMULUS_JAVA in PostgreSQL's environment (the server's systemd unit,"
+                + " or pg_ctlcluster's /etc/postgresql/VERSION/CLUSTER/environment)";
+        Map<String, String> env = Map.of("CUMULUS_JAVA", "", "JAVA_HOME", "/nowhere", "PATH", bin.toString());
+        Call recovery = restoreWith(tool, dir.resolve("unused"), dataDir("recovery.signal"), env);
+        assertEquals(ExitCodes.ABORT_RECOVERY, recovery.exit(), recovery.output());
+        assertEquals(line + "; stopping recovery (exit code 128) rather than let PostgreSQL take this for the end of the archive\n",
+                recovery.output());
+        for (String[] signals : List.of(new String[0], new String[] {"standby.signal"})) {
+            Call call = restoreWith(tool, dir.resolve("unused"), dataDir(signals), env);
+            assertEquals(ExitCodes.ERROR, call.exit(), call.output());
+            assertEquals(line + "\n", call.output());
+        }
     }
 
     @Test

@@ -140,6 +140,11 @@ class LauncherScriptTest {
         String out = run(Map.of("CUMULUS_AOT_OUTPUT", "/tmp/x.aot"));
         assertTrue(out.startsWith("jdk25 ") && out.contains(" -XX:AOTCacheOutput=/tmp/x.aot "), out);
         assertTrue(out.contains(" -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining "), "no method profiles: " + out);
+        // a new runtime's training (cds-archive.sh): named by CUMULUS_JAVA, lib/aot.java still names the old one
+        Path next = fakeJava(dir.resolve("jdk26/bin/java"), "jdk26");
+        String next26 = run(Map.of("CUMULUS_AOT_OUTPUT", "/tmp/x.aot", "CUMULUS_JAVA", next.toString()));
+        assertTrue(next26.startsWith("jdk26 ") && next26.contains(" -XX:AOTCacheOutput=/tmp/x.aot "), next26);
+        assertTrue(next26.contains(" --enable-native-access=ALL-UNNAMED "), next26);
     }
 
     @Test
@@ -446,6 +451,60 @@ class LauncherScriptTest {
         }
     }
 
+    @Test
+    void anAotJavaThisUserCannotReadIsLeftOutSilently() throws Exception {
+        // written by root under umask 077: every call as postgres put "cannot open .../aot.java: Permission
+        // denied" into PostgreSQL's log
+        packageAot(true);
+        Files.setPosixFilePermissions(tool.resolve("lib/aot.java"), PosixFilePermissions.fromString("rw-------"));
+        List<String> otherUser = List.of();
+        if ("root".equals(System.getProperty("user.name"))) {
+            // (root reads any file: the PostgreSQL user, as archive_command runs)
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            otherUser = List.of("runuser", "-u", "postgres", "--");
+        }
+        Call call = call(Map.of(), List.of("a", "b"), otherUser);
+        assertEquals(0, call.exit(), call.output());
+        assertEquals("home ", call.output().substring(0, 5), "as without lib/aot.java: " + call.output());
+        assertFalse(call.output().contains("aot.java") || call.output().contains("ermission"), call.output());
+    }
+
+    @Test
+    void noJavaRuntimeIsExit4WithOneLineNamingWhatWasLookedAt() throws Exception {
+        // exec's "java: not found" was exit 127, which PostgreSQL takes for a shell failure: its archiver died
+        // FATAL without counting it in pg_stat_archiver
+        Path bin = Files.createDirectories(dir.resolve("no-java-bin"));
+        Files.createSymbolicLink(bin.resolve("readlink"), Path.of("/usr/bin/readlink"));
+        Path gone = dir.resolve("jdk-25-gone/bin/java");
+        Files.writeString(tool.resolve("lib/aot.java"), gone + "\n");
+        script(tool.resolve("bin/cumulus-tool"), "CUMULUS_MAIN=io.cumulus.cli.walarchive.WalArchiveCommand\n"
+                + "cumulus_self=$(readlink -f \"$0\")\n. \"${cumulus_self%/*}/launcher.sh\"\n"
+                + "echo 'did not start Java'; exit 4\n");
+        String where = "in PostgreSQL's environment (the server's systemd unit, or pg_ctlcluster's"
+                + " /etc/postgresql/VERSION/CLUSTER/environment)\n";
+        Call nowhere = call(Map.of("JAVA_HOME", "/nowhere", "PATH", bin.toString()), List.of("a", "b"), List.of());
+        assertEquals(4, nowhere.exit(), nowhere.output());
+        assertEquals("cumulus-tool: no Java runtime: the packaged runtime (" + gone + ", named in lib/aot.java) is gone,"
+                + " JAVA_HOME (/nowhere) has no bin/java and PATH (" + bin + ") has no java; set JAVA_HOME or CUMULUS_JAVA "
+                + where, nowhere.output());
+        Files.delete(tool.resolve("lib/aot.java"));
+        Call unset = call(Map.of("JAVA_HOME", "", "PATH", bin.toString()), List.of("a", "b"), List.of());
+        assertEquals(4, unset.exit(), unset.output());
+        assertEquals("cumulus-tool: no Java runtime: JAVA_HOME is not set and PATH (" + bin + ") has no java;"
+                + " set JAVA_HOME or CUMULUS_JAVA " + where, unset.output());
+        Call named = call(Map.of("CUMULUS_JAVA", "/opt/no/java", "PATH", bin.toString()), List.of("a", "b"), List.of());
+        assertEquals(4, named.exit(), named.output());
+        assertEquals("cumulus-tool: no Java runtime: CUMULUS_JAVA (/opt/no/java) is not an executable file; point CUMULUS_JAVA"
+                + " at a Java runtime's bin/java " + where, named.output());
+        // another tool than the WAL tools: its own environment
+        script(tool.resolve("bin/cumulus-tool"), "CUMULUS_MAIN=io.cumulus.cli.backup.BackupCommand\n"
+                + "cumulus_self=$(readlink -f \"$0\")\n. \"${cumulus_self%/*}/launcher.sh\"\n");
+        Call backup = call(Map.of("CUMULUS_JAVA", "java25", "PATH", bin.toString()), List.of("a", "b"), List.of());
+        assertEquals(4, backup.exit(), backup.output());
+        assertEquals("cumulus-tool: no Java runtime: CUMULUS_JAVA (java25) is not on PATH (" + bin + "); point CUMULUS_JAVA"
+                + " at a Java runtime's bin/java\n", backup.output());
+    }
+
     /** The arguments a "java" of aToolUnderAPathWithASpaceOrAStar... printed, one per line after its name. */
     private static List<String> arguments(String out) {
         List<String> lines = List.of(out.split("\n"));
@@ -458,11 +517,24 @@ class LauncherScriptTest {
     }
 
     private String run(Map<String, String> env, List<String> args) throws Exception {
-        // called through a link, as dist/bin's are
+        Call call = call(env, args, List.of());
+        assertEquals(0, call.exit(), call.output());
+        return call.output().trim();
+    }
+
+    private record Call(int exit, String output) {
+    }
+
+    /**
+     * The tool called with {@code args} and {@code env}, through a link as dist/bin's are, by the user that
+     * the command prefix {@code user} switches to (empty: this one).
+     */
+    private Call call(Map<String, String> env, List<String> args, List<String> user) throws Exception {
         Path link = dir.resolve("cumulus-tool-link");
         Files.deleteIfExists(link);
         Files.createSymbolicLink(link, tool.resolve("bin/cumulus-tool"));
-        List<String> command = new java.util.ArrayList<>(List.of("sh", link.toString()));
+        List<String> command = new java.util.ArrayList<>(user);
+        command.addAll(List.of("/bin/sh", link.toString()));
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
         builder.environment().remove("CUMULUS_JAVA");
@@ -473,9 +545,8 @@ class LauncherScriptTest {
         builder.environment().put("JAVA_HOME", homeJava.getParent().getParent().toString());
         builder.environment().putAll(env);
         Process process = builder.start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        assertEquals(0, process.waitFor(), out);
-        return out;
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Call(process.waitFor(), out);
     }
 
     /** A runtime's release file, as a JDK has it next to its bin/. */
