@@ -32,6 +32,12 @@ public final class InheritedRecoverySettings {
             "recovery_target_time", "recovery_target_lsn", "recovery_target_xid", "recovery_target_name",
             "recovery_target_inclusive", "recovery_target_action", "recovery_target_timeline");
 
+    /** Settings whose value may hold a credential (an inline AWS key, a password): named, never shown. */
+    static final Set<String> SECRET_BEARING = Set.of("restore_command", "primary_conninfo");
+
+    /** What a standby streams from, when it streams. */
+    static final Set<String> STREAMING_SETTINGS = Set.of("primary_conninfo", "primary_slot_name");
+
     static final String AUTO_CONF = "postgresql.auto.conf";
     static final String CONF = "postgresql.conf";
 
@@ -115,6 +121,25 @@ public final class InheritedRecoverySettings {
         return warnings;
     }
 
+    /**
+     * For a restore configured as a standby: a warning for each line of the data directory's
+     * postgresql.auto.conf and postgresql.conf that sets primary_conninfo or primary_slot_name, carried
+     * over from the backed-up cluster (a backup of a standby, or of a cluster made with pg_basebackup -R):
+     * the new standby also streams from that server, which may be the old primary. Values are not shown.
+     */
+    public static List<String> standbyStreamingWarnings(Path dataDirectory) throws IOException {
+        List<String> warnings = new ArrayList<>();
+        for (String file : List.of(AUTO_CONF, CONF)) {
+            for (Line line : find(dataDirectory.resolve(file), STREAMING_SETTINGS)) {
+                warnings.add((file.equals(CONF) ? CONF + " in the data directory" : AUTO_CONF) + " line "
+                        + line.number() + " sets " + line.text() + ", carried over from the backed-up cluster: this"
+                        + " standby streams from that server too, besides restoring WAL from the store; remove the"
+                        + " line unless that server is this standby's primary");
+            }
+        }
+        return warnings;
+    }
+
     /** An active line setting one of the settings looked for: its 1-based number and its text. */
     record Line(int number, String text) {
     }
@@ -150,7 +175,9 @@ public final class InheritedRecoverySettings {
             Matcher setting = SETTING.matcher(line);
             boolean matched = setting.matches() && names.contains(setting.group(1).toLowerCase(Locale.ROOT));
             if (matched) {
-                found.add(new Line(number, shown(line)));
+                String name = setting.group(1).toLowerCase(Locale.ROOT);
+                found.add(new Line(number, SECRET_BEARING.contains(name) ? name + " = … (not shown: it may hold"
+                        + " credentials)" : shown(line)));
             }
             if (rewritten != null) {
                 rewritten.append(matched ? note : "").append(text, start, end);

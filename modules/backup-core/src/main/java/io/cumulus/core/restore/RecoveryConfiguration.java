@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.TemporalAccessor;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -180,10 +181,15 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
      * InheritedRecoverySettings}).
      *
      * @return warnings for the user: each earlier setting commented out, each one the data directory's
-     *     postgresql.conf still sets
+     *     postgresql.conf still sets, and for a standby each primary_conninfo or primary_slot_name it
+     *     inherits
      */
     public List<String> writeTo(Path dataDirectory) throws IOException {
-        List<String> warnings = InheritedRecoverySettings.disableForNewRecovery(dataDirectory, settingNames());
+        List<String> warnings = new ArrayList<>(InheritedRecoverySettings.disableForNewRecovery(dataDirectory,
+                settingNames()));
+        if (standby) {
+            warnings.addAll(InheritedRecoverySettings.standbyStreamingWarnings(dataDirectory));
+        }
         StringBuilder conf = new StringBuilder("\n").append(BLOCK_START);
         conf.append("restore_command = ").append(quote(restoreCommand)).append('\n');
         targets.forEach((key, value) -> conf.append(key).append(" = ").append(quote(value)).append('\n'));

@@ -2,6 +2,7 @@ package io.cumulus.core.restore;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,8 @@ class InheritedRecoverySettingsTest {
         assertEquals(4, warnings.size(), warnings::toString);
         assertTrue(warnings.get(0).startsWith("postgresql.auto.conf line 2 set RECOVERY_TARGET_XID 746, "),
                 warnings::toString);
-        assertTrue(warnings.get(3).contains("line 9 set restore_command = 'cp /a/%f %p'"), warnings::toString);
+        assertTrue(warnings.get(3).contains("line 9 set restore_command = … (not shown: it may hold credentials), "),
+                warnings::toString);
     }
 
     @Test
@@ -92,7 +94,7 @@ class InheritedRecoverySettingsTest {
         List<String> warnings = InheritedRecoverySettings.warningsWithoutRecovery(pgdata);
 
         assertEquals(2, warnings.size(), warnings::toString);
-        assertTrue(warnings.get(0).startsWith("postgresql.auto.conf line 1 sets restore_command = 'old %f %p'"),
+        assertTrue(warnings.get(0).startsWith("postgresql.auto.conf line 1 sets restore_command = … (not shown"),
                 warnings::toString);
         assertTrue(warnings.get(1).startsWith("postgresql.conf in the data directory line 2 sets"
                 + " recovery_target_lsn = '0/3000060'"), warnings::toString);
@@ -100,10 +102,43 @@ class InheritedRecoverySettingsTest {
         assertEquals(conf, Files.readString(pgdata.resolve("postgresql.conf")));
     }
 
+    /**
+     * A restore_command carried over may hold credentials inline (AWS_SECRET_ACCESS_KEY=... in front of
+     * the tool): its value went into the warning, and so into logs. Named, never shown; so is a
+     * primary_conninfo a standby inherits (a password), which it streams from besides the store.
+     */
+    @Test
+    void valuesThatMayHoldCredentialsAreNeverShownAndAStandbyNamesWhereItWouldStream() throws Exception {
+        Files.writeString(pgdata.resolve("postgresql.auto.conf"), "restore_command = 'AWS_SECRET_ACCESS_KEY=hunter2"
+                + " cumulus-wal-restore s3://b/p main %f %p'\nprimary_conninfo = 'host=old user=r password=hunter2'\n"
+                + "primary_slot_name = 'slot_a'\n");
+
+        List<String> without = InheritedRecoverySettings.warningsWithoutRecovery(pgdata);
+        List<String> standby = InheritedRecoverySettings.standbyStreamingWarnings(pgdata);
+        List<String> disabled = InheritedRecoverySettings.disableForNewRecovery(pgdata, Set.of("restore_command"), NOW);
+
+        assertEquals(1, without.size(), without::toString);
+        assertEquals(2, standby.size(), standby::toString);
+        assertTrue(standby.get(0).startsWith("postgresql.auto.conf line 2 sets primary_conninfo = … (not shown: it"
+                + " may hold credentials), carried over from the backed-up cluster: this standby streams from that"
+                + " server too"), standby::toString);
+        assertTrue(standby.get(1).startsWith("postgresql.auto.conf line 3 sets primary_slot_name = 'slot_a'"),
+                standby::toString);
+        assertEquals(1, disabled.size(), disabled::toString);
+        for (String warning : concat(without, standby, disabled)) {
+            assertFalse(warning.contains("hunter2"), warning);
+        }
+    }
+
     @Test
     void aDataDirectoryWithoutEitherFileGivesNoWarning() throws Exception {
         assertEquals(List.of(), InheritedRecoverySettings.warningsWithoutRecovery(pgdata));
         assertEquals(List.of(), InheritedRecoverySettings.disableForNewRecovery(pgdata, Set.of(), NOW));
+    }
+
+    @SafeVarargs
+    private static List<String> concat(List<String>... lists) {
+        return java.util.Arrays.stream(lists).flatMap(List::stream).toList();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
