@@ -548,6 +548,22 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
         return false;
     }
 
+    /**
+     * {@code failure} of writing {@code object} into its temporary file {@code temp}, named: the JDK says
+     * only "No space left on device", which leaves the DBA (reading PostgreSQL's log, where a full disk is
+     * what they fear most) to guess which file system is full. An I/O error still (exit code 4).
+     */
+    static IOException writeFailure(IOException failure, String object, Path temp, Path root) {
+        String reason = failure.getMessage() == null ? failure.toString() : failure.getMessage();
+        if (failure instanceof FileSystemException fs && fs.getReason() != null) {
+            reason = fs.getReason(); // its message starts with the path, named below
+        }
+        boolean full = reason.contains("No space left on device") || reason.contains("Disk quota exceeded");
+        return new IOException("cannot write " + object + " (through " + temp + "): " + reason
+                + (full ? "; free space on the file system of " + root + " (or raise the quota), then try again" : ""),
+                failure);
+    }
+
     private String describe(String key) {
         return root.resolve(key).toUri().toString();
     }
@@ -621,8 +637,9 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
             try {
                 out.write(b);
             } catch (IOException e) {
-                discard(e);
-                throw e;
+                IOException named = writeFailure(e, describe(key), temp, root);
+                discard(named);
+                throw named;
             }
             written++;
         }
@@ -633,8 +650,9 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
             try {
                 out.write(b, off, len);
             } catch (IOException e) {
-                discard(e);
-                throw e;
+                IOException named = writeFailure(e, describe(key), temp, root);
+                discard(named);
+                throw named;
             }
             written += len;
         }
@@ -651,9 +669,13 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
             }
             done = true;
             try {
-                out.flush();
-                channel.force(true);
-                channel.close();
+                try {
+                    out.flush();
+                    channel.force(true);
+                    channel.close();
+                } catch (IOException e) {
+                    throw writeFailure(e, describe(key), temp, root);
+                }
                 if (ifAbsent) {
                     // link() fails if the name exists, atomically; rename() would replace it
                     try {

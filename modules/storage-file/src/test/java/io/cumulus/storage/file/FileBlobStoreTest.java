@@ -240,6 +240,21 @@ class FileBlobStoreTest extends BlobStoreContractTest {
         }
     }
 
+    /** A full store's bare "No space left on device" names the object, its temporary file and what to free. */
+    @Test
+    void aWriteFailureNamesTheObjectAndWhereToFreeSpace() {
+        Path root = temp.resolve("store");
+        Path tmp = root.resolve("main/wals/.cumulus-tmp-000000010000000000000001.ab");
+        IOException full = FileBlobStore.writeFailure(new IOException("No space left on device"),
+                "file:///store/main/wals/000000010000000000000001", tmp, root);
+        assertEquals("cannot write file:///store/main/wals/000000010000000000000001 (through " + tmp
+                + "): No space left on device; free space on the file system of " + root
+                + " (or raise the quota), then try again", full.getMessage());
+        IOException other = FileBlobStore.writeFailure(new FileSystemException(tmp.toString(), null, "Input/output error"),
+                "file:///store/k", tmp, root);
+        assertEquals("cannot write file:///store/k (through " + tmp + "): Input/output error", other.getMessage());
+    }
+
     @Test
     void keysThatCouldLeaveTheRootAreRejected() {
         for (String key : List.of("../outside", "a/../../outside", "a/./b", "/absolute", "a//b", "a/",
