@@ -33,6 +33,8 @@ public final class ArchiveSpool {
     private static final String UPLOADER_RUNNING = "uploader.running";
     /** Read by the cumulus-wal-archive launcher too. */
     private static final String ARGUMENTS = "arguments";
+    /** Written and removed by {@link #checkWritable()}. */
+    private static final String WRITABLE = "writable";
     /** Why the last uploader could not start (its options, its store), for the calls waiting on it. */
     private static final String UPLOADER_FAILED = "uploader.error";
     /**
@@ -270,9 +272,30 @@ public final class ArchiveSpool {
         }
     }
 
-    /** Removes every uploading mark: an uploader that died left them; the one starting now owns the spool. */
+    /**
+     * Removes every uploading mark (an uploader that died left them; the one starting now owns the
+     * spool) and the temporary files of mark writers that are gone.
+     */
     public void clearAllUploading() throws IOException {
         SpoolFiles.deleteEndingWith(directory, UPLOADING);
+        SpoolFiles.deleteTemporariesOfDeadWriters(directory);
+    }
+
+    /**
+     * Fails as the uploader's next mark would when the spool cannot take one (a full file system: out
+     * of blocks or of inodes; a file where the directory should be): writes and removes a small file as
+     * marks are written, through a temporary file and a rename. A call that finds the spool so waits for
+     * no mark; it archives its segment itself.
+     */
+    public void checkWritable() throws IOException {
+        // as long as the longest mark, the "already archived" note: a full disk may still take an empty file
+        write(WRITABLE, "a mark the size of an ok mark's note, written and removed to see that the spool takes one");
+        Files.deleteIfExists(directory.resolve(WRITABLE));
+    }
+
+    /** The directory given as {@code --spool-dir}, whose file system holds the marks. */
+    public Path spoolDirectory() {
+        return root.getParent();
     }
 
     /**

@@ -35,6 +35,10 @@ public final class AsyncUploader {
         void stored(String wal, WalArchiver.Outcome outcome);
 
         void failed(String wal, Exception failure);
+
+        /** The spool took no mark (a full disk): the uploader takes no new work for {@code pause}. */
+        default void spoolUnwritable(IOException failure, Duration pause) {
+        }
     }
 
     private static final long SCAN_INTERVAL_MILLIS = 20;
@@ -45,6 +49,13 @@ public final class AsyncUploader {
      * every 20 ms while idle cost about 4 % of a core.
      */
     private static final Duration IDLE_SCAN = Duration.ofMillis(250);
+    /**
+     * How long the uploader first takes no new work after the spool refused a mark, doubling up to
+     * {@link #MAX_SPOOL_BACK_OFF} while it keeps refusing. Without it a full spool made the uploader ship
+     * (list and compare on the store) the same stored segments again every 20 ms, at 15 % of a core.
+     */
+    static final Duration SPOOL_BACK_OFF = Duration.ofSeconds(1);
+    static final Duration MAX_SPOOL_BACK_OFF = Duration.ofSeconds(60);
     /** How often the uploader looks whether the server that started it still runs. */
     private static final Duration SERVER_CHECK_INTERVAL = Duration.ofSeconds(1);
 
@@ -75,6 +86,10 @@ public final class AsyncUploader {
     private final String postmaster;
     /** When {@link #sameServer} last read postmaster.pid: at most once a second, not at every 20 ms scan. */
     private long serverCheckedAt = System.nanoTime();
+    /** Until when (System.nanoTime) no new work is taken on: the spool refused a mark. */
+    private volatile long pausedUntil = System.nanoTime();
+    /** The next pause after the spool refuses a mark; back to {@link #SPOOL_BACK_OFF} once it takes one. */
+    private Duration nextPause = SPOOL_BACK_OFF;
 
     /**
      * @param pgWal the directory holding the WAL files (its {@code archive_status} holds the marks)
@@ -146,6 +161,15 @@ public final class AsyncUploader {
                     Thread.sleep(SCAN_INTERVAL_MILLIS);
                     continue;
                 }
+                if (System.nanoTime() - pausedUntil < 0) {
+                    // the spool takes no mark: PostgreSQL's calls archive their segments themselves meanwhile
+                    // (a pause counts as idle, so an uploader on a spool that stays full goes away)
+                    if (inFlight.isEmpty() && System.nanoTime() - idleSince > idleTimeout.toNanos()) {
+                        break;
+                    }
+                    Thread.sleep(Math.min(IDLE_SCAN.toMillis(), Math.max(1, (pausedUntil - System.nanoTime()) / 1_000_000)));
+                    continue;
+                }
                 // Taken before the marks are listed: a file in flight then either has its mark in the
                 // listing or is still in this copy, so none is submitted twice.
                 Set<String> busy = Set.copyOf(inFlight);
@@ -210,10 +234,17 @@ public final class AsyncUploader {
             // read before the file is: its ok mark must name the version of the file that was stored
             FileTime modified = modifiedTime(file);
             WalArchiver.Outcome outcome = archiver.archive(file);
-            spool.markOk(wal, outcome == WalArchiver.Outcome.ALREADY_ARCHIVED
-                    ? "WAL file " + wal + " is already archived with the same content; nothing written" : "",
-                    modified);
-            listener.stored(wal, outcome);
+            try {
+                spool.markOk(wal, outcome == WalArchiver.Outcome.ALREADY_ARCHIVED
+                        ? "WAL file " + wal + " is already archived with the same content; nothing written" : "",
+                        modified);
+            } catch (IOException markFailure) {
+                // stored, but no call will hear it from the spool: no error mark either (it would be false)
+                spoolUnwritable(markFailure);
+                return false;
+            }
+            spoolWritable();
+            report(() -> listener.stored(wal, outcome));
             return true;
         } catch (Exception e) {
             failed(wal, e);
@@ -231,13 +262,46 @@ public final class AsyncUploader {
         return false;
     }
 
-    /** Reports a failed upload and marks it, so the waiting call fails with the reason. */
+    /**
+     * Marks a failed upload, so that the waiting call fails with the reason, then reports it: the mark
+     * first, since reporting is logging, which can fail too (out of file descriptors, the JVM's time
+     * zone data could not be read, and every log call threw).
+     */
     private void failed(String wal, Exception e) {
-        listener.failed(wal, e);
         try {
             spool.markError(wal, e.getMessage() == null ? e.toString() : e.getMessage());
+            spoolWritable();
         } catch (IOException markFailure) {
-            listener.failed(wal, markFailure);
+            spoolUnwritable(markFailure);
+        }
+        report(() -> listener.failed(wal, e));
+    }
+
+    /** The spool refused a mark: take no new work for a while, longer each time it refuses again. */
+    private void spoolUnwritable(IOException failure) {
+        Duration pause;
+        synchronized (this) {
+            pause = nextPause;
+            nextPause = nextPause.multipliedBy(2).compareTo(MAX_SPOOL_BACK_OFF) > 0
+                    ? MAX_SPOOL_BACK_OFF : nextPause.multipliedBy(2);
+            pausedUntil = System.nanoTime() + pause.toNanos();
+        }
+        report(() -> listener.spoolUnwritable(failure, pause));
+    }
+
+    private synchronized void spoolWritable() {
+        nextPause = SPOOL_BACK_OFF;
+    }
+
+    /**
+     * Runs a report to the listener, whose failure (logging that throws) must cost neither a mark nor
+     * the worker thread: the marks are what the calls wait for.
+     */
+    private static void report(Runnable report) {
+        try {
+            report.run();
+        } catch (Throwable logging) {
+            // nothing left to report it with; the marks say what happened
         }
     }
 

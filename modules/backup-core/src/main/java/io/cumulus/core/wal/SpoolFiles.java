@@ -45,11 +45,38 @@ final class SpoolFiles {
                 + "-" + Thread.currentThread().getId());
         Files.deleteIfExists(temporary); // left by a killed writer of this pid and thread, with its mode
         Files.createFile(temporary, io.cumulus.core.io.PrivateFiles.FILE); // 0600 whatever the umask
-        Files.writeString(temporary, content, StandardCharsets.UTF_8);
-        if (modified != null) {
-            Files.setLastModifiedTime(temporary, modified);
+        try {
+            Files.writeString(temporary, content, StandardCharsets.UTF_8);
+            if (modified != null) {
+                Files.setLastModifiedTime(temporary, modified);
+            }
+            Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            // a full disk takes the content but not the name: the empty file would outlive the shortage
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
-        Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Deletes the temporary files of {@link #writeAtomically} in {@code directory} whose writer is gone
+     * (its PID, in the name, no longer runs): a writer killed between create and rename left them.
+     * Those of running processes are theirs.
+     */
+    static void deleteTemporariesOfDeadWriters(Path directory) throws IOException {
+        java.util.regex.Pattern temporary = java.util.regex.Pattern.compile("\\..+\\.tmp-(\\d{1,18})-\\d+");
+        try (var files = Files.list(directory)) {
+            for (Path file : files.toList()) {
+                java.util.regex.Matcher name = temporary.matcher(file.getFileName().toString());
+                if (name.matches() && ProcessHandle.of(Long.parseLong(name.group(1))).isEmpty()) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        }
     }
 }

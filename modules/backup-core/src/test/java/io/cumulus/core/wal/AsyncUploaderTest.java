@@ -410,6 +410,103 @@ class AsyncUploaderTest {
         assertEquals(1, failures.size(), failures::toString);
     }
 
+    /**
+     * Logging can fail (out of file descriptors, the JVM could not load its time zone data and every log
+     * call threw): the error mark, which the waiting call reads, is written first and stays.
+     */
+    @Test
+    void anErrorMarkIsWrittenBeforeTheFailureIsLoggedAndSurvivesLoggingThatThrows() throws Exception {
+        ready("000000010000000000000001", "000000010000000000000002", "000000010000000000000003",
+                "000000010000000000000004", "000000010000000000000005");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> markedWhenLogged = new CopyOnWriteArrayList<>();
+        WalArchiver archiver = new WalArchiver(new RefusingWrites(memory), LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        new AsyncUploader(archiver, spool, pgWal, 1, Duration.ofMillis(200), new AsyncUploader.Listener() {
+            @Override
+            public void stored(String wal, WalArchiver.Outcome outcome) {
+            }
+
+            @Override
+            public void failed(String wal, Exception failure) {
+                if (spool.hasError(wal)) {
+                    markedWhenLogged.add(wal);
+                }
+                throw new NoClassDefFoundError("Could not initialize class sun.util.calendar.ZoneInfoFile");
+            }
+        }).run();
+        // one worker thread, whose every report threw: it survived each, and every file got its mark
+        assertEquals(5, markedWhenLogged.size(), markedWhenLogged::toString);
+        for (String wal : markedWhenLogged) {
+            assertTrue(spool.takeError(wal).orElseThrow().contains("store refuses writes"), wal);
+        }
+    }
+
+    /**
+     * A spool that takes no ok mark (a full disk): the segment is stored, but without a mark the uploader
+     * found it ready again at every 20 ms scan and checked it against the store anew (a listing and a
+     * read, billed on S3), at 15 % of a core. It now pauses, longer each time.
+     */
+    @Test
+    void aSpoolThatTakesNoOkMarkMakesTheUploaderPause() throws Exception {
+        String wal = "000000010000000000000001";
+        ready(wal);
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        // in the way of the ok mark the thread storing the file writes next (a full disk in life)
+        BlobStore blockingOkMarks = new ForwardingBlobStore(memory) {
+            @Override
+            public long writeBufferNeed(long size) { // asked by the upload's thread before it stores
+                try {
+                    Files.createDirectories(spool.directory().resolve("." + wal + ".ok.tmp-"
+                            + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId()).resolve("in-the-way"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return super.writeBufferNeed(size);
+            }
+        };
+        List<Duration> pauses = new CopyOnWriteArrayList<>();
+        WalArchiver archiver = new WalArchiver(blockingOkMarks, LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        long started = System.nanoTime();
+        int stored = new AsyncUploader(archiver, spool, pgWal, 3, Duration.ofMillis(1500), new AsyncUploader.Listener() {
+            @Override
+            public void stored(String name, WalArchiver.Outcome outcome) {
+            }
+
+            @Override
+            public void failed(String name, Exception failure) {
+                throw new AssertionError("no error mark for a stored segment: " + failure);
+            }
+
+            @Override
+            public void spoolUnwritable(IOException failure, Duration pause) {
+                pauses.add(pause);
+            }
+        }).run();
+        assertEquals(0, stored, "no ok mark, so no call hears of it from the spool");
+        assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(2)), pauses,
+                "tried once, again after a second, then idle long enough to exit");
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos());
+        assertFalse(spool.hasError(wal));
+        assertTrue(memory.stat("pg/wals/0000000100000000/" + wal).isPresent(), "stored all the same");
+    }
+
+    /** A mark writer killed between create and rename left its temporary file: the next uploader removes it. */
+    @Test
+    void anUploaderRemovesTheTemporaryFilesOfMarkWritersThatAreGone() throws Exception {
+        ready();
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path dead = Files.createFile(spool.directory().resolve(".000000010000000000000001.ok.tmp-" + gone.pid() + "-1"));
+        Path alive = Files.createFile(spool.directory().resolve(".000000010000000000000002.ok.tmp-"
+                + ProcessHandle.current().pid() + "-99"));
+        uploader(memory, spool, new CopyOnWriteArrayList<>()).run();
+        assertFalse(Files.exists(dead));
+        assertTrue(Files.exists(alive), "a running writer's file is its own");
+    }
+
     private static AsyncUploader.Listener listener(List<String> failures) {
         return new AsyncUploader.Listener() {
             @Override
