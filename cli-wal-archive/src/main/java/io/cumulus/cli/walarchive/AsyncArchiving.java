@@ -14,26 +14,55 @@ import java.util.Optional;
 /**
  * The foreground of {@code cumulus-wal-archive --async}: answers PostgreSQL from the spool, making
  * sure one uploader runs, and waits for the mark of its own file. Loads no storage SDK: the work is
- * the uploader's, in its own process (but for a file PostgreSQL did not mark ready, which the caller
- * archives itself).
+ * the uploader's, in its own process (but for a file PostgreSQL did not mark ready, and for any file
+ * while the spool takes no mark, which the caller archives itself).
  */
 final class AsyncArchiving {
+
+    /** Archives the call's own segment in the call, as without --async. */
+    interface ArchiveInThisCall {
+        int archive() throws Exception;
+    }
 
     private static final long POLL_MILLIS = 10;
     /** After starting an uploader, give it this long to take its lock before starting another. */
     private static final long START_GRACE_MILLIS = 5_000;
+    /** While it waits, the call looks this often whether the spool still takes marks (a disk filling up). */
+    private static final long WRITABLE_CHECK_MILLIS = 1_000;
 
     private final ArchiveSpool spool;
     private final Log log;
     private final List<String> uploaderCommand;
+    private final ArchiveInThisCall archiveInThisCall;
 
     /**
      * @param uploaderCommand the command line that starts an uploader process
+     * @param archiveInThisCall what the call does instead of waiting when the spool takes no mark
      */
-    AsyncArchiving(ArchiveSpool spool, Log log, List<String> uploaderCommand) {
+    AsyncArchiving(ArchiveSpool spool, Log log, List<String> uploaderCommand, ArchiveInThisCall archiveInThisCall) {
         this.spool = spool;
         this.log = log;
         this.uploaderCommand = List.copyOf(uploaderCommand);
+        this.archiveInThisCall = archiveInThisCall;
+    }
+
+    /**
+     * Archives {@code wal} in this call because the spool cannot be written ({@code failure}): no uploader
+     * could leave a mark there (nor its log, nor why it could not start), and waiting would only time out,
+     * call after call, while pg_wal grows. One warning says where and what to do.
+     */
+    int archiveInThisCall(String wal, IOException failure) throws Exception {
+        log.warning(spoolUnwritable(spool.spoolDirectory(), wal, failure));
+        return archiveInThisCall.archive();
+    }
+
+    static String spoolUnwritable(Path spoolDirectory, String wal, IOException failure) {
+        String reason = failure.getMessage() == null ? failure.toString() : failure.getMessage();
+        boolean full = reason.contains("No space left on device") || reason.contains("Disk quota exceeded");
+        return "the --async spool " + spoolDirectory + " cannot be written (" + reason + "): archiving " + wal
+                + " in this call; " + (full ? "free space in " + spoolDirectory
+                        : "make " + spoolDirectory + " a directory this user can write")
+                + "; archiving goes on in each call meanwhile, slower";
     }
 
     /** Whether the spool says that {@code walFile} is stored (an ok mark of this file, not of an older one). */
@@ -57,9 +86,10 @@ final class AsyncArchiving {
 
     /**
      * Waits until {@code wal}, which PostgreSQL {@link #markedReady marked ready}, is stored (exit 0), failed (1)
-     * or the timeout passed (4).
+     * or the timeout passed (4). When the spool cannot be written, or stops being writable meanwhile, it
+     * archives {@code wal} in this call instead (the exit code of a synchronous call).
      */
-    int awaitStored(String wal, Path walFile, Duration timeout) throws IOException, InterruptedException {
+    int awaitStored(String wal, Path walFile, Duration timeout) throws Exception {
         if (stored(wal, walFile)) {
             return ExitCodes.OK;
         }
@@ -67,6 +97,7 @@ final class AsyncArchiving {
         spool.takeError(wal);
         long deadline = System.nanoTime() + timeout.toNanos();
         long lastStart = Long.MIN_VALUE / 2;
+        long lastWritableCheck = Long.MIN_VALUE / 2;
         while (true) {
             if (reportOk(wal)) {
                 return ExitCodes.OK;
@@ -82,6 +113,15 @@ final class AsyncArchiving {
                 return uploaderFailure.get().exitCode();
             }
             long now = System.nanoTime();
+            if (now - lastWritableCheck > WRITABLE_CHECK_MILLIS * 1_000_000) {
+                // before the first start too: an uploader on a full spool fails before it can say why
+                lastWritableCheck = now;
+                try {
+                    spool.checkWritable();
+                } catch (IOException unwritable) {
+                    return archiveInThisCall(wal, unwritable);
+                }
+            }
             if (now - lastStart > START_GRACE_MILLIS * 1_000_000 && !spool.uploaderRunning()) {
                 startUploader();
                 lastStart = now;

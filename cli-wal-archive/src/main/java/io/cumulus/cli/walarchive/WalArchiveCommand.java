@@ -17,6 +17,7 @@ import io.cumulus.core.wal.ArchiveSpool;
 import io.cumulus.core.wal.AsyncUploader;
 import io.cumulus.core.wal.WalArchiver;
 import io.cumulus.core.wal.WalName;
+import java.io.IOException;
 import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -157,18 +158,22 @@ public final class WalArchiveCommand extends ToolCommand {
         }
         WalName wal = WalName.parse(walPath.getFileName().toString());
         List<String> options = argumentsButWalPath();
-        ArchiveSpool spool = new ArchiveSpool(spoolDir, spoolKey != null ? spoolKey : ArchiveSpool.keyOf(options))
-                .create();
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, spoolKey != null ? spoolKey : ArchiveSpool.keyOf(options));
         if (asyncUploader) {
-            return runUploader(spool);
+            return runUploader(spool.create());
         }
         // What the uploader would reject at its start is rejected here, where PostgreSQL's log shows
         // it (an uploader that cannot start leaves no mark, and this call would wait its timeout out).
         archiveOptions();
         StoreUrl.parse(destinationUrl, storage.cloudProvider());
-        spool.recordArguments(options);
-        spool.makeCurrent();
-        AsyncArchiving archiving = new AsyncArchiving(spool, log, uploaderCommand(spool));
+        AsyncArchiving archiving = new AsyncArchiving(spool, log, uploaderCommand(spool), this::archiveNow);
+        try {
+            spool.create();
+            spool.recordArguments(options);
+            spool.makeCurrent();
+        } catch (IOException unwritable) {
+            return archiving.archiveInThisCall(wal.name(), unwritable);
+        }
         if (archiving.stored(wal.name(), walPath)) {
             return ExitCodes.OK;
         }
@@ -213,6 +218,13 @@ public final class WalArchiveCommand extends ToolCommand {
                         @Override
                         public void failed(String name, Exception failure) {
                             log.error("could not archive " + name + ": " + failure.getMessage());
+                        }
+
+                        @Override
+                        public void spoolUnwritable(IOException failure, Duration pause) {
+                            log.warning("the spool takes no mark (" + failure.getMessage() + "): taking no new work for "
+                                    + pause.toSeconds() + " s, PostgreSQL's calls archive their own segments meanwhile;"
+                                    + " free space in " + spool.spoolDirectory());
                         }
                     }).run();
             log.info("uploader idle after " + count + " file(s); exiting");

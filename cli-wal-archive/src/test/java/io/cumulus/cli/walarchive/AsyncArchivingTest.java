@@ -1,20 +1,24 @@
 package io.cumulus.cli.walarchive;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.cli.Log;
 import io.cumulus.core.wal.ArchiveSpool;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What the foreground logs of the uploader it starts. */
+/** What the foreground logs of the uploader it starts, and when it archives its segment itself. */
 class AsyncArchivingTest {
 
     @TempDir
@@ -28,10 +32,103 @@ class AsyncArchivingTest {
         StringWriter err = new StringWriter();
         Log log = new Log(new PrintWriter(err, true), 10);
         new AsyncArchiving(spool, log, List.of("/bin/true", "--endpoint-url", "http://minio:SECRET@127.0.0.1:9000",
-                "--endpoint-url=http://u:SECRET@h", "s3://b/p", "main"))
+                "--endpoint-url=http://u:SECRET@h", "s3://b/p", "main"), AsyncArchivingTest::notInThisCall)
                 .awaitStored(wal.getFileName().toString(), wal, Duration.ofMillis(50));
         assertTrue(err.toString().contains("starting uploader for spool key 0123456789abcdef: /bin/true --endpoint-url"
                 + " http://***@127.0.0.1:9000 --endpoint-url=http://***@h s3://b/p main"), err.toString());
         assertFalse(err.toString().contains("SECRET"), err.toString());
+    }
+
+    private static int notInThisCall() {
+        throw new AssertionError("archived in the call, not by the uploader");
+    }
+
+    /** A spool that takes no mark (here: a directory where the check's file goes; a full disk in life). */
+    private static void makeUnwritable(ArchiveSpool spool) throws IOException {
+        Files.createDirectories(spool.directory().resolve("writable").resolve("in-the-way"));
+    }
+
+    /**
+     * A full spool: no uploader could leave a mark, so waiting would only time out, call after call, while
+     * pg_wal grows. The call archives its own segment, says so once, and starts no uploader.
+     */
+    @Test
+    void aCallWhoseSpoolTakesNoMarkArchivesItsSegmentItselfWithOneWarning() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(dir.resolve("spool"), "0123456789abcdef").create();
+        makeUnwritable(spool);
+        Path wal = Files.write(dir.resolve("000000010000000000000001"), new byte[0]);
+        StringWriter err = new StringWriter();
+        AtomicInteger archived = new AtomicInteger();
+        int exit = new AsyncArchiving(spool, new Log(new PrintWriter(err, true), 10), List.of("/bin/true"), () -> {
+            archived.incrementAndGet();
+            return 0;
+        }).awaitStored(wal.getFileName().toString(), wal, Duration.ofSeconds(30));
+        assertEquals(0, exit, err.toString());
+        assertEquals(1, archived.get());
+        List<String> warnings = err.toString().lines().filter(l -> l.contains("WARNING")).toList();
+        assertEquals(1, warnings.size(), err.toString());
+        assertTrue(warnings.get(0).contains("the --async spool " + dir.resolve("spool") + " cannot be written ("),
+                warnings.get(0));
+        assertTrue(warnings.get(0).endsWith("archiving 000000010000000000000001 in this call; make " + dir.resolve("spool")
+                + " a directory this user can write; archiving goes on in each call meanwhile, slower"), warnings.get(0));
+        assertFalse(err.toString().contains("starting uploader"), err.toString());
+        try (Stream<Path> files = Files.list(spool.directory())) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().contains(".tmp-")).toList(),
+                    "the check leaves no temporary file");
+        }
+    }
+
+    /** A spool that fills while a call waits: the call archives its segment itself within a second or so. */
+    @Test
+    void aSpoolThatStopsTakingMarksWhileTheCallWaitsEndsTheWait() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(dir.resolve("spool"), "0123456789abcdef").create();
+        Path wal = Files.write(dir.resolve("000000010000000000000001"), new byte[0]);
+        AtomicInteger archived = new AtomicInteger();
+        Thread filling = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+                makeUnwritable(spool);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        filling.start();
+        long started = System.nanoTime();
+        int exit = new AsyncArchiving(spool, new Log(new PrintWriter(new StringWriter(), true), 10),
+                List.of("/bin/true"), () -> {
+                    archived.incrementAndGet();
+                    return 0;
+                }).awaitStored(wal.getFileName().toString(), wal, Duration.ofSeconds(30));
+        filling.join();
+        assertEquals(0, exit);
+        assertEquals(1, archived.get());
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos(), "not after --async-timeout");
+    }
+
+    /** A healthy spool changes nothing: the call waits for the uploader, and the check leaves no file. */
+    @Test
+    void aCallWhoseSpoolTakesMarksWaitsForTheUploader() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(dir.resolve("spool"), "0123456789abcdef").create();
+        Path wal = Files.write(dir.resolve("000000010000000000000001"), new byte[0]);
+        StringWriter err = new StringWriter();
+        int exit = new AsyncArchiving(spool, new Log(new PrintWriter(err, true), 10), List.of("/bin/true"),
+                AsyncArchivingTest::notInThisCall).awaitStored(wal.getFileName().toString(), wal, Duration.ofMillis(300));
+        assertEquals(4, exit, "no uploader (here /bin/true) stores it: timed out");
+        assertTrue(err.toString().contains("timed out"), err.toString());
+        try (Stream<Path> files = Files.list(spool.directory())) {
+            assertEquals(List.of(), files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.contains("writable")).toList());
+        }
+    }
+
+    /** A full disk gets "free space there"; the reason names the file the check could not write. */
+    @Test
+    void aFullSpoolIsToldToBeFreed() {
+        String message = AsyncArchiving.spoolUnwritable(Path.of("/var/spool/pg"), "000000010000000000000002",
+                new java.nio.file.FileSystemException("/var/spool/pg/archive-out/k/.writable.tmp-1-1", null,
+                        "No space left on device"));
+        assertEquals("the --async spool /var/spool/pg cannot be written (/var/spool/pg/archive-out/k/.writable.tmp-1-1:"
+                + " No space left on device): archiving 000000010000000000000002 in this call; free space in"
+                + " /var/spool/pg; archiving goes on in each call meanwhile, slower", message);
     }
 }

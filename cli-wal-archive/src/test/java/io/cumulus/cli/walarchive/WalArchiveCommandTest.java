@@ -321,6 +321,39 @@ class WalArchiveCommandTest {
                 "not after the 60 s --async-timeout");
     }
 
+    /** A spool that takes no mark (a full disk in life): the call archives its segment itself, and exits 0. */
+    @Test
+    void anAsyncCallWhoseSpoolTakesNoMarkArchivesItsSegmentItself() throws Exception {
+        String name = "000000010000000000000006";
+        Path wal = markReady(segment(name));
+        Path spool = dir.resolve("spool");
+        String[] args = {"--async", "--spool-dir", spool.toString(), store(), "main", wal.toString()};
+        ArchiveSpool marks = spoolOf(args);
+        Files.createDirectories(marks.directory().resolve("writable/in-the-way"));
+        Result result = run(args);
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(result.err().contains("the --async spool " + spool + " cannot be written"), result.err());
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name)), result.err());
+        assertFalse(Files.exists(marks.uploaderLog()), "no uploader was started");
+    }
+
+    /** A file where the spool's key directory goes: the call cannot even set the spool up, and archives itself. */
+    @Test
+    void anAsyncCallThatCannotCreateItsSpoolArchivesItsSegmentItself() throws Exception {
+        String name = "000000010000000000000008";
+        Path wal = markReady(segment(name));
+        Path spool = dir.resolve("spool");
+        String store = store();
+        String[] args = {"--async", "--spool-dir", spool.toString(), store, "main", wal.toString()};
+        String key = ArchiveSpool.keyOf(List.of(args).subList(0, 5));
+        Files.createDirectories(spool.resolve("archive-out"));
+        Files.writeString(spool.resolve("archive-out").resolve(key), "in the way");
+        Result result = run(args);
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(result.err().contains("archiving " + name + " in this call"), result.err());
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name)), result.err());
+    }
+
     @Test
     void anAsyncCallWithAnOptionTheUploaderWouldRejectFailsAtOnce() {
         Result result = run("--async", "--spool-dir", dir.resolve("spool").toString(), "--tag", "aws:k,v",
