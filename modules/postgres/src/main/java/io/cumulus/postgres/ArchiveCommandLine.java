@@ -132,36 +132,43 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
     }
 
     /**
-     * How the words after the tool's command, from {@code words[end]} (a separator, or the end), hide
-     * its exit status from PostgreSQL, if they do: {@code || cmd} and {@code ; cmd} (the line's status is
-     * then the last command's), unless what follows ends with a failure of its own ({@code exit 1},
-     * {@code exit $rc}, {@code false}); {@code &} (PostgreSQL gets 0 before the segment is stored);
-     * {@code | cmd} (a pipeline's status is its last command's). Only the separator is shown: the words
-     * after it may hold credentials.
+     * How the words after the tool's command, from {@code words[end]}, hide its exit status from
+     * PostgreSQL, if they do. The first separator other than {@code &&} decides: {@code || cmd} and
+     * {@code ; cmd} make the line's status the last command's, unless what follows fails on its own
+     * ({@code exit 1}, {@code exit $rc}, {@code false}) or calls the tool again (a retry); {@code &}
+     * runs it in the background (PostgreSQL gets 0 before the segment is stored); {@code | cmd} makes
+     * the status the pipeline's last command's. Only the separator is shown: the words after it may
+     * hold credentials.
      */
     private static Optional<String> hidden(List<String> words, int end, String tool) {
-        if (end >= words.size()) {
-            return Optional.empty();
-        }
-        String separator = words.get(end);
-        List<String> rest = words.subList(end + 1, words.size());
         String status = " after " + tool + " makes the line's exit status another command's, so PostgreSQL counts"
                 + " a failed segment as archived";
-        return switch (separator) {
-            case "||", ";" -> rest.isEmpty() || failsOnItsOwn(rest) ? Optional.empty()
-                    : Optional.of("'" + separator + "'" + status);
-            case "&" -> Optional.of("'&' runs " + tool + " in the background: PostgreSQL is told the segment is"
-                    + " archived before it is stored");
-            case "|" -> Optional.of("'|'" + status);
-            default -> Optional.empty(); // &&: a failure still fails the line
-        };
+        for (int k = end; k < words.size(); k++) {
+            String separator = words.get(k);
+            if (!SEPARATORS.contains(separator) || separator.equals("&&")) {
+                continue;
+            }
+            List<String> rest = words.subList(k + 1, words.size());
+            return switch (separator) {
+                case "||", ";" -> rest.isEmpty() || failsOnItsOwn(rest) ? Optional.empty()
+                        : Optional.of("'" + separator + "'" + status);
+                case "&" -> Optional.of("'&' runs " + tool + " in the background: PostgreSQL is told the segment"
+                        + " is archived before it is stored");
+                default -> Optional.of("'|'" + status);
+            };
+        }
+        return Optional.empty();
     }
 
-    /** Whether {@code words} end the line with a failure: an {@code exit} other than {@code exit 0}, or {@code false}. */
+    /**
+     * Whether {@code words} end the line with a failure of their own: an {@code exit} other than {@code
+     * exit 0}, {@code false}, or another call of one of {@link #TOOLS} (a retry, whose status is the line's).
+     */
     private static boolean failsOnItsOwn(List<String> words) {
         for (int i = 0; i < words.size(); i++) {
             String word = words.get(i);
-            if (word.equals("false") || word.equals("exit") && (i + 1 == words.size() || !words.get(i + 1).equals("0"))) {
+            if (word.equals("false") || word.equals("exit") && (i + 1 == words.size() || !words.get(i + 1).equals("0"))
+                    || TOOLS.stream().anyMatch(t -> word.equals(t) || word.endsWith("/" + t))) {
                 return true;
             }
         }
@@ -256,6 +263,9 @@ public record ArchiveCommandLine(Optional<String> tool, Optional<String> destina
                     word.setLength(0);
                     inWord = false;
                 }
+            } else if ((c == '&' || c == '|') && i > 0 && (line.charAt(i - 1) == '>' || line.charAt(i - 1) == '<')) {
+                word.append(c); // a redirection (2>&1, >&2, <&3, >|), not a separator
+                inWord = true;
             } else if (c == ';' || c == '&' || c == '|') {
                 if (inWord) {
                     words.add(word.toString());

@@ -69,6 +69,8 @@ class ArchivingChecksTest {
         defects.put(tool + URL + " main %p; echo done", "';' after");
         defects.put(tool + URL + " main %p &", "'&' runs cumulus-wal-archive in the background");
         defects.put(tool + URL + " main %p | tee -a /var/log/hunter2", "'|' after");
+        defects.put(tool + URL + " main %p 2>&1 | tee -a /var/log/hunter2", "'|' after");
+        defects.put(tool + URL + " main %p && logger archived; true", "';' after");
         defects.forEach((line, expected) -> {
             CheckResult result = ArchivingChecks.archiveCommand(command(line), URL, "main");
             assertFalse(result.ok(), line);
@@ -80,7 +82,9 @@ class ArchivingChecksTest {
         for (String line : List.of(tool + URL + " main %p", tool + URL + " main %p && touch /tmp/ok",
                 tool + URL + " main %p || exit 1", tool + URL + " main %p; rc=$?; logger archived; exit $rc",
                 tool + URL + " main %p || { logger failed; false; }", "test ! -f /x/%f && " + tool + URL + " main %p",
-                "env X=1 nice -n 5 " + tool + URL + " main %p")) {
+                "env X=1 nice -n 5 " + tool + URL + " main %p", tool + URL + " main %p >> /var/log/a.log 2>&1",
+                tool + URL + " main %p 2>&1 >&2 >| /tmp/x",
+                tool + URL + " main %p || { sleep 1; " + tool + URL + " main %p; }")) {
             CheckResult result = ArchivingChecks.archiveCommand(command(line), URL, "main");
             assertTrue(result.ok(), line + ": " + result);
         }

@@ -46,6 +46,8 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
 
     private static final Pattern LSN = Pattern.compile("[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}");
     private static final Pattern XID = Pattern.compile("[0-9]+");
+    /** A POSIX TZ named GMT with an offset, hh[:mm], which Java reads as its own id with the other sign. */
+    private static final Pattern POSIX_GMT = Pattern.compile("GMT([+-])([0-9]{1,2})(?::([0-9]{2}))?");
     /** A POSIX TZ with a daylight-saving part: std name (or <...>), offset, dst name (or <...>), anything. */
     private static final Pattern POSIX_DST = Pattern.compile(
             "(?:[A-Za-z]{3,}|<[^>]+>)[+-]?[0-9]{1,2}(?::[0-9]{2}){0,2}(?:[A-Za-z]{3,}|<[^>]+>).*");
@@ -158,13 +160,21 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
 
     /**
      * The time zone a time without an offset is read in: the JVM's, unless {@code tz} (the {@code TZ}
-     * variable) is a POSIX rule with daylight saving ({@code CET-1CEST,M3.5.0,M10.5.0/3}), which the C
-     * library and barman read with its summer time and Java without: then null, which {@link
-     * #parseTime} refuses for such a time.
+     * variable) is one Java reads otherwise than the C library and barman: {@code GMT+3} (POSIX: three
+     * hours west; Java: its custom id, east), read as POSIX reads it; a POSIX rule with daylight saving
+     * ({@code CET-1CEST,M3.5.0,M10.5.0/3}), which Java reads without its summer time: then null, which
+     * {@link #parseTime} refuses for such a time.
      */
     public static ZoneId localZone(String tz, ZoneId jvmDefault) {
         if (tz == null || tz.isEmpty() || tz.startsWith(":")) {
             return jvmDefault;
+        }
+        java.util.regex.Matcher gmt = POSIX_GMT.matcher(tz);
+        if (gmt.matches()) {
+            // Java takes GMT+3 for its own custom id, three hours east; POSIX (the C library, barman) west
+            int seconds = (Integer.parseInt(gmt.group(2)) * 60 + (gmt.group(3) == null ? 0
+                    : Integer.parseInt(gmt.group(3)))) * 60;
+            return java.time.ZoneOffset.ofTotalSeconds(gmt.group(1).equals("+") ? -seconds : seconds);
         }
         try {
             ZoneId.of(tz);

@@ -124,6 +124,10 @@ class RecoveryConfigurationTest {
             assertEquals(jvm, RecoveryConfiguration.localZone(tz, jvm), tz);
         }
         assertEquals(jvm, RecoveryConfiguration.localZone(null, jvm));
+        // GMT+3 is three hours west to the C library (date +%z: -0300), three hours east to Java
+        assertEquals(java.time.ZoneOffset.ofHours(-3), RecoveryConfiguration.localZone("GMT+3", jvm));
+        assertEquals(java.time.ZoneOffset.ofHoursMinutes(5, 30), RecoveryConfiguration.localZone("GMT-5:30", jvm));
+        assertEquals(jvm, RecoveryConfiguration.localZone("Etc/GMT+3", jvm));
         InvalidInputException local = assertThrows(InvalidInputException.class,
                 () -> RecoveryConfiguration.parseTime("2026-07-01 12:00", null, "--recovery-target-time"));
         assertTrue(local.getMessage().contains("is a POSIX rule with daylight saving"), local.getMessage());
