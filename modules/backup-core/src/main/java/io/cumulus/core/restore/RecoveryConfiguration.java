@@ -123,8 +123,13 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
             targets.put("recovery_target_action", action);
         }
         if (timeline != null) {
-            targets.put("recovery_target_timeline", require(timeline, TIMELINE, "--recovery-target-timeline",
-                    "current, latest or a timeline number"));
+            require(timeline, TIMELINE, "--recovery-target-timeline", "current, latest or a timeline number");
+            if (Character.isDigit(timeline.charAt(0))
+                    && (Long.parseLong(timeline) < 1 || Long.parseLong(timeline) > 0xFFFF_FFFFL)) {
+                throw new InvalidInputException("invalid --recovery-target-timeline '" + timeline + "': a timeline is"
+                        + " 1 to 4294967295");
+            }
+            targets.put("recovery_target_timeline", timeline);
         }
         return targets;
     }

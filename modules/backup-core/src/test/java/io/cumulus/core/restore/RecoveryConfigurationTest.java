@@ -104,6 +104,13 @@ class RecoveryConfigurationTest {
                 () -> RecoveryConfiguration.targets(null, null, null, null, null, "explode", null));
         assertThrows(InvalidInputException.class,
                 () -> RecoveryConfiguration.targets(null, null, null, null, null, null, "newest"));
+        // a timeline is a 32-bit number from 1: PostgreSQL refuses 0 and 4294967296 at start
+        for (String timeline : List.of("0", "4294967296", "9999999999")) {
+            assertThrows(InvalidInputException.class,
+                    () -> RecoveryConfiguration.targets(null, null, null, null, null, null, timeline), timeline);
+        }
+        assertEquals(Map.of("recovery_target_timeline", "4294967295"),
+                RecoveryConfiguration.targets(null, null, null, null, null, null, "4294967295"));
         assertEquals(Map.of("recovery_target", "immediate", "recovery_target_timeline", "latest"),
                 RecoveryConfiguration.targets(null, null, null, null, "immediate", null, "latest"));
     }
