@@ -70,7 +70,8 @@ public final class WalRestorer {
             Files.deleteIfExists(temporary); // left by a killed call of this pid, with its mode
             // The JDK names no file when the disk is full; PostgreSQL logs only this tool's line.
             String what = "cannot write " + wal + " into " + directory;
-            String whenFull = "free space on its file system (PostgreSQL asks for the file again)";
+            // Not "PostgreSQL asks again": during archive recovery this failure stops recovery (exit 128)
+            String whenFull = "free space on its file system";
             try (InputStream in = compression.decompress(store.openRead(key));
                  FileChannel channel = openTemporary(temporary, what, whenFull)) {
                 OutputStream out = LocalWriteException.naming(java.nio.channels.Channels.newOutputStream(channel),
