@@ -8,6 +8,7 @@ import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.retention.IncompleteBackup;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobInfo;
@@ -49,7 +50,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * multipart upload is left behind, and a backup.info with status FAILED and barman's {@code error}
  * text is stored when the store still takes it; the failure is then thrown as an {@link
  * OperationFailedException} (exit 1). Parts committed before the failure stay, as barman leaves
- * them, for {@code backup-delete} to remove.
+ * them, for {@code backup-delete} to remove; when not even the FAILED backup.info can be stored (a
+ * full store), they are removed, since nothing could use them.
  *
  * <p>One backup per instance; {@link #cancel} may be called from any thread.
  */
@@ -63,7 +65,8 @@ public final class BaseBackup {
      * barman tool reads it (its name starts neither with {@code data} nor with a tablespace's oid, the
      * archives barman-cloud-restore and -backup-delete look for, and barman-cloud-backup-list skips a
      * directory without backup.info), and it is removed once backup.info is stored, DONE or FAILED, so
-     * a finished backup's directory holds what barman-cloud-backup's would. A killed backup leaves it:
+     * a finished backup's directory holds what barman-cloud-backup's would (or, where not even FAILED
+     * could be stored, once what the backup stored is removed). A killed backup leaves it:
      * its directory is then an incomplete backup to Cumulus, which cumulus-backup-delete removes whole.
      */
     public static final String BACKUP_CLAIM = "backup.claim";
@@ -87,6 +90,8 @@ public final class BaseBackup {
     private final AtomicReference<String> cancellation = new AtomicReference<>();
     /** The source of the backup in progress, told of a cancellation so that a wait on the server ends. */
     private volatile BackupSource running;
+    /** Set when the backup leaves objects but no backup.info: its claim then stays ({@link #releaseClaim}). */
+    private volatile boolean leftBehind;
 
     public BaseBackup(BlobStore store, ServerLayout layout, BackupSettings settings, BackupListener listener) {
         this.store = Objects.requireNonNull(store, "store");
@@ -217,7 +222,9 @@ public final class BaseBackup {
         try {
             return backUp(id, source);
         } finally {
-            releaseClaim(id);
+            if (!leftBehind) {
+                releaseClaim(id);
+            }
         }
     }
 
@@ -307,9 +314,10 @@ public final class BaseBackup {
     }
 
     /**
-     * Removes the claim {@link #newId} wrote, once backup.info is stored (DONE or FAILED) or could not
-     * be: the directory then holds what barman-cloud-backup's would. Its backup's outcome stands either
-     * way, so a claim that cannot be removed is a warning; it only costs a stray object.
+     * Removes the claim {@link #newId} wrote, once backup.info is stored (DONE or FAILED), or could not
+     * be and what the backup stored was removed ({@link #removeStored}): the directory then holds what
+     * barman-cloud-backup's would. Its backup's outcome stands either way, so a claim that cannot be
+     * removed is a warning; it only costs a stray object.
      */
     private void releaseClaim(BackupId id) {
         String key = layout.backupPrefix(id.value()) + BACKUP_CLAIM;
@@ -396,10 +404,45 @@ public final class BaseBackup {
             outcome = BackupFailedException.FAILED_INFO_STORED;
         } catch (IOException | RuntimeException e) {
             failure.addSuppressed(e);
-            outcome = "its FAILED backup.info could not be stored either: " + firstLine(e);
+            outcome = "its FAILED backup.info could not be stored either: " + firstLine(e) + "; "
+                    + removeStored(id, prefix, failure);
         }
         return new BackupFailedException("backup " + id + " failed: " + firstLine(failure) + " (" + outcome
                 + ")", outcome, failure);
+    }
+
+    /**
+     * Removes what a backup that could not store even its FAILED backup.info had stored (finished
+     * archives, backup_manifest), and says so. Without a backup.info no tool can use them, and they would
+     * stay where the store is often full (the write just refused): a delete takes such a directory for a
+     * backup still running until nothing was written to it for a day ({@code IncompleteBackup.QUIET}).
+     * The claim makes the id this run's, so everything under it is. What cannot be removed stays with the
+     * claim, as a killed backup's, which cumulus-backup-delete removes.
+     */
+    private String removeStored(BackupId id, String prefix, Throwable failure) {
+        String claim = prefix + BACKUP_CLAIM;
+        List<String> stored = new ArrayList<>();
+        try {
+            BlobIterator objects = store.list(prefix);
+            while (objects.hasNext()) {
+                String key = objects.next().key();
+                if (!key.equals(claim)) {
+                    stored.add(key);
+                }
+            }
+            if (!stored.isEmpty()) {
+                store.deleteAll(stored);
+            }
+            return stored.isEmpty() ? "it had stored nothing else"
+                    : "the " + stored.size() + " object(s) it had stored were removed, since no tool could use them";
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+            leftBehind = true;
+            return "what it stored stays in " + store.describeKey(prefix) + ", with its " + BACKUP_CLAIM
+                    + " (removing it failed: " + firstLine(e) + "): cumulus-backup-delete -b " + id
+                    + " removes it once nothing was written there for " + IncompleteBackup.QUIET.toHours()
+                    + " hours, or delete that directory by hand";
+        }
     }
 
     private void writeInfo(String prefix, BackupInfo info, WriteOptions options) throws IOException {

@@ -334,6 +334,55 @@ class BaseBackupTest {
         assertEquals(List.of(), store.leftOpen());
     }
 
+    /**
+     * A full store: the data archive fails, and so does the FAILED backup.info. What the backup had stored
+     * (the tablespace's archive) goes, and its claim with it, rather than stay for a day in a store that
+     * is full, where a delete takes such a directory for a backup still running.
+     */
+    @Test
+    void aBackupThatCannotStoreEvenItsFailedInfoRemovesWhatItStoredAndItsClaim() throws Exception {
+        RecordingStore store = new RecordingStore()
+                .failWrites(key -> key.equals(DIR + "data.tar") || key.equals(DIR + "backup.info"), 0);
+        BackupId id = BaseBackup.newId(store, LAYOUT, STUCK_CLOCK, Map.of());
+        FakeSource source = new FakeSource().withTablespace("ts1", 16384, 1, 1000).withDataFiles(1, 1000);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> new BaseBackup(store, LAYOUT, BackupSettings.defaults(), BackupListener.NONE).run(id, source));
+
+        assertTrue(store.committed.contains(DIR + "16384.tar"), "the tablespace archive was stored first");
+        assertTrue(failure.getMessage().contains("its FAILED backup.info could not be stored either")
+                && failure.getMessage().contains("the 1 object(s) it had stored were removed"), failure.getMessage());
+        assertEquals(List.of(), keys(store, DIR));
+    }
+
+    /** A store that refuses the deletes too: the claim stays with the archives, as a killed backup's. */
+    @Test
+    void whatCannotBeRemovedStaysWithTheClaimAndTheLineSaysHowToRemoveIt() throws Exception {
+        RecordingStore recording = new RecordingStore()
+                .failWrites(key -> key.equals(DIR + "data.tar") || key.equals(DIR + "backup.info"), 0);
+        BlobStore store = new ForwardingBlobStore(recording) {
+            @Override
+            public void delete(String key) throws IOException {
+                throw new IOException("connection reset");
+            }
+
+            @Override
+            public void deleteAll(java.util.Collection<String> keys) throws IOException {
+                throw new IOException("connection reset");
+            }
+        };
+        BackupId id = BaseBackup.newId(store, LAYOUT, STUCK_CLOCK, Map.of());
+        FakeSource source = new FakeSource().withTablespace("ts1", 16384, 1, 1000).withDataFiles(1, 1000);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> new BaseBackup(store, LAYOUT, BackupSettings.defaults(), BackupListener.NONE).run(id, source));
+
+        assertTrue(failure.getMessage().endsWith("with its backup.claim (removing it failed: connection reset):"
+                + " cumulus-backup-delete -b 20261121T051944 removes it once nothing was written there for 24 hours,"
+                + " or delete that directory by hand)"), failure.getMessage());
+        assertEquals(List.of("16384.tar", BaseBackup.BACKUP_CLAIM), keys(store, DIR));
+    }
+
     @Test
     void cancelledBackupStopsWithinABlockAndRecordsTheReason() throws Exception {
         RecordingStore store = new RecordingStore();
