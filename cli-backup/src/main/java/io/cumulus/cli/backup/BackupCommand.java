@@ -112,6 +112,12 @@ public final class BackupCommand extends ToolCommand {
     @Mixin
     TagOptions tags;
 
+    /** Its launcher's -Xmx ({@code bin/}{@code cumulus-*}: default 1g). */
+    @Override
+    protected String heapVariable() {
+        return "CUMULUS_HEAP";
+    }
+
     @Override
     protected int execute() throws Exception {
         BackupSettings settings = settings();

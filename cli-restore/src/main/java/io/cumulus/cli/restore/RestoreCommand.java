@@ -134,6 +134,12 @@ public final class RestoreCommand extends ToolCommand {
     @Mixin
     StorageOptions storage;
 
+    /** Its launcher's -Xmx ({@code bin/}{@code cumulus-*}: default 1g). */
+    @Override
+    protected String heapVariable() {
+        return "CUMULUS_HEAP";
+    }
+
     @Override
     protected int execute() throws Exception {
         Map<String, Path> relocated = tablespaces(tablespaceRules);

@@ -87,11 +87,32 @@ public abstract class ToolCommand implements Callable<Integer> {
      * password.
      */
     protected int fail(Throwable failure) {
-        log.error(Failures.describe(failure));
+        log.error(Failures.describe(failure, largerHeap(heapVariable(), System.getenv("CUMULUS_JVM_FLAGS"))));
         if (log.enabled(Log.Level.DEBUG)) {
             log.debug(ShownTraces.of(failure));
         }
         return ExitCodes.forFailure(failure);
+    }
+
+    /**
+     * The launcher's variable that sets this tool's heap ({@code CUMULUS_HEAP}), or null when its launcher
+     * has none: named in the line of a failure that the heap running out caused.
+     */
+    protected String heapVariable() {
+        return null;
+    }
+
+    /**
+     * How to give a tool a larger heap, as its launcher takes it: {@code variable} (null: none), unless
+     * {@code jvmFlags} (CUMULUS_JVM_FLAGS) replace the launcher's flags; else an -Xmx in CUMULUS_JAVA_OPTS,
+     * which comes after the launcher's own (the last -Xmx wins).
+     */
+    static String largerHeap(String variable, String jvmFlags) {
+        if (jvmFlags != null && !jvmFlags.isEmpty()) {
+            return "raise the -Xmx of CUMULUS_JVM_FLAGS, which replaces the launcher's heap flag";
+        }
+        return variable != null ? "raise " + variable + " (e.g. " + variable + "=2g)"
+                : "add a larger -Xmx to CUMULUS_JAVA_OPTS (e.g. CUMULUS_JAVA_OPTS=-Xmx1g)";
     }
 
     /**
