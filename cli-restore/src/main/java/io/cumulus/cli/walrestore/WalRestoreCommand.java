@@ -118,6 +118,12 @@ public final class WalRestoreCommand extends ToolCommand {
         void start(List<String> command, Path log) throws IOException;
     }
 
+    /** restore_command's call; the prefetch worker lives long and logs from many threads. */
+    @Override
+    protected boolean perSegmentCall() {
+        return !prefetchWorker;
+    }
+
     @Override
     protected int execute() throws Exception {
         if (test) {

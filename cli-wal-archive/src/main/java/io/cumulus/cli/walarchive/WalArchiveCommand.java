@@ -104,6 +104,12 @@ public final class WalArchiveCommand extends ToolCommand {
     /** The arguments as given, so the foreground can start the uploader with the same options. */
     private String[] arguments = new String[0];
 
+    /** archive_command's call; the uploader lives long and logs from many threads. */
+    @Override
+    protected boolean perSegmentCall() {
+        return !asyncUploader;
+    }
+
     @Override
     protected int execute() throws Exception {
         if (maxParallel < 1 || asyncTimeout < 1) {

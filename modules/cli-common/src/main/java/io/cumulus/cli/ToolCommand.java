@@ -35,6 +35,9 @@ public abstract class ToolCommand implements Callable<Integer> {
     public final Integer call() {
         try {
             log = loggingOptions.log(spec.commandLine().getErr());
+            if (!perSegmentCall() || log.enabled(Log.Level.INFO)) {
+                log.resolveTime();
+            }
         } catch (RuntimeException e) {
             log = new Log(spec.commandLine().getErr(), Log.Level.WARNING.value);
             return fail(e);
@@ -45,6 +48,15 @@ public abstract class ToolCommand implements Callable<Integer> {
         } catch (Exception | Error e) {
             return fail(e);
         }
+    }
+
+    /**
+     * Whether this run is one of the calls PostgreSQL makes for each WAL segment, which must start fast: its
+     * log then reads the time zone only when it first prints a line (some milliseconds, {@link
+     * Log#resolveTime}). Every other run reads it at start-up, while a file descriptor is surely free.
+     */
+    protected boolean perSegmentCall() {
+        return false;
     }
 
     /**
