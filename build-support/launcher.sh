@@ -243,8 +243,13 @@ set -- -Djdk.reflect.useNativeAccessorOnly=true ${CUMULUS_JAVA_OPTS:-} -cp "$cum
 [ -z "$cumulus_cds" ] || set -- "$cumulus_cds" $cumulus_cds_flags "$@"
 # shellcheck disable=SC2086
 [ -z "$cumulus_java_flags" ] || set -- $cumulus_java_flags "$@"
+# -XX:-UsePerfData: no hsperfdata file (/tmp/hsperfdata_USER/PID, for jps and jstat). With /tmp full every
+# JVM printed two lines of warning about it, into PostgreSQL's log at each archive or restore call, with
+# advice (-Djava.io.tmpdir) that Linux ignores; and its creation is start-up time. Before the user's flags,
+# so that CUMULUS_JAVA_OPTS=-XX:+UsePerfData brings it back. The archives and caches take either setting,
+# and cds-archive.sh trains through this launcher anyway.
 # shellcheck disable=SC2086
-set -- -XX:+UseSerialGC -Xss1m ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} "$@"
+set -- -XX:+UseSerialGC -Xss1m -XX:-UsePerfData ${CUMULUS_JVM_FLAGS:-$cumulus_jit $cumulus_heap} "$@"
 # A JVM that crashes writes its report (hs_err_pid*.log, some 30 KB) into the working directory, which for
 # archive_command and restore_command is the data directory: into the temporary directory instead.
 set -- "-XX:ErrorFile=${TMPDIR:-/tmp}/cumulus_hs_err_%p.log" "$@"

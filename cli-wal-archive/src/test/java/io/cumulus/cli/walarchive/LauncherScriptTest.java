@@ -261,7 +261,7 @@ class LauncherScriptTest {
             assertFalse(out.contains("java.library.path"), "no lib/native, no library path: " + out);
         }
         String own = run(Map.of("CUMULUS_JVM_FLAGS", "-Xmx64m"), List.of("s3://b/p", "pg", "x"));
-        assertTrue(own.contains(" -Xss1m -Xmx64m ") && !own.contains("CompileCommand"), "the user's flags win: " + own);
+        assertTrue(own.contains(" -Xss1m -XX:-UsePerfData -Xmx64m ") && !own.contains("CompileCommand"), "the user's flags win: " + own);
     }
 
     @Test
@@ -302,13 +302,35 @@ class LauncherScriptTest {
                 List.of("--prefetch-worker", "--segment-size=16777216", "--spool-key=k", "--prefetch", "8",
                         "https://account.blob.core.windows.net/c/p", "pg", "f", "p"))) {
             String out = run(Map.of(), args);
-            assertTrue(out.contains(" -Xss1m -XX:CompileThresholdScaling=5 -Xmx512m "), out);
+            assertTrue(out.contains(" -Xss1m -XX:-UsePerfData -XX:CompileThresholdScaling=5 -Xmx512m "), out);
             assertFalse(out.contains("TieredStopAtLevel") || out.contains("CompileCommand"), out);
             // an empty variable is no choice; flags the user set replace the worker's too
             assertTrue(run(Map.of("CUMULUS_JVM_FLAGS", ""), args).contains(" -XX:CompileThresholdScaling=5 -Xmx512m "));
             String own = run(Map.of("CUMULUS_JVM_FLAGS", "-Xmx1g"), args);
-            assertTrue(own.contains(" -Xss1m -Xmx1g ") && !own.contains("CompileThresholdScaling=5"), own);
+            assertTrue(own.contains(" -Xss1m -XX:-UsePerfData -Xmx1g ") && !own.contains("CompileThresholdScaling=5"), own);
         }
+    }
+
+    /**
+     * No hsperfdata file: with /tmp full, every JVM warned about it in PostgreSQL's log at each call. Every
+     * JVM the launcher starts (a call, a worker, a training run of cds-archive.sh, whose archives must be
+     * made with the flags they serve, flags of the user's own), unless the user turns it back on.
+     */
+    @Test
+    void everyJvmRunsWithoutPerfDataUnlessTheUserTurnsItOn() throws Exception {
+        packageAot(true);
+        List<Map<String, String>> environments = List.of(Map.of(), Map.of("CUMULUS_JVM_FLAGS", "-Xmx1g"),
+                Map.of("CUMULUS_AOT_OUTPUT", "/tmp/x.aot"), Map.of("CUMULUS_JAVA", homeJava.toString()),
+                Map.of("CUMULUS_NO_CDS", "1"));
+        for (Map<String, String> environment : environments) {
+            for (List<String> args : List.of(List.of("s3://b/p", "pg", "x"), List.of("--async-uploader",
+                    "--spool-key=k", "--async", "--spool-dir", "/s", "s3://b/p", "pg", "/x"))) {
+                String out = run(environment, args);
+                assertTrue(out.contains(" -XX:+UseSerialGC -Xss1m -XX:-UsePerfData "), environment + ": " + out);
+            }
+        }
+        String own = run(Map.of("CUMULUS_JAVA_OPTS", "-XX:+UsePerfData"), List.of("s3://b/p", "pg", "x"));
+        assertTrue(own.indexOf("-XX:-UsePerfData") < own.indexOf("-XX:+UsePerfData"), "the last one wins: " + own);
     }
 
     @Test
