@@ -338,6 +338,8 @@ class CheckEndToEndTest {
             assertEquals("FAILED", verdicts.get("backup age")[0], result::describe);
             assertTrue(verdicts.get("backup count")[1].startsWith("0 DONE backup(s), 1 more of another database"
                     + " system"), result::describe);
+            assertTrue(verdicts.get("WAL continuity")[1].startsWith("no DONE backup of this database system (those in"
+                    + " the store are of another: see the system identifier line)"), result::describe);
 
             String theirBackup = Backups.backupSucceeds(store, other, SERVER, "--immediate-checkpoint");
             try {

@@ -10,8 +10,9 @@ import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.TagOptions;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
-import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupId;
+import io.cumulus.core.catalog.BackupInfo;
+import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.catalog.KeepAnnotations;
@@ -159,7 +160,15 @@ public final class CheckCommand extends ToolCommand {
                     status.ifPresent(s -> results.add(SystemIdentifierCheck.check(catalog.get().backups(), system)));
                     results.add(freshness.age(now, maxAge));
                     results.add(freshness.count(minBackups));
-                    results.add(continuity(location, freshness.ofThisSystem(), status));
+                    CheckResult continuity = continuity(location, freshness.ofThisSystem(), status);
+                    if (continuity.message().equals(WalContinuityCheck.NO_BACKUP) && catalog.get().backups().stream()
+                            .anyMatch(b -> b.status() == BackupStatus.DONE)) {
+                        // after a pg_upgrade: the DONE backups there are, are another system's
+                        continuity = CheckResult.failed(continuity.name(), "no DONE backup of this database system"
+                                + " (those in the store are of another: see the system identifier line), so no WAL"
+                                + " range a recovery would need", continuity.fix());
+                    }
+                    results.add(continuity);
                     // a recovery window is counted on this machine's wall clock, as cumulus-backup-delete counts it
                     ZonedDateTime local = now.atZoneSameInstant(ZoneId.systemDefault());
                     policy.ifPresent(p -> results.add(p.check(backups, local)));

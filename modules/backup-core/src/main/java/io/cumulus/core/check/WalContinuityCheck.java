@@ -60,6 +60,9 @@ public final class WalContinuityCheck {
     private WalContinuityCheck() {
     }
 
+    /** The message when there is no DONE backup to start a chain from. */
+    public static final String NO_BACKUP = "no DONE backup, so no WAL range a recovery would need";
+
     /**
      * The verdict for {@code backups} (the catalog with its keep annotations, oldest first). The chain
      * point-in-time recovery needs starts at the oldest DONE backup not kept standalone: retention
@@ -82,8 +85,7 @@ public final class WalContinuityCheck {
         List<CatalogBackup> done = backups.stream()
                 .filter(b -> b.status() == BackupStatus.DONE && b.info().beginWal() != null).toList();
         if (done.isEmpty()) {
-            return CheckResult.failed(NAME, "no DONE backup, so no WAL range a recovery would need",
-                    "take a base backup with cumulus-backup");
+            return CheckResult.failed(NAME, NO_BACKUP, "take a base backup with cumulus-backup");
         }
         List<CatalogBackup> chained = done.stream().filter(b -> !b.isKept(Keep.STANDALONE)).toList();
         List<CatalogBackup> standalone = done.stream().filter(b -> b.isKept(Keep.STANDALONE)).toList();
