@@ -4,6 +4,7 @@ import io.cumulus.cli.BackgroundProcess;
 import io.cumulus.cli.ExitCodes;
 import io.cumulus.cli.Log;
 import io.cumulus.core.wal.ArchiveSpool;
+import io.cumulus.storage.FullDisk;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ final class AsyncArchiving {
 
     static String spoolUnwritable(Path spoolDirectory, String wal, IOException failure) {
         String reason = failure.getMessage() == null ? failure.toString() : failure.getMessage();
-        boolean full = reason.contains("No space left on device") || reason.contains("Disk quota exceeded");
+        boolean full = FullDisk.says(reason);
         return "the --async spool " + spoolDirectory + " cannot be written (" + reason + "): archiving " + wal
                 + " in this call; " + (full ? "free space in " + spoolDirectory
                         : "make " + spoolDirectory + " a directory this user can write")

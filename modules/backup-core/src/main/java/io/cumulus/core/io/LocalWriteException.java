@@ -1,5 +1,6 @@
 package io.cumulus.core.io;
 
+import io.cumulus.storage.FullDisk;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -79,7 +80,7 @@ public final class LocalWriteException extends IOException {
                     : fs instanceof java.nio.file.AccessDeniedException ? "permission denied"
                     : fs.getClass().getSimpleName();
         }
-        boolean full = reason.contains("No space left on device") || reason.contains("Disk quota exceeded");
+        boolean full = FullDisk.says(reason);
         return new LocalWriteException(what + ": " + reason + (full ? "; " + whenFull : ""), full, failure);
     }
 }

@@ -10,6 +10,7 @@ import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobOutputStream;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.ContainerNotFoundException;
+import io.cumulus.storage.FullDisk;
 import io.cumulus.storage.UnfinishedWrites;
 import io.cumulus.storage.WriteOptions;
 import java.io.BufferedOutputStream;
@@ -558,7 +559,7 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
         if (failure instanceof FileSystemException fs && fs.getReason() != null) {
             reason = fs.getReason(); // its message starts with the path, named below
         }
-        boolean full = reason.contains("No space left on device") || reason.contains("Disk quota exceeded");
+        boolean full = FullDisk.says(reason);
         return new IOException("cannot write " + object + " (through " + temp + "): " + reason
                 + (full ? "; free space on the file system of " + root + " (or raise the quota), then try again" : ""),
                 failure);
