@@ -109,16 +109,9 @@ public final class InheritedRecoverySettings {
      * apply to whatever recovery is configured by hand (postgresql.auto.conf's over postgresql.conf's).
      */
     public static List<String> warningsWithoutRecovery(Path dataDirectory) throws IOException {
-        List<String> warnings = new ArrayList<>();
-        for (String file : List.of(AUTO_CONF, CONF)) {
-            for (Line line : find(dataDirectory.resolve(file), RECOVERY_SETTINGS)) {
-                warnings.add((file.equals(CONF) ? CONF + " in the data directory" : AUTO_CONF) + " line "
-                        + line.number() + " sets " + line.text() + ", " + LEFT_OVER + ": PostgreSQL applies it to"
-                        + " any recovery of this copy" + (file.equals(AUTO_CONF) ? ", over postgresql.conf" : "")
-                        + "; comment it out before starting a recovery unless you mean it");
-            }
-        }
-        return warnings;
+        return warnings(dataDirectory, RECOVERY_SETTINGS, file -> ", " + LEFT_OVER + ": PostgreSQL applies it to any"
+                + " recovery of this copy" + (file.equals(AUTO_CONF) ? ", over postgresql.conf" : "")
+                + "; comment it out before starting a recovery unless you mean it");
     }
 
     /**
@@ -128,13 +121,22 @@ public final class InheritedRecoverySettings {
      * the new standby also streams from that server, which may be the old primary. Values are not shown.
      */
     public static List<String> standbyStreamingWarnings(Path dataDirectory) throws IOException {
+        return warnings(dataDirectory, STREAMING_SETTINGS, file -> ", carried over from the backed-up cluster: this"
+                + " standby streams from that server too, besides restoring WAL from the store; remove the line"
+                + " unless that server is this standby's primary");
+    }
+
+    /**
+     * A warning for each line of postgresql.auto.conf and then postgresql.conf (of the data directory)
+     * that sets one of {@code names}: where, the line, and {@code tail} of the file.
+     */
+    private static List<String> warnings(Path dataDirectory, Set<String> names,
+            java.util.function.Function<String, String> tail) throws IOException {
         List<String> warnings = new ArrayList<>();
         for (String file : List.of(AUTO_CONF, CONF)) {
-            for (Line line : find(dataDirectory.resolve(file), STREAMING_SETTINGS)) {
+            for (Line line : find(dataDirectory.resolve(file), names)) {
                 warnings.add((file.equals(CONF) ? CONF + " in the data directory" : AUTO_CONF) + " line "
-                        + line.number() + " sets " + line.text() + ", carried over from the backed-up cluster: this"
-                        + " standby streams from that server too, besides restoring WAL from the store; remove the"
-                        + " line unless that server is this standby's primary");
+                        + line.number() + " sets " + line.text() + tail.apply(file));
             }
         }
         return warnings;
