@@ -4,8 +4,6 @@ import io.cumulus.core.check.CheckResult;
 import io.cumulus.core.check.Durations;
 import io.cumulus.storage.ShownUrls;
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 
 /**
@@ -14,8 +12,6 @@ import java.util.List;
  * read elsewhere, so every verdict is testable without a server.
  */
 public final class ArchivingChecks {
-
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssxxx");
 
     private ArchivingChecks() {
     }
@@ -105,18 +101,18 @@ public final class ArchivingChecks {
         String name = "archiver";
         if (status.lastAttemptFailed()) {
             return CheckResult.failed(name, "the last attempt failed: " + status.lastFailedWal().orElse("?") + " at "
-                    + time(status.lastFailedTime().orElseThrow()) + " (" + status.failedCount()
+                    + Durations.moment(status.lastFailedTime().orElseThrow()) + " (" + status.failedCount()
                     + " failure(s) since the statistics were reset"
                     + status.lastArchivedWal().map(w -> "; last success " + w + " at "
-                            + time(status.lastArchivedTime().orElseThrow())).orElse("; no success") + ")",
+                            + Durations.moment(status.lastArchivedTime().orElseThrow())).orElse("; no success") + ")",
                     "read the archive command's error in the PostgreSQL log ('archive command failed'), or run"
                             + " archive_command by hand as the postgres user on that segment");
         }
         String last = status.lastArchivedWal().map(w -> "last archived " + w + " at "
-                + time(status.lastArchivedTime().orElseThrow())).orElse("nothing archived since the statistics"
+                + Durations.moment(status.lastArchivedTime().orElseThrow())).orElse("nothing archived since the statistics"
                         + " were reset");
         return CheckResult.ok(name, last + (status.failedCount() == 0 ? ", no failure"
-                : ", archived successfully since the last failure at " + time(status.lastFailedTime().orElseThrow())));
+                : ", archived successfully since the last failure at " + Durations.moment(status.lastFailedTime().orElseThrow())));
     }
 
     static CheckResult archiveLag(ArchivingStatus status, Duration maxLag) {
@@ -130,9 +126,5 @@ public final class ArchivingChecks {
                     + " log; if archiving only cannot keep up, use cumulus-wal-archive --async or a faster link");
         }
         return CheckResult.ok(name, Durations.format(lag) + " (" + waiting + ", max " + Durations.format(maxLag) + ")");
-    }
-
-    private static String time(OffsetDateTime t) {
-        return TIME.format(t);
     }
 }

@@ -2,12 +2,19 @@ package io.cumulus.core.check;
 
 import io.cumulus.core.InvalidInputException;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as the check options take and show them: {@code 90}, {@code 90s}, {@code 15m}, {@code 26h}, {@code 7d}, {@code 2w}. */
+/**
+ * Durations as the check options take and show them: {@code 90}, {@code 90s}, {@code 15m}, {@code 26h}, {@code 7d},
+ * {@code 2w}; and moments as the checks show them.
+ */
 public final class Durations {
+
+    private static final DateTimeFormatter MOMENT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssxxx");
 
     private static final Pattern TEXT = Pattern.compile("^(\\d+)\\s*([smhdw]?)$", Pattern.CASE_INSENSITIVE);
 
@@ -53,5 +60,10 @@ public final class Durations {
             return s / 3600 + "h" + (s % 3600 / 60 == 0 ? "" : " " + s % 3600 / 60 + "m");
         }
         return s / 86400 + "d" + (s % 86400 / 3600 == 0 ? "" : " " + s % 86400 / 3600 + "h");
+    }
+
+    /** A moment as the checks show it: {@code 2026-12-07 11:45:03+00:00}, in the offset it was read with. */
+    public static String moment(OffsetDateTime t) {
+        return MOMENT.format(t);
     }
 }

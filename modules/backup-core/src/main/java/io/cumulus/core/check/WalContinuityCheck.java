@@ -10,7 +10,6 @@ import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -41,7 +40,6 @@ public final class WalContinuityCheck {
         }
     }
 
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ssxxx");
 
     /**
      * What PostgreSQL told of the cluster. Read before the store is listed, so that a WAL file
@@ -184,7 +182,7 @@ public final class WalContinuityCheck {
         WalName wal = last.get();
         String where = store.describeKey(layout.walsPrefix());
         String archived = "PostgreSQL archived " + wal.name()
-                + cluster.lastArchivedTime().map(t -> " at " + TIME.format(t)).orElse("") + ", but " + where;
+                + cluster.lastArchivedTime().map(t -> " at " + Durations.moment(t)).orElse("") + ", but " + where;
         String notHere = ": archive_command does not store WAL here (another endpoint, profile or prefix, a test or"
                 + " stub command?)";
         String fix = "make archive_command store WAL under " + where + ", with the URL, server name, endpoint and"

@@ -80,7 +80,7 @@ public final class AzureBlobStores {
                         + " DefaultEndpointsProtocol=https;AccountName=ACCOUNT;AccountKey=KEY or"
                         + " BlobEndpoint=URL;SharedAccessSignature=SAS, or unset it");
             }
-            accountKey(cs.value()).ifPresent(key -> requireBase64(key, AzureCredential.CONNECTION_STRING_VARIABLE
+            cs.setting("AccountKey").ifPresent(key -> requireBase64(key, AzureCredential.CONNECTION_STRING_VARIABLE
                     + "'s AccountKey"));
             return;
         }
@@ -93,17 +93,6 @@ public final class AzureBlobStores {
         } else {
             builder.credential(tokenCredential(credential));
         }
-    }
-
-    /** The {@code AccountKey} of a connection string, if it has one. */
-    private static Optional<String> accountKey(String connectionString) {
-        for (String pair : connectionString.split(";")) {
-            int equals = pair.indexOf('=');
-            if (equals > 0 && pair.substring(0, equals).trim().equalsIgnoreCase("AccountKey")) {
-                return Optional.of(pair.substring(equals + 1).trim());
-            }
-        }
-        return Optional.empty();
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.cumulus.storage.azure;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -45,6 +47,14 @@ public sealed interface AzureCredential {
         public ConnectionString {
             requireText(value, "connection string");
             checkConnectionString(value);
+        }
+
+        /** The value of the string's {@code key} setting (case-insensitive, trimmed), if it has one. */
+        public Optional<String> setting(String key) {
+            return settings(value).stream()
+                    .filter(pair -> pair.getKey().equalsIgnoreCase(key))
+                    .map(Map.Entry::getValue)
+                    .findFirst();
         }
 
         @Override
@@ -170,13 +180,9 @@ public sealed interface AzureCredential {
      * SharedAccessSignature} is no URL query; a string the SDK cannot read otherwise is left to it.
      */
     private static void checkConnectionString(String value) {
-        for (String pair : value.split(";")) {
-            int equals = pair.indexOf('=');
-            if (equals < 0) {
-                continue;
-            }
-            String key = pair.substring(0, equals).trim();
-            String setting = pair.substring(equals + 1).trim();
+        for (Map.Entry<String, String> pair : settings(value)) {
+            String key = pair.getKey();
+            String setting = pair.getValue();
             if (key.equalsIgnoreCase("BlobEndpoint") && setting.indexOf('@') >= 0) {
                 throw new IllegalArgumentException(CONNECTION_STRING_VARIABLE + " is not usable: its BlobEndpoint"
                         + " carries user info (user:password@ before the host), which Azure never uses and"
@@ -187,6 +193,21 @@ public sealed interface AzureCredential {
                 checkSas(setting, CONNECTION_STRING_VARIABLE + "'s SharedAccessSignature");
             }
         }
+    }
+
+    /**
+     * A connection string's {@code KEY=VALUE} pairs in their order (a key may repeat), keys and values trimmed; a part
+     * without {@code =} or with an empty key is left to the SDK, which refuses it.
+     */
+    private static List<Map.Entry<String, String>> settings(String value) {
+        List<Map.Entry<String, String>> settings = new ArrayList<>();
+        for (String pair : value.split(";")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0) {
+                settings.add(Map.entry(pair.substring(0, equals).trim(), pair.substring(equals + 1).trim()));
+            }
+        }
+        return settings;
     }
 
     private static void requireText(String value, String what) {

@@ -141,4 +141,13 @@ class AzureCredentialTest {
         assertEquals(new AzureCredential.ConnectionString(fine), AzureCredential.resolve(Optional.empty(),
                 Map.of(AzureCredential.CONNECTION_STRING_VARIABLE, fine)));
     }
+
+    @Test
+    void aConnectionStringSettingIsFoundByItsKeyInAnyCaseAndTrimmed() {
+        AzureCredential.ConnectionString cs = new AzureCredential.ConnectionString(
+                "DefaultEndpointsProtocol=https; accountkey = a2V5= ;AccountName=a;AccountKey=second");
+        assertEquals(Optional.of("a2V5="), cs.setting("AccountKey"));
+        assertEquals(Optional.of("https"), cs.setting("defaultendpointsprotocol"));
+        assertEquals(Optional.empty(), cs.setting("SharedAccessSignature"));
+    }
 }
