@@ -1,8 +1,6 @@
 package io.cumulus.storage.file;
 
-import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
-import static java.nio.file.StandardOpenOption.WRITE;
 
 import io.cumulus.storage.BatchDeleter;
 import io.cumulus.storage.BlobInfo;
@@ -55,8 +53,10 @@ import java.util.Set;
  * reader sees either nothing or the whole object, even after a crash.
  *
  * <p>Unlike S3, a key cannot be both an object and the prefix of other objects ({@code a} and {@code
- * a/b}): the second write fails. Files and directories are created with the process umask, so that a
- * store shared between root and the postgres user stays readable by both.
+ * a/b}): the second write fails. Files and directories are created with the process umask and never
+ * with more rights for the group or for others than the store's directory gives them, and owned by the
+ * directory's owner when root writes (see {@link NewEntries}): a base backup made from root's crontab
+ * under umask 022 into postgres's private directory stays private and postgres's.
  */
 final class FileBlobStore implements BlobStore, UnfinishedWrites {
 
@@ -79,6 +79,8 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
     private final SecureRandom random = new SecureRandom();
     /** The mount points fstab declares on the way to the root, read once; null until then. */
     private volatile List<Path> declaredMounts;
+    /** How new entries are created, read from the root at the first write; null until then. */
+    private volatile NewEntries newEntries;
 
     FileBlobStore(Path root, MountPoints mountPoints) {
         this.root = root;
@@ -187,8 +189,7 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
                     + HexFormat.of().formatHex(randomBytes()));
             try {
                 createDirectories(directory);
-                // default permissions (0666 less umask), unlike Files.createTempFile's 0600
-                FileChannel channel = FileChannel.open(temp, CREATE_NEW, WRITE);
+                FileChannel channel = newEntries().createFile(temp);
                 return new FileBlobOutputStream(key, target, temp, channel, options.ifAbsent());
             } catch (NoSuchFileException e) {
                 // A delete in another process pruned a directory on the way, between our creating (or
@@ -219,7 +220,7 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
         }
         createDirectories(directory.getParent());
         try {
-            Files.createDirectory(directory);
+            newEntries().createDirectory(directory);
             syncDirectory(directory.getParent());
         } catch (FileAlreadyExistsException e) {
             // one look, not two: a directory pruned and created again between two looks is no object
@@ -498,6 +499,15 @@ final class FileBlobStore implements BlobStore, UnfinishedWrites {
                     + mountPoints.fstab() + " mounts, but nothing is mounted there: mount it, or remove its line"
                     + " from " + mountPoints.fstab() + " if the directory is meant to be on this disk");
         }
+    }
+
+    private NewEntries newEntries() throws IOException {
+        NewEntries entries = newEntries;
+        if (entries == null) {
+            entries = NewEntries.under(root);
+            newEntries = entries;
+        }
+        return entries;
     }
 
     /** The mount points fstab declares on the way to the root, as given and with links resolved. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobOutputStream;
@@ -20,12 +21,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -149,6 +157,71 @@ class FileBlobStoreTest extends BlobStoreContractTest {
                 Files.getPosixFilePermissions(root().resolve("srv/wals/0000000100000000/000000010000000000000001")));
         assertEquals(Files.getPosixFilePermissions(referenceDir),
                 Files.getPosixFilePermissions(root().resolve("srv/wals")));
+    }
+
+    /**
+     * A base backup made from cron (umask 022) into a private store must stay private: the group and
+     * others get no right on a new entry that the store's directory does not give them.
+     */
+    @Test
+    void newEntriesGetNoMoreRightsForGroupAndOthersThanTheStoreDirectoryGives() throws IOException {
+        Set<PosixFilePermission> umaskFile = Files.getPosixFilePermissions(
+                Files.createFile(temp.resolve("reference-file")));
+        Set<PosixFilePermission> umaskDir = Files.getPosixFilePermissions(
+                Files.createDirectory(temp.resolve("reference-dir")));
+        // it finds something only under a umask that leaves others a right (cron's 022, Debian's default)
+        assumeTrue(umaskFile.contains(PosixFilePermission.OTHERS_READ), "this JVM's umask leaves nothing to take");
+        for (String rootMode : List.of("rwx------", "rwxr-x---", "rwxrwx---", "rwxr-xr-x", "rwxrwxrwx")) {
+            Path root = Files.createDirectory(temp.resolve("store-" + rootMode));
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString(rootMode));
+            try (BlobStore store = FileBlobStores.open(new FileStoreConfig(root))) {
+                writeTo(store, "srv/base/20261207T020000/data.tar", bytes(10, 1));
+            }
+            Set<PosixFilePermission> file = EnumSet.copyOf(umaskFile);
+            file.retainAll(PosixFilePermissions.fromString(rootMode.replace('x', '-')));
+            Set<PosixFilePermission> dir = EnumSet.copyOf(umaskDir);
+            dir.retainAll(PosixFilePermissions.fromString(rootMode));
+            assertEquals(PosixFilePermissions.toString(file), PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(root.resolve("srv/base/20261207T020000/data.tar"))), rootMode);
+            for (String d : List.of("srv", "srv/base", "srv/base/20261207T020000")) {
+                assertEquals(PosixFilePermissions.toString(dir), PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(root.resolve(d))), rootMode + " " + d);
+            }
+        }
+    }
+
+    /**
+     * A cumulus-backup in root's crontab writing into postgres's store: what it creates is postgres's,
+     * so postgres's archive_command can still write into a directory root created, and postgres's tools
+     * read the backup.
+     */
+    @Test
+    void whatRootCreatesInAnotherUsersStoreIsThatUsersAndWhatThatUserCreatesStaysItsOwn() throws IOException {
+        assumeTrue("root".equals(System.getProperty("user.name")), "only root may give files away");
+        Path root = Files.createDirectory(temp.resolve("daemons-store"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-x---")));
+        UserPrincipalLookupService users = root.getFileSystem().getUserPrincipalLookupService();
+        PosixFileAttributeView rootView = Files.getFileAttributeView(root, PosixFileAttributeView.class);
+        rootView.setOwner(users.lookupPrincipalByName("daemon"));
+        rootView.setGroup(users.lookupPrincipalByGroupName("daemon"));
+        try (BlobStore store = FileBlobStores.open(new FileStoreConfig(root))) {
+            writeTo(store, "srv/base/20261207T020000/data.tar", bytes(10, 1));
+            try (BlobOutputStream out = store.openWrite("srv/base/20261207T020000/backup.info",
+                    WriteOptions.DEFAULT.withIfAbsent(true))) {
+                out.write(bytes(10, 2));
+            }
+        }
+        for (String entry : List.of("srv", "srv/base", "srv/base/20261207T020000",
+                "srv/base/20261207T020000/data.tar", "srv/base/20261207T020000/backup.info")) {
+            PosixFileAttributes a = Files.readAttributes(root.resolve(entry), PosixFileAttributes.class);
+            assertEquals("daemon", a.owner().getName(), entry);
+            assertEquals("daemon", a.group().getName(), entry);
+        }
+        Path own = Files.createDirectory(temp.resolve("roots-store"));
+        try (BlobStore store = FileBlobStores.open(new FileStoreConfig(own))) {
+            writeTo(store, "srv/x", bytes(10, 3));
+        }
+        assertEquals("root", Files.getOwner(own.resolve("srv/x")).getName());
     }
 
     @Test
