@@ -115,6 +115,7 @@ public final class BackupDeleteCommand extends CatalogWriteCommand {
         if (json(format)) {
             print(plan, executor, outcome);
         }
+        outcome.stopped().ifPresent(log::warning);
         if (!outcome.walLeft().isEmpty()) {
             throw new OperationFailedException(walLeftMessage(outcome.walLeft()));
         }
@@ -244,6 +245,7 @@ public final class BackupDeleteCommand extends CatalogWriteCommand {
             done.put("wal_deleted", outcome.walDeleted());
             done.put("wal_left", outcome.walLeft());
             done.put("incomplete_deleted", outcome.incompleteDeleted());
+            outcome.stopped().ifPresent(why -> done.put("stopped", why));
             m.put("outcome", done);
         }
         return m;

@@ -7,8 +7,11 @@ import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.catalog.KeepAnnotations;
 import io.cumulus.core.restore.BackupCatalog;
+import io.cumulus.core.restore.BaseRestore;
+import io.cumulus.core.restore.RestoreListener;
 import java.io.IOException;
 import java.util.Locale;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -60,7 +63,12 @@ public final class BackupKeepCommand extends CatalogWriteCommand {
         KeepAnnotations keeps = new KeepAnnotations(location.store(), location.layout());
         if (action.status) {
             BackupId id = annotated(location);
-            out().println("Keep: " + keeps.read(id).map(Keep::target).orElse("nokeep"));
+            Optional<Keep> keep = keeps.read(id);
+            if (keep.isPresent() && !hasBackupInfo(location, id)) {
+                log.warning("backup " + id + " has a keep annotation but no backup.info: it was deleted, or a"
+                        + " cumulus-backup-delete is deleting it; release the annotation with -r");
+            }
+            out().println("Keep: " + keep.map(Keep::target).orElse("nokeep"));
         } else if (action.release) {
             BackupId id = annotated(location);
             keeps.release(id);
@@ -73,6 +81,7 @@ public final class BackupKeepCommand extends CatalogWriteCommand {
             }
             Keep keep = Keep.valueOf(action.target.name().toUpperCase(Locale.ROOT));
             keeps.keep(entry.id(), keep, writes());
+            checkStillStored(location, entry, keeps);
             log.info("backup " + entry.id() + " is kept (keep:" + keep.target() + ")");
         }
         return ok();
@@ -86,6 +95,35 @@ public final class BackupKeepCommand extends CatalogWriteCommand {
      */
     private BackupId annotated(StoreLocation location) throws IOException {
         return BackupId.isBackupId(backupId) ? new BackupId(backupId) : resolve(location, backupId).id();
+    }
+
+    /**
+     * A cumulus-backup-delete that read the catalog before the annotation was written deletes the
+     * backup anyway, archives first and backup.info last: looked at after the write, a backup whose
+     * archives or backup.info are going is being deleted, and its annotation is removed again rather
+     * than left alone for {@code -s} to show.
+     */
+    private static void checkStillStored(StoreLocation location, BackupCatalog.Entry entry, KeepAnnotations keeps)
+            throws IOException {
+        String missing = null;
+        if (!hasBackupInfo(location, entry.id())) {
+            missing = "its backup.info is gone";
+        } else if (entry.info().unrestorableKind().isEmpty()) {
+            try {
+                new BaseRestore(location.store(), location.layout(), 1, RestoreListener.NONE).checkStored(entry);
+            } catch (OperationFailedException e) {
+                missing = e.getMessage();
+            }
+        }
+        if (missing != null) {
+            keeps.release(entry.id());
+            throw new OperationFailedException("cannot keep backup " + entry.id() + ": " + missing + " (a"
+                    + " cumulus-backup-delete deleting it now?); nothing is kept");
+        }
+    }
+
+    private static boolean hasBackupInfo(StoreLocation location, BackupId id) throws IOException {
+        return location.store().stat(location.layout().backupPrefix(id.value()) + "backup.info").isPresent();
     }
 
     public static void main(String[] args) {

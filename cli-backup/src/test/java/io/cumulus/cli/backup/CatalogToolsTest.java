@@ -224,6 +224,20 @@ class CatalogToolsTest {
         assertEquals(3, run(BackupKeepCommand::new, args(IDS[1], "-s", "-r")).exitCode());
     }
 
+    /**
+     * A keep that lands while a cumulus-backup-delete (which read the catalog before) removes the
+     * backup, archives first: refused, and no annotation is left alone for -s to show.
+     */
+    @Test
+    void keepingABackupWhoseArchivesAreBeingDeletedIsRefusedAndLeavesNoAnnotation() throws Exception {
+        Files.delete(root.resolve("pg/base/" + IDS[1] + "/data.tar"));
+        Result kept = run(BackupKeepCommand::new, args(IDS[1], "--target", "full"));
+        assertEquals(1, kept.exitCode(), kept.describe());
+        assertTrue(kept.err().contains("cannot keep backup " + IDS[1] + ": ") && kept.err().contains("data.tar")
+                && kept.err().contains("nothing is kept"), kept.describe());
+        assertFalse(Files.exists(root.resolve("pg/base/" + IDS[1] + "/annotations/keep")));
+    }
+
     /** As barman-cloud-backup-keep: with an id, -s and -r go to the annotation's key, not through backup.info. */
     @Test
     void statusAndReleaseReachTheKeepOfABackupWhoseInfoIsUnreadableOrGone() throws Exception {
@@ -236,7 +250,9 @@ class CatalogToolsTest {
         Result status = run(BackupKeepCommand::new, args(unreadable, "-s"));
         assertEquals(0, status.exitCode(), status.describe());
         assertEquals("Keep: full\n", status.out());
-        assertEquals("Keep: standalone\n", run(BackupKeepCommand::new, args(gone, "--status")).out());
+        Result goneStatus = run(BackupKeepCommand::new, args(gone, "--status"));
+        assertEquals("Keep: standalone\n", goneStatus.out());
+        assertTrue(goneStatus.err().contains("has a keep annotation but no backup.info"), goneStatus.describe());
         for (String id : List.of(unreadable, gone)) {
             Result release = run(BackupKeepCommand::new, args(id, "-r"));
             assertEquals(0, release.exitCode(), release.describe());

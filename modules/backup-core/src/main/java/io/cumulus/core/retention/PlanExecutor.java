@@ -4,17 +4,19 @@ import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupStatus;
-import io.cumulus.core.io.ObjectWrites;
-import io.cumulus.storage.WriteOptions;
-import java.nio.charset.StandardCharsets;
+import io.cumulus.core.catalog.Keep;
+import io.cumulus.core.catalog.KeepAnnotations;
 import io.cumulus.core.catalog.Tablespace;
+import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BatchDeleteException;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.UnfinishedWrites;
+import io.cumulus.storage.WriteOptions;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -70,11 +72,14 @@ public final class PlanExecutor {
      * What {@link #execute} did.
      *
      * @param incompleteDeleted the directories without backup.info deleted ({@link IncompleteBackup})
+     * @param stopped why the deletions stopped before the plan's end: a backup it was to delete got a
+     *     keep annotation since the plan was made
      */
     public record Outcome(int backupsDeleted, long objectsDeleted, long walDeleted, List<String> walLeft,
-                          int incompleteDeleted) {
+                          int incompleteDeleted, Optional<String> stopped) {
         public Outcome {
             walLeft = List.copyOf(walLeft);
+            Objects.requireNonNull(stopped, "stopped");
         }
     }
 
@@ -146,9 +151,22 @@ public final class PlanExecutor {
         long objects = 0;
         long wal = 0;
         List<String> walLeft = new ArrayList<>();
+        Optional<String> stopped = Optional.empty();
+        KeepAnnotations keeps = new KeepAnnotations(store, layout);
         for (int index = 0; index < plan.deletions().size(); index++) {
             RetentionPlan.Deletion deletion = plan.deletions().get(index);
             BackupId id = deletion.id();
+            Optional<Keep> keptSince = keeps.read(id);
+            if (keptSince.isPresent()) {
+                // cumulus-backup-keep ran since the plan was read; the WAL planned for the deletions
+                // after this one assumes this backup gone, so they wait for the next run too
+                stopped = Optional.of("backup " + id + " was kept (keep:" + keptSince.get().target()
+                        + ") after this delete read the catalog: it"
+                        + (index + 1 == plan.deletions().size() ? " is" : " and the " + (plan.deletions().size()
+                                - index - 1) + " backup(s) after it in the plan are") + " not deleted; run the"
+                        + " delete again to apply the policy with that keep");
+                break;
+            }
             List<String> keys = objectsOf(deletion);
             List<String> archives = keys.subList(0, keys.size() - 1);
             if (markFailedFirst && deletion.backup().status() == BackupStatus.DONE) {
@@ -196,7 +214,7 @@ public final class PlanExecutor {
                             : " and " + dead.unfinishedWrites().size() + " unfinished write(s)")
                     + ", no backup.info)");
         }
-        return new Outcome(backups, objects, wal, walLeft, incomplete);
+        return new Outcome(backups, objects, wal, walLeft, incomplete, stopped);
     }
 
     /**

@@ -67,6 +67,35 @@ class InterruptedDeleteTest {
         assertEquals(List.of(id(0)), next.backupsToDelete());
     }
 
+    /**
+     * cumulus-backup-keep made while a policy's delete runs (it read the annotations before): the
+     * backup kept since is not deleted, nor any backup or WAL planned after it.
+     */
+    @Test
+    void aBackupKeptAfterThePlanWasMadeIsNotDeletedNorAnythingPlannedAfterIt() throws Exception {
+        InMemoryBlobStore store = threeDoneBackups();
+        CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
+        RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
+                RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+        assertEquals(List.of(id(0), id(1)), plan.backupsToDelete());
+        new io.cumulus.core.catalog.KeepAnnotations(store, LAYOUT).keep(id(1), io.cumulus.core.catalog.Keep.FULL,
+                io.cumulus.storage.WriteOptions.DEFAULT);
+        int walBefore = keys(store, LAYOUT.walsPrefix()).size();
+
+        PlanExecutor.Outcome outcome = new PlanExecutor(store, LAYOUT, 1000, line -> { }).execute(plan);
+
+        assertEquals(1, outcome.backupsDeleted());
+        assertTrue(keys(store, LAYOUT.backupPrefix(id(0).value())).isEmpty());
+        assertTrue(keys(store, LAYOUT.backupPrefix(id(1).value())).contains(LAYOUT.backupPrefix(id(1).value())
+                + "backup.info"), "the backup kept since is there");
+        assertTrue(outcome.stopped().orElseThrow().startsWith("backup " + id(1) + " was kept (keep:full)"),
+                outcome.stopped().toString());
+        assertEquals(walBefore - outcome.walDeleted(), keys(store, LAYOUT.walsPrefix()).size());
+        RetentionPlan next = RetentionPlanner.byPolicy(CatalogSnapshot.read(store, LAYOUT).backups(),
+                CatalogSnapshot.walObjects(store, LAYOUT), RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+        assertEquals(List.of(), next.backupsToDelete(), "the next run keeps it too");
+    }
+
     @Test
     void aSnapshotBackupIsNotDeletedForItsDiskSnapshotsWouldBeLeftBehind() throws Exception {
         InMemoryBlobStore memory = threeDoneBackups();
