@@ -80,19 +80,45 @@ public final class WalContinuityCheck {
      */
     public static CheckResult run(BlobStore store, ServerLayout layout, List<CatalogBackup> backups,
             Optional<Cluster> cluster) throws IOException {
-        List<CatalogBackup> done = backups.stream()
-                .filter(b -> b.status() == BackupStatus.DONE && b.info().beginWal() != null).toList();
+        List<CatalogBackup> done = done(backups);
         if (done.isEmpty()) {
             return CheckResult.failed(NAME, NO_BACKUP, "take a base backup with cumulus-backup");
         }
-        List<CatalogBackup> chained = done.stream().filter(b -> !b.isKept(Keep.STANDALONE)).toList();
-        List<CatalogBackup> standalone = done.stream().filter(b -> b.isKept(Keep.STANDALONE)).toList();
-        OptionalLong clusterTimeline = cluster.map(c -> OptionalLong.of(c.timeline())).orElse(OptionalLong.empty());
         long size = cluster.map(Cluster::segmentSize).orElseGet(() -> done.stream()
                 .map(b -> b.info().xlogSegmentSize()).filter(s -> s != null).findFirst()
                 .orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE));
+        WalArchiveIndex index = WalArchiveIndex.scan(store, layout, size);
+        CheckResult verdict = verdict(store, layout, done, cluster, index);
+        if (verdict.ok()) {
+            return verdict;
+        }
+        // The catalog was read before wals/ was listed: a cumulus-backup-delete in between removed
+        // backups (backup.info first), then the WAL only they needed, and the oldest backup read seems
+        // to miss its WAL. A backup whose backup.info is still there now had all its WAL at the listing
+        // (a delete removes a backup's WAL only after its backup.info): judge by those.
+        List<CatalogBackup> stillThere = new ArrayList<>();
+        for (CatalogBackup b : done) {
+            if (store.stat(layout.backupPrefix(b.id().value()) + "backup.info").isPresent()) {
+                stillThere.add(b);
+            }
+        }
+        if (stillThere.size() == done.size()) {
+            return verdict;
+        }
+        return stillThere.isEmpty() ? CheckResult.failed(NAME, NO_BACKUP, "take a base backup with cumulus-backup")
+                : verdict(store, layout, stillThere, cluster, index);
+    }
+
+    private static List<CatalogBackup> done(List<CatalogBackup> backups) {
+        return backups.stream().filter(b -> b.status() == BackupStatus.DONE && b.info().beginWal() != null).toList();
+    }
+
+    private static CheckResult verdict(BlobStore store, ServerLayout layout, List<CatalogBackup> done,
+            Optional<Cluster> cluster, WalArchiveIndex index) throws IOException {
+        List<CatalogBackup> chained = done.stream().filter(b -> !b.isKept(Keep.STANDALONE)).toList();
+        List<CatalogBackup> standalone = done.stream().filter(b -> b.isKept(Keep.STANDALONE)).toList();
+        OptionalLong clusterTimeline = cluster.map(c -> OptionalLong.of(c.timeline())).orElse(OptionalLong.empty());
         try {
-            WalArchiveIndex index = WalArchiveIndex.scan(store, layout, size);
             WalContinuity.HistorySource histories = timeline -> history(store, index, timeline);
             Findings findings = new Findings();
             if (clusterTimeline.isPresent()) {

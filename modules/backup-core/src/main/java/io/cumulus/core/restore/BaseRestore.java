@@ -448,6 +448,12 @@ public final class BaseRestore {
             }
             throw new IOException("cannot extract " + archive.key() + ": " + e.getMessage(), e);
         } catch (IOException e) {
+            if (e instanceof java.io.FileNotFoundException && store.stat(archive.key()).isEmpty()) {
+                // listed when the restore began, gone now
+                throw new OperationFailedException("backup " + backupId + " is incomplete: " + archive.key()
+                        + " is no longer in the store (deleted since this restore began: a cumulus-backup-delete"
+                        + " of this backup?); restore another backup", e);
+            }
             throw new IOException("cannot extract " + archive.key() + ": " + e.getMessage(), e);
         }
     }

@@ -61,6 +61,18 @@ class WalContinuityCheckTest {
         }
     }
 
+    /** The check of {@code catalog}, whose backup.info objects are stored, as they are when it was just read. */
+    private CheckResult runStored(List<CatalogBackup> catalog, Optional<WalContinuityCheck.Cluster> cluster)
+            throws IOException {
+        for (CatalogBackup b : catalog) {
+            try (BlobOutputStream out = store.openWrite(layout.backupPrefix(b.id().value()) + "backup.info",
+                    WriteOptions.DEFAULT)) {
+                out.write(b.info().format().getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        return WalContinuityCheck.run(store, layout, catalog, cluster);
+    }
+
     /** Segments stored compressed: a few bytes stand for a whole segment (an uncompressed one needs 16 MiB). */
     private void segments(long timeline, long from, long to) throws IOException {
         for (long s = from; s <= to; s++) {
@@ -70,7 +82,7 @@ class WalContinuityCheckTest {
     }
 
     private CheckResult check(OptionalLong clusterTimeline) throws IOException {
-        return WalContinuityCheck.run(store, layout, backups, clusterTimeline.isPresent()
+        return runStored(backups, clusterTimeline.isPresent()
                 ? Optional.of(new WalContinuityCheck.Cluster(clusterTimeline.getAsLong(), MB16, Optional.empty(),
                         Optional.empty())) : Optional.empty());
     }
@@ -78,7 +90,7 @@ class WalContinuityCheckTest {
     /** The check of a cluster on timeline 1 whose pg_stat_archiver.last_archived_wal is {@code lastArchived}. */
     private CheckResult checkArchived(List<CatalogBackup> catalog, long timeline, String lastArchived)
             throws IOException {
-        return WalContinuityCheck.run(store, layout, catalog, Optional.of(new WalContinuityCheck.Cluster(timeline,
+        return runStored(catalog, Optional.of(new WalContinuityCheck.Cluster(timeline,
                 MB16, Optional.ofNullable(lastArchived), Optional.ofNullable(lastArchived).map(w -> ARCHIVED_AT))));
     }
 
@@ -218,7 +230,7 @@ class WalContinuityCheckTest {
                 BackupInfo.builder().status(BackupStatus.DONE).timeline(1).beginWal("00000001000000000000003D")
                         .beginXlog("0/3D000028").beginTime(longAfter).endWal("00000001000000000000003D")
                         .endXlog("0/3D000100").endTime(longAfter).build()));
-        CheckResult result = WalContinuityCheck.run(store, layout, withTheOldPrimarys, Optional.of(
+        CheckResult result = runStored(withTheOldPrimarys, Optional.of(
                 new WalContinuityCheck.Cluster(2, MB16, Optional.empty(), Optional.empty())));
         assertFalse(result.ok(), result.toString());
         assertTrue(result.message().contains("; backup 20261201T000000 began on timeline 1 at 0/3D000028, past its"
@@ -339,5 +351,34 @@ class WalContinuityCheckTest {
         CatalogBackup kept = new CatalogBackup(before.id(), before.info(), Optional.of(Keep.STANDALONE));
         assertTrue(checkArchived(List.of(kept, after), 1, "000000010000000000000009").ok());
         assertTrue(checkArchived(List.of(after), 1, "000000010000000000000009").ok());
+    }
+
+    /**
+     * A cumulus-backup-delete between the catalog's read and the listing of wals/: the oldest backup
+     * read is gone, with the WAL only it needed. No gap: the chain starts at the oldest backup whose
+     * backup.info is still there. A backup still there whose WAL is missing still fails.
+     */
+    @Test
+    void aBackupDeletedSinceTheCatalogWasReadDoesNotMakeAGapButOneStillThereDoes() throws IOException {
+        CatalogBackup deleted = backups.get(0);
+        CatalogBackup kept = CatalogBackup.of(new BackupId("20261102T000000"), BackupInfo.builder()
+                .status(BackupStatus.DONE).timeline(1).beginWal("000000010000000000000008")
+                .endWal("000000010000000000000009").build());
+        try (BlobOutputStream out = store.openWrite(layout.backupPrefix(kept.id().value()) + "backup.info",
+                WriteOptions.DEFAULT)) {
+            out.write(kept.info().format().getBytes(StandardCharsets.UTF_8));
+        }
+        segments(1, 8, 12);
+        CheckResult ok = WalContinuityCheck.run(store, layout, List.of(deleted, kept), Optional.empty());
+        assertTrue(ok.ok(), ok.toString());
+        assertTrue(ok.message().contains("from the oldest DONE backup 20261102T000000"), ok.message());
+
+        try (BlobOutputStream out = store.openWrite(layout.backupPrefix(deleted.id().value()) + "backup.info",
+                WriteOptions.DEFAULT)) {
+            out.write(deleted.info().format().getBytes(StandardCharsets.UTF_8));
+        }
+        CheckResult gap = WalContinuityCheck.run(store, layout, List.of(deleted, kept), Optional.empty());
+        assertFalse(gap.ok(), gap.toString());
+        assertTrue(gap.message().contains("000000010000000000000002"), gap.message());
     }
 }

@@ -911,6 +911,38 @@ class BaseRestoreTest {
                 + " Connection reset\\); resuming from there \\(1 of 3\\)"), warnings.toString());
     }
 
+    /** A cumulus-backup-delete -b removing the backup while it is restored: a missing part, exit 1, said so. */
+    @Test
+    void anArchiveDeletedDuringTheRestoreIsAnIncompleteBackupNamingIt() throws Exception {
+        backup(new TestCluster().withDataFiles(6, 30_000), ID, Compression.NONE, 40_000, null);
+        BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { });
+        String gone = LAYOUT.backupPrefix(ID.value()) + "data_0002.tar";
+        assertTrue(store.stat(gone).isPresent(), "the backup has a third data part");
+        BlobStore deleting = new io.cumulus.storage.testkit.ForwardingBlobStore(store) {
+            @Override
+            public java.io.InputStream openRead(String key) throws IOException {
+                if (key.equals(gone)) {
+                    delegate().delete(key);
+                }
+                return delegate().openRead(key);
+            }
+
+            @Override
+            public java.io.InputStream openRead(String key, long offset, long length) throws IOException {
+                if (key.equals(gone)) {
+                    delegate().delete(key);
+                }
+                return delegate().openRead(key, offset, length);
+            }
+        };
+
+        OperationFailedException e = assertThrows(OperationFailedException.class, () -> new BaseRestore(
+                deleting, LAYOUT, 1, listener, Duration.ZERO).restore(entry, temp.resolve("cut"), Map.of()));
+
+        assertTrue(e.getMessage().startsWith("backup " + ID + " is incomplete: " + gone + " is no longer in the store"),
+                e.getMessage());
+    }
+
     @Test
     void aStoreThatStaysAwayFailsAsUnavailableSayingTheDirectoryIsIncomplete() throws Exception {
         backup(new TestCluster().withDataFiles(6, 30_000), ID, Compression.NONE, 1L << 30, null);
