@@ -8,12 +8,15 @@ import io.cumulus.storage.BlobStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Fetches one WAL file for {@code restore_command}. The full segment is preferred over its
@@ -34,6 +37,12 @@ public final class WalRestorer {
 
     private static final long MIN_SEGMENT_SIZE = 1L << 20;
     private static final long MAX_SEGMENT_SIZE = 1L << 30;
+    /** XLogLongPageHeaderData: the short header (24 bytes), xlp_sysid, xlp_seg_size, xlp_xlog_blcksz. */
+    private static final int LONG_HEADER_SIZE = 40;
+    private static final int XLP_LONG_HEADER = 0x0002;
+    /** XLOG_BLCKSZ: 1 to 64 kB, a power of two (configure --with-wal-blocksize). */
+    private static final long MIN_BLOCK_SIZE = 1L << 10;
+    private static final long MAX_BLOCK_SIZE = 1L << 16;
 
     private final BlobStore store;
     private final ServerLayout layout;
@@ -72,7 +81,8 @@ public final class WalRestorer {
             String what = "cannot write " + wal + " into " + directory;
             // Not "PostgreSQL asks again": during archive recovery this failure stops recovery (exit 128)
             String whenFull = "free space on its file system";
-            try (InputStream in = compression.decompress(store.openRead(key));
+            StoreRead stored = new StoreRead(store.openRead(key));
+            try (InputStream in = compression.decompress(stored);
                  FileChannel channel = openTemporary(temporary, what, whenFull)) {
                 OutputStream out = LocalWriteException.naming(java.nio.channels.Channels.newOutputStream(channel),
                         what, whenFull);
@@ -82,6 +92,22 @@ public final class WalRestorer {
                 } catch (IOException e) {
                     throw LocalWriteException.wrap(e, what, whenFull);
                 }
+            } catch (IOException e) {
+                if (e instanceof LocalWriteException || stored.failedWith(e)) {
+                    throw e;
+                }
+                // the decoder's: the store handed over every byte it holds, and they do not decode
+                String text = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
+                throw new IOException("archived object " + key + " cannot be decompressed (" + text + "): the stored"
+                        + " copy is truncated or corrupt; replace it with an intact copy of " + wal + " if one is left"
+                        + " (the primary's pg_wal, another archive)", e);
+            }
+            OptionalLong headerSize = wal.kind() == WalName.Kind.SEGMENT && !Compression.withoutSuffix(key).endsWith(".partial")
+                    ? segmentSizeInHeader(temporary) : OptionalLong.empty();
+            if (headerSize.isPresent() && size != headerSize.getAsLong()) {
+                throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, but its"
+                        + " first page says the segment has " + headerSize.getAsLong() + ": it may be truncated;"
+                        + " refusing to hand it to PostgreSQL");
             }
             if (wal.kind() != WalName.Kind.HISTORY && wal.kind() != WalName.Kind.BACKUP_LABEL && !isSegmentSize(size)) {
                 throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, which is"
@@ -139,6 +165,100 @@ public final class WalRestorer {
 
     private static boolean isSegmentSize(long size) {
         return size >= MIN_SEGMENT_SIZE && size <= MAX_SEGMENT_SIZE && Long.bitCount(size) == 1;
+    }
+
+    /**
+     * The segment size that the long page header at the start of a segment gives ({@code xlp_seg_size},
+     * bytes 32 to 35, in the machine's byte order as PostgreSQL writes it), or empty when the file does
+     * not start with such a header (too short, no {@code XLP_LONG_HEADER} in {@code xlp_info}, or sizes
+     * no PostgreSQL writes: {@code xlp_xlog_blcksz} at 36 is checked as well). {@code xlp_magic} (at 0)
+     * is not: it changes with every major release.
+     */
+    static OptionalLong segmentSizeInHeader(Path segment) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(LONG_HEADER_SIZE).order(ByteOrder.nativeOrder());
+        try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ)) {
+            channel.read(header); // a local file reads in one go: a short read is its end
+        }
+        if (header.hasRemaining() || (header.getShort(2) & XLP_LONG_HEADER) == 0) {
+            return OptionalLong.empty();
+        }
+        long segmentSize = Integer.toUnsignedLong(header.getInt(32));
+        long blockSize = Integer.toUnsignedLong(header.getInt(36));
+        boolean plausible = isSegmentSize(segmentSize) && blockSize >= MIN_BLOCK_SIZE && blockSize <= MAX_BLOCK_SIZE
+                && Long.bitCount(blockSize) == 1;
+        return plausible ? OptionalLong.of(segmentSize) : OptionalLong.empty();
+    }
+
+    /**
+     * The failures of an archived object's stream as the store gave it, told from those of the decoder
+     * reading it: a store that failed while reading (a connection cut) is no sign of a corrupt object.
+     */
+    private static final class StoreRead extends java.io.FilterInputStream {
+        private final java.util.Set<IOException> failures = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+        StoreRead(InputStream in) {
+            super(in);
+        }
+
+        /** Whether {@code failure} (or a cause of it) came from the store's stream. */
+        boolean failedWith(Throwable failure) {
+            for (Throwable t = failure; t != null; t = t.getCause()) {
+                if (failures.contains(t)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private IOException noted(IOException e) {
+            failures.add(e);
+            return e;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw noted(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw noted(e);
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return super.skip(n);
+            } catch (IOException e) {
+                throw noted(e);
+            }
+        }
+
+        @Override
+        public int available() throws IOException {
+            try {
+                return super.available();
+            } catch (IOException e) {
+                throw noted(e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                super.close();
+            } catch (IOException e) {
+                throw noted(e);
+            }
+        }
     }
 
     private static void syncDirectory(Path directory) throws IOException {

@@ -3,16 +3,22 @@ package io.cumulus.core.wal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.compress.CompressionLevel;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.storage.BlobStore;
+import io.cumulus.storage.StoreUnavailableException;
 import io.cumulus.storage.WriteOptions;
+import io.cumulus.storage.testkit.ForwardingBlobStore;
 import io.cumulus.storage.testkit.InMemoryBlobStore;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,6 +136,92 @@ class WalRestorerTest {
                     ".RECOVERYHISTORY.cumulus-9", "000000010000000000000006"),
                     files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Compression.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+    void aTruncatedCompressedObjectIsNamedAsTheStoredCopyThatIsCorrupt(Compression compression) throws IOException {
+        // it was the decoder's bare "java.io.EOFException" or "Unexpected end of ZLIB input stream"
+        String key = DIR + "000000010000000000000007" + compression.suffix();
+        put(key, content(1, 1 << 20));
+        byte[] stored = store.openRead(key).readAllBytes();
+        store.delete(key);
+        ObjectWrites.write(store, key, WriteOptions.DEFAULT, out -> out.write(stored, 0, stored.length / 2));
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        IOException failure = assertThrows(IOException.class,
+                () -> restorer.restore(WalName.parse("000000010000000000000007"), dest, true));
+        assertFalse(failure instanceof OperationFailedException, "the exit code stays that of any other failure");
+        String message = failure.getMessage();
+        assertTrue(message.matches("archived object " + java.util.regex.Pattern.quote(key) + " cannot be decompressed"
+                + " \\([^)]+\\): the stored copy is truncated or corrupt; replace it with an intact copy of"
+                + " 000000010000000000000007 if one is left \\(the primary's pg_wal, another archive\\)"), message);
+        assertFalse(message.contains("\n"), message);
+        assertFalse(Files.exists(dest));
+    }
+
+    @Test
+    void aStoreThatFailsWhileReadingIsNotTakenForACorruptObject() throws IOException {
+        // a cut connection is the store's failure, retried as such, not a damaged copy
+        put(DIR + "000000010000000000000007.gz", content(1, 1 << 20));
+        StoreUnavailableException cut = new StoreUnavailableException("connection reset while reading", null);
+        BlobStore cutting = new ForwardingBlobStore(store) {
+            @Override
+            public InputStream openRead(String key) throws IOException {
+                InputStream whole = super.openRead(key);
+                return new java.io.FilterInputStream(whole) {
+                    private long read;
+
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        if (read > 1000) {
+                            throw cut;
+                        }
+                        int n = super.read(b, off, Math.min(len, 500));
+                        read += Math.max(n, 0);
+                        return n;
+                    }
+                };
+            }
+        };
+        IOException failure = assertThrows(IOException.class, () -> new WalRestorer(cutting, LAYOUT)
+                .restore(WalName.parse("000000010000000000000007"), pgWal.resolve("RECOVERYXLOG"), true));
+        assertSame(cut, failure);
+    }
+
+    /** {@code size} bytes of a segment of {@code segmentSize} whose first page has a long header, as PostgreSQL writes it. */
+    private static byte[] segmentWithHeader(int segmentSize, int size) {
+        java.nio.ByteBuffer segment = java.nio.ByteBuffer.wrap(content(3, size)).order(java.nio.ByteOrder.nativeOrder());
+        segment.putShort(0, (short) 0xD110); // xlp_magic of PostgreSQL 15
+        segment.putShort(2, (short) 0x0006); // xlp_info: XLP_LONG_HEADER | XLP_BKP_REMOVABLE
+        segment.putInt(4, 1); // xlp_tli
+        segment.putLong(24, 7716536663683337326L); // xlp_sysid
+        segment.putInt(32, segmentSize); // xlp_seg_size
+        segment.putInt(36, 8192); // xlp_xlog_blcksz
+        return segment.array();
+    }
+
+    @Test
+    void aSegmentCutToAPowerOfTwoIsRefusedByTheSizeItsFirstPageGives() throws IOException {
+        // 8 MiB of a 16 MiB segment (a multipart upload completed with its first 8 MiB part) passed the
+        // power-of-two check: a standby then waited for WAL with nothing in its log
+        String name = "000000010000000000000007";
+        put(DIR + name + ".gz", segmentWithHeader(16 << 20, 8 << 20));
+        Path dest = Files.write(pgWal.resolve("RECOVERYXLOG"), new byte[] {1, 2, 3});
+        OperationFailedException refused = assertThrows(OperationFailedException.class,
+                () -> restorer.restore(WalName.parse(name), dest, true));
+        assertEquals("archived object " + DIR + name + ".gz holds 8388608 bytes, but its first page says the segment has"
+                + " 16777216: it may be truncated; refusing to hand it to PostgreSQL", refused.getMessage());
+        assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(dest));
+
+        byte[] whole = segmentWithHeader(16 << 20, 16 << 20);
+        store.delete(DIR + name + ".gz");
+        put(DIR + name + ".gz", whole);
+        restorer.restore(WalName.parse(name), dest, true);
+        assertArrayEquals(whole, Files.readAllBytes(dest));
+        // a .partial is a segment written up to where its timeline ended: served as it is
+        put(DIR + "000000010000000000000008.partial", segmentWithHeader(16 << 20, 8 << 20));
+        restorer.restore(WalName.parse("000000010000000000000008"), dest, true);
+        assertEquals(8 << 20, Files.size(dest));
     }
 
     @Test
