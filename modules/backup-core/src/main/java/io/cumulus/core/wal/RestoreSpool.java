@@ -179,6 +179,15 @@ public final class RestoreSpool {
         }
     }
 
+    /** Deletes every spooled segment but those named in {@code kept}. */
+    public void discardAllBut(java.util.Set<String> kept) throws IOException {
+        for (String name : segments()) {
+            if (!kept.contains(name)) {
+                Files.deleteIfExists(directory.resolve(name));
+            }
+        }
+    }
+
     /** The complete segments in the spool, in WAL order. */
     public List<String> segments() throws IOException {
         try (Stream<Path> files = Files.list(directory)) {

@@ -4,10 +4,12 @@ import io.cumulus.core.io.DirectoryWatch;
 import java.io.IOException;
 import java.nio.file.StandardWatchEventKinds;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -69,9 +71,17 @@ public final class WalPrefetcher {
     /**
      * Follows recovery from {@code start} (the segment just served; segments of {@code segmentSize}
      * bytes) until it has been idle for {@code idle}. Up to {@code parallel} fetches are in flight at
-     * any moment, and a new one starts as soon as one ends and the window has room.
+     * any moment, and a new one starts as soon as one ends and the window has room. What the spool
+     * holds outside the window after {@code start} is discarded first.
      */
     public void follow(WalName start, long segmentSize, Duration idle) throws InterruptedException, IOException {
+        // An earlier worker's leftovers (a recovery stopped at its target, or stopped, and started again
+        // elsewhere in the archive) would fill the window and never be asked for.
+        Set<String> ahead = new HashSet<>();
+        for (WalName wal = start.toSegment().next(segmentSize); ahead.size() < window; wal = wal.next(segmentSize)) {
+            ahead.add(wal.name());
+        }
+        spool.discardAllBut(ahead);
         ExecutorService workers = Executors.newFixedThreadPool(parallel, runnable -> {
             Thread thread = new Thread(runnable, "wal-prefetch");
             thread.setDaemon(true);

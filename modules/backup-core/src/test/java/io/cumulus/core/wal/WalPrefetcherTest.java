@@ -163,6 +163,26 @@ class WalPrefetcherTest {
     }
 
     @Test
+    void aStartingWorkerDiscardsWhatAnEarlierOneLeftOutsideItsWindow() throws Exception {
+        // an earlier recovery stopped at its target with 11..14 spooled; started again from an earlier
+        // backup, recovery asks for 2: the leftovers filled the window, and nothing after 2 was prefetched
+        for (int i = 1; i <= 6; i++) {
+            archive(seg(1, i));
+        }
+        RestoreSpool spool = spool("a9");
+        for (String leftover : List.of(seg(1, 1), seg(1, 0x11), seg(1, 0x12), seg(1, 0x13), seg(1, 0x14), seg(2, 3))) {
+            Files.write(spool.pathOf(leftover), new byte[1]);
+        }
+        byte[] ahead = "spooled before, still ahead".getBytes();
+        Files.write(spool.pathOf(seg(1, 3)), ahead);
+        Thread worker = follow(spool, 4, seg(1, 2), Duration.ofSeconds(30));
+        await("the window after 2 is filled", () -> spool.segments().equals(List.of(seg(1, 3), seg(1, 4), seg(1, 5), seg(1, 6))));
+        assertArrayEquals(ahead, Files.readAllBytes(spool.pathOf(seg(1, 3))), "a segment within the window is kept");
+        assertEquals(List.of(), failures);
+        worker.interrupt();
+    }
+
+    @Test
     void endsWhenRecoveryAsksForNothingDuringTheIdleTime() throws Exception {
         archive(seg(1, 2));
         RestoreSpool spool = spool("c3");
