@@ -145,7 +145,7 @@ public final class WalRestoreCommand extends ToolCommand {
                 throw new InvalidInputException("--prefetch needs --spool-dir DIR, a local directory for the segments");
             }
             spool = new RestoreSpool(spoolDir, spoolKey != null ? spoolKey
-                    : RestoreSpool.keyOf(optionsOf(arguments, walName, walDest), System.getenv()));
+                    : RestoreSpool.keyOf(optionsOf(arguments, walName, walDest), spoolEnvironment()));
             if (prefetchWorker) {
                 return runPrefetchWorker(spool.open(), wal);
             }
@@ -187,6 +187,19 @@ public final class WalRestoreCommand extends ToolCommand {
      */
     static List<String> optionsOf(String[] arguments, String walName, Path walDest) {
         return argumentsWithout(arguments, Path.of(walName), walDest);
+    }
+
+    /**
+     * The environment the spool key is computed from: this process's, with {@link RestoreSpool#SCOPE} as the
+     * launcher set it for this working directory, else as {@link RestoreSpool#scopeOf} gives it for
+     * {@link #dataDirectory} (a call the launcher did not start, a test's data directory).
+     */
+    private java.util.Map<String, String> spoolEnvironment() {
+        java.util.Map<String, String> environment = new java.util.HashMap<>(System.getenv());
+        if (environment.get(RestoreSpool.SCOPE) == null || !dataDirectory.toString().isEmpty()) {
+            environment.put(RestoreSpool.SCOPE, RestoreSpool.scopeOf(dataDirectory));
+        }
+        return environment;
     }
 
     /**

@@ -68,6 +68,11 @@ class WalRestoreCommandTest {
         return new Result(code, err.toString());
     }
 
+    /** The spool key of {@code options} for a recovery in {@link #pgdata}. */
+    private String keyOf(List<String> options) {
+        return RestoreSpool.keyOf(options, java.util.Map.of(RestoreSpool.SCOPE, RestoreSpool.scopeOf(pgdata)));
+    }
+
     private List<Path> keyDirectories() throws IOException {
         try (Stream<Path> keys = Files.list(spoolDir.resolve(RestoreSpool.DIRECTORY))) {
             return keys.filter(Files::isDirectory).toList();
@@ -79,7 +84,7 @@ class WalRestoreCommandTest {
         Result first = run(store, "main", WAL, dest.toString(), "--prefetch", "8", "--spool-dir", spoolDir.toString());
         assertEquals(0, first.exitCode(), first.err());
         assertArrayEquals(segment(1), Files.readAllBytes(dest));
-        String key = ArchiveSpool.keyOf(List.of(store, "main", "--prefetch", "8", "--spool-dir", spoolDir.toString()));
+        String key = keyOf(List.of(store, "main", "--prefetch", "8", "--spool-dir", spoolDir.toString()));
         assertEquals(List.of(spoolDir.resolve("archive-in").resolve(key).toAbsolutePath()), keyDirectories());
 
         // what the worker would have fetched: NEXT is not in the store, so only the spool can serve it
@@ -89,6 +94,25 @@ class WalRestoreCommandTest {
         assertArrayEquals(segment(2), Files.readAllBytes(dest));
         assertEquals(1, keyDirectories().size());
         assertTrue(started.stream().allMatch(command -> command.contains("--spool-key=" + key)), started.toString());
+    }
+
+    @Test
+    void aSegmentSpooledForAnotherDatabaseSystemIsNotServed() throws IOException {
+        // the same restore_command, but the spool was filled by the recovery of another database system, or
+        // by a release whose key did not hold the recovery's scope: PostgreSQL would refuse the segment
+        java.nio.ByteBuffer control = java.nio.ByteBuffer.allocate(8192).order(java.nio.ByteOrder.nativeOrder());
+        Files.write(Files.createDirectories(pgdata.resolve("global")).resolve("pg_control"), control.putLong(0, 2).array());
+        List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main");
+        for (String key : List.of(ArchiveSpool.keyOf(options),
+                RestoreSpool.keyOf(options, java.util.Map.of(RestoreSpool.SCOPE, "1:" + pgdata.toRealPath())))) {
+            Files.write(new RestoreSpool(spoolDir, key).create().pathOf(WAL), segment(9));
+        }
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, dest.toString()));
+        Result result = run(args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), result.err());
+        assertArrayEquals(segment(1), Files.readAllBytes(dest), "the store's copy");
+        assertTrue(started.stream().allMatch(command -> command.contains("--spool-key=" + keyOf(options))), started.toString());
     }
 
     @Test
@@ -115,7 +139,7 @@ class WalRestoreCommandTest {
     @Test
     void aWorkerLockThatCannotBeTakenAfterTheRestoreIsLoggedNotFatal() throws IOException {
         List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main");
-        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).create();
+        RestoreSpool spool = new RestoreSpool(spoolDir, keyOf(options)).create();
         Files.createDirectories(spool.directory().resolve("prefetcher.lock")); // the lock file cannot be opened
         List<String> args = new ArrayList<>(options);
         args.addAll(List.of(WAL, dest.toString()));

@@ -35,15 +35,34 @@ class WalRestoreLauncherTest {
         return launch(args, Map.of());
     }
 
-    /** The launcher with none of the spool key's environment variables but {@code storeVariables}. */
+    /**
+     * The launcher, in the test's working directory (no pg_control there), with none of the spool key's
+     * environment variables but {@code storeVariables}.
+     */
     private Process launch(List<String> args, Map<String, String> storeVariables) throws Exception {
-        List<String> command = new ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-restore"));
+        return launchIn(Path.of("").toAbsolutePath(), args, storeVariables);
+    }
+
+    /** The launcher as PostgreSQL runs it, in {@code dataDir}, with {@code env} added to its environment. */
+    private Process launchIn(Path dataDir, List<String> args, Map<String, String> env) throws Exception {
+        List<String> command = new ArrayList<>(List.of("sh", Path.of("src/main/bin/cumulus-wal-restore").toAbsolutePath().toString()));
         command.addAll(args);
-        ProcessBuilder launcher = new ProcessBuilder(command).redirectErrorStream(true);
-        launcher.environment().keySet().removeAll(RestoreSpool.STORE_VARIABLES);
-        launcher.environment().putAll(storeVariables);
+        ProcessBuilder launcher = new ProcessBuilder(command).directory(dataDir.toFile()).redirectErrorStream(true);
+        launcher.environment().keySet().removeAll(RestoreSpool.KEY_VARIABLES);
+        launcher.environment().putAll(env);
         launcher.environment().put("CUMULUS_JAVA", "/bin/false");
         return launcher.start();
+    }
+
+    /** The key the launcher computes for {@code options} in the test's working directory, without store variables. */
+    private static String keyHere(List<String> options) {
+        return keyHere(options, Map.of());
+    }
+
+    private static String keyHere(List<String> options, Map<String, String> storeVariables) {
+        Map<String, String> environment = new java.util.HashMap<>(storeVariables);
+        environment.put(RestoreSpool.SCOPE, RestoreSpool.scopeOf(Path.of("")));
+        return RestoreSpool.keyOf(options, environment);
     }
 
     private static int exit(Process process) throws Exception {
@@ -88,14 +107,20 @@ class WalRestoreLauncherTest {
     /** With {@code env} set in the launcher's environment; an empty value removes the variable. */
     private Call restoreWith(Path tool, Path java, Path dataDir, Map<String, String> env) throws Exception {
         Path store = Files.createDirectories(dir.resolve("store"));
-        ProcessBuilder launcher = new ProcessBuilder("sh", tool.resolve("bin/cumulus-wal-restore").toString(),
-                store.toUri().toString(), "main", WAL, "pg_wal/RECOVERYXLOG")
-                .directory(dataDir.toFile()).redirectErrorStream(true);
+        return restoreIn(tool, java, dataDir, List.of(store.toUri().toString(), "main", WAL, "pg_wal/RECOVERYXLOG"), env);
+    }
+
+    /** The tool laid out in {@code tool}, on {@code java}, run with {@code args} in {@code dataDir}; {@code env} as above. */
+    private Call restoreIn(Path tool, Path java, Path dataDir, List<String> args, Map<String, String> env) throws Exception {
+        List<String> command = new ArrayList<>(List.of("sh", tool.resolve("bin/cumulus-wal-restore").toString()));
+        command.addAll(args);
+        ProcessBuilder launcher = new ProcessBuilder(command).directory(dataDir.toFile()).redirectErrorStream(true);
         launcher.environment().put("CUMULUS_JAVA", java.toString());
         launcher.environment().remove(WalRestoreCommand.LAUNCHER_MAPS_EXIT);
         launcher.environment().remove("CUMULUS_JAVA_OPTS");
         launcher.environment().remove("CUMULUS_JVM_FLAGS");
         launcher.environment().remove(WalRestoreCommand.RECOVERY_MODE);
+        launcher.environment().keySet().removeAll(RestoreSpool.KEY_VARIABLES);
         env.forEach((name, value) -> {
             if (value.isEmpty()) {
                 launcher.environment().remove(name);
@@ -391,7 +416,7 @@ class WalRestoreLauncherTest {
         Path spoolDir = dir.resolve("spool");
         Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
         List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://bucket/p", "main");
-        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        RestoreSpool spool = new RestoreSpool(spoolDir, keyHere(options)).open();
         byte[] content = "segment content".getBytes();
         Files.write(spool.pathOf(WAL), content);
         Files.write(dest, "an older file in the way".getBytes());
@@ -411,7 +436,7 @@ class WalRestoreLauncherTest {
         Path spoolDir = dir.resolve("spool");
         Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
         List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://bucket/p", "main");
-        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        RestoreSpool spool = new RestoreSpool(spoolDir, keyHere(options)).open();
         spool.markFetching(WAL);
         List<String> args = new ArrayList<>(options);
         args.addAll(List.of(WAL, dest.toString()));
@@ -432,14 +457,14 @@ class WalRestoreLauncherTest {
         List<String> args = new ArrayList<>(options);
         args.addAll(List.of(WAL, dest.toString()));
         // the same restore_command text, but another cluster's environment points it at another store
-        RestoreSpool withoutEnvironment = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        RestoreSpool withoutEnvironment = new RestoreSpool(spoolDir, keyHere(options)).open();
         Files.write(withoutEnvironment.pathOf(WAL), new byte[16]);
         Map<String, String> elsewhere = Map.of("AWS_ENDPOINT_URL", "http://127.0.0.1:9999",
                 "AZURE_STORAGE_CONNECTION_STRING", "AccountName=a;\nAccountKey=k=");
         assertTrue(exit(launch(args, elsewhere)) != 0, "another environment's spool went to Java, not served");
         assertFalse(Files.exists(dest));
 
-        String key = RestoreSpool.keyOf(options, elsewhere);
+        String key = keyHere(options, elsewhere);
         assertTrue(!key.equals(withoutEnvironment.key()));
         RestoreSpool ownEnvironment = new RestoreSpool(spoolDir, key).create();
         Files.write(ownEnvironment.pathOf(WAL), new byte[32]);
@@ -450,11 +475,86 @@ class WalRestoreLauncherTest {
         assertEquals(ArchiveSpool.keyOf(options), RestoreSpool.keyOf(options, Map.of("AWS_PROFILE", "")));
     }
 
+    /** A data directory whose global/pg_control starts with {@code sysid}, as PostgreSQL writes it (native order). */
+    private Path dataDirOfSystem(long sysid) throws Exception {
+        Path data = dataDir("recovery.signal");
+        java.nio.ByteBuffer control = java.nio.ByteBuffer.allocate(8192).order(java.nio.ByteOrder.nativeOrder());
+        control.putLong(0, sysid);
+        Files.write(Files.createDirectories(data.resolve("global")).resolve("pg_control"), control.array());
+        return data;
+    }
+
+    @Test
+    void theSpoolOfAnotherDatabaseSystemOrDataDirectoryIsNeverServed() throws Exception {
+        // A recovery stopped at its target left segments in the spool; the archive behind the same URL was
+        // rebuilt by another database system, whose segment names start again from 1. The fast path served
+        // the leftovers, which PostgreSQL refused ("WAL file is from different database system") and
+        // promoted, rows missing.
+        Path spoolDir = dir.resolve("spool");
+        Path data = dataDirOfSystem(7716539640680314575L);
+        Path link = Files.createSymbolicLink(dir.resolve("data-link"), data); // the scope has the physical path
+        assertEquals("7716539640680314575:" + data.toRealPath(), RestoreSpool.scopeOf(link));
+        List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://bucket/p", "main");
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, "pg_wal/RECOVERYXLOG"));
+        String earlierSystem = "7716536663683337326:" + data.toRealPath();
+        for (String key : List.of(RestoreSpool.keyOf(options, Map.of(RestoreSpool.SCOPE, earlierSystem)),
+                RestoreSpool.keyOf(options, Map.of(RestoreSpool.SCOPE, "7716539640680314575:" + dir.resolve("elsewhere"))),
+                ArchiveSpool.keyOf(options))) { // another system here, the same system in another directory, no scope
+            Files.write(new RestoreSpool(spoolDir, key).open().pathOf(WAL), new byte[16]);
+        }
+        // the environment's value is replaced, never trusted
+        assertTrue(exit(launchIn(link, args, Map.of(RestoreSpool.SCOPE, earlierSystem))) != 0, "went to Java, not served");
+        assertFalse(Files.exists(data.resolve("pg_wal/RECOVERYXLOG")));
+
+        RestoreSpool own = new RestoreSpool(spoolDir, RestoreSpool.keyOf(options,
+                Map.of(RestoreSpool.SCOPE, RestoreSpool.scopeOf(link)))).create();
+        Files.write(own.pathOf(WAL), new byte[32]);
+        assertEquals(0, exit(launchIn(link, args, Map.of())), "the launcher reads the system and directory as the tool does");
+        assertEquals(32, Files.size(data.resolve("pg_wal/RECOVERYXLOG")));
+    }
+
+    @Test
+    void theToolKeysTheSpoolAsTheLauncherDoesAndAsItWouldAlone() throws Exception {
+        // the launcher exports the scope it hashed, over whatever the environment held, for every --prefetch
+        // call; run without the launcher, the tool reads the same
+        Path data = dataDirOfSystem(-2L); // above Long.MAX_VALUE: unsigned, as od prints it
+        Path link = Files.createSymbolicLink(dir.resolve("data-link"), data);
+        Path spoolDir = dir.resolve("spool");
+        Files.createDirectories(dir.resolve("store"));
+        List<String> options = List.of("--prefetch", "2", "--spool-dir", spoolDir.toString(), dir.resolve("store").toUri().toString(), "main");
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, "pg_wal/RECOVERYXLOG")); // not in the store: recorded as requested, no worker started
+        Path echo = java("java-scope", "printf '%s\\n' \"scope=$" + RestoreSpool.SCOPE + "\"; exit 1");
+        for (List<String> call : List.of(args, List.of("--prefetch", "2", "--spool-dir", spoolDir.toString(), "s3://b/p", "main",
+                "00000002.history", "pg_wal/RECOVERYHISTORY"))) {
+            Call told = restoreIn(tool(), echo, link, call, Map.of(RestoreSpool.SCOPE, "1:/elsewhere"));
+            assertTrue(told.output().contains("scope=18446744073709551614:" + data.toRealPath() + "\n"), told.output());
+        }
+
+        Call launched = restoreIn(tool(), realJava(), link, args, Map.of(RestoreSpool.SCOPE, "1:/elsewhere"));
+        assertEquals(ExitCodes.FAILED, launched.exit(), launched.output());
+        String key = RestoreSpool.keyOf(options, Map.of(RestoreSpool.SCOPE, "18446744073709551614:" + data.toRealPath()));
+        Path requested = spoolDir.resolve("archive-in").resolve(key).resolve("requested");
+        assertEquals(WAL, Files.readString(requested).trim());
+
+        Files.delete(requested);
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(javaBin, "-XX:TieredStopAtLevel=1", "-cp",
+                System.getProperty("java.class.path"), WalRestoreCommand.class.getName()));
+        command.addAll(args);
+        ProcessBuilder direct = new ProcessBuilder(command).directory(link.toFile()).redirectErrorStream(true);
+        direct.environment().remove(WalRestoreCommand.LAUNCHER_MAPS_EXIT);
+        direct.environment().remove(RestoreSpool.SCOPE);
+        assertEquals(ExitCodes.FAILED, exit(direct.start()));
+        assertEquals(WAL, Files.readString(requested).trim(), "the tool alone keys the same spool");
+    }
+
     @Test
     void theSpoolOfOtherOptionsIsNeverServed() throws Exception {
         Path spoolDir = dir.resolve("spool");
         Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
-        RestoreSpool other = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(
+        RestoreSpool other = new RestoreSpool(spoolDir, keyHere(
                 List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://elsewhere/p", "main"))).open();
         Files.write(other.pathOf(WAL), new byte[16]);
         assertTrue(exit(launch(List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://bucket/p", "main",
@@ -468,7 +568,7 @@ class WalRestoreLauncherTest {
         Path spoolDir = dir.resolve("spool");
         Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
         List<String> options = List.of("s3://bucket/p", "main", "--prefetch", "8", "--spool-dir", spoolDir.toString());
-        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        RestoreSpool spool = new RestoreSpool(spoolDir, keyHere(options)).open();
         Files.write(spool.pathOf(WAL), new byte[16]);
         assertTrue(exit(launch(List.of("s3://bucket/p", "main", WAL, dest.toString(), "--prefetch", "8", "--spool-dir",
                 spoolDir.toString()))) != 0, "the tool serves it");
@@ -481,7 +581,7 @@ class WalRestoreLauncherTest {
         Path spoolDir = dir.resolve("spool");
         Path dest = Files.createDirectories(dir.resolve("pg_wal")).resolve("RECOVERYXLOG");
         List<String> options = List.of("--spool-dir=" + spoolDir, "--prefetch=4", "file:///backups", "main");
-        RestoreSpool spool = new RestoreSpool(spoolDir, ArchiveSpool.keyOf(options)).open();
+        RestoreSpool spool = new RestoreSpool(spoolDir, keyHere(options)).open();
         Files.write(spool.directory().resolve("." + WAL + ".cumulus-tmp"), new byte[16]); // a download in progress
         List<String> args = new ArrayList<>(options);
         args.addAll(List.of(WAL, dest.toString()));

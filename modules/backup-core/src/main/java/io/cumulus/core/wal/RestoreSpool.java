@@ -20,9 +20,11 @@ import java.util.stream.Stream;
 /**
  * The spool of WAL prefetching ({@code cumulus-wal-restore --prefetch}): segments fetched ahead of
  * PostgreSQL's requests, in {@code DIR/archive-in/KEY/}, where the key identifies the
- * restore_command's options (source, server name...) and the environment variables that choose the
- * store ({@link #keyOf}), so a spool filled from one archive is never served to a restore_command
- * reading another. A file appears
+ * restore_command's options (source, server name...), the environment variables that choose the
+ * store, and the recovery it serves (its data directory and database system, {@link #scopeOf})
+ * ({@link #keyOf}), so a spool filled from one archive is never served to a restore_command reading
+ * another, nor one filled for a cluster to another cluster or to a later database system restored
+ * under the same restore_command. A file appears
  * under its segment name only once it is complete and checked (written to a hidden temporary name,
  * fsynced, renamed), so a partial download is never served. The launcher's fast path serves a spooled
  * segment by a hard link into {@code %p}, without a JVM; every other request comes to the tool, which
@@ -42,29 +44,65 @@ public final class RestoreSpool {
     private final Path directory;
 
     /**
-     * The environment variables that decide which store a restore_command's URL means: an endpoint, a
-     * profile (whose file may name one), an Azure connection string (which names the account, as in
-     * barman-cloud), the GCS emulator. Two clusters on one host whose restore_commands read alike but
-     * whose environments point them at different stores must not share a spool; the launcher's fast
-     * path hashes the same variables, in this order.
+     * The environment variable that holds the scope of the recovery restore_command serves
+     * ({@link #scopeOf}): the launcher sets it on every {@code --prefetch} call, whatever the environment
+     * held, so the tool and the worker it starts hash the value the launcher's fast path hashed.
      */
-    public static final List<String> STORE_VARIABLES = List.of("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
-            "AWS_PROFILE", "AWS_CONFIG_FILE", "AZURE_STORAGE_CONNECTION_STRING", "STORAGE_EMULATOR_HOST");
+    public static final String SCOPE = "CUMULUS_SPOOL_SCOPE";
+
+    /**
+     * The environment variables the spool key holds, in the order the launcher's fast path hashes them.
+     * First those that decide which store a restore_command's URL means: an endpoint, a profile (whose
+     * file may name one), an Azure connection string (which names the account, as in barman-cloud), the
+     * GCS emulator. Two clusters on one host whose restore_commands read alike but whose environments
+     * point them at different stores must not share a spool. Then {@link #SCOPE}: two clusters on one
+     * host, or a cluster and the one restored in its place from another database system, must not share
+     * one either (PostgreSQL would reject the other system's segments, end recovery there and promote).
+     */
+    public static final List<String> KEY_VARIABLES = List.of("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+            "AWS_PROFILE", "AWS_CONFIG_FILE", "AZURE_STORAGE_CONNECTION_STRING", "STORAGE_EMULATOR_HOST", SCOPE);
 
     /**
      * The spool key of a restore_command: its options (all arguments but %f and %p) and, after them, each
-     * of {@link #STORE_VARIABLES} that is set and not empty, as a line {@code NUL NAME=value}. Without
+     * of {@link #KEY_VARIABLES} that is set and not empty, as a line {@code NUL NAME=value}. Without
      * those variables, {@link ArchiveSpool#keyOf} of the options.
      */
     public static String keyOf(List<String> options, java.util.Map<String, String> environment) {
         List<String> lines = new java.util.ArrayList<>(options);
-        for (String name : STORE_VARIABLES) {
+        for (String name : KEY_VARIABLES) {
             String value = environment.get(name);
             if (value != null && !value.isEmpty()) {
                 lines.add("\0" + name + "=" + value);
             }
         }
         return ArchiveSpool.keyOf(lines);
+    }
+
+    /**
+     * The scope of a recovery run in {@code dataDirectory} (PostgreSQL runs restore_command in the data
+     * directory): {@code SYSID:DIRECTORY}, the database system identifier that {@code global/pg_control}
+     * starts with (its first 8 bytes, an unsigned 64-bit number in the machine's byte order, in decimal;
+     * empty when there is no pg_control or it cannot be read) and the directory's physical path (symbolic links
+     * resolved). The launcher computes the same with {@code od -An -tu8 -N8 global/pg_control} and
+     * {@code cd -P .}; this is for a call the launcher did not start.
+     */
+    public static String scopeOf(Path dataDirectory) {
+        String sysid = "";
+        try (FileChannel control = FileChannel.open(dataDirectory.resolve("global/pg_control"), StandardOpenOption.READ)) {
+            java.nio.ByteBuffer first = java.nio.ByteBuffer.allocate(Long.BYTES).order(java.nio.ByteOrder.nativeOrder());
+            if (control.read(first) > 0) { // a file shorter than 8 bytes reads zero-padded, as od reads it
+                sysid = Long.toUnsignedString(first.rewind().getLong());
+            }
+        } catch (IOException noControlFile) {
+            // not a data directory (a call by hand), or one this user cannot read: the directory alone
+        }
+        Path directory;
+        try {
+            directory = dataDirectory.toRealPath();
+        } catch (IOException e) {
+            directory = dataDirectory.toAbsolutePath();
+        }
+        return sysid + ":" + directory;
     }
 
     public RestoreSpool(Path spoolDirectory, String key) {
