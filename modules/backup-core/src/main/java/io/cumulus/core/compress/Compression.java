@@ -5,6 +5,7 @@ import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.cumulus.core.io.CloseShieldOutputStream;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -134,7 +135,7 @@ public enum Compression {
     public InputStream decompress(InputStream in) throws IOException {
         Objects.requireNonNull(in, "in");
         try {
-            return decoder(in);
+            return this == NONE ? in : new Filling(decoder(in));
         } catch (IOException | RuntimeException e) {
             try {
                 in.close();
@@ -163,6 +164,28 @@ public enum Compression {
 
     private static InputStream buffered(InputStream in) {
         return new BufferedInputStream(in, BUFFER_SIZE);
+    }
+
+    /**
+     * A decoder whose reads are answered with as many bytes as asked, up to the end. commons-compress's
+     * LZ4 and Snappy decoders answer each read with one literal or match, a few dozen bytes: a reader
+     * that writes what each read gives (a restored file, a WAL segment) made a million write calls per
+     * 28 MB, and restored lz4 and snappy backups 25 to 30 times slower than gzip (whose reads stop
+     * short at the ends of its buffer).
+     */
+    private static final class Filling extends FilterInputStream {
+        Filling(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            int n = in.readNBytes(b, off, len);
+            return n == 0 ? -1 : n;
+        }
     }
 
     /** {@code name} without the suffix of the compression it ends with, if any (one suffix at most). */
