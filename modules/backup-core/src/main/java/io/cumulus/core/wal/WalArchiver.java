@@ -9,14 +9,19 @@ import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.storage.BlobStore;
 import io.cumulus.storage.WriteOptions;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,7 +30,8 @@ import java.util.concurrent.FutureTask;
 /**
  * Stores one WAL file PostgreSQL hands to {@code archive_command} at barman-cloud's key, and never
  * replaces a different file already archived under that name (under any compression): the same
- * content is a success, other content an {@link OperationFailedException}.
+ * content is a success, other content an {@link OperationFailedException}. Of two archivers that store
+ * different content under one name at once (each under its own compression suffix), at most one succeeds.
  */
 public final class WalArchiver {
 
@@ -55,14 +61,30 @@ public final class WalArchiver {
         ALREADY_ARCHIVED
     }
 
+    /**
+     * How long an archiver whose copy is first in key order waits for a racer's different copy to be
+     * removed (by that racer, once it has seen the first copy) before it concludes that the racer
+     * finished first and removes its own: a listing, a read of the segment and a delete, with room to spare.
+     */
+    static final Duration RACE_WAIT = Duration.ofSeconds(15);
+    /** The pause between two listings while waiting. */
+    private static final Duration RACE_POLL = Duration.ofMillis(250);
+
     private final BlobStore store;
     private final ServerLayout layout;
     private final Options options;
+    private final Duration raceWait;
 
     public WalArchiver(BlobStore store, ServerLayout layout, Options options) {
+        this(store, layout, options, RACE_WAIT);
+    }
+
+    /** With another {@link #RACE_WAIT}, for tests. */
+    WalArchiver(BlobStore store, ServerLayout layout, Options options, Duration raceWait) {
         this.store = store;
         this.layout = layout;
         this.options = options;
+        this.raceWait = raceWait;
     }
 
     /**
@@ -109,7 +131,84 @@ public final class WalArchiver {
             // Another archiver stored it between our listing and our write.
             return compareWithArchived(wal, walFile, key);
         }
-        return Outcome.STORED;
+        return settleRace(wal, walFile, key);
+    }
+
+    /**
+     * After this call stored {@code key}, which its listing found no copy for: whether an archiver racing it
+     * stored other content under another compression suffix meanwhile (the conditional write guards only its
+     * own key). One listing of the name when no racer did. The copy first in key order is the one
+     * cumulus-wal-restore serves, and it wins, unless its racer has already finished without seeing it:
+     * a racer that lists after its own write sees every copy written before, so of two racers at least one
+     * sees the other, and the one that sees a different copy first in key order removes its own and fails.
+     * The first copy's archiver therefore waits for the other copy to go; if it stays, that racer finished
+     * before this write, and this call removes its own and fails. Same-content copies are left: either serves.
+     */
+    private Outcome settleRace(WalName wal, Path walFile, String key) throws IOException {
+        List<String> copies = WalObjects.copies(store, layout, wal);
+        if (copies.size() <= 1) {
+            return Outcome.STORED;
+        }
+        byte[] local = localDigest(walFile);
+        String served = copies.get(0);
+        if (!served.equals(key)) {
+            byte[] remote;
+            try {
+                remote = storedDigest(served);
+            } catch (FileNotFoundException e) {
+                return settleRace(wal, walFile, key); // its archiver lost to another and removed it: look again
+            }
+            if (Arrays.equals(local, remote)) {
+                return Outcome.STORED;
+            }
+            throw lostRace(wal, key, served);
+        }
+        List<String> different = differentCopies(copies, key, local);
+        long deadline = System.nanoTime() + raceWait.toNanos();
+        while (!different.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(Math.min(RACE_POLL.toMillis(), raceWait.toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for a racing archiver of " + wal);
+            }
+            List<String> now = WalObjects.copies(store, layout, wal);
+            different = different.stream().filter(now::contains).toList();
+        }
+        if (different.isEmpty()) {
+            return Outcome.STORED;
+        }
+        throw lostRace(wal, key, different.get(0));
+    }
+
+    /** The copies other than {@code key} whose content differs from the local file's ({@code local}). */
+    private List<String> differentCopies(List<String> copies, String key, byte[] local) throws IOException {
+        List<String> different = new ArrayList<>();
+        for (String copy : copies) {
+            if (copy.equals(key)) {
+                continue;
+            }
+            try {
+                if (!Arrays.equals(local, storedDigest(copy))) {
+                    different.add(copy);
+                }
+            } catch (FileNotFoundException e) {
+                // removed by its archiver since the listing, which is what this one waits for
+            }
+        }
+        return different;
+    }
+
+    /** Removes this call's copy {@code key}, which lost to {@code other}, and says so. */
+    private OperationFailedException lostRace(WalName wal, String key, String other) {
+        try {
+            store.delete(key);
+        } catch (IOException | RuntimeException e) {
+            return new OperationFailedException(differentContent(wal, other) + "; this call's copy "
+                    + store.describeKey(key) + " could not be removed (" + e.getMessage() + "): delete it by hand,"
+                    + " or cumulus-wal-restore may serve it");
+        }
+        return new OperationFailedException(differentContent(wal, other));
     }
 
     /** The listing's answer that a copy exists, which stops the write before it is committed. */
@@ -136,21 +235,31 @@ public final class WalArchiver {
     }
 
     private Outcome compareWithArchived(WalName wal, Path walFile, String key) throws IOException {
-        byte[] local;
-        try (InputStream in = Files.newInputStream(walFile)) {
-            local = Digests.sha256(in);
-        }
-        Compression stored = Compression.ofSuffix(key).orElse(Compression.NONE);
-        byte[] remote;
-        try (InputStream in = stored.decompress(store.openRead(key))) {
-            remote = Digests.sha256(in);
-        }
-        if (Arrays.equals(local, remote)) {
+        if (Arrays.equals(localDigest(walFile), storedDigest(key))) {
             return Outcome.ALREADY_ARCHIVED;
         }
-        throw new OperationFailedException("WAL file " + wal + " is already archived as " + key + " in "
-                + store.describe() + " with different content; refusing to overwrite it. Another cluster may be archiving"
-                + " with the same destination and server name: give each cluster its own server name");
+        throw new OperationFailedException(differentContent(wal, key));
+    }
+
+    private String differentContent(WalName wal, String key) {
+        return "WAL file " + wal + " is already archived as " + key + " in " + store.describe()
+                + " with different content; refusing to"
+                + " overwrite it. Another cluster may be archiving with the same destination and server name: give"
+                + " each cluster its own server name";
+    }
+
+    private static byte[] localDigest(Path walFile) throws IOException {
+        try (InputStream in = Files.newInputStream(walFile)) {
+            return Digests.sha256(in);
+        }
+    }
+
+    /** The SHA-256 of the WAL file stored at {@code key}, decompressed. */
+    private byte[] storedDigest(String key) throws IOException {
+        Compression stored = Compression.ofSuffix(key).orElse(Compression.NONE);
+        try (InputStream in = stored.decompress(store.openRead(key))) {
+            return Digests.sha256(in);
+        }
     }
 
     private Map<String, String> tagsFor(WalName wal) {

@@ -6,6 +6,8 @@ import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -21,7 +23,9 @@ public final class WalObjects {
 
     /**
      * The key holding {@code wal} in {@code store} under {@code layout}: a full copy under any compression if
-     * there is one, else (when {@code allowPartial} and {@code wal} is a segment) its {@code .partial}.
+     * there is one (the first in key order, {@link BlobStore#KEY_ORDER}: the one {@code cumulus-wal-restore}
+     * serves when there are several), else (when {@code allowPartial} and {@code wal} is a segment) its
+     * {@code .partial}.
      */
     public static Optional<String> find(BlobStore store, ServerLayout layout, WalName wal, boolean allowPartial)
             throws IOException {
@@ -40,5 +44,22 @@ public final class WalObjects {
             }
         }
         return Optional.ofNullable(partial);
+    }
+
+    /**
+     * Every full copy of {@code wal} under any compression, in key order: the first is the one {@link #find}
+     * returns. One listing, as {@link #find}'s; more than one copy only when archivers raced.
+     */
+    public static List<String> copies(BlobStore store, ServerLayout layout, WalName wal) throws IOException {
+        String directory = layout.walDirectory(wal);
+        List<String> copies = new ArrayList<>();
+        BlobIterator listing = store.list(directory + wal.name());
+        while (listing.hasNext()) {
+            String key = listing.next().key();
+            if (Compression.withoutSuffix(key.substring(directory.length())).equals(wal.name())) {
+                copies.add(key);
+            }
+        }
+        return copies;
     }
 }
