@@ -1,6 +1,7 @@
 package io.cumulus.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cumulus.testsupport.PgCluster;
@@ -112,6 +113,8 @@ class CheckEndToEndTest {
         verdicts.forEach((name, verdict) -> assertEquals("OK", verdict[0], () -> name + " in\n" + result.describe()));
         assertEquals(0, result.exitCode(), result::describe);
         assertTrue(store.keys(SERVER + "/cumulus-check").isEmpty(), "the probe object was not removed");
+        assertFalse(verdicts.get("store permissions")[1].contains("warning"),
+                () -> "file:// honours create-only writes: " + result.describe());
 
         ToolResult nagios = check("--nagios");
         assertEquals(0, nagios.exitCode(), nagios::describe);

@@ -210,7 +210,49 @@ class WalArchiveChecksTest {
         assertTrue(key.startsWith("pfx/main/cumulus-check/probe-"), key);
         CheckResult result = StoreProbe.run(store, key, WriteOptions.DEFAULT);
         assertTrue(result.ok(), result.toString());
+        assertFalse(result.message().contains("warning"), "the store honours create-only writes: " + result);
         assertTrue(store.stat(key).isEmpty());
+    }
+
+    /**
+     * S3Proxy 2.7 answers 200 to a PUT with If-None-Match: * over an existing object: the probe's second,
+     * create-only write replaces it, and the line says what that leaves unprotected. It stays OK: only
+     * another store mends it, and a check that fails for good gets switched off.
+     */
+    @Test
+    void aStoreThatIgnoresCreateOnlyWritesPassesTheProbeWithAWarning() throws IOException {
+        ForwardingBlobStore ignoring = new ForwardingBlobStore(store) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                return super.openWrite(key, options.withIfAbsent(false));
+            }
+        };
+        String key = StoreProbe.probeKey(layout);
+        CheckResult result = StoreProbe.run(ignoring, key, WriteOptions.DEFAULT);
+        assertTrue(result.ok(), result.toString());
+        assertTrue(result.message().endsWith(StoreProbe.IGNORES_CREATE_ONLY), result.message());
+        assertTrue(result.message().contains("does not honour create-only writes"), result.message());
+        assertTrue(store.stat(key).isEmpty());
+    }
+
+    @Test
+    void aSecondWriteTheStoreRefusesOtherwiseFailsTheProbeNamingIt() throws IOException {
+        ForwardingBlobStore refusing = new ForwardingBlobStore(store) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                if (options.ifAbsent()) {
+                    throw new java.nio.file.AccessDeniedException(key, null, "Access Denied");
+                }
+                return super.openWrite(key, options);
+            }
+        };
+        String key = StoreProbe.probeKey(layout);
+        CheckResult result = StoreProbe.run(refusing, key, WriteOptions.DEFAULT);
+        assertFalse(result.ok());
+        assertTrue(result.message().startsWith("cannot write the probe object memory:/" + key
+                + " a second time, create-only: "), result.message());
+        assertTrue(result.fix().startsWith("give these credentials write access"), result.fix());
+        assertTrue(store.stat(key).isEmpty(), "the probe object is removed");
     }
 
     /** file:// as a user who may not write there: the JDK's refusal is only a path, which said nothing. */
@@ -256,7 +298,10 @@ class WalArchiveChecksTest {
         CheckResult result = StoreProbe.run(recording, StoreProbe.probeKey(layout),
                 WriteOptions.DEFAULT.withTags(tags));
         assertTrue(result.ok(), result.toString());
-        assertEquals(List.of(tags), writes.stream().map(WriteOptions::tags).toList());
+        assertEquals(List.of(tags, tags), writes.stream().map(WriteOptions::tags).toList());
+        // the second write trusts the store's condition, as the archiver's does after its listing
+        assertEquals(List.of(false, true), writes.stream().map(WriteOptions::ifAbsent).toList());
+        assertTrue(writes.get(1).absenceChecked(), writes.toString());
     }
 
     /**
