@@ -86,9 +86,9 @@ public final class BackupDeleteCommand extends CatalogWriteCommand {
 
     @Override
     int run(StoreLocation location) throws IOException {
-        // -b lists the objects of an incomplete backup only when it is the one named
-        CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout(),
-                id -> policy != null || id.value().equals(target.backupId));
+        // every directory without backup.info is listed, -b's too: one that may be a backup still running
+        // holds back the WAL clean-up (RetentionPlanner#heldBack)
+        CatalogSnapshot snapshot = CatalogSnapshot.read(location.store(), location.layout());
         if (!snapshot.unreadable().isEmpty()) {
             throw new OperationFailedException("cannot read the backup.info of " + snapshot.unreadable().entrySet()
                     .stream().map(e -> e.getKey() + " (" + e.getValue() + ")").collect(Collectors.joining(", "))
@@ -97,10 +97,9 @@ public final class BackupDeleteCommand extends CatalogWriteCommand {
         }
         Instant now = Instant.now();
         RetentionPlan plan = policy != null
-                ? RetentionPlanner.byPolicy(snapshot.backups(),
+                ? RetentionPlanner.byPolicy(snapshot.backups(), snapshot.incomplete(),
                         CatalogSnapshot.walListing(location.store(), location.layout()), policy, now,
-                        minimumRedundancy).withIncomplete(snapshot.incomplete().stream()
-                                .map(i -> i.underPolicy(snapshot.backups(), now)).toList())
+                        minimumRedundancy)
                 : planOne(location, snapshot, now);
         PlanExecutor executor = new PlanExecutor(location.store(), location.layout(), batchSize(), log::info,
                 writes());
@@ -131,6 +130,7 @@ public final class BackupDeleteCommand extends CatalogWriteCommand {
      * cache, as barman does. {@code wals/} is listed only once the delete is known not to be refused.
      * An id whose directory holds no backup.info (a backup killed before it finished, which barman's
      * tools cannot see) is deleted too, unless an object was written to it lately (a backup running).
+     * While another such directory may be a backup still running, the WAL is left alone.
      */
     private RetentionPlan planOne(StoreLocation location, CatalogSnapshot snapshot, Instant now) throws IOException {
         for (IncompleteBackup incomplete : snapshot.incomplete()) {
@@ -153,8 +153,8 @@ public final class BackupDeleteCommand extends CatalogWriteCommand {
             backups.add(b.id().equals(wanted.id()) ? new CatalogBackup(b.id(), b.info(), keeps.read(b.id())) : b);
         }
         RetentionPlanner.deletable(backups, wanted.id(), minimumRedundancy);
-        return RetentionPlanner.single(backups, wanted.id(), CatalogSnapshot.walListing(location.store(),
-                location.layout()), minimumRedundancy);
+        return RetentionPlanner.single(backups, wanted.id(), snapshot.incomplete(),
+                CatalogSnapshot.walListing(location.store(), location.layout()), minimumRedundancy, now);
     }
 
     /**

@@ -533,6 +533,38 @@ class CatalogToolsTest {
     }
 
     /**
+     * Review 20 D1: a backup still running (only its claim in its directory) that began before the newest
+     * DONE backup needs WAL from before that backup's begin; -r and -b freed it, and the running backup
+     * ended DONE but unrestorable. The backups still go, the WAL stays, and the plan says why.
+     */
+    @Test
+    void aBackupStillRunningHoldsBackTheWalOfMinusRAndMinusB() throws Exception {
+        String running = "20260103T120000";
+        write("pg/base/" + running + "/backup.claim", "backup " + running + " claimed by cumulus-backup");
+        Set<String> wal = new TreeSet<>(keys());
+        wal.removeIf(key -> !key.startsWith("pg/wals/"));
+
+        Result plan = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 1", "--dry-run"));
+        assertEquals(0, plan.exitCode(), plan.describe());
+        assertTrue(plan.out().contains("Would delete backup " + IDS[0] + "; no WAL deleted: " + running + " may be a"
+                + " backup still running (no backup.info yet, so the WAL it needs is not known); the WAL before"
+                + " 00000001000000000000000F goes with a later delete of the oldest backup"), plan.out());
+
+        Result named = run(BackupDeleteCommand::new, args("-b", IDS[0]));
+        assertEquals(0, named.exitCode(), named.describe());
+        Set<String> left = keys();
+        assertFalse(left.contains("pg/base/" + IDS[0] + "/backup.info"), left.toString());
+        assertTrue(left.containsAll(wal), "every WAL object stays: " + left);
+
+        Result policy = run(BackupDeleteCommand::new, args("-r", "REDUNDANCY 1"));
+        assertEquals(0, policy.exitCode(), policy.describe());
+        left = keys();
+        assertFalse(left.contains("pg/base/" + IDS[1] + "/backup.info"), left.toString());
+        assertTrue(left.containsAll(wal), "every WAL object stays: " + left);
+        assertTrue(left.contains("pg/base/" + running + "/backup.claim"));
+    }
+
+    /**
      * kill -9 during a backup's first archive on file:// leaves its directory holding only the archive's
      * hidden temporary file (up to -S, 100 GiB by default): -b named it "not found" and -r never saw it.
      */

@@ -76,7 +76,8 @@ public record IncompleteBackup(BackupId id, List<BlobInfo> objects, List<BlobInf
     /**
      * The fate of this directory under a retention policy: deleted when a DONE backup newer than it
      * exists (the nightly backup that followed the one killed) and no object was written to it for
-     * {@link #QUIET}; kept otherwise, which is what a backup still running needs.
+     * {@link #QUIET}; kept otherwise, which is what a backup still running needs. While one is kept, a
+     * delete frees no WAL ({@link RetentionPlanner}): the WAL a running backup needs is not known yet.
      */
     public Decision underPolicy(Collection<CatalogBackup> catalog, Instant now) {
         Optional<BackupId> newerDone = catalog.stream().filter(b -> b.status() == BackupStatus.DONE)

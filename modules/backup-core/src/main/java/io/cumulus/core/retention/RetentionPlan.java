@@ -31,11 +31,6 @@ public record RetentionPlan(String policy, List<Decision> decisions, List<Deleti
         this(policy, decisions, deletions, List.of());
     }
 
-    /** This plan, deciding also the fate of directories without backup.info. */
-    public RetentionPlan withIncomplete(List<IncompleteBackup.Decision> decided) {
-        return new RetentionPlan(policy, decisions, deletions, decided);
-    }
-
     /** The directories without backup.info that the delete removes, oldest first. */
     public List<IncompleteBackup> incompleteToDelete() {
         return incomplete.stream().filter(IncompleteBackup.Decision::delete).map(IncompleteBackup.Decision::backup)

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * Decides what a delete removes, exactly as barman-cloud-backup-delete decides it (reference §6),
@@ -52,7 +53,21 @@ public final class RetentionPlanner {
     public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
                                          RetentionPolicy policy, Instant now, int minimumRedundancy)
             throws OperationFailedException {
-        return byPolicy(catalog, wal, policy, now.atZone(ZoneId.systemDefault()), minimumRedundancy);
+        return byPolicy(catalog, List.of(), wal, policy, now, minimumRedundancy);
+    }
+
+    /**
+     * As {@link #byPolicy(Collection, Collection, RetentionPolicy, Instant, int)}, deciding also the fate of
+     * the directories without backup.info ({@link IncompleteBackup#underPolicy}): while one is kept as
+     * possibly a backup still running, no WAL is deleted ({@link #heldBack}).
+     *
+     * @param incomplete the directories under {@code base/} with objects but no backup.info
+     */
+    public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, List<IncompleteBackup> incomplete,
+            Collection<WalObject> wal, RetentionPolicy policy, Instant now, int minimumRedundancy)
+            throws OperationFailedException {
+        return held(() -> byPolicy(catalog, incomplete, wal::forEach, true, policy,
+                now.atZone(ZoneId.systemDefault()), minimumRedundancy));
     }
 
     /**
@@ -64,22 +79,24 @@ public final class RetentionPlanner {
     public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, Collection<WalObject> wal,
                                          RetentionPolicy policy, ZonedDateTime now, int minimumRedundancy)
             throws OperationFailedException {
-        return held(() -> byPolicy(catalog, wal::forEach, true, policy, now, minimumRedundancy));
+        return held(() -> byPolicy(catalog, List.of(), wal::forEach, true, policy, now, minimumRedundancy));
     }
 
     /**
-     * As {@link #byPolicy(Collection, Collection, RetentionPolicy, Instant, int)}, deciding each WAL
+     * As {@link #byPolicy(Collection, List, Collection, RetentionPolicy, Instant, int)}, deciding each WAL
      * object as {@code wal} hands it over: the plan holds, per deletion, only how many objects it
      * frees and the first and last ({@link FreedWal}), so a listing of any length fits the heap.
      */
-    public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, CatalogSnapshot.WalListing wal,
-                                         RetentionPolicy policy, Instant now, int minimumRedundancy)
+    public static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, List<IncompleteBackup> incomplete,
+            CatalogSnapshot.WalListing wal, RetentionPolicy policy, Instant now, int minimumRedundancy)
             throws IOException {
-        return byPolicy(catalog, wal, false, policy, now.atZone(ZoneId.systemDefault()), minimumRedundancy);
+        return byPolicy(catalog, incomplete, wal, false, policy, now.atZone(ZoneId.systemDefault()),
+                minimumRedundancy);
     }
 
-    private static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, CatalogSnapshot.WalListing wal,
-            boolean hold, RetentionPolicy policy, ZonedDateTime now, int minimumRedundancy) throws IOException {
+    private static RetentionPlan byPolicy(Collection<CatalogBackup> catalog, List<IncompleteBackup> incomplete,
+            CatalogSnapshot.WalListing wal, boolean hold, RetentionPolicy policy, ZonedDateTime now,
+            int minimumRedundancy) throws IOException {
         checkMinimum(minimumRedundancy);
         List<CatalogBackup> newestFirst = new ArrayList<>(catalog);
         newestFirst.sort(Collections.reverseOrder());
@@ -93,7 +110,10 @@ public final class RetentionPlanner {
         List<CatalogBackup> obsolete = decisions.stream().filter(d -> d.status() == RetentionStatus.OBSOLETE)
                 .map(RetentionPlan.Decision::backup).toList();
         String description = policy + (minimumRedundancy > 0 ? " (minimum redundancy " + minimumRedundancy + ")" : "");
-        return new RetentionPlan(description, decisions, deletions(catalog, wal, hold, obsolete, false));
+        List<IncompleteBackup.Decision> fates = incomplete.stream()
+                .map(i -> i.underPolicy(catalog, now.toInstant())).toList();
+        return new RetentionPlan(description, decisions,
+                deletions(catalog, wal, hold, obsolete, false, mayBeRunning(fates)), fates);
     }
 
     /**
@@ -105,21 +125,38 @@ public final class RetentionPlanner {
      */
     public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, Collection<WalObject> wal,
                                        int minimumRedundancy) throws OperationFailedException {
-        return held(() -> single(catalog, id, wal::forEach, true, minimumRedundancy));
+        return single(catalog, id, List.of(), wal, minimumRedundancy, Instant.now());
     }
 
-    /** As {@link #single(Collection, BackupId, Collection, int)}, streaming {@code wal} as {@link #byPolicy} does. */
-    public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, CatalogSnapshot.WalListing wal,
-                                       int minimumRedundancy) throws IOException {
-        return single(catalog, id, wal, false, minimumRedundancy);
+    /**
+     * As {@link #single(Collection, BackupId, Collection, int)}; while a directory of {@code incomplete} may
+     * be a backup still running (one a policy would keep, {@link IncompleteBackup#underPolicy} at {@code
+     * now}), no WAL is deleted ({@link #heldBack}). The plan does not decide those directories' fate.
+     */
+    public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, List<IncompleteBackup> incomplete,
+            Collection<WalObject> wal, int minimumRedundancy, Instant now) throws OperationFailedException {
+        return held(() -> single(catalog, id, incomplete, wal::forEach, true, minimumRedundancy, now));
     }
 
-    private static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, CatalogSnapshot.WalListing wal,
-            boolean hold, int minimumRedundancy) throws IOException {
+    /** As {@link #single(Collection, BackupId, List, Collection, int, Instant)}, streaming {@code wal} as {@link #byPolicy} does. */
+    public static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, List<IncompleteBackup> incomplete,
+            CatalogSnapshot.WalListing wal, int minimumRedundancy, Instant now) throws IOException {
+        return single(catalog, id, incomplete, wal, false, minimumRedundancy, now);
+    }
+
+    private static RetentionPlan single(Collection<CatalogBackup> catalog, BackupId id, List<IncompleteBackup> incomplete,
+            CatalogSnapshot.WalListing wal, boolean hold, int minimumRedundancy, Instant now) throws IOException {
         CatalogBackup backup = deletable(catalog, id, minimumRedundancy);
         String reason = backup.status() == BackupStatus.DONE ? "named by -b" : "named by -b (status " + backup.status() + ")";
         RetentionPlan.Decision decision = new RetentionPlan.Decision(backup, RetentionStatus.OBSOLETE, reason);
-        return new RetentionPlan("-b " + id, List.of(decision), deletions(catalog, wal, hold, List.of(backup), true));
+        List<BackupId> running = mayBeRunning(incomplete.stream().map(i -> i.underPolicy(catalog, now)).toList());
+        return new RetentionPlan("-b " + id, List.of(decision),
+                deletions(catalog, wal, hold, List.of(backup), true, running));
+    }
+
+    /** The directories without backup.info kept as possibly a backup still running, oldest first. */
+    private static List<BackupId> mayBeRunning(List<IncompleteBackup.Decision> fates) {
+        return fates.stream().filter(f -> !f.delete()).map(f -> f.backup().id()).sorted().toList();
     }
 
     /** A plan from a listing held in memory, which cannot fail with an IOException. */
@@ -263,13 +300,13 @@ public final class RetentionPlanner {
      */
     private static List<RetentionPlan.Deletion> deletions(Collection<CatalogBackup> catalog,
             CatalogSnapshot.WalListing wal, boolean hold, List<CatalogBackup> toDelete,
-            boolean skipWalCleanupIfStandalone) throws IOException {
+            boolean skipWalCleanupIfStandalone, List<BackupId> running) throws IOException {
         TreeMap<BackupId, CatalogBackup> available = new TreeMap<>();
         catalog.forEach(b -> available.put(b.id(), b));
         List<CatalogBackup> ordered = toDelete.stream().sorted().toList();
         List<WalRule> rules = new ArrayList<>();
         for (CatalogBackup deleted : ordered) {
-            rules.add(walRule(available, deleted, skipWalCleanupIfStandalone));
+            rules.add(heldBack(walRule(available, deleted, skipWalCleanupIfStandalone), running));
             available.remove(deleted.id());
         }
         List<Sweep> sweeps = new ArrayList<>();
@@ -319,6 +356,24 @@ public final class RetentionPlanner {
             }
             return new FreedWal(count, first, last, lastListed, Optional.ofNullable(held));
         }
+    }
+
+    /**
+     * {@code rule}, or none at all while a directory without backup.info may be a backup still running:
+     * it began before its id's directory got anything a listing shows, so the WAL it needs from its begin
+     * is not known until its backup.info is stored, and the begin of a backup DONE meanwhile (which a
+     * rule frees up to) can lie after it. That WAL is not lost to a later delete: the next deletion of the
+     * oldest backup frees everything before the begin of the backup after it.
+     */
+    private static WalRule heldBack(WalRule rule, List<BackupId> running) {
+        if (rule.limit() == null || running.isEmpty()) {
+            return rule;
+        }
+        String ids = running.size() == 1 ? running.get(0) + " may be a backup"
+                : running.stream().map(BackupId::value).collect(Collectors.joining(", "))
+                        + " may be backups";
+        return WalRule.none("no WAL deleted: " + ids + " still running (no backup.info yet, so the WAL it needs"
+                + " is not known); the WAL before " + rule.limit() + " goes with a later delete of the oldest backup");
     }
 
     private static WalRule walRule(TreeMap<BackupId, CatalogBackup> available, CatalogBackup deleted,

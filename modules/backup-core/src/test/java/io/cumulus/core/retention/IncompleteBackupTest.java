@@ -39,10 +39,8 @@ class IncompleteBackupTest {
 
         CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
         assertEquals(List.of(killed), snapshot.incomplete().stream().map(IncompleteBackup::id).toList());
-        RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
-                RetentionPolicy.parse("REDUNDANCY 2"), LATER, 0)
-                .withIncomplete(snapshot.incomplete().stream().map(i -> i.underPolicy(snapshot.backups(), LATER))
-                        .toList());
+        RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), snapshot.incomplete(),
+                CatalogSnapshot.walObjects(store, LAYOUT), RetentionPolicy.parse("REDUNDANCY 2"), LATER, 0);
         assertEquals(List.of(), plan.backupsToDelete(), "both DONE backups are kept");
         assertEquals(List.of(killed), plan.incompleteToDelete().stream().map(IncompleteBackup::id).toList());
         assertTrue(plan.incomplete().get(0).reason().contains("older than DONE backup " + id(2)),
@@ -165,10 +163,8 @@ class IncompleteBackupTest {
             java.nio.file.Files.setLastModifiedTime(root.resolve(claim), java.nio.file.attribute.FileTime.from(
                     Instant.now().minus(IncompleteBackup.QUIET).minusSeconds(3600)));
             CatalogSnapshot snapshot = CatalogSnapshot.read(store, LAYOUT);
-            RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), CatalogSnapshot.walObjects(store, LAYOUT),
-                    RetentionPolicy.parse("REDUNDANCY 2"), Instant.now(), 0)
-                    .withIncomplete(snapshot.incomplete().stream()
-                            .map(i -> i.underPolicy(snapshot.backups(), Instant.now())).toList());
+            RetentionPlan plan = RetentionPlanner.byPolicy(snapshot.backups(), snapshot.incomplete(),
+                    CatalogSnapshot.walObjects(store, LAYOUT), RetentionPolicy.parse("REDUNDANCY 2"), Instant.now(), 0);
             assertEquals(List.of(killed), plan.incompleteToDelete().stream().map(IncompleteBackup::id).toList());
             PlanExecutor.Outcome outcome = new PlanExecutor(store, LAYOUT, 1000, line -> { }).execute(plan);
 

@@ -312,6 +312,67 @@ class RetentionPlannerTest {
     }
 
     /**
+     * Review 20 D1: a backup still running (its directory holds only its claim, the WAL it needs is not
+     * known before its backup.info) began before a backup that ended DONE meanwhile; freeing the WAL
+     * before that backup's begin lost the running one's begin, and it then stored DONE, unrestorable.
+     * While the plan keeps a directory as possibly running, for whatever reason, no WAL goes; the
+     * backups still do.
+     */
+    @Test
+    void aDirectoryThatMayBeABackupStillRunningHoldsBackEveryWalDeletion() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).done(2, 1, 30).segments(1, 5, 35);
+        IncompleteBackup running = claimOnly(1, NOW.minusSeconds(60));
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, List.of(running), c.wal,
+                RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+
+        assertEquals(List.of(id(0)), plan.backupsToDelete());
+        assertEquals(List.of(), plan.walToDelete());
+        assertEquals(List.of(false), plan.incomplete().stream().map(IncompleteBackup.Decision::delete).toList());
+        assertEquals("no WAL deleted: " + id(1) + " may be a backup still running (no backup.info yet, so the WAL it"
+                + " needs is not known); the WAL before " + segment(1, 30) + " goes with a later delete of the oldest"
+                + " backup", plan.deletions().get(0).walReason());
+
+        RetentionPlan single = RetentionPlanner.single(c.backups, id(0), List.of(running), c.wal, 0, NOW);
+        assertEquals(List.of(id(0)), single.backupsToDelete());
+        assertEquals(List.of(), single.walToDelete(), "-b too");
+        assertEquals(List.of(), single.incomplete(), "-b decides nothing about a directory it was not given");
+
+        // newer than every DONE backup, kept however old: "may be a backup still running" too
+        IncompleteBackup newest = claimOnly(3, NOW.minus(Duration.ofDays(20)));
+        RetentionPlan held = RetentionPlanner.byPolicy(c.backups, List.of(newest), c.wal,
+                RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+        assertEquals(List.of(), held.walToDelete());
+        assertTrue(held.deletions().get(0).walReason().startsWith("no WAL deleted: " + id(3) + " may be"),
+                held.deletions().get(0).walReason());
+    }
+
+    /** A directory the plan deletes as a killed backup's (quiet for a day, a newer backup DONE) holds nothing back. */
+    @Test
+    void aDirectoryTakenForAKilledBackupDoesNotHoldBackWal() throws Exception {
+        TestCatalog c = new TestCatalog().done(0, 1, 10).done(2, 1, 30).segments(1, 5, 35);
+        IncompleteBackup killed = claimOnly(1, NOW.minus(IncompleteBackup.QUIET).minusSeconds(60));
+
+        RetentionPlan plan = RetentionPlanner.byPolicy(c.backups, List.of(killed), c.wal,
+                RetentionPolicy.parse("REDUNDANCY 1"), NOW, 0);
+        RetentionPlan single = RetentionPlanner.single(c.backups, id(0), List.of(killed), c.wal, 0, NOW);
+
+        List<String> expected = new java.util.ArrayList<>();
+        for (long s = 5; s < 30; s++) {
+            expected.add(segment(1, s));
+        }
+        assertEquals(expected, walNames(plan));
+        assertEquals(List.of(killed.id()), plan.incompleteToDelete().stream().map(IncompleteBackup::id).toList());
+        assertEquals(expected, walNames(single));
+    }
+
+    /** The directory of backup {@code n} holding only a claim written at {@code written}. */
+    private static IncompleteBackup claimOnly(int n, Instant written) {
+        String key = TestCatalog.LAYOUT.backupPrefix(id(n).value()) + "backup.claim";
+        return new IncompleteBackup(id(n), List.of(new io.cumulus.storage.BlobInfo(key, 120, written, "e")));
+    }
+
+    /**
      * Deliberately beyond barman-cloud 3.4, which knows only .gz, .bz2 and .snappy (so never deletes
      * WAL Cumulus compressed with zstd, lz4 or xz) and keeps one object per WAL name.
      */
