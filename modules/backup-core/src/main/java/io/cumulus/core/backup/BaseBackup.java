@@ -10,7 +10,6 @@ import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
 import io.cumulus.core.retention.IncompleteBackup;
 import io.cumulus.core.wal.WalName;
-import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
@@ -26,10 +25,12 @@ import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
@@ -291,7 +292,7 @@ public final class BaseBackup {
             ObjectWrites.write(store, prefix + BACKUP_MANIFEST, options.withExpectedSize(manifest.size()),
                     manifest::writeTo);
             checkStored(written);
-            checkEndWalArchived(id, end, facts.walSegmentSize());
+            checkWalArchived(id, begin, end, facts.walSegmentSize());
             info.copyStats(copyStats(written, started, copyEnd)).status(BackupStatus.DONE);
         } catch (IOException | RuntimeException | Error e) {
             if (open != null) {
@@ -355,30 +356,92 @@ public final class BaseBackup {
     }
 
     /**
-     * Warns when the WAL segment the backup ends in (the one pg_backup_stop waits for when archiving
-     * is on: the segment before the stop location's when that starts a segment) is not in this
-     * destination's {@code wals/}, under any compression suffix: then the backup cannot be restored
-     * from here alone. It normally is there, since pg_backup_stop waited for it to be archived. It is
-     * not when archive_mode is off (PostgreSQL says so in a notice), on a standby whose archive_mode is
-     * not {@code always}, or when archive_command archives elsewhere. The backup stays DONE, as
-     * barman-cloud-backup's: a site may copy its WAL by other means, as PostgreSQL's notice says, and
-     * a standby's WAL is archived by its primary, possibly later.
+     * Looks for the WAL the backup needs, its begin segment to the one it ends in (the one pg_backup_stop
+     * waits for when archiving is on: the segment before the stop location's when that starts a segment),
+     * in this destination's {@code wals/}, under any compression suffix: one listing per hash directory
+     * of the range and of the segment after it.
+     *
+     * <p>A segment missing while a later one of the timeline is there was deleted (a retention delete
+     * run while this backup ran, which Cumulus's own delete avoids, barman-cloud's does not; a lifecycle
+     * rule) or never archived here: on a primary, PostgreSQL archives in order and pg_backup_stop waited
+     * for the end segment, so it will not come, and the backup cannot be restored: it fails. On a standby
+     * the primary archives, and may still be storing it ({@code --async} stores several segments at
+     * once, in any order): a warning.
+     *
+     * <p>Missing segments with none after them are a warning only, the backup stays DONE as
+     * barman-cloud-backup's: archiving off (PostgreSQL says so in a notice), a standby whose archive_mode
+     * is not {@code always} (its primary archives, possibly later), or an archive_command that archives
+     * elsewhere; a site may copy its WAL by other means.
      */
-    private void checkEndWalArchived(BackupId id, BackupEnd end, long segmentSize) throws IOException {
-        WalName wal = WalName.parse(end.wal());
-        if (end.offset() == 0) {
-            wal = wal.previous(segmentSize);
+    private void checkWalArchived(BackupId id, BackupBegin begin, BackupEnd end, long segmentSize)
+            throws IOException {
+        WalName first = WalName.parse(begin.wal());
+        WalName last = WalName.parse(end.wal());
+        if (end.offset() == 0 && last.compareTo(first) > 0) {
+            last = last.previous(segmentSize);
         }
-        if (WalObjects.find(store, layout, wal, false).isEmpty()) {
-            listener.warning("WAL segment " + wal + ", which backup " + id + " needs, is not archived in "
-                    + store.describe() + " under " + layout.walsPrefix() + ": this backup cannot be restored from"
-                    + " this bucket alone until " + wal + " is archived here: " + (fromStandby(end)
-                    // the usual set-up: the primary archives the segment once it completes it, maybe hours later
-                    ? "taken on a standby, it waits for the primary to complete that segment and archive it; run"
-                            + " SELECT pg_switch_wal() on the primary to archive it now, or set archive_timeout there"
-                            + " (the primary's archive_command must archive into this URL and server name)"
-                    : "check archive_mode and archive_command (they must archive into the same URL and server name)"));
+        long from = first.segmentNumber(segmentSize);
+        int count = Math.toIntExact(last.segmentNumber(segmentSize) - from + 1);
+        BitSet present = new BitSet(count);
+        long newest = -1;
+        for (long log = first.log(); log <= last.next(segmentSize).log(); log++) {
+            BlobIterator listing = store.list(layout.walDirectory(WalName.segment(first.timeline(), log, 0)));
+            while (listing.hasNext()) {
+                Optional<WalName> wal = WalName.ofObjectName(listing.next().key());
+                if (wal.isEmpty() || wal.get().kind() != WalName.Kind.SEGMENT
+                        || wal.get().timeline() != first.timeline()) {
+                    continue;
+                }
+                long number = wal.get().segmentNumber(segmentSize);
+                newest = Math.max(newest, number);
+                if (number >= from && number < from + count) {
+                    present.set(Math.toIntExact(number - from));
+                }
+            }
         }
+        int missing = present.nextClearBit(0);
+        if (missing >= count) {
+            return;
+        }
+        if (newest <= from + missing) {
+            warnEndWalNotArchived(id, end, last);
+            return;
+        }
+        int runEnd = present.nextSetBit(missing) < 0 ? count : present.nextSetBit(missing);
+        int others = count - present.cardinality() - (runEnd - missing);
+        String segments = segmentAt(first, from + missing, segmentSize)
+                + (runEnd - missing > 1 ? " to " + segmentAt(first, from + runEnd - 1, segmentSize) : "")
+                + (others > 0 ? " (and " + others + " more)" : "");
+        String gone = "WAL " + segments + ", which backup " + id + " needs (" + first + " to " + last + "), is not in "
+                + store.describe() + " under " + layout.walsPrefix() + " though later WAL is: ";
+        if (fromStandby(end)) {
+            listener.warning(gone + "taken on a standby, the primary may still be archiving it (--async stores"
+                    + " several segments at once); if it stays missing it was deleted (a cumulus-backup-delete or"
+                    + " barman-cloud-backup-delete run while this backup ran?) and this backup cannot be restored:"
+                    + " check with cumulus-check");
+            return;
+        }
+        throw new OperationFailedException(gone + "it was deleted or never archived here, and this backup could not"
+                + " be restored; check the cumulus-backup-delete (or barman-cloud-backup-delete) runs and lifecycle"
+                + " rules of this bucket, and archive_command, then take a new backup");
+    }
+
+    /** The segment numbered {@code number} on {@code first}'s timeline. */
+    private static WalName segmentAt(WalName first, long number, long segmentSize) {
+        long perLog = 0x1_0000_0000L / segmentSize;
+        return WalName.segment(first.timeline(), number / perLog, number % perLog);
+    }
+
+    /** The warning for a backup whose end segment, and nothing after it, is in this destination's wals/. */
+    private void warnEndWalNotArchived(BackupId id, BackupEnd end, WalName wal) {
+        listener.warning("WAL segment " + wal + ", which backup " + id + " needs, is not archived in "
+                + store.describe() + " under " + layout.walsPrefix() + ": this backup cannot be restored from"
+                + " this bucket alone until " + wal + " is archived here: " + (fromStandby(end)
+                // the usual set-up: the primary archives the segment once it completes it, maybe hours later
+                ? "taken on a standby, it waits for the primary to complete that segment and archive it; run"
+                        + " SELECT pg_switch_wal() on the primary to archive it now, or set archive_timeout there"
+                        + " (the primary's archive_command must archive into this URL and server name)"
+                : "check archive_mode and archive_command (they must archive into the same URL and server name)"));
     }
 
     /** Whether the backup was taken on a standby, as its backup_label says ({@code BACKUP FROM: standby}). */

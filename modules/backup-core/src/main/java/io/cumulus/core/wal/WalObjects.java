@@ -13,8 +13,8 @@ import java.util.Optional;
 /**
  * Where a WAL file is in the archive: one listing of its name in its directory finds it under any
  * compression suffix (barman-cloud and Cumulus name a copy {@code NAME}, {@code NAME.gz}, {@code NAME.zst}...).
- * The one place that knows it, for the archiver (is it there already?), the restorer (where is it?), the
- * backup (is its end WAL there?) and the restore's timeline lookup (a history file).
+ * The one place that knows it, for the archiver (is it there already?), the restorer (where is it?) and
+ * the restore's timeline lookup (a history file).
  */
 public final class WalObjects {
 

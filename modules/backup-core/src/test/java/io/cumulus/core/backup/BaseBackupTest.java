@@ -456,8 +456,9 @@ class BaseBackupTest {
     }
 
     @Test
-    void endWalArchivedUnderAnyCompressionGivesNoWarning() throws Exception {
+    void walArchivedUnderAnyCompressionGivesNoWarning() throws Exception {
         InMemoryBlobStore store = new InMemoryBlobStore();
+        archiveWal(store, "000000010000000000000004");
         io.cumulus.core.io.ObjectWrites.write(store, "pfx/main/wals/0000000100000000/000000010000000000000005.gz",
                 WriteOptions.DEFAULT, new byte[] {1});
         List<String> warnings = new ArrayList<>();
@@ -471,6 +472,73 @@ class BaseBackupTest {
         new BaseBackup(store, LAYOUT, BackupSettings.defaults(), listener).run(ID, new FakeSource().withDataFiles(1, 100));
 
         assertEquals(List.of(), warnings);
+    }
+
+    /**
+     * Review 20 D1: a retention delete run while this backup was running freed the WAL before the begin
+     * of a backup that ended meanwhile, this one's begin included. The backup checked only its end
+     * segment, stored DONE, and PostgreSQL could not start from it ("could not locate required
+     * checkpoint record"). WAL missing from its range while later WAL is there never comes back: FAILED.
+     */
+    @Test
+    void walOfTheBackupsRangeGoneWhileLaterWalIsThereMakesTheBackupFailed() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        archiveWal(store, "000000010000000000000005");
+        archiveWal(store, "000000010000000000000006");
+
+        BackupFailedException failed = assertThrows(BackupFailedException.class,
+                () -> backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 100)));
+
+        String expected = "WAL 000000010000000000000004, which backup " + ID + " needs (000000010000000000000004 to"
+                + " 000000010000000000000005), is not in memory: under pfx/main/wals/ though later WAL is: it was"
+                + " deleted or never archived here, and this backup could not be restored; check the"
+                + " cumulus-backup-delete (or barman-cloud-backup-delete) runs";
+        assertTrue(failed.getMessage().startsWith("backup " + ID + " failed: " + expected), failed.getMessage());
+        BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
+        assertEquals(BackupStatus.FAILED, info.status());
+        assertTrue(info.error().startsWith("failure uploading data (" + expected), info.error());
+    }
+
+    /** The end segment gone too (the delete ran after this backup's stop): every missing segment is named. */
+    @Test
+    void aWholeRangeGoneBeforeLaterWalNamesTheFirstAndLastMissing() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        archiveWal(store, "000000010000000000000007");
+
+        BackupFailedException failed = assertThrows(BackupFailedException.class,
+                () -> backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 100)));
+
+        assertTrue(failed.getMessage().contains("WAL 000000010000000000000004 to 000000010000000000000005, which"),
+                failed.getMessage());
+    }
+
+    /** On a standby the primary archives, and --async may store a later segment before an earlier one. */
+    @Test
+    void onAStandbyWalMissingBeforeLaterWalIsAWarningAndTheBackupStaysDone() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        archiveWal(store, "000000010000000000000005");
+        List<String> warnings = new ArrayList<>();
+        BackupListener listener = new BackupListener() {
+            @Override
+            public void warning(String message) {
+                warnings.add(message);
+            }
+        };
+
+        BackupOutcome outcome = new BaseBackup(store, LAYOUT, BackupSettings.defaults(), listener)
+                .run(ID, new FakeSource().withDataFiles(1, 100).onStandby());
+
+        assertEquals(BackupStatus.DONE, outcome.info().status());
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.get(0).startsWith("WAL 000000010000000000000004, which backup " + ID + " needs"),
+                warnings::toString);
+        assertTrue(warnings.get(0).contains("taken on a standby, the primary may still be archiving it"),
+                warnings::toString);
+    }
+
+    private static void archiveWal(BlobStore store, String name) throws IOException {
+        io.cumulus.core.io.ObjectWrites.write(store, LAYOUT.walDirectory(io.cumulus.core.wal.WalName.parse(name))
+                + name, WriteOptions.DEFAULT, new byte[] {1});
     }
 
     @Test

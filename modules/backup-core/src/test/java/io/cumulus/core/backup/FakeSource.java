@@ -41,6 +41,7 @@ final class FakeSource implements BackupSource {
     private java.time.Instant labelStopped;
     private final Random random = new Random(42);
     private RuntimeException stopFailure;
+    private String label = LABEL;
     private String startLabel;
     /** Set: the stop waits (as pg_backup_stop waits for WAL archiving) until {@link #cancel} is called. */
     private java.util.concurrent.CountDownLatch stopWaitsForCancel;
@@ -96,6 +97,12 @@ final class FakeSource implements BackupSource {
     }
 
     /** Makes the stop of the backup fail, as a dropped session would. */
+    /** The backup is taken on a standby, as its backup_label says. */
+    FakeSource onStandby() {
+        this.label = LABEL.replace("BACKUP FROM: primary", "BACKUP FROM: standby");
+        return this;
+    }
+
     FakeSource failingAtStop(RuntimeException failure) {
         this.stopFailure = failure;
         return this;
@@ -177,7 +184,7 @@ final class FakeSource implements BackupSource {
             }
             throw new IOException("pg_backup_stop failed: ERROR: canceling statement due to user request");
         }
-        return new BackupEnd("0/579E488", "000000010000000000000005", 7988360, 1, END, LABEL, List.of());
+        return new BackupEnd("0/579E488", "000000010000000000000005", 7988360, 1, END, label, List.of());
     }
 
     @Override
