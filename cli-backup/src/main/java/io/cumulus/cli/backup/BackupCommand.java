@@ -25,6 +25,7 @@ import io.cumulus.postgres.ConnectionSettings;
 import io.cumulus.postgres.PostgresServer;
 import io.cumulus.postgres.ServerFacts;
 import io.cumulus.storage.MultipartOutputStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -35,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -140,6 +142,10 @@ public final class BackupCommand extends ToolCommand {
                 ServerFacts facts = server.facts();
                 PostgresBackupSource source = new PostgresBackupSource(server, facts, immediateCheckpoint,
                         java.time.Duration.ofSeconds(archiveWaitTimeout));
+                List<Path> notStored = source.includedFilesNotStored();
+                if (!notStored.isEmpty()) {
+                    log.warning(includedFilesWarning(notStored));
+                }
                 // before the id is claimed: the claim is released only once the backup runs (a signal or a
                 // failure in between leaves it), and summing the tablespaces' sizes takes seconds on a large cluster
                 java.util.OptionalLong estimatedSize = source.estimatedSize();
@@ -260,6 +266,17 @@ public final class BackupCommand extends ToolCommand {
                     + " not by earlier barman-cloud versions");
         }
         return settings;
+    }
+
+    /**
+     * barman-cloud-backup's warning of the configuration files pulled in from outside the data
+     * directory ("The usage of include directives is not supported for files that reside outside
+     * PGDATA. Please manually backup the following files: ..."), in one line.
+     */
+    static String includedFilesWarning(List<Path> files) {
+        return "configuration files pulled in by include directives live outside the data directory and are not"
+                + " in the backup: " + files.stream().map(Path::toString).collect(Collectors.joining(", "))
+                + "; back them up by hand: a server restored from this backup needs them at these paths";
     }
 
     private int checkedJobs() {

@@ -22,6 +22,7 @@ import io.cumulus.postgres.WalRange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -67,6 +68,11 @@ final class PostgresBackupSource implements BackupSource {
     @Override
     public SourceFacts facts() {
         return facts.sourceFacts();
+    }
+
+    /** The included configuration files that no archive holds ({@link PgDataWalker#includedFilesOutside()}). */
+    List<Path> includedFilesNotStored() {
+        return walker.includedFilesOutside();
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -151,6 +152,18 @@ class BackupCommandTest {
         assertTrue(49 * 21_474_836L + (32L << 20) > 1L << 30, "-J 48 does not fit");
         assertEquals(Optional.empty(), StoreOpener.uploadParts("file:///var/backups", new StorageOptions(),
                 new UploadTuning(ArchiveSizing.DEFAULT_MAX_ARCHIVE_SIZE, 0, 12)));
+    }
+
+    /** One line, as barman-cloud-backup's warning says in three: every file, not in the backup, copy by hand. */
+    @Test
+    void theWarningOfIncludedFilesNamesEachAndSaysToCopyThemByHand() {
+        String warning = BackupCommand.includedFilesWarning(List.of(Path.of("/tmp/scale/extra.conf"),
+                Path.of("/etc/postgresql/15/main/conf.d/tuning.conf")));
+
+        assertEquals("configuration files pulled in by include directives live outside the data directory and are"
+                + " not in the backup: /tmp/scale/extra.conf, /etc/postgresql/15/main/conf.d/tuning.conf; back them up"
+                + " by hand: a server restored from this backup needs them at these paths", warning);
+        assertFalse(warning.contains("\n"));
     }
 
     @Test

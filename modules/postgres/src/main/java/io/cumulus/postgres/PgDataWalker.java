@@ -139,7 +139,7 @@ public final class PgDataWalker {
         Path realDataDirectory = realPath(dataDirectory);
         List<ExternalConfigFile> files = new ArrayList<>();
         for (Path file : List.of(facts.configFile(), facts.hbaFile(), facts.identFile())) {
-            if (file.startsWith(dataDirectory) || realPath(file).startsWith(realDataDirectory)) {
+            if (insideDataDirectory(file, realDataDirectory)) {
                 continue;
             }
             boolean optional = file.equals(facts.identFile());
@@ -151,6 +151,29 @@ public final class PgDataWalker {
             files.add(external);
         }
         return files;
+    }
+
+    /**
+     * The files of {@link ServerFacts#includedFiles()} that live outside the data directory, in its
+     * order: pulled in by {@code include}, {@code include_if_exists} or {@code include_dir}, they are
+     * in no archive (nor in barman-cloud-backup's, which warns of them too), so the DBA must copy them.
+     * Outside by the same rule as config_file's: neither its path nor its real path is under the data
+     * directory's.
+     */
+    public List<Path> includedFilesOutside() {
+        Path realDataDirectory = realPath(dataDirectory);
+        List<Path> outside = new ArrayList<>();
+        for (String included : facts.includedFiles()) {
+            Path file = Path.of(included);
+            if (!insideDataDirectory(file, realDataDirectory)) {
+                outside.add(file);
+            }
+        }
+        return outside;
+    }
+
+    private boolean insideDataDirectory(Path file, Path realDataDirectory) {
+        return file.normalize().startsWith(dataDirectory) || realPath(file).startsWith(realDataDirectory);
     }
 
     /** A configuration file stored at the archive root under its base name, read when its turn comes. */

@@ -199,6 +199,10 @@ public final class PostgresServer implements AutoCloseable {
                 + " pg_is_in_recovery(), current_setting('wal_level'), current_setting('data_checksums')";
         String tablespaceSql = "SELECT spcname, oid, pg_tablespace_location(oid) FROM pg_tablespace"
                 + " WHERE pg_tablespace_location(oid) != '' ORDER BY oid";
+        // barman's query, word for word: the same list in the same order (the database's collation) for included_files
+        String includedFilesSql = "SELECT DISTINCT sourcefile AS included_file FROM pg_settings"
+                + " WHERE sourcefile IS NOT NULL AND sourcefile NOT IN"
+                + " (SELECT setting FROM pg_settings WHERE name = 'config_file') ORDER BY 1";
         try {
             return session.call("reading the server's settings", Reason.BACKUP_FAILED, connection -> {
                 List<Tablespace> tablespaces = new ArrayList<>();
@@ -208,12 +212,19 @@ public final class PostgresServer implements AutoCloseable {
                         tablespaces.add(new Tablespace(rows.getString(1), rows.getLong(2), rows.getString(3)));
                     }
                 }
+                List<String> includedFiles = new ArrayList<>();
+                try (Statement statement = connection.createStatement();
+                        ResultSet rows = statement.executeQuery(includedFilesSql)) {
+                    while (rows.next()) {
+                        includedFiles.add(rows.getString(1));
+                    }
+                }
                 try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
                     row.next();
                     return new ServerFacts(row.getInt(1), row.getString(2), row.getString(3), Path.of(row.getString(4)),
                             row.getLong(5), Path.of(row.getString(6)), Path.of(row.getString(7)),
-                            Path.of(row.getString(8)), tablespaces, row.getBoolean(9), row.getString(10),
-                            "on".equals(row.getString(11)));
+                            Path.of(row.getString(8)), includedFiles, tablespaces, row.getBoolean(9),
+                            row.getString(10), "on".equals(row.getString(11)));
                 }
             });
         } catch (PostgresException e) {

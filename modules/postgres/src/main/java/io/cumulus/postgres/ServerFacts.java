@@ -18,14 +18,17 @@ import java.util.Objects;
  * @param configFile config_file
  * @param hbaFile hba_file
  * @param identFile ident_file
+ * @param includedFiles the files other than config_file that settings in effect come from
+ *     ({@code pg_settings.sourcefile}: postgresql.auto.conf, files of {@code include},
+ *     {@code include_if_exists} and {@code include_dir}), as the server gives them, in its order
  * @param tablespaces the tablespaces outside the data directory's own ones (pg_tablespace_location not empty)
  * @param inRecovery pg_is_in_recovery(): a standby
  * @param walLevel wal_level: minimal, replica or logical
  * @param dataChecksums whether data_checksums is on
  */
 public record ServerFacts(int versionNum, String version, String systemIdentifier, Path dataDirectory,
-        long walSegmentSize, Path configFile, Path hbaFile, Path identFile, List<Tablespace> tablespaces,
-        boolean inRecovery, String walLevel, boolean dataChecksums) {
+        long walSegmentSize, Path configFile, Path hbaFile, Path identFile, List<String> includedFiles,
+        List<Tablespace> tablespaces, boolean inRecovery, String walLevel, boolean dataChecksums) {
 
     public ServerFacts {
         Objects.requireNonNull(version, "version");
@@ -35,13 +38,14 @@ public record ServerFacts(int versionNum, String version, String systemIdentifie
         Objects.requireNonNull(hbaFile, "hbaFile");
         Objects.requireNonNull(identFile, "identFile");
         Objects.requireNonNull(walLevel, "walLevel");
+        includedFiles = List.copyOf(includedFiles);
         tablespaces = List.copyOf(tablespaces);
     }
 
     /** What backup.info records of these facts. */
     public SourceFacts sourceFacts() {
         return new SourceFacts(dataDirectory.toString(), configFile.toString(), hbaFile.toString(),
-                identFile.toString(), versionNum, systemIdentifier, walSegmentSize, tablespaces);
+                identFile.toString(), includedFiles, versionNum, systemIdentifier, walSegmentSize, tablespaces);
     }
 
     /** The major version as tablespace directories name it: 15 for 150018 (PostgreSQL 10 and later). */

@@ -152,7 +152,8 @@ class BackupManifestWriterTest {
     /** Checksums computed the way a backup computes them: by streaming each file into a tar. */
     private void writeManifest(Path copy, ChecksumAlgorithm algorithm) throws IOException {
         ServerFacts facts = new ServerFacts(150018, "15.18", "1", copy, 16L << 20, copy.resolve("postgresql.conf"),
-                copy.resolve("pg_hba.conf"), copy.resolve("pg_ident.conf"), List.of(), false, "replica", true);
+                copy.resolve("pg_hba.conf"), copy.resolve("pg_ident.conf"), List.of(), List.of(), false, "replica",
+                true);
         BackupManifestWriter manifest = new BackupManifestWriter();
         try (TarStreamWriter tar = new TarStreamWriter(OutputStream.nullOutputStream(), algorithm)) {
             for (PgDataEntry entry : (Iterable<PgDataEntry>) new PgDataWalker(facts).dataDirectory()::iterator) {

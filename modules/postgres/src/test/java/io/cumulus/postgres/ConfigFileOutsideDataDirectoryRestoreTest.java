@@ -63,7 +63,7 @@ class ConfigFileOutsideDataDirectoryRestoreTest {
         write(etc.resolve("postgresql.conf"), "listen_addresses = '*'\n");
         ServerFacts facts = new ServerFacts(150018, "15.18", "7710490106817857947", pgdata, 16L << 20,
                 etc.resolve("postgresql.conf"), pgdata.resolve("pg_hba.conf"), pgdata.resolve("pg_ident.conf"),
-                List.of(), false, "replica", true);
+                List.of(), List.of(), false, "replica", true);
         BlobStore store = FileBlobStores.open(new FileStoreConfig(Files.createDirectory(temp.resolve("bucket"))));
         BackupId id = new BackupId("20261121T051944");
         new BaseBackup(store, LAYOUT, BackupSettings.defaults(), BackupListener.NONE).run(id, new WalkedSource(facts));

@@ -59,7 +59,7 @@ class PgDataWalkerTest {
         }
         write(etc.resolve("pg_hba.conf"), "host all all 127.0.0.1/32 trust\n");
         ServerFacts facts = new ServerFacts(150018, "15.18", "7710490106817857947", pgdata, 16L << 20,
-                pgdata.resolve("postgresql.conf"), etc.resolve("pg_hba.conf"), etc.resolve("pg_ident.conf"),
+                pgdata.resolve("postgresql.conf"), etc.resolve("pg_hba.conf"), etc.resolve("pg_ident.conf"), List.of(),
                 List.of(new Tablespace("ts1", 16384, tablespaceDir.toString()),
                         new Tablespace("inside", 16390, pgdata.resolve("inside_ts").toString())),
                 false, "replica", true);
@@ -97,7 +97,7 @@ class PgDataWalkerTest {
         write(etc.resolve("pg_ident.conf"), "map1 alice bob\n");
         ServerFacts configOutside = new ServerFacts(150018, "15.18", "1", pgdata, 16L << 20,
                 etc.resolve("postgresql.conf"), etc.resolve("pg_hba.conf"), etc.resolve("pg_ident.conf"), List.of(),
-                false, "replica", true);
+                List.of(), false, "replica", true);
 
         List<PgDataEntry> entries = new PgDataWalker(configOutside).dataDirectory().toList();
 
@@ -164,7 +164,8 @@ class PgDataWalkerTest {
     void dataDirectoryGivenAsASymbolicLinkIsFollowed() throws IOException {
         Path link = Files.createSymbolicLink(root.resolve("data-link"), pgdata);
         ServerFacts viaLink = new ServerFacts(150018, "15.18", "1", link, 16L << 20, link.resolve("postgresql.conf"),
-                link.resolve("pg_hba.conf"), link.resolve("pg_ident.conf"), List.of(), false, "replica", true);
+                link.resolve("pg_hba.conf"), link.resolve("pg_ident.conf"), List.of(), List.of(), false, "replica",
+                true);
         write(pgdata.resolve("pg_hba.conf"), "local all all trust\n");
 
         List<String> names = names(new PgDataWalker(viaLink).dataDirectory().toList());
@@ -172,5 +173,27 @@ class PgDataWalkerTest {
         assertEquals("./", names.get(0));
         assertTrue(names.contains("base/1/112"), names.toString());
         assertEquals("global/pg_control", names.get(names.size() - 1));
+    }
+
+    /**
+     * barman-cloud-backup warns of every included file not under the data directory; Cumulus does
+     * the same by config_file's rule, so a file reached through a link into the data directory is
+     * inside, and a sibling directory whose name merely starts like the data directory's is not.
+     */
+    @Test
+    void includedFilesOutsideTheDataDirectoryAreTheOnesNoArchiveHolds() throws IOException {
+        Path link = Files.createSymbolicLink(root.resolve("data-link"), pgdata);
+        Path sibling = Files.createDirectories(root.resolve("data2"));
+        write(pgdata.resolve("conf.d/a.conf"), "work_mem = '8MB'\n");
+        List<String> included = List.of(pgdata.resolve("postgresql.auto.conf").toString(),
+                root.resolve("etc/extra.conf").toString(), link.resolve("conf.d/a.conf").toString(),
+                sibling.resolve("b.conf").toString(), pgdata.resolve("../etc/up.conf").toString());
+        ServerFacts facts = new ServerFacts(150018, "15.18", "1", pgdata, 16L << 20, pgdata.resolve("postgresql.conf"),
+                pgdata.resolve("pg_hba.conf"), pgdata.resolve("pg_ident.conf"), included, List.of(), false, "replica",
+                true);
+
+        assertEquals(List.of(root.resolve("etc/extra.conf"), sibling.resolve("b.conf"),
+                pgdata.resolve("../etc/up.conf")), new PgDataWalker(facts).includedFilesOutside());
+        assertEquals(included, facts.sourceFacts().includedFiles());
     }
 }

@@ -109,6 +109,48 @@ class PostgresServerTest {
         }
     }
 
+    /**
+     * barman's included_files: the files settings in effect come from, postgresql.conf aside, in the
+     * server's order; of those, the include outside the data directory is what no archive holds.
+     */
+    @Test
+    void includedFilesAreTheSourcesOfSettingsBesidesPostgresqlConf() throws Exception {
+        try (PostgresServer server = connect(PgCluster.SUPERUSER)) {
+            assertEquals(List.of(), server.facts().includedFiles(), "initdb's postgresql.auto.conf sets nothing");
+        }
+        Path conf = cluster.dataDir().resolve("postgresql.conf");
+        String original = Files.readString(conf);
+        Path extra = Files.writeString(cluster.baseDir().resolve("extra.conf"), "work_mem = '7MB'\n");
+        try {
+            cluster.appendSettings(Map.of("include", extra.toString()));
+            cluster.execute("ALTER SYSTEM SET maintenance_work_mem = '77MB'");
+            cluster.reload();
+            awaitSetting("maintenance_work_mem", "77MB");
+            try (PostgresServer server = connect(PgCluster.SUPERUSER)) {
+                ServerFacts facts = server.facts();
+
+                assertEquals(List.of(facts.dataDirectory().resolve("postgresql.auto.conf").toString(),
+                        extra.toString()), facts.includedFiles());
+                assertEquals(List.of(extra), new PgDataWalker(facts).includedFilesOutside());
+            }
+        } finally {
+            Files.writeString(conf, original);
+            cluster.execute("ALTER SYSTEM RESET maintenance_work_mem");
+            cluster.reload();
+            awaitSetting("maintenance_work_mem", "64MB");
+            Files.delete(extra);
+        }
+    }
+
+    /** Waits for a reload (a signal the postmaster handles in its own time) to show in new sessions. */
+    private static void awaitSetting(String name, String value) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!value.equals(cluster.queryString("SHOW " + name)) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(value, cluster.queryString("SHOW " + name));
+    }
+
     @Test
     void backupStartAndStopRoundTripReturnsTheLabelWithTheStartWalLocation() throws Exception {
         try (PostgresServer server = connect(PgCluster.SUPERUSER)) {

@@ -49,7 +49,8 @@ class TarStreamWriterTest {
         Files.setLastModifiedTime(deep.resolve(longName),
                 FileTime.from(Instant.parse("2024-05-06T07:08:09.123456789Z")));
         ServerFacts facts = new ServerFacts(150018, "15.18", "1", pgdata, 16L << 20, pgdata.resolve("postgresql.conf"),
-                pgdata.resolve("pg_hba.conf"), pgdata.resolve("pg_ident.conf"), List.of(), false, "replica", true);
+                pgdata.resolve("pg_hba.conf"), pgdata.resolve("pg_ident.conf"), List.of(), List.of(), false, "replica",
+                true);
         walker = new PgDataWalker(facts);
     }
 

@@ -245,6 +245,7 @@ public final class BaseBackup {
                 .configFile(facts.configFile())
                 .hbaFile(facts.hbaFile())
                 .identFile(facts.identFile())
+                .includedFiles(facts.includedFiles())
                 .version(facts.version())
                 .systemid(facts.systemId())
                 .xlogSegmentSize(facts.walSegmentSize())

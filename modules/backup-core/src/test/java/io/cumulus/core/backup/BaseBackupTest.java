@@ -139,6 +139,7 @@ class BaseBackupTest {
         assertEquals("/srv/pg/data/postgresql.conf", info.configFile());
         assertTrue(infoText.contains("\ncompression=None\n"), infoText);
         assertTrue(infoText.contains("\nserver_name=cloud\n"), infoText);
+        assertTrue(infoText.contains("\nincluded_files=None\n"), infoText);
 
         Map<String, Object> stats = info.copyStats();
         assertEquals(List.of("total_time", "number_of_workers", "analysis_time", "analysis_time_per_item",
@@ -161,21 +162,27 @@ class BaseBackupTest {
         PythonTarfile.assumeAvailable();
         RecordingStore store = new RecordingStore();
         backup(store, BackupSettings.defaults().withBackupName(new BackupName("nightly")),
-                new FakeSource().withTablespace("ts1", 16384, 1, 100).withDataFiles(1, 100));
+                new FakeSource().withTablespace("ts1", 16384, 1, 100).withDataFiles(1, 100)
+                        .withIncludedFiles("/etc/pg/it's.conf", FakeSource.PGDATA + "/postgresql.auto.conf"));
         String infoText = text(store, DIR + "backup.info");
+        assertTrue(infoText.contains("\nincluded_files=[\"/etc/pg/it's.conf\", '/srv/pg/data/postgresql.auto.conf']\n"),
+                infoText);
         String script = String.join("\n",
                 "import io, sys",
                 "from barman.infofile import BackupInfo",
                 "info = BackupInfo(None)",
                 "info.load(file_object=io.BytesIO(sys.stdin.buffer.read()))",
                 "print(info.status, info.backup_name, info.tablespaces[0].oid, info.version, info.end_time.isoformat(),",
-                "      info.copy_stats['number_of_workers'], info.begin_wal, repr(info.backup_label[:18]))");
+                "      info.copy_stats['number_of_workers'], info.begin_wal, repr(info.backup_label[:18]))",
+                // what barman recover would tell the DBA to copy by hand: the included file outside PGDATA
+                "print([(f.file_type, f.path) for f in info.get_external_config_files()])");
         io.cumulus.core.util.ExternalCommand.Result result = io.cumulus.core.util.ExternalCommand.run(
                 List.of("/usr/bin/python3", "-c", script), infoText.getBytes(StandardCharsets.UTF_8));
         org.junit.jupiter.api.Assumptions.assumeFalse(result.stderr().contains("No module named 'barman'"),
                 "barman's Python modules are not installed");
         assertEquals("DONE nightly 16384 150018 2026-11-21T05:24:05.089183+00:00 2 000000010000000000000004"
-                + " 'START WAL LOCATION'\n", new String(result.successfulOutput(), StandardCharsets.UTF_8));
+                + " 'START WAL LOCATION'\n[('include', \"/etc/pg/it's.conf\")]\n",
+                new String(result.successfulOutput(), StandardCharsets.UTF_8));
         List<String> keys = new ArrayList<>(KEYS_34);
         keys.add(1, "backup_name");
         assertEquals(keys, keysOf(infoText));
@@ -280,7 +287,7 @@ class BaseBackupTest {
     void serverFailingAtStopAbortsTheDataArchiveAndLeavesAFailedBackupInfo() throws Exception {
         RecordingStore store = new RecordingStore();
         FakeSource source = new FakeSource().withTablespace("ts1", 16384, 1, 1000).withDataFiles(2, 1000)
-                .failingAtStop(new IllegalStateException("the session with host=db broke during pg_backup_stop\n"
+                .withIncludedFiles("/etc/pg/extra.conf").failingAtStop(new IllegalStateException("the session with host=db broke during pg_backup_stop\n"
                         + "detail on a second line"));
 
         OperationFailedException failure = assertThrows(OperationFailedException.class,
@@ -294,6 +301,7 @@ class BaseBackupTest {
         BackupInfo info = BackupInfo.parse(read(store, DIR + "backup.info"));
         assertEquals(BackupStatus.FAILED, info.status());
         assertEquals("failure uploading data (the session with host=db broke during pg_backup_stop)", info.error());
+        assertEquals(List.of("/etc/pg/extra.conf"), info.includedFiles(), "a FAILED backup.info records them too");
     }
 
     @Test

@@ -43,6 +43,7 @@ final class FakeSource implements BackupSource {
     private RuntimeException stopFailure;
     private String label = LABEL;
     private String startLabel;
+    private List<String> includedFiles = List.of();
     /** Set: the stop waits (as pg_backup_stop waits for WAL archiving) until {@link #cancel} is called. */
     private java.util.concurrent.CountDownLatch stopWaitsForCancel;
 
@@ -53,6 +54,12 @@ final class FakeSource implements BackupSource {
             members.add(new Member("PG_15_202209061/5/" + (16385 + i), randomBytes(fileSize)));
         }
         tablespaces.put(tablespace, members);
+        return this;
+    }
+
+    /** The files besides postgresql.conf that the server's settings come from (pg_settings.sourcefile). */
+    FakeSource withIncludedFiles(String... files) {
+        this.includedFiles = List.of(files);
         return this;
     }
 
@@ -141,7 +148,7 @@ final class FakeSource implements BackupSource {
     public SourceFacts facts() {
         calls.add("facts");
         return new SourceFacts(PGDATA, PGDATA + "/postgresql.conf", PGDATA + "/pg_hba.conf",
-                PGDATA + "/pg_ident.conf", 150018, "7710490106817857947", 16L << 20,
+                PGDATA + "/pg_ident.conf", includedFiles, 150018, "7710490106817857947", 16L << 20,
                 new ArrayList<>(tablespaces.keySet()));
     }
 

@@ -95,7 +95,7 @@ final class TestCluster implements BackupSource {
     @Override
     public SourceFacts facts() {
         return new SourceFacts("/srv/pg/data", "/srv/pg/data/postgresql.conf", "/srv/pg/data/pg_hba.conf",
-                "/srv/pg/data/pg_ident.conf", 150018, "7710490106817857947", 16L << 20,
+                "/srv/pg/data/pg_ident.conf", List.of(), 150018, "7710490106817857947", 16L << 20,
                 new ArrayList<>(tablespaces.keySet()));
     }
 
