@@ -209,6 +209,79 @@ class BackupEndToEndTest {
         Backups.assertVerified(data, base.resolve("backup_manifest"));
     }
 
+    /**
+     * A postgresql.conf that includes a file outside the data directory, and ALTER SYSTEM settings in
+     * postgresql.auto.conf: cumulus-backup records included_files as barman-cloud-backup 3.4 does (the
+     * same list in the same order) and, like it, warns that the outside file is not in the backup and
+     * must be copied by hand; both still exit 0. Undone at the end: the other tests expect no warning.
+     */
+    @Test
+    void includedFilesAreRecordedAsBarmanCloudBackupDoesAndTheOneOutsideTheDataDirectoryIsWarnedOf()
+            throws IOException, InterruptedException {
+        Path conf = source.dataDir().resolve("postgresql.conf");
+        String original = Files.readString(conf);
+        String workMem = source.queryString("SHOW work_mem");
+        String maintenanceWorkMem = source.queryString("SHOW maintenance_work_mem");
+        Path extra = Files.writeString(work.resolve("extra.conf"), "work_mem = '7MB'\n");
+        try {
+            source.appendSettings(Map.of("include", extra.toString()));
+            source.execute("ALTER SYSTEM SET maintenance_work_mem = '77MB'");
+            source.reload();
+            awaitSetting("work_mem", "7MB");
+            awaitSetting("maintenance_work_mem", "77MB");
+
+            ToolResult cumulus = Backups.backup(s3, source, SERVER, "-v", "--immediate-checkpoint").run();
+            List<String> before = backupIds(s3);
+            ToolResult barmanBackup = barman.command("barman-cloud-backup", "--immediate-checkpoint",
+                    "-h", "127.0.0.1", "-p", Integer.toString(source.port()), "-U", PgCluster.SUPERUSER)
+                    .args(s3.url(), SERVER).asPostgres().timeout(BACKUP_TIMEOUT).run();
+
+            assertEquals(0, cumulus.exitCode(), cumulus::describe);
+            assertEquals(0, barmanBackup.exitCode(), barmanBackup::describe);
+            List<String> warnings = cumulus.stderr().lines().filter(line -> line.contains(" WARNING: "))
+                    .map(line -> line.substring(line.indexOf(" WARNING: ") + 1)).toList();
+            assertEquals(List.of("WARNING: configuration files pulled in by include directives live outside the"
+                    + " data directory and are not in the backup: " + extra + "; back them up by hand: a server"
+                    + " restored from this backup needs them at these paths"), warnings, cumulus::describe);
+            assertTrue(barmanBackup.stderr().contains("The usage of include directives is not supported for files"
+                    + " that reside outside PGDATA.\nPlease manually backup the following files:\n\t" + extra + "\n"),
+                    barmanBackup::describe);
+            String id = Backups.idFromSummary(cumulus.stdout());
+            List<String> barmanIds = new ArrayList<>(backupIds(s3));
+            barmanIds.removeAll(before);
+            assertEquals(1, barmanIds.size(), barmanIds::toString);
+            String included = Backups.backupInfo(s3, SERVER, id).get("included_files");
+            assertEquals(Backups.backupInfo(s3, SERVER, barmanIds.get(0)).get("included_files"), included);
+            assertTrue(included.contains("'" + source.dataDir().resolve("postgresql.auto.conf") + "'"), included);
+            assertTrue(included.contains("'" + extra + "'"), included);
+            assertBarmanBackupInfo(s3, id);
+            // neither stores the file: a restore on another host must have it copied there by hand
+            assertFalse(Backups.objects(s3, SERVER, id).stream().anyMatch(o -> o.contains("extra")));
+        } finally {
+            Files.writeString(conf, original);
+            source.execute("ALTER SYSTEM RESET maintenance_work_mem");
+            source.reload();
+            awaitSetting("work_mem", workMem);
+            awaitSetting("maintenance_work_mem", maintenanceWorkMem);
+        }
+    }
+
+    /** The ids of the backups of {@link #SERVER} that have a backup.info, sorted. */
+    private static List<String> backupIds(ArchiveStore store) {
+        String prefix = SERVER + "/base/";
+        return store.keys(prefix).stream().filter(key -> key.endsWith("/backup.info"))
+                .map(key -> key.substring(prefix.length(), key.length() - "/backup.info".length())).toList();
+    }
+
+    /** Waits for a reload, which the postmaster handles in its own time, to show in new sessions. */
+    private void awaitSetting(String name, String value) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!value.equals(source.queryString("SHOW " + name)) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(value, source.queryString("SHOW " + name));
+    }
+
     /** backup.info as barman-cloud 3.4 writes it for an object-store backup, read back by its own tools. */
     private void assertBarmanBackupInfo(ArchiveStore store, String id) {
         Map<String, String> info = Backups.backupInfo(store, SERVER, id);
