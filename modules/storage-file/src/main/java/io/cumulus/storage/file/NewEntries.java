@@ -31,7 +31,8 @@ import java.util.Set;
  *   <li>when root writes into a directory another user owns (a {@code cumulus-backup} in root's crontab
  *       into postgres's store), each new entry is given to that directory's owner and group: a
  *       directory root created would otherwise stop postgres's {@code archive_command} (which cannot
- *       write into it) and hide the backup from postgres's tools.
+ *       write into it) and hide the backup from postgres's tools. A root that may not chown makes its
+ *       entries as the umask alone would, so that the store's owner can still read them.
  * </ul>
  *
  * On a file system without POSIX permissions, entries are created as the system makes them.
@@ -48,8 +49,24 @@ final class NewEntries {
     private final Optional<FileAttribute<Set<PosixFilePermission>>> directoryMode;
     private final Optional<UserPrincipal> owner;
     private final Optional<GroupPrincipal> group;
+    private final HandOver handOver;
+    /** Set when root may not give entries away: from then on they are created as the umask alone makes them. */
+    private volatile boolean handOverRefused;
 
-    private NewEntries(Optional<PosixFileAttributes> root, boolean writerIsRoot) {
+    /** Gives {@code path} to {@code owner} and {@code group}: the file system's call, replaced in tests. */
+    interface HandOver {
+        void apply(Path path, UserPrincipal owner, GroupPrincipal group) throws IOException;
+
+        HandOver CHOWN = (path, owner, group) -> {
+            PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            view.setGroup(group);
+            view.setOwner(owner);
+        };
+    }
+
+    private NewEntries(Optional<PosixFileAttributes> root, boolean writerIsRoot, HandOver handOver) {
+        this.handOver = handOver;
         if (root.isEmpty()) {
             fileMode = Optional.empty();
             directoryMode = Optional.empty();
@@ -70,9 +87,9 @@ final class NewEntries {
         }
         fileMode = Optional.of(PosixFilePermissions.asFileAttribute(file));
         directoryMode = Optional.of(PosixFilePermissions.asFileAttribute(directory));
-        boolean handOver = writerIsRoot && !root.get().owner().getName().equals("root");
-        owner = handOver ? Optional.of(root.get().owner()) : Optional.empty();
-        group = handOver ? Optional.of(root.get().group()) : Optional.empty();
+        boolean givesAway = writerIsRoot && !root.get().owner().getName().equals("root");
+        owner = givesAway ? Optional.of(root.get().owner()) : Optional.empty();
+        group = givesAway ? Optional.of(root.get().group()) : Optional.empty();
     }
 
     /** The rules for a store whose directory is {@code root}, written by this process's user. */
@@ -81,43 +98,72 @@ final class NewEntries {
     }
 
     static NewEntries under(Path root, boolean writerIsRoot) throws IOException {
+        return under(root, writerIsRoot, HandOver.CHOWN);
+    }
+
+    static NewEntries under(Path root, boolean writerIsRoot, HandOver handOver) throws IOException {
         PosixFileAttributeView view = Files.getFileAttributeView(root, PosixFileAttributeView.class);
-        return new NewEntries(view == null ? Optional.empty() : Optional.of(view.readAttributes()), writerIsRoot);
+        return new NewEntries(view == null ? Optional.empty() : Optional.of(view.readAttributes()), writerIsRoot,
+                handOver);
     }
 
     /** Creates the new file {@code path} for writing. */
     FileChannel createFile(Path path) throws IOException {
-        FileChannel channel = fileMode.isPresent()
+        FileChannel channel = fileMode.isPresent() && !handOverRefused
                 ? FileChannel.open(path, Set.of(CREATE_NEW, WRITE), fileMode.get())
                 : FileChannel.open(path, CREATE_NEW, WRITE);
-        handOver(path);
+        handOver(path, false);
         return channel;
     }
 
     /** Creates the directory {@code path}, whose parent exists. */
     void createDirectory(Path path) throws IOException {
-        if (directoryMode.isPresent()) {
+        if (directoryMode.isPresent() && !handOverRefused) {
             Files.createDirectory(path, directoryMode.get());
         } else {
             Files.createDirectory(path);
         }
-        handOver(path);
+        handOver(path, true);
     }
 
     /**
      * Gives a new entry to the store directory's owner when root writes. A root that may not (no
-     * CAP_CHOWN in a container, root squashed to nobody on NFS) leaves it as created, as before.
+     * CAP_CHOWN in a container or a hardened unit) makes it, and every entry after it, as the umask
+     * alone would: root's own, but readable by the store's owner as before, rather than private to root
+     * and hiding the backup from postgres's tools.
      */
-    private void handOver(Path path) {
-        if (owner.isPresent()) {
-            PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class,
-                    LinkOption.NOFOLLOW_LINKS);
-            try {
-                view.setGroup(group.orElseThrow());
-                view.setOwner(owner.get());
-            } catch (IOException e) {
-                // not allowed to: the entry keeps root's ownership, readable as the mode says
+    private void handOver(Path path, boolean directory) throws IOException {
+        if (owner.isEmpty() || handOverRefused) {
+            return;
+        }
+        try {
+            handOver.apply(path, owner.get(), group.orElseThrow());
+        } catch (IOException e) {
+            handOverRefused = true;
+            Files.setPosixFilePermissions(path, umaskOnly(directory));
+        }
+    }
+
+    /** The mode the umask alone gives a new file or directory ({@code /proc/self/status}; 022 if unknown). */
+    private static Set<PosixFilePermission> umaskOnly(boolean directory) {
+        int umask = 0022;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Umask:")) {
+                    umask = Integer.parseInt(line.substring("Umask:".length()).trim(), 8);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no /proc: the common default
+        }
+        int mode = (directory ? 0777 : 0666) & ~umask;
+        Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ (0400) ... OTHERS_EXECUTE (0001)
+        for (int i = 0; i < bits.length; i++) {
+            if ((mode & (0400 >> i)) != 0) {
+                permissions.add(bits[i]);
             }
         }
+        return permissions;
     }
 }
