@@ -445,12 +445,7 @@ class BaseBackupTest {
     void endWalMissingFromTheDestinationIsAWarningNamingItAndTheBackupStaysDone() throws Exception {
         InMemoryBlobStore store = new InMemoryBlobStore();
         List<String> warnings = new ArrayList<>();
-        BackupListener listener = new BackupListener() {
-            @Override
-            public void warning(String message) {
-                warnings.add(message);
-            }
-        };
+        BackupListener listener = collectingWarnings(warnings);
 
         BackupOutcome outcome = new BaseBackup(store, LAYOUT, BackupSettings.defaults(), listener)
                 .run(ID, new FakeSource().withDataFiles(1, 100));
@@ -470,12 +465,7 @@ class BaseBackupTest {
         io.cumulus.core.io.ObjectWrites.write(store, "pfx/main/wals/0000000100000000/000000010000000000000005.gz",
                 WriteOptions.DEFAULT, new byte[] {1});
         List<String> warnings = new ArrayList<>();
-        BackupListener listener = new BackupListener() {
-            @Override
-            public void warning(String message) {
-                warnings.add(message);
-            }
-        };
+        BackupListener listener = collectingWarnings(warnings);
 
         new BaseBackup(store, LAYOUT, BackupSettings.defaults(), listener).run(ID, new FakeSource().withDataFiles(1, 100));
 
@@ -526,12 +516,7 @@ class BaseBackupTest {
         InMemoryBlobStore store = new InMemoryBlobStore();
         archiveWal(store, "000000010000000000000005");
         List<String> warnings = new ArrayList<>();
-        BackupListener listener = new BackupListener() {
-            @Override
-            public void warning(String message) {
-                warnings.add(message);
-            }
-        };
+        BackupListener listener = collectingWarnings(warnings);
 
         BackupOutcome outcome = new BaseBackup(store, LAYOUT, BackupSettings.defaults(), listener)
                 .run(ID, new FakeSource().withDataFiles(1, 100).onStandby());
@@ -826,5 +811,15 @@ class BaseBackupTest {
             }
         }
         return members;
+    }
+
+    /** A listener that adds each warning to {@code warnings}. */
+    private static BackupListener collectingWarnings(List<String> warnings) {
+        return new BackupListener() {
+            @Override
+            public void warning(String message) {
+                warnings.add(message);
+            }
+        };
     }
 }
