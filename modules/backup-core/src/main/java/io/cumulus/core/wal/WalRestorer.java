@@ -82,11 +82,20 @@ public final class WalRestorer {
             // Not "PostgreSQL asks again": during archive recovery this failure stops recovery (exit 128)
             String whenFull = "free space on its file system";
             StoreRead stored = new StoreRead(store.openRead(key));
+            ByteBuffer header = ByteBuffer.allocate(LONG_HEADER_SIZE).order(ByteOrder.nativeOrder());
             try (InputStream in = compression.decompress(stored);
                  FileChannel channel = openTemporary(temporary, what, whenFull)) {
                 OutputStream out = LocalWriteException.naming(java.nio.channels.Channels.newOutputStream(channel),
                         what, whenFull);
-                size = in.transferTo(out);
+                size = in.transferTo(new java.io.FilterOutputStream(out) {
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        // keep the long page header as it passes, rather than read the file back
+                        int kept = (int) Math.min(len, header.remaining());
+                        header.put(b, off, kept);
+                        out.write(b, off, len);
+                    }
+                });
                 try {
                     channel.force(true);
                 } catch (IOException e) {
@@ -103,7 +112,7 @@ public final class WalRestorer {
                         + " (the primary's pg_wal, another archive)", e);
             }
             OptionalLong headerSize = wal.kind() == WalName.Kind.SEGMENT && !Compression.withoutSuffix(key).endsWith(".partial")
-                    ? segmentSizeInHeader(temporary) : OptionalLong.empty();
+                    ? segmentSizeInHeader(header) : OptionalLong.empty();
             if (headerSize.isPresent() && size != headerSize.getAsLong()) {
                 throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, but its"
                         + " first page says the segment has " + headerSize.getAsLong() + ": it may be truncated;"
@@ -168,17 +177,14 @@ public final class WalRestorer {
     }
 
     /**
-     * The segment size that the long page header at the start of a segment gives ({@code xlp_seg_size},
+     * The segment size that the long page header at the start of a segment ({@code header}: its first
+     * bytes as written, full when the segment had that many) gives ({@code xlp_seg_size},
      * bytes 32 to 35, in the machine's byte order as PostgreSQL writes it), or empty when the file does
      * not start with such a header (too short, no {@code XLP_LONG_HEADER} in {@code xlp_info}, or sizes
      * no PostgreSQL writes: {@code xlp_xlog_blcksz} at 36 is checked as well). {@code xlp_magic} (at 0)
      * is not: it changes with every major release.
      */
-    static OptionalLong segmentSizeInHeader(Path segment) throws IOException {
-        ByteBuffer header = ByteBuffer.allocate(LONG_HEADER_SIZE).order(ByteOrder.nativeOrder());
-        try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ)) {
-            channel.read(header); // a local file reads in one go: a short read is its end
-        }
+    static OptionalLong segmentSizeInHeader(ByteBuffer header) {
         if (header.hasRemaining() || (header.getShort(2) & XLP_LONG_HEADER) == 0) {
             return OptionalLong.empty();
         }
