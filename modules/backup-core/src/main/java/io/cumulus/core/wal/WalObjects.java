@@ -2,7 +2,6 @@ package io.cumulus.core.wal;
 
 import io.cumulus.core.compress.Compression;
 import io.cumulus.core.layout.ServerLayout;
-import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
 import java.io.IOException;
@@ -22,6 +21,40 @@ public final class WalObjects {
     }
 
     /**
+     * What one listing of a WAL file's name shows.
+     *
+     * @param copies every full copy under any compression, in key order ({@link BlobStore#KEY_ORDER}): the first
+     *     is the one {@code cumulus-wal-restore} serves; more than one only when archivers raced
+     * @param partial the segment's {@code .partial}, if the listing showed one
+     */
+    public record Listing(List<String> copies, Optional<String> partial) {
+
+        /** The first full copy, else (when {@code allowPartial}) the {@code .partial}. */
+        public Optional<String> key(boolean allowPartial) {
+            return !copies.isEmpty() ? Optional.of(copies.get(0)) : allowPartial ? partial : Optional.empty();
+        }
+    }
+
+    /** Lists {@code wal}'s name once: its full copies and, for a segment, its {@code .partial}. */
+    public static Listing list(BlobStore store, ServerLayout layout, WalName wal) throws IOException {
+        String directory = layout.walDirectory(wal);
+        String partialName = wal.name() + ".partial";
+        List<String> copies = new ArrayList<>();
+        String partial = null;
+        BlobIterator listing = store.list(directory + wal.name());
+        while (listing.hasNext()) {
+            String key = listing.next().key();
+            String base = Compression.withoutSuffix(key.substring(directory.length()));
+            if (base.equals(wal.name())) {
+                copies.add(key);
+            } else if (partial == null && wal.kind() == WalName.Kind.SEGMENT && base.equals(partialName)) {
+                partial = key;
+            }
+        }
+        return new Listing(List.copyOf(copies), Optional.ofNullable(partial));
+    }
+
+    /**
      * The key holding {@code wal} in {@code store} under {@code layout}: a full copy under any compression if
      * there is one (the first in key order, {@link BlobStore#KEY_ORDER}: the one {@code cumulus-wal-restore}
      * serves when there are several), else (when {@code allowPartial} and {@code wal} is a segment) its
@@ -29,37 +62,11 @@ public final class WalObjects {
      */
     public static Optional<String> find(BlobStore store, ServerLayout layout, WalName wal, boolean allowPartial)
             throws IOException {
-        String directory = layout.walDirectory(wal);
-        String partialName = wal.name() + ".partial";
-        String partial = null;
-        BlobIterator listing = store.list(directory + wal.name());
-        while (listing.hasNext()) {
-            BlobInfo info = listing.next();
-            String base = Compression.withoutSuffix(info.key().substring(directory.length()));
-            if (base.equals(wal.name())) {
-                return Optional.of(info.key());
-            }
-            if (partial == null && allowPartial && wal.kind() == WalName.Kind.SEGMENT && base.equals(partialName)) {
-                partial = info.key();
-            }
-        }
-        return Optional.ofNullable(partial);
+        return list(store, layout, wal).key(allowPartial);
     }
 
-    /**
-     * Every full copy of {@code wal} under any compression, in key order: the first is the one {@link #find}
-     * returns. One listing, as {@link #find}'s; more than one copy only when archivers raced.
-     */
+    /** Every full copy of {@code wal} under any compression, in key order: the first is the one {@link #find} returns. */
     public static List<String> copies(BlobStore store, ServerLayout layout, WalName wal) throws IOException {
-        String directory = layout.walDirectory(wal);
-        List<String> copies = new ArrayList<>();
-        BlobIterator listing = store.list(directory + wal.name());
-        while (listing.hasNext()) {
-            String key = listing.next().key();
-            if (Compression.withoutSuffix(key.substring(directory.length())).equals(wal.name())) {
-                copies.add(key);
-            }
-        }
-        return copies;
+        return list(store, layout, wal).copies();
     }
 }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -46,18 +47,34 @@ public final class WalRestorer {
 
     private final BlobStore store;
     private final ServerLayout layout;
+    private final java.util.function.Consumer<String> warnings;
 
     public WalRestorer(BlobStore store, ServerLayout layout) {
+        this(store, layout, warning -> { });
+    }
+
+    /** @param warnings told when a WAL file has more than one stored copy (the restore goes on with the first) */
+    public WalRestorer(BlobStore store, ServerLayout layout, java.util.function.Consumer<String> warnings) {
         this.store = store;
         this.layout = layout;
+        this.warnings = warnings;
     }
 
     /**
      * The key holding {@code wal}: a full copy under any compression if there is one, else (when
-     * {@code allowPartial} and {@code wal} is a segment) its {@code .partial}.
+     * {@code allowPartial} and {@code wal} is a segment) its {@code .partial}. Two or more full copies (archivers
+     * that raced, one of them barman-cloud or a Cumulus from before the race was settled) are told to the
+     * warnings: they may hold different segments of two clusters, and only the first is served.
      */
     public Optional<String> locate(WalName wal, boolean allowPartial) throws IOException {
-        return WalObjects.find(store, layout, wal, allowPartial);
+        WalObjects.Listing listing = WalObjects.list(store, layout, wal);
+        List<String> copies = listing.copies();
+        if (copies.size() > 1) {
+            warnings.accept("WAL file " + wal + " is stored " + copies.size() + " times (" + String.join(", ", copies)
+                    + "): restoring " + copies.get(0) + ", the first in key order; if they differ, two clusters archive"
+                    + " under this server name: give each its own, and keep only this cluster's copy");
+        }
+        return listing.key(allowPartial);
     }
 
     /**

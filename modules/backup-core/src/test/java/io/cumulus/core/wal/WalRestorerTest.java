@@ -75,6 +75,32 @@ class WalRestorerTest {
     }
 
     @Test
+    void twoStoredCopiesOfOneNameServeTheFirstInKeyOrderAndWarnNamingBoth() throws IOException {
+        byte[] first = content(1, 1 << 20);
+        put(DIR + "000000010000000000000007", first);
+        put(DIR + "000000010000000000000007.gz", content(2, 1 << 20));
+        put(DIR + "000000010000000000000007.partial", content(3, 1 << 20));
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        new WalRestorer(store, LAYOUT, warnings::add).restore(WalName.parse("000000010000000000000007"), dest, true);
+        assertArrayEquals(first, Files.readAllBytes(dest));
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).startsWith("WAL file 000000010000000000000007 is stored 2 times ("
+                + DIR + "000000010000000000000007, " + DIR + "000000010000000000000007.gz): restoring "
+                + DIR + "000000010000000000000007,"), warnings.get(0));
+    }
+
+    @Test
+    void oneCopyAndItsPartialWarnNothing() throws IOException {
+        put(DIR + "000000010000000000000007.gz", content(1, 1 << 20));
+        put(DIR + "000000010000000000000007.partial", content(2, 1 << 20));
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        new WalRestorer(store, LAYOUT, warnings::add).restore(WalName.parse("000000010000000000000007"),
+                pgWal.resolve("RECOVERYXLOG"), true);
+        assertEquals(java.util.List.of(), warnings);
+    }
+
+    @Test
     void servesThePartialWhenItIsAllThereIsUnlessPartialsAreRefused() throws IOException {
         byte[] partial = content(2, 1 << 20);
         put(DIR + "000000010000000000000007.partial.gz", partial);
