@@ -110,8 +110,7 @@ public final class RetentionPlanner {
         List<CatalogBackup> obsolete = decisions.stream().filter(d -> d.status() == RetentionStatus.OBSOLETE)
                 .map(RetentionPlan.Decision::backup).toList();
         String description = policy + (minimumRedundancy > 0 ? " (minimum redundancy " + minimumRedundancy + ")" : "");
-        List<IncompleteBackup.Decision> fates = incomplete.stream()
-                .map(i -> i.underPolicy(catalog, now.toInstant())).toList();
+        List<IncompleteBackup.Decision> fates = fates(incomplete, catalog, now.toInstant());
         return new RetentionPlan(description, decisions,
                 deletions(catalog, wal, hold, obsolete, false, mayBeRunning(fates)), fates);
     }
@@ -149,9 +148,14 @@ public final class RetentionPlanner {
         CatalogBackup backup = deletable(catalog, id, minimumRedundancy);
         String reason = backup.status() == BackupStatus.DONE ? "named by -b" : "named by -b (status " + backup.status() + ")";
         RetentionPlan.Decision decision = new RetentionPlan.Decision(backup, RetentionStatus.OBSOLETE, reason);
-        List<BackupId> running = mayBeRunning(incomplete.stream().map(i -> i.underPolicy(catalog, now)).toList());
         return new RetentionPlan("-b " + id, List.of(decision),
-                deletions(catalog, wal, hold, List.of(backup), true, running));
+                deletions(catalog, wal, hold, List.of(backup), true, mayBeRunning(fates(incomplete, catalog, now))));
+    }
+
+    /** What becomes of each directory without backup.info, at {@code now} ({@link IncompleteBackup#underPolicy}). */
+    private static List<IncompleteBackup.Decision> fates(List<IncompleteBackup> incomplete,
+            Collection<CatalogBackup> catalog, Instant now) {
+        return incomplete.stream().map(i -> i.underPolicy(catalog, now)).toList();
     }
 
     /** The directories without backup.info kept as possibly a backup still running, oldest first. */

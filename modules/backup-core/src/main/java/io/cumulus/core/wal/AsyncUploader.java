@@ -282,8 +282,8 @@ public final class AsyncUploader {
         Duration pause;
         synchronized (this) {
             pause = nextPause;
-            nextPause = nextPause.multipliedBy(2).compareTo(MAX_SPOOL_BACK_OFF) > 0
-                    ? MAX_SPOOL_BACK_OFF : nextPause.multipliedBy(2);
+            Duration doubled = nextPause.multipliedBy(2);
+            nextPause = doubled.compareTo(MAX_SPOOL_BACK_OFF) > 0 ? MAX_SPOOL_BACK_OFF : doubled;
             pausedUntil = System.nanoTime() + pause.toNanos();
         }
         report(() -> listener.spoolUnwritable(failure, pause));
