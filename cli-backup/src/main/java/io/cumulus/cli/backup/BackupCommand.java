@@ -141,7 +141,7 @@ public final class BackupCommand extends ToolCommand {
                 server.checkBackupPossible();
                 ServerFacts facts = server.facts();
                 PostgresBackupSource source = new PostgresBackupSource(server, facts, immediateCheckpoint,
-                        java.time.Duration.ofSeconds(archiveWaitTimeout));
+                        java.time.Duration.ofSeconds(archiveWaitTimeout), log::warning);
                 List<Path> notStored = source.includedFilesNotStored();
                 if (!notStored.isEmpty()) {
                     log.warning(includedFilesWarning(notStored));

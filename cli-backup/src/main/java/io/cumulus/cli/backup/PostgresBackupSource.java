@@ -56,13 +56,15 @@ final class PostgresBackupSource implements BackupSource {
      * @param facts what {@code server.facts()} answered
      * @param fastCheckpoint {@code --immediate-checkpoint}
      * @param archiveWait {@code --archive-wait-timeout} (zero: as long as PostgreSQL waits)
+     * @param warnings told of what the walk stores otherwise than it finds it ({@link PgDataWalker})
      */
-    PostgresBackupSource(PostgresServer server, ServerFacts facts, boolean fastCheckpoint, java.time.Duration archiveWait) {
+    PostgresBackupSource(PostgresServer server, ServerFacts facts, boolean fastCheckpoint, java.time.Duration archiveWait,
+            java.util.function.Consumer<String> warnings) {
         this.server = Objects.requireNonNull(server, "server");
         this.facts = Objects.requireNonNull(facts, "facts");
         this.fastCheckpoint = fastCheckpoint;
         this.archiveWait = Objects.requireNonNull(archiveWait, "archiveWait");
-        this.walker = new PgDataWalker(facts);
+        this.walker = new PgDataWalker(facts, warnings);
     }
 
     @Override

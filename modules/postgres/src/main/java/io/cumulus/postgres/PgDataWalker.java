@@ -63,11 +63,22 @@ public final class PgDataWalker {
 
     private final ServerFacts facts;
     private final Path dataDirectory;
+    private final Consumer<String> warnings;
 
     /** A walker over the server's files; it must run on the server's host. */
     public PgDataWalker(ServerFacts facts) {
+        this(facts, warning -> { });
+    }
+
+    /**
+     * @param warnings told, as the walk meets it, of a file whose name is not valid UTF-8 (a tar member
+     *     name is text): stored under a name with U+FFFD in place of its bad bytes, or left out when another
+     *     file of its directory already has that name
+     */
+    public PgDataWalker(ServerFacts facts, Consumer<String> warnings) {
         this.facts = Objects.requireNonNull(facts, "facts");
         this.dataDirectory = facts.dataDirectory();
+        this.warnings = Objects.requireNonNull(warnings, "warnings");
     }
 
     /**
@@ -78,7 +89,8 @@ public final class PgDataWalker {
     public Stream<PgDataEntry> tablespace(Tablespace tablespace) {
         ExclusionRules rules = new ExclusionRules(List.of("/PG_" + facts.majorVersion() + "_*"),
                 concat(List.of("/*"), ExclusionRules.GENERIC_RULES));
-        Walk walk = new Walk(Path.of(tablespace.location()), rules, "pg_tblspc/" + tablespace.oid() + "/", false);
+        Walk walk = new Walk(Path.of(tablespace.location()), rules, "pg_tblspc/" + tablespace.oid() + "/", false,
+                warnings);
         return stream(walk::nextOrNull);
     }
 
@@ -99,7 +111,7 @@ public final class PgDataWalker {
             }
             exclude.add("/pg_tblspc/" + tablespace.oid());
         }
-        Walk walk = new Walk(dataDirectory, new ExclusionRules(List.of(), exclude), "", true);
+        Walk walk = new Walk(dataDirectory, new ExclusionRules(List.of(), exclude), "", true, warnings);
         List<ExternalConfigFile> externals = externalConfigFiles();
         Set<String> replaced = new HashSet<>();
         externals.forEach(external -> replaced.add(external.name()));
@@ -291,16 +303,18 @@ public final class PgDataWalker {
         private final Deque<PendingDirectory> directories = new ArrayDeque<>();
         private final Deque<Pending> ready = new ArrayDeque<>();
         private final boolean rootIsEntry;
+        private final Consumer<String> warnings;
 
         /**
          * @param restoredPrefix what precedes the root-relative path in a restored data directory
          * @param rootIsEntry whether the root directory and its files are members (not for tablespaces,
          *        where only the PG_* subdirectories are)
          */
-        Walk(Path root, ExclusionRules rules, String restoredPrefix, boolean rootIsEntry) {
+        Walk(Path root, ExclusionRules rules, String restoredPrefix, boolean rootIsEntry, Consumer<String> warnings) {
             this.rules = rules;
             this.restoredPrefix = restoredPrefix;
             this.rootIsEntry = rootIsEntry;
+            this.warnings = warnings;
             directories.push(new PendingDirectory(root, "."));
         }
 
@@ -352,6 +366,7 @@ public final class PgDataWalker {
                 ready.add(directory);
             }
             List<PendingDirectory> subdirectories = new ArrayList<>();
+            Set<String> stored = new HashSet<>();
             for (Path child : children) {
                 String name = child.getFileName().toString();
                 String rulePath = directory.rulePath + "/" + name;
@@ -365,19 +380,40 @@ public final class PgDataWalker {
                 }
                 if (attributes.isDirectory()) {
                     String directoryPath = isRoot ? name : rulePath;
-                    if (rules.allowed(directoryPath, true)) {
+                    if (rules.allowed(directoryPath, true) && storedUnder(child, name, stored)) {
                         subdirectories.add(new PendingDirectory(child, directoryPath));
                     }
                 } else if (attributes.isSymbolicLink() && Files.isDirectory(child)) {
                     continue; // symlinked directories are neither followed nor stored, as os.walk does
                 } else if (membersHere && (attributes.isRegularFile() || attributes.isSymbolicLink())
-                        && rules.allowed(rulePath, false)) {
+                        && rules.allowed(rulePath, false) && storedUnder(child, name, stored)) {
                     ready.add(new PendingFile(child, rulePath));
                 }
             }
             for (int i = subdirectories.size() - 1; i >= 0; i--) {
                 directories.push(subdirectories.get(i));
             }
+        }
+
+        /**
+         * Whether {@code child} is stored under {@code name}, the text its name reads as: a name that is not
+         * valid UTF-8 reads with U+FFFD in place of its bad bytes, and is stored so with a warning, unless
+         * another member of the directory ({@code stored}, the names taken so far) reads the same: two
+         * members of one path would leave one file on restore and a manifest pg_verifybackup refuses.
+         */
+        private boolean storedUnder(Path child, String name, Set<String> stored) {
+            if (!stored.add(name)) {
+                warnings.accept("file name " + child.toUri().getRawPath() + " is not valid UTF-8 and reads as "
+                        + child.getParent().resolve(name) + ", as another file's there does: left out of the backup;"
+                        + " rename it with valid UTF-8 (PostgreSQL never writes such names)");
+                return false;
+            }
+            if (!child.getFileName().equals(child.getFileSystem().getPath(name))) {
+                warnings.accept("file name " + child.toUri().getRawPath() + " is not valid UTF-8: stored as "
+                        + child.getParent().resolve(name) + ", with U+FFFD for the bytes shown as %XX; rename it"
+                        + " with valid UTF-8 to keep its name (PostgreSQL never writes such names)");
+            }
+            return true;
         }
 
         /** barman's member name: {@code ./} for the root, {@code dir/} for directories, the path for files. */

@@ -196,4 +196,31 @@ class PgDataWalkerTest {
                 pgdata.resolve("../etc/up.conf")), new PgDataWalker(facts).includedFilesOutside());
         assertEquals(included, facts.sourceFacts().includedFiles());
     }
+    /**
+     * A tar member's name is text: a name whose bytes are not UTF-8 is stored with U+FFFD for them, and said;
+     * two that read the same would be two members of one path (one file on restore, a manifest
+     * pg_verifybackup refuses), so the second is left out, and said.
+     */
+    @Test
+    void fileNamesThatAreNotUtf8AreStoredReadableOnceEachAndWarnedOf() throws IOException, InterruptedException {
+        Path stray = Files.createDirectories(pgdata.resolve("stray"));
+        Process made = new ProcessBuilder("sh", "-c", "printf one > \"$(printf 'dup\\376')\"; printf two > \"$(printf"
+                + " 'dup\\377')\"; printf three > \"$(printf 'bad\\377name')\"; printf ok > plain")
+                .directory(stray.toFile()).inheritIO().start();
+        assertEquals(0, made.waitFor());
+        List<String> warnings = new java.util.ArrayList<>();
+        ServerFacts facts = new ServerFacts(150018, "15.18", "1", pgdata, 16L << 20, pgdata.resolve("postgresql.conf"),
+                pgdata.resolve("pg_hba.conf"), pgdata.resolve("pg_ident.conf"), List.of(), List.of(), false, "replica",
+                true);
+
+        List<String> names = names(new PgDataWalker(facts, warnings::add).dataDirectory()
+                .filter(e -> e.name().startsWith("stray/")).toList());
+
+        assertEquals(List.of("stray/", "stray/bad\uFFFDname", "stray/dup\uFFFD", "stray/plain"), names);
+        assertEquals(3, warnings.size(), warnings.toString());
+        assertTrue(warnings.stream().anyMatch(w -> w.startsWith("file name " + stray.toUri().getRawPath()
+                + "bad%FFname is not valid UTF-8: stored as " + stray.resolve("bad\uFFFDname"))), warnings.toString());
+        assertEquals(1, warnings.stream().filter(w -> w.contains("as another file's there does: left out")).count(),
+                warnings.toString());
+    }
 }
