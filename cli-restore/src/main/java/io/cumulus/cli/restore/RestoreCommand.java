@@ -326,7 +326,8 @@ public final class RestoreCommand extends ToolCommand {
     }
 
     /**
-     * barman-cloud-restore's rules: {@code NAME:LOCATION}, split at the first colon.
+     * barman-cloud-restore's rules: {@code NAME:LOCATION}, split at the first colon; of two for one name, the
+     * last.
      *
      * @throws InvalidInputException for a rule without a colon, a name or a location
      */
@@ -337,10 +338,8 @@ public final class RestoreCommand extends ToolCommand {
             if (colon <= 0 || colon == rule.length() - 1) {
                 throw new InvalidInputException("invalid --tablespace '" + rule + "': expected NAME:LOCATION");
             }
-            String name = rule.substring(0, colon);
-            if (relocated.put(name, Path.of(rule.substring(colon + 1)).toAbsolutePath().normalize()) != null) {
-                throw new InvalidInputException("--tablespace " + name + " given twice");
-            }
+            // a name given twice takes its last location, as barman-cloud-restore's dict does
+            relocated.put(rule.substring(0, colon), Path.of(rule.substring(colon + 1)).toAbsolutePath().normalize());
         }
         return relocated;
     }

@@ -294,6 +294,13 @@ class RestoreCommandTest {
         assertEquals("14\n", Files.readString(pgdata.resolve("PG_VERSION")));
     }
 
+    /** barman-cloud-restore keeps its rules in a dict: a name given twice takes the last location, as any repeated option. */
+    @Test
+    void aTablespaceGivenTwiceTakesItsLastLocation() {
+        assertEquals(java.util.Map.of("ts1", Path.of("/b"), "ts2", Path.of("/c")),
+                RestoreCommand.tablespaces(List.of("ts1:/a", "ts2:/c", "ts1:/b")));
+    }
+
     @Test
     void badTablespaceRulesAndTargetsAreExitThree() {
         String pgdata = dir.resolve("pgdata").toString();

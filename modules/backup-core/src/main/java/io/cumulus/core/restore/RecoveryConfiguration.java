@@ -145,6 +145,7 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
     public static OffsetDateTime parseTime(String text, ZoneId zone, String option) {
         try {
             TemporalAccessor parsed = TIME.parseBest(text.strip(), OffsetDateTime::from, LocalDateTime::from);
+            checkDayExists(text, option);
             if (parsed instanceof OffsetDateTime offset) {
                 return offset;
             }
@@ -160,6 +161,23 @@ public record RecoveryConfiguration(String restoreCommand, Map<String, String> t
             throw new InvalidInputException("invalid " + option + " '" + text
                     + "': expected a time such as '2026-11-21 09:12:00+00' (YYYY-MM-DD HH:MM[:SS[.FFFFFF]][+HH[:MM]];"
                     + " without an offset, in this machine's time zone)");
+        }
+    }
+
+    /**
+     * Refuses a day its month does not have ({@code 2027-02-29}, {@code 2027-04-31}), which the resolver of
+     * {@link #TIME} would move to the month's last day, a recovery target a day or more early; PostgreSQL
+     * refuses it too ("date/time field value out of range"). The resolver stays lenient for {@code 24:00:00},
+     * which PostgreSQL reads as the next day's midnight.
+     */
+    private static void checkDayExists(String text, String option) {
+        TemporalAccessor fields = TIME.parseUnresolved(text.strip(), new java.text.ParsePosition(0));
+        int year = fields.get(java.time.temporal.ChronoField.YEAR);
+        int month = fields.get(java.time.temporal.ChronoField.MONTH_OF_YEAR);
+        int day = fields.get(java.time.temporal.ChronoField.DAY_OF_MONTH);
+        if (day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
+            throw new InvalidInputException("invalid " + option + " '" + text + "': " + java.time.YearMonth.of(year, month)
+                    + " has no day " + day + "; give a date that exists");
         }
     }
 

@@ -157,6 +157,23 @@ class RecoveryConfigurationTest {
                 malformed.getMessage());
     }
 
+    /** A day its month lacks was moved to the month's last day: a recovery target a day early, exit 0. */
+    @Test
+    void aDayThatDoesNotExistIsRefusedNotMovedToTheMonthsEnd() {
+        java.time.ZoneId utc = java.time.ZoneOffset.UTC;
+        for (String day : List.of("2027-02-29 00:00", "2027-04-31 12:00:00+02", "2026-11-31T12:00")) {
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> RecoveryConfiguration.parseTime(day, utc, "--target-time"), day);
+            assertTrue(e.getMessage().startsWith("invalid --target-time '" + day + "': "), e.getMessage());
+            assertTrue(e.getMessage().contains(" has no day "), e.getMessage());
+        }
+        assertEquals(java.time.OffsetDateTime.parse("2028-02-29T00:00Z"),
+                RecoveryConfiguration.parseTime("2028-02-29 00:00", utc, "--target-time"));
+        // PostgreSQL reads 24:00:00 as the next day's midnight, and so does cumulus-restore
+        assertEquals(java.time.OffsetDateTime.parse("2027-03-01T00:00Z"),
+                RecoveryConfiguration.parseTime("2027-02-28 24:00:00", utc, "--target-time"));
+    }
+
     /**
      * PostgreSQL reads a recovery_target_time without an offset in the restored server's timezone
      * setting; the tool chose the backup in its own zone, so the written value carries that offset.
