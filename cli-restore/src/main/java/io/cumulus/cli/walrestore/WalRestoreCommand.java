@@ -15,7 +15,6 @@ import io.cumulus.core.wal.WalName;
 import io.cumulus.core.wal.WalNotFoundException;
 import io.cumulus.core.wal.WalPrefetcher;
 import io.cumulus.core.wal.WalRestorer;
-import io.cumulus.storage.StoreConfigurationException;
 import java.io.IOException;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -273,15 +272,18 @@ public final class WalRestoreCommand extends ToolCommand {
             return ExitCodes.FAILED;
         }
         int code = super.fail(failure);
-        // A setting of this host (a CA bundle) can go wrong between two calls of one recovery, unlike
-        // restore_command's own arguments: it stops recovery as a store failure does.
-        if (recoveryMode(dataDirectory) == RecoveryMode.ARCHIVE && (code != ExitCodes.INVALID_INPUT || failure instanceof StoreConfigurationException)) {
-            log.error("stopping recovery (exit code " + ExitCodes.ABORT_RECOVERY + ") rather than let PostgreSQL take"
-                    + " this failure for the end of the archive; fix the cause and start the server again");
+        // Invalid input too: a restore_command that can never restore a file (an option it does not take, a
+        // setting of this host such as a CA bundle) would otherwise end recovery at what pg_wal holds, and promote.
+        if (recoveryMode(dataDirectory) == RecoveryMode.ARCHIVE) {
+            log.error(STOPPING_RECOVERY);
             return ExitCodes.ABORT_RECOVERY;
         }
         return code;
     }
+
+    private static final String STOPPING_RECOVERY = "stopping recovery (exit code " + ExitCodes.ABORT_RECOVERY + ")"
+            + " rather than let PostgreSQL take this failure for the end of the archive; fix the cause and start the"
+            + " server again";
 
     /** Which recovery runs restore_command, as PostgreSQL's signal files in the data directory say. */
     enum RecoveryMode {
@@ -327,6 +329,11 @@ public final class WalRestoreCommand extends ToolCommand {
         int code;
         try {
             code = run(() -> withArguments(args), args);
+            if (code == ExitCodes.INVALID_INPUT && recoveryMode(Path.of("")) == RecoveryMode.ARCHIVE) {
+                // refused before the tool ran (an unknown or ambiguous option): restore_command itself is wrong
+                System.err.println("cumulus-wal-restore: " + STOPPING_RECOVERY);
+                code = ExitCodes.ABORT_RECOVERY;
+            }
         } catch (Throwable broken) {
             // A broken installation (a jar missing or replaced underneath) ends in an uncaught error, whose
             // exit code 1 PostgreSQL would take for "not in the archive" and promote early.

@@ -320,6 +320,27 @@ class WalRestoreLauncherTest {
         assertEquals(1 << 20, Files.size(data.resolve("pg_wal/RECOVERYXLOG")));
     }
 
+    /**
+     * A restore_command the tool refuses as it stands (an option it does not take, an ambiguous prefix: barman
+     * 3.4's {@code --re}) can never restore a file: its exit 3 made PostgreSQL end archive recovery at what
+     * pg_wal held and promote. It stops recovery; on a standby and by hand it stays invalid input.
+     */
+    @Test
+    void aRestoreCommandTheToolRefusesStopsArchiveRecovery() throws Exception {
+        archiveSegment();
+        List<String> args = List.of("--re", "30", dir.resolve("store").toUri().toString(), "main", WAL,
+                "pg_wal/RECOVERYXLOG");
+        Call recovery = restoreIn(tool(), realJava(), dataDir("recovery.signal"), args, Map.of());
+        assertEquals(ExitCodes.ABORT_RECOVERY, recovery.exit(), recovery.output());
+        assertTrue(recovery.output().contains("ambiguous option"), recovery.output());
+        assertTrue(recovery.output().contains("stopping recovery (exit code 128)"), recovery.output());
+        for (String[] signals : List.of(new String[0], new String[] {"standby.signal"})) {
+            Call call = restoreIn(tool(), realJava(), dataDir(signals), args, Map.of());
+            assertEquals(ExitCodes.INVALID_INPUT, call.exit(), List.of(signals) + ": " + call.output());
+            assertFalse(call.output().contains("stopping recovery"), call.output());
+        }
+    }
+
     @Test
     void sigquitToItsProcessGroupEndsTheJvmWithoutAThreadDump() throws Exception {
         // pg_ctl stop -m immediate: SIGQUIT to the startup process's group, restore_command's shell and JVM
