@@ -55,9 +55,8 @@ public final class AzureBlockOptions {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("invalid " + option + " '" + text + "': " + e.getMessage());
         }
-        if (bytes > Integer.MAX_VALUE - 8) {
-            throw new InvalidInputException(option + " must be below 2GB, not " + text);
-        }
-        return OptionalInt.of((int) bytes);
+        // barman-cloud takes any size (Azure allows a 5000 MiB Put Blob, 4000 MiB blocks); a WAL file is at most
+        // 1 GiB, so a size from 2 GiB on uploads it exactly as the largest buffer Java has room for does
+        return OptionalInt.of((int) Math.min(bytes, Integer.MAX_VALUE - 8));
     }
 }

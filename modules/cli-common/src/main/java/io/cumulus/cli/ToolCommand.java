@@ -220,6 +220,11 @@ public abstract class ToolCommand implements Callable<Integer> {
         // and reads integers as Python's int() does: ' 5', +5, 1_000
         commandLine.registerConverter(Integer.class, PythonInt::parse);
         commandLine.registerConverter(int.class, PythonInt::parse);
+        commandLine.registerConverter(Long.class, PythonInt::parseLong);
+        commandLine.registerConverter(long.class, PythonInt::parseLong);
+        // argparse has no argument files: '@name' is an argument as it stands (a server name, a tag), never the
+        // contents of a file of that name in the working directory (archive_command's is the data directory)
+        commandLine.setExpandAtFiles(false);
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
             CommandLine cmd = exception.getCommandLine();
             String name = cmd.getCommandName();

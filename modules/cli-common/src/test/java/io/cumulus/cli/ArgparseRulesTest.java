@@ -46,6 +46,8 @@ class ArgparseRulesTest {
         String spoolDir;
         @Option(names = "--spool-key", hidden = true)
         String spoolKey;
+        @Option(names = "--timeline")
+        Long timeline;
         @Mixin
         StorageOptions storage;
 
@@ -132,6 +134,29 @@ class ArgparseRulesTest {
             assertEquals(3, result.code(), bad);
             assertTrue(result.err().contains("'" + bad + "' is not an int"), result.err());
         }
+    }
+
+    /** cumulus-check-wal-archive's --timeline is a long, read as barman's check_positive reads it (int()). */
+    @Test
+    void longIntegersAreReadAsPythonReadsThemToo() {
+        assertEquals(3L, parsed("--timeline", " 3", "u").timeline);
+        assertEquals(10L, parsed("--timeline", "1_0", "u").timeline);
+        assertEquals(3L, parsed("--timeline=+3", "u").timeline);
+        Result result = run("--timeline", "1__0", "u");
+        assertEquals(3, result.code());
+        assertTrue(result.err().contains("'1__0' is not an int"), result.err());
+    }
+
+    /**
+     * argparse has no argument files: picocli read {@code @srv} as the contents of a file named srv in the working
+     * directory (for archive_command, the data directory), options included.
+     */
+    @Test
+    void anArgumentStartingWithAtIsTakenAsItStands(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path file = dir.resolve("srv");
+        java.nio.file.Files.writeString(file, "--bogus\n");
+        assertEquals("@" + file, parsed("@" + file).url);
     }
 
     @Test

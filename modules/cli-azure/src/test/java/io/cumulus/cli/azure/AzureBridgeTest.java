@@ -175,6 +175,19 @@ class AzureBridgeTest {
         assertEquals(1, config(parse("--max-block-size", "1"), Optional.empty(), true, Map.of()).maxBlockSize());
     }
 
+    /**
+     * barman-cloud takes any size for these (Azure allows a 5000 MiB Put Blob): an archive_command with
+     * {@code --max-single-put-size 5000MB} must archive, not fail every call; a WAL file is at most 1 GiB, so
+     * the largest buffer Java has uploads it the same.
+     */
+    @Test
+    void walArchiveTakesSizesFromTwoGigabytesOnAsTheLargestBuffer() {
+        AzureStoreConfig config = config(parse("--max-single-put-size", "5000MB", "--max-block-size", "4000MB"),
+                Optional.empty(), true, Map.of());
+        assertEquals(Integer.MAX_VALUE - 8, config.maxSinglePutSize());
+        assertEquals(Integer.MAX_VALUE - 8, config.maxBlockSize());
+    }
+
     @Test
     void otherCommandsTakeTheClassDefaultsAndBackupsTheirBlockRule() {
         AzureStoreConfig reader = config(parse(), Optional.empty(), false, Map.of());
