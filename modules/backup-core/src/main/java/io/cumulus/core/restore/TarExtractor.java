@@ -32,8 +32,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * under a directory, never outside it: absolute names, {@code ..} components, paths through a
  * symbolic link below the directory and a link in place of a directory are refused before anything
  * is created for the member, and modes are set on the file or directory itself, never through a
- * link. Every regular file goes through the {@link RestoreVerifier} as it is written. A stream that
- * ends without tar's end-of-archive marker is an object cut short, never a complete archive. In the
+ * link; FIFOs and devices are skipped. Every regular file goes through the {@link RestoreVerifier}
+ * as it is written. A stream that ends without tar's end-of-archive marker is an object cut short, never a complete archive. In the
  * data directory, {@code global/pg_control} and {@code backup_label} are written under a held-back
  * name ({@link #heldBack}): PostgreSQL must not start from a copy whose other archives are not all
  * there yet. Used by one thread; several extractors may fill one directory when their members differ.
@@ -119,6 +119,11 @@ final class TarExtractor {
                 directoryModes.add(() -> setMode(target, mode));
                 continue;
             }
+            if (entry.isFIFO() || entry.isCharacterDevice() || entry.isBlockDevice()) {
+                // barman-cloud-backup stores a FIFO found in the data directory (commons-compress calls it a
+                // file); PostgreSQL never makes one, nor a device, and it has no contents to restore
+                continue;
+            }
             makeDirectory(target.getParent(), name, archiveName);
             if (entry.isSymbolicLink()) {
                 Path link = Path.of(entry.getLinkName());
@@ -133,7 +138,6 @@ final class TarExtractor {
                 boolean held = manifestPrefix.isEmpty() && HELD_BACK.contains(name);
                 writeFile(in, entry, held ? heldBack(root, name) : target, name, archiveName, buffer);
             }
-            // Devices and FIFOs have no place in a data directory; PostgreSQL never creates them.
         }
         if (!in.endMarkerSeen) {
             // Python's tarfile and cumulus-backup end every archive with it: without it, the object was cut

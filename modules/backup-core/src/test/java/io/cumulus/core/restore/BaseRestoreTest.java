@@ -599,6 +599,28 @@ class BaseRestoreTest {
     }
 
     @Test
+    void fifoAndDeviceMembersAreSkipped() throws Exception {
+        addDataPart(out -> {
+            for (byte type : new byte[] {TarArchiveEntry.LF_FIFO, TarArchiveEntry.LF_CHR, TarArchiveEntry.LF_BLK}) {
+                out.putArchiveEntry(new TarArchiveEntry("stray/special" + (char) type, type));
+                out.closeArchiveEntry();
+            }
+            TarArchiveEntry after = new TarArchiveEntry("stray/after");
+            after.setSize(1);
+            out.putArchiveEntry(after);
+            out.write('x');
+            out.closeArchiveEntry();
+        });
+        Path pgdata = temp.resolve("pgdata");
+
+        restore(ID.value(), pgdata, Map.of(), 1);
+
+        try (var entries = Files.list(pgdata.resolve("stray"))) {
+            assertEquals(List.of(pgdata.resolve("stray/after")), entries.toList());
+        }
+    }
+
+    @Test
     void memberLeadingOutsideTheTargetIsRefused() throws Exception {
         backup(new TestCluster().withDataFiles(1, 10), ID, Compression.NONE, 1L << 30, null);
         store.delete(DIR + "backup_manifest");
