@@ -171,6 +171,7 @@ public final class BaseRestore {
         Path marker = destination.resolve(INCOMPLETE);
         AtomicLong files = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
+        TarExtractor.DirectoryTimes directoryTimes = new TarExtractor.DirectoryTimes();
         try {
             Files.writeString(marker, "cumulus-restore of backup " + backup.id() + " began at "
                     + java.time.Instant.now() + " and has not finished (still running, or killed): "
@@ -179,7 +180,7 @@ public final class BaseRestore {
                 files.incrementAndGet();
                 bytes.addAndGet(size);
                 listener.fileRestored(path, size);
-            });
+            }, directoryTimes);
             verifier.checkComplete();
             Path data = destination.toRealPath();
             for (String name : TarExtractor.HELD_BACK) {
@@ -214,6 +215,13 @@ public final class BaseRestore {
                 throw new IOException(reason, e);
             }
             throw e;
+        }
+        try {
+            directoryTimes.apply();
+        } catch (IOException e) {
+            // the copy is whole and in place; a directory's time matters to nothing PostgreSQL does
+            listener.warning("cannot set the modification times of the restored directories (" + e.getMessage()
+                    + "): they keep the time of the restore");
         }
         return new RestoreOutcome(files.get(), bytes.get(), archives.size(), verifier.verifying(),
                 Duration.ofNanos(System.nanoTime() - start));
@@ -373,8 +381,8 @@ public final class BaseRestore {
         }
     }
 
-    private void extractAll(String backupId, List<Archive> archives, RestoreVerifier verifier, TarExtractor.Listener counter)
-            throws IOException {
+    private void extractAll(String backupId, List<Archive> archives, RestoreVerifier verifier, TarExtractor.Listener counter,
+            TarExtractor.DirectoryTimes directoryTimes) throws IOException {
         // The failure that stopped the restore; the others only saw the cancellation it caused.
         AtomicReference<Exception> cause = new AtomicReference<>();
         AtomicBoolean failed = new AtomicBoolean();
@@ -391,7 +399,7 @@ public final class BaseRestore {
                         return null;
                     }
                     try {
-                        extract(backupId, archive, verifier, counter, failed);
+                        extract(backupId, archive, verifier, counter, failed, directoryTimes);
                     } catch (IOException | RuntimeException e) {
                         if (cause.compareAndSet(null, e)) {
                             failed.set(true);
@@ -423,10 +431,10 @@ public final class BaseRestore {
     }
 
     private void extract(String backupId, Archive archive, RestoreVerifier verifier, TarExtractor.Listener counter,
-            AtomicBoolean failed) throws IOException {
+            AtomicBoolean failed, TarExtractor.DirectoryTimes directoryTimes) throws IOException {
         listener.archiveStarted(archive.key(), archive.target().toString());
         TarExtractor extractor = new TarExtractor(archive.target(), archive.manifestPrefix(), verifier, counter,
-                failed::get, archive.tablespaceDirectories());
+                failed::get, archive.tablespaceDirectories(), directoryTimes);
         try (InputStream in = archive.compression().decompress(ResumingRead.open(store, archive.key(), listener,
                 resumePause))) {
             extractor.extract(in, archive.key());

@@ -21,8 +21,11 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BooleanSupplier;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -52,12 +55,35 @@ final class TarExtractor {
         void fileRestored(String path, long bytes);
     }
 
+    /**
+     * The modification times of the directories the archives hold. Writing in a directory changes its
+     * time, and so do the other archives' members, the tablespace links, the recovery configuration and
+     * {@code global/pg_control} put in place last: the times are set once all that is done. Shared by
+     * the extractors of one restore.
+     */
+    static final class DirectoryTimes {
+        private final Queue<Map.Entry<Path, FileTime>> times = new ConcurrentLinkedQueue<>();
+
+        void add(Path directory, FileTime modified) {
+            times.add(Map.entry(directory, modified));
+        }
+
+        /** Sets every directory's time (of the directory itself: none is a link, {@link #makeDirectory}). */
+        void apply() throws IOException {
+            for (Map.Entry<Path, FileTime> time : times) {
+                Files.getFileAttributeView(time.getKey(), BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                        .setTimes(time.getValue(), null, null);
+            }
+        }
+    }
+
     private final Path root;
     private final String manifestPrefix;
     private final RestoreVerifier verifier;
     private final Listener listener;
     private final BooleanSupplier cancelled;
     private final List<String> tablespaceDirectories;
+    private final DirectoryTimes directoryTimes;
     private final Set<Path> checkedDirectories = new HashSet<>();
     private final List<Runnable> directoryModes = new ArrayList<>();
 
@@ -69,15 +95,19 @@ final class TarExtractor {
      * @param tablespaceDirectories directories under the root, relative to it, where a tablespace is
      *     restored from its own archive: their members in this archive are skipped (barman-cloud-backup
      *     copies a tablespace inside the data directory into data.tar too, bar its top directory)
+     * @param directoryTimes where the directory members' modification times go, to be set once nothing
+     *     more is written in them
      */
     TarExtractor(Path root, String manifestPrefix, RestoreVerifier verifier, Listener listener,
-            BooleanSupplier cancelled, List<String> tablespaceDirectories) throws IOException {
+            BooleanSupplier cancelled, List<String> tablespaceDirectories, DirectoryTimes directoryTimes)
+            throws IOException {
         this.root = root.toRealPath();
         this.manifestPrefix = manifestPrefix;
         this.verifier = verifier;
         this.listener = listener;
         this.cancelled = cancelled;
         this.tablespaceDirectories = List.copyOf(tablespaceDirectories);
+        this.directoryTimes = directoryTimes;
     }
 
     /** Extracts every member of {@code tar}; directory modes are applied at the end, so they cannot block writes. */
@@ -117,6 +147,7 @@ final class TarExtractor {
                 makeDirectory(target, name, archiveName);
                 int mode = entry.getMode();
                 directoryModes.add(() -> setMode(target, mode));
+                directoryTimes.add(target, entry.getLastModifiedTime());
                 continue;
             }
             if (entry.isFIFO() || entry.isCharacterDevice() || entry.isBlockDevice()) {
@@ -175,7 +206,7 @@ final class TarExtractor {
             if (keep) {
                 setMode(target, entry.getMode());
                 Files.getFileAttributeView(target, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                        .setTimes(FileTime.from(entry.getLastModifiedDate().toInstant()), null, null);
+                        .setTimes(entry.getLastModifiedTime(), null, null);
                 listener.fileRestored(path, size);
             }
         } finally {

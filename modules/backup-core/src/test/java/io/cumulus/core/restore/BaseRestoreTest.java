@@ -26,7 +26,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -618,6 +620,45 @@ class BaseRestoreTest {
         try (var entries = Files.list(pgdata.resolve("stray"))) {
             assertEquals(List.of(pgdata.resolve("stray/after")), entries.toList());
         }
+    }
+
+    @Test
+    void directoriesGetTheirModificationTimesOnceNothingMoreIsWrittenInThem() throws Exception {
+        FileTime global = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
+        FileTime stray = FileTime.from(Instant.parse("1960-01-01T00:00:00Z"));
+        FileTime file = FileTime.from(Instant.parse("2003-04-05T06:07:08.123456Z"));
+        FileTime empty = FileTime.from(Instant.parse("2002-01-01T00:00:00.5Z"));
+        addDataPart(out -> {
+            out.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            putDirectory(out, "global/", 0700, global); // pg_control is put in it last
+            putDirectory(out, "stray/", 0751, stray);
+            TarArchiveEntry f = new TarArchiveEntry("stray/f");
+            f.setSize(1);
+            f.setLastModifiedTime(file);
+            out.putArchiveEntry(f);
+            out.write('x');
+            out.closeArchiveEntry();
+            putDirectory(out, "stray/empty/", 0700, empty);
+        });
+        Path pgdata = temp.resolve("pgdata");
+
+        restore(ID.value(), pgdata, Map.of(), 1);
+
+        assertTrue(Files.exists(pgdata.resolve("global/pg_control")));
+        assertEquals(global, Files.getLastModifiedTime(pgdata.resolve("global")));
+        assertEquals(stray, Files.getLastModifiedTime(pgdata.resolve("stray")));
+        assertEquals("rwxr-x--x", PosixFilePermissions.toString(Files.getPosixFilePermissions(pgdata.resolve("stray"))));
+        assertEquals(empty, Files.getLastModifiedTime(pgdata.resolve("stray/empty")));
+        assertEquals(file, Files.getLastModifiedTime(pgdata.resolve("stray/f")));
+    }
+
+    private static void putDirectory(TarArchiveOutputStream out, String name, int mode, FileTime modified)
+            throws IOException {
+        TarArchiveEntry directory = new TarArchiveEntry(name);
+        directory.setMode(040000 | mode);
+        directory.setLastModifiedTime(modified);
+        out.putArchiveEntry(directory);
+        out.closeArchiveEntry();
     }
 
     @Test
