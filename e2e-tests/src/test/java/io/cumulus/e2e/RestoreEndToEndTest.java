@@ -3,6 +3,7 @@ package io.cumulus.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.cumulus.testsupport.Command;
 import io.cumulus.testsupport.PgCluster;
@@ -166,6 +167,28 @@ class RestoreEndToEndTest {
             assertEquals(List.of("marker"), recovered.queryColumn("SELECT what FROM tz_marks"));
             assertEquals(300, recovered.queryLong("SELECT count(*) FROM tz_doomed"));
         }
+    }
+
+    /**
+     * As postgres, into an empty directory root owns: refused before anything is made (the tablespace's
+     * directory neither), naming the directory, why, and the fix; exit 4, as barman-cloud-restore.
+     */
+    @Test
+    void anEmptyDirectoryRootOwnsIsRefusedNamingTheFixBeforeAnythingIsMade() throws IOException {
+        assumeTrue(PostgresUser.switchesUser(), "needs root to own a directory postgres may not take");
+        postgresDirectory("root-owns");
+        Path data = Files.createDirectory(work.resolve("root-owns/data"));
+        Path tablespace = work.resolve("root-owns/" + TABLESPACE);
+
+        ToolResult restore = restore(file, SERVER, backupId, data, "--tablespace", TABLESPACE + ":" + tablespace);
+
+        assertEquals(4, restore.exitCode(), restore::describe);
+        assertTrue(restore.stderr().contains("ERROR: cannot set mode 0700 on the destination directory " + data
+                + ", as PostgreSQL requires: it is owned by root, not by " + PostgresUser.NAME + ", who runs"
+                + " cumulus-restore; give it to " + PostgresUser.NAME + " (as root: chown " + PostgresUser.NAME + ": "
+                + data + ") and run cumulus-restore again; nothing was restored\n"), restore::describe);
+        assertFalse(Files.exists(tablespace));
+        assertEquals(List.of(), list(data));
     }
 
     /** barman warns and skips a backup.info it cannot read; latest is then the newest readable backup. */

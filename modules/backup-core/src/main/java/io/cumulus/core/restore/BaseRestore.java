@@ -65,6 +65,7 @@ public final class BaseRestore {
     private final int jobs;
     private final RestoreListener listener;
     private final Duration resumePause;
+    private final OsUser user;
 
     /**
      * @param jobs archives downloaded and extracted at once, at least 1
@@ -78,7 +79,14 @@ public final class BaseRestore {
      *     each next one ({@link ResumingRead})
      */
     BaseRestore(BlobStore store, ServerLayout layout, int jobs, RestoreListener listener, Duration resumePause) {
+        this(store, layout, jobs, listener, resumePause, OsUser.current());
+    }
+
+    /** @param user the OS user the restore runs as, who may or may not take over existing directories */
+    BaseRestore(BlobStore store, ServerLayout layout, int jobs, RestoreListener listener, Duration resumePause,
+            OsUser user) {
         this.resumePause = resumePause;
+        this.user = user;
         if (jobs < 1) {
             throw new IllegalArgumentException("jobs must be at least 1");
         }
@@ -145,6 +153,10 @@ public final class BaseRestore {
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
             checkEmpty(t.getValue(), "the directory of tablespace " + t.getKey().name());
         }
+        checkUsable(destination, "the destination directory");
+        for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
+            checkUsable(t.getValue(), "the directory of tablespace " + t.getKey().name());
+        }
 
         String prefix = layout.backupPrefix(backup.id().value());
         Listing listing;
@@ -164,10 +176,10 @@ public final class BaseRestore {
 
         // the tablespaces' directories first, before the destination: one that cannot be made (permission
         // denied) fails the restore as the destination's does, with its reason and nothing written
-        for (Path target : tablespaces.values()) {
-            createPrivateDirectory(target);
+        for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
+            createPrivateDirectory(t.getValue(), "the directory of tablespace " + t.getKey().name());
         }
-        createPrivateDirectory(destination);
+        createPrivateDirectory(destination, "the destination directory");
         Path marker = destination.resolve(INCOMPLETE);
         AtomicLong files = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
@@ -371,10 +383,10 @@ public final class BaseRestore {
         boolean beforeTen = info.version() != null && info.version() < 100000;
         Path wal = destination.resolve(beforeTen ? "pg_xlog" : "pg_wal");
         if (!Files.exists(wal, LinkOption.NOFOLLOW_LINKS)) {
-            createPrivateDirectory(wal);
+            createPrivateDirectory(wal, "the directory");
         }
         // PostgreSQL refuses to start on a data directory others can read or write.
-        setPrivate(destination);
+        setPrivate(destination, "the destination directory");
         if (recovery != null) {
             // an earlier recovery's settings the backup carried are disabled, each named
             recovery.writeTo(destination).forEach(warnings);
@@ -619,16 +631,51 @@ public final class BaseRestore {
         }
     }
 
-    private static void createPrivateDirectory(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        setPrivate(dir);
+    /**
+     * A directory that exists must be the restoring user's, as the restore makes it 0700 (PostgreSQL's
+     * rule), which only its owner may; one that does not must be one it can create. Checked before
+     * anything is created, so that the tablespace directories are not made for a data directory that
+     * then fails. Root may do both.
+     */
+    private void checkUsable(Path dir, String what) throws IOException {
+        if (user.isRoot() || user.uid().isEmpty()) {
+            return; // without /proc, the restore's own calls fail as they come
+        }
+        String name = user.name();
+        if (Files.isDirectory(dir)) {
+            if (((Number) Files.getAttribute(dir, "unix:uid")).intValue() != user.uid().getAsInt()) {
+                String owner = Files.getOwner(dir).getName();
+                throw new IOException("cannot set mode 0700 on " + what + " " + dir + ", as PostgreSQL requires: it"
+                        + " is owned by " + owner + ", not by " + name + ", who runs cumulus-restore; give it to " + name
+                        + " (as root: chown " + name + ": " + dir + ") and run cumulus-restore again; nothing was"
+                        + " restored");
+            }
+            return;
+        }
+        Path parent = dir.toAbsolutePath().getParent();
+        while (parent != null && !Files.exists(parent)) {
+            parent = parent.getParent();
+        }
+        if (parent != null && !(Files.isWritable(parent) && Files.isExecutable(parent))) {
+            throw new IOException("cannot create " + what + " " + dir + ": " + name + ", who runs cumulus-restore,"
+                    + " may not write in " + parent + "; create it for " + name + " (as root: mkdir -p " + dir
+                    + " && chown " + name + ": " + dir + ") and run cumulus-restore again; nothing was restored");
+        }
     }
 
-    private static void setPrivate(Path dir) throws IOException {
+    private static void createPrivateDirectory(Path dir, String what) throws IOException {
+        Files.createDirectories(dir);
+        setPrivate(dir, what);
+    }
+
+    private static void setPrivate(Path dir, String what) throws IOException {
         try {
             Files.setPosixFilePermissions(dir, PrivateFiles.DIRECTORY_MODE);
         } catch (UnsupportedOperationException e) {
             // Not a POSIX file system: nothing to tighten.
+        } catch (java.nio.file.FileSystemException e) {
+            throw LocalWriteException.wrap(e, "cannot set mode 0700 on " + what + " " + dir + ", as PostgreSQL"
+                    + " requires", TarExtractor.WHEN_FULL);
         }
     }
 

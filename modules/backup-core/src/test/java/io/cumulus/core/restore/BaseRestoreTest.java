@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -598,6 +599,28 @@ class BaseRestoreTest {
 
         assertFalse(Files.exists(temp.resolve("pgdata")), failure.toString());
         assertFalse(failure.getMessage().contains("incomplete"), failure.getMessage());
+    }
+
+    @Test
+    void aDestinationAnotherUserOwnsIsRefusedNamingTheFixBeforeAnyTablespaceDirectoryIsMade() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        Path pgdata = Files.createDirectory(temp.resolve("pgdata")); // this JVM's user's, not alice's
+        Path ts = temp.resolve("ts");
+        OsUser alice = new OsUser(OptionalInt.of(12345), "alice");
+
+        IOException failure = assertThrows(IOException.class, () -> new BaseRestore(store, LAYOUT, 2, listener,
+                Duration.ofSeconds(1), alice).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }),
+                pgdata, Map.of("ts1", ts)));
+
+        assertFalse(failure instanceof OperationFailedException, "exit 4, as any local I/O error");
+        assertEquals("cannot set mode 0700 on the destination directory " + pgdata + ", as PostgreSQL requires: it is"
+                + " owned by " + Files.getOwner(pgdata).getName() + ", not by alice, who runs cumulus-restore; give it"
+                + " to alice (as root: chown alice: " + pgdata + ") and run cumulus-restore again; nothing was"
+                + " restored", failure.getMessage());
+        assertFalse(Files.exists(ts));
+        try (var entries = Files.list(pgdata)) {
+            assertEquals(List.of(), entries.toList());
+        }
     }
 
     @Test
