@@ -170,6 +170,53 @@ class RestoreEndToEndTest {
     }
 
     /**
+     * Run as root (a DBA's sudo) into the empty data directory a package made for postgres, the restore
+     * gives every file, directory and link to postgres, the tablespace's directory included, and
+     * PostgreSQL, as postgres, starts on the directory in place; before, every file was root's and
+     * pg_ctl could not even write postmaster.pid.
+     */
+    @Test
+    void restoredAsRootIntoADirectoryPostgresOwnsStartsInPlaceAsPostgres() throws IOException {
+        assumeTrue(PostgresUser.switchesUser(), "only a run as root restores as root");
+        Path data = postgresDirectory("as-root/data");
+        Path tablespace = work.resolve("as-root/" + TABLESPACE); // made by the restore, as root
+        Path socket = postgresDirectory("as-root/socket");
+
+        ToolResult restore = Tools.command("cumulus-restore", "--tablespace", TABLESPACE + ":" + tablespace,
+                        "--recovery-target", "immediate", "--recovery-target-action", "promote")
+                .args(file.toolOptions()).env(file.toolEnv()).args(file.url(), SERVER, backupId, data.toString())
+                .timeout(TIMEOUT).run();
+
+        assertEquals(0, restore.exitCode(), restore::describe);
+        assertFalse(restore.stderr().contains("restored as root"), restore::describe);
+        List<Path> notPostgres = new java.util.ArrayList<>();
+        for (Path top : List.of(data, tablespace)) {
+            try (var entries = Files.walk(top)) {
+                for (Path p : entries.toList()) {
+                    if (!Files.getOwner(p, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName().equals(PostgresUser.NAME)) {
+                        notPostgres.add(p);
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), notPostgres);
+        Path pgCtl = PgCluster.PG_BIN.resolve("pg_ctl");
+        String port = Integer.toString(io.cumulus.testsupport.Ports.freeLoopbackPort());
+        ToolResult start = Command.of(pgCtl, "-D", data.toString(), "-l", socket.resolve("log").toString(), "-w",
+                "-t", "180", "-o", "-p " + port + " -k " + socket + " -c listen_addresses=''", "start")
+                .asPostgres().timeout(TIMEOUT).run();
+        try {
+            assertEquals(0, start.exitCode(), () -> start.describe() + "\n" + readOrEmpty(socket.resolve("log")));
+            ToolResult count = Command.of(PgCluster.PG_BIN.resolve("psql"), "-h", socket.toString(), "-p", port, "-U",
+                    PgCluster.SUPERUSER, "-d", "postgres", "-XAtc", "SELECT count(*) FROM in_tablespace")
+                    .asPostgres().run();
+            assertEquals("2000", count.stdout().strip(), count::describe);
+        } finally {
+            Command.of(pgCtl, "-D", data.toString(), "-m", "immediate", "-w", "stop").asPostgres().run();
+        }
+    }
+
+    /**
      * As postgres, into an empty directory root owns: refused before anything is made (the tablespace's
      * directory neither), naming the directory, why, and the fix; exit 4, as barman-cloud-restore.
      */
@@ -189,6 +236,14 @@ class RestoreEndToEndTest {
                 + data + ") and run cumulus-restore again; nothing was restored\n"), restore::describe);
         assertFalse(Files.exists(tablespace));
         assertEquals(List.of(), list(data));
+    }
+
+    private static String readOrEmpty(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** barman warns and skips a backup.info it cannot read; latest is then the newest readable backup. */

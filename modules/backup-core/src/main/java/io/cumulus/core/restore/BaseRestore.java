@@ -157,6 +157,7 @@ public final class BaseRestore {
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
             checkUsable(t.getValue(), "the directory of tablespace " + t.getKey().name());
         }
+        RestoredOwner owner = RestoredOwner.of(destination, user.isRoot());
 
         String prefix = layout.backupPrefix(backup.id().value());
         Listing listing;
@@ -177,9 +178,9 @@ public final class BaseRestore {
         // the tablespaces' directories first, before the destination: one that cannot be made (permission
         // denied) fails the restore as the destination's does, with its reason and nothing written
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
-            createPrivateDirectory(t.getValue(), "the directory of tablespace " + t.getKey().name());
+            createPrivateDirectory(t.getValue(), "the directory of tablespace " + t.getKey().name(), owner);
         }
-        createPrivateDirectory(destination, "the destination directory");
+        createPrivateDirectory(destination, "the destination directory", owner);
         Path marker = destination.resolve(INCOMPLETE);
         AtomicLong files = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
@@ -188,11 +189,12 @@ public final class BaseRestore {
             Files.writeString(marker, "cumulus-restore of backup " + backup.id() + " began at "
                     + java.time.Instant.now() + " and has not finished (still running, or killed): "
                     + incomplete(destination, tablespaces) + "\n");
+            owner.give(marker);
             extractAll(backup.id().value(), archives, verifier, (path, size) -> {
                 files.incrementAndGet();
                 bytes.addAndGet(size);
                 listener.fileRestored(path, size);
-            }, directoryTimes);
+            }, owner, directoryTimes);
             verifier.checkComplete();
             Path data = destination.toRealPath();
             for (String name : TarExtractor.HELD_BACK) {
@@ -204,7 +206,7 @@ public final class BaseRestore {
                 }
             }
             checkLabelIsThisBackups(backup.id(), info, TarExtractor.heldBack(data, "backup_label"));
-            finish(info, destination, tablespaces, recovery, listener::warning);
+            finish(info, destination, tablespaces, recovery, owner, listener::warning);
             // PostgreSQL starts from the copy once pg_control is there, so it comes last.
             for (String name : TarExtractor.HELD_BACK) {
                 Files.move(TarExtractor.heldBack(data, name), data.resolve(name), StandardCopyOption.ATOMIC_MOVE);
@@ -235,6 +237,7 @@ public final class BaseRestore {
             listener.warning("cannot set the modification times of the restored directories (" + e.getMessage()
                     + "): they keep the time of the restore");
         }
+        owner.warning(destination, tablespaces.values()).ifPresent(listener::warning);
         return new RestoreOutcome(files.get(), bytes.get(), archives.size(), verifier.verifying(),
                 Duration.ofNanos(System.nanoTime() - start));
     }
@@ -370,31 +373,40 @@ public final class BaseRestore {
 
     /** Tablespace links, pg_wal, modes and the recovery configuration: all but pg_control. */
     private static void finish(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces,
-            RecoveryConfiguration recovery, Consumer<String> warnings) throws IOException {
+            RecoveryConfiguration recovery, RestoredOwner owner, Consumer<String> warnings) throws IOException {
         Path tblspc = destination.resolve("pg_tblspc");
-        Files.createDirectories(tblspc);
+        if (!Files.exists(tblspc, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(tblspc);
+            owner.give(tblspc);
+        }
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
             Path link = tblspc.resolve(Long.toString(t.getKey().oid()));
             if (Files.isSymbolicLink(link)) {
                 Files.delete(link);
             }
             Files.createSymbolicLink(link, t.getValue().toAbsolutePath());
+            owner.give(link);
         }
         boolean beforeTen = info.version() != null && info.version() < 100000;
         Path wal = destination.resolve(beforeTen ? "pg_xlog" : "pg_wal");
         if (!Files.exists(wal, LinkOption.NOFOLLOW_LINKS)) {
-            createPrivateDirectory(wal, "the directory");
+            createPrivateDirectory(wal, "the directory", owner);
         }
         // PostgreSQL refuses to start on a data directory others can read or write.
         setPrivate(destination, "the destination directory");
         if (recovery != null) {
             // an earlier recovery's settings the backup carried are disabled, each named
             recovery.writeTo(destination).forEach(warnings);
+            for (String written : List.of("postgresql.auto.conf", "recovery.signal", "standby.signal")) {
+                if (Files.exists(destination.resolve(written), LinkOption.NOFOLLOW_LINKS)) {
+                    owner.give(destination.resolve(written)); // created when the backup had none
+                }
+            }
         }
     }
 
     private void extractAll(String backupId, List<Archive> archives, RestoreVerifier verifier, TarExtractor.Listener counter,
-            TarExtractor.DirectoryTimes directoryTimes) throws IOException {
+            RestoredOwner owner, TarExtractor.DirectoryTimes directoryTimes) throws IOException {
         // The failure that stopped the restore; the others only saw the cancellation it caused.
         AtomicReference<Exception> cause = new AtomicReference<>();
         AtomicBoolean failed = new AtomicBoolean();
@@ -411,7 +423,7 @@ public final class BaseRestore {
                         return null;
                     }
                     try {
-                        extract(backupId, archive, verifier, counter, failed, directoryTimes);
+                        extract(backupId, archive, verifier, counter, failed, owner, directoryTimes);
                     } catch (IOException | RuntimeException e) {
                         if (cause.compareAndSet(null, e)) {
                             failed.set(true);
@@ -443,10 +455,10 @@ public final class BaseRestore {
     }
 
     private void extract(String backupId, Archive archive, RestoreVerifier verifier, TarExtractor.Listener counter,
-            AtomicBoolean failed, TarExtractor.DirectoryTimes directoryTimes) throws IOException {
+            AtomicBoolean failed, RestoredOwner owner, TarExtractor.DirectoryTimes directoryTimes) throws IOException {
         listener.archiveStarted(archive.key(), archive.target().toString());
         TarExtractor extractor = new TarExtractor(archive.target(), archive.manifestPrefix(), verifier, counter,
-                failed::get, archive.tablespaceDirectories(), directoryTimes);
+                failed::get, archive.tablespaceDirectories(), owner, directoryTimes);
         try (InputStream in = archive.compression().decompress(ResumingRead.open(store, archive.key(), listener,
                 resumePause))) {
             extractor.extract(in, archive.key());
@@ -663,8 +675,20 @@ public final class BaseRestore {
         }
     }
 
-    private static void createPrivateDirectory(Path dir, String what) throws IOException {
+    /**
+     * Creates {@code dir} and its missing parents and makes it 0700; each directory created, and {@code
+     * dir} itself, goes to {@code owner}.
+     */
+    private static void createPrivateDirectory(Path dir, String what, RestoredOwner owner) throws IOException {
+        List<Path> missing = new ArrayList<>();
+        for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
+            missing.add(0, p);
+        }
         Files.createDirectories(dir);
+        for (Path created : missing) {
+            owner.give(created);
+        }
+        owner.give(dir);
         setPrivate(dir, what);
     }
 

@@ -35,8 +35,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * under a directory, never outside it: absolute names, {@code ..} components, paths through a
  * symbolic link below the directory and a link in place of a directory are refused before anything
  * is created for the member, and modes are set on the file or directory itself, never through a
- * link; FIFOs and devices are skipped. Every regular file goes through the {@link RestoreVerifier}
- * as it is written. A stream that ends without tar's end-of-archive marker is an object cut short, never a complete archive. In the
+ * link; what it creates goes to the {@link RestoredOwner}; FIFOs and devices are skipped. Every
+ * regular file goes through the {@link RestoreVerifier} as it is written. A stream that
+ * ends without tar's end-of-archive marker is an object cut short, never a complete archive. In the
  * data directory, {@code global/pg_control} and {@code backup_label} are written under a held-back
  * name ({@link #heldBack}): PostgreSQL must not start from a copy whose other archives are not all
  * there yet. Used by one thread; several extractors may fill one directory when their members differ.
@@ -83,6 +84,7 @@ final class TarExtractor {
     private final Listener listener;
     private final BooleanSupplier cancelled;
     private final List<String> tablespaceDirectories;
+    private final RestoredOwner owner;
     private final DirectoryTimes directoryTimes;
     private final Set<Path> checkedDirectories = new HashSet<>();
     private final List<Runnable> directoryModes = new ArrayList<>();
@@ -95,18 +97,20 @@ final class TarExtractor {
      * @param tablespaceDirectories directories under the root, relative to it, where a tablespace is
      *     restored from its own archive: their members in this archive are skipped (barman-cloud-backup
      *     copies a tablespace inside the data directory into data.tar too, bar its top directory)
+     * @param owner who gets what is created
      * @param directoryTimes where the directory members' modification times go, to be set once nothing
      *     more is written in them
      */
     TarExtractor(Path root, String manifestPrefix, RestoreVerifier verifier, Listener listener,
-            BooleanSupplier cancelled, List<String> tablespaceDirectories, DirectoryTimes directoryTimes)
-            throws IOException {
+            BooleanSupplier cancelled, List<String> tablespaceDirectories, RestoredOwner owner,
+            DirectoryTimes directoryTimes) throws IOException {
         this.root = root.toRealPath();
         this.manifestPrefix = manifestPrefix;
         this.verifier = verifier;
         this.listener = listener;
         this.cancelled = cancelled;
         this.tablespaceDirectories = List.copyOf(tablespaceDirectories);
+        this.owner = owner;
         this.directoryTimes = directoryTimes;
     }
 
@@ -204,6 +208,7 @@ final class TarExtractor {
                 rename(written, target, name, archiveName, "a file");
             }
             if (keep) {
+                owner.give(target); // before the mode: chown clears set-user-ID bits
                 setMode(target, entry.getMode());
                 Files.getFileAttributeView(target, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
                         .setTimes(entry.getLastModifiedTime(), null, null);
@@ -315,6 +320,7 @@ final class TarExtractor {
         if (found == null) {
             try {
                 Files.createDirectory(dir);
+                owner.give(dir);
                 checkedDirectories.add(dir);
                 return;
             } catch (FileAlreadyExistsException raced) {
@@ -347,6 +353,7 @@ final class TarExtractor {
         Path aside = asideOf(target);
         maker.makeAt(aside);
         try {
+            owner.give(aside);
             rename(aside, target, name, archiveName, what);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(aside);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.backup.BackupListener;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,6 +52,12 @@ class BaseRestoreTest {
     private static final ServerLayout LAYOUT = new ServerLayout("pfx", "main");
     private static final BackupId ID = new BackupId("20261121T051944");
     private static final String DIR = "pfx/main/base/20261121T051944/";
+    /**
+     * Who the restores of these tests run as, unless a test says otherwise: a user that owns what it
+     * creates, as postgres does, whoever runs the tests (as root, each restore would end with the
+     * warning that its files are root's).
+     */
+    private static final OsUser NOT_ROOT = new OsUser(OptionalInt.empty(), "postgres");
 
     @TempDir
     Path temp;
@@ -90,7 +98,8 @@ class BaseRestoreTest {
     private RestoreOutcome restore(String wanted, Path destination, Map<String, Path> relocated, int jobs)
             throws IOException {
         BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(wanted, w -> { });
-        return new BaseRestore(store, LAYOUT, jobs, listener).restore(entry, destination, relocated);
+        return new BaseRestore(store, LAYOUT, jobs, listener, Duration.ofSeconds(1), NOT_ROOT).restore(entry,
+                destination, relocated);
     }
 
     @ParameterizedTest
@@ -602,6 +611,68 @@ class BaseRestoreTest {
     }
 
     @Test
+    void runAsRootIntoAnEmptyDirectoryAnotherUserOwnsEverythingCreatedIsThatUsers() throws Exception {
+        assumeTrue(OsUser.current().isRoot(), "only root may give files away");
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16384, "/srv/pg/ts1", 2, 100)
+                .withDataFiles(2, 100);
+        addDataPart(cluster, out -> {
+            putSymbolicLink(out, "conf.d", Path.of("/etc/postgresql/15/main/conf.d"));
+            out.putArchiveEntry(new TarArchiveEntry("stray/"));
+            out.closeArchiveEntry();
+        });
+        Path pgdata = Files.createDirectory(temp.resolve("pgdata")); // as a package's /var/lib/postgresql/15/main
+        Files.setAttribute(pgdata, "unix:uid", 12345);
+        Files.setAttribute(pgdata, "unix:gid", 12346);
+        Path tablespaces = temp.resolve("tablespaces"); // made by the restore, with ts1 inside
+        RecoveryConfiguration recovery = new RecoveryConfiguration("cumulus-wal-restore file:///b main %f %p",
+                Map.of("recovery_target", "immediate"), false, true);
+
+        new BaseRestore(store, LAYOUT, 2, listener, Duration.ofSeconds(1), OsUser.current()).restore(
+                new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }), pgdata,
+                Map.of("ts1", tablespaces.resolve("ts1")), recovery);
+
+        List<String> notGiven = new ArrayList<>();
+        for (Path top : List.of(pgdata, tablespaces)) {
+            try (var entries = Files.walk(top)) {
+                for (Path p : entries.toList()) {
+                    if ((int) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) != 12345
+                            || (int) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS) != 12346) {
+                        notGiven.add(p.toString());
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), notGiven);
+        for (String made : List.of("conf.d", "pg_tblspc/16384", "pg_wal", "recovery.signal", "postgresql.auto.conf",
+                "global/pg_control", "backup_label", "stray", "pg_tblspc/16384/PG_15_202209061/5/16385")) {
+            assertTrue(Files.exists(pgdata.resolve(made), LinkOption.NOFOLLOW_LINKS), made);
+        }
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void runAsRootIntoADirectoryItMakesOrRootOwnsWarnsThatPostgresqlWillNotStartAndHowToFixIt() throws Exception {
+        assumeTrue(OsUser.current().isRoot(), "the warning is root's");
+        backup(Compression.GZIP, 1L << 30);
+        Path made = temp.resolve("made");
+        Path rootOwns = Files.createDirectory(temp.resolve("root-owns"));
+
+        for (Path pgdata : List.of(made, rootOwns)) {
+            new BaseRestore(store, LAYOUT, 2, listener, Duration.ofSeconds(1), OsUser.current()).restore(
+                    new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }), pgdata,
+                    Map.of("ts1", temp.resolve(pgdata.getFileName() + "-ts")));
+        }
+
+        String fix = ": every file is owned by root and PostgreSQL refuses to start on it; chown -R postgres: ";
+        String or = ", or run cumulus-restore as the user that runs PostgreSQL (or, as root, into an empty data"
+                + " directory that user owns)";
+        assertEquals(List.of("restored as root into " + made + ", which did not exist" + fix + made + " " + made + "-ts"
+                + or, "restored as root into " + rootOwns + ", which root owns" + fix + rootOwns + " " + rootOwns + "-ts"
+                + or), warnings);
+        assertEquals("root", Files.getOwner(made.resolve("base/5/16400")).getName());
+    }
+
+    @Test
     void aDestinationAnotherUserOwnsIsRefusedNamingTheFixBeforeAnyTablespaceDirectoryIsMade() throws Exception {
         backup(Compression.GZIP, 1L << 30);
         Path pgdata = Files.createDirectory(temp.resolve("pgdata")); // this JVM's user's, not alice's
@@ -840,7 +911,11 @@ class BaseRestoreTest {
 
     /** A backup without manifest whose data series has one more part, written by {@code content}. */
     private void addDataPart(TarContent content) throws IOException {
-        backup(new TestCluster().withDataFiles(1, 10), ID, Compression.NONE, 1L << 30, null);
+        addDataPart(new TestCluster().withDataFiles(1, 10), content);
+    }
+
+    private void addDataPart(TestCluster cluster, TarContent content) throws IOException {
+        backup(cluster, ID, Compression.NONE, 1L << 30, null);
         store.delete(DIR + "backup_manifest");
         ByteArrayOutputStream tar = new ByteArrayOutputStream();
         try (TarArchiveOutputStream out = new TarArchiveOutputStream(tar)) {
@@ -985,7 +1060,7 @@ class BaseRestoreTest {
         BackupCatalog.Entry entry = new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { });
         Path pgdata = temp.resolve("resumed");
 
-        RestoreOutcome outcome = new BaseRestore(breakingReads(2, 70_000, false), LAYOUT, 1, listener, Duration.ZERO)
+        RestoreOutcome outcome = new BaseRestore(breakingReads(2, 70_000, false), LAYOUT, 1, listener, Duration.ZERO, NOT_ROOT)
                 .restore(entry, pgdata, Map.of());
 
         assertTrue(outcome.verified());
