@@ -49,17 +49,27 @@ import java.util.stream.StreamSupport;
  * one overwrites the other on extraction; storing it once gives the same restored file and keeps
  * every path once in the backup manifest, which pg_verifybackup and our restore require.
  *
- * <p>Deliberate differences from barman, both on the side of copying less: an excluded directory
+ * <p>Deliberate differences from barman, all on the side of copying less: an excluded directory
  * is excluded with its whole subtree (barman still walks into its subdirectories: a tablespace
  * located inside the data directory, or the old {@code PG_<major>_*} directories of a tablespace
- * during an upgrade, would get their subdirectories copied), and the temporary-relation rule treats
- * {@code [0-9]} as a character class, which is what that rule means.
+ * during an upgrade, would get their subdirectories copied), the temporary-relation rule treats
+ * {@code [0-9]} as a character class, which is what that rule means, and a leftover backup_label or
+ * tablespace_map at the data directory's root is left out, as PostgreSQL's own base backup does.
  *
  * <p>I/O errors other than a vanished entry surface as {@link UncheckedIOException} from the
  * stream, as with {@link Files#walk}. A missing {@code global/pg_control} or configuration file is
  * an error, except ident_file (PostgreSQL does not need it either).
  */
 public final class PgDataWalker {
+
+    /**
+     * Files at the data directory's root that a running server's own base backup leaves out
+     * (basebackup.c's excludeFiles) and barman-cloud-backup 3.4 copies: a leftover backup_label would
+     * be a second member of that name beside the one the backup writes (a manifest listing a path
+     * twice, which pg_verifybackup rejects), and a leftover tablespace_map would make the restored
+     * server re-create its tablespace links from a stale map.
+     */
+    private static final List<String> ROOT_FILES_LEFT_OUT = List.of("backup_label", "tablespace_map");
 
     private final ServerFacts facts;
     private final Path dataDirectory;
@@ -96,8 +106,9 @@ public final class PgDataWalker {
 
     /**
      * The entries of the data archive ({@code data.tar}) before backup_label: the data directory
-     * (following it if it is itself a symbolic link) minus barman's exclusions, the tablespace
-     * directories inside it and the {@code pg_tblspc/<oid>} links; then {@code global/pg_control};
+     * (following it if it is itself a symbolic link) minus barman's exclusions, a leftover
+     * backup_label and tablespace_map at its root, the tablespace directories inside it and the
+     * {@code pg_tblspc/<oid>} links; then {@code global/pg_control};
      * then config_file, hba_file and ident_file where they live outside the data directory, each in
      * place of a file or link of its name at the data directory's root.
      */
@@ -113,8 +124,8 @@ public final class PgDataWalker {
         }
         Walk walk = new Walk(dataDirectory, new ExclusionRules(List.of(), exclude), "", true, warnings);
         List<ExternalConfigFile> externals = externalConfigFiles();
-        Set<String> replaced = new HashSet<>();
-        externals.forEach(external -> replaced.add(external.name()));
+        Set<String> leftOut = new HashSet<>(ROOT_FILES_LEFT_OUT);
+        externals.forEach(external -> leftOut.add(external.name()));
         List<Supplier<Optional<PgDataEntry>>> tail = new ArrayList<>();
         tail.add(() -> Optional.of(statRequired(dataDirectory.resolve("global/pg_control"), "global/pg_control",
                 "global/pg_control", LinkOption.NOFOLLOW_LINKS)));
@@ -124,7 +135,7 @@ public final class PgDataWalker {
         return stream(() -> {
             PgDataEntry entry = walk.nextOrNull();
             while (entry != null && entry.kind() != PgDataEntry.Kind.DIRECTORY
-                    && replaced.contains(entry.relativePath())) {
+                    && leftOut.contains(entry.relativePath())) {
                 entry = walk.nextOrNull();
             }
             while (entry == null && rest.hasNext()) {

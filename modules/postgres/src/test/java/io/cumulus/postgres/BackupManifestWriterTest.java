@@ -155,10 +155,14 @@ class BackupManifestWriterTest {
                 copy.resolve("pg_hba.conf"), copy.resolve("pg_ident.conf"), List.of(), List.of(), false, "replica",
                 true);
         BackupManifestWriter manifest = new BackupManifestWriter();
+        PgDataWalker walker = new PgDataWalker(facts);
         try (TarStreamWriter tar = new TarStreamWriter(OutputStream.nullOutputStream(), algorithm)) {
-            for (PgDataEntry entry : (Iterable<PgDataEntry>) new PgDataWalker(facts).dataDirectory()::iterator) {
+            for (PgDataEntry entry : (Iterable<PgDataEntry>) walker.dataDirectory()::iterator) {
                 tar.write(entry).ifPresent(manifest::addFile);
             }
+            // the walk leaves the copy's backup_label out; a backup adds its own last, as here
+            manifest.addFile(tar.writeBackupLabel(Files.readString(copy.resolve("backup_label")),
+                    walker.dataDirectoryRoot(), Instant.EPOCH));
         }
         Files.write(copy.resolve("backup_manifest"), manifest.finish(ONE_RANGE).toByteArray());
     }

@@ -81,7 +81,7 @@ class PgDataWalkerTest {
 
         assertEquals(List.of(
                 "./", "./PG_VERSION", "./backup_label.old", "./link_to_version", "./pg_ident.conf",
-                "./postgresql.auto.conf", "./postgresql.conf", "./recovery.signal", "./tablespace_map",
+                "./postgresql.auto.conf", "./postgresql.conf", "./recovery.signal",
                 "base/", "base/1/", "base/1/112", "base/1/16384",
                 "global/", "global/1260",
                 "log/", "pg_dynshmem/", "pg_log/", "pg_logical/", "pg_logical/replorigin_checkpoint",
@@ -173,6 +173,27 @@ class PgDataWalkerTest {
         assertEquals("./", names.get(0));
         assertTrue(names.contains("base/1/112"), names.toString());
         assertEquals("global/pg_control", names.get(names.size() - 1));
+    }
+
+    /**
+     * PostgreSQL's base backup leaves a leftover backup_label and tablespace_map at the data
+     * directory's root out; so does the walk (barman-cloud-backup 3.4 copies them): the backup
+     * writes its own backup_label, and a stale tablespace_map would re-create stale tablespace links.
+     * Files of those names deeper down are a DBA's and are kept.
+     */
+    @Test
+    void leftoverBackupLabelAndTablespaceMapAtTheRootAreLeftOut() throws IOException {
+        write(pgdata.resolve("backup_label"), "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n");
+        write(pgdata.resolve("stray/backup_label"), "kept\n");
+        write(pgdata.resolve("stray/tablespace_map"), "kept\n");
+
+        List<PgDataEntry> entries = walker.dataDirectory().toList();
+
+        List<String> paths = entries.stream().map(PgDataEntry::relativePath).toList();
+        assertFalse(paths.contains("backup_label"), paths.toString());
+        assertFalse(paths.contains("tablespace_map"), paths.toString());
+        assertTrue(paths.contains("backup_label.old"), paths.toString());
+        assertTrue(paths.containsAll(List.of("stray/backup_label", "stray/tablespace_map")), paths.toString());
     }
 
     /**
