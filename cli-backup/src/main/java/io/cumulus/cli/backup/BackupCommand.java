@@ -30,6 +30,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
@@ -145,6 +146,10 @@ public final class BackupCommand extends ToolCommand {
                 List<Path> notStored = source.includedFilesNotStored();
                 if (!notStored.isEmpty()) {
                     log.warning(includedFilesWarning(notStored));
+                }
+                Map<Path, Path> behindLinks = source.configFilesBehindLinks();
+                if (!behindLinks.isEmpty()) {
+                    log.warning(linkedConfigFilesWarning(behindLinks));
                 }
                 // before the id is claimed: the claim is released only once the backup runs (a signal or a
                 // failure in between leaves it), and summing the tablespaces' sizes takes seconds on a large cluster
@@ -277,6 +282,21 @@ public final class BackupCommand extends ToolCommand {
         return "configuration files pulled in by include directives live outside the data directory and are not"
                 + " in the backup: " + files.stream().map(Path::toString).collect(Collectors.joining(", "))
                 + "; back them up by hand: a server restored from this backup needs them at these paths";
+    }
+
+    /**
+     * The configuration files reached through a symbolic link, each with that link (the file itself, or
+     * a directory on its way), in one line: the walk stores a link as a link and never follows it, so
+     * the backup holds the link at most, and barman-cloud-backup says nothing of them.
+     */
+    static String linkedConfigFilesWarning(Map<Path, Path> filesAndLinks) {
+        return "configuration files reached through a symbolic link are not in the backup, which holds a link"
+                + " as a link and never follows it: " + filesAndLinks.entrySet().stream()
+                        .map(e -> e.getKey() + (e.getKey().equals(e.getValue()) ? " (a symbolic link)"
+                                : " (through the symbolic link " + e.getValue() + ")"))
+                        .collect(Collectors.joining(", "))
+                + "; keep a copy of them with your configuration management, as for files outside the data"
+                + " directory: a server restored from this backup needs them at these paths";
     }
 
     private int checkedJobs() {

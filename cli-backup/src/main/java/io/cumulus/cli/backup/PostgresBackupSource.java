@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
@@ -75,6 +76,11 @@ final class PostgresBackupSource implements BackupSource {
     /** The included configuration files that no archive holds ({@link PgDataWalker#includedFilesOutside()}). */
     List<Path> includedFilesNotStored() {
         return walker.includedFilesOutside();
+    }
+
+    /** The configuration files no archive holds for a symbolic link on their way ({@link PgDataWalker#configFilesBehindLinks()}). */
+    Map<Path, Path> configFilesBehindLinks() {
+        return walker.configFilesBehindLinks();
     }
 
     @Override

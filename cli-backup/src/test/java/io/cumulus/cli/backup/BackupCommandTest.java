@@ -17,7 +17,9 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -163,6 +165,23 @@ class BackupCommandTest {
         assertEquals("configuration files pulled in by include directives live outside the data directory and are"
                 + " not in the backup: /tmp/scale/extra.conf, /etc/postgresql/15/main/conf.d/tuning.conf; back them up"
                 + " by hand: a server restored from this backup needs them at these paths", warning);
+        assertFalse(warning.contains("\n"));
+    }
+
+    /** One line naming each file with the link on its way, saying the backup does not hold it and what to do. */
+    @Test
+    void theWarningOfConfigFilesBehindLinksNamesEachWithItsLink() {
+        Map<Path, Path> behindLinks = new LinkedHashMap<>();
+        behindLinks.put(Path.of("/srv/pg/data/postgresql.conf"), Path.of("/srv/pg/data/postgresql.conf"));
+        behindLinks.put(Path.of("/srv/pg/data/conf.d/10-work.conf"), Path.of("/srv/pg/data/conf.d"));
+
+        String warning = BackupCommand.linkedConfigFilesWarning(behindLinks);
+
+        assertEquals("configuration files reached through a symbolic link are not in the backup, which holds a link"
+                + " as a link and never follows it: /srv/pg/data/postgresql.conf (a symbolic link),"
+                + " /srv/pg/data/conf.d/10-work.conf (through the symbolic link /srv/pg/data/conf.d); keep a copy of"
+                + " them with your configuration management, as for files outside the data directory: a server"
+                + " restored from this backup needs them at these paths", warning);
         assertFalse(warning.contains("\n"));
     }
 

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -180,23 +181,74 @@ public final class PgDataWalker {
      * The files of {@link ServerFacts#includedFiles()} that live outside the data directory, in its
      * order: pulled in by {@code include}, {@code include_if_exists} or {@code include_dir}, they are
      * in no archive (nor in barman-cloud-backup's, which warns of them too), so the DBA must copy them.
-     * Outside by the same rule as config_file's: neither its path nor its real path is under the data
-     * directory's.
+     * Outside: its real path is not under the data directory's, and no symbolic link below the data
+     * directory leads there (those are {@link #configFilesBehindLinks()}).
      */
     public List<Path> includedFilesOutside() {
         Path realDataDirectory = realPath(dataDirectory);
         List<Path> outside = new ArrayList<>();
         for (String included : facts.includedFiles()) {
             Path file = Path.of(included);
-            if (!insideDataDirectory(file, realDataDirectory)) {
+            if (linkBelow(file, realDataDirectory).isEmpty() && !realPath(file).startsWith(realDataDirectory)) {
                 outside.add(file);
             }
         }
         return outside;
     }
 
+    /**
+     * config_file, hba_file, ident_file and the included files whose content no archive holds because
+     * a symbolic link is on their way, each with that link: a link below the data directory (the file
+     * itself, or a directory such as a linked {@code conf.d}), which the walk stores as a link or, for
+     * a directory, not at all; or a configuration file outside the data directory that is itself a
+     * link, stored as one. In the facts' order, each file once. barman-cloud-backup says nothing of
+     * them, and a server restored from such a backup refuses to start without them.
+     */
+    public Map<Path, Path> configFilesBehindLinks() {
+        Path realDataDirectory = realPath(dataDirectory);
+        Map<Path, Path> behindLinks = new LinkedHashMap<>();
+        for (Path file : List.of(facts.configFile(), facts.hbaFile(), facts.identFile())) {
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                continue; // an ident_file that does not exist: PostgreSQL does not need it
+            }
+            Optional<Path> link = linkBelow(file, realDataDirectory);
+            if (link.isEmpty() && !insideDataDirectory(file, realDataDirectory) && Files.isSymbolicLink(file)) {
+                link = Optional.of(file); // stored at the archive root as it is: a link
+            }
+            link.ifPresent(found -> behindLinks.putIfAbsent(file, found));
+        }
+        for (String included : facts.includedFiles()) {
+            Path file = Path.of(included);
+            linkBelow(file, realDataDirectory).ifPresent(found -> behindLinks.putIfAbsent(file, found));
+        }
+        return behindLinks;
+    }
+
+    /** Whether config_file's rule keeps {@code file} in the walk: its path or its real path is under the data directory. */
     private boolean insideDataDirectory(Path file, Path realDataDirectory) {
         return file.normalize().startsWith(dataDirectory) || realPath(file).startsWith(realDataDirectory);
+    }
+
+    /**
+     * The first symbolic link on {@code file}'s way that is below the real data directory ({@code file}
+     * itself included), named as {@code file}'s path names it. Links above the data directory are
+     * followed, as the walk follows a data directory given through a link; one below it the walk
+     * never follows.
+     */
+    private static Optional<Path> linkBelow(Path file, Path realDataDirectory) {
+        Path path = file.toAbsolutePath().normalize();
+        Path resolved = path.getRoot();
+        for (int i = 0; i < path.getNameCount(); i++) {
+            Path next = resolved.resolve(path.getName(i));
+            if (Files.isSymbolicLink(next)) {
+                if (resolved.startsWith(realDataDirectory)) {
+                    return Optional.of(path.getRoot().resolve(path.subpath(0, i + 1)));
+                }
+                next = realPath(next);
+            }
+            resolved = next;
+        }
+        return Optional.empty();
     }
 
     /** A configuration file stored at the archive root under its base name, read when its turn comes. */

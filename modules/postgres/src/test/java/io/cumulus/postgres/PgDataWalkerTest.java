@@ -197,9 +197,64 @@ class PgDataWalkerTest {
     }
 
     /**
+     * A configuration file reached through a symbolic link below the data directory (a linked
+     * {@code conf.d}, a linked postgresql.conf, a link to a directory elsewhere in the data
+     * directory) is not stored, the link at most, and is named with that link; so is a configuration
+     * file outside the data directory that is itself a link. Links above the data directory (the
+     * data directory given through one) are followed, as the walk follows them.
+     */
+    @Test
+    void configFilesReachedThroughSymbolicLinksAreNamedWithTheirLink() throws IOException {
+        Path etc = root.resolve("etc");
+        write(root.resolve("etc2/conf.d/10-work.conf"), "work_mem = '7MB'\n");
+        Path confD = Files.createSymbolicLink(pgdata.resolve("conf.d"), root.resolve("etc2/conf.d"));
+        write(pgdata.resolve("real.d/20-inside.conf"), "maintenance_work_mem = '77MB'\n");
+        Path innerD = Files.createSymbolicLink(pgdata.resolve("inner.d"), Path.of("real.d"));
+        write(etc.resolve("postgresql.conf"), "include_dir = 'conf.d'\n");
+        Path config = pgdata.resolve("postgresql.conf");
+        Files.delete(config);
+        Files.createSymbolicLink(config, etc.resolve("postgresql.conf"));
+        write(etc.resolve("ident/pg_ident.conf"), "map1 alice bob\n");
+        Path ident = Files.createSymbolicLink(etc.resolve("pg_ident.conf"), etc.resolve("ident/pg_ident.conf"));
+        write(etc.resolve("extra.conf"), "shared_buffers = '1GB'\n");
+        List<String> included = List.of(pgdata.resolve("postgresql.auto.conf").toString(),
+                confD.resolve("10-work.conf").toString(), innerD.resolve("20-inside.conf").toString(),
+                etc.resolve("extra.conf").toString());
+        ServerFacts facts = new ServerFacts(150018, "15.18", "1", pgdata, 16L << 20, config,
+                etc.resolve("pg_hba.conf"), ident, included, List.of(), false, "replica", true);
+        PgDataWalker linked = new PgDataWalker(facts);
+
+        Map<Path, Path> expected = new java.util.LinkedHashMap<>();
+        expected.put(config, config);
+        expected.put(ident, ident);
+        expected.put(confD.resolve("10-work.conf"), confD);
+        expected.put(innerD.resolve("20-inside.conf"), innerD);
+        assertEquals(expected, linked.configFilesBehindLinks());
+        assertEquals(List.of(etc.resolve("extra.conf")), linked.includedFilesOutside());
+        Map<String, PgDataEntry> byName = linked.dataDirectory()
+                .collect(Collectors.toMap(PgDataEntry::name, Function.identity()));
+        assertEquals(PgDataEntry.Kind.SYMLINK, byName.get("./postgresql.conf").kind());
+        assertEquals(PgDataEntry.Kind.SYMLINK, byName.get("pg_ident.conf").kind());
+        assertFalse(byName.keySet().stream().anyMatch(name -> name.startsWith("conf.d") || name.startsWith("inner.d")),
+                byName.keySet().toString());
+
+        Path dataLink = Files.createSymbolicLink(root.resolve("data-link"), pgdata);
+        write(pgdata.resolve("pg_hba.conf"), "local all all trust\n");
+        ServerFacts throughDataLink = new ServerFacts(150018, "15.18", "1", dataLink, 16L << 20,
+                dataLink.resolve("postgresql.auto.conf"), dataLink.resolve("pg_hba.conf"),
+                dataLink.resolve("pg_ident.conf"),
+                List.of(dataLink.resolve("conf.d/10-work.conf").toString(),
+                        dataLink.resolve("real.d/20-inside.conf").toString()),
+                List.of(), false, "replica", true);
+        assertEquals(Map.of(dataLink.resolve("conf.d/10-work.conf"), dataLink.resolve("conf.d")),
+                new PgDataWalker(throughDataLink).configFilesBehindLinks());
+        assertEquals(List.of(), new PgDataWalker(throughDataLink).includedFilesOutside());
+    }
+
+    /**
      * barman-cloud-backup warns of every included file not under the data directory; Cumulus does
-     * the same by config_file's rule, so a file reached through a link into the data directory is
-     * inside, and a sibling directory whose name merely starts like the data directory's is not.
+     * the same by real path, so a file reached through a link into the data directory is inside, and
+     * a sibling directory whose name merely starts like the data directory's is not.
      */
     @Test
     void includedFilesOutsideTheDataDirectoryAreTheOnesNoArchiveHolds() throws IOException {
