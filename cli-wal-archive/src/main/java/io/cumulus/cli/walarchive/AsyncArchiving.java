@@ -119,6 +119,7 @@ final class AsyncArchiving {
                 lastWritableCheck = now;
                 try {
                     spool.checkWritable();
+                    spool.markCalled(); // a call that waits is a call: its uploader must not stop for lack of them
                 } catch (IOException unwritable) {
                     return archiveInThisCall(wal, unwritable);
                 }
@@ -128,12 +129,31 @@ final class AsyncArchiving {
                 lastStart = now;
             }
             if (now > deadline) {
-                log.error("timed out after " + timeout.toSeconds() + " s waiting for the uploader to store " + wal
-                        + "; see " + spool.uploaderLog());
+                log.error(timedOut(wal, timeout, spool.runningUploader(), java.time.Instant.now()));
                 return ExitCodes.ERROR;
             }
             Thread.sleep(POLL_MILLIS);
         }
+    }
+
+    /**
+     * The message of a call that waited {@code timeout} in vain: it names the uploader holding the lock and
+     * how long it has written no mark, since a hung one (stopped, stuck in a system call) is never replaced
+     * while it holds the lock, and its log says nothing about it.
+     */
+    String timedOut(String wal, Duration timeout, Optional<ArchiveSpool.RunningUploader> uploader,
+                    java.time.Instant now) {
+        String waited = "timed out after " + timeout.toSeconds() + " s waiting for the uploader to store " + wal;
+        Path lock = spool.directory().resolve("uploader.lock");
+        if (uploader.isEmpty()) {
+            return waited + "; no uploader holds " + lock + " now; see " + spool.uploaderLog();
+        }
+        long quiet = Math.max(0, Duration.between(uploader.get().lastMark(), now).toSeconds());
+        String pid = uploader.get().pid().isPresent() ? "PID " + uploader.get().pid().getAsLong() : "a process";
+        String kill = uploader.get().pid().isPresent() ? "kill " + uploader.get().pid().getAsLong()
+                : "stop the process fuser -v " + lock + " shows";
+        return waited + "; the uploader (" + pid + ", holding " + lock + ") has written no mark for " + quiet
+                + " s: if it hangs, " + kill + " and the next call starts another; see " + spool.uploaderLog();
     }
 
     private boolean reportOk(String wal) throws IOException {

@@ -13,6 +13,7 @@ import io.cumulus.cli.TagOptions;
 import io.cumulus.cli.Tags;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
+import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.wal.ArchiveSpool;
 import io.cumulus.core.wal.AsyncUploader;
 import io.cumulus.core.wal.WalArchiver;
@@ -164,9 +165,11 @@ public final class WalArchiveCommand extends ToolCommand {
         }
         WalName wal = WalName.parse(walPath.getFileName().toString());
         List<String> options = argumentsButWalPath();
-        ArchiveSpool spool = new ArchiveSpool(spoolDir, spoolKey != null ? spoolKey : ArchiveSpool.keyOf(options));
+        Path dataDirectory = ArchiveSpool.dataDirectoryOf(walPath);
+        ArchiveSpool spool = new ArchiveSpool(spoolDir,
+                spoolKey != null ? spoolKey : ArchiveSpool.keyOf(options, dataDirectory));
         if (asyncUploader) {
-            return runUploader(spool.create());
+            return runUploader(spool.create(), dataDirectory);
         }
         // What the uploader would reject at its start is rejected here, where PostgreSQL's log shows
         // it (an uploader that cannot start leaves no mark, and this call would wait its timeout out).
@@ -175,8 +178,9 @@ public final class WalArchiveCommand extends ToolCommand {
         AsyncArchiving archiving = new AsyncArchiving(spool, log, uploaderCommand(spool), this::archiveNow);
         try {
             spool.create();
-            spool.recordArguments(options);
+            spool.recordArguments(options, dataDirectory);
             spool.makeCurrent();
+            spool.markCalled();
         } catch (IOException unwritable) {
             return archiving.archiveInThisCall(wal.name(), unwritable);
         }
@@ -193,7 +197,7 @@ public final class WalArchiveCommand extends ToolCommand {
         return archiving.awaitStored(wal.name(), walPath, Duration.ofSeconds(asyncTimeout));
     }
 
-    private int runUploader(ArchiveSpool spool) throws Exception {
+    private int runUploader(ArchiveSpool spool, Path dataDirectory) throws Exception {
         Optional<FileLock> lock = spool.tryLockUploader();
         if (lock.isEmpty()) {
             log.info("another uploader is running; exiting");
@@ -202,6 +206,13 @@ public final class WalArchiveCommand extends ToolCommand {
         WalArchiver.Options options;
         StoreLocation opened;
         try {
+            // the calls that wait on this key's marks are those of one data directory: its own pg_wal's files only
+            Optional<Path> served = spool.dataDirectory();
+            if (served.isPresent() && !served.get().equals(dataDirectory)) {
+                throw new OperationFailedException("spool key " + spool.key() + " serves the data directory "
+                        + served.get() + ", not " + dataDirectory + " of " + walPath + "; start the uploader from an"
+                        + " archive_command call of that data directory");
+            }
             options = archiveOptions();
             opened = StoreOpener.open(destinationUrl, serverName, storage, encryption, azureBlocks);
         } catch (Exception e) {
@@ -231,6 +242,14 @@ public final class WalArchiveCommand extends ToolCommand {
                             log.warning("the spool takes no mark (" + failure.getMessage() + "): taking no new work for "
                                     + pause.toSeconds() + " s, PostgreSQL's calls archive their own segments meanwhile;"
                                     + " free space in " + spool.spoolDirectory());
+                        }
+
+                        @Override
+                        public void uncalled(Duration sinceLastCall) {
+                            log.warning("no archive_command call of spool key " + spool.key() + " for "
+                                    + sinceLastCall.toSeconds() + " s while " + pgWal + " has .ready files: archive_command"
+                                    + " no longer uses this key (changed to another command, destination or --spool-dir);"
+                                    + " stopping, the files are left to the archive_command in use");
                         }
                     }).run();
             log.info("uploader idle after " + count + " file(s); exiting");

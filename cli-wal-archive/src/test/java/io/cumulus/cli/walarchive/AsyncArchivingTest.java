@@ -39,6 +39,27 @@ class AsyncArchivingTest {
         assertFalse(err.toString().contains("SECRET"), err.toString());
     }
 
+    /**
+     * A hung uploader (stopped, stuck) holds the lock, so no call replaces it, and its log says nothing:
+     * the call that times out names it, and how long it has written no mark.
+     */
+    @Test
+    void aCallThatTimesOutNamesTheUploaderHoldingTheLock() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(dir.resolve("spool"), "0123456789abcdef").create();
+        AsyncArchiving archiving = new AsyncArchiving(spool, new Log(new PrintWriter(new StringWriter(), true), 0),
+                List.of("/bin/true"), AsyncArchivingTest::notInThisCall);
+        java.time.Instant now = java.time.Instant.now();
+        String hung = archiving.timedOut("000000010000000000000001", Duration.ofSeconds(20), java.util.Optional.of(
+                new ArchiveSpool.RunningUploader(java.util.OptionalLong.of(20158), now.minusSeconds(40))), now);
+        assertEquals("timed out after 20 s waiting for the uploader to store 000000010000000000000001; the uploader"
+                + " (PID 20158, holding " + spool.directory().resolve("uploader.lock") + ") has written no mark for 40 s:"
+                + " if it hangs, kill 20158 and the next call starts another; see " + spool.uploaderLog(), hung);
+        String none = archiving.timedOut("000000010000000000000001", Duration.ofSeconds(20), java.util.Optional.empty(),
+                now);
+        assertTrue(none.contains("; no uploader holds " + spool.directory().resolve("uploader.lock") + " now; see "
+                + spool.uploaderLog()), none);
+    }
+
     private static int notInThisCall() {
         throw new AssertionError("archived in the call, not by the uploader");
     }

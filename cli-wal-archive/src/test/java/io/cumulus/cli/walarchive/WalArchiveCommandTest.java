@@ -171,7 +171,8 @@ class WalArchiveCommandTest {
         Path spool = dir.resolve("spool");
         String[] args = {"--async", "--spool-dir", spool.toString(), "file://" + dir.resolve("absent"), "main",
             wal.toString()};
-        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5))).create();
+        ArchiveSpool marks = new ArchiveSpool(spool, ArchiveSpool.keyOf(List.of(args).subList(0, 5),
+                dir.toRealPath())).create();
         marks.markOk("000000010000000000000001", "", MARKED);
         // The store URL points nowhere: the foreground must not need it when the mark is there.
         Result result = run(args);
@@ -182,7 +183,9 @@ class WalArchiveCommandTest {
         // what the launcher's fast path reads to find this key without hashing
         assertEquals(String.join("\n", List.of(args).subList(0, 5)) + "\n",
                 Files.readString(marks.directory().resolve("arguments")));
-        assertEquals(marks.key(), Files.readString(spool.resolve("archive-out/current")).strip());
+        assertEquals(dir.toRealPath() + "\n", Files.readString(marks.directory().resolve("data-directory")));
+        assertEquals(marks.key() + "\n", Files.readString(spool.resolve("archive-out/current")));
+        assertTrue(marks.lastCall().isPresent(), "the call is recorded: its uploader goes on while calls come");
     }
 
     @Test
@@ -213,6 +216,78 @@ class WalArchiveCommandTest {
         assertTrue(unknown.waitFor() != 0, "without the arguments the key is not taken for this call's");
     }
 
+    /**
+     * Two clusters with the same archive_command and --spool-dir (a pg_basebackup copy started as its own
+     * primary): a mark of one cluster's segment never answers for the other's segment of the same name.
+     */
+    @Test
+    void theLauncherTakesNoMarkOfAnotherDataDirectoryWithTheSameArguments() throws Exception {
+        String name = "000000010000000000000001";
+        Path a = Files.createDirectories(dir.resolve("a/pg_wal"));
+        Path b = Files.createDirectories(dir.resolve("b/pg_wal"));
+        String[] ofA = {"--async", "--spool-dir", dir.resolve("spool").toString(), "s3://bucket/p", "main",
+            Files.write(a.resolve(name), new byte[] {1}).toString()};
+        String[] ofB = ofA.clone();
+        ofB[5] = Files.write(b.resolve(name), new byte[] {2}).toString();
+        ArchiveSpool marks = spoolOf(ofA);
+        marks.markOk(name, "", MARKED);
+        spoolOf(ofB); // b's key current too
+        Process other = launcher(ofB).start();
+        other.getInputStream().readAllBytes();
+        assertTrue(other.waitFor() != 0, "a's mark must not answer b's call (here /bin/false)");
+        Process own = launcher(ofA).start();
+        String output = new String(own.getInputStream().readAllBytes());
+        assertEquals(0, own.waitFor(), output);
+
+        // as PostgreSQL calls: pg_wal/NAME, in the data directory, here reached through a symbolic link
+        String[] relative = ofA.clone();
+        relative[5] = "pg_wal/" + name;
+        Path link = Files.createSymbolicLink(dir.resolve("link-to-a"), dir.resolve("a"));
+        Files.deleteIfExists(marks.directory().resolve("called"));
+        Process fromA = launcher(relative).directory(link.toFile()).start();
+        output = new String(fromA.getInputStream().readAllBytes());
+        assertEquals(0, fromA.waitFor(), output);
+        assertTrue(marks.lastCall().isPresent(), "the launcher's answer is recorded as a call of the key");
+        Process fromB = launcher(relative).directory(dir.resolve("b").toFile()).start();
+        fromB.getInputStream().readAllBytes();
+        assertTrue(fromB.waitFor() != 0, "in b's data directory, a's mark does not answer");
+    }
+
+    /** The same, when the call reaches Java: the foreground leaves the other cluster's ok mark alone. */
+    @Test
+    void anAsyncCallTakesNoOkMarkOfAnotherDataDirectory() throws Exception {
+        String name = "000000010000000000000001";
+        Path a = Files.createDirectories(dir.resolve("a/pg_wal"));
+        Path b = Files.createDirectories(dir.resolve("b/pg_wal"));
+        String[] ofA = {"--async", "--spool-dir", dir.resolve("spool").toString(), "--async-timeout", "5",
+            "file://" + dir.resolve("absent"), "main", Files.write(a.resolve(name), new byte[] {1}).toString()};
+        String[] ofB = ofA.clone();
+        ofB[7] = markReady(Files.write(b.resolve(name), new byte[] {2})).toString();
+        ArchiveSpool marks = spoolOf(ofA);
+        marks.markOk(name, "", MARKED);
+        Result result = run(ofB);
+        assertTrue(result.exitCode() != 0, "b's segment is not stored: " + result.err());
+        assertTrue(Files.exists(marks.directory().resolve(name + ".ok")), "a's mark is not consumed");
+        assertEquals(2, Files.readAllLines(dir.resolve("spool/archive-out/current")).size(), "both keys are current");
+    }
+
+    /** An uploader started with another data directory's WAL path than its key's serves nothing. */
+    @Test
+    void anUploaderRefusesTheKeyOfAnotherDataDirectory() throws Exception {
+        String name = "000000010000000000000001";
+        Path b = Files.createDirectories(dir.resolve("b/pg_wal"));
+        String[] ofA = {"--async", "--spool-dir", dir.resolve("spool").toString(), store(), "main",
+            Files.createDirectories(dir.resolve("a/pg_wal")).resolve(name).toString()};
+        ArchiveSpool marks = spoolOf(ofA);
+        Path walOfB = markReady(Files.write(b.resolve(name), new byte[] {2}));
+        Result result = run("--async-uploader", "--spool-key=" + marks.key(), "--async", "--spool-dir",
+                dir.resolve("spool").toString(), store(), "main", walOfB.toString());
+        assertTrue(result.exitCode() != 0, result.err());
+        assertTrue(marks.takeUploaderFailure().orElseThrow().reason().contains("serves the data directory "
+                + dir.resolve("a").toRealPath() + ", not " + dir.resolve("b").toRealPath()), result.err());
+        assertFalse(Files.exists(dir.resolve("store/main/wals")), "nothing stored");
+    }
+
     @Test
     void theLauncherFindsTheWalPathBeforeTrailingTagsAsBarmanCloudPlacesThem() throws Exception {
         String name = "000000010000000000000002";
@@ -221,8 +296,8 @@ class WalArchiveCommandTest {
             wal.toString(), "--tags", "a,1", "b,2"};
         List<String> options = List.of("--async", "--spool-dir", dir.resolve("spool").toString(), "s3://bucket/p",
                 "main", "--tags", "a,1", "b,2");
-        ArchiveSpool spool = new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(options)).create();
-        spool.recordArguments(options);
+        ArchiveSpool spool = new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(options, dir.toRealPath())).create();
+        spool.recordArguments(options, dir.toRealPath());
         spool.makeCurrent();
         spool.markOk(name, "", MARKED);
 
@@ -291,7 +366,7 @@ class WalArchiveCommandTest {
         assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name + ".gz")),
                 "the uploader got the options that followed the path");
         String key = ArchiveSpool.keyOf(List.of("--async", "--spool-dir", spool.toString(), store, "main", "--gzip",
-                "--async-idle-timeout", "1"));
+                "--async-idle-timeout", "1"), dir.toRealPath());
         assertEquals(key, Files.readString(spool.resolve("archive-out/current")).strip(), "the path is not in the key");
     }
 
@@ -345,7 +420,7 @@ class WalArchiveCommandTest {
         Path spool = dir.resolve("spool");
         String store = store();
         String[] args = {"--async", "--spool-dir", spool.toString(), store, "main", wal.toString()};
-        String key = ArchiveSpool.keyOf(List.of(args).subList(0, 5));
+        String key = ArchiveSpool.keyOf(List.of(args).subList(0, 5), dir.toRealPath());
         Files.createDirectories(spool.resolve("archive-out"));
         Files.writeString(spool.resolve("archive-out").resolve(key), "in the way");
         Result result = run(args);
@@ -518,8 +593,9 @@ class WalArchiveCommandTest {
      */
     private static ArchiveSpool spoolOf(String[] args) throws IOException {
         List<String> options = List.of(args).subList(0, args.length - 1);
-        ArchiveSpool spool = new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(options)).create();
-        spool.recordArguments(options);
+        Path dataDirectory = ArchiveSpool.dataDirectoryOf(Path.of(args[args.length - 1]));
+        ArchiveSpool spool = new ArchiveSpool(Path.of(args[2]), ArchiveSpool.keyOf(options, dataDirectory)).create();
+        spool.recordArguments(options, dataDirectory);
         spool.makeCurrent();
         return spool;
     }
@@ -529,7 +605,8 @@ class WalArchiveCommandTest {
      * path and reaches Java fails instead of answering, so an exit 0 proves the launcher answered.
      */
     private static ProcessBuilder launcher(String... args) {
-        List<String> command = new java.util.ArrayList<>(List.of("sh", "src/main/bin/cumulus-wal-archive"));
+        List<String> command = new java.util.ArrayList<>(List.of("sh",
+                Path.of("src/main/bin/cumulus-wal-archive").toAbsolutePath().toString()));
         command.addAll(List.of(args));
         ProcessBuilder launcher = new ProcessBuilder(command).redirectErrorStream(true);
         launcher.environment().put("CUMULUS_JAVA", "/bin/false");

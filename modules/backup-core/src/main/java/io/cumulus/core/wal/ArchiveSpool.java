@@ -15,8 +15,9 @@ import java.util.Optional;
  * The spool of asynchronous archiving ({@code --spool-dir}): the uploader leaves an {@code ok} mark
  * for each WAL file once it is stored, or an {@code error} mark with the reason; the
  * {@code archive_command} in the foreground consumes them. A lock file makes sure one uploader runs.
- * A spool belongs to one cluster. Its contents are disposable: a lost mark only costs a re-check of
- * the store (which finds the identical copy and succeeds).
+ * Marks are kept per data directory and set of options, so clusters that share a spool never take each
+ * other's. Its contents are disposable: a lost mark only costs a re-check of the store (which finds the
+ * identical copy and succeeds).
  */
 public final class ArchiveSpool {
 
@@ -33,6 +34,12 @@ public final class ArchiveSpool {
     private static final String UPLOADER_RUNNING = "uploader.running";
     /** Read by the cumulus-wal-archive launcher too. */
     private static final String ARGUMENTS = "arguments";
+    /** The physical path of the data directory a key serves, one line; read by the launcher too. */
+    private static final String DATA_DIRECTORY = "data-directory";
+    /** Touched by every archive_command call of the key, the launcher's answers included (see {@link #lastCall}). */
+    private static final String CALLED = "called";
+    /** Held while {@code current} is rewritten: clusters sharing the spool each replace their own line. */
+    private static final String CURRENT_LOCK = "current.lock";
     /** Written and removed by {@link #checkWritable()}. */
     private static final String WRITABLE = "writable";
     /** Why the last uploader could not start (its options, its store), for the calls waiting on it. */
@@ -61,6 +68,38 @@ public final class ArchiveSpool {
     }
 
     /**
+     * The key of an archive_command's options run for the cluster in {@code dataDirectory}
+     * ({@link #dataDirectoryOf}): {@link #keyOf(java.util.List)} of the options followed by the line
+     * {@code NUL data-directory=PATH}. Two clusters whose archive_commands read alike (a copy made with
+     * pg_basebackup and started on the same host as its own primary) so keep their marks apart.
+     */
+    public static String keyOf(java.util.List<String> argumentsButWalPath, Path dataDirectory) {
+        java.util.List<String> lines = new java.util.ArrayList<>(argumentsButWalPath);
+        lines.add("\0" + DATA_DIRECTORY + "=" + dataDirectory);
+        return keyOf(lines);
+    }
+
+    /**
+     * The data directory of {@code walFile}, whose marks a key holds: the parent of its directory
+     * ({@code pg_wal}; PostgreSQL passes {@code pg_wal/NAME} and runs archive_command in the data
+     * directory), taken before symbolic links are resolved (a pg_wal linked elsewhere by initdb -X still
+     * belongs to its data directory), then as its physical path, which the launcher gets with
+     * {@code cd -P .}. The path as given, made absolute, when it cannot be resolved.
+     */
+    public static Path dataDirectoryOf(Path walFile) {
+        Path pgWal = walFile.toAbsolutePath().normalize().getParent();
+        Path dataDirectory = pgWal == null || pgWal.getParent() == null ? pgWal : pgWal.getParent();
+        if (dataDirectory == null) {
+            return walFile.toAbsolutePath();
+        }
+        try {
+            return dataDirectory.toRealPath();
+        } catch (IOException e) {
+            return dataDirectory;
+        }
+    }
+
+    /**
      * The key of an archive_command's options: the first 16 hex digits of the SHA-256 of each
      * argument but the WAL path, each followed by a newline (the text {@link #recordArguments} keeps).
      */
@@ -79,17 +118,54 @@ public final class ArchiveSpool {
     }
 
     /**
-     * Keeps the arguments this spool's key was computed from, one per line, in {@code KEY/arguments}:
-     * the launcher's fast path finds its marks by reading the current key and comparing its own
-     * arguments with these, without a process to hash them.
+     * Keeps what this spool's key was computed from ({@link #keyOf(java.util.List, Path)}): the arguments,
+     * one per line, in {@code KEY/arguments}, and the data directory in {@code KEY/data-directory}. The
+     * launcher's fast path finds its marks by reading the current keys and comparing its own arguments
+     * and data directory with these, without a process to hash them.
      */
-    public void recordArguments(java.util.List<String> argumentsButWalPath) throws IOException {
-        Path arguments = directory.resolve(ARGUMENTS);
-        if (!Files.exists(arguments)) {
-            write(ARGUMENTS, argumentsText(argumentsButWalPath));
+    public void recordArguments(java.util.List<String> argumentsButWalPath, Path dataDirectory) throws IOException {
+        recordOnce(ARGUMENTS, argumentsText(argumentsButWalPath));
+        recordOnce(DATA_DIRECTORY, dataDirectory + "\n");
+    }
+
+    private void recordOnce(String name, String content) throws IOException {
+        Path file = directory.resolve(name);
+        if (!Files.exists(file)) {
+            write(name, content);
         } else {
             // written by an earlier release, or a call run by hand, with the umask's mode
-            io.cumulus.core.io.PrivateFiles.restrict(arguments, io.cumulus.core.io.PrivateFiles.FILE_MODE);
+            io.cumulus.core.io.PrivateFiles.restrict(file, io.cumulus.core.io.PrivateFiles.FILE_MODE);
+        }
+    }
+
+    /** The data directory this key serves ({@link #recordArguments}); empty when none was recorded. */
+    public Optional<Path> dataDirectory() throws IOException {
+        return dataDirectoryOf(key);
+    }
+
+    private Optional<Path> dataDirectoryOf(String key) throws IOException {
+        try {
+            String line = Files.readString(root.resolve(key).resolve(DATA_DIRECTORY), StandardCharsets.UTF_8);
+            return line.endsWith("\n") ? Optional.of(Path.of(line.substring(0, line.length() - 1))) : Optional.empty();
+        } catch (NoSuchFileException | java.nio.file.InvalidPathException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Records that an archive_command call of this key came: the uploader stops taking work when none
+     * has come for a while ({@link #lastCall}). The launcher's fast path does the same with a redirect.
+     */
+    public void markCalled() throws IOException {
+        io.cumulus.core.io.PrivateFiles.writeEmpty(directory.resolve(CALLED));
+    }
+
+    /** When the last archive_command call of this key came ({@link #markCalled}); empty when none is known. */
+    public Optional<java.time.Instant> lastCall() throws IOException {
+        try {
+            return Optional.of(Files.getLastModifiedTime(directory.resolve(CALLED)).toInstant());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 
@@ -108,25 +184,45 @@ public final class ArchiveSpool {
     }
 
     /**
-     * Records that archive_command now uses this key: uploaders of other keys stop taking new work,
-     * and the launcher's fast path looks for marks under this key only.
+     * Records that archive_command now uses this key for its data directory ({@link #recordArguments}
+     * first): {@code current} holds one key a line, one per data directory, and this one replaces the
+     * line of its own data directory only. So the uploader of that directory's old options stops taking
+     * new work, while clusters that share the spool keep theirs; the launcher's fast path looks for marks
+     * under these keys only. Lines of keys that name no data directory (an earlier release's) or one that
+     * is gone are dropped.
      */
     public void makeCurrent() throws IOException {
-        if (!currentKey().equals(Optional.of(key))) {
-            SpoolFiles.writeAtomically(root, CURRENT, key);
+        if (currentKeys().contains(key)) {
+            return;
+        }
+        Optional<Path> mine = dataDirectory();
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(root.resolve(CURRENT_LOCK),
+                java.util.EnumSet.of(java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE),
+                io.cumulus.core.io.PrivateFiles.FILE);
+             FileLock ignored = channel.lock()) {
+            StringBuilder lines = new StringBuilder();
+            for (String other : currentKeys()) {
+                Optional<Path> theirs = other.equals(key) ? Optional.empty() : dataDirectoryOf(other);
+                if (theirs.isPresent() && !theirs.equals(mine) && Files.isDirectory(theirs.get())) {
+                    lines.append(other).append('\n');
+                }
+            }
+            SpoolFiles.writeAtomically(root, CURRENT, lines.append(key).append('\n').toString());
         }
     }
 
-    /** True unless a foreground with other options has run since (see {@link #makeCurrent()}). */
+    /** True unless a foreground of this data directory with other options has run since (see {@link #makeCurrent()}). */
     public boolean isCurrent() throws IOException {
-        return currentKey().map(key::equals).orElse(true);
+        java.util.List<String> current = currentKeys();
+        return current.isEmpty() || current.contains(key);
     }
 
-    private Optional<String> currentKey() throws IOException {
+    private java.util.List<String> currentKeys() throws IOException {
         try {
-            return Optional.of(Files.readString(root.resolve(CURRENT), StandardCharsets.UTF_8).strip());
+            return Files.readString(root.resolve(CURRENT), StandardCharsets.UTF_8).lines().map(String::strip)
+                    .filter(line -> !line.isEmpty()).toList();
         } catch (NoSuchFileException e) {
-            return Optional.empty();
+            return java.util.List.of();
         }
     }
 
@@ -252,10 +348,60 @@ public final class ArchiveSpool {
      * Marks that an uploader runs on this spool, from its start until it exits: the launcher then
      * waits a moment for a new file's uploading mark instead of starting a JVM (the uploader looks for
      * new .ready files every few milliseconds). A mark left by a killed uploader costs the next call
-     * that moment; the next uploader writes it anew.
+     * that moment; the next uploader writes it anew. It holds the uploader's PID, which a call that
+     * times out names ({@link #runningUploader}).
      */
     public void markUploaderRunning() throws IOException {
-        io.cumulus.core.io.PrivateFiles.writeEmpty(directory.resolve(UPLOADER_RUNNING));
+        write(UPLOADER_RUNNING, ProcessHandle.current().pid() + "\n");
+    }
+
+    /**
+     * The uploader holding the lock, as far as the spool tells: its PID (empty when unknown: an earlier
+     * release's) and when it last wrote a mark (or started, if later).
+     */
+    public record RunningUploader(java.util.OptionalLong pid, java.time.Instant lastMark) {
+    }
+
+    /** The uploader that holds the lock now; empty when none does. */
+    public Optional<RunningUploader> runningUploader() throws IOException {
+        if (!uploaderRunning()) {
+            return Optional.empty();
+        }
+        java.util.OptionalLong pid = java.util.OptionalLong.empty();
+        java.time.Instant last = java.time.Instant.EPOCH;
+        try {
+            Path running = directory.resolve(UPLOADER_RUNNING);
+            last = Files.getLastModifiedTime(running).toInstant();
+            pid = java.util.OptionalLong.of(Long.parseLong(Files.readString(running, StandardCharsets.UTF_8).strip()));
+        } catch (NoSuchFileException | NumberFormatException e) {
+            // not written yet, or by an earlier release: no PID to name
+        }
+        try (var files = Files.list(directory)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(OK) || name.endsWith(REPORTED) || name.endsWith(ERROR)) {
+                    try {
+                        java.time.Instant written = changedAt(file);
+                        last = written.isAfter(last) ? written : last;
+                    } catch (NoSuchFileException gone) {
+                        // consumed meanwhile
+                    }
+                }
+            }
+        }
+        return Optional.of(new RunningUploader(pid, last));
+    }
+
+    /**
+     * When {@code mark} was written: its status change time (an ok mark's modification time is that of the
+     * WAL file it was written for), or its modification time where the file system has no such time.
+     */
+    private static java.time.Instant changedAt(Path mark) throws IOException {
+        try {
+            return ((FileTime) Files.getAttribute(mark, "unix:ctime")).toInstant();
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return Files.getLastModifiedTime(mark).toInstant();
+        }
     }
 
     /** Removes the mark of {@link #markUploaderRunning()}: call when the uploader stops taking work. */

@@ -25,8 +25,9 @@ import java.util.stream.Stream;
  * the {@code archive_command} calls that will ask for them. An {@code ok} mark is written only after
  * the store confirmed the object, so a crash at any moment never yields an {@code ok} for a file that
  * is not stored. It keeps looking for new work until it has been idle for a while, until
- * archive_command changed (another key became current), or until the PostgreSQL server that started
- * it is gone, then returns.
+ * archive_command changed (another key became current for its data directory, or no call of its key
+ * has come for a while although there is work), or until the PostgreSQL server that started it is
+ * gone, then returns.
  */
 public final class AsyncUploader {
 
@@ -38,6 +39,13 @@ public final class AsyncUploader {
 
         /** The spool took no mark (a full disk): the uploader takes no new work for {@code pause}. */
         default void spoolUnwritable(IOException failure, Duration pause) {
+        }
+
+        /**
+         * The uploader stops: there are files to ship, but no archive_command call of its key has come
+         * for {@code sinceLastCall} (PostgreSQL archives with another command now).
+         */
+        default void uncalled(Duration sinceLastCall) {
         }
     }
 
@@ -56,8 +64,16 @@ public final class AsyncUploader {
      */
     static final Duration SPOOL_BACK_OFF = Duration.ofSeconds(1);
     static final Duration MAX_SPOOL_BACK_OFF = Duration.ofSeconds(60);
-    /** How often the uploader looks whether the server that started it still runs. */
+    /** How often the uploader looks whether the server that started it still runs, or calls still come. */
     private static final Duration SERVER_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /**
+     * How long the uploader takes new files on without an archive_command call of its key (at least its
+     * idle timeout): after archive_command changed to a synchronous command, another spool or '' (none of
+     * which makes another key current here), the .ready files keep coming, and it would otherwise ship them
+     * to the old destination for as long as WAL flows. Well above PostgreSQL's longest pause between calls
+     * while it has a segment to archive (it retries a failing one after 60 s at most).
+     */
+    static final Duration CALL_TIMEOUT = Duration.ofMinutes(2);
 
     /** Besides the store writer's buffers, what one upload holds: codec, digest and request buffers. */
     private static final long PER_UPLOAD = 1L << 20;
@@ -70,6 +86,7 @@ public final class AsyncUploader {
     private final Path archiveStatus;
     private final int parallel;
     private final Duration idleTimeout;
+    private final Duration callTimeout;
     private final Listener listener;
     private final AtomicLong listings = new AtomicLong();
     /**
@@ -86,6 +103,11 @@ public final class AsyncUploader {
     private final String postmaster;
     /** When {@link #sameServer} last read postmaster.pid: at most once a second, not at every 20 ms scan. */
     private long serverCheckedAt = System.nanoTime();
+    /** When {@link #sinceLastCall} last looked at the spool's call mark, and what it found then. */
+    private long callCheckedAt = System.nanoTime();
+    private Duration sinceLastCall = Duration.ZERO;
+    /** When this uploader started: the call that started it counts as a call. */
+    private java.time.Instant startedAt = java.time.Instant.now();
     /** Until when (System.nanoTime) no new work is taken on: the spool refused a mark. */
     private volatile long pausedUntil = System.nanoTime();
     /** The next pause after the spool refuses a mark; back to {@link #SPOOL_BACK_OFF} once it takes one. */
@@ -101,12 +123,19 @@ public final class AsyncUploader {
         this(archiver, spool, pgWal, parallel, idleTimeout, listener, bufferBudget(Runtime.getRuntime().maxMemory()));
     }
 
+    AsyncUploader(WalArchiver archiver, ArchiveSpool spool, Path pgWal, int parallel, Duration idleTimeout,
+                  Listener listener, long bufferBudget) {
+        this(archiver, spool, pgWal, parallel, idleTimeout, listener, bufferBudget,
+                CALL_TIMEOUT.compareTo(idleTimeout) > 0 ? CALL_TIMEOUT : idleTimeout);
+    }
+
     /**
      * @param bufferBudget the bytes the uploads may hold in buffers at once ({@link #bufferBudget(long)}
      *     of the heap in the uploader)
+     * @param callTimeout how long to take new files on without an archive_command call of the spool's key
      */
     AsyncUploader(WalArchiver archiver, ArchiveSpool spool, Path pgWal, int parallel, Duration idleTimeout,
-                  Listener listener, long bufferBudget) {
+                  Listener listener, long bufferBudget, Duration callTimeout) {
         if (parallel < 1) {
             throw new IllegalArgumentException("parallel must be at least 1, not " + parallel);
         }
@@ -116,6 +145,7 @@ public final class AsyncUploader {
         this.archiveStatus = pgWal.resolve("archive_status");
         this.parallel = parallel;
         this.idleTimeout = idleTimeout;
+        this.callTimeout = callTimeout;
         this.listener = listener;
         this.postmaster = postmasterOf(pgWal);
         this.bufferBudgetMiB = (int) Math.max(1, Math.min(Integer.MAX_VALUE, bufferBudget / MIB));
@@ -151,6 +181,7 @@ public final class AsyncUploader {
         Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
         int[] done = {0};
         long idleSince = System.nanoTime();
+        startedAt = java.time.Instant.now();
         spool.clearAllUploading();
         spool.markUploaderRunning();
         try (DirectoryWatch newMarks = DirectoryWatch.on(archiveStatus, StandardWatchEventKinds.ENTRY_CREATE)) {
@@ -177,6 +208,7 @@ public final class AsyncUploader {
                 ArchiveSpool.Marks marks = spool.marks();
                 forgetFinished(ready, marks);
                 boolean submitted = false;
+                boolean unserved = false;
                 for (String wal : ready) {
                     if (inFlight.size() >= parallel * 2) {
                         break;
@@ -184,6 +216,10 @@ public final class AsyncUploader {
                     if (busy.contains(wal) || inFlight.contains(wal) || marks.stored().contains(wal)
                             || marks.failed().contains(wal)) {
                         continue;
+                    }
+                    if (uncalled()) {
+                        unserved = true;
+                        break;
                     }
                     inFlight.add(wal);
                     submitted = true;
@@ -200,6 +236,11 @@ public final class AsyncUploader {
                             inFlight.remove(wal);
                         }
                     });
+                }
+                if (unserved) {
+                    Duration since = sinceLastCall;
+                    report(() -> listener.uncalled(since));
+                    break;
                 }
                 if (submitted || !inFlight.isEmpty()) {
                     idleSince = System.nanoTime();
@@ -218,6 +259,29 @@ public final class AsyncUploader {
         synchronized (done) {
             return done[0];
         }
+    }
+
+    /**
+     * True when no archive_command call of the spool's key has come for {@link #callTimeout} (nor since
+     * this uploader started): looked at at most once a second.
+     */
+    private boolean uncalled() {
+        long now = System.nanoTime();
+        if (now - callCheckedAt < SERVER_CHECK_INTERVAL.toNanos()) {
+            return sinceLastCall.compareTo(callTimeout) > 0;
+        }
+        callCheckedAt = now;
+        java.time.Instant last = startedAt;
+        try {
+            java.util.Optional<java.time.Instant> called = spool.lastCall();
+            if (called.isPresent() && called.get().isAfter(last)) {
+                last = called.get();
+            }
+        } catch (IOException e) {
+            return false; // unreadable for a moment is no sign that calls stopped
+        }
+        sinceLastCall = Duration.between(last, java.time.Instant.now());
+        return sinceLastCall.compareTo(callTimeout) > 0;
     }
 
     /** Stores {@code wal} and marks it; true when it is stored, false when it failed (an error mark says why). */

@@ -42,6 +42,9 @@ class AsyncUploaderTest {
     @TempDir
     Path spoolDir;
 
+    @TempDir
+    Path dataDirectories;
+
     private final InMemoryBlobStore memory = new InMemoryBlobStore();
 
     private void ready(String... names) throws IOException {
@@ -220,6 +223,148 @@ class AsyncUploaderTest {
         assertEquals(0, uploader(memory, old, new CopyOnWriteArrayList<>()).run());
         assertFalse(old.hasOk("000000010000000000000001"));
         assertFalse(changed.hasOk("000000010000000000000001"), "marks of one key are not seen under another");
+    }
+
+    /** The spool of an --async call with {@code options} in {@code dataDirectory}, set up as the call sets it up. */
+    private ArchiveSpool spoolOfCall(List<String> options, Path dataDirectory) throws IOException {
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, ArchiveSpool.keyOf(options, dataDirectory)).create();
+        spool.recordArguments(options, dataDirectory);
+        spool.makeCurrent();
+        return spool;
+    }
+
+    /**
+     * Two clusters on one host with the same archive_command and --spool-dir (a pg_basebackup copy started as
+     * its own primary): each has its own marks, and each one's key stays current while the other calls.
+     */
+    @Test
+    void clustersSharingASpoolKeepTheirMarksAndTheirCurrentKeysApart() throws Exception {
+        List<String> options = List.of("--async", "--spool-dir", spoolDir.toString(), "file:///store", "main");
+        Path a = Files.createDirectories(dataDirectories.resolve("a")).toRealPath();
+        Path b = Files.createDirectories(dataDirectories.resolve("b")).toRealPath();
+        ArchiveSpool ofA = spoolOfCall(options, a);
+        ArchiveSpool ofB = spoolOfCall(options, b);
+        assertFalse(ofA.key().equals(ofB.key()), "the same options in two data directories are two keys");
+        ofA.markOk("000000010000000000000001", "", MARKED);
+        assertFalse(ofB.hasOk("000000010000000000000001"));
+        assertTrue(ofB.consumeOk("000000010000000000000001").isEmpty(), "b never takes a's mark for its segment");
+        assertTrue(ofA.isCurrent() && ofB.isCurrent(), "neither call retires the other cluster's uploader");
+        assertEquals(Optional.of(a), ofA.dataDirectory());
+
+        // a's archive_command changes: a's old key retires, b's stays
+        ArchiveSpool changedA = spoolOfCall(List.of("--async", "--spool-dir", spoolDir.toString(), "file:///other",
+                "main"), a);
+        assertFalse(ofA.isCurrent());
+        assertTrue(ofB.isCurrent() && changedA.isCurrent());
+        assertEquals(List.of(ofB.key(), changedA.key()),
+                Files.readAllLines(spoolDir.resolve("archive-out/current")));
+
+        // a data directory that is gone keeps no line
+        Files.delete(b);
+        ofA.makeCurrent();
+        assertEquals(List.of(ofA.key()), Files.readAllLines(spoolDir.resolve("archive-out/current")),
+                "b's line dropped, and a's other key replaced");
+    }
+
+    /** Finding: the other cluster's call made its key current, and this cluster's uploader stopped at once. */
+    @Test
+    void anUploaderKeepsWorkingWhileAnotherDataDirectoryCallsWithTheSameSpool() throws Exception {
+        ready("000000010000000000000001");
+        List<String> options = List.of("--async", "--spool-dir", spoolDir.toString(), "file:///store", "a");
+        ArchiveSpool own = spoolOfCall(options, pgWal.toRealPath().getParent());
+        spoolOfCall(List.of("--async", "--spool-dir", spoolDir.toString(), "file:///store", "b"),
+                Files.createDirectories(dataDirectories.resolve("b")).toRealPath());
+        assertEquals(1, uploader(memory, own, new CopyOnWriteArrayList<>()).run());
+        assertTrue(own.hasOk("000000010000000000000001"));
+    }
+
+    /**
+     * archive_command changed to a synchronous command (or another spool, or ''): no call of the key comes
+     * any more, yet .ready files keep coming. The uploader stops instead of shipping them to the old
+     * destination, and says why; while calls come, it goes on.
+     */
+    @Test
+    void anUploaderStopsWhenNoCallOfItsKeyComesThoughFilesKeepComing() throws Exception {
+        ready("000000010000000000000001");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<Duration> uncalled = new CopyOnWriteArrayList<>();
+        AsyncUploader uploader = uploaderCalledWithin(spool, Duration.ofMillis(800), uncalled);
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return uploader.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // calls come: the uploader goes on taking files
+        for (int i = 0; i < 12; i++) {
+            spool.markCalled();
+            Thread.sleep(200);
+        }
+        ready("000000010000000000000002");
+        Thread.sleep(300);
+        assertTrue(spool.hasOk("000000010000000000000002"), "calls came: the uploader took the new file");
+        assertFalse(run.isDone());
+        // then no more calls
+        Thread.sleep(2_500);
+        ready("000000010000000000000003");
+        assertEquals(2, run.get(5, TimeUnit.SECONDS), "stopped without its idle time of 60 s");
+        assertFalse(spool.hasOk("000000010000000000000003"), "left to the archive_command in use");
+        assertEquals(1, uncalled.size(), uncalled.toString());
+        assertTrue(uncalled.get(0).compareTo(Duration.ofMillis(800)) > 0, uncalled.toString());
+    }
+
+    private AsyncUploader uploaderCalledWithin(ArchiveSpool spool, Duration callTimeout, List<Duration> uncalled) {
+        WalArchiver archiver = new WalArchiver(memory, LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        return new AsyncUploader(archiver, spool, pgWal, 3, Duration.ofSeconds(60), new AsyncUploader.Listener() {
+            @Override
+            public void stored(String wal, WalArchiver.Outcome outcome) {
+            }
+
+            @Override
+            public void failed(String wal, Exception failure) {
+            }
+
+            @Override
+            public void uncalled(Duration sinceLastCall) {
+                uncalled.add(sinceLastCall);
+            }
+        }, 64L << 20, callTimeout);
+    }
+
+    /** A call that times out names the uploader holding the lock: its PID, from the running mark. */
+    @Test
+    void theUploaderHoldingTheLockIsKnownByItsPidAndItsLastMark() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        assertEquals(Optional.empty(), spool.runningUploader());
+        Process holder = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), UploaderHolder.class.getName(), spoolDir.toString())
+                .redirectErrorStream(true).start();
+        try {
+            assertEquals("holding", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))
+                    .readLine());
+            ArchiveSpool.RunningUploader running = spool.runningUploader().orElseThrow();
+            assertEquals(holder.pid(), running.pid().orElseThrow());
+            assertTrue(Duration.between(running.lastMark(), java.time.Instant.now()).toSeconds() < 30,
+                    running.toString());
+        } finally {
+            holder.destroy();
+            holder.waitFor();
+        }
+    }
+
+    /** Runs in a child JVM: takes the uploader lock, marks itself running as an uploader does, and waits. */
+    public static final class UploaderHolder {
+        public static void main(String[] args) throws Exception {
+            ArchiveSpool spool = new ArchiveSpool(Path.of(args[0]), KEY);
+            FileLock lock = spool.tryLockUploader().orElseThrow();
+            spool.markUploaderRunning();
+            System.out.println("holding");
+            System.out.flush();
+            Thread.sleep(60_000);
+            lock.release();
+        }
     }
 
     @Test

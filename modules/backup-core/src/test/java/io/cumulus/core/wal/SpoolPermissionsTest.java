@@ -48,8 +48,9 @@ class SpoolPermissionsTest {
         Path spoolDir = temp.resolve("spool");
         ArchiveSpool spool = new ArchiveSpool(spoolDir, ArchiveSpool.keyOf(List.of("--endpoint-url",
                 "http://minio:pw@host", "s3://b/p", "main"))).create();
-        spool.recordArguments(List.of("--endpoint-url", "http://minio:pw@host", "s3://b/p", "main"));
+        spool.recordArguments(List.of("--endpoint-url", "http://minio:pw@host", "s3://b/p", "main"), temp);
         spool.makeCurrent();
+        spool.markCalled();
         spool.markUploaderRunning();
         spool.markUploading(WAL);
         spool.markError("000000010000000000000008", "access denied");
@@ -57,7 +58,8 @@ class SpoolPermissionsTest {
         spool.markUploaderFailed(4, "cannot start");
         FileLock lock = spool.tryLockUploader().orElseThrow();
         lock.channel().close();
-        assertEquals(11, countEntries(spoolDir), "spool, archive-out, current, KEY and its 7 files");
+        assertEquals(14, countEntries(spoolDir),
+                "spool, archive-out, current and its lock, KEY and its 9 files (data-directory and called too)");
         assertPrivate(spoolDir);
     }
 
@@ -75,7 +77,7 @@ class SpoolPermissionsTest {
         for (Path wide : List.of(spool.directory().resolve("arguments"), spool.directory().resolve(WAL + ".uploading"))) {
             Files.setPosixFilePermissions(wide, PosixFilePermissions.fromString("rw-r--r--"));
         }
-        spool.create().recordArguments(arguments);
+        spool.create().recordArguments(arguments, temp);
         spool.markUploading(WAL);
         assertPrivate(spool.directory().getParent());
         assertEquals("rwxr-xr-x", mode(spoolDir), "the --spool-dir given is the user's, not changed");
