@@ -80,7 +80,7 @@ public final class WalArchiveCommand extends ToolCommand {
     boolean async;
 
     @Option(names = "--spool-dir", paramLabel = "DIR",
-            description = "The spool of --async (local, one per cluster); created if missing.")
+            description = "The spool of --async (local; clusters on one host may share it); created if missing.")
     Path spoolDir;
 
     @Option(names = "--max-parallel", paramLabel = "N", defaultValue = "4",
