@@ -688,7 +688,8 @@ public final class BaseRestore {
         for (Path created : missing) {
             owner.give(created);
         }
-        owner.give(dir);
+        // the directory a location names, not a link the DBA made to it (a mount point's): PostgreSQL enters it
+        owner.give(dir.toRealPath());
         setPrivate(dir, what);
     }
 

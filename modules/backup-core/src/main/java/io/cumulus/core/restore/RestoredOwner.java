@@ -88,8 +88,9 @@ final class RestoredOwner {
         if (!asRoot || (user != null && refused == null)) {
             return Optional.empty();
         }
-        StringBuilder directories = new StringBuilder(destination.toString());
-        tablespaces.forEach(t -> directories.append(' ').append(t));
+        // real paths: chown -R does not go through a link named on its command line
+        StringBuilder directories = new StringBuilder(real(destination).toString());
+        tablespaces.forEach(t -> directories.append(' ').append(real(t)));
         String who = user == null ? "postgres" : user.getName();
         String why = user == null ? "restored as root into " + destination + ", " + ownerless
                 : "restored as root, but the files could not be given to " + who + ", the owner of " + destination
@@ -97,5 +98,13 @@ final class RestoredOwner {
         return Optional.of(why + ": every file is owned by root and PostgreSQL refuses to start on it; chown -R "
                 + who + ": " + directories + ", or run cumulus-restore as the user that runs PostgreSQL (or, as"
                 + " root, into an empty data directory that user owns)");
+    }
+
+    private static Path real(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path;
+        }
     }
 }

@@ -650,6 +650,32 @@ class BaseRestoreTest {
         assertEquals(List.of(), warnings);
     }
 
+    /**
+     * A tablespace location given as a link to an empty directory root made (a mount point's): the link was
+     * given to the owner, the directory it names stayed root's 0700, and PostgreSQL could not enter it.
+     */
+    @Test
+    void runAsRootTheDirectoryATablespaceLinkNamesIsGivenNotTheLink() throws Exception {
+        assumeTrue(OsUser.current().isRoot(), "only root may give files away");
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16384, "/srv/pg/ts1", 2, 100)
+                .withDataFiles(2, 100);
+        addDataPart(cluster, out -> { });
+        Path pgdata = Files.createDirectory(temp.resolve("pgdata"));
+        Files.setAttribute(pgdata, "unix:uid", 12345);
+        Files.setAttribute(pgdata, "unix:gid", 12346);
+        Path mount = Files.createDirectory(temp.resolve("mnt-ts1")); // root's, empty
+        Path link = Files.createSymbolicLink(temp.resolve("ts1-link"), mount);
+
+        new BaseRestore(store, LAYOUT, 2, listener, Duration.ofSeconds(1), OsUser.current()).restore(
+                new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }), pgdata, Map.of("ts1", link));
+
+        assertEquals(12345, (int) Files.getAttribute(mount, "unix:uid"));
+        assertEquals(12346, (int) Files.getAttribute(mount, "unix:gid"));
+        assertEquals(0, (int) Files.getAttribute(link, "unix:uid", LinkOption.NOFOLLOW_LINKS), "the DBA's link is left alone");
+        assertEquals(12345, (int) Files.getAttribute(mount.resolve("PG_15_202209061"), "unix:uid"));
+        assertEquals(List.of(), warnings);
+    }
+
     @Test
     void runAsRootIntoADirectoryItMakesOrRootOwnsWarnsThatPostgresqlWillNotStartAndHowToFixIt() throws Exception {
         assumeTrue(OsUser.current().isRoot(), "the warning is root's");
