@@ -388,14 +388,20 @@ public final class BaseBackup {
         for (long log = first.log(); log <= last.next(segmentSize).log(); log++) {
             BlobIterator listing = store.list(layout.walDirectory(WalName.segment(first.timeline(), log, 0)));
             while (listing.hasNext()) {
-                Optional<WalName> wal = WalName.ofObjectName(listing.next().key());
-                if (wal.isEmpty() || wal.get().kind() != WalName.Kind.SEGMENT
+                BlobInfo object = listing.next();
+                Optional<WalName> wal = WalName.ofObjectName(object.key());
+                // a name of another segment size (the server name once held a cluster of that size) is
+                // not this cluster's segment, though numbered as one it would fill a gap
+                if (wal.isEmpty() || !wal.get().fitsSegmentSize(segmentSize)
                         || wal.get().timeline() != first.timeline()) {
                     continue;
                 }
                 long number = wal.get().segmentNumber(segmentSize);
                 newest = Math.max(newest, number);
-                if (number >= from && number < from + count) {
+                // a copy that cannot be a segment (0 bytes, a prefix) is missing, as cumulus-check and
+                // cumulus-wal-restore take it
+                if (number >= from && number < from + count
+                        && io.cumulus.core.check.WalArchiveIndex.unusable(object, segmentSize).isEmpty()) {
                     present.set(Math.toIntExact(number - from));
                 }
             }

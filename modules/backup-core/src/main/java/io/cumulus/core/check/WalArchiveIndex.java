@@ -80,6 +80,9 @@ public final class WalArchiveIndex {
         }
         switch (wal.kind()) {
             case SEGMENT -> {
+                if (!wal.fitsSegmentSize(segmentSize)) {
+                    return; // WAL of another segment size: numbered as this one's, it would fill this one's gaps
+                }
                 long n = wal.segmentNumber(segmentSize);
                 // the listing is in key order, so the first copy seen is the one cumulus-wal-restore takes
                 if (!hasSegment(timeline, n) && !timeline.unusable.containsKey(n)) {
@@ -107,6 +110,14 @@ public final class WalArchiveIndex {
      * compressed one holds at least a header. A compressed copy's content is not read.
      */
     private Optional<String> unusable(BlobInfo object) {
+        return unusable(object, segmentSize);
+    }
+
+    /**
+     * What makes {@code object} no segment of {@code segmentSize} bytes, as {@code cumulus-check} and
+     * {@code cumulus-backup}'s check of a backup's WAL judge it; empty when it may be one.
+     */
+    public static Optional<String> unusable(BlobInfo object, long segmentSize) {
         boolean compressed = Compression.ofSuffix(object.name()).isPresent();
         if (compressed ? object.size() > 0 : object.size() == segmentSize) {
             return Optional.empty();

@@ -84,8 +84,9 @@ public final class WalContinuityCheck {
         if (done.isEmpty()) {
             return CheckResult.failed(NAME, NO_BACKUP, "take a base backup with cumulus-backup");
         }
+        // without the server, the newest backup's size: the cluster's now, if it was ever changed
         long size = cluster.map(Cluster::segmentSize).orElseGet(() -> done.stream()
-                .map(b -> b.info().xlogSegmentSize()).filter(s -> s != null).findFirst()
+                .map(b -> b.info().xlogSegmentSize()).filter(s -> s != null).reduce((older, newer) -> newer)
                 .orElse(BackupInfo.DEFAULT_XLOG_SEGMENT_SIZE));
         WalArchiveIndex index = WalArchiveIndex.scan(store, layout, size);
         CheckResult verdict = verdict(store, layout, done, cluster, index);

@@ -106,6 +106,16 @@ public record WalName(String name, Kind kind, long timeline, long log, long segm
         return segment > 0 ? segment(timeline, log, segment - 1) : segment(timeline, log - 1, perLog - 1);
     }
 
+    /**
+     * Whether a cluster with segments of {@code segmentSize} bytes can write this segment's name: its last eight
+     * digits count to {@code 2^32 / segmentSize} only ({@code 000000010000000000000041} is a 16 MiB cluster's,
+     * never a 64 MiB one's). A store holding WAL of two sizes under one server name (a cluster re-created
+     * with another {@code --wal-segsize}, {@code pg_resetwal --wal-segsize}) holds such names of the other size.
+     */
+    public boolean fitsSegmentSize(long segmentSize) {
+        return kind == Kind.SEGMENT && segment < 0x1_0000_0000L / segmentSize;
+    }
+
     /** The position of this segment in its timeline, counting segments of {@code segmentSize}. */
     public long segmentNumber(long segmentSize) {
         return log * (0x1_0000_0000L / segmentSize) + segment;

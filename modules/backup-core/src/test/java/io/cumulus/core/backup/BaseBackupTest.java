@@ -529,9 +529,54 @@ class BaseBackupTest {
                 warnings::toString);
     }
 
+    /** A whole 16 MiB segment, the fake cluster's size: a shorter uncompressed copy is no segment. */
     private static void archiveWal(BlobStore store, String name) throws IOException {
+        archiveWal(store, name, new byte[16 << 20]);
+    }
+
+    private static void archiveWal(BlobStore store, String name, byte[] content) throws IOException {
         io.cumulus.core.io.ObjectWrites.write(store, LAYOUT.walDirectory(io.cumulus.core.wal.WalName.parse(name))
-                + name, WriteOptions.DEFAULT, new byte[] {1});
+                + name, WriteOptions.DEFAULT, content);
+    }
+
+    /**
+     * Review 21 (segsize): a copy of the range's segment that cannot be one (0 bytes, as a truncated upload
+     * leaves it) counted as archived: the backup stored DONE, which cumulus-check then called a gap and
+     * whose recovery cumulus-wal-restore stopped (exit 128).
+     */
+    @Test
+    void aSegmentOfTheRangeStoredEmptyIsMissingAndTheBackupFails() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        archiveWal(store, "000000010000000000000004", new byte[0]);
+        archiveWal(store, "000000010000000000000005");
+
+        BackupFailedException failed = assertThrows(BackupFailedException.class,
+                () -> backup(store, BackupSettings.defaults(), new FakeSource().withDataFiles(1, 100)));
+
+        assertTrue(failed.getMessage().contains("WAL 000000010000000000000004, which backup " + ID + " needs"),
+                failed.getMessage());
+    }
+
+    /**
+     * Review 21 (segsize): WAL of another segment size under the server name (a cluster re-created with another
+     * --wal-segsize) was numbered with this cluster's size: 1 MiB segment 000000010000000000000105 counted as a
+     * 16 MiB cluster's segment 261 (0/1/05), later WAL than the missing end segment, and filled gaps of a range
+     * reaching that far. Its name is no 16 MiB cluster's: only the end segment is missing, a warning.
+     */
+    @Test
+    void walOfAnotherSegmentSizeIsNoneOfThisClustersSegments() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        archiveWal(store, "000000010000000000000004");
+        archiveWal(store, "000000010000000000000105", new byte[1 << 20]); // a 1 MiB cluster's: 0x105 >= 0x100
+        List<String> warnings = new ArrayList<>();
+
+        BackupOutcome outcome = new BaseBackup(store, LAYOUT, BackupSettings.defaults(), collectingWarnings(warnings))
+                .run(ID, new FakeSource().withDataFiles(1, 100));
+
+        assertEquals(BackupStatus.DONE, outcome.info().status());
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.get(0).startsWith("WAL segment 000000010000000000000005, which backup " + ID
+                + " needs, is not archived in "), warnings::toString);
     }
 
     @Test

@@ -336,6 +336,25 @@ class WalContinuityCheckTest {
         assertTrue(result.fix().contains("archive them again (delete a truncated copy first)"), result.fix());
     }
 
+    /**
+     * Review 21 (segsize): the server name once held a 1 MiB cluster, whose 000000010000000000000100 was numbered
+     * as this 16 MiB cluster's 256th segment, 000000010000000100000000, and hid that segment's gap: the check
+     * said OK and the restore failed. No 16 MiB cluster writes that name: the gap shows.
+     */
+    @Test
+    void walOfAnotherSegmentSizeFillsNoGap() throws IOException {
+        segments(1, 2, 0xFF);
+        put("0000000100000000/000000010000000000000100.gz", "WAL"); // a 1 MiB cluster's
+        for (long s = 1; s <= 2; s++) {
+            WalName wal = WalName.segment(1, 1, s);
+            put(wal.hashDirectory() + "/" + wal.name() + ".gz", "WAL");
+        }
+        CheckResult result = check(OptionalLong.of(1));
+        assertFalse(result.ok(), result.toString());
+        assertEquals("1 gap(s) in 000000010000000000000002 to 000000010000000100000002: missing"
+                + " 000000010000000100000000", result.message());
+    }
+
     @Test
     void aGapIsClearedByANewBackupOnceTheOlderAreDeletedOrKeptStandalone() throws IOException {
         segments(1, 2, 4);
