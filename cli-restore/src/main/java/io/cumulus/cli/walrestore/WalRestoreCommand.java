@@ -169,7 +169,8 @@ public final class WalRestoreCommand extends ToolCommand {
         Retry retry = new Retry(retryTimeout(recoveryMode(dataDirectory)), (cause, pause) ->
                 log.warning(cause.getMessage() + "; retrying in " + pause.toMillis() + " ms"));
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
-            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning);
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning,
+                    WalRestorer.systemIdentifier(dataDirectory));
             String key = retry.run(() -> restorer.restore(wal, walDest, !noPartial));
             log.info("restored " + wal + " from " + key);
         }
@@ -230,7 +231,8 @@ public final class WalRestoreCommand extends ToolCommand {
         }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             spool.clearFetchingMarks();
-            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning);
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning,
+                    WalRestorer.systemIdentifier(dataDirectory));
             new WalPrefetcher(restorer, spool, prefetch, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
                 @Override
                 public void fetched(String wal) {

@@ -87,15 +87,9 @@ public final class RestoreSpool {
      * {@code cd -P .}; this is for a call the launcher did not start.
      */
     public static String scopeOf(Path dataDirectory) {
-        String sysid = "";
-        try (FileChannel control = FileChannel.open(dataDirectory.resolve("global/pg_control"), StandardOpenOption.READ)) {
-            java.nio.ByteBuffer first = java.nio.ByteBuffer.allocate(Long.BYTES).order(java.nio.ByteOrder.nativeOrder());
-            if (control.read(first) > 0) { // a file shorter than 8 bytes reads zero-padded, as od reads it
-                sysid = Long.toUnsignedString(first.rewind().getLong());
-            }
-        } catch (IOException noControlFile) {
-            // not a data directory (a call by hand), or one this user cannot read: the directory alone
-        }
+        // no pg_control (a call by hand), or one this user cannot read: the directory alone
+        String sysid = WalRestorer.systemIdentifier(dataDirectory).stream().mapToObj(Long::toUnsignedString)
+                .findFirst().orElse("");
         Path directory;
         try {
             directory = dataDirectory.toRealPath();

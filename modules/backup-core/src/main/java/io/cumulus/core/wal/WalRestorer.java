@@ -48,16 +48,37 @@ public final class WalRestorer {
     private final BlobStore store;
     private final ServerLayout layout;
     private final java.util.function.Consumer<String> warnings;
+    private final OptionalLong system;
 
     public WalRestorer(BlobStore store, ServerLayout layout) {
-        this(store, layout, warning -> { });
+        this(store, layout, warning -> { }, OptionalLong.empty());
     }
 
-    /** @param warnings told when a WAL file has more than one stored copy (the restore goes on with the first) */
-    public WalRestorer(BlobStore store, ServerLayout layout, java.util.function.Consumer<String> warnings) {
+    /**
+     * @param warnings told when a WAL file has more than one stored copy (the restore goes on with the first)
+     * @param system the database system identifier of the cluster that asks ({@link #systemIdentifier}), if
+     *     known: a segment whose first page names another system is refused
+     */
+    public WalRestorer(BlobStore store, ServerLayout layout, java.util.function.Consumer<String> warnings,
+            OptionalLong system) {
         this.store = store;
         this.layout = layout;
         this.warnings = warnings;
+        this.system = system;
+    }
+
+    /**
+     * The database system identifier in {@code dataDirectory}'s {@code global/pg_control} (its first eight
+     * bytes, in the machine's byte order, as PostgreSQL writes them; a shorter file reads zero-padded, as
+     * {@code od} reads it); empty when there is none or it cannot be read (a call by hand elsewhere).
+     */
+    public static OptionalLong systemIdentifier(Path dataDirectory) {
+        try (FileChannel control = FileChannel.open(dataDirectory.resolve("global/pg_control"), StandardOpenOption.READ)) {
+            ByteBuffer first = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.nativeOrder());
+            return control.read(first) > 0 ? OptionalLong.of(first.rewind().getLong()) : OptionalLong.empty();
+        } catch (IOException noControlFile) {
+            return OptionalLong.empty();
+        }
     }
 
     /**
@@ -127,6 +148,15 @@ public final class WalRestorer {
                 throw new IOException("archived object " + key + " cannot be decompressed (" + text + "): the stored"
                         + " copy is truncated or corrupt; replace it with an intact copy of " + wal + " if one is left"
                         + " (the primary's pg_wal, another archive)", e);
+            }
+            OptionalLong headerSystem = wal.kind() == WalName.Kind.SEGMENT ? systemInHeader(header) : OptionalLong.empty();
+            if (headerSystem.isPresent() && system.isPresent() && headerSystem.getAsLong() != system.getAsLong()) {
+                // PostgreSQL would only log "WAL file is from different database system" and, in archive
+                // recovery, end it there and promote
+                throw new OperationFailedException("archived object " + key + " is WAL of database system "
+                        + Long.toUnsignedString(headerSystem.getAsLong()) + ", not of this cluster's "
+                        + Long.toUnsignedString(system.getAsLong()) + " (global/pg_control): another cluster archives"
+                        + " under this server name; refusing to hand it to PostgreSQL");
             }
             OptionalLong headerSize = wal.kind() == WalName.Kind.SEGMENT && !Compression.withoutSuffix(key).endsWith(".partial")
                     ? segmentSizeInHeader(header) : OptionalLong.empty();
@@ -201,6 +231,11 @@ public final class WalRestorer {
      * no PostgreSQL writes: {@code xlp_xlog_blcksz} at 36 is checked as well). {@code xlp_magic} (at 0)
      * is not: it changes with every major release.
      */
+    /** xlp_sysid of a segment's long page header, when {@link #segmentSizeInHeader} finds one. */
+    static OptionalLong systemInHeader(ByteBuffer header) {
+        return segmentSizeInHeader(header).isPresent() ? OptionalLong.of(header.getLong(24)) : OptionalLong.empty();
+    }
+
     static OptionalLong segmentSizeInHeader(ByteBuffer header) {
         if (header.hasRemaining() || (header.getShort(2) & XLP_LONG_HEADER) == 0) {
             return OptionalLong.empty();

@@ -82,7 +82,7 @@ class WalRestorerTest {
         put(DIR + "000000010000000000000007.partial", content(3, 1 << 20));
         java.util.List<String> warnings = new java.util.ArrayList<>();
         Path dest = pgWal.resolve("RECOVERYXLOG");
-        new WalRestorer(store, LAYOUT, warnings::add).restore(WalName.parse("000000010000000000000007"), dest, true);
+        new WalRestorer(store, LAYOUT, warnings::add, java.util.OptionalLong.empty()).restore(WalName.parse("000000010000000000000007"), dest, true);
         assertArrayEquals(first, Files.readAllBytes(dest));
         assertEquals(1, warnings.size(), warnings.toString());
         assertTrue(warnings.get(0).startsWith("WAL file 000000010000000000000007 is stored 2 times ("
@@ -95,7 +95,7 @@ class WalRestorerTest {
         put(DIR + "000000010000000000000007.gz", content(1, 1 << 20));
         put(DIR + "000000010000000000000007.partial", content(2, 1 << 20));
         java.util.List<String> warnings = new java.util.ArrayList<>();
-        new WalRestorer(store, LAYOUT, warnings::add).restore(WalName.parse("000000010000000000000007"),
+        new WalRestorer(store, LAYOUT, warnings::add, java.util.OptionalLong.empty()).restore(WalName.parse("000000010000000000000007"),
                 pgWal.resolve("RECOVERYXLOG"), true);
         assertEquals(java.util.List.of(), warnings);
     }
@@ -248,6 +248,40 @@ class WalRestorerTest {
         put(DIR + "000000010000000000000008.partial", segmentWithHeader(16 << 20, 8 << 20));
         restorer.restore(WalName.parse("000000010000000000000008"), dest, true);
         assertEquals(8 << 20, Files.size(dest));
+    }
+
+    /**
+     * A segment of another database system under this server name (two clusters archiving into one place,
+     * the second's copy kept by barman-cloud or a race): PostgreSQL only logs "WAL file is from different
+     * database system" and, in archive recovery, ends recovery there and promotes. Refused, naming both.
+     */
+    @Test
+    void aSegmentOfAnotherDatabaseSystemIsRefusedNamingBoth() throws IOException {
+        String name = "000000010000000000000007";
+        byte[] segment = segmentWithHeader(16 << 20, 16 << 20); // xlp_sysid 7716536663683337326
+        put(DIR + name, segment);
+        Path dest = Files.write(pgWal.resolve("RECOVERYXLOG"), new byte[] {1, 2, 3});
+        WalRestorer other = new WalRestorer(store, LAYOUT, w -> { }, java.util.OptionalLong.of(42));
+        OperationFailedException refused = assertThrows(OperationFailedException.class,
+                () -> other.restore(WalName.parse(name), dest, true));
+        assertEquals("archived object " + DIR + name + " is WAL of database system 7716536663683337326, not of this"
+                + " cluster's 42 (global/pg_control): another cluster archives under this server name; refusing to"
+                + " hand it to PostgreSQL", refused.getMessage());
+        assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(dest));
+
+        new WalRestorer(store, LAYOUT, w -> { }, java.util.OptionalLong.of(7716536663683337326L))
+                .restore(WalName.parse(name), dest, true);
+        assertArrayEquals(segment, Files.readAllBytes(dest));
+    }
+
+    @Test
+    void theSystemIdentifierIsReadFromPgControlsFirstEightBytes(@TempDir Path data) throws IOException {
+        assertEquals(java.util.OptionalLong.empty(), WalRestorer.systemIdentifier(data));
+        java.nio.ByteBuffer control = java.nio.ByteBuffer.allocate(8192).order(java.nio.ByteOrder.nativeOrder());
+        control.putLong(0, 7716536663683337326L);
+        Files.createDirectories(data.resolve("global"));
+        Files.write(data.resolve("global/pg_control"), control.array());
+        assertEquals(java.util.OptionalLong.of(7716536663683337326L), WalRestorer.systemIdentifier(data));
     }
 
     @Test
