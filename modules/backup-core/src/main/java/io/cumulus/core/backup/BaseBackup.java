@@ -5,6 +5,7 @@ import io.cumulus.core.catalog.BackupId;
 import io.cumulus.core.catalog.BackupInfo;
 import io.cumulus.core.catalog.BackupName;
 import io.cumulus.core.catalog.BackupStatus;
+import io.cumulus.core.check.WalArchiveIndex;
 import io.cumulus.core.io.ChunkedBytes;
 import io.cumulus.core.io.ObjectWrites;
 import io.cumulus.core.layout.ServerLayout;
@@ -25,12 +26,10 @@ import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
@@ -381,43 +380,22 @@ public final class BaseBackup {
         if (end.offset() == 0 && last.compareTo(first) > 0) {
             last = last.previous(segmentSize);
         }
-        long from = first.segmentNumber(segmentSize);
-        int count = Math.toIntExact(last.segmentNumber(segmentSize) - from + 1);
-        BitSet present = new BitSet(count);
-        long newest = -1;
-        for (long log = first.log(); log <= last.next(segmentSize).log(); log++) {
-            BlobIterator listing = store.list(layout.walDirectory(WalName.segment(first.timeline(), log, 0)));
-            while (listing.hasNext()) {
-                BlobInfo object = listing.next();
-                Optional<WalName> wal = WalName.ofObjectName(object.key());
-                // a name of another segment size (the server name once held a cluster of that size) is
-                // not this cluster's segment, though numbered as one it would fill a gap
-                if (wal.isEmpty() || !wal.get().fitsSegmentSize(segmentSize)
-                        || wal.get().timeline() != first.timeline()) {
-                    continue;
-                }
-                long number = wal.get().segmentNumber(segmentSize);
-                newest = Math.max(newest, number);
-                // a copy that cannot be a segment (0 bytes, a prefix) is missing, as cumulus-check and
-                // cumulus-wal-restore take it
-                if (number >= from && number < from + count
-                        && io.cumulus.core.check.WalArchiveIndex.unusable(object, segmentSize).isEmpty()) {
-                    present.set(Math.toIntExact(number - from));
-                }
-            }
-        }
-        int missing = present.nextClearBit(0);
-        if (missing >= count) {
+        // the hash directories of the range and the next log's: later WAL says whether a gap can still fill
+        WalArchiveIndex index = WalArchiveIndex.scan(store, layout, segmentSize, first.timeline(), first.log(),
+                last.next(segmentSize).log());
+        List<long[]> gaps = index.missing(first.timeline(), first.segmentNumber(segmentSize),
+                last.segmentNumber(segmentSize));
+        if (gaps.isEmpty()) {
             return;
         }
-        if (newest <= from + missing) {
+        long[] gap = gaps.get(0);
+        if (index.newestSegmentNumber(first.timeline(), Long.MAX_VALUE).orElse(-1) <= gap[0]) {
             warnEndWalNotArchived(id, end, last);
             return;
         }
-        int runEnd = present.nextSetBit(missing) < 0 ? count : present.nextSetBit(missing);
-        int others = count - present.cardinality() - (runEnd - missing);
-        String segments = segmentAt(first, from + missing, segmentSize)
-                + (runEnd - missing > 1 ? " to " + segmentAt(first, from + runEnd - 1, segmentSize) : "")
+        long others = gaps.stream().skip(1).mapToLong(g -> g[1] - g[0] + 1).sum();
+        String segments = index.segment(first.timeline(), gap[0])
+                + (gap[1] > gap[0] ? " to " + index.segment(first.timeline(), gap[1]) : "")
                 + (others > 0 ? " (and " + others + " more)" : "");
         String gone = "WAL " + segments + ", which backup " + id + " needs (" + first + " to " + last + "), is not in "
                 + store.describe() + " under " + layout.walsPrefix() + " though later WAL is: ";
@@ -431,12 +409,6 @@ public final class BaseBackup {
         throw new OperationFailedException(gone + "it was deleted or never archived here, and this backup could not"
                 + " be restored; check the cumulus-backup-delete (or barman-cloud-backup-delete) runs and lifecycle"
                 + " rules of this bucket, and archive_command, then take a new backup");
-    }
-
-    /** The segment numbered {@code number} on {@code first}'s timeline. */
-    private static WalName segmentAt(WalName first, long number, long segmentSize) {
-        long perLog = 0x1_0000_0000L / segmentSize;
-        return WalName.segment(first.timeline(), number / perLog, number % perLog);
     }
 
     /** The warning for a backup whose end segment, and nothing after it, is in this destination's wals/. */

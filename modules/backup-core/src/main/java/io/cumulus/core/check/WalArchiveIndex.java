@@ -63,12 +63,29 @@ public final class WalArchiveIndex {
      */
     public static WalArchiveIndex scan(BlobStore store, ServerLayout layout, long segmentSize) throws IOException {
         WalArchiveIndex index = new WalArchiveIndex(segmentSize);
-        BlobIterator objects = store.list(layout.walsPrefix());
-        while (objects.hasNext()) {
-            BlobInfo object = objects.next();
-            WalName.ofObjectName(object.name()).ifPresent(wal -> index.add(object, wal));
+        index.addListing(store, layout.walsPrefix());
+        return index;
+    }
+
+    /**
+     * As {@link #scan}, listing only the hash directories of {@code timeline}'s logs {@code firstLog} to
+     * {@code lastLog} (a backup's WAL range: a listing of every {@code wals/} is not needed for it).
+     */
+    public static WalArchiveIndex scan(BlobStore store, ServerLayout layout, long segmentSize, long timeline,
+            long firstLog, long lastLog) throws IOException {
+        WalArchiveIndex index = new WalArchiveIndex(segmentSize);
+        for (long log = firstLog; log <= lastLog; log++) {
+            index.addListing(store, layout.walDirectory(WalName.segment(timeline, log, 0)));
         }
         return index;
+    }
+
+    private void addListing(BlobStore store, String prefix) throws IOException {
+        BlobIterator objects = store.list(prefix);
+        while (objects.hasNext()) {
+            BlobInfo object = objects.next();
+            WalName.ofObjectName(object.name()).ifPresent(wal -> add(object, wal));
+        }
     }
 
     private void add(BlobInfo object, WalName wal) {
@@ -110,14 +127,6 @@ public final class WalArchiveIndex {
      * compressed one holds at least a header. A compressed copy's content is not read.
      */
     private Optional<String> unusable(BlobInfo object) {
-        return unusable(object, segmentSize);
-    }
-
-    /**
-     * What makes {@code object} no segment of {@code segmentSize} bytes, as {@code cumulus-check} and
-     * {@code cumulus-backup}'s check of a backup's WAL judge it; empty when it may be one.
-     */
-    public static Optional<String> unusable(BlobInfo object, long segmentSize) {
         boolean compressed = Compression.ofSuffix(object.name()).isPresent();
         if (compressed ? object.size() > 0 : object.size() == segmentSize) {
             return Optional.empty();

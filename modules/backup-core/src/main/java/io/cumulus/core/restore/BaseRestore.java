@@ -664,10 +664,8 @@ public final class BaseRestore {
             }
             return;
         }
-        Path parent = dir.toAbsolutePath().getParent();
-        while (parent != null && !Files.exists(parent)) {
-            parent = parent.getParent();
-        }
+        List<Path> missing = missingAncestors(dir);
+        Path parent = (missing.isEmpty() ? dir.toAbsolutePath() : missing.get(0)).getParent();
         if (parent != null && !(Files.isWritable(parent) && Files.isExecutable(parent))) {
             throw new IOException("cannot create " + what + " " + dir + ": " + name + ", who runs cumulus-restore,"
                     + " may not write in " + parent + "; create it for " + name + " (as root: mkdir -p " + dir
@@ -680,10 +678,7 @@ public final class BaseRestore {
      * dir} itself, goes to {@code owner}.
      */
     private static void createPrivateDirectory(Path dir, String what, RestoredOwner owner) throws IOException {
-        List<Path> missing = new ArrayList<>();
-        for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
-            missing.add(0, p);
-        }
+        List<Path> missing = missingAncestors(dir);
         Files.createDirectories(dir);
         for (Path created : missing) {
             owner.give(created);
@@ -691,6 +686,15 @@ public final class BaseRestore {
         // the directory a location names, not a link the DBA made to it (a mount point's): PostgreSQL enters it
         owner.give(dir.toRealPath());
         setPrivate(dir, what);
+    }
+
+    /** The ancestors of {@code dir} that do not exist, outermost first: those a restore creates for it. */
+    private static List<Path> missingAncestors(Path dir) {
+        List<Path> missing = new ArrayList<>();
+        for (Path p = dir.toAbsolutePath().getParent(); p != null && !Files.exists(p); p = p.getParent()) {
+            missing.add(0, p);
+        }
+        return missing;
     }
 
     private static void setPrivate(Path dir, String what) throws IOException {

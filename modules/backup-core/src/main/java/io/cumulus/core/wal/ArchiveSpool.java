@@ -140,10 +140,10 @@ public final class ArchiveSpool {
 
     /** The data directory this key serves ({@link #recordArguments}); empty when none was recorded. */
     public Optional<Path> dataDirectory() throws IOException {
-        return dataDirectoryOf(key);
+        return recordedDataDirectory(key);
     }
 
-    private Optional<Path> dataDirectoryOf(String key) throws IOException {
+    private Optional<Path> recordedDataDirectory(String key) throws IOException {
         try {
             String line = Files.readString(root.resolve(key).resolve(DATA_DIRECTORY), StandardCharsets.UTF_8);
             return line.endsWith("\n") ? Optional.of(Path.of(line.substring(0, line.length() - 1))) : Optional.empty();
@@ -202,7 +202,7 @@ public final class ArchiveSpool {
              FileLock ignored = channel.lock()) {
             StringBuilder lines = new StringBuilder();
             for (String other : currentKeys()) {
-                Optional<Path> theirs = other.equals(key) ? Optional.empty() : dataDirectoryOf(other);
+                Optional<Path> theirs = other.equals(key) ? Optional.empty() : recordedDataDirectory(other);
                 if (theirs.isPresent() && !theirs.equals(mine) && Files.isDirectory(theirs.get())) {
                     lines.append(other).append('\n');
                 }

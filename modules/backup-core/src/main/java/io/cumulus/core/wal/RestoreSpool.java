@@ -88,8 +88,8 @@ public final class RestoreSpool {
      */
     public static String scopeOf(Path dataDirectory) {
         // no pg_control (a call by hand), or one this user cannot read: the directory alone
-        String sysid = WalRestorer.systemIdentifier(dataDirectory).stream().mapToObj(Long::toUnsignedString)
-                .findFirst().orElse("");
+        java.util.OptionalLong system = WalRestorer.systemIdentifier(dataDirectory);
+        String sysid = system.isPresent() ? Long.toUnsignedString(system.getAsLong()) : "";
         Path directory;
         try {
             directory = dataDirectory.toRealPath();
