@@ -222,6 +222,11 @@ public final class WalArchiveCommand extends ToolCommand {
             lock.get().channel().close();
             throw e;
         }
+        try {
+            spool.removeUnusedKeys();
+        } catch (IOException | RuntimeException e) {
+            log.warning("could not look for unused spool keys in " + spool.spoolDirectory() + ": " + e.getMessage());
+        }
         try (StoreLocation location = opened) {
             WalArchiver archiver = new WalArchiver(location.store(), location.layout(), options);
             Path pgWal = walPath.toAbsolutePath().getParent();

@@ -49,6 +49,9 @@ public final class ArchiveSpool {
      * file system with coarser times than pg_wal's keeps the time it is given rounded down.
      */
     private static final Duration MARK_TIME_TOLERANCE = Duration.ofSeconds(2);
+    /** How long the directory of a key that is not current stays untouched before {@link #removeUnusedKeys} removes it. */
+    static final Duration UNUSED = Duration.ofMinutes(10);
+    private static final String UPLOADER_LOCK = "uploader.lock";
 
     private final Path directory;
 
@@ -209,6 +212,19 @@ public final class ArchiveSpool {
             }
             SpoolFiles.writeAtomically(root, CURRENT, lines.append(key).append('\n').toString());
         }
+    }
+
+    /**
+     * Removes the spool directories of keys no data directory uses any more ({@code current} names them
+     * no longer: archive_command changed, or the cluster is gone) whose uploader does not run and in which
+     * nothing changed for {@link #UNUSED}. Their marks would answer no call; left alone, every change of
+     * archive_command would leave one more directory behind. The uploader does this when it starts.
+     */
+    public void removeUnusedKeys() throws IOException {
+        java.util.Set<String> current = new java.util.HashSet<>(currentKeys());
+        SpoolFiles.removeIdleSpools(root,
+                spool -> spool.equals(directory) || current.contains(spool.getFileName().toString()),
+                UPLOADER_LOCK, UNUSED);
     }
 
     /** True unless a foreground of this data directory with other options has run since (see {@link #makeCurrent()}). */
@@ -503,12 +519,12 @@ public final class ArchiveSpool {
      * kill -9), or returns empty when another process holds it.
      */
     public Optional<FileLock> tryLockUploader() throws IOException {
-        return new WorkerLock(directory.resolve("uploader.lock")).tryLock();
+        return new WorkerLock(directory.resolve(UPLOADER_LOCK)).tryLock();
     }
 
     /** True when an uploader process holds the lock. */
     public boolean uploaderRunning() throws IOException {
-        return new WorkerLock(directory.resolve("uploader.lock")).heldElsewhere();
+        return new WorkerLock(directory.resolve(UPLOADER_LOCK)).heldElsewhere();
     }
 
     private void write(String name, String content) throws IOException {

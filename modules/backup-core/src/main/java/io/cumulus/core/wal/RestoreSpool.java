@@ -5,14 +5,12 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -129,27 +127,7 @@ public final class RestoreSpool {
      */
     public RestoreSpool open() throws IOException {
         create();
-        List<Path> others;
-        try (Stream<Path> keys = Files.list(root)) {
-            others = keys.filter(p -> !p.equals(directory) && Files.isDirectory(p)).toList();
-        }
-        Instant idleSince = Instant.now().minus(IN_USE);
-        for (Path other : others) {
-            try {
-                if (Files.getLastModifiedTime(other).toInstant().isAfter(idleSince)
-                        || Files.exists(other.resolve(LOCK)) && new WorkerLock(other.resolve(LOCK)).heldElsewhere()) {
-                    continue;
-                }
-                try (Stream<Path> files = Files.list(other)) {
-                    for (Path file : files.toList()) {
-                        Files.deleteIfExists(file);
-                    }
-                }
-                Files.deleteIfExists(other);
-            } catch (NoSuchFileException | DirectoryNotEmptyException raced) {
-                // another process cleans up or refills at the same moment: its spool, its business
-            }
-        }
+        SpoolFiles.removeIdleSpools(root, directory::equals, LOCK, IN_USE);
         return this;
     }
 

@@ -79,4 +79,63 @@ final class SpoolFiles {
             }
         }
     }
+
+    /**
+     * Removes the spools under {@code root} (one directory per key) that {@code keep} does not keep, whose
+     * worker (the holder of their {@code lockName}) does not run and in which nothing changed for
+     * {@code idleFor}: neither the directory nor a file in it (a call of that set-up may be creating it,
+     * or touching a file in it, before it starts its worker). The lock is held while the files go, so no
+     * worker of that key starts meanwhile. A spool that cannot be removed (a file appearing, another
+     * user's) is left as it is: its contents are disposable, and so is this clean-up.
+     */
+    static void removeIdleSpools(Path root, java.util.function.Predicate<Path> keep, String lockName,
+            java.time.Duration idleFor) throws IOException {
+        java.util.List<Path> spools;
+        try (var entries = Files.list(root)) {
+            spools = entries.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    && p.getFileName().toString().matches("[0-9a-f]{1,64}") && !keep.test(p)).toList();
+        }
+        java.time.Instant idleSince = java.time.Instant.now().minus(idleFor);
+        for (Path spool : spools) {
+            try {
+                removeIfIdle(spool, lockName, idleSince);
+            } catch (IOException | java.nio.channels.OverlappingFileLockException notNow) {
+                // raced with a call of that set-up, or not ours to remove: left for a later worker
+            }
+        }
+    }
+
+    private static void removeIfIdle(Path spool, String lockName, java.time.Instant idleSince) throws IOException {
+        java.util.List<Path> files;
+        try (var entries = Files.list(spool)) {
+            files = entries.toList();
+        }
+        if (Files.getLastModifiedTime(spool).toInstant().isAfter(idleSince)) {
+            return;
+        }
+        for (Path file : files) {
+            if (Files.getLastModifiedTime(file, java.nio.file.LinkOption.NOFOLLOW_LINKS).toInstant().isAfter(idleSince)) {
+                return;
+            }
+        }
+        Path lockFile = spool.resolve(lockName);
+        java.util.Optional<java.nio.channels.FileLock> lock = Files.exists(lockFile)
+                ? new WorkerLock(lockFile).tryLock() : java.util.Optional.empty();
+        if (Files.exists(lockFile) && lock.isEmpty()) {
+            return; // its worker runs
+        }
+        try {
+            for (Path file : files) {
+                if (!file.equals(lockFile)) {
+                    Files.deleteIfExists(file);
+                }
+            }
+            Files.deleteIfExists(lockFile);
+        } finally {
+            if (lock.isPresent()) {
+                lock.get().channel().close();
+            }
+        }
+        Files.deleteIfExists(spool);
+    }
 }

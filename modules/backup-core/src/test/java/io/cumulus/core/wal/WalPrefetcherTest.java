@@ -219,11 +219,21 @@ class WalPrefetcherTest {
         RestoreSpool one = spool("0001");
         Files.write(one.pathOf(seg(1, 7)), new byte[1]);
         assertEquals(1, spool("0001").segments().size());
-        Files.setLastModifiedTime(one.directory(),
-                FileTime.from(Instant.now().minus(RestoreSpool.IN_USE).minusSeconds(5)));
+        FileTime idle = FileTime.from(Instant.now().minus(RestoreSpool.IN_USE).minusSeconds(5));
+        Files.setLastModifiedTime(one.pathOf(seg(1, 7)), idle);
+        Files.setLastModifiedTime(one.directory(), idle);
         RestoreSpool two = spool("0002");
         assertEquals(List.of(), two.segments());
         assertFalse(Files.exists(one.directory()), "the other set-up's spool is removed when no worker uses it");
+    }
+
+    @Test
+    void theSpoolOfAnotherRestoreCommandWithAFileChangedInPlaceJustNowIsSpared() throws Exception {
+        RestoreSpool one = spool("0001");
+        Files.write(one.pathOf(seg(1, 7)), new byte[1]);
+        Files.setLastModifiedTime(one.directory(), FileTime.from(Instant.now().minus(RestoreSpool.IN_USE).minusSeconds(5)));
+        spool("0002");
+        assertTrue(Files.exists(one.pathOf(seg(1, 7))));
     }
 
     @Test
