@@ -288,6 +288,34 @@ class WalArchiveCommandTest {
         assertFalse(Files.exists(dir.resolve("store/main/wals")), "nothing stored");
     }
 
+    /** The spool directory of an archive_command replaced long ago goes when the next uploader starts. */
+    @Test
+    void anUploaderRemovesTheKeysOfAnArchiveCommandReplacedLongAgo() throws Exception {
+        String name = "000000010000000000000001";
+        Path wal = markReady(segment(name));
+        String[] before = {"--async", "--spool-dir", dir.resolve("spool").toString(), store(), "old", wal.toString()};
+        ArchiveSpool replaced = spoolOf(before);
+        replaced.markOk("000000010000000000000000", "", MARKED);
+        String[] now = {"--async", "--spool-dir", dir.resolve("spool").toString(), "--async-idle-timeout", "1", store(),
+            "main", wal.toString()};
+        ArchiveSpool current = spoolOf(now);
+        java.nio.file.attribute.FileTime longAgo = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofHours(1)));
+        try (var files = Files.list(replaced.directory())) {
+            for (Path file : files.toList()) {
+                Files.setLastModifiedTime(file, longAgo);
+            }
+        }
+        Files.setLastModifiedTime(replaced.directory(), longAgo);
+
+        Result result = run("--async-uploader", "--spool-key=" + current.key(), "--async", "--spool-dir",
+                dir.resolve("spool").toString(), "--async-idle-timeout", "1", store(), "main", wal.toString());
+
+        assertEquals(0, result.exitCode(), result.err());
+        assertFalse(Files.exists(replaced.directory()), "the replaced key's directory is removed");
+        assertTrue(Files.exists(dir.resolve("store/main/wals/0000000100000000").resolve(name)), "the uploader shipped");
+    }
+
     @Test
     void theLauncherFindsTheWalPathBeforeTrailingTagsAsBarmanCloudPlacesThem() throws Exception {
         String name = "000000010000000000000002";
