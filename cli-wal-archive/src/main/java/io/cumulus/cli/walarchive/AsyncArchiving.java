@@ -86,7 +86,8 @@ final class AsyncArchiving {
     }
 
     /**
-     * Waits until {@code wal}, which PostgreSQL {@link #markedReady marked ready}, is stored (exit 0), failed (1)
+     * Waits until {@code wal}, which PostgreSQL {@link #markedReady marked ready}, is stored (exit 0), failed (the
+     * code of a synchronous call)
      * or the timeout passed (4). When the spool cannot be written, or stops being writable meanwhile, it
      * archives {@code wal} in this call instead (the exit code of a synchronous call).
      */
@@ -103,12 +104,12 @@ final class AsyncArchiving {
             if (reportOk(wal)) {
                 return ExitCodes.OK;
             }
-            Optional<String> error = spool.takeError(wal);
+            Optional<ArchiveSpool.Failure> error = spool.takeError(wal);
             if (error.isPresent()) {
-                log.error(error.get());
-                return ExitCodes.FAILED;
+                log.error(error.get().reason());
+                return error.get().exitCode();
             }
-            Optional<ArchiveSpool.UploaderFailure> uploaderFailure = spool.takeUploaderFailure();
+            Optional<ArchiveSpool.Failure> uploaderFailure = spool.takeUploaderFailure();
             if (uploaderFailure.isPresent()) {
                 log.error(uploaderFailure.get().reason());
                 return uploaderFailure.get().exitCode();

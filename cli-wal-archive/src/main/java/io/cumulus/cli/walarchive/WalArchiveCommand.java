@@ -238,6 +238,11 @@ public final class WalArchiveCommand extends ToolCommand {
                         }
 
                         @Override
+                        public int exitCodeOf(Exception failure) {
+                            return ExitCodes.forFailure(failure);
+                        }
+
+                        @Override
                         public void failed(String name, Exception failure) {
                             log.error("could not archive " + name + ": " + failure.getMessage());
                         }

@@ -60,6 +60,21 @@ class AsyncArchivingTest {
                 + spool.uploaderLog()), none);
     }
 
+    /** A failed upload is reported with the reason its error mark holds and the exit code a synchronous call gives. */
+    @Test
+    void aFailedUploadExitsWithTheCodeOfASynchronousCall() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(dir.resolve("spool"), "0123456789abcdef").create();
+        Path wal = Files.write(dir.resolve("000000010000000000000001"), new byte[0]);
+        StringWriter err = new StringWriter();
+        AsyncArchiving archiving = new AsyncArchiving(spool, new Log(new PrintWriter(err, true), 0),
+                List.of("/bin/sh", "-c", "sleep 0.3; printf '2\\ncannot reach s3://b: connection refused' > "
+                        + spool.directory().resolve(wal.getFileName() + ".error")), AsyncArchivingTest::notInThisCall);
+        int exit = archiving.awaitStored(wal.getFileName().toString(), wal, Duration.ofSeconds(30));
+        assertEquals(2, exit, err.toString());
+        assertTrue(err.toString().contains("ERROR: cannot reach s3://b: connection refused"), err.toString());
+        assertFalse(err.toString().contains("ERROR: 2"), err.toString());
+    }
+
     private static int notInThisCall() {
         throw new AssertionError("archived in the call, not by the uploader");
     }

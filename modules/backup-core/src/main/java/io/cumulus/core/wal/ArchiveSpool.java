@@ -308,9 +308,13 @@ public final class ArchiveSpool {
         return Files.exists(directory.resolve(wal + ERROR));
     }
 
-    /** The reason of {@code wal}'s error mark, which this call removes, so that the uploader tries it again. */
-    public Optional<String> takeError(String wal) throws IOException {
-        return take(directory.resolve(wal + ERROR));
+    /**
+     * The reason of {@code wal}'s error mark and the exit code a synchronous call would have given,
+     * which this call removes, so that the uploader tries it again. A mark an earlier release wrote holds
+     * the reason only: its code is 1.
+     */
+    public Optional<Failure> takeError(String wal) throws IOException {
+        return take(directory.resolve(wal + ERROR)).map(ArchiveSpool::failure);
     }
 
     private static Optional<String> take(Path mark) throws IOException {
@@ -323,6 +327,16 @@ public final class ArchiveSpool {
         }
     }
 
+    /** A failure as a mark holds it: the exit code on the first line, the reason after it. */
+    private static Failure failure(String text) {
+        int newline = text.indexOf('\n');
+        try {
+            return new Failure(Integer.parseInt(text.substring(0, newline)), text.substring(newline + 1));
+        } catch (RuntimeException unreadable) {
+            return new Failure(1, text);
+        }
+    }
+
     /**
      * Records why an uploader could not start (its store could not be opened, an option it
      * rejects): the calls waiting for it report that instead of waiting out their timeout.
@@ -331,20 +345,13 @@ public final class ArchiveSpool {
         write(UPLOADER_FAILED, exitCode + "\n" + reason);
     }
 
-    /** Why an uploader could not start, and the exit code it gave. */
-    public record UploaderFailure(int exitCode, String reason) {
+    /** Why an upload, or an uploader's start, failed, and the exit code a synchronous call would give. */
+    public record Failure(int exitCode, String reason) {
     }
 
     /** Why an uploader could not start, which this call removes; empty when none was left. */
-    public Optional<UploaderFailure> takeUploaderFailure() throws IOException {
-        return take(directory.resolve(UPLOADER_FAILED)).map(text -> {
-            int newline = text.indexOf('\n');
-            try {
-                return new UploaderFailure(Integer.parseInt(text.substring(0, newline)), text.substring(newline + 1));
-            } catch (RuntimeException unreadable) {
-                return new UploaderFailure(1, text);
-            }
-        });
+    public Optional<Failure> takeUploaderFailure() throws IOException {
+        return take(directory.resolve(UPLOADER_FAILED)).map(ArchiveSpool::failure);
     }
 
     /**
@@ -471,9 +478,9 @@ public final class ArchiveSpool {
         SpoolFiles.writeAtomically(directory, wal + OK, note, java.util.Objects.requireNonNull(walModified));
     }
 
-    /** Marks {@code wal} failed with {@code reason}. */
-    public void markError(String wal, String reason) throws IOException {
-        write(wal + ERROR, reason);
+    /** Marks {@code wal} failed with {@code reason}, which a synchronous call would have reported with {@code exitCode}. */
+    public void markError(String wal, int exitCode, String reason) throws IOException {
+        write(wal + ERROR, exitCode + "\n" + reason);
     }
 
     /** Removes the marks of {@code wal} (PostgreSQL no longer needs it archived). */

@@ -37,6 +37,14 @@ public final class AsyncUploader {
 
         void failed(String wal, Exception failure);
 
+        /**
+         * The exit code a synchronous call would give for {@code failure}, kept in the error mark for the
+         * call that reports it; asked before anything is logged, so it must not log.
+         */
+        default int exitCodeOf(Exception failure) {
+            return 1;
+        }
+
         /** The spool took no mark (a full disk): the uploader takes no new work for {@code pause}. */
         default void spoolUnwritable(IOException failure, Duration pause) {
         }
@@ -333,7 +341,7 @@ public final class AsyncUploader {
      */
     private void failed(String wal, Exception e) {
         try {
-            spool.markError(wal, e.getMessage() == null ? e.toString() : e.getMessage());
+            spool.markError(wal, listener.exitCodeOf(e), e.getMessage() == null ? e.toString() : e.getMessage());
             spoolWritable();
         } catch (IOException markFailure) {
             spoolUnwritable(markFailure);

@@ -99,17 +99,53 @@ class AsyncUploaderTest {
         assertEquals(2, failures.size());
         for (String wal : List.of("000000010000000000000001", "000000010000000000000002")) {
             assertFalse(spool.hasOk(wal), wal);
-            Optional<String> reason = spool.takeError(wal);
-            assertTrue(reason.orElseThrow().contains("store refuses writes"), reason.get());
+            ArchiveSpool.Failure failure = spool.takeError(wal).orElseThrow();
+            assertTrue(failure.reason().contains("store refuses writes"), failure.reason());
+            assertEquals(1, failure.exitCode(), "this test's listener gives every failure 1");
         }
         assertTrue(memory.stat("pg/wals/0000000100000000/000000010000000000000001").isEmpty());
+    }
+
+    /** The call reporting a failed upload exits as a synchronous call would: the mark keeps the listener's code. */
+    @Test
+    void anErrorMarkKeepsTheExitCodeOfTheFailure() throws Exception {
+        ready("000000010000000000000001");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        WalArchiver archiver = new WalArchiver(new RefusingWrites(memory), LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        new AsyncUploader(archiver, spool, pgWal, 1, Duration.ofMillis(200), new AsyncUploader.Listener() {
+            @Override
+            public void stored(String wal, WalArchiver.Outcome outcome) {
+            }
+
+            @Override
+            public void failed(String wal, Exception failure) {
+            }
+
+            @Override
+            public int exitCodeOf(Exception failure) {
+                return failure.getMessage().contains("store refuses writes") ? 4 : 99;
+            }
+        }).run();
+        ArchiveSpool.Failure failure = spool.takeError("000000010000000000000001").orElseThrow();
+        assertEquals(4, failure.exitCode());
+        assertTrue(failure.reason().contains("store refuses writes"), failure.reason());
+    }
+
+    /** An error mark of an earlier release holds the reason only: it reads as exit code 1 and that reason. */
+    @Test
+    void anErrorMarkOfAnEarlierReleaseReadsAsExitCodeOne() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        Files.writeString(spool.directory().resolve("000000010000000000000001.error"), "access denied\n");
+        assertEquals(Optional.of(new ArchiveSpool.Failure(1, "access denied")),
+                spool.takeError("000000010000000000000001"));
     }
 
     @Test
     void aFileWithAnErrorMarkWaitsUntilTheForegroundClearsIt() throws Exception {
         ready("000000010000000000000001");
         ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
-        spool.markError("000000010000000000000001", "earlier failure");
+        spool.markError("000000010000000000000001", 4, "earlier failure");
         List<String> failures = new CopyOnWriteArrayList<>();
         assertEquals(0, uploader(memory, spool, failures).run());
         assertTrue(spool.takeError("000000010000000000000001").isPresent());
@@ -549,7 +585,7 @@ class AsyncUploaderTest {
         };
         assertEquals(1, uploader(exhausted, spool, failures).run());
         assertTrue(spool.hasOk("000000010000000000000002"));
-        String reason = spool.takeError("000000010000000000000001").orElseThrow();
+        String reason = spool.takeError("000000010000000000000001").orElseThrow().reason();
         assertTrue(reason.startsWith("out of memory while storing 000000010000000000000001"), reason);
         assertTrue(reason.contains("give the uploader more heap"), reason);
         assertEquals(1, failures.size(), failures::toString);
@@ -583,7 +619,7 @@ class AsyncUploaderTest {
         // one worker thread, whose every report threw: it survived each, and every file got its mark
         assertEquals(5, markedWhenLogged.size(), markedWhenLogged::toString);
         for (String wal : markedWhenLogged) {
-            assertTrue(spool.takeError(wal).orElseThrow().contains("store refuses writes"), wal);
+            assertTrue(spool.takeError(wal).orElseThrow().reason().contains("store refuses writes"), wal);
         }
     }
 
