@@ -10,6 +10,7 @@ import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.io.Retry;
+import io.cumulus.core.wal.PgControl;
 import io.cumulus.core.wal.RestoreSpool;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.core.wal.WalNotFoundException;
@@ -170,7 +171,7 @@ public final class WalRestoreCommand extends ToolCommand {
                 log.warning(cause.getMessage() + "; retrying in " + pause.toMillis() + " ms"));
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning,
-                    WalRestorer.systemIdentifier(dataDirectory));
+                    PgControl.read(dataDirectory));
             String key = retry.run(() -> restorer.restore(wal, walDest, !noPartial));
             log.info("restored " + wal + " from " + key);
         }
@@ -232,7 +233,7 @@ public final class WalRestoreCommand extends ToolCommand {
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             spool.clearFetchingMarks();
             WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning,
-                    WalRestorer.systemIdentifier(dataDirectory));
+                    PgControl.read(dataDirectory));
             new WalPrefetcher(restorer, spool, prefetch, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
                 @Override
                 public void fetched(String wal) {

@@ -167,6 +167,20 @@ class WalRestoreCommandTest {
     }
 
     @Test
+    void aSegmentOfAnotherSegmentSizeThanPgControlsStopsArchiveRecovery() throws IOException {
+        // pg_control as PostgreSQL 15 writes it: floatFormat at 208, then blcksz, relseg_size, xlog_blcksz,
+        // xlog_seg_size (16 MB); the store holds a 1 MB segment under the name
+        java.nio.ByteBuffer control = java.nio.ByteBuffer.allocate(8192).order(java.nio.ByteOrder.nativeOrder());
+        control.putLong(0, 7716536663683337326L).putDouble(208, 1234567.0).putInt(224, 8192).putInt(228, 16 << 20);
+        Files.write(Files.createDirectories(pgdata.resolve("global")).resolve("pg_control"), control.array());
+        Result result = run(store, "main", WAL, dest.toString());
+        assertEquals(128, result.exitCode(), result.err());
+        assertTrue(result.err().contains("main/wals/0000000100000000/" + WAL + " holds 1048576 bytes, but this cluster's"
+                + " segments have 16777216 (global/pg_control)"), result.err());
+        assertTrue(Files.notExists(dest));
+    }
+
+    @Test
     void aStandbyDoesNotRetryAnUnavailableStoreUnlessTold() throws IOException {
         Path standby = Files.createDirectories(dir.resolve("standby"));
         Files.createFile(standby.resolve("standby.signal"));

@@ -86,7 +86,7 @@ public final class RestoreSpool {
      */
     public static String scopeOf(Path dataDirectory) {
         // no pg_control (a call by hand), or one this user cannot read: the directory alone
-        java.util.OptionalLong system = WalRestorer.systemIdentifier(dataDirectory);
+        java.util.OptionalLong system = PgControl.read(dataDirectory).systemIdentifier();
         String sysid = system.isPresent() ? Long.toUnsignedString(system.getAsLong()) : "";
         Path directory;
         try {

@@ -48,37 +48,23 @@ public final class WalRestorer {
     private final BlobStore store;
     private final ServerLayout layout;
     private final java.util.function.Consumer<String> warnings;
-    private final OptionalLong system;
+    private final PgControl cluster;
 
     public WalRestorer(BlobStore store, ServerLayout layout) {
-        this(store, layout, warning -> { }, OptionalLong.empty());
+        this(store, layout, warning -> { }, PgControl.UNKNOWN);
     }
 
     /**
      * @param warnings told when a WAL file has more than one stored copy (the restore goes on with the first)
-     * @param system the database system identifier of the cluster that asks ({@link #systemIdentifier}), if
-     *     known: a segment whose first page names another system is refused
+     * @param cluster the pg_control of the cluster that asks ({@link PgControl#read}): a segment whose first
+     *     page names another database system or another segment size, or a segment of another size, is refused
      */
     public WalRestorer(BlobStore store, ServerLayout layout, java.util.function.Consumer<String> warnings,
-            OptionalLong system) {
+            PgControl cluster) {
         this.store = store;
         this.layout = layout;
         this.warnings = warnings;
-        this.system = system;
-    }
-
-    /**
-     * The database system identifier in {@code dataDirectory}'s {@code global/pg_control} (its first eight
-     * bytes, in the machine's byte order, as PostgreSQL writes them; a shorter file reads zero-padded, as
-     * {@code od} reads it); empty when there is none or it cannot be read (a call by hand elsewhere).
-     */
-    public static OptionalLong systemIdentifier(Path dataDirectory) {
-        try (FileChannel control = FileChannel.open(dataDirectory.resolve("global/pg_control"), StandardOpenOption.READ)) {
-            ByteBuffer first = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.nativeOrder());
-            return control.read(first) > 0 ? OptionalLong.of(first.rewind().getLong()) : OptionalLong.empty();
-        } catch (IOException noControlFile) {
-            return OptionalLong.empty();
-        }
+        this.cluster = cluster;
     }
 
     /**
@@ -150,6 +136,7 @@ public final class WalRestorer {
                         + " (the primary's pg_wal, another archive)", e);
             }
             OptionalLong headerSystem = wal.kind() == WalName.Kind.SEGMENT ? systemInHeader(header) : OptionalLong.empty();
+            OptionalLong system = cluster.systemIdentifier();
             if (headerSystem.isPresent() && system.isPresent() && headerSystem.getAsLong() != system.getAsLong()) {
                 // PostgreSQL would only log "WAL file is from different database system" and, in archive
                 // recovery, end it there and promote
@@ -158,9 +145,20 @@ public final class WalRestorer {
                         + Long.toUnsignedString(system.getAsLong()) + " (global/pg_control): another cluster archives"
                         + " under this server name; refusing to hand it to PostgreSQL");
             }
-            OptionalLong headerSize = wal.kind() == WalName.Kind.SEGMENT && !Compression.withoutSuffix(key).endsWith(".partial")
-                    ? segmentSizeInHeader(header) : OptionalLong.empty();
-            if (headerSize.isPresent() && size != headerSize.getAsLong()) {
+            OptionalLong headerSize = wal.kind() == WalName.Kind.SEGMENT ? segmentSizeInHeader(header) : OptionalLong.empty();
+            OptionalLong ours = wal.kind() == WalName.Kind.SEGMENT ? cluster.segmentSize() : OptionalLong.empty();
+            if (headerSize.isPresent() && ours.isPresent() && headerSize.getAsLong() != ours.getAsLong()) {
+                // PostgreSQL would stop on "archive file ... has wrong size", or, on a standby given a shorter
+                // file, take it for one still being copied and ask again, saying nothing above DEBUG1
+                throw new OperationFailedException("archived object " + key + " is a WAL segment of "
+                        + headerSize.getAsLong() + " bytes (its first page's xlp_seg_size), but this cluster's segments"
+                        + " have " + ours.getAsLong() + " (global/pg_control): WAL of a cluster with another segment"
+                        + " size is stored under this server name; point restore_command at this cluster's own"
+                        + " archive; refusing to hand it to PostgreSQL");
+            }
+            // a .partial is a segment written up to where its timeline ended: it may be shorter
+            boolean partial = Compression.withoutSuffix(key).endsWith(".partial");
+            if (headerSize.isPresent() && !partial && size != headerSize.getAsLong()) {
                 throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, but its"
                         + " first page says the segment has " + headerSize.getAsLong() + ": it may be truncated;"
                         + " refusing to hand it to PostgreSQL");
@@ -168,6 +166,12 @@ public final class WalRestorer {
             if (wal.kind() != WalName.Kind.HISTORY && wal.kind() != WalName.Kind.BACKUP_LABEL && !isSegmentSize(size)) {
                 throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, which is"
                         + " not a WAL segment size: it may be corrupt; refusing to hand it to PostgreSQL");
+            }
+            if (headerSize.isEmpty() && ours.isPresent() && !partial && size != ours.getAsLong()) {
+                throw new OperationFailedException("archived object " + key + " holds " + size + " bytes, but this"
+                        + " cluster's segments have " + ours.getAsLong() + " (global/pg_control): it is truncated, or WAL"
+                        + " of a cluster with another segment size stored under this server name; point restore_command"
+                        + " at this cluster's own archive; refusing to hand it to PostgreSQL");
             }
             Files.move(temporary, destination, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             syncDirectory(directory);
@@ -219,8 +223,14 @@ public final class WalRestorer {
         }
     }
 
-    private static boolean isSegmentSize(long size) {
+    /** A WAL segment size: a power of two from 1 MB to 1 GB (initdb --wal-segsize). */
+    static boolean isSegmentSize(long size) {
         return size >= MIN_SEGMENT_SIZE && size <= MAX_SEGMENT_SIZE && Long.bitCount(size) == 1;
+    }
+
+    /** An XLOG_BLCKSZ: a power of two from 1 to 64 kB (configure --with-wal-blocksize). */
+    static boolean isBlockSize(long size) {
+        return size >= MIN_BLOCK_SIZE && size <= MAX_BLOCK_SIZE && Long.bitCount(size) == 1;
     }
 
     /**
@@ -231,20 +241,19 @@ public final class WalRestorer {
      * no PostgreSQL writes: {@code xlp_xlog_blcksz} at 36 is checked as well). {@code xlp_magic} (at 0)
      * is not: it changes with every major release.
      */
-    /** xlp_sysid of a segment's long page header, when {@link #segmentSizeInHeader} finds one. */
-    static OptionalLong systemInHeader(ByteBuffer header) {
-        return segmentSizeInHeader(header).isPresent() ? OptionalLong.of(header.getLong(24)) : OptionalLong.empty();
-    }
-
     static OptionalLong segmentSizeInHeader(ByteBuffer header) {
         if (header.hasRemaining() || (header.getShort(2) & XLP_LONG_HEADER) == 0) {
             return OptionalLong.empty();
         }
         long segmentSize = Integer.toUnsignedLong(header.getInt(32));
         long blockSize = Integer.toUnsignedLong(header.getInt(36));
-        boolean plausible = isSegmentSize(segmentSize) && blockSize >= MIN_BLOCK_SIZE && blockSize <= MAX_BLOCK_SIZE
-                && Long.bitCount(blockSize) == 1;
+        boolean plausible = isSegmentSize(segmentSize) && isBlockSize(blockSize);
         return plausible ? OptionalLong.of(segmentSize) : OptionalLong.empty();
+    }
+
+    /** xlp_sysid of a segment's long page header, when {@link #segmentSizeInHeader} finds one. */
+    static OptionalLong systemInHeader(ByteBuffer header) {
+        return segmentSizeInHeader(header).isPresent() ? OptionalLong.of(header.getLong(24)) : OptionalLong.empty();
     }
 
     /**

@@ -47,7 +47,11 @@ class WalPrefetcherTest {
     }
 
     private WalPrefetcher prefetcher(RestoreSpool spool, int window) {
-        return new WalPrefetcher(new WalRestorer(store, LAYOUT), spool, window, 3, new WalPrefetcher.Listener() {
+        return prefetcher(new WalRestorer(store, LAYOUT), spool, window);
+    }
+
+    private WalPrefetcher prefetcher(WalRestorer restorer, RestoreSpool spool, int window) {
+        return new WalPrefetcher(restorer, spool, window, 3, new WalPrefetcher.Listener() {
             @Override
             public void fetched(String wal) {
             }
@@ -262,5 +266,19 @@ class WalPrefetcherTest {
             assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList(),
                     "no temporary file left");
         }
+    }
+
+    @Test
+    void aSegmentOfAnotherSegmentSizeThanPgControlsIsNeverSpooled() throws Exception {
+        // 1 MB segments under the server name of a cluster whose pg_control says 16 MB: the launcher's fast
+        // path would hand them to PostgreSQL unchecked, so the worker must not spool them
+        archive(seg(1, 2));
+        archive(seg(1, 3));
+        RestoreSpool spool = spool("a7");
+        WalRestorer sixteen = new WalRestorer(store, LAYOUT, warning -> { },
+                new PgControl(java.util.OptionalLong.empty(), java.util.OptionalLong.of(16L << 20)));
+        follow(prefetcher(sixteen, spool, 2), seg(1, 1), Duration.ofMillis(300)).join(10_000);
+        assertEquals(List.of(), spool.segments());
+        assertTrue(failures.containsAll(List.of(seg(1, 2), seg(1, 3))), failures.toString());
     }
 }

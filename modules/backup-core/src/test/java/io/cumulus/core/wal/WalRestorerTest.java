@@ -82,7 +82,7 @@ class WalRestorerTest {
         put(DIR + "000000010000000000000007.partial", content(3, 1 << 20));
         java.util.List<String> warnings = new java.util.ArrayList<>();
         Path dest = pgWal.resolve("RECOVERYXLOG");
-        new WalRestorer(store, LAYOUT, warnings::add, java.util.OptionalLong.empty()).restore(WalName.parse("000000010000000000000007"), dest, true);
+        new WalRestorer(store, LAYOUT, warnings::add, PgControl.UNKNOWN).restore(WalName.parse("000000010000000000000007"), dest, true);
         assertArrayEquals(first, Files.readAllBytes(dest));
         assertEquals(1, warnings.size(), warnings.toString());
         assertTrue(warnings.get(0).startsWith("WAL file 000000010000000000000007 is stored 2 times ("
@@ -95,7 +95,7 @@ class WalRestorerTest {
         put(DIR + "000000010000000000000007.gz", content(1, 1 << 20));
         put(DIR + "000000010000000000000007.partial", content(2, 1 << 20));
         java.util.List<String> warnings = new java.util.ArrayList<>();
-        new WalRestorer(store, LAYOUT, warnings::add, java.util.OptionalLong.empty()).restore(WalName.parse("000000010000000000000007"),
+        new WalRestorer(store, LAYOUT, warnings::add, PgControl.UNKNOWN).restore(WalName.parse("000000010000000000000007"),
                 pgWal.resolve("RECOVERYXLOG"), true);
         assertEquals(java.util.List.of(), warnings);
     }
@@ -261,7 +261,7 @@ class WalRestorerTest {
         byte[] segment = segmentWithHeader(16 << 20, 16 << 20); // xlp_sysid 7716536663683337326
         put(DIR + name, segment);
         Path dest = Files.write(pgWal.resolve("RECOVERYXLOG"), new byte[] {1, 2, 3});
-        WalRestorer other = new WalRestorer(store, LAYOUT, w -> { }, java.util.OptionalLong.of(42));
+        WalRestorer other = new WalRestorer(store, LAYOUT, w -> { }, control(42, 16 << 20));
         OperationFailedException refused = assertThrows(OperationFailedException.class,
                 () -> other.restore(WalName.parse(name), dest, true));
         assertEquals("archived object " + DIR + name + " is WAL of database system 7716536663683337326, not of this"
@@ -269,19 +269,57 @@ class WalRestorerTest {
                 + " hand it to PostgreSQL", refused.getMessage());
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(dest));
 
-        new WalRestorer(store, LAYOUT, w -> { }, java.util.OptionalLong.of(7716536663683337326L))
+        new WalRestorer(store, LAYOUT, w -> { }, control(7716536663683337326L, 16 << 20))
                 .restore(WalName.parse(name), dest, true);
         assertArrayEquals(segment, Files.readAllBytes(dest));
     }
 
+    /** The pg_control of a cluster of system {@code sysid} whose segments have {@code segmentSize} bytes. */
+    private static PgControl control(long sysid, long segmentSize) {
+        return new PgControl(java.util.OptionalLong.of(sysid), java.util.OptionalLong.of(segmentSize));
+    }
+
+    /**
+     * Two clusters of one database system with different segment sizes (one re-initialised by pg_resetwal
+     * --wal-segsize, a store prefix reused): PostgreSQL stops on "archive file ... has wrong size", or a
+     * standby takes a shorter file for one still being copied and asks again. Refused, naming both
+     * sizes and the fix, for a full segment and a .partial alike, and never written to the destination.
+     */
     @Test
-    void theSystemIdentifierIsReadFromPgControlsFirstEightBytes(@TempDir Path data) throws IOException {
-        assertEquals(java.util.OptionalLong.empty(), WalRestorer.systemIdentifier(data));
-        java.nio.ByteBuffer control = java.nio.ByteBuffer.allocate(8192).order(java.nio.ByteOrder.nativeOrder());
-        control.putLong(0, 7716536663683337326L);
-        Files.createDirectories(data.resolve("global"));
-        Files.write(data.resolve("global/pg_control"), control.array());
-        assertEquals(java.util.OptionalLong.of(7716536663683337326L), WalRestorer.systemIdentifier(data));
+    void aSegmentOfAnotherSegmentSizeIsRefusedNamingBothSizes() throws IOException {
+        Path dest = Files.write(pgWal.resolve("RECOVERYXLOG"), new byte[] {1, 2, 3});
+        WalRestorer sixteen = new WalRestorer(store, LAYOUT, w -> { }, control(7716536663683337326L, 16 << 20));
+        put(DIR + "000000010000000000000007.gz", segmentWithHeader(1 << 20, 1 << 20));
+        put(DIR + "000000010000000000000008.partial", segmentWithHeader(1 << 20, 1 << 20));
+        for (String name : java.util.List.of("000000010000000000000007", "000000010000000000000008")) {
+            String key = name.endsWith("7") ? DIR + name + ".gz" : DIR + name + ".partial";
+            OperationFailedException refused = assertThrows(OperationFailedException.class,
+                    () -> sixteen.restore(WalName.parse(name), dest, true));
+            assertEquals("archived object " + key + " is a WAL segment of 1048576 bytes (its first page's"
+                    + " xlp_seg_size), but this cluster's segments have 16777216 (global/pg_control): WAL of a cluster"
+                    + " with another segment size is stored under this server name; point restore_command at this"
+                    + " cluster's own archive; refusing to hand it to PostgreSQL", refused.getMessage());
+            assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(dest));
+        }
+        // the cluster of that size takes them
+        WalRestorer one = new WalRestorer(store, LAYOUT, w -> { }, control(7716536663683337326L, 1 << 20));
+        one.restore(WalName.parse("000000010000000000000007"), dest, true);
+        assertEquals(1 << 20, Files.size(dest));
+        // a segment whose first page has no long header: its length alone, but a .partial may be shorter
+        put(DIR + "000000010000000000000009", content(4, 1 << 20));
+        OperationFailedException refused = assertThrows(OperationFailedException.class,
+                () -> sixteen.restore(WalName.parse("000000010000000000000009"), dest, true));
+        assertEquals("archived object " + DIR + "000000010000000000000009 holds 1048576 bytes, but this cluster's"
+                + " segments have 16777216 (global/pg_control): it is truncated, or WAL of a cluster with another"
+                + " segment size stored under this server name; point restore_command at this cluster's own archive;"
+                + " refusing to hand it to PostgreSQL", refused.getMessage());
+        put(DIR + "00000001000000000000000A.partial", content(5, 1 << 20));
+        sixteen.restore(WalName.parse("00000001000000000000000A"), dest, true);
+        assertEquals(1 << 20, Files.size(dest));
+        // without pg_control's segment size (none found in it, a call by hand): no such check
+        new WalRestorer(store, LAYOUT, w -> { }, new PgControl(java.util.OptionalLong.of(7716536663683337326L),
+                java.util.OptionalLong.empty())).restore(WalName.parse("000000010000000000000009"), dest, true);
+        assertEquals(1 << 20, Files.size(dest));
     }
 
     @Test
