@@ -31,8 +31,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code cumulus-wal-restore}: PostgreSQL's restore_command, barman-cloud-wal-restore's twin. */
 @Command(name = "cumulus-wal-restore", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
-        description = "Fetch one WAL file from object storage. Use as"
-                + " restore_command = 'cumulus-wal-restore [OPTIONS] SOURCE_URL SERVER_NAME %%f %%p'.")
+        description = {"Fetch one WAL file from object storage. Use as",
+            "restore_command = 'cumulus-wal-restore [OPTIONS] SOURCE_URL SERVER_NAME %%f %%p'"})
 public final class WalRestoreCommand extends ToolCommand {
 
     @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH, https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, gs://BUCKET/PATH"

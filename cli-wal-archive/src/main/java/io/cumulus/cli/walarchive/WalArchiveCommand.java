@@ -32,8 +32,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code cumulus-wal-archive}: PostgreSQL's archive_command, barman-cloud-wal-archive's twin. */
 @Command(name = "cumulus-wal-archive", versionProvider = io.cumulus.cli.Version.class, sortOptions = false,
-        description = "Archive one WAL file into object storage, at barman-cloud's key. Use as"
-                + " archive_command = 'cumulus-wal-archive [OPTIONS] DESTINATION_URL SERVER_NAME %%p'.")
+        description = {"Archive one WAL file into object storage, at barman-cloud's key. Use as",
+            "archive_command = 'cumulus-wal-archive [OPTIONS] DESTINATION_URL SERVER_NAME %%p'"})
 public final class WalArchiveCommand extends ToolCommand {
 
     @Parameters(index = "0", paramLabel = "DESTINATION_URL",

@@ -51,6 +51,15 @@ class WalArchiveCommandTest {
         return "file://" + Files.createDirectories(dir.resolve("store"));
     }
 
+    /** The help's example is one line a DBA can copy: picocli's wrapping once broke it inside %p. */
+    @Test
+    void theHelpShowsTheArchiveCommandOnOneLine() {
+        Result result = run("--help");
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(result.out().lines().anyMatch(line -> line.strip().equals(
+                "archive_command = 'cumulus-wal-archive [OPTIONS] DESTINATION_URL SERVER_NAME %p'")), result.out());
+    }
+
     @Test
     void archivesIntoTheBarmanLayoutAndExitsZero() throws IOException {
         Path wal = segment("000000010000000000000001");
