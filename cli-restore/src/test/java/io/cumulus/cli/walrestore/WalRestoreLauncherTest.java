@@ -201,6 +201,30 @@ class WalRestoreLauncherTest {
         }
     }
 
+    /**
+     * A JVM that crashed (SIGSEGV or SIGBUS, then abort: 134; an installation copied over its mapped cache) is a
+     * failure of Java: PostgreSQL takes any status above 125 for fatal, so a standby would shut down over it.
+     */
+    @Test
+    void aJvmThatCrashedIsAnErrorOnAStandbyAndStopsArchiveRecovery() throws Exception {
+        Path java = java("java-crash", "kill -ABRT $$");
+        Call standby = restore(java, dataDir("standby.signal"));
+        assertEquals(ExitCodes.ERROR, standby.exit(), standby.output());
+        assertTrue(standby.output().contains("cumulus-wal-restore: Java died of signal 6 (exit 134): a crash"),
+                standby.output());
+        assertFalse(standby.output().contains("stopping recovery"), standby.output());
+        Call recovery = restore(java, dataDir("recovery.signal"));
+        assertEquals(ExitCodes.ABORT_RECOVERY, recovery.exit(), recovery.output());
+        assertTrue(recovery.output().contains("stopping recovery"), recovery.output());
+    }
+
+    /** A JVM stopped by SIGTERM (PostgreSQL shutting down) keeps its status: PostgreSQL then shuts down too. */
+    @Test
+    void aJvmStoppedBySigtermKeepsItsStatus() throws Exception {
+        Call call = restore(java("java-term", "kill -TERM $$"), dataDir("standby.signal"));
+        assertEquals(143, call.exit(), call.output());
+    }
+
     @Test
     void aJvmOutOfMemoryUnderExitOnOutOfMemoryErrorIsNoAnswerOfTheTool() throws Exception {
         // Java's own exit code under -XX:+ExitOnOutOfMemoryError is 3, the tool's "invalid input"
@@ -232,7 +256,7 @@ class WalRestoreLauncherTest {
     }
 
     @Test
-    void theToolsPrivateCodesAreMappedBackAndASignalPassesThrough() throws Exception {
+    void theToolsPrivateCodesAreMappedBackAndSigtermPassesThrough() throws Exception {
         for (String[] signals : List.of(new String[0], new String[] {"recovery.signal"})) {
             Path data = dataDir(signals);
             for (int code : List.of(0, 1, 2, 3, 4, 128)) {
@@ -241,8 +265,11 @@ class WalRestoreLauncherTest {
                 assertEquals(code, call.exit(), call.output());
                 assertEquals("", call.output());
             }
+            Call stopped = restore(java("java-stopped", "kill -TERM $$"), data);
+            assertEquals(128 + 15, stopped.exit(), stopped.output());
+            // killed otherwise (the OOM killer): a failure of Java, which a standby retries (4), not fatal
             Call killed = restore(java("java-killed", "kill -KILL $$"), data);
-            assertEquals(128 + 9, killed.exit(), killed.output());
+            assertEquals(signals.length == 0 ? ExitCodes.ERROR : ExitCodes.ABORT_RECOVERY, killed.exit(), killed.output());
         }
     }
 

@@ -243,8 +243,13 @@ public final class WalArchiveCommand extends ToolCommand {
                         }
 
                         @Override
+                        public String describe(Exception failure) {
+                            return io.cumulus.cli.Failures.describe(failure);
+                        }
+
+                        @Override
                         public void failed(String name, Exception failure) {
-                            log.error("could not archive " + name + ": " + failure.getMessage());
+                            log.error("could not archive " + name + ": " + io.cumulus.cli.Failures.describe(failure));
                         }
 
                         @Override

@@ -45,6 +45,11 @@ public final class AsyncUploader {
             return 1;
         }
 
+        /** The line the call that reports {@code failure} prints, as a synchronous call would word it; must not log. */
+        default String describe(Exception failure) {
+            return failure.getMessage() == null ? failure.toString() : failure.getMessage();
+        }
+
         /** The spool took no mark (a full disk): the uploader takes no new work for {@code pause}. */
         default void spoolUnwritable(IOException failure, Duration pause) {
         }
@@ -341,7 +346,7 @@ public final class AsyncUploader {
      */
     private void failed(String wal, Exception e) {
         try {
-            spool.markError(wal, listener.exitCodeOf(e), e.getMessage() == null ? e.toString() : e.getMessage());
+            spool.markError(wal, listener.exitCodeOf(e), listener.describe(e));
             spoolWritable();
         } catch (IOException markFailure) {
             spoolUnwritable(markFailure);

@@ -132,6 +132,37 @@ class AsyncUploaderTest {
         assertTrue(failure.reason().contains("store refuses writes"), failure.reason());
     }
 
+    /** The reason in the mark is worded by the listener (the tool words it as a synchronous call does). */
+    @Test
+    void anErrorMarkHoldsTheListenersWordingOfTheFailure() throws Exception {
+        ready("000000010000000000000001");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        BlobStore denied = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                throw new java.nio.file.AccessDeniedException("/srv/store/pg/wals/" + key);
+            }
+        };
+        WalArchiver archiver = new WalArchiver(denied, LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
+        new AsyncUploader(archiver, spool, pgWal, 1, Duration.ofMillis(200), new AsyncUploader.Listener() {
+            @Override
+            public void stored(String wal, WalArchiver.Outcome outcome) {
+            }
+
+            @Override
+            public void failed(String wal, Exception failure) {
+            }
+
+            @Override
+            public String describe(Exception failure) {
+                return "permission denied: " + ((java.nio.file.FileSystemException) failure).getFile();
+            }
+        }).run();
+        String reason = spool.takeError("000000010000000000000001").orElseThrow().reason();
+        assertTrue(reason.startsWith("permission denied: /srv/store/pg/wals/"), reason);
+    }
+
     /** An error mark of an earlier release holds the reason only: it reads as exit code 1 and that reason. */
     @Test
     void anErrorMarkOfAnEarlierReleaseReadsAsExitCodeOne() throws Exception {
