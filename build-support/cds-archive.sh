@@ -32,6 +32,10 @@ elif [ ! -x "$training" ]; then
     echo "cds-archive: $tool_dir is not a Cumulus tool directory (no bin/cds-training); give a tool directory such as /opt/cumulus/cli-wal-archive" >&2
     exit 2
 fi
+# the physical path, which the launchers run the tool from (readlink -f): a Java 17 archive made through
+# a link (/opt/cumulus/current/cli-wal-archive) would record jar paths no call uses
+tool_dir=$(readlink -f "$tool_dir")
+training=$tool_dir/bin/cds-training
 lib=$tool_dir/lib
 for dir in "$lib" "$lib/azure" "$lib/gcs"; do
     if [ -d "$dir" ] && [ ! -w "$dir" ]; then

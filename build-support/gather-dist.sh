@@ -12,7 +12,7 @@ rm -rf "$root/dist"
 mkdir -p "$root/dist/bin" "$root/dist/support"
 # The script that builds a tool's start-up archive and cache, for a site that installs a tool elsewhere: a
 # Java 17 archive only maps at the path it was made at (docs/installing.md).
-cp "$root/build-support/cds-archive.sh" "$root/build-support/fake-s3.py" "$root/build-support/fake-azure.py" "$root/build-support/fake-gcs.py" \
+cp "$root/build-support/cds-archive.sh" "$root/build-support/install.sh" "$root/build-support/fake-s3.py" "$root/build-support/fake-azure.py" "$root/build-support/fake-gcs.py" \
     "$root/dist/support/"
 # A class from a signed jar is never put in a class-data-sharing archive or an ahead-of-time cache ("Skipping
 # ...: Signed JAR"), and Microsoft signs the Azure SDK's jars: so that an Azure call starts from lib/azure's
