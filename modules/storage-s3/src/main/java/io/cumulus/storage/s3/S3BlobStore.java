@@ -20,6 +20,11 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
@@ -40,7 +45,11 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.metrics.CoreMetric;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.SdkHttpResponse;
+import software.amazon.awssdk.metrics.MetricCollection;
+import software.amazon.awssdk.metrics.MetricPublisher;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
@@ -48,13 +57,16 @@ import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
@@ -74,6 +86,7 @@ import software.amazon.awssdk.services.s3.model.Tagging;
  */
 final class S3BlobStore implements BlobStore {
 
+    private static final System.Logger LOG = System.getLogger(S3BlobStore.class.getName());
     private static final String CONTENT_TYPE = "application/octet-stream";
     /** Error codes of a store failing for a while, whatever the HTTP status they came with. */
     private static final Set<String> TRANSIENT_ERRORS = Set.of("InternalError", "ServiceUnavailable", "SlowDown",
@@ -271,6 +284,15 @@ final class S3BlobStore implements BlobStore {
         private final String key;
         private final WriteOptions options;
         private final Tagging tagging;
+        /**
+         * Whether the CreateMultipartUpload that started this upload needed more than one attempt: an
+         * attempt whose answer was lost (a timeout, a dropped connection) may have started an upload all
+         * the same, whose id never reached us ({@link #abortStrays}). Strays are looked for only then, so
+         * that a start that went through at once costs no request, and puts no other writer at risk.
+         */
+        private boolean startRetried;
+        /** The store's time (its {@code Date} header) of its answer to that retried start; null if it sent none. */
+        private Instant startAnswered;
 
         Upload(String key, WriteOptions options) {
             this.key = key;
@@ -313,8 +335,10 @@ final class S3BlobStore implements BlobStore {
 
         @Override
         public String startUpload() throws IOException {
+            Retries retries = new Retries();
             try {
-                return client().createMultipartUpload(CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
+                CreateMultipartUploadResponse started = client().createMultipartUpload(
+                        CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
                         .contentType(CONTENT_TYPE)
                         .applyMutation(b -> {
                             if (tagging != null) {
@@ -323,8 +347,17 @@ final class S3BlobStore implements BlobStore {
                             config.serverSideEncryption().ifPresent(sse -> b.serverSideEncryption(ServerSideEncryption.fromValue(sse)));
                             config.kmsKeyId().ifPresent(b::ssekmsKeyId);
                         })
-                        .build()).uploadId();
+                        .overrideConfiguration(o -> o.addMetricPublisher(retries))
+                        .build());
+                if (retries.any()) {
+                    startRetried = true;
+                    startAnswered = storeTime(started.sdkHttpResponse()).orElse(null);
+                }
+                return started.uploadId();
             } catch (SdkException e) {
+                if (retries.any()) {
+                    abortStrays(null, null); // attempts that timed out may have started uploads all the same
+                }
                 throw refusedWrite(translate(e, key));
             }
         }
@@ -375,6 +408,9 @@ final class S3BlobStore implements BlobStore {
                     throw e;
                 }
             });
+            if (startRetried) {
+                abortStrays(uploadId, startAnswered);
+            }
         }
 
         /**
@@ -402,6 +438,65 @@ final class S3BlobStore implements BlobStore {
                 // already gone: nothing is left behind, which is what abort is for
             } catch (SdkException e) {
                 throw translate(e, key);
+            }
+            if (startRetried) {
+                abortStrays(uploadId, startAnswered);
+            }
+        }
+
+        /**
+         * Aborts the uploads of this key that attempts of a retried start left behind: the store carried out
+         * an attempt whose answer was lost, so no one knows that upload's id, and it would stay open until a
+         * lifecycle rule removes it. A stray is an upload of exactly this key, not ours, with no part, begun no
+         * later than the second of the store's answer to our start (by the store's clock; when the start
+         * failed, or its answer had no {@code Date}, the listing's). Another writer of the key (two archivers
+         * racing on a WAL segment larger than a part) is left alone once it has a part, or if it began after
+         * us; one that began before us and has no part yet cannot be told apart: its next part fails and its
+         * caller writes again, which only a start of ours that needed retries can bring about. A store that
+         * does not keep when an upload began (S3Proxy 2.7 lists the time of the listing) may keep its strays.
+         * Cleanup, never the write's outcome: each request is bounded by the read timeout, retries included,
+         * and any failure (no {@code s3:ListBucketMultipartUploads} right, a store without the call) ends it
+         * with a debug line.
+         *
+         * @param ours this writer's upload, never aborted here; null when the start failed
+         * @param answered the store's time of its answer to our start; null to take the listing's
+         */
+        private void abortStrays(String ours, Instant answered) {
+            try {
+                ListMultipartUploadsResponse listing = client().listMultipartUploads(b -> b.bucket(bucket).prefix(key)
+                        .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout())));
+                Optional<Instant> until = Optional.ofNullable(answered).or(() -> storeTime(listing.sdkHttpResponse()));
+                if (until.isEmpty()) {
+                    LOG.log(System.Logger.Level.DEBUG, "not looking for stray multipart uploads of " + describe(key)
+                            + ": the store sends no Date to compare their start with");
+                    return;
+                }
+                for (MultipartUpload upload : listing.uploads()) {
+                    if (upload.key().equals(key) && !upload.uploadId().equals(ours) && upload.initiated() != null
+                            && !upload.initiated().truncatedTo(ChronoUnit.SECONDS).isAfter(until.get())
+                            && hasNoPart(upload.uploadId())) {
+                        client().abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(upload.uploadId())
+                                .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout())));
+                        LOG.log(System.Logger.Level.DEBUG, "aborted the empty multipart upload " + upload.uploadId()
+                                + " of " + describe(key) + ", started by an attempt whose answer was lost");
+                    }
+                }
+            } catch (RuntimeException e) { // SdkException, or the client that could not be built
+                LOG.log(System.Logger.Level.DEBUG, "could not look for stray multipart uploads of " + describe(key)
+                        + " (a lifecycle rule for incomplete uploads removes them): " + shown(e));
+            }
+        }
+
+        /** Whether an upload has no part: one that has is someone's live upload, never a lost attempt's. */
+        private boolean hasNoPart(String uploadId) {
+            try {
+                return client().listParts(b -> b.bucket(bucket).key(key).uploadId(uploadId).maxParts(1)
+                        .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout()))).parts().isEmpty();
+            } catch (S3Exception e) {
+                if (isUploadGone(e)) {
+                    return false; // gone meanwhile: nothing to abort
+                }
+                throw e;
             }
         }
 
@@ -455,6 +550,37 @@ final class S3BlobStore implements BlobStore {
             return withCause(new AccessDeniedException(failure.getMessage() + "; if they may write there, a bucket"
                     + " policy may require server-side encryption: give -e AES256, or -e aws:kms with"
                     + " --sse-kms-key-id, to every tool that writes there"), failure.getCause());
+        }
+    }
+
+    /**
+     * Counts the retries of the one request it is given to: the SDK publishes a call's metrics to it when
+     * the call ends, on the calling thread, whether it succeeded or not.
+     */
+    private static final class Retries implements MetricPublisher {
+        private volatile int count;
+
+        @Override
+        public void publish(MetricCollection metrics) {
+            count = metrics.metricValues(CoreMetric.RETRY_COUNT).stream().mapToInt(Integer::intValue).sum();
+        }
+
+        boolean any() {
+            return count > 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** The store's clock at its answer, from the {@code Date} header (to the second), if it sent a valid one. */
+    static Optional<Instant> storeTime(SdkHttpResponse response) {
+        try {
+            return response.firstMatchingHeader("Date")
+                    .map(date -> ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
         }
     }
 

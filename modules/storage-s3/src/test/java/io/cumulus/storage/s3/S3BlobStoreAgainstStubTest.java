@@ -17,10 +17,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
@@ -36,7 +38,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 /**
  * What S3Proxy cannot show, against {@link StubS3Server}: a store that stops reading an upload, one
  * that no longer knows a multipart upload, one that honours {@code If-None-Match} (412, and the race it
- * settles) or rejects it (501), and a listing that says it goes on without saying where.
+ * settles) or rejects it (501), a listing that says it goes on without saying where, and one that
+ * started multipart uploads whose answers were lost (S3Proxy lists no real start time for uploads).
  */
 class S3BlobStoreAgainstStubTest {
 
@@ -152,6 +155,222 @@ class S3BlobStoreAgainstStubTest {
             assertFalse(e instanceof java.io.FileNotFoundException, e.toString());
             assertTrue(e.getMessage().contains("no longer knows the multipart upload")
                     && e.getMessage().contains("lifecycle rule"), e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- uploads a lost answer started
+
+    private static final String ARCHIVE_KEY = "pg/base/20240101T000000/data.tar";
+
+    @Test
+    void aStartWhoseAnswerWasLostLeavesNoEmptyUploadOnceTheObjectIsStored() throws Exception {
+        MultipartStore store = new MultipartStore();
+        Instant now = Instant.now();
+        // another writer of the key, with a part; one that began after ours; an empty one of another key
+        String racerWithAPart = store.begin(ARCHIVE_KEY, now.minusSeconds(60), 1);
+        String racerStartedLater = store.begin(ARCHIVE_KEY, now.plusSeconds(30), 0);
+        String otherKey = store.begin(ARCHIVE_KEY + ".lz4", now.minusSeconds(60), 0);
+        store.startsToLose.set(1); // the store starts an upload, and its answer never comes
+        byte[] data = bytes(S3StoreConfig.MIN_PART_SIZE + 10, 11);
+        try (StubS3Server stub = StubS3Server.start(store);
+                BlobStore s3 = S3BlobStores.open(retryingMultipart(stub))) {
+            write(s3, ARCHIVE_KEY, data, WriteOptions.DEFAULT);
+        }
+        assertArrayEquals(data, store.objects.get(ARCHIVE_KEY));
+        assertEquals(Set.of(racerWithAPart, racerStartedLater, otherKey), store.uploads.keySet());
+        assertEquals(1, store.requests("GET uploads").size(), store.requests.toString());
+    }
+
+    @Test
+    void aFailedUploadWhoseStartWasRetriedAbortsTheEmptyUploadItsLostAttemptStarted() throws Exception {
+        MultipartStore store = new MultipartStore();
+        store.startsToLose.set(1);
+        store.partStatus = 400; // a part the store refuses: the writer aborts its own upload, then the stray
+        try (StubS3Server stub = StubS3Server.start(store);
+                BlobStore s3 = S3BlobStores.open(retryingMultipart(stub))) {
+            assertThrows(IOException.class,
+                    () -> write(s3, ARCHIVE_KEY, bytes(S3StoreConfig.MIN_PART_SIZE + 10, 12), WriteOptions.DEFAULT));
+        }
+        assertEquals(Map.of(), store.uploads);
+        assertEquals(2, store.requests("DELETE uploadId").size(), store.requests.toString());
+    }
+
+    @Test
+    void aStartWhoseEveryAttemptWasLostAbortsTheUploadsTheyStarted() throws Exception {
+        MultipartStore store = new MultipartStore();
+        store.startsToLose.set(3);
+        try (StubS3Server stub = StubS3Server.start(store);
+                BlobStore s3 = S3BlobStores.open(retryingMultipart(stub))) {
+            StoreUnavailableException e = assertThrows(StoreUnavailableException.class,
+                    () -> write(s3, ARCHIVE_KEY, bytes(S3StoreConfig.MIN_PART_SIZE + 10, 13), WriteOptions.DEFAULT));
+            assertTrue(e.getMessage().startsWith("cannot reach s3://bucket"), e.getMessage());
+        }
+        assertEquals(3, store.requests("POST uploads").size(), store.requests.toString());
+        assertEquals(Map.of(), store.uploads);
+    }
+
+    @Test
+    void aStartAnsweredAtOnceAndASinglePutCostNoRequestToLookForStrays() throws Exception {
+        MultipartStore store = new MultipartStore();
+        try (StubS3Server stub = StubS3Server.start(store);
+                BlobStore s3 = S3BlobStores.open(retryingMultipart(stub))) {
+            write(s3, WAL_KEY, bytes(1000, 14), WriteOptions.DEFAULT);
+            write(s3, ARCHIVE_KEY, bytes(S3StoreConfig.MIN_PART_SIZE + 10, 15), WriteOptions.DEFAULT);
+        }
+        assertEquals(List.of("PUT", "POST uploads", "PUT uploadId", "PUT uploadId", "POST uploadId"),
+                store.requests);
+    }
+
+    @Test
+    void aStoreThatRefusesToListUploadsStillStoresTheObject() throws Exception {
+        for (int refusal : new int[] {403, 501}) { // a policy without s3:ListBucketMultipartUploads; no such call
+            MultipartStore store = new MultipartStore();
+            store.startsToLose.set(1);
+            store.listStatus = refusal;
+            byte[] data = bytes(S3StoreConfig.MIN_PART_SIZE + 10, 16);
+            try (StubS3Server stub = StubS3Server.start(store);
+                    BlobStore s3 = S3BlobStores.open(retryingMultipart(stub))) {
+                write(s3, ARCHIVE_KEY, data, WriteOptions.DEFAULT);
+            }
+            assertArrayEquals(data, store.objects.get(ARCHIVE_KEY));
+            assertEquals(1, store.uploads.size()); // the stray, for the lifecycle rule
+        }
+    }
+
+    /** Three attempts per request, and objects above 5 MiB in parts. */
+    private static S3StoreConfig retryingMultipart(StubS3Server stub) {
+        return config(stub).withMaxAttempts(3).withPartSize(S3StoreConfig.MIN_PART_SIZE);
+    }
+
+    /**
+     * A store of objects and multipart uploads, each with the time it began, as S3 lists them; it carries
+     * out the first {@link #startsToLose} CreateMultipartUpload requests and drops their connections
+     * unanswered, as a store does whose answers time out. It notes each request as {@code METHOD} and the
+     * query parameter that names the call ({@code uploads}, {@code uploadId}).
+     */
+    private static final class MultipartStore implements StubS3Server.Handler {
+        record Upload(String key, Instant initiated, Map<Integer, byte[]> parts) {}
+
+        final Map<String, Upload> uploads = new ConcurrentHashMap<>();
+        final Map<String, byte[]> objects = new ConcurrentHashMap<>();
+        final List<String> requests = new CopyOnWriteArrayList<>();
+        final AtomicInteger startsToLose = new AtomicInteger();
+        volatile int listStatus = 200;
+        volatile int partStatus = 200;
+        private final AtomicInteger ids = new AtomicInteger();
+
+        String begin(String key, Instant initiated, int parts) {
+            String id = "upload-" + ids.incrementAndGet();
+            Map<Integer, byte[]> stored = new ConcurrentHashMap<>();
+            for (int number = 1; number <= parts; number++) {
+                stored.put(number, new byte[] {1});
+            }
+            uploads.put(id, new Upload(key, initiated, stored));
+            return id;
+        }
+
+        List<String> requests(String request) {
+            return requests.stream().filter(request::equals).toList();
+        }
+
+        @Override
+        public void handle(HttpExchange exchange) throws Exception {
+            String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getPath();
+            String key = path.length() > "/bucket/".length() ? path.substring("/bucket/".length()) : "";
+            Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            String call = query.containsKey("uploads") ? " uploads" : query.containsKey("uploadId") ? " uploadId" : "";
+            requests.add(method + call);
+            String id = query.get("uploadId");
+            switch (method + call) {
+                case "POST uploads" -> {
+                    String started = begin(key, Instant.now(), 0);
+                    if (startsToLose.getAndDecrement() > 0) {
+                        throw new IOException("test: the answer to the start of " + started + " is lost");
+                    }
+                    StubS3Server.xml(exchange, 200, "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>"
+                            + key + "</Key><UploadId>" + started + "</UploadId></InitiateMultipartUploadResult>");
+                }
+                case "PUT uploadId" -> {
+                    Upload upload = uploads.get(id);
+                    if (upload == null) {
+                        StubS3Server.error(exchange, 404, "NoSuchUpload");
+                    } else if (partStatus != 200) {
+                        StubS3Server.error(exchange, partStatus, "InvalidRequest");
+                    } else {
+                        upload.parts().put(Integer.parseInt(query.get("partNumber")), body);
+                        StubS3Server.empty(exchange, 200, md5(body));
+                    }
+                }
+                case "POST uploadId" -> {
+                    Upload upload = uploads.remove(id);
+                    if (upload == null) {
+                        StubS3Server.error(exchange, 404, "NoSuchUpload");
+                        return;
+                    }
+                    java.io.ByteArrayOutputStream object = new java.io.ByteArrayOutputStream();
+                    new java.util.TreeMap<>(upload.parts()).values().forEach(object::writeBytes);
+                    objects.put(key, object.toByteArray());
+                    StubS3Server.xml(exchange, 200, "<CompleteMultipartUploadResult><Bucket>bucket</Bucket><Key>"
+                            + key + "</Key><ETag>\"x-1\"</ETag></CompleteMultipartUploadResult>");
+                }
+                case "DELETE uploadId" -> {
+                    uploads.remove(id);
+                    StubS3Server.empty(exchange, 204, null);
+                }
+                case "GET uploads" -> {
+                    if (listStatus != 200) {
+                        StubS3Server.error(exchange, listStatus, listStatus == 403 ? "AccessDenied" : "NotImplemented");
+                        return;
+                    }
+                    StringBuilder listing = new StringBuilder("<ListMultipartUploadsResult><Bucket>bucket</Bucket>"
+                            + "<IsTruncated>false</IsTruncated>");
+                    uploads.forEach((upload, u) -> {
+                        if (u.key().startsWith(query.getOrDefault("prefix", ""))) {
+                            listing.append("<Upload><Key>").append(u.key()).append("</Key><UploadId>").append(upload)
+                                    .append("</UploadId><Initiated>").append(u.initiated()).append("</Initiated></Upload>");
+                        }
+                    });
+                    StubS3Server.xml(exchange, 200, listing.append("</ListMultipartUploadsResult>").toString());
+                }
+                case "GET uploadId" -> {
+                    Upload upload = uploads.get(id);
+                    if (upload == null) {
+                        StubS3Server.error(exchange, 404, "NoSuchUpload");
+                        return;
+                    }
+                    StringBuilder parts = new StringBuilder("<ListPartsResult><Bucket>bucket</Bucket><Key>" + key
+                            + "</Key><UploadId>" + id + "</UploadId><IsTruncated>false</IsTruncated>");
+                    upload.parts().forEach((number, part) -> parts.append("<Part><PartNumber>").append(number)
+                            .append("</PartNumber><ETag>\"").append(md5(part)).append("\"</ETag><Size>")
+                            .append(part.length).append("</Size></Part>"));
+                    StubS3Server.xml(exchange, 200, parts.append("</ListPartsResult>").toString());
+                }
+                case "PUT" -> {
+                    objects.put(key, body);
+                    StubS3Server.empty(exchange, 200, md5(body));
+                }
+                default -> StubS3Server.error(exchange, 400, "UnexpectedRequest");
+            }
+        }
+
+        private static Map<String, String> query(String raw) {
+            Map<String, String> parameters = new java.util.HashMap<>();
+            if (raw != null) {
+                for (String parameter : raw.split("&")) {
+                    int equals = parameter.indexOf('=');
+                    String name = equals < 0 ? parameter : parameter.substring(0, equals);
+                    String value = equals < 0 ? "" : parameter.substring(equals + 1);
+                    parameters.put(name, java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            return parameters;
+        }
+
+        private static String md5(byte[] data) {
+            return java.util.HexFormat.of().formatHex(java.util.Base64.getDecoder().decode(
+                    S3BlobStore.contentMd5(data, data.length)));
         }
     }
 
