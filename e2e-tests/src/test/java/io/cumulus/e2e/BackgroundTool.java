@@ -99,6 +99,21 @@ final class BackgroundTool implements AutoCloseable {
         process.destroyForcibly();
     }
 
+    /** Sends signal {@code name} (STOP, CONT, ...) to process {@code pid} with kill(1): this tool's, or a server's. */
+    static void signal(String name, long pid) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + pid + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     String stdout() {
         return read(stdout);
     }

@@ -9,7 +9,6 @@ import io.cumulus.testsupport.PostgresUser;
 import io.cumulus.testsupport.Tools;
 import io.cumulus.testsupport.ToolResult;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,7 +111,7 @@ class RetentionWhileBackupRunsEndToEndTest {
             assertTrue(backup.isAlive() && System.nanoTime() < deadline, backup::describe);
             Archiver.sleep(Duration.ofMillis(20));
         }
-        signal("STOP", backup);
+        BackgroundTool.signal("STOP", backup.pid());
         return backup;
     }
 
@@ -142,20 +141,8 @@ class RetentionWhileBackupRunsEndToEndTest {
     }
 
     private static int resume(BackgroundTool backup) {
-        signal("CONT", backup);
+        BackgroundTool.signal("CONT", backup.pid());
         return backup.awaitExit(TIMEOUT);
-    }
-
-    private static void signal(String name, BackgroundTool backup) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(backup.pid())).inheritIO().start();
-            assertEquals(0, kill.waitFor());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Deletes the segments (any suffix) and backup history files before {@code limit} from wals/. */

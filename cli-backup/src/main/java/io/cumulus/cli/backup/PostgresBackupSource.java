@@ -1,5 +1,6 @@
 package io.cumulus.cli.backup;
 
+import io.cumulus.core.OperationFailedException;
 import io.cumulus.core.backup.ArchiveContent;
 import io.cumulus.core.backup.BackupBegin;
 import io.cumulus.core.backup.BackupEnd;
@@ -17,6 +18,7 @@ import io.cumulus.postgres.PgDataEntry;
 import io.cumulus.postgres.PgDataWalker;
 import io.cumulus.postgres.PostgresServer;
 import io.cumulus.postgres.ServerFacts;
+import io.cumulus.postgres.TablespaceMap;
 import io.cumulus.postgres.TarStreamWriter;
 import io.cumulus.postgres.WalRange;
 import java.io.IOException;
@@ -45,9 +47,11 @@ final class PostgresBackupSource implements BackupSource {
     private static final int ALIVE_CHECK_INTERVAL = 512;
 
     private final PostgresServer server;
-    private final ServerFacts facts;
+    /** The facts, with the tablespaces read once the backup started ({@link #start}) from then on. */
+    private ServerFacts facts;
     private final boolean fastCheckpoint;
-    private final PgDataWalker walker;
+    private final java.util.function.Consumer<String> warnings;
+    private PgDataWalker walker;
     private final BackupManifestWriter manifest = new BackupManifestWriter();
     private BackupSession session;
     private BackupStop stop;
@@ -65,6 +69,7 @@ final class PostgresBackupSource implements BackupSource {
         this.facts = Objects.requireNonNull(facts, "facts");
         this.fastCheckpoint = fastCheckpoint;
         this.archiveWait = Objects.requireNonNull(archiveWait, "archiveWait");
+        this.warnings = Objects.requireNonNull(warnings, "warnings");
         this.walker = new PgDataWalker(facts, warnings);
     }
 
@@ -88,13 +93,21 @@ final class PostgresBackupSource implements BackupSource {
         return server.clusterSize();
     }
 
+    /**
+     * Starts the backup, then reads the tablespaces it copies: a tablespace created after the facts were
+     * read and before pg_backup_start's checkpoint (while the size was summed, the id claimed, or that
+     * checkpoint awaited) precedes the start location, so WAL replay would not create it, and the list read
+     * with the facts lacks it. PostgreSQL's own base backup lists them after the checkpoint too.
+     */
     @Override
     public BackupBegin start(String label) throws IOException {
         session = server.startBackup(label, fastCheckpoint);
+        facts = facts.withTablespaces(server.tablespaces());
+        walker = new PgDataWalker(facts, warnings);
         BackupStart start = session.start();
         long segmentSize = facts.walSegmentSize();
         return new BackupBegin(start.lsn().toString(), start.walSegment(segmentSize).name(),
-                start.lsn().segmentOffset(segmentSize), start.timeline(), start.time());
+                start.lsn().segmentOffset(segmentSize), start.timeline(), start.time(), facts.tablespaces());
     }
 
     @Override
@@ -115,10 +128,31 @@ final class PostgresBackupSource implements BackupSource {
     public BackupEnd stop(String restorePointName) throws IOException {
         session.checkAlive();
         stop = session.stop(restorePointName, archiveWait);
+        checkEveryTablespaceCopied();
         long segmentSize = facts.walSegmentSize();
         return new BackupEnd(stop.lsn().toString(), stop.walSegment(segmentSize).name(),
                 stop.lsn().segmentOffset(segmentSize), stop.timeline(), stop.time(), stop.backupLabel(),
                 stop.notices());
+    }
+
+    /**
+     * Fails the backup when PostgreSQL's tablespace_map of it lists a tablespace that is in no archive and
+     * still in the catalog: one whose creation committed only after the list was read, though it was
+     * there, link and all, at pg_backup_start's checkpoint. The catalog is read only then.
+     */
+    private void checkEveryTablespaceCopied() throws IOException {
+        TablespaceMap map = TablespaceMap.parse(stop.tablespaceMap());
+        if (map.coveredBy(facts.tablespaces())) {
+            return;
+        }
+        List<Tablespace> lost = map.notCopied(facts.tablespaces(), server.tablespaces());
+        if (!lost.isEmpty()) {
+            throw new OperationFailedException("tablespace " + lost.stream().map(t -> t.name() + " (oid " + t.oid()
+                    + ", " + t.location() + ")").collect(java.util.stream.Collectors.joining(", "))
+                    + " was there when PostgreSQL started the backup (its tablespace_map lists it) but is in none of"
+                    + " its archives, and WAL replay will not create it: a restore would lack it; take the backup"
+                    + " again (do not create tablespaces while a backup starts)");
+        }
     }
 
     /** Cancels pg_backup_start or pg_backup_stop where it waits on the server (a signal stops the backup). */

@@ -14,15 +14,18 @@ import java.util.Objects;
  * @param timeline min_recovery_end_timeline on a standby, else the checkpoint's timeline
  * @param backupLabel the backup_label file's content
  * @param time the server's now() when the backup stopped, at the JVM's offset
+ * @param tablespaceMap PostgreSQL's tablespace_map of the backup (the stop's spcmapfile, {@link TablespaceMap})
  * @param notices server notices (e.g. "WAL archiving is not enabled...") and failures of the
  *        best-effort steps after the stop, for the log
  */
-public record BackupStop(Lsn lsn, long timeline, String backupLabel, OffsetDateTime time, List<String> notices) {
+public record BackupStop(Lsn lsn, long timeline, String backupLabel, OffsetDateTime time, String tablespaceMap,
+        List<String> notices) {
 
     public BackupStop {
         Objects.requireNonNull(lsn, "lsn");
         Objects.requireNonNull(backupLabel, "backupLabel");
         Objects.requireNonNull(time, "time");
+        Objects.requireNonNull(tablespaceMap, "tablespaceMap");
         notices = List.copyOf(notices);
     }
 

@@ -197,21 +197,13 @@ public final class PostgresServer implements AutoCloseable {
                 + " current_setting('data_directory'), pg_size_bytes(current_setting('wal_segment_size')),"
                 + " current_setting('config_file'), current_setting('hba_file'), current_setting('ident_file'),"
                 + " pg_is_in_recovery(), current_setting('wal_level'), current_setting('data_checksums')";
-        String tablespaceSql = "SELECT spcname, oid, pg_tablespace_location(oid) FROM pg_tablespace"
-                + " WHERE pg_tablespace_location(oid) != '' ORDER BY oid";
         // barman's query, word for word: the same list in the same order (the database's collation) for included_files
         String includedFilesSql = "SELECT DISTINCT sourcefile AS included_file FROM pg_settings"
                 + " WHERE sourcefile IS NOT NULL AND sourcefile NOT IN"
                 + " (SELECT setting FROM pg_settings WHERE name = 'config_file') ORDER BY 1";
         try {
             return session.call("reading the server's settings", Reason.BACKUP_FAILED, connection -> {
-                List<Tablespace> tablespaces = new ArrayList<>();
-                try (Statement statement = connection.createStatement();
-                        ResultSet rows = statement.executeQuery(tablespaceSql)) {
-                    while (rows.next()) {
-                        tablespaces.add(new Tablespace(rows.getString(1), rows.getLong(2), rows.getString(3)));
-                    }
-                }
+                List<Tablespace> tablespaces = readTablespaces(connection);
                 List<String> includedFiles = new ArrayList<>();
                 try (Statement statement = connection.createStatement();
                         ResultSet rows = statement.executeQuery(includedFilesSql)) {
@@ -311,6 +303,26 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     /**
+     * The tablespaces with a location (pg_tablespace_location not empty), in oid order, as the catalog
+     * lists them now. A backup reads them once pg_backup_start returned: see {@code BackupBegin#tablespaces()}.
+     */
+    public List<Tablespace> tablespaces() throws PostgresException {
+        return session.call("reading the tablespaces", Reason.BACKUP_FAILED, PostgresServer::readTablespaces);
+    }
+
+    private static List<Tablespace> readTablespaces(Connection connection) throws SQLException {
+        List<Tablespace> tablespaces = new ArrayList<>();
+        try (Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT spcname, oid, pg_tablespace_location(oid)"
+                        + " FROM pg_tablespace WHERE pg_tablespace_location(oid) != '' ORDER BY oid")) {
+            while (rows.next()) {
+                tablespaces.add(new Tablespace(rows.getString(1), rows.getLong(2), rows.getString(3)));
+            }
+        }
+        return tablespaces;
+    }
+
+    /**
      * The disk space of every tablespace (pg_default, pg_global and those with a location), barman's
      * {@code cluster_size}: about what a backup copies before compression, for progress estimates.
      * Empty when the user may not read a tablespace's size (that needs pg_read_all_stats, or CREATE
@@ -400,7 +412,7 @@ public final class PostgresServer implements AutoCloseable {
         String sql = "SELECT end_row.lsn::text,"
                 + " (SELECT CASE WHEN pg_is_in_recovery() THEN min_recovery_end_timeline ELSE timeline_id END"
                 + " FROM pg_control_checkpoint(), pg_control_recovery()),"
-                + " end_row.labelfile, now() FROM " + function + " AS end_row";
+                + " end_row.labelfile, now(), end_row.spcmapfile FROM " + function + " AS end_row";
         List<String> notices = new ArrayList<>();
         boolean bounded = archiveWait != null && !archiveWait.isZero();
         BackupStop stopped;
@@ -419,8 +431,10 @@ public final class PostgresServer implements AutoCloseable {
                         long timeline = row.getLong(2);
                         String label = row.getString(3);
                         OffsetDateTime time = localTime(row, 4);
+                        String tablespaceMap = row.getString(5);
                         collectWarnings(statement.getWarnings(), notices);
-                        return new BackupStop(lsn, timeline, label, time, List.of());
+                        return new BackupStop(lsn, timeline, label, time,
+                                tablespaceMap == null ? "" : tablespaceMap, List.of());
                     } finally {
                         if (bounded) {
                             statement.execute("RESET statement_timeout");
@@ -560,7 +574,8 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     private static BackupStop withNotices(BackupStop stop, List<String> notices) {
-        return new BackupStop(stop.lsn(), stop.timeline(), stop.backupLabel(), stop.time(), notices);
+        return new BackupStop(stop.lsn(), stop.timeline(), stop.backupLabel(), stop.time(), stop.tablespaceMap(),
+                notices);
     }
 
     private static void collectWarnings(SQLWarning warning, List<String> notices) {

@@ -21,7 +21,8 @@ import java.util.Objects;
  * @param includedFiles the files other than config_file that settings in effect come from
  *     ({@code pg_settings.sourcefile}: postgresql.auto.conf, files of {@code include},
  *     {@code include_if_exists} and {@code include_dir}), as the server gives them, in its order
- * @param tablespaces the tablespaces outside the data directory's own ones (pg_tablespace_location not empty)
+ * @param tablespaces the tablespaces outside the data directory's own ones (pg_tablespace_location not empty);
+ *     a backup copies those read once pg_backup_start returned ({@link #withTablespaces})
  * @param inRecovery pg_is_in_recovery(): a standby
  * @param walLevel wal_level: minimal, replica or logical
  * @param dataChecksums whether data_checksums is on
@@ -46,6 +47,12 @@ public record ServerFacts(int versionNum, String version, String systemIdentifie
     public SourceFacts sourceFacts() {
         return new SourceFacts(dataDirectory.toString(), configFile.toString(), hbaFile.toString(),
                 identFile.toString(), includedFiles, versionNum, systemIdentifier, walSegmentSize, tablespaces);
+    }
+
+    /** These facts with {@code tablespaces} in place of those read with them. */
+    public ServerFacts withTablespaces(List<Tablespace> tablespaces) {
+        return new ServerFacts(versionNum, version, systemIdentifier, dataDirectory, walSegmentSize, configFile,
+                hbaFile, identFile, includedFiles, tablespaces, inRecovery, walLevel, dataChecksums);
     }
 
     /** The major version as tablespace directories name it: 15 for 150018 (PostgreSQL 10 and later). */

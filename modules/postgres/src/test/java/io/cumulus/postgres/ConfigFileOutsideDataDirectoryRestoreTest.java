@@ -122,7 +122,7 @@ class ConfigFileOutsideDataDirectoryRestoreTest {
 
         @Override
         public BackupBegin start(String label) {
-            return new BackupBegin("0/4000028", "000000010000000000000004", 40, 1, TIME);
+            return new BackupBegin("0/4000028", "000000010000000000000004", 40, 1, TIME, List.of());
         }
 
         @Override

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cumulus.core.catalog.Tablespace;
 import io.cumulus.postgres.PostgresException.Reason;
 import io.cumulus.testsupport.PgCluster;
 import io.cumulus.testsupport.Ports;
+import io.cumulus.testsupport.PostgresUser;
 import io.cumulus.testsupport.SystemProperties;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -178,6 +181,31 @@ class PostgresServerTest {
             long nextSegmentStart = (stop.lsn().value() / SIXTEEN_MIB + 1) * SIXTEEN_MIB;
             assertTrue(current.value() >= nextSegmentStart, stop.lsn() + " then " + current);
             assertThrows(IllegalStateException.class, () -> backup.stop(null));
+        }
+    }
+
+    /**
+     * The tablespaces a backup copies are read on its session once pg_backup_start returned, and the stop
+     * answers PostgreSQL's own list (tablespace_map), a path's backslash escaped, to check them against.
+     */
+    @Test
+    void tablespacesReadOnceTheBackupStartedMatchTheStopsTablespaceMap() throws Exception {
+        Path location = Files.createDirectory(cluster.baseDir().resolve("map ts\\1"));
+        PostgresUser.chown(location);
+        cluster.execute("CREATE TABLESPACE map_ts LOCATION '" + location + "'");
+        try (PostgresServer server = connect(PgCluster.SUPERUSER)) {
+            long oid = cluster.queryLong("SELECT oid FROM pg_tablespace WHERE spcname = 'map_ts'");
+            BackupSession backup = server.startBackup("map", true);
+
+            List<Tablespace> listed = server.tablespaces();
+            BackupStop stop = backup.stop(null);
+
+            assertEquals(List.of(new Tablespace("map_ts", oid, location.toString())), listed);
+            assertEquals(oid + " " + location.toString().replace("\\", "\\\\") + "\n", stop.tablespaceMap());
+            assertEquals(Set.of(oid), TablespaceMap.parse(stop.tablespaceMap()).oids());
+            assertTrue(TablespaceMap.parse(stop.tablespaceMap()).coveredBy(listed));
+        } finally {
+            cluster.execute("DROP TABLESPACE map_ts");
         }
     }
 

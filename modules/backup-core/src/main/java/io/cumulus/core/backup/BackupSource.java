@@ -24,13 +24,17 @@ public interface BackupSource {
     OptionalLong estimatedSize();
 
     /**
-     * Starts the backup on the server.
+     * Starts the backup on the server, then reads the tablespaces the backup copies: those there once
+     * the server's start of the backup returned (after its checkpoint), not those of {@link #facts()}.
      *
      * @param label the label PostgreSQL records in backup_label
      */
     BackupBegin start(String label) throws IOException;
 
-    /** One series per tablespace, in {@link SourceFacts#tablespaces()} order. */
+    /**
+     * One series per tablespace, in the order of the {@link BackupBegin#tablespaces()} that {@link #start}
+     * answered.
+     */
     List<ArchiveContent> tablespaceArchives();
 
     /** The data directory's series. */

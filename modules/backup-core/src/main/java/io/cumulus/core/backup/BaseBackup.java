@@ -262,8 +262,10 @@ public final class BaseBackup {
         try {
             checkCancelled();
             BackupBegin begin = source.start(LABEL_PREFIX + id);
+            // the tablespaces the archives follow: a FAILED backup.info from here on lists those archived
             info.beginXlog(begin.xlog()).beginWal(begin.wal()).beginOffset(begin.offset())
-                    .timeline(Math.toIntExact(begin.timeline())).beginTime(begin.time());
+                    .timeline(Math.toIntExact(begin.timeline())).beginTime(begin.time())
+                    .tablespaces(begin.tablespaces());
             listener.started(begin);
             for (ArchiveContent tablespace : source.tablespaceArchives()) {
                 open = new ArchiveSeries(store, prefix, tablespace, settings, archiveOptions, bandwidth, counting,

@@ -6,6 +6,7 @@ import java.util.Objects;
 
 /**
  * What backup.info records about the cluster being backed up, read before the backup starts.
+ * A started backup records the tablespaces it started with instead ({@link BackupBegin#tablespaces()}).
  *
  * @param pgdata the data directory ({@code pgdata})
  * @param configFile postgresql.conf ({@code config_file})
@@ -17,7 +18,8 @@ import java.util.Objects;
  * @param version {@code server_version_num}, e.g. 150018 ({@code version}; restore needs it)
  * @param systemId the system identifier, an unsigned 64-bit number in decimal ({@code systemid})
  * @param walSegmentSize {@code wal_segment_size} in bytes ({@code xlog_segment_size})
- * @param tablespaces the tablespaces with a location, in the server's order; one archive series each
+ * @param tablespaces the tablespaces with a location, in the server's order, as read before the backup
+ *     starts: backup.info lists them only when the backup fails to start
  */
 public record SourceFacts(String pgdata, String configFile, String hbaFile, String identFile,
         List<String> includedFiles, int version, String systemId, long walSegmentSize, List<Tablespace> tablespaces) {

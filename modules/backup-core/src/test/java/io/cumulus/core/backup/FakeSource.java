@@ -36,6 +36,8 @@ final class FakeSource implements BackupSource {
     }
 
     private final Map<Tablespace, List<Member>> tablespaces = new LinkedHashMap<>();
+    /** The tablespaces created after {@link #facts()} read the list and before {@link #start}. */
+    private final java.util.Set<Tablespace> createdAfterFacts = new java.util.HashSet<>();
     private final List<Member> data = new ArrayList<>();
     private final List<String> calls = new ArrayList<>();
     private java.time.Instant labelStopped;
@@ -54,6 +56,13 @@ final class FakeSource implements BackupSource {
             members.add(new Member("PG_15_202209061/5/" + (16385 + i), randomBytes(fileSize)));
         }
         tablespaces.put(tablespace, members);
+        return this;
+    }
+
+    /** A tablespace created once {@link #facts()} was read, before the backup started: only the start lists it. */
+    FakeSource withTablespaceCreatedAfterFacts(String name, long oid, int files, int fileSize) {
+        withTablespace(name, oid, files, fileSize);
+        createdAfterFacts.add(new Tablespace(name, oid, "/srv/pg/" + name));
         return this;
     }
 
@@ -149,7 +158,7 @@ final class FakeSource implements BackupSource {
         calls.add("facts");
         return new SourceFacts(PGDATA, PGDATA + "/postgresql.conf", PGDATA + "/pg_hba.conf",
                 PGDATA + "/pg_ident.conf", includedFiles, 150018, "7710490106817857947", 16L << 20,
-                new ArrayList<>(tablespaces.keySet()));
+                tablespaces.keySet().stream().filter(t -> !createdAfterFacts.contains(t)).toList());
     }
 
     @Override
@@ -161,7 +170,8 @@ final class FakeSource implements BackupSource {
     public BackupBegin start(String label) {
         calls.add("start");
         startLabel = label;
-        return new BackupBegin("0/4000028", "000000010000000000000004", 40, 1, BEGIN);
+        return new BackupBegin("0/4000028", "000000010000000000000004", 40, 1, BEGIN,
+                new ArrayList<>(tablespaces.keySet()));
     }
 
     @Override

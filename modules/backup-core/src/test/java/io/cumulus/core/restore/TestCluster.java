@@ -106,7 +106,8 @@ final class TestCluster implements BackupSource {
 
     @Override
     public BackupBegin start(String label) {
-        return new BackupBegin("0/4000028", "000000010000000000000004", 40, 1, BEGIN);
+        return new BackupBegin("0/4000028", "000000010000000000000004", 40, 1, BEGIN,
+                new ArrayList<>(tablespaces.keySet()));
     }
 
     @Override
