@@ -138,9 +138,17 @@ final class AsyncArchiving {
     }
 
     /**
-     * The message of a call that waited {@code timeout} in vain: it names the uploader holding the lock and
-     * how long it has written no mark, since a hung one (stopped, stuck in a system call) is never replaced
-     * while it holds the lock, and its log says nothing about it.
+     * How long an uploader may write no mark at all, uploading marks included, before a call that times out
+     * suggests it hangs: one waiting on a store that accepts connections but does not answer gives up a request
+     * after 4 attempts of --read-timeout (4 minutes by default) and then marks the file failed.
+     */
+    static final Duration HUNG_AFTER = Duration.ofMinutes(5);
+
+    /**
+     * The message of a call that waited {@code timeout} in vain: it names the uploader holding the lock, and
+     * either the file it has been storing longest (it waits on the store: killing it would change nothing) or,
+     * once it has written no mark for {@link #HUNG_AFTER}, how long, since a hung one (stopped, stuck in a
+     * system call) is never replaced while it holds the lock, and its log says nothing about it.
      */
     String timedOut(String wal, Duration timeout, Optional<ArchiveSpool.RunningUploader> uploader,
                     java.time.Instant now) {
@@ -149,12 +157,27 @@ final class AsyncArchiving {
         if (uploader.isEmpty()) {
             return waited + "; no uploader holds " + lock + " now; see " + spool.uploaderLog();
         }
-        long quiet = Math.max(0, Duration.between(uploader.get().lastMark(), now).toSeconds());
+        long quiet = secondsBetween(uploader.get().lastMark(), now);
         String pid = uploader.get().pid().isPresent() ? "PID " + uploader.get().pid().getAsLong() : "a process";
-        String kill = uploader.get().pid().isPresent() ? "kill " + uploader.get().pid().getAsLong()
-                : "stop the process fuser -v " + lock + " shows";
-        return waited + "; the uploader (" + pid + ", holding " + lock + ") has written no mark for " + quiet
-                + " s: if it hangs, " + kill + " and the next call starts another; see " + spool.uploaderLog();
+        String holder = waited + "; the uploader (" + pid + ", holding " + lock + ") ";
+        Optional<ArchiveSpool.Upload> storing = uploader.get().oldestUpload();
+        String storingFor = storing.map(u -> "storing " + u.wal() + " for " + secondsBetween(u.since(), now) + " s")
+                .orElse("");
+        if (quiet >= HUNG_AFTER.toSeconds()) {
+            String kill = uploader.get().pid().isPresent() ? "kill " + uploader.get().pid().getAsLong()
+                    : "stop the process fuser -v " + lock + " shows";
+            return holder + "has written no mark for " + quiet + " s" + (storing.isPresent() ? " (" + storingFor + ")"
+                    : "") + ": if it hangs, " + kill + " and the next call starts another; see " + spool.uploaderLog();
+        }
+        if (storing.isPresent()) {
+            return holder + "has been " + storingFor + " and the store has not answered yet (each request waits up"
+                    + " to 4 x --read-timeout); see " + spool.uploaderLog();
+        }
+        return holder + "has written no mark for " + quiet + " s; see " + spool.uploaderLog();
+    }
+
+    private static long secondsBetween(java.time.Instant from, java.time.Instant to) {
+        return Math.max(0, Duration.between(from, to).toSeconds());
     }
 
     private boolean reportOk(String wal) throws IOException {

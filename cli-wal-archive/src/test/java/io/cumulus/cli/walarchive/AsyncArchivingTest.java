@@ -41,7 +41,7 @@ class AsyncArchivingTest {
 
     /**
      * A hung uploader (stopped, stuck) holds the lock, so no call replaces it, and its log says nothing:
-     * the call that times out names it, and how long it has written no mark.
+     * the call that times out names it, and, once it has written no mark for 5 minutes, how long.
      */
     @Test
     void aCallThatTimesOutNamesTheUploaderHoldingTheLock() throws Exception {
@@ -49,15 +49,54 @@ class AsyncArchivingTest {
         AsyncArchiving archiving = new AsyncArchiving(spool, new Log(new PrintWriter(new StringWriter(), true), 0),
                 List.of("/bin/true"), AsyncArchivingTest::notInThisCall);
         java.time.Instant now = java.time.Instant.now();
+        String lock = spool.directory().resolve("uploader.lock").toString();
         String hung = archiving.timedOut("000000010000000000000001", Duration.ofSeconds(20), java.util.Optional.of(
-                new ArchiveSpool.RunningUploader(java.util.OptionalLong.of(20158), now.minusSeconds(40))), now);
+                new ArchiveSpool.RunningUploader(java.util.OptionalLong.of(20158), now.minusSeconds(400),
+                        java.util.Optional.empty())), now);
         assertEquals("timed out after 20 s waiting for the uploader to store 000000010000000000000001; the uploader"
-                + " (PID 20158, holding " + spool.directory().resolve("uploader.lock") + ") has written no mark for 40 s:"
+                + " (PID 20158, holding " + lock + ") has written no mark for 400 s:"
                 + " if it hangs, kill 20158 and the next call starts another; see " + spool.uploaderLog(), hung);
         String none = archiving.timedOut("000000010000000000000001", Duration.ofSeconds(20), java.util.Optional.empty(),
                 now);
-        assertTrue(none.contains("; no uploader holds " + spool.directory().resolve("uploader.lock") + " now; see "
-                + spool.uploaderLog()), none);
+        assertTrue(none.contains("; no uploader holds " + lock + " now; see " + spool.uploaderLog()), none);
+    }
+
+    /**
+     * An uploader whose uploading marks are fresh waits on the store (one that accepts connections but does
+     * not answer holds each request up to 4 attempts of --read-timeout): the call names the file it has been
+     * storing longest and does not suggest killing it, which would change nothing.
+     */
+    @Test
+    void aCallThatTimesOutWhileTheUploaderWaitsOnTheStoreSaysSoInsteadOfKill() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(dir.resolve("spool"), "0123456789abcdef").create();
+        AsyncArchiving archiving = new AsyncArchiving(spool, new Log(new PrintWriter(new StringWriter(), true), 0),
+                List.of("/bin/true"), AsyncArchivingTest::notInThisCall);
+        java.time.Instant now = java.time.Instant.now();
+        String lock = spool.directory().resolve("uploader.lock").toString();
+        ArchiveSpool.Upload storing = new ArchiveSpool.Upload("00000001000000000000006D", now.minusSeconds(73));
+
+        String waiting = archiving.timedOut("00000001000000000000006F", Duration.ofSeconds(60), java.util.Optional.of(
+                new ArchiveSpool.RunningUploader(java.util.OptionalLong.of(20919), now.minusSeconds(2),
+                        java.util.Optional.of(storing))), now);
+        assertEquals("timed out after 60 s waiting for the uploader to store 00000001000000000000006F; the uploader"
+                + " (PID 20919, holding " + lock + ") has been storing 00000001000000000000006D for 73 s and the store"
+                + " has not answered yet (each request waits up to 4 x --read-timeout); see " + spool.uploaderLog(),
+                waiting);
+
+        // no mark at all for over 5 minutes, uploading ones included: it may hang
+        String quiet = archiving.timedOut("00000001000000000000006F", Duration.ofSeconds(60), java.util.Optional.of(
+                new ArchiveSpool.RunningUploader(java.util.OptionalLong.of(20919), now.minusSeconds(301),
+                        java.util.Optional.of(new ArchiveSpool.Upload("00000001000000000000006D", now.minusSeconds(310))))),
+                now);
+        assertTrue(quiet.contains(") has written no mark for 301 s (storing 00000001000000000000006D for 310 s): if it"
+                + " hangs, kill 20919 and the next call starts another; see "), quiet);
+
+        // a mark a minute ago and nothing in progress: no advice to kill it either
+        String recent = archiving.timedOut("00000001000000000000006F", Duration.ofSeconds(60), java.util.Optional.of(
+                new ArchiveSpool.RunningUploader(java.util.OptionalLong.of(20919), now.minusSeconds(61),
+                        java.util.Optional.empty())), now);
+        assertTrue(recent.endsWith(") has written no mark for 61 s; see " + spool.uploaderLog()), recent);
+        assertFalse(recent.contains("kill"), recent);
     }
 
     /** A failed upload is reported with the reason its error mark holds and the exit code a synchronous call gives. */

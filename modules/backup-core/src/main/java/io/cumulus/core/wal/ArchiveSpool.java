@@ -380,9 +380,14 @@ public final class ArchiveSpool {
 
     /**
      * The uploader holding the lock, as far as the spool tells: its PID (empty when unknown: an earlier
-     * release's) and when it last wrote a mark (or started, if later).
+     * release's), when it last wrote a mark of any kind, uploading marks included (or started, if later), and
+     * the file it has been storing longest (empty when it holds no uploading mark).
      */
-    public record RunningUploader(java.util.OptionalLong pid, java.time.Instant lastMark) {
+    public record RunningUploader(java.util.OptionalLong pid, java.time.Instant lastMark, Optional<Upload> oldestUpload) {
+    }
+
+    /** A file the uploader took on at {@code since} and has neither stored nor marked failed yet. */
+    public record Upload(String wal, java.time.Instant since) {
     }
 
     /** The uploader that holds the lock now; empty when none does. */
@@ -399,20 +404,28 @@ public final class ArchiveSpool {
         } catch (NoSuchFileException | NumberFormatException e) {
             // not written yet, or by an earlier release: no PID to name
         }
+        Upload oldest = null;
         try (var files = Files.list(directory)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(OK) || name.endsWith(REPORTED) || name.endsWith(ERROR)) {
+                boolean uploading = name.endsWith(UPLOADING);
+                if (uploading || name.endsWith(OK) || name.endsWith(REPORTED) || name.endsWith(ERROR)) {
                     try {
-                        java.time.Instant written = changedAt(file);
+                        // an uploading mark is written empty, so its modification time is when it was written
+                        java.time.Instant written = uploading ? Files.getLastModifiedTime(file).toInstant()
+                                : changedAt(file);
                         last = written.isAfter(last) ? written : last;
+                        if (uploading && (oldest == null || written.isBefore(oldest.since()))) {
+                            // an uploader waiting on a store that does not answer writes no other mark for minutes
+                            oldest = new Upload(name.substring(0, name.length() - UPLOADING.length()), written);
+                        }
                     } catch (NoSuchFileException gone) {
                         // consumed meanwhile
                     }
                 }
             }
         }
-        return Optional.of(new RunningUploader(pid, last));
+        return Optional.of(new RunningUploader(pid, last, Optional.ofNullable(oldest)));
     }
 
     /**

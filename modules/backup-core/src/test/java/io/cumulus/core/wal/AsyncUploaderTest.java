@@ -388,6 +388,42 @@ class AsyncUploaderTest {
         }
     }
 
+    /**
+     * An uploader waiting on a store that does not answer writes no ok or error mark for minutes, but its
+     * uploading marks are fresh: they count as marks, and the oldest names the file it has been storing longest.
+     */
+    @Test
+    void theUploadingMarksOfTheUploaderHoldingTheLockCountAsItsMarks() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        Process holder = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), UploaderHolder.class.getName(), spoolDir.toString())
+                .redirectErrorStream(true).start();
+        try {
+            assertEquals("holding", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))
+                    .readLine());
+            java.time.Instant now = java.time.Instant.now();
+            // started 10 minutes ago, and has stored nothing since these two were taken on
+            Files.setLastModifiedTime(spool.directory().resolve("uploader.running"),
+                    FileTime.from(now.minusSeconds(600)));
+            assertEquals(Optional.empty(), spool.runningUploader().orElseThrow().oldestUpload());
+            spool.markUploading("000000010000000000000008");
+            spool.markUploading("000000010000000000000007");
+            Files.setLastModifiedTime(spool.directory().resolve("000000010000000000000008.uploading"),
+                    FileTime.from(now.minusSeconds(50)));
+            Files.setLastModifiedTime(spool.directory().resolve("000000010000000000000007.uploading"),
+                    FileTime.from(now.minusSeconds(70)));
+
+            ArchiveSpool.RunningUploader running = spool.runningUploader().orElseThrow();
+            assertEquals(now.minusSeconds(50).getEpochSecond(), running.lastMark().getEpochSecond(), running.toString());
+            ArchiveSpool.Upload oldest = running.oldestUpload().orElseThrow();
+            assertEquals("000000010000000000000007", oldest.wal());
+            assertEquals(now.minusSeconds(70).getEpochSecond(), oldest.since().getEpochSecond());
+        } finally {
+            holder.destroy();
+            holder.waitFor();
+        }
+    }
+
     /** Runs in a child JVM: takes the uploader lock, marks itself running as an uploader does, and waits. */
     public static final class UploaderHolder {
         public static void main(String[] args) throws Exception {
