@@ -167,8 +167,14 @@ public final class WalRestoreCommand extends ToolCommand {
                 }
             }
         }
-        Retry retry = new Retry(retryTimeout(recoveryMode(dataDirectory)), (cause, pause) ->
+        Duration retryFor = retryTimeout(recoveryMode(dataDirectory));
+        Retry retry = new Retry(retryFor, (cause, pause) ->
                 log.warning(cause.getMessage() + "; retrying in " + pause.toMillis() + " ms"));
+        if (retryFor.isZero()) {
+            // "fail at once": against a store that accepts connections but never answers, the client's own
+            // 4 attempts would hold a standby off streaming for 4 x --read-timeout (4 minutes) per call
+            storage.limitAttempts(1);
+        }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning,
                     PgControl.read(dataDirectory));

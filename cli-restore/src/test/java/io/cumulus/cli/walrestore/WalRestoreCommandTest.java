@@ -203,6 +203,69 @@ class WalRestoreCommandTest {
                 parsed("--retry-timeout=0", store, "main", WAL, "x").retryTimeout(WalRestoreCommand.RecoveryMode.ARCHIVE));
     }
 
+    /**
+     * A store that accepts connections but never answers (a stopped S3 server, a dead backend behind a load
+     * balancer): a call that retries nothing (a standby's, or --retry-timeout 0) makes one attempt, so it
+     * gives up after one --read-timeout instead of the client's four; one that retries keeps all four.
+     */
+    @Test
+    void aStoreThatNeverAnswersCostsACallThatRetriesNothingOneReadTimeout() throws Exception {
+        Path standby = Files.createDirectories(dir.resolve("standby"));
+        Files.createFile(standby.resolve("standby.signal"));
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 50);
+        server.createContext("/", exchange -> {
+            requests.incrementAndGet();
+            try {
+                closing.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        server.start();
+        // keys, so that the store is asked (without any, the call fails before its first request)
+        System.setProperty("aws.accessKeyId", "test-key");
+        System.setProperty("aws.secretAccessKey", "test-secret");
+        try {
+            String endpoint = "--endpoint-url=http://127.0.0.1:" + server.getAddress().getPort();
+            String[] args = {"--read-timeout", "1", endpoint, "s3://bucket/pfx", "main", WAL, dest.toString()};
+
+            pgdata = standby;
+            long started = System.nanoTime();
+            Result onStandby = run(args);
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertEquals(2, onStandby.exitCode(), onStandby.err());
+            assertTrue(onStandby.err().contains("Read timed out"), onStandby.err());
+            assertEquals(1, requests.getAndSet(0), onStandby.err());
+            assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, took.toString());
+
+            pgdata = dir.resolve("pgdata"); // archive recovery, told not to retry
+            assertEquals(128, run(concat("--retry-timeout=0", args)).exitCode());
+            assertEquals(1, requests.getAndSet(0));
+
+            // by hand, retrying for 1 s: the client's four attempts, then no time is left for another call
+            pgdata = dir;
+            Result byHand = run(concat("--retry-timeout=1", args));
+            assertEquals(2, byHand.exitCode(), byHand.err());
+            assertEquals(4, requests.get(), byHand.err());
+        } finally {
+            System.clearProperty("aws.accessKeyId");
+            System.clearProperty("aws.secretAccessKey");
+            closing.countDown();
+            server.stop(0);
+        }
+    }
+
+    private static String[] concat(String first, String... rest) {
+        String[] all = new String[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+
     private static WalRestoreCommand parsed(String... args) {
         WalRestoreCommand command = WalRestoreCommand.withArguments(args);
         new picocli.CommandLine(command).parseArgs(args);

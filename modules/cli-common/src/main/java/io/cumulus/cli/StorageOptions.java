@@ -5,6 +5,7 @@ import io.cumulus.storage.ShownUrls;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Optional;
+import java.util.OptionalInt;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,6 +38,9 @@ public final class StorageOptions {
                     + " default chain.")
     String azureCredential;
 
+    /** Set by a tool, never on the command line: see {@link #limitAttempts}. */
+    private Integer maxAttempts;
+
     public String cloudProvider() {
         return cloudProvider;
     }
@@ -61,6 +65,24 @@ public final class StorageOptions {
     /** {@code --aws-profile}. */
     public Optional<String> awsProfile() {
         return Optional.ofNullable(awsProfile);
+    }
+
+    /**
+     * Has each request to the store opened with these options made at most {@code attempts} times, the first
+     * included, instead of the provider's default (4). A call that must give up within one {@code --read-timeout}
+     * when the store accepts connections but never answers asks for 1: four attempts would hold it four times
+     * as long.
+     */
+    public void limitAttempts(int attempts) {
+        if (attempts < 1) {
+            throw new IllegalArgumentException("attempts per request must be 1 or more, not " + attempts);
+        }
+        maxAttempts = attempts;
+    }
+
+    /** The attempts per request a tool set ({@link #limitAttempts}); empty for the provider's default. */
+    public OptionalInt maxAttempts() {
+        return maxAttempts == null ? OptionalInt.empty() : OptionalInt.of(maxAttempts);
     }
 
     /** {@code --read-timeout}, validated. */

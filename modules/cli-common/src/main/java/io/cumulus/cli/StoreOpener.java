@@ -138,6 +138,9 @@ public final class StoreOpener {
         if (readTimeout.isPresent()) {
             config = config.withReadTimeout(readTimeout.get());
         }
+        if (storage.maxAttempts().isPresent()) {
+            config = config.withMaxAttempts(storage.maxAttempts().getAsInt());
+        }
         Optional<String> sse = encryption.encryption();
         if (sse.isPresent()) {
             config = config.withServerSideEncryption(sse.get(), encryption.sseKmsKeyId());

@@ -56,6 +56,9 @@ public final class AzureBridge implements ProviderBridge {
             if (request.storage().readTimeout().isPresent()) {
                 config = config.withReadTimeout(request.storage().readTimeout().get());
             }
+            if (request.storage().maxAttempts().isPresent()) {
+                config = config.withMaxAttempts(request.storage().maxAttempts().getAsInt());
+            }
             if (request.encryption().encryptionScope().isPresent()) {
                 config = config.withEncryptionScope(request.encryption().encryptionScope().get());
             }

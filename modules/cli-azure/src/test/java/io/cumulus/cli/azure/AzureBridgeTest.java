@@ -168,6 +168,16 @@ class AzureBridgeTest {
         assertEquals(Duration.ofSeconds(7), given.readTimeout());
     }
 
+    /** A tool that limits the attempts per request (a standby's cumulus-wal-restore) gets that many from Azure. */
+    @Test
+    void attemptsPerRequestAreTheDefaultUnlessTheToolLimitsThem() {
+        Options options = parse();
+        assertEquals(AzureStoreConfig.DEFAULT_MAX_ATTEMPTS, config(options, Optional.empty(), false, Map.of())
+                .maxAttempts());
+        options.storage.limitAttempts(1);
+        assertEquals(1, config(options, Optional.empty(), false, Map.of()).maxAttempts());
+    }
+
     /** barman-cloud-wal-archive's --max-block-size takes any size from one byte (check_size), and so does Azure. */
     @Test
     void walArchiveTakesAnyBlockSizeFromOneByte() {

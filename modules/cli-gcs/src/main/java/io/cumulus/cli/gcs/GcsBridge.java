@@ -57,6 +57,9 @@ public final class GcsBridge implements ProviderBridge {
             if (request.storage().readTimeout().isPresent()) {
                 config = config.withReadTimeout(request.storage().readTimeout().get());
             }
+            if (request.storage().maxAttempts().isPresent()) {
+                config = config.withMaxAttempts(request.storage().maxAttempts().getAsInt());
+            }
             if (request.encryption().kmsKeyName().isPresent()) {
                 config = config.withKmsKeyName(request.encryption().kmsKeyName().get());
             }

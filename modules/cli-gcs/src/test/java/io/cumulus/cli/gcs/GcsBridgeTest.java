@@ -64,6 +64,18 @@ class GcsBridgeTest {
         assertEquals(Optional.empty(), config(Optional.empty(), Map.of()).emulatorHost());
     }
 
+    /** A tool that limits the attempts per request (a standby's cumulus-wal-restore) gets that many from GCS. */
+    @Test
+    void attemptsPerRequestAreTheDefaultUnlessTheToolLimitsThem() {
+        Options o = new Options();
+        new CommandLine(o).parseArgs();
+        assertEquals(GcsStoreConfig.DEFAULT_MAX_ATTEMPTS, GcsBridge.config(GcsBridge.location("gs://bucket-1/a"),
+                new OpenRequest(o.storage, o.encryption, Optional.empty(), Optional.empty(), Map.of())).maxAttempts());
+        o.storage.limitAttempts(1);
+        assertEquals(1, GcsBridge.config(GcsBridge.location("gs://bucket-1/a"),
+                new OpenRequest(o.storage, o.encryption, Optional.empty(), Optional.empty(), Map.of())).maxAttempts());
+    }
+
     @Test
     void backupsUploadPartsByBarmanCloudsRuleJobsAtOnce() {
         GcsStoreConfig config = config(Optional.of(new UploadTuning(100L << 30, 0, 6)), Map.of());
