@@ -91,6 +91,27 @@ class StandbyRestoreCommandTest {
         assertTrue(!Files.exists(work.resolve("never")));
     }
 
+    /**
+     * A store that accepts connections but never answers (a stopped server, a dead backend behind a load
+     * balancer; here a socket nobody accepts from, whose connections the kernel completes): the standby's call
+     * makes one attempt, so it gives up after one --read-timeout, not after the client's four.
+     */
+    @Test
+    void aCallOnTheStandbyGivesUpOnAStoreThatNeverAnswersAfterOneReadTimeout() throws IOException {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            ToolResult result = Tools.command("cumulus-wal-restore", "--read-timeout", "5")
+                    .args("--endpoint-url", "http://127.0.0.1:" + silent.getLocalPort())
+                    .env(S3ArchiveStore.credentialsEnv("standby-key", "standby-secret"))
+                    .args("s3://silent/x", "pg", SEGMENT, work.resolve("never").toString())
+                    .asPostgres().directory(standby.dataDir()).timeout(TIMEOUT).run();
+            assertEquals(2, result.exitCode(), result::describe);
+            assertTrue(result.stderr().contains("Read timed out (SDK Attempt Count: 1)"), result::describe);
+            // one read timeout and a JVM's start on a loaded machine; four attempts took over 20 s
+            assertTrue(result.elapsed().compareTo(Duration.ofSeconds(18)) < 0, result::describe);
+            assertTrue(!Files.exists(work.resolve("never")));
+        }
+    }
+
     @Test
     void archiveRecoveryStillRetriesAnUnreachableStore() throws IOException {
         Path archiveRecovery = Files.createDirectories(work.resolve("archive-recovery"));
