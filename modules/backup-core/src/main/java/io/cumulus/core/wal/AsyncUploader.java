@@ -116,6 +116,8 @@ public final class AsyncUploader {
     private final String postmaster;
     /** When {@link #sameServer} last read postmaster.pid: at most once a second, not at every 20 ms scan. */
     private long serverCheckedAt = System.nanoTime();
+    /** Set when a failed upload found the server gone ({@link #serverGone()}): no new work is taken. */
+    private volatile boolean serverGone;
     /** When {@link #sinceLastCall} last looked at the spool's call mark, and what it found then. */
     private long callCheckedAt = System.nanoTime();
     private Duration sinceLastCall = Duration.ZERO;
@@ -345,6 +347,14 @@ public final class AsyncUploader {
      * zone data could not be read, and every log call threw).
      */
     private void failed(String wal, Exception e) {
+        if (serverGone()) {
+            // an upload begun before PostgreSQL was restarted (with another environment, say a corrected
+            // endpoint): the new server's call would report this failure of the old set-up; it starts an
+            // uploader of its own once this one has stopped, which it now does, taking no new work
+            serverGone = true;
+            report(() -> listener.failed(wal, e));
+            return;
+        }
         try {
             spool.markError(wal, listener.exitCodeOf(e), listener.describe(e));
             spoolWritable();
@@ -352,6 +362,20 @@ public final class AsyncUploader {
             spoolUnwritable(markFailure);
         }
         report(() -> listener.failed(wal, e));
+    }
+
+    /** True when postmaster.pid, read now, shows that the server that started this uploader stopped or was restarted. */
+    private boolean serverGone() {
+        if (postmaster == null) {
+            return false;
+        }
+        try {
+            return !postmaster.equals(firstLineOfPostmasterPid(pgWal));
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The spool refused a mark: take no new work for a while, longer each time it refuses again. */
@@ -402,6 +426,9 @@ public final class AsyncUploader {
      * uploader with what the server now has, instead of one that keeps storing with the old.
      */
     private boolean sameServer() {
+        if (serverGone) {
+            return false;
+        }
         long now = System.nanoTime();
         if (postmaster == null || now - serverCheckedAt < SERVER_CHECK_INTERVAL.toNanos()) {
             return true;

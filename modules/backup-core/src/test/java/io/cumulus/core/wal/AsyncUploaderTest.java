@@ -214,6 +214,39 @@ class AsyncUploaderTest {
         assertTrue(spool.hasOk("000000010000000000000002"));
     }
 
+    /**
+     * An upload that fails after the server that started the uploader was restarted (its environment
+     * corrected, say) leaves no error mark: the new server's call would report the old set-up's failure.
+     */
+    @Test
+    void aFailureAfterTheServerWasRestartedLeavesNoErrorMark() throws Exception {
+        Path dataDirectory = spoolDir.resolve("data");
+        Path serverWal = Files.createDirectories(dataDirectory.resolve("pg_wal/archive_status")).getParent();
+        Path pidFile = Files.writeString(dataDirectory.resolve("postmaster.pid"), "4141\n/data\n");
+        String wal = "000000010000000000000001";
+        Files.write(serverWal.resolve(wal), new byte[1 << 20]);
+        Files.createFile(serverWal.resolve("archive_status").resolve(wal + ".ready"));
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        BlobStore restartedMeanwhile = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                Files.writeString(pidFile, "4242\n/data\n"); // PostgreSQL restarted while the upload ran
+                throw new StoreUnavailableException("cannot reach the old endpoint", null);
+            }
+        };
+        new AsyncUploader(new WalArchiver(restartedMeanwhile, LAYOUT,
+                new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of())),
+                spool, serverWal, 1, Duration.ofMillis(200), new QuietListener() {
+                    @Override
+                    public void failed(String name, Exception failure) {
+                        failures.add(name);
+                    }
+                }).run();
+        assertEquals(List.of(wal), failures, "still logged");
+        assertFalse(spool.hasError(wal), "no mark for the new server's calls to report");
+    }
+
     @Test
     void anUploaderStopsTakingWorkOnceTheServerThatStartedItIsRestartedOrStopped() throws Exception {
         Path dataDirectory = spoolDir.resolve("data");
