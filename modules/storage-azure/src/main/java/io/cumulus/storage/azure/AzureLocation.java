@@ -64,9 +64,23 @@ public record AzureLocation(URI endpoint, String account, String container, Stri
     public static AzureLocation parse(String url) {
         Objects.requireNonNull(url, "url");
         String shown = ShownUrls.withoutQuery(url);
-        if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
+        int query = url.indexOf('?');
+        int fragment = url.indexOf('#');
+        if (query >= 0 && (fragment < 0 || query < fragment)) {
             throw new IllegalArgumentException("invalid Azure URL '" + shown
                     + "': it must not carry a query string; give a SAS token through " + AzureCredential.SAS_TOKEN_VARIABLE);
+        }
+        if (fragment >= 0) {
+            throw new IllegalArgumentException("invalid Azure URL '" + shown + "#...': a fragment ('#' and what"
+                    + " follows) is not part of an Azure location; remove it");
+        }
+        for (int i = 0; i < url.length(); i++) {
+            // barman-cloud's urlparse drops tabs and line breaks, the SDK would keep them: each tool would
+            // then archive where the other does not look
+            if (Character.isISOControl(url.charAt(i))) {
+                throw new IllegalArgumentException("invalid Azure URL '" + shown.replaceAll("\\p{Cntrl}", "?")
+                        + "': it holds a control character (a tab or line break?) at position " + (i + 1));
+            }
         }
         Matcher schemeMatch = SCHEME.matcher(url);
         boolean hasScheme = schemeMatch.lookingAt();

@@ -21,6 +21,40 @@ class AzureLocationTest {
         assertEquals("pg/main", location.prefix());
     }
 
+    /** A query string is where a SAS token would be: refused, never repeated. */
+    @Test
+    void aQueryStringIsRefusedWithoutRepeatingIt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AzureLocation.parse("https://a.blob.core.windows.net/c/p?sv=2024&sig=SECRET#x"));
+        assertTrue(e.getMessage().contains("must not carry a query string; give a SAS token through"), e.getMessage());
+        assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+    }
+
+    /** A fragment is named as such (it was reported as a query string, pointing at SAS tokens). */
+    @Test
+    void aFragmentIsRefusedAsAFragment() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AzureLocation.parse("http://127.0.0.1:10000/devstoreaccount1/pgc/h#x"));
+        assertEquals("invalid Azure URL 'http://127.0.0.1:10000/devstoreaccount1/pgc/h#...': a fragment ('#' and what"
+                + " follows) is not part of an Azure location; remove it", e.getMessage());
+    }
+
+    /**
+     * A tab or line break in the path: barman-cloud's urlparse drops it, the SDK would keep it, so each tool
+     * would archive where the other does not look. Refused, as for s3:// and gs://.
+     */
+    @Test
+    void aControlCharacterIsRefused() {
+        for (String url : List.of("http://127.0.0.1:10000/devstoreaccount1/pgc/tab\tx",
+                "https://a.blob.core.windows.net/c/nl\nx", "https://a.blob.core.windows.net/c/cr\r")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AzureLocation.parse(url));
+            assertTrue(e.getMessage().contains("it holds a control character (a tab or line break?) at position"),
+                    e.getMessage());
+            assertFalse(e.getMessage().contains("\t") || e.getMessage().contains("\n") || e.getMessage().contains("\r"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void azureUrlWithoutPathHasAnEmptyPrefix() {
         assertEquals("", AzureLocation.parse("https://myaccount.blob.core.windows.net/backups").prefix());
