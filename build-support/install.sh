@@ -64,6 +64,7 @@ while [ -e "$releases/$release" ] || [ -e "$releases/.$release.partial" ]; do
     release=${release%-[0-9]}-$n
 done
 
+[ -w "$releases" ] && [ -w "$prefix/bin" ] || fail "cannot write in $releases and $prefix/bin: run it as their owner"
 # Copied under a hidden name and renamed once complete: a release directory is always whole.
 staging=$releases/.$release.partial
 rm -rf "$staging"
@@ -96,6 +97,8 @@ echo "installed $release: $prefix/bin runs it from $releases/$release"
 others=$(ls -d "$releases"/*/ "$prefix"/cli-*/ 2>/dev/null | grep -v "/$release/\$" || true)
 if [ -n "$others" ]; then
     echo "earlier installations, from which processes started before now may still run (an --async uploader,"
-    echo "a prefetch worker, a backup): remove each once none does (pgrep -af DIR prints nothing):"
+    echo "a prefetch worker, a backup): remove each once none does (pgrep -af DIR prints nothing) and no"
+    echo "archive_command or restore_command names it (SHOW them in each cluster: cumulus-restore writes the"
+    echo "path it was called by):"
     echo "$others" | sed 's|/$||; s|^|  |'
 fi

@@ -102,6 +102,45 @@ class TablespaceCreatedWhileBackupStartsEndToEndTest {
         }
     }
 
+    /**
+     * Review 22 (diff22) F1: an in-place tablespace (allow_in_place_tablespaces, a directory pg_tblspc/OID
+     * whose location PostgreSQL gives relative to the data directory) was read against the tool's working
+     * directory: its archive came out empty, data.tar left pg_tblspc/OID out, the backup was DONE and the
+     * restore verified, and the restored cluster failed on the table's file. It is the data directory's own.
+     */
+    @Test
+    void anInPlaceTablespaceIsBackedUpWithTheDataDirectoryAndRestored() throws Exception {
+        source.execute("ALTER SYSTEM SET allow_in_place_tablespaces = on");
+        source.execute("SELECT pg_reload_conf()");
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!"on".equals(source.queryString("SHOW allow_in_place_tablespaces"))) {
+            assertTrue(System.nanoTime() < deadline, "allow_in_place_tablespaces never took effect");
+            Archiver.sleep(Duration.ofMillis(50));
+        }
+        source.execute("CREATE TABLESPACE in_place LOCATION ''");
+        source.execute("CREATE TABLE in_place_t TABLESPACE in_place AS SELECT g AS n FROM generate_series(1, "
+                + ROWS + ") g");
+        ToolResult backup = Tools.command("cumulus-backup").args(Backups.backupArgs(store, source, SERVER,
+                "-v", "--immediate-checkpoint")).env(store.toolEnv()).timeout(TIMEOUT).run();
+        assertEquals(0, backup.exitCode(), backup::describe);
+        String id = Backups.idFromSummary(backup.stdout());
+        assertEquals("DONE", Backups.backupInfo(store, SERVER, id).get("status"));
+
+        source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
+        source.stop();
+        Path data = work.resolve("data-in-place");
+        ToolResult restore = Tools.command("cumulus-restore", "--recovery-target-name", "barman_" + id,
+                        "--recovery-target-action", "promote")
+                .args(store.toolOptions()).env(store.toolEnv()).args(store.url(), SERVER, id, data.toString())
+                .asPostgres().timeout(TIMEOUT).run();
+        assertEquals(0, restore.exitCode(), restore::describe);
+        try (PgCluster restored = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
+                .startTimeout(TIMEOUT).start()) {
+            restored.awaitRecoveryEnd(TIMEOUT);
+            assertEquals(ROWS, restored.queryLong("SELECT count(*) FROM in_place_t"), restored::serverLog);
+        }
+    }
+
     /** Waits until the backup's session runs pg_backup_start and waits for the paused checkpointer. */
     private void awaitPgBackupStartWaitingForTheCheckpoint(BackgroundTool backup) {
         String sql = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_backup_start(%'"

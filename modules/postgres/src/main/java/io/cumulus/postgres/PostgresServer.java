@@ -303,8 +303,9 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     /**
-     * The tablespaces with a location (pg_tablespace_location not empty), in oid order, as the catalog
-     * lists them now. A backup reads them once pg_backup_start returned: see {@code BackupBegin#tablespaces()}.
+     * The tablespaces with a location of their own (pg_tablespace_location an absolute path: not
+     * pg_default and pg_global, nor an in-place tablespace inside the data directory), in oid order, as
+     * the catalog lists them now. A backup reads them once pg_backup_start returned: see {@code BackupBegin#tablespaces()}.
      */
     public List<Tablespace> tablespaces() throws PostgresException {
         return session.call("reading the tablespaces", Reason.BACKUP_FAILED, PostgresServer::readTablespaces);
@@ -313,8 +314,10 @@ public final class PostgresServer implements AutoCloseable {
     private static List<Tablespace> readTablespaces(Connection connection) throws SQLException {
         List<Tablespace> tablespaces = new ArrayList<>();
         try (Statement statement = connection.createStatement();
+                // an in-place tablespace (allow_in_place_tablespaces: a directory pg_tblspc/OID, its location
+                // given relative to the data directory) is the data directory's own: data.tar holds it
                 ResultSet rows = statement.executeQuery("SELECT spcname, oid, pg_tablespace_location(oid)"
-                        + " FROM pg_tablespace WHERE pg_tablespace_location(oid) != '' ORDER BY oid")) {
+                        + " FROM pg_tablespace WHERE pg_tablespace_location(oid) LIKE '/%' ORDER BY oid")) {
             while (rows.next()) {
                 tablespaces.add(new Tablespace(rows.getString(1), rows.getLong(2), rows.getString(3)));
             }
