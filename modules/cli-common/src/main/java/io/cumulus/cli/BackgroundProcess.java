@@ -37,12 +37,31 @@ public final class BackgroundProcess {
         return command;
     }
 
+    /** The size above which a worker's log is set aside when the next worker starts ({@link #rotate}). */
+    static final long LOG_LIMIT = 16L << 20;
+
+    /**
+     * Sets {@code log} aside as {@code LOG.1} (replacing an earlier one) when it has grown past
+     * {@link #LOG_LIMIT}: a worker that keeps failing (a store refusing for days) logs a line per try, and
+     * the log would grow without bound. A worker still writing to it goes on in {@code LOG.1}.
+     */
+    static void rotate(Path log) {
+        try {
+            if (Files.size(log) > LOG_LIMIT) {
+                Files.move(log, log.resolveSibling(log.getFileName() + ".1"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException noLogOrNotNow) {
+            // no log yet, or another call set it aside first: nothing to do
+        }
+    }
+
     /**
      * Starts {@code command} in its own session (so that the signals PostgreSQL sends to its archiver
      * or startup process do not reach it), with no input and its output appended to {@code log}, a
      * file only its owner may read (0600).
      */
     public static void startDetached(List<String> command, Path log) throws IOException {
+        rotate(log);
         // the log holds error texts: 0600 whatever the umask, also when an earlier run left it wider
         io.cumulus.core.io.PrivateFiles.createOrRestrict(log);
         List<String> full = new ArrayList<>();

@@ -44,4 +44,19 @@ class BackgroundProcessTest {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(log)), log.toString());
         }
     }
+
+    /** A worker's log past 16 MiB is set aside as LOG.1 when the next worker starts: it never grows without bound. */
+    @Test
+    void aLogPastItsLimitIsSetAsideWhenTheNextWorkerStarts() throws Exception {
+        Path log = temp.resolve("uploader.log");
+        try (var out = Files.newOutputStream(log)) {
+            out.write(new byte[(int) BackgroundProcess.LOG_LIMIT + 1]);
+        }
+        Files.writeString(temp.resolve("uploader.log.1"), "older\n");
+        BackgroundProcess.startDetached(List.of("/bin/true"), log);
+        assertEquals(BackgroundProcess.LOG_LIMIT + 1, Files.size(temp.resolve("uploader.log.1")));
+        assertEquals(0, Files.size(log));
+        BackgroundProcess.startDetached(List.of("/bin/true"), log);
+        assertEquals(BackgroundProcess.LOG_LIMIT + 1, Files.size(temp.resolve("uploader.log.1")), "a small log stays");
+    }
 }
