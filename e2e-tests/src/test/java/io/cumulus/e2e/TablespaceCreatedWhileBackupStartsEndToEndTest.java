@@ -85,16 +85,8 @@ class TablespaceCreatedWhileBackupStartsEndToEndTest {
         source.stop();
         // as on a new host: nothing of the source's tablespace is left for the restored cluster to find
         Files.move(location, work.resolve("source-ts_race.moved-aside"));
-        Path data = work.resolve("data");
         Path tablespace = work.resolve("ts_race");
-        ToolResult restore = Tools.command("cumulus-restore", "--tablespace", "ts_race:" + tablespace,
-                        "--recovery-target-name", "barman_" + id, "--recovery-target-action", "promote")
-                .args(store.toolOptions()).env(store.toolEnv()).args(store.url(), SERVER, id, data.toString())
-                .asPostgres().timeout(TIMEOUT).run();
-        assertEquals(0, restore.exitCode(), restore::describe);
-        try (PgCluster restored = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
-                .startTimeout(TIMEOUT).start()) {
-            restored.awaitRecoveryEnd(TIMEOUT);
+        try (PgCluster restored = restoreAndRecover(id, work.resolve("data"), "--tablespace", "ts_race:" + tablespace)) {
             assertEquals(ROWS, restored.queryLong("SELECT count(*) FROM race_t"), restored::serverLog);
             assertEquals(tablespace.toString(), restored.queryString(
                     "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts_race'"));
@@ -128,17 +120,22 @@ class TablespaceCreatedWhileBackupStartsEndToEndTest {
 
         source.awaitArchived(source.switchWal(), Duration.ofSeconds(90));
         source.stop();
-        Path data = work.resolve("data-in-place");
-        ToolResult restore = Tools.command("cumulus-restore", "--recovery-target-name", "barman_" + id,
+        try (PgCluster restored = restoreAndRecover(id, work.resolve("data-in-place"))) {
+            assertEquals(ROWS, restored.queryLong("SELECT count(*) FROM in_place_t"), restored::serverLog);
+        }
+    }
+
+    /** Restores backup {@code id} into {@code data} as the PostgreSQL user, to its end, and starts it once recovered. */
+    private PgCluster restoreAndRecover(String id, Path data, String... options) {
+        ToolResult restore = Tools.command("cumulus-restore", options).args("--recovery-target-name", "barman_" + id,
                         "--recovery-target-action", "promote")
                 .args(store.toolOptions()).env(store.toolEnv()).args(store.url(), SERVER, id, data.toString())
                 .asPostgres().timeout(TIMEOUT).run();
         assertEquals(0, restore.exitCode(), restore::describe);
-        try (PgCluster restored = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
-                .startTimeout(TIMEOUT).start()) {
-            restored.awaitRecoveryEnd(TIMEOUT);
-            assertEquals(ROWS, restored.queryLong("SELECT count(*) FROM in_place_t"), restored::serverLog);
-        }
+        PgCluster restored = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
+                .startTimeout(TIMEOUT).start();
+        restored.awaitRecoveryEnd(TIMEOUT);
+        return restored;
     }
 
     /** Waits until the backup's session runs pg_backup_start and waits for the paused checkpointer. */

@@ -405,12 +405,8 @@ class AsyncUploaderTest {
     void theUploaderHoldingTheLockIsKnownByItsPidAndItsLastMark() throws Exception {
         ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
         assertEquals(Optional.empty(), spool.runningUploader());
-        Process holder = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                System.getProperty("java.class.path"), UploaderHolder.class.getName(), spoolDir.toString())
-                .redirectErrorStream(true).start();
+        Process holder = startUploaderHolder();
         try {
-            assertEquals("holding", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))
-                    .readLine());
             ArchiveSpool.RunningUploader running = spool.runningUploader().orElseThrow();
             assertEquals(holder.pid(), running.pid().orElseThrow());
             assertTrue(Duration.between(running.lastMark(), java.time.Instant.now()).toSeconds() < 30,
@@ -428,12 +424,8 @@ class AsyncUploaderTest {
     @Test
     void theUploadingMarksOfTheUploaderHoldingTheLockCountAsItsMarks() throws Exception {
         ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
-        Process holder = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                System.getProperty("java.class.path"), UploaderHolder.class.getName(), spoolDir.toString())
-                .redirectErrorStream(true).start();
+        Process holder = startUploaderHolder();
         try {
-            assertEquals("holding", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))
-                    .readLine());
             java.time.Instant now = java.time.Instant.now();
             // started 10 minutes ago, and has stored nothing since these two were taken on
             Files.setLastModifiedTime(spool.directory().resolve("uploader.running"),
@@ -455,6 +447,19 @@ class AsyncUploaderTest {
             holder.destroy();
             holder.waitFor();
         }
+    }
+
+    /** Starts {@link UploaderHolder} on this test's spool and waits until it holds the lock. */
+    private Process startUploaderHolder() throws IOException {
+        Process holder = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), UploaderHolder.class.getName(), spoolDir.toString())
+                .redirectErrorStream(true).start();
+        String first = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream())).readLine();
+        if (!"holding".equals(first)) {
+            holder.destroy();
+            throw new AssertionError("the holder did not take the lock: " + first);
+        }
+        return holder;
     }
 
     /** Runs in a child JVM: takes the uploader lock, marks itself running as an uploader does, and waits. */
