@@ -136,6 +136,7 @@ public final class WalRestoreCommand extends ToolCommand {
             throw new InvalidInputException("--retry-timeout must be zero or more seconds");
         }
         WalName wal = WalName.parse(walName);
+        PgControl cluster = PgControl.read(dataDirectory);
         RestoreSpool spool = null;
         if (prefetch < 0 || prefetch > 1024) {
             throw new InvalidInputException("--prefetch must be between 0 and 1024");
@@ -145,9 +146,9 @@ public final class WalRestoreCommand extends ToolCommand {
                 throw new InvalidInputException("--prefetch needs --spool-dir DIR, a local directory for the segments");
             }
             spool = new RestoreSpool(spoolDir, spoolKey != null ? spoolKey
-                    : RestoreSpool.keyOf(optionsOf(arguments, walName, walDest), spoolEnvironment()));
+                    : RestoreSpool.keyOf(optionsOf(arguments, walName, walDest), spoolEnvironment(cluster)));
             if (prefetchWorker) {
-                return runPrefetchWorker(spool.open(), wal);
+                return runPrefetchWorker(spool.open(), wal, cluster);
             }
             if (wal.kind() == WalName.Kind.SEGMENT) {
                 // The launcher serves what the spool holds when it can link it into place; here when it
@@ -176,8 +177,7 @@ public final class WalRestoreCommand extends ToolCommand {
             storage.limitAttempts(1);
         }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
-            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning,
-                    PgControl.read(dataDirectory));
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning, cluster);
             String key = retry.run(() -> restorer.restore(wal, walDest, !noPartial));
             log.info("restored " + wal + " from " + key);
         }
@@ -201,10 +201,10 @@ public final class WalRestoreCommand extends ToolCommand {
      * launcher set it for this working directory, else as {@link RestoreSpool#scopeOf} gives it for
      * {@link #dataDirectory} (a call the launcher did not start, a test's data directory).
      */
-    private java.util.Map<String, String> spoolEnvironment() {
+    private java.util.Map<String, String> spoolEnvironment(PgControl cluster) {
         java.util.Map<String, String> environment = new java.util.HashMap<>(System.getenv());
         if (environment.get(RestoreSpool.SCOPE) == null || !dataDirectory.toString().isEmpty()) {
-            environment.put(RestoreSpool.SCOPE, RestoreSpool.scopeOf(dataDirectory));
+            environment.put(RestoreSpool.SCOPE, RestoreSpool.scopeOf(dataDirectory, cluster));
         }
         return environment;
     }
@@ -231,15 +231,14 @@ public final class WalRestoreCommand extends ToolCommand {
         }
     }
 
-    private int runPrefetchWorker(RestoreSpool spool, WalName after) throws Exception {
+    private int runPrefetchWorker(RestoreSpool spool, WalName after, PgControl cluster) throws Exception {
         Optional<FileLock> lock = spool.tryLockPrefetcher();
         if (lock.isEmpty()) {
             return ExitCodes.OK;
         }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             spool.clearFetchingMarks();
-            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning,
-                    PgControl.read(dataDirectory));
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning, cluster);
             new WalPrefetcher(restorer, spool, prefetch, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
                 @Override
                 public void fetched(String wal) {

@@ -85,8 +85,13 @@ public final class RestoreSpool {
      * {@code cd -P .}; this is for a call the launcher did not start.
      */
     public static String scopeOf(Path dataDirectory) {
+        return scopeOf(dataDirectory, PgControl.read(dataDirectory));
+    }
+
+    /** {@link #scopeOf(Path)} with {@code dataDirectory}'s pg_control already read ({@link PgControl#read}). */
+    public static String scopeOf(Path dataDirectory, PgControl control) {
         // no pg_control (a call by hand), or one this user cannot read: the directory alone
-        java.util.OptionalLong system = PgControl.read(dataDirectory).systemIdentifier();
+        java.util.OptionalLong system = control.systemIdentifier();
         String sysid = system.isPresent() ? Long.toUnsignedString(system.getAsLong()) : "";
         Path directory;
         try {
