@@ -238,18 +238,14 @@ public final class WalArchiveCommand extends ToolCommand {
                         }
 
                         @Override
-                        public int exitCodeOf(Exception failure) {
-                            return ExitCodes.forFailure(failure);
+                        public ArchiveSpool.Failure failureOf(Exception failure) {
+                            return new ArchiveSpool.Failure(ExitCodes.forFailure(failure),
+                                    io.cumulus.cli.Failures.describe(failure));
                         }
 
                         @Override
-                        public String describe(Exception failure) {
-                            return io.cumulus.cli.Failures.describe(failure);
-                        }
-
-                        @Override
-                        public void failed(String name, Exception failure) {
-                            log.error("could not archive " + name + ": " + io.cumulus.cli.Failures.describe(failure));
+                        public void failed(String name, ArchiveSpool.Failure failure) {
+                            log.error("could not archive " + name + ": " + failure.reason());
                         }
 
                         @Override

@@ -537,7 +537,7 @@ class WalArchiveCommandTest {
         Process reported = launcher(args).start();
         Thread.sleep(300);
         assertTrue(reported.isAlive());
-        marks.markError(failing, 4, "store refuses writes");
+        marks.markError(failing, new ArchiveSpool.Failure(4, "store refuses writes"));
         marks.clearUploading(failing);
         reported.getInputStream().readAllBytes();
         assertTrue(reported.waitFor() != 0, "no ok mark: the call goes to the tool (here /bin/false)");

@@ -492,8 +492,8 @@ public final class ArchiveSpool {
     }
 
     /** Marks {@code wal} failed with {@code reason}, which a synchronous call would have reported with {@code exitCode}. */
-    public void markError(String wal, int exitCode, String reason) throws IOException {
-        write(wal + ERROR, exitCode + "\n" + reason);
+    public void markError(String wal, Failure failure) throws IOException {
+        write(wal + ERROR, failure.exitCode() + "\n" + failure.reason());
     }
 
     /** Removes the marks of {@code wal} (PostgreSQL no longer needs it archived). */

@@ -35,19 +35,15 @@ public final class AsyncUploader {
     public interface Listener {
         void stored(String wal, WalArchiver.Outcome outcome);
 
-        void failed(String wal, Exception failure);
+        /** {@code wal} could not be stored, for the reason {@link #failureOf} gave; its error mark is written. */
+        void failed(String wal, ArchiveSpool.Failure failure);
 
         /**
-         * The exit code a synchronous call would give for {@code failure}, kept in the error mark for the
-         * call that reports it; asked before anything is logged, so it must not log.
+         * The exit code a synchronous call would give for {@code failure} and the line it would print, kept
+         * in the error mark for the call that reports it; asked before anything is logged, so it must not log.
          */
-        default int exitCodeOf(Exception failure) {
-            return 1;
-        }
-
-        /** The line the call that reports {@code failure} prints, as a synchronous call would word it; must not log. */
-        default String describe(Exception failure) {
-            return failure.getMessage() == null ? failure.toString() : failure.getMessage();
+        default ArchiveSpool.Failure failureOf(Exception failure) {
+            return new ArchiveSpool.Failure(1, failure.getMessage() == null ? failure.toString() : failure.getMessage());
         }
 
         /** The spool took no mark (a full disk): the uploader takes no new work for {@code pause}. */
@@ -347,21 +343,22 @@ public final class AsyncUploader {
      * zone data could not be read, and every log call threw).
      */
     private void failed(String wal, Exception e) {
+        ArchiveSpool.Failure failure = listener.failureOf(e);
         if (serverGone()) {
             // an upload begun before PostgreSQL was restarted (with another environment, say a corrected
             // endpoint): the new server's call would report this failure of the old set-up; it starts an
             // uploader of its own once this one has stopped, which it now does, taking no new work
             serverGone = true;
-            report(() -> listener.failed(wal, e));
+            report(() -> listener.failed(wal, failure));
             return;
         }
         try {
-            spool.markError(wal, listener.exitCodeOf(e), listener.describe(e));
+            spool.markError(wal, failure);
             spoolWritable();
         } catch (IOException markFailure) {
             spoolUnwritable(markFailure);
         }
-        report(() -> listener.failed(wal, e));
+        report(() -> listener.failed(wal, failure));
     }
 
     /** True when postmaster.pid, read now, shows that the server that started this uploader stopped or was restarted. */

@@ -70,8 +70,8 @@ class AsyncUploaderTest {
             }
 
             @Override
-            public void failed(String wal, Exception failure) {
-                failures.add(wal + ": " + failure.getMessage());
+            public void failed(String wal, ArchiveSpool.Failure failure) {
+                failures.add(wal + ": " + failure.reason());
             }
         });
     }
@@ -124,13 +124,9 @@ class AsyncUploaderTest {
                 new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of()));
         new AsyncUploader(archiver, spool, pgWal, 1, Duration.ofMillis(200), new QuietListener() {
             @Override
-            public int exitCodeOf(Exception failure) {
-                return failure instanceof java.nio.file.AccessDeniedException ? 4 : 99;
-            }
-
-            @Override
-            public String describe(Exception failure) {
-                return "permission denied: " + ((java.nio.file.FileSystemException) failure).getFile();
+            public ArchiveSpool.Failure failureOf(Exception failure) {
+                return new ArchiveSpool.Failure(failure instanceof java.nio.file.AccessDeniedException ? 4 : 99,
+                        "permission denied: " + ((java.nio.file.FileSystemException) failure).getFile());
             }
         }).run();
         ArchiveSpool.Failure failure = spool.takeError("000000010000000000000001").orElseThrow();
@@ -151,7 +147,7 @@ class AsyncUploaderTest {
     void aFileWithAnErrorMarkWaitsUntilTheForegroundClearsIt() throws Exception {
         ready("000000010000000000000001");
         ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
-        spool.markError("000000010000000000000001", 4, "earlier failure");
+        spool.markError("000000010000000000000001", new ArchiveSpool.Failure(4, "earlier failure"));
         List<String> failures = new CopyOnWriteArrayList<>();
         assertEquals(0, uploader(memory, spool, failures).run());
         assertTrue(spool.takeError("000000010000000000000001").isPresent());
@@ -239,7 +235,7 @@ class AsyncUploaderTest {
                 new WalArchiver.Options(Compression.NONE, CompressionLevel.DEFAULT, Map.of(), Map.of())),
                 spool, serverWal, 1, Duration.ofMillis(200), new QuietListener() {
                     @Override
-                    public void failed(String name, Exception failure) {
+                    public void failed(String name, ArchiveSpool.Failure failure) {
                         failures.add(name);
                     }
                 }).run();
@@ -263,7 +259,7 @@ class AsyncUploaderTest {
                         }
 
                         @Override
-                        public void failed(String wal, Exception failure) {
+                        public void failed(String wal, ArchiveSpool.Failure failure) {
                         }
                     });
             CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> {
@@ -681,7 +677,7 @@ class AsyncUploaderTest {
             }
 
             @Override
-            public void failed(String wal, Exception failure) {
+            public void failed(String wal, ArchiveSpool.Failure failure) {
                 if (spool.hasError(wal)) {
                     markedWhenLogged.add(wal);
                 }
@@ -728,7 +724,7 @@ class AsyncUploaderTest {
             }
 
             @Override
-            public void failed(String name, Exception failure) {
+            public void failed(String name, ArchiveSpool.Failure failure) {
                 throw new AssertionError("no error mark for a stored segment: " + failure);
             }
 
@@ -767,8 +763,8 @@ class AsyncUploaderTest {
             }
 
             @Override
-            public void failed(String wal, Exception failure) {
-                failures.add(wal + ": " + failure.getMessage());
+            public void failed(String wal, ArchiveSpool.Failure failure) {
+                failures.add(wal + ": " + failure.reason());
             }
         };
     }
@@ -846,7 +842,7 @@ class AsyncUploaderTest {
         }
 
         @Override
-        public void failed(String wal, Exception failure) {
+        public void failed(String wal, ArchiveSpool.Failure failure) {
         }
     }
 }

@@ -53,7 +53,7 @@ class SpoolPermissionsTest {
         spool.markCalled();
         spool.markUploaderRunning();
         spool.markUploading(WAL);
-        spool.markError("000000010000000000000008", 4, "access denied");
+        spool.markError("000000010000000000000008", new ArchiveSpool.Failure(4, "access denied"));
         spool.markOk(WAL, "", FileTime.fromMillis(0));
         spool.markUploaderFailed(4, "cannot start");
         FileLock lock = spool.tryLockUploader().orElseThrow();
