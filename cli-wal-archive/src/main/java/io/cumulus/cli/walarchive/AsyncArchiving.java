@@ -153,27 +153,25 @@ final class AsyncArchiving {
     String timedOut(String wal, Duration timeout, Optional<ArchiveSpool.RunningUploader> uploader,
                     java.time.Instant now) {
         String waited = "timed out after " + timeout.toSeconds() + " s waiting for the uploader to store " + wal;
+        String seeLog = "; see " + spool.uploaderLog();
         Path lock = spool.directory().resolve("uploader.lock");
         if (uploader.isEmpty()) {
-            return waited + "; no uploader holds " + lock + " now; see " + spool.uploaderLog();
+            return waited + "; no uploader holds " + lock + " now" + seeLog;
         }
-        long quiet = secondsBetween(uploader.get().lastMark(), now);
-        String pid = uploader.get().pid().isPresent() ? "PID " + uploader.get().pid().getAsLong() : "a process";
-        String holder = waited + "; the uploader (" + pid + ", holding " + lock + ") ";
-        Optional<ArchiveSpool.Upload> storing = uploader.get().oldestUpload();
-        String storingFor = storing.map(u -> "storing " + u.wal() + " for " + secondsBetween(u.since(), now) + " s")
-                .orElse("");
+        ArchiveSpool.RunningUploader running = uploader.get();
+        long quiet = secondsBetween(running.lastMark(), now);
+        String holder = waited + "; the uploader (" + running.pid().stream().mapToObj(pid -> "PID " + pid)
+                .findFirst().orElse("a process") + ", holding " + lock + ") ";
+        Optional<String> storing = running.oldestUpload()
+                .map(u -> "storing " + u.wal() + " for " + secondsBetween(u.since(), now) + " s");
         if (quiet >= HUNG_AFTER.toSeconds()) {
-            String kill = uploader.get().pid().isPresent() ? "kill " + uploader.get().pid().getAsLong()
+            String kill = running.pid().isPresent() ? "kill " + running.pid().getAsLong()
                     : "stop the process fuser -v " + lock + " shows";
-            return holder + "has written no mark for " + quiet + " s" + (storing.isPresent() ? " (" + storingFor + ")"
-                    : "") + ": if it hangs, " + kill + " and the next call starts another; see " + spool.uploaderLog();
+            return holder + "has written no mark for " + quiet + " s" + storing.map(s -> " (" + s + ")").orElse("")
+                    + ": if it hangs, " + kill + " and the next call starts another" + seeLog;
         }
-        if (storing.isPresent()) {
-            return holder + "has been " + storingFor + " and the store has not answered yet (each request waits up"
-                    + " to 4 x --read-timeout); see " + spool.uploaderLog();
-        }
-        return holder + "has written no mark for " + quiet + " s; see " + spool.uploaderLog();
+        return holder + storing.map(s -> "has been " + s + " and the store has not answered yet (each request waits"
+                + " up to 4 x --read-timeout)").orElse("has written no mark for " + quiet + " s") + seeLog;
     }
 
     private static long secondsBetween(java.time.Instant from, java.time.Instant to) {

@@ -119,9 +119,9 @@ final class SpoolFiles {
             }
         }
         Path lockFile = spool.resolve(lockName);
-        java.util.Optional<java.nio.channels.FileLock> lock = Files.exists(lockFile)
-                ? new WorkerLock(lockFile).tryLock() : java.util.Optional.empty();
-        if (Files.exists(lockFile) && lock.isEmpty()) {
+        // taking the lock creates its file where there was none; it goes with the rest
+        java.util.Optional<java.nio.channels.FileLock> lock = new WorkerLock(lockFile).tryLock();
+        if (lock.isEmpty()) {
             return; // its worker runs
         }
         try {
@@ -132,9 +132,7 @@ final class SpoolFiles {
             }
             Files.deleteIfExists(lockFile);
         } finally {
-            if (lock.isPresent()) {
-                lock.get().channel().close();
-            }
+            lock.get().channel().close();
         }
         Files.deleteIfExists(spool);
     }

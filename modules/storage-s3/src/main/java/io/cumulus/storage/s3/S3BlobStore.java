@@ -105,6 +105,9 @@ final class S3BlobStore implements BlobStore {
      * answer 501). The HEAD before each if-absent write still protects, though not atomically.
      */
     private volatile boolean conditionalWrites = true;
+    /** Bounds a whole request, retries included, by the read timeout: cleanup, and batch deletes that fall back to single ones. */
+    private final java.util.function.Consumer<software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration.Builder>
+            withinReadTimeout;
 
     S3BlobStore(Future<S3Client> client, ExecutorService uploads, S3StoreConfig config, Supplier<TlsSetup.Trust> trust) {
         this.client = client;
@@ -115,6 +118,7 @@ final class S3BlobStore implements BlobStore {
         this.partSettings = new MultipartOutputStream.Settings(config.partSize(), config.maxParts(),
                 S3StoreConfig.MAX_PART_SIZE, config.uploadConcurrency());
         this.deleter = new BatchDeleter(config.deleteBatchSize(), this::deleteBatch, this::delete);
+        this.withinReadTimeout = o -> o.apiCallTimeout(config.readTimeout());
     }
 
     /**
@@ -464,7 +468,7 @@ final class S3BlobStore implements BlobStore {
         private void abortStrays(String ours, Instant answered) {
             try {
                 ListMultipartUploadsResponse listing = client().listMultipartUploads(b -> b.bucket(bucket).prefix(key)
-                        .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout())));
+                        .overrideConfiguration(withinReadTimeout));
                 Optional<Instant> until = Optional.ofNullable(answered).or(() -> storeTime(listing.sdkHttpResponse()));
                 if (until.isEmpty()) {
                     LOG.log(System.Logger.Level.DEBUG, "not looking for stray multipart uploads of " + describe(key)
@@ -476,7 +480,7 @@ final class S3BlobStore implements BlobStore {
                             && !upload.initiated().truncatedTo(ChronoUnit.SECONDS).isAfter(until.get())
                             && hasNoPart(upload.uploadId())) {
                         client().abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(upload.uploadId())
-                                .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout())));
+                                .overrideConfiguration(withinReadTimeout));
                         LOG.log(System.Logger.Level.DEBUG, "aborted the empty multipart upload " + upload.uploadId()
                                 + " of " + describe(key) + ", started by an attempt whose answer was lost");
                     }
@@ -491,7 +495,7 @@ final class S3BlobStore implements BlobStore {
         private boolean hasNoPart(String uploadId) {
             try {
                 return client().listParts(b -> b.bucket(bucket).key(key).uploadId(uploadId).maxParts(1)
-                        .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout()))).parts().isEmpty();
+                        .overrideConfiguration(withinReadTimeout)).parts().isEmpty();
             } catch (S3Exception e) {
                 if (isUploadGone(e)) {
                     return false; // gone meanwhile: nothing to abort
@@ -770,7 +774,7 @@ final class S3BlobStore implements BlobStore {
                     .delete(Delete.builder().quiet(true)
                             .objects(keys.stream().map(k -> ObjectIdentifier.builder().key(k).build()).toList())
                             .build())
-                    .overrideConfiguration(o -> o.apiCallTimeout(config.readTimeout()))
+                    .overrideConfiguration(withinReadTimeout)
                     .build());
         } catch (SdkException e) {
             throw translate(e, keys.get(0));
