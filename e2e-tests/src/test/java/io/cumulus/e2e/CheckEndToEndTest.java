@@ -281,6 +281,9 @@ class CheckEndToEndTest {
             String message = verdicts(result).get("WAL continuity")[1];
             assertTrue(message.startsWith("the archive holds timeline 2 (e.g. " + SERVER + "/wals/00000002.history),"
                     + " newer than the cluster's timeline 1"), result::describe);
+            // the drill branched off this primary's timeline behind the segment it writes now
+            assertTrue(message.contains(", and this cluster, still a primary, has written past that point (it writes"
+                    + " 00000001"), result::describe);
         } finally {
             putBack(victim);
             for (Path path : foreign) {

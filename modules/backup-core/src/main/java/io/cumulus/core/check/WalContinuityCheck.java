@@ -5,6 +5,7 @@ import io.cumulus.core.catalog.BackupStatus;
 import io.cumulus.core.catalog.CatalogBackup;
 import io.cumulus.core.catalog.Keep;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.restore.BackupCatalog;
 import io.cumulus.core.wal.WalName;
 import io.cumulus.core.wal.WalObjects;
 import io.cumulus.storage.BlobStore;
@@ -50,9 +51,17 @@ public final class WalContinuityCheck {
      * @param lastArchivedWal pg_stat_archiver.last_archived_wal, empty when nothing was archived since
      *     the statistics were reset (or ever: a standby with archive_mode on)
      * @param lastArchivedTime its time
+     * @param writingWal the segment a primary writes ({@code pg_walfile_name(pg_current_wal_lsn())}),
+     *     empty on a standby
      */
     public record Cluster(long timeline, long segmentSize, Optional<String> lastArchivedWal,
-            Optional<OffsetDateTime> lastArchivedTime) {
+            Optional<OffsetDateTime> lastArchivedTime, Optional<String> writingWal) {
+
+        /** A cluster whose segment being written is not known (a standby). */
+        public Cluster(long timeline, long segmentSize, Optional<String> lastArchivedWal,
+                Optional<OffsetDateTime> lastArchivedTime) {
+            this(timeline, segmentSize, lastArchivedWal, lastArchivedTime, Optional.empty());
+        }
     }
 
     private WalContinuityCheck() {
@@ -123,7 +132,7 @@ public final class WalContinuityCheck {
             WalContinuity.HistorySource histories = timeline -> history(store, index, timeline);
             Findings findings = new Findings();
             if (clusterTimeline.isPresent()) {
-                foreignTimelines(index, clusterTimeline.getAsLong(), findings);
+                foreignTimelines(index, histories, cluster.get(), findings);
             }
             SortedSet<Long> archived = index.timelinesAfter(0);
             long followed = clusterTimeline.orElse(archived.isEmpty() ? 1 : archived.last());
@@ -174,22 +183,50 @@ public final class WalContinuityCheck {
 
     /**
      * Timelines newer than the cluster's: the cluster did not come from them (its ancestors are all
-     * older), so another cluster wrote them, and PostgreSQL's default recovery_target_timeline,
-     * {@code latest}, would follow the newest of them.
+     * older), so another server wrote them, and PostgreSQL's default recovery_target_timeline,
+     * {@code latest}, would follow the newest of them. When the lowest of them branched off the
+     * cluster's own timeline, that server was promoted from this cluster's WAL: a copy that kept
+     * archive_command (a restore drill, a clone), or the new primary of a failover, and then this
+     * cluster is the old primary still running beside it. The history cannot tell the two apart, so the
+     * fix names both: moving the new primary's timeline out of wals/ is the worst thing to do in a
+     * split brain.
      */
-    private static void foreignTimelines(WalArchiveIndex index, long clusterTimeline, Findings findings) {
-        SortedSet<Long> foreign = index.timelinesAfter(clusterTimeline);
+    private static void foreignTimelines(WalArchiveIndex index, WalContinuity.HistorySource histories, Cluster cluster,
+            Findings findings) throws IOException {
+        long own = cluster.timeline();
+        SortedSet<Long> foreign = index.timelinesAfter(own);
         if (foreign.isEmpty()) {
             return;
         }
         long first = foreign.first();
         String example = index.historyKey(first).or(() -> index.firstKeyFromTimeline(first)).orElseThrow();
-        findings.problems.add("the archive holds timeline" + (foreign.size() == 1 ? " " : "s ")
+        String holds = "the archive holds timeline" + (foreign.size() == 1 ? " " : "s ")
                 + String.join(", ", foreign.stream().map(String::valueOf).toList()) + " (e.g. " + example
-                + "), newer than the cluster's timeline " + clusterTimeline + ", so not one it came from: another"
-                + " cluster archives here, and a recovery to the latest timeline would follow it");
-        findings.fixes.add("find the cluster that archived it (a restored or promoted copy that kept this"
-                + " archive_command?), stop its archiving, then move its timeline's WAL and history file out of wals/");
+                + "), newer than the cluster's timeline " + own;
+        OptionalLong fork = histories.history(first).map(h -> h.switchPoint(own)).orElse(OptionalLong.empty());
+        if (fork.isEmpty()) {
+            findings.problems.add(holds + ", so not one it came from: another cluster archives here, and a recovery"
+                    + " to the latest timeline would follow it");
+            findings.fixes.add("find the cluster that archived it (a restored or promoted copy that kept this"
+                    + " archive_command?), stop its archiving, then move its timeline's WAL and history file out of wals/");
+            return;
+        }
+        long forkSegment = fork.getAsLong() / cluster.segmentSize();
+        Optional<WalName> writing = cluster.writingWal().filter(WalName::isWalName).map(WalName::parse)
+                .filter(w -> w.kind() == WalName.Kind.SEGMENT && w.timeline() == own);
+        String where = writing.filter(w -> w.segmentNumber(cluster.segmentSize()) > forkSegment)
+                .map(w -> ", and this cluster, still a primary, has written past that point (it writes " + w.name()
+                        + ")")
+                .orElse("");
+        findings.problems.add(holds + ": timeline " + first + " branched off it at "
+                + BackupCatalog.formatLsn(fork.getAsLong()) + where + ", so a server promoted from this cluster's WAL"
+                + " archives here: a copy that kept archive_command, or the new primary of a failover, which makes this"
+                + " cluster its old primary still running (a split brain); a recovery to the latest timeline would"
+                + " follow timeline " + first);
+        findings.fixes.add("if timeline " + first + " is a failover's new primary, stop this server now and rebuild it"
+                + " as a standby of the new primary (pg_rewind, or a new base backup), and leave timeline " + first
+                + " in the archive; if it is a copy's (a restore drill, a clone), stop that copy's archiving, then move"
+                + " timeline " + first + "'s WAL and history file out of wals/");
     }
 
     /**

@@ -111,11 +111,51 @@ class WalContinuityCheckTest {
         CheckResult result = check(OptionalLong.of(1));
         assertFalse(result.ok(), result.toString());
         assertTrue(result.message().startsWith("the archive holds timeline 2 (e.g. pfx/main/wals/00000002.history),"
-                + " newer than the cluster's timeline 1, so not one it came from"), result.message());
+                + " newer than the cluster's timeline 1: timeline 2 branched off it at 0/4000100, so a server promoted"
+                + " from this cluster's WAL archives here"), result.message());
         assertTrue(result.message().contains("; 1 gap(s) in 000000010000000000000002 to 000000010000000000000009:"
                 + " missing 000000010000000000000005"), result.message());
-        assertTrue(result.fix().startsWith("find the cluster that archived it"), result.fix());
+        assertTrue(result.fix().contains("if it is a copy's (a restore drill, a clone), stop that copy's archiving,"
+                + " then move timeline 2's WAL and history file out of wals/"), result.fix());
         assertTrue(result.fix().contains("archive them again"), result.fix());
+    }
+
+    /**
+     * The old primary of a failover, still running: the new primary's timeline branched off its own
+     * behind the segment it writes. The fix must not tell it to move the new primary's timeline away
+     * without saying that this server is the one to stop when the timeline is a failover's.
+     */
+    @Test
+    void aPrimaryPastTheForkOfANewerTimelineIsToldItMayBeTheOldPrimaryOfAFailover() throws IOException {
+        segments(1, 2, 9);
+        put("00000002.history", "1\t0/8000128\tno recovery target specified\n");
+        segments(2, 8, 8);
+        CheckResult result = runStored(backups, Optional.of(new WalContinuityCheck.Cluster(1, MB16, Optional.empty(),
+                Optional.empty(), Optional.of("00000001000000000000000A"))));
+        assertFalse(result.ok(), result.toString());
+        assertEquals("the archive holds timeline 2 (e.g. pfx/main/wals/00000002.history), newer than the cluster's"
+                + " timeline 1: timeline 2 branched off it at 0/8000128, and this cluster, still a primary, has written"
+                + " past that point (it writes 00000001000000000000000A), so a server promoted from this cluster's WAL"
+                + " archives here: a copy that kept archive_command, or the new primary of a failover, which makes"
+                + " this cluster its old primary still running (a split brain); a recovery to the latest timeline"
+                + " would follow timeline 2", result.message());
+        assertTrue(result.fix().startsWith("if timeline 2 is a failover's new primary, stop this server now and"
+                + " rebuild it as a standby of the new primary (pg_rewind, or a new base backup), and leave timeline 2"
+                + " in the archive"), result.fix());
+    }
+
+    /** A newer timeline whose history does not come from the cluster's (or is not archived) is another cluster's. */
+    @Test
+    void aNewerTimelineNotBranchedOffTheClustersIsAnotherClustersToMoveAway() throws IOException {
+        segments(1, 2, 9);
+        put("00000003.history", "2\t0/4000100\tno recovery target specified\n");
+        segments(3, 4, 5);
+        CheckResult result = check(OptionalLong.of(1));
+        assertFalse(result.ok(), result.toString());
+        assertEquals("the archive holds timeline 3 (e.g. pfx/main/wals/00000003.history), newer than the cluster's"
+                + " timeline 1, so not one it came from: another cluster archives here, and a recovery to the latest"
+                + " timeline would follow it", result.message());
+        assertTrue(result.fix().startsWith("find the cluster that archived it"), result.fix());
     }
 
     @Test
