@@ -14,6 +14,7 @@ import io.cumulus.core.restore.BaseRestore;
 import io.cumulus.core.restore.InheritedRecoverySettings;
 import io.cumulus.core.restore.RecoveryConfiguration;
 import io.cumulus.core.restore.RecoveryTimeline;
+import io.cumulus.core.restore.RestoredConfigurationPaths;
 import io.cumulus.core.restore.RestoreOutcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,6 +187,8 @@ public final class RestoreCommand extends ToolCommand {
             } else {
                 InheritedRecoverySettings.warningsWithoutRecovery(recoveryDir).forEach(log::warning);
             }
+            // a postgresql.conf from outside the origin's data directory (Debian's /etc/postgresql) names its paths
+            RestoredConfigurationPaths.warnings(recoveryDir, backup.info()).forEach(log::warning);
             if (log.enabled(io.cumulus.cli.Log.Level.WARNING)) {
                 out().println(summary(backup, outcome));
                 out().flush();

@@ -91,6 +91,38 @@ class RestoreCommandTest {
                 + "\n# Added by cumulus-restore.*"), conf);
     }
 
+    /**
+     * A backup of a Debian-layout cluster holds its /etc/postgresql postgresql.conf at the data directory's
+     * root, with data_directory naming the old data directory: started with pg_ctl -D, PostgreSQL would run
+     * that one. Named with or without recovery options, the file left as it is, exit 0.
+     */
+    @Test
+    void aRestoredConfigurationNamingTheBackedUpHostsPathsIsWarnedOfAndLeftAsItIs() throws IOException {
+        String conf = "data_directory = '/var/lib/postgresql/15/main'\nhba_file = '/etc/postgresql/15/main/pg_hba.conf'\n"
+                + "include_dir = 'conf.d'\n";
+        InProcessRestore.barmanBackup(dir.resolve("store/pfx/debian/base/" + ID), "config_file=/etc/postgresql/15/main"
+                + "/postgresql.conf\nend_time=2026-11-21 05:24:05+00:00\nend_xlog=0/579E488\n"
+                + "pgdata=/var/lib/postgresql/15/main\nstatus=DONE\ntimeline=1\nversion=150018\n",
+                new String[] {"./PG_VERSION", "15\n"}, new String[] {"postgresql.conf", conf});
+
+        for (String[] options : List.of(new String[] {}, new String[] {"--recovery-target", "immediate"})) {
+            Path pgdata = dir.resolve("restored" + options.length);
+            List<String> args = new java.util.ArrayList<>(List.of(options));
+            args.addAll(List.of(store, "debian", ID, pgdata.toString()));
+
+            Result result = run(args.toArray(String[]::new));
+
+            assertEquals(0, result.exitCode(), result.err());
+            assertTrue(result.err().contains("WARNING: " + pgdata.resolve("postgresql.conf") + " line 1 sets"
+                    + " data_directory = '/var/lib/postgresql/15/main', a path of the backed-up host: PostgreSQL"
+                    + " started on " + pgdata + " (pg_ctl -D) would run the data directory /var/lib/postgresql/15/main"
+                    + " instead"), result.err());
+            assertTrue(result.err().contains("line 2 sets hba_file"), result.err());
+            assertTrue(result.err().contains("line 3 sets include_dir = 'conf.d'"), result.err());
+            assertEquals(conf, Files.readString(pgdata.resolve("postgresql.conf")));
+        }
+    }
+
     /** As barman-cloud-restore 3.4, the snapshot options are taken and ignored for a backup without snapshots. */
     @Test
     void testOnlyChecksTheStoreAndRestoresNothingAsBarmanCloudRestore() {

@@ -48,7 +48,7 @@ public final class InheritedRecoverySettings {
     private static final String BLANK = "[ \\t\\f\\r]";
     private static final Pattern SETTING = Pattern.compile(BLANK + "*(" + ID + "(?:\\." + ID + ")?)"
             + "(?:" + BLANK + "*=" + BLANK + "*|" + BLANK + "+)"
-            + "(?:'(?:[^'\\\\\\n]|''|\\\\.)*'|[^ \\t\\f\\r#'=]+)" + BLANK + "*(?:#.*)?");
+            + "('(?:[^'\\\\\\n]|''|\\\\.)*'|[^ \\t\\f\\r#'=]+)" + BLANK + "*(?:#.*)?");
 
     private static final String LEFT_OVER = "carried over from the backed-up cluster (an earlier recovery's"
             + " setting, which PostgreSQL never removes)";
@@ -142,8 +142,11 @@ public final class InheritedRecoverySettings {
         return warnings;
     }
 
-    /** An active line setting one of the settings looked for: its 1-based number and its text. */
-    record Line(int number, String text) {
+    /**
+     * An active line setting one of the settings looked for: its 1-based number, the setting's name in
+     * lower case, its value as PostgreSQL reads it (unquoted, decoded as UTF-8), and its text for a message.
+     */
+    record Line(int number, String name, String value, String text) {
     }
 
     /** The active lines of {@code file} that set one of {@code names}; none when there is no such file. */
@@ -178,8 +181,8 @@ public final class InheritedRecoverySettings {
             boolean matched = setting.matches() && names.contains(setting.group(1).toLowerCase(Locale.ROOT));
             if (matched) {
                 String name = setting.group(1).toLowerCase(Locale.ROOT);
-                found.add(new Line(number, SECRET_BEARING.contains(name) ? name + " = … (not shown: it may hold"
-                        + " credentials)" : shown(line)));
+                found.add(new Line(number, name, decoded(unquoted(setting.group(2))), SECRET_BEARING.contains(name)
+                        ? name + " = … (not shown: it may hold credentials)" : shown(line)));
             }
             if (rewritten != null) {
                 rewritten.append(matched ? note : "").append(text, start, end);
@@ -191,6 +194,39 @@ public final class InheritedRecoverySettings {
 
     /** The line as the user wrote it, for a message: decoded as UTF-8, without surrounding blanks. */
     private static String shown(String line) {
-        return new String(line.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8).strip();
+        return decoded(line).strip();
+    }
+
+    private static String decoded(String latin1) {
+        return new String(latin1.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A value as PostgreSQL's lexer hands it on: a bare word as it is; a quoted string without its
+     * quotes, {@code ''} and {@code \'} read as a quote, {@code \b \f \n \r \t} as those characters,
+     * any other escaped character as itself (octal escapes, which no path needs, are left as written).
+     */
+    private static String unquoted(String value) {
+        if (!value.startsWith("'")) {
+            return value;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 1; i < value.length() - 1; i++) {
+            char c = value.charAt(i);
+            if (c == '\'' || c == '\\') {
+                char next = value.charAt(++i);
+                text.append(c == '\'' ? '\'' : switch (next) {
+                    case 'b' -> '\b';
+                    case 'f' -> '\f';
+                    case 'n' -> '\n';
+                    case 'r' -> '\r';
+                    case 't' -> '\t';
+                    default -> next;
+                });
+            } else {
+                text.append(c);
+            }
+        }
+        return text.toString();
     }
 }
