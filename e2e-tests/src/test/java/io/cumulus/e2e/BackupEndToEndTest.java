@@ -236,7 +236,9 @@ class BackupEndToEndTest {
             List<String> warnings = warnings(cumulus);
             assertEquals(List.of("WARNING: configuration files pulled in by include directives live outside the"
                     + " data directory and are not in the backup: " + extra + "; back them up by hand: a server"
-                    + " restored from this backup needs them at these paths"), warnings, cumulus::describe);
+                    + " restored from this backup reads them where its include lines point: an absolute path as it is,"
+                    + " a relative one from the directory of the postgresql.conf it starts with (the restored data"
+                    + " directory, for the copy the backup holds)"), warnings, cumulus::describe);
             assertTrue(both.barman().stderr().contains("The usage of include directives is not supported for files"
                     + " that reside outside PGDATA.\nPlease manually backup the following files:\n\t" + extra + "\n"),
                     both.barman()::describe);

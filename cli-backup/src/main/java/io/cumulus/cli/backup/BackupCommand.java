@@ -276,12 +276,17 @@ public final class BackupCommand extends ToolCommand {
     /**
      * barman-cloud-backup's warning of the configuration files pulled in from outside the data
      * directory ("The usage of include directives is not supported for files that reside outside
-     * PGDATA. Please manually backup the following files: ..."), in one line.
+     * PGDATA. Please manually backup the following files: ..."), in one line. Where a restored server
+     * looks for them depends on the include line, which the file names do not tell: a relative one
+     * follows the postgresql.conf, which the backup stores at the data directory's root even when it
+     * lived elsewhere ({@code include_dir = 'conf.d'} of /etc/postgresql/15/main becomes RECOVERY_DIR/conf.d).
      */
     static String includedFilesWarning(List<Path> files) {
         return "configuration files pulled in by include directives live outside the data directory and are not"
                 + " in the backup: " + files.stream().map(Path::toString).collect(Collectors.joining(", "))
-                + "; back them up by hand: a server restored from this backup needs them at these paths";
+                + "; back them up by hand: a server restored from this backup reads them where its include lines"
+                + " point: an absolute path as it is, a relative one from the directory of the postgresql.conf it"
+                + " starts with (the restored data directory, for the copy the backup holds)";
     }
 
     /**

@@ -164,7 +164,9 @@ class BackupCommandTest {
 
         assertEquals("configuration files pulled in by include directives live outside the data directory and are"
                 + " not in the backup: /tmp/scale/extra.conf, /etc/postgresql/15/main/conf.d/tuning.conf; back them up"
-                + " by hand: a server restored from this backup needs them at these paths", warning);
+                + " by hand: a server restored from this backup reads them where its include lines point: an absolute"
+                + " path as it is, a relative one from the directory of the postgresql.conf it starts with (the"
+                + " restored data directory, for the copy the backup holds)", warning);
         assertFalse(warning.contains("\n"));
     }
 
