@@ -465,6 +465,58 @@ class RestoreEndToEndTest {
         }
     }
 
+    /**
+     * A tablespace_map left at PGDATA's root (an exclusive pg_start_backup of PostgreSQL 14 or older, running
+     * or crashed, leaves one) is copied by barman-cloud-backup 3.4. Restored with it, PostgreSQL re-created
+     * the pg_tblspc link from it at its first start: recovery and everything after it wrote into the
+     * original cluster's tablespace directory. cumulus-restore drops it, with a warning, and PostgreSQL keeps
+     * the link to the relocated directory.
+     */
+    @Test
+    void barmanCloudBackupHoldingALeftoverTablespaceMapRecoversIntoTheRelocatedTablespace() throws IOException {
+        String server = "pg-barman-tsmap";
+        String barmanArchive = barman.command("barman-cloud-wal-archive").args(s3.url(), server).toShellLine() + " %p";
+        Path location = postgresDirectory(server + "-source-" + TABLESPACE);
+        long oid;
+        try (PgCluster barmanSource = PgCluster.builder().archiveCommand(barmanArchive).start()) {
+            barmanSource.execute("CREATE TABLESPACE " + TABLESPACE + " LOCATION '" + location + "'");
+            oid = barmanSource.queryLong("SELECT oid FROM pg_tablespace WHERE spcname = '" + TABLESPACE + "'");
+            barmanSource.execute("CREATE TABLE in_tablespace TABLESPACE " + TABLESPACE
+                    + " AS SELECT g AS n, md5(g::text) AS h FROM generate_series(1, 1300) g");
+            // what PostgreSQL writes there for an exclusive backup
+            Path map = Files.writeString(barmanSource.dataDir().resolve("tablespace_map"), oid + " " + location + "\n");
+            PostgresUser.chown(map);
+            ToolResult backup = barman.command("barman-cloud-backup", "--immediate-checkpoint", "-h", "127.0.0.1",
+                    "-p", Integer.toString(barmanSource.port()), "-U", PgCluster.SUPERUSER)
+                    .args(s3.url(), server).asPostgres().timeout(TIMEOUT).run();
+            assertEquals(0, backup.exitCode(), backup::describe);
+            barmanSource.awaitArchived(barmanSource.switchWal(), Duration.ofSeconds(90));
+        }
+        Map<Path, String> original = contents(location); // the source is stopped; its directory stays
+        Path data = work.resolve(server + "/data");
+        Path tablespace = work.resolve(server + "/" + TABLESPACE);
+        postgresDirectory(server);
+
+        ToolResult restore = restore(s3, server, "latest", data, "--tablespace", TABLESPACE + ":" + tablespace);
+
+        assertEquals(0, restore.exitCode(), restore::describe);
+        assertTrue(restore.stderr().contains("data.tar holds a tablespace_map (left at the data directory's root"),
+                restore::describe);
+        assertFalse(Files.exists(data.resolve("tablespace_map")));
+        try (PgCluster recovered = PgCluster.builder().fromDataDirectory(data).recovery(PgCluster.Recovery.ARCHIVE)
+                .restoreCommand(s3.restoreCommand(server)).setting("recovery_target", "immediate")
+                .setting("recovery_target_action", "promote").startTimeout(TIMEOUT).start()) {
+            recovered.awaitRecoveryEnd(TIMEOUT);
+            recovered.execute("INSERT INTO in_tablespace SELECT g, 'restored' FROM generate_series(1301, 1400) g");
+            recovered.checkpoint();
+            assertEquals(tablespace, readLink(data.resolve("pg_tblspc/" + oid)));
+            assertEquals(tablespace.toString(), recovered.queryString("SELECT pg_tablespace_location(" + oid + ")"));
+            assertEquals(1400, recovered.queryLong("SELECT count(*) FROM in_tablespace"));
+            assertEquals(1300, recovered.queryLong("SELECT count(DISTINCT h) FROM in_tablespace WHERE n <= 1300"));
+        }
+        assertEquals(original, contents(location), "the original cluster's tablespace directory was written");
+    }
+
     @Test
     void oneChangedByteInTheBucketStopsTheRestoreNamingTheFile() throws IOException {
         String server = "pg-corrupt";
@@ -545,6 +597,22 @@ class RestoreEndToEndTest {
             }
         }
         return directory;
+    }
+
+    /** Every file below {@code directory}, with the SHA-256 of its content. */
+    private static Map<Path, String> contents(Path directory) throws IOException {
+        Map<Path, String> contents = new java.util.TreeMap<>();
+        try (var files = Files.walk(directory)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                try {
+                    contents.put(directory.relativize(file), java.util.HexFormat.of().formatHex(
+                            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file))));
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException("every JVM has SHA-256", e);
+                }
+            }
+        }
+        return contents;
     }
 
     private static List<Path> list(Path directory) throws IOException {

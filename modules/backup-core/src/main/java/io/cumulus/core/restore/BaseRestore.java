@@ -185,15 +185,24 @@ public final class BaseRestore {
         AtomicLong files = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         TarExtractor.DirectoryTimes directoryTimes = new TarExtractor.DirectoryTimes();
+        List<String> dropped = java.util.Collections.synchronizedList(new ArrayList<>());
         try {
             Files.writeString(marker, "cumulus-restore of backup " + backup.id() + " began at "
                     + java.time.Instant.now() + " and has not finished (still running, or killed): "
                     + incomplete(destination, tablespaces) + "\n");
             owner.give(marker);
-            extractAll(backup.id().value(), archives, verifier, (path, size) -> {
-                files.incrementAndGet();
-                bytes.addAndGet(size);
-                listener.fileRestored(path, size);
+            extractAll(backup.id().value(), archives, verifier, new TarExtractor.Listener() {
+                @Override
+                public void fileRestored(String path, long size) {
+                    files.incrementAndGet();
+                    bytes.addAndGet(size);
+                    listener.fileRestored(path, size);
+                }
+
+                @Override
+                public void fileDropped(String path, String archiveName) {
+                    dropped.add(archiveName + " holds a " + path);
+                }
             }, owner, directoryTimes);
             verifier.checkComplete();
             Path data = destination.toRealPath();
@@ -236,6 +245,12 @@ public final class BaseRestore {
             // the copy is whole and in place; a directory's time matters to nothing PostgreSQL does
             listener.warning("cannot set the modification times of the restored directories (" + e.getMessage()
                     + "): they keep the time of the restore");
+        }
+        for (String map : dropped) {
+            listener.warning(map + " (left at the data directory's root by an exclusive pg_start_backup of"
+                    + " PostgreSQL 14 or older, or by one that crashed, and copied by barman-cloud-backup): not"
+                    + " restored, since PostgreSQL would re-create the pg_tblspc links from it at its first start;"
+                    + " the links cumulus-restore made from backup.info give the tablespaces' locations");
         }
         owner.warning(destination, tablespaces.values()).ifPresent(listener::warning);
         return new RestoreOutcome(files.get(), bytes.get(), archives.size(), verifier.verifying(),

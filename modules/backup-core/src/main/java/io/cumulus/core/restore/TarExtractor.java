@@ -40,7 +40,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * ends without tar's end-of-archive marker is an object cut short, never a complete archive. In the
  * data directory, {@code global/pg_control} and {@code backup_label} are written under a held-back
  * name ({@link #heldBack}): PostgreSQL must not start from a copy whose other archives are not all
- * there yet. Used by one thread; several extractors may fill one directory when their members differ.
+ * there yet; a {@code tablespace_map} at its root is checked but not written ({@link #DROPPED}). Used
+ * by one thread; several extractors may fill one directory when their members differ.
  */
 final class TarExtractor {
 
@@ -51,9 +52,22 @@ final class TarExtractor {
 
     private static final String HELD_SUFFIX = ".cumulus-restore-held";
 
+    /**
+     * The data directory's files read from the archives, and checked against the manifest, but not
+     * written: a {@code tablespace_map} left at the backed-up data directory's root (by an exclusive
+     * {@code pg_start_backup} of PostgreSQL 14 or older, running or crashed), which barman-cloud-backup
+     * 3.4 copies. PostgreSQL, starting with a backup_label, re-creates every {@code pg_tblspc} link from
+     * it, undoing those the restore makes from backup.info.
+     */
+    static final java.util.List<String> DROPPED = java.util.List.of("tablespace_map");
+
     /** What the extraction reports, for progress and the summary. */
     interface Listener {
         void fileRestored(String path, long bytes);
+
+        /** {@code path}, a member of {@code archiveName}, was not restored: one of {@link #DROPPED}. */
+        default void fileDropped(String path, String archiveName) {
+        }
     }
 
     /**
@@ -154,6 +168,13 @@ final class TarExtractor {
                 directoryTimes.add(target, entry.getLastModifiedTime());
                 continue;
             }
+            if (manifestPrefix.isEmpty() && DROPPED.contains(name)) {
+                if (entry.isFile()) {
+                    readChecked(in, name, buffer);
+                }
+                listener.fileDropped(name, archiveName);
+                continue;
+            }
             if (entry.isFIFO() || entry.isCharacterDevice() || entry.isBlockDevice()) {
                 // barman-cloud-backup stores a FIFO found in the data directory (commons-compress calls it a
                 // file); PostgreSQL never makes one, nor a device, and it has no contents to restore
@@ -219,6 +240,18 @@ final class TarExtractor {
                 Files.deleteIfExists(written); // gone already once renamed into place
             }
         }
+    }
+
+    /** Reads the member's content through the verifier, as {@link #writeFile} would, writing it nowhere. */
+    private void readChecked(InputStream in, String name, byte[] buffer) throws IOException {
+        RestoreVerifier.Running check = verifier.start(manifestPrefix + name);
+        long size = 0;
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            check.update(buffer, 0, n);
+            size += n;
+        }
+        check.finish(size);
     }
 
     /** What to do when the destination's file system is full. */

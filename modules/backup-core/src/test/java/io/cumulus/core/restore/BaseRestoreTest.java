@@ -965,6 +965,62 @@ class BaseRestoreTest {
         assertFalse(Files.exists(pgdata));
     }
 
+    /**
+     * barman-cloud-backup 3.4 copies a tablespace_map left at the data directory's root; PostgreSQL, starting
+     * with backup_label, would re-create the pg_tblspc links from it and undo the relocation. It is checked
+     * against the manifest when there is one, not written, and named in a warning; one deeper is restored.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aLeftoverTablespaceMapAtTheDataRootIsNotRestoredWithAWarning(boolean manifest) throws Exception {
+        byte[] map = "16384 /srv/pg/ts1\n".getBytes(StandardCharsets.UTF_8);
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16384, "/srv/pg/ts1", 2, 1000)
+                .withDataFiles(2, 100).withDataMember("tablespace_map", map)
+                .withDataMember("stray/tablespace_map", map);
+        backup(cluster, ID, Compression.GZIP, 1L << 30, null);
+        if (!manifest) {
+            store.delete(DIR + "backup_manifest");
+        }
+        Path pgdata = temp.resolve("restored");
+        Path ts = temp.resolve("ts-new");
+
+        RestoreOutcome outcome = restore(ID.value(), pgdata, Map.of("ts1", ts), 2);
+
+        assertFalse(Files.exists(pgdata.resolve("tablespace_map"), LinkOption.NOFOLLOW_LINKS));
+        assertArrayEquals(map, Files.readAllBytes(pgdata.resolve("stray/tablespace_map")));
+        assertEquals(ts.toAbsolutePath(), Files.readSymbolicLink(pgdata.resolve("pg_tblspc/16384")));
+        assertTrue(Files.exists(pgdata.resolve("global/pg_control")));
+        try (var entries = Files.list(pgdata)) {
+            assertEquals(List.of(), entries.filter(p -> p.getFileName().toString().contains("cumulus")).toList());
+        }
+        assertEquals(manifest, outcome.verified());
+        // the data members but the dropped map, with backup_label, and the tablespace's two
+        assertEquals(cluster.dataMembers().size() - 1 + 1 + 2, outcome.files());
+        assertEquals(List.of(DIR + "data.tar.gz holds a tablespace_map (left at the data directory's root by an"
+                + " exclusive pg_start_backup of PostgreSQL 14 or older, or by one that crashed, and copied by"
+                + " barman-cloud-backup): not restored, since PostgreSQL would re-create the pg_tblspc links from it"
+                + " at its first start; the links cumulus-restore made from backup.info give the tablespaces'"
+                + " locations"), warnings);
+    }
+
+    /** A dropped tablespace_map is still read against the manifest: a changed byte stops the restore. */
+    @Test
+    void aLeftoverTablespaceMapThatDiffersFromTheManifestStopsTheRestore() throws Exception {
+        byte[] map = "16384 /srv/pg/ts1\n".getBytes(StandardCharsets.UTF_8);
+        TestCluster cluster = new TestCluster().withDataFiles(1, 100).withDataMember("tablespace_map", map);
+        backup(cluster, ID, Compression.NONE, 1L << 30, null);
+        Path archive = bucket.resolve(DIR + "data.tar");
+        byte[] bytes = Files.readAllBytes(archive);
+        bytes[indexOf(bytes, map) + 7] ^= 1;
+        Files.write(archive, bytes);
+
+        OperationFailedException failure = assertThrows(OperationFailedException.class,
+                () -> restore(ID.value(), temp.resolve("pgdata"), Map.of(), 1));
+
+        assertTrue(failure.getMessage().contains("verification failed: tablespace_map has CRC32C"),
+                failure.getMessage());
+    }
+
     @Test
     void tablespaceInsideTheDataDirectoryGoesBackToTheSamePlaceInside() throws Exception {
         // made as /srv/pg/data/ts (PostgreSQL only warns); barman-cloud-backup copies its files into data.tar too
