@@ -597,27 +597,30 @@ public final class BaseRestore {
      * about) and goes to the same place inside the destination (restored in place, say): it is
      * restored there, as barman-cloud-restore does, from its own archive, its copy in the data
      * directory's archive skipped. Anywhere else inside the destination it would take the place of
-     * the data directory's own files.
+     * the data directory's own files. Paths are compared as the file system resolves them, symbolic
+     * links followed: a LOCATION that is a link to another's directory shares it all the same.
      *
      * @return the directories of the tablespaces restored inside the destination, relative to it: their
      *     members in the data directory's archives are skipped
      */
     private static List<String> checkDistinct(BackupInfo info, Path destination, Map<Tablespace, Path> tablespaces)
             throws OperationFailedException {
-        Path data = destination.toAbsolutePath().normalize();
+        Path data = realPath(destination);
         Path pgdata = info.pgdata() == null ? null : Path.of(info.pgdata()).normalize();
         List<Path> seen = new ArrayList<>();
         List<String> inside = new ArrayList<>();
         for (Map.Entry<Tablespace, Path> t : tablespaces.entrySet()) {
-            Path target = t.getValue().toAbsolutePath().normalize();
+            Path target = realPath(t.getValue());
             Path location = Path.of(t.getKey().location()).normalize();
             boolean asInTheBackup = target.startsWith(data) && !target.equals(data) && pgdata != null
                     && location.startsWith(pgdata) && !location.equals(pgdata)
                     && data.relativize(target).equals(pgdata.relativize(location));
             if ((target.startsWith(data) && !asInTheBackup) || data.startsWith(target) || seen.stream().anyMatch(
                     other -> other.startsWith(target) || target.startsWith(other))) {
+                Path given = t.getValue().toAbsolutePath().normalize();
                 throw new OperationFailedException("the directory of tablespace " + t.getKey().name() + ", "
-                        + target + ", overlaps the data directory or another tablespace's: give it a directory"
+                        + given + (given.equals(target) ? "" : " (" + target + " once symbolic links are followed)")
+                        + ", overlaps the data directory or another tablespace's: give it a directory"
                         + " of its own outside the data directory with --tablespace " + t.getKey().name()
                         + ":DIR; nothing was restored");
             }
@@ -627,6 +630,24 @@ public final class BaseRestore {
             seen.add(target);
         }
         return inside;
+    }
+
+    /**
+     * {@code path} absolute and normalized, with the symbolic links of its deepest existing ancestor
+     * resolved and the rest, which does not exist yet, appended: the directory the restore will write.
+     */
+    private static Path realPath(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        for (Path existing = absolute; existing != null; existing = existing.getParent()) {
+            if (Files.exists(existing)) {
+                try {
+                    return existing.toRealPath().resolve(existing.relativize(absolute));
+                } catch (IOException e) {
+                    return absolute; // gone or unreadable since: the checks that follow say what is wrong
+                }
+            }
+        }
+        return absolute;
     }
 
     /** @throws OperationFailedException when {@code dir} exists and is not an empty directory */

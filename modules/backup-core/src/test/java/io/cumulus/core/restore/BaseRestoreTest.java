@@ -965,6 +965,35 @@ class BaseRestoreTest {
         assertFalse(Files.exists(pgdata));
     }
 
+    /** Two tablespaces, or a tablespace and the data directory, in one directory reached through a link. */
+    @Test
+    void aLocationThatIsASymbolicLinkToAnotherDirectoryOfTheRestoreIsRefusedBeforeAnythingIsWritten()
+            throws Exception {
+        TestCluster cluster = new TestCluster().withTablespace("ts1", 16384, "/srv/pg/ts1", 1, 100)
+                .withTablespace("ts2", 16386, "/srv/pg/ts2", 1, 100).withDataFiles(1, 100);
+        backup(cluster, ID, Compression.NONE, 1L << 30, null);
+        Path disk = Files.createDirectory(temp.resolve("disk"));
+        Path alias = Files.createSymbolicLink(temp.resolve("alias"), disk);
+        Path pgdata = Files.createDirectory(temp.resolve("pgdata"));
+        Path dataAlias = Files.createSymbolicLink(temp.resolve("data-alias"), pgdata);
+
+        for (Map<String, Path> relocated : List.of(Map.of("ts1", disk, "ts2", alias),
+                Map.of("ts1", disk.resolve("sub"), "ts2", alias.resolve("sub")), // the deepest existing ancestor's
+                Map.of("ts1", dataAlias, "ts2", disk), Map.of("ts1", dataAlias.resolve("ts"), "ts2", disk))) {
+            OperationFailedException failure = assertThrows(OperationFailedException.class,
+                    () -> restore(ID.value(), pgdata, relocated, 2), relocated::toString);
+
+            assertTrue(failure.getMessage().contains("overlaps the data directory or another tablespace's"),
+                    failure.getMessage());
+            assertTrue(failure.getMessage().contains("once symbolic links are followed"), failure.getMessage());
+            for (Path empty : List.of(disk, pgdata)) {
+                try (var entries = Files.list(empty)) {
+                    assertEquals(List.of(), entries.toList(), relocated::toString);
+                }
+            }
+        }
+    }
+
     /**
      * barman-cloud-backup 3.4 copies a tablespace_map left at the data directory's root; PostgreSQL, starting
      * with backup_label, would re-create the pg_tblspc links from it and undo the relocation. It is checked
