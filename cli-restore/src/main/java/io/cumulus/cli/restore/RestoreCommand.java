@@ -16,6 +16,7 @@ import io.cumulus.core.restore.RecoveryConfiguration;
 import io.cumulus.core.restore.RecoveryTimeline;
 import io.cumulus.core.restore.RestoredConfigurationPaths;
 import io.cumulus.core.restore.RestoreOutcome;
+import io.cumulus.core.util.ShellWords;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -25,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.OptionSpec;
@@ -40,8 +40,6 @@ public final class RestoreCommand extends ToolCommand {
 
     /** The launcher of cumulus-wal-restore, which lives next to this tool's. */
     static final String WAL_RESTORE = "cumulus-wal-restore";
-
-    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./:=@%+,-]+");
 
     @Parameters(index = "0", paramLabel = "SOURCE_URL", description = "s3://BUCKET/PATH, https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH, gs://BUCKET/PATH"
                     + " (with --cloud-provider) or file:///DIRECTORY")
@@ -418,11 +416,7 @@ public final class RestoreCommand extends ToolCommand {
      * as written, as barman-cloud keeps it) would otherwise get the WAL name in place of {@code %f}.
      */
     static String commandWord(String word) {
-        return shellQuote(word).replace("%", "%%");
-    }
-
-    static String shellQuote(String word) {
-        return SHELL_SAFE.matcher(word).matches() ? word : "'" + word.replace("'", "'\\''") + "'";
+        return ShellWords.quote(word).replace("%", "%%");
     }
 
     public static void main(String[] args) {

@@ -374,13 +374,6 @@ class RestoreCommandTest {
         assertEquals("cumulus-wal-restore", RestoreCommand.walRestore(null, null));
     }
 
-    @Test
-    void wordsAreShellQuotedOnlyWhenNeeded() {
-        assertEquals("s3://bucket/path", RestoreCommand.shellQuote("s3://bucket/path"));
-        assertEquals("'a b'", RestoreCommand.shellQuote("a b"));
-        assertEquals("'it'\\''s'", RestoreCommand.shellQuote("it's"));
-    }
-
     /** PostgreSQL replaces %f, %p and %r anywhere in restore_command, and reads %% as one %. */
     @Test
     void percentSignsInAUrlAreDoubledForRestoreCommand() {

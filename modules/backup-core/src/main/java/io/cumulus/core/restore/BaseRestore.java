@@ -8,6 +8,7 @@ import io.cumulus.core.compress.Compression;
 import io.cumulus.core.io.LocalWriteException;
 import io.cumulus.core.io.PrivateFiles;
 import io.cumulus.core.layout.ServerLayout;
+import io.cumulus.core.util.ShellWords;
 import io.cumulus.storage.BlobInfo;
 import io.cumulus.storage.BlobIterator;
 import io.cumulus.storage.BlobStore;
@@ -695,7 +696,8 @@ public final class BaseRestore {
                 String owner = Files.getOwner(dir).getName();
                 throw new IOException("cannot set mode 0700 on " + what + " " + dir + ", as PostgreSQL requires: it"
                         + " is owned by " + owner + ", not by " + name + ", who runs cumulus-restore; give it to " + name
-                        + " (as root: chown " + name + ": " + dir + ") and run cumulus-restore again; nothing was"
+                        + " (as root: chown " + ShellWords.quote(name + ":") + " "
+                        + ShellWords.quote(dir.toString()) + ") and run cumulus-restore again; nothing was"
                         + " restored");
             }
             return;
@@ -704,8 +706,9 @@ public final class BaseRestore {
         Path parent = (missing.isEmpty() ? dir.toAbsolutePath() : missing.get(0)).getParent();
         if (parent != null && !(Files.isWritable(parent) && Files.isExecutable(parent))) {
             throw new IOException("cannot create " + what + " " + dir + ": " + name + ", who runs cumulus-restore,"
-                    + " may not write in " + parent + "; create it for " + name + " (as root: mkdir -p " + dir
-                    + " && chown " + name + ": " + dir + ") and run cumulus-restore again; nothing was restored");
+                    + " may not write in " + parent + "; create it for " + name + " (as root: mkdir -p "
+                    + ShellWords.quote(dir.toString()) + " && chown " + ShellWords.quote(name + ":") + " "
+                    + ShellWords.quote(dir.toString()) + ") and run cumulus-restore again; nothing was restored");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.cumulus.core.restore;
 
+import io.cumulus.core.util.ShellWords;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -88,16 +89,17 @@ final class RestoredOwner {
         if (!asRoot || (user != null && refused == null)) {
             return Optional.empty();
         }
-        // real paths: chown -R does not go through a link named on its command line
-        StringBuilder directories = new StringBuilder(real(destination).toString());
-        tablespaces.forEach(t -> directories.append(' ').append(real(t)));
+        // real paths: chown -R does not go through a link named on its command line; each one shell word, for
+        // the line to be pasted as it is
+        StringBuilder directories = new StringBuilder(ShellWords.quote(real(destination).toString()));
+        tablespaces.forEach(t -> directories.append(' ').append(ShellWords.quote(real(t).toString())));
         String who = user == null ? "postgres" : user.getName();
         String why = user == null ? "restored as root into " + destination + ", " + ownerless
                 : "restored as root, but the files could not be given to " + who + ", the owner of " + destination
                         + " (" + refused + ")";
         return Optional.of(why + ": every file is owned by root and PostgreSQL refuses to start on it; chown -R "
-                + who + ": " + directories + ", or run cumulus-restore as the user that runs PostgreSQL (or, as"
-                + " root, into an empty data directory that user owns)");
+                + ShellWords.quote(who + ":") + " " + directories + ", or run cumulus-restore as the user that runs"
+                + " PostgreSQL (or, as root, into an empty data directory that user owns)");
     }
 
     private static Path real(Path path) {

@@ -698,6 +698,42 @@ class BaseRestoreTest {
         assertEquals("root", Files.getOwner(made.resolve("base/5/16400")).getName());
     }
 
+    /** The chown pasted from the warning must change the restored directories, whatever their names. */
+    @Test
+    void runAsRootTheChownOfTheWarningQuotesEachPathThatNeedsItAsOneShellWord() throws Exception {
+        assumeTrue(OsUser.current().isRoot(), "the warning is root's");
+        backup(Compression.GZIP, 1L << 30);
+        Path pgdata = temp.resolve("pg data");
+        Path ts = temp.resolve("ts it's");
+
+        new BaseRestore(store, LAYOUT, 2, listener, Duration.ofSeconds(1), OsUser.current()).restore(
+                new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }), pgdata, Map.of("ts1", ts));
+
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.get(0).contains("; chown -R postgres: '" + pgdata + "' '" + temp + "/ts it'\\''s', or run"),
+                warnings.get(0));
+    }
+
+    @Test
+    void theChownAndMkdirOfARefusalQuoteEachPathThatNeedsItAsOneShellWord() throws Exception {
+        backup(Compression.GZIP, 1L << 30);
+        OsUser alice = new OsUser(OptionalInt.of(12345), "alice");
+        Path pgdata = Files.createDirectory(temp.resolve("pg data")); // this JVM's user's, not alice's
+        Path blocked = Files.writeString(temp.resolve("a file"), ""); // no one may create a directory in it
+        Path ts = blocked.resolve("ts 1");
+
+        IOException owned = assertThrows(IOException.class, () -> new BaseRestore(store, LAYOUT, 2, listener,
+                Duration.ofSeconds(1), alice).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }),
+                pgdata, Map.of("ts1", temp.resolve("ts"))));
+        IOException uncreatable = assertThrows(IOException.class, () -> new BaseRestore(store, LAYOUT, 2, listener,
+                Duration.ofSeconds(1), alice).restore(new BackupCatalog(store, LAYOUT).resolve(ID.value(), w -> { }),
+                temp.resolve("pgdata"), Map.of("ts1", ts)));
+
+        assertTrue(owned.getMessage().contains("(as root: chown alice: '" + pgdata + "') and run"), owned.getMessage());
+        assertTrue(uncreatable.getMessage().contains("(as root: mkdir -p '" + ts + "' && chown alice: '" + ts
+                + "') and run"), uncreatable.getMessage());
+    }
+
     @Test
     void aDestinationAnotherUserOwnsIsRefusedNamingTheFixBeforeAnyTablespaceDirectoryIsMade() throws Exception {
         backup(Compression.GZIP, 1L << 30);
