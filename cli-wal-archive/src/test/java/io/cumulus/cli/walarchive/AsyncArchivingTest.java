@@ -114,6 +114,31 @@ class AsyncArchivingTest {
         assertFalse(err.toString().contains("ERROR: 2"), err.toString());
     }
 
+    /**
+     * A file the uploader holds back behind a history file that was refused: the call reports the history file's
+     * failure at once, with its exit code, rather than waiting out --async-timeout for a file nobody stores.
+     */
+    @Test
+    void aCallForAFileHeldBehindARefusedHistoryFileReportsTheHistoryFilesFailureAtOnce() throws Exception {
+        ArchiveSpool spool = new ArchiveSpool(dir.resolve("spool"), "0123456789abcdef").create();
+        Path wal = Files.write(dir.resolve("000000020000000000000004"), new byte[0]);
+        // as the uploader writes it (AsyncUploader.heldBack)
+        String reason = "not storing 000000020000000000000004 yet: 00000002.history goes first (PostgreSQL archives a"
+                + " timeline's history file before any later WAL, and --async keeps that order), and storing it failed:"
+                + " WAL file 00000002.history is already archived as pg/wals/00000002.history in file:///s with"
+                + " different content; refusing to overwrite it";
+        StringWriter err = new StringWriter();
+        AsyncArchiving archiving = new AsyncArchiving(spool, new Log(new PrintWriter(err, true), 0),
+                List.of("/bin/sh", "-c", "sleep 0.3; printf '1\\n%s' \"$0\" > "
+                        + spool.directory().resolve(wal.getFileName() + ".held"), reason),
+                AsyncArchivingTest::notInThisCall);
+        long started = System.nanoTime();
+        int exit = archiving.awaitStored(wal.getFileName().toString(), wal, Duration.ofSeconds(30));
+        assertEquals(1, exit, err.toString());
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos(), "not after --async-timeout");
+        assertTrue(err.toString().contains("ERROR: " + reason), err.toString());
+    }
+
     private static int notInThisCall() {
         throw new AssertionError("archived in the call, not by the uploader");
     }

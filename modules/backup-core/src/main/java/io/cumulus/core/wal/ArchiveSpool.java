@@ -13,8 +13,9 @@ import java.util.Optional;
 
 /**
  * The spool of asynchronous archiving ({@code --spool-dir}): the uploader leaves an {@code ok} mark
- * for each WAL file once it is stored, or an {@code error} mark with the reason; the
- * {@code archive_command} in the foreground consumes them. A lock file makes sure one uploader runs.
+ * for each WAL file once it is stored, or an {@code error} mark with the reason (a {@code held} mark for a
+ * file it holds back behind a history file that failed); the {@code archive_command} in the foreground
+ * consumes them. A lock file makes sure one uploader runs.
  * Marks are kept per data directory and set of options, so clusters that share a spool never take each
  * other's. Its contents are disposable: a lost mark only costs a re-check of the store (which finds the
  * identical copy and succeeds).
@@ -26,6 +27,11 @@ public final class ArchiveSpool {
     private static final String CURRENT = "current";
     private static final String OK = ".ok";
     private static final String ERROR = ".error";
+    /**
+     * A file the uploader holds back behind a history file that was refused ({@link #markHeld}): read by the
+     * call as an error mark is, but removed by the uploader itself once the history file is stored.
+     */
+    private static final String HELD = ".held";
     /** An ok mark the foreground has reported to PostgreSQL, kept until PostgreSQL marks the file done. */
     private static final String REPORTED = ".reported";
     /** A file the uploader has taken on and not yet marked ok or failed; the launcher waits while it is there. */
@@ -310,11 +316,23 @@ public final class ArchiveSpool {
 
     /**
      * The reason of {@code wal}'s error mark and the exit code a synchronous call would have given,
-     * which this call removes, so that the uploader tries it again. A mark an earlier release wrote holds
-     * the reason only: its code is 1.
+     * which this call removes, so that the uploader tries it again; else the reason the uploader holds
+     * it back ({@link #markHeld}), also removed (the uploader writes it again while it holds the file).
+     * A mark an earlier release wrote holds the reason only: its code is 1.
      */
     public Optional<Failure> takeError(String wal) throws IOException {
-        return take(directory.resolve(wal + ERROR)).map(ArchiveSpool::failure);
+        Optional<Failure> error = take(directory.resolve(wal + ERROR)).map(ArchiveSpool::failure);
+        Optional<Failure> held = take(directory.resolve(wal + HELD)).map(ArchiveSpool::failure);
+        return error.isPresent() ? error : held;
+    }
+
+    /** The reason of {@code wal}'s error mark and its exit code, left in place; empty when it has none. */
+    public Optional<Failure> errorOf(String wal) throws IOException {
+        try {
+            return Optional.of(failure(Files.readString(directory.resolve(wal + ERROR), StandardCharsets.UTF_8).strip()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     private static Optional<String> take(Path mark) throws IOException {
@@ -496,11 +514,26 @@ public final class ArchiveSpool {
         write(wal + ERROR, failure.exitCode() + "\n" + failure.reason());
     }
 
+    /**
+     * Marks {@code wal} held back by the uploader, which does not store it yet, with {@code failure} as the
+     * reason a call waiting for it reports ({@link #takeError}): the history file that must be stored first
+     * was refused.
+     */
+    public void markHeld(String wal, Failure failure) throws IOException {
+        write(wal + HELD, failure.exitCode() + "\n" + failure.reason());
+    }
+
+    /** Removes {@code wal}'s held mark ({@link #markHeld}): the uploader no longer holds it back. */
+    public void clearHeld(String wal) throws IOException {
+        Files.deleteIfExists(directory.resolve(wal + HELD));
+    }
+
     /** Removes the marks of {@code wal} (PostgreSQL no longer needs it archived). */
     public void forget(String wal) throws IOException {
         Files.deleteIfExists(directory.resolve(wal + OK));
         Files.deleteIfExists(directory.resolve(wal + REPORTED));
         Files.deleteIfExists(directory.resolve(wal + ERROR));
+        Files.deleteIfExists(directory.resolve(wal + HELD));
     }
 
     /**
@@ -508,12 +541,14 @@ public final class ArchiveSpool {
      *
      * @param stored files with an ok mark, reported or not (as {@link #hasOk})
      * @param failed files with an error mark (as {@link #hasError})
+     * @param held files with a held mark ({@link #markHeld})
      */
-    public record Marks(java.util.Set<String> stored, java.util.Set<String> failed) {
-        /** Every file with a mark of either kind. */
+    public record Marks(java.util.Set<String> stored, java.util.Set<String> failed, java.util.Set<String> held) {
+        /** Every file with a mark of any kind. */
         public java.util.Set<String> names() {
             java.util.Set<String> names = new java.util.TreeSet<>(stored);
             names.addAll(failed);
+            names.addAll(held);
             return names;
         }
     }
@@ -522,16 +557,19 @@ public final class ArchiveSpool {
     public Marks marks() throws IOException {
         java.util.Set<String> stored = new java.util.HashSet<>();
         java.util.Set<String> failed = new java.util.HashSet<>();
+        java.util.Set<String> held = new java.util.HashSet<>();
         try (var files = Files.list(directory)) {
             files.map(p -> p.getFileName().toString()).forEach(n -> {
                 if (n.endsWith(OK) || n.endsWith(REPORTED)) {
                     stored.add(n.substring(0, n.lastIndexOf('.')));
                 } else if (n.endsWith(ERROR)) {
                     failed.add(n.substring(0, n.lastIndexOf('.')));
+                } else if (n.endsWith(HELD)) {
+                    held.add(n.substring(0, n.lastIndexOf('.')));
                 }
             });
         }
-        return new Marks(stored, failed);
+        return new Marks(stored, failed, held);
     }
 
     /**

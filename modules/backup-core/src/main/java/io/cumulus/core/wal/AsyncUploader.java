@@ -24,10 +24,11 @@ import java.util.stream.Stream;
  * PostgreSQL has marked {@code .ready} in {@code pg_wal/archive_status}, several at a time, ahead of
  * the {@code archive_command} calls that will ask for them. An {@code ok} mark is written only after
  * the store confirmed the object, so a crash at any moment never yields an {@code ok} for a file that
- * is not stored. It keeps looking for new work until it has been idle for a while, until
- * archive_command changed (another key became current for its data directory, or no call of its key
- * has come for a while although there is work), or until the PostgreSQL server that started it is
- * gone, then returns.
+ * is not stored. It keeps PostgreSQL's order for timeline history files: a ready history file is stored
+ * before anything after it ({@link #holdingHistory}). It keeps looking for new work until it has been
+ * idle for a while, until archive_command changed (another key became current for its data directory,
+ * or no call of its key has come for a while although there is work), or until the PostgreSQL server
+ * that started it is gone, then returns.
  */
 public final class AsyncUploader {
 
@@ -119,6 +120,14 @@ public final class AsyncUploader {
     private Duration sinceLastCall = Duration.ZERO;
     /** When this uploader started: the call that started it counts as a call. */
     private java.time.Instant startedAt = java.time.Instant.now();
+    /**
+     * The last failure of each history file whose last upload failed, kept for the held marks of the files
+     * it holds back ({@link #holdBack}): its own error mark is gone once PostgreSQL's call for it has read it.
+     */
+    private final java.util.Map<String, ArchiveSpool.Failure> refusedHistories =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** The history file whose failure the spool's held marks carry (the run loop's own), or null. */
+    private String heldBy;
     /** Until when (System.nanoTime) no new work is taken on: the spool refused a mark. */
     private volatile long pausedUntil = System.nanoTime();
     /** The next pause after the spool refuses a mark; back to {@link #SPOOL_BACK_OFF} once it takes one. */
@@ -218,6 +227,16 @@ public final class AsyncUploader {
                 List<String> ready = readyFiles();
                 ArchiveSpool.Marks marks = spool.marks();
                 forgetFinished(ready, marks);
+                String holding = holdingHistory(ready, marks.stored());
+                if (!marks.held().isEmpty() && (holding == null || !holding.equals(heldBy))) {
+                    // stored, or another history file holds them now (or an earlier uploader wrote them):
+                    // their reason no longer stands; what is still held gets a mark with the right one
+                    for (String wal : marks.held()) {
+                        spool.clearHeld(wal);
+                    }
+                    marks = spool.marks();
+                }
+                heldBy = holding;
                 boolean submitted = false;
                 boolean unserved = false;
                 for (String wal : ready) {
@@ -226,6 +245,10 @@ public final class AsyncUploader {
                     }
                     if (busy.contains(wal) || inFlight.contains(wal) || marks.stored().contains(wal)
                             || marks.failed().contains(wal)) {
+                        continue;
+                    }
+                    if (holding != null && !wal.equals(holding)) {
+                        holdBack(wal, holding, marks);
                         continue;
                     }
                     if (uncalled()) {
@@ -270,6 +293,64 @@ public final class AsyncUploader {
         synchronized (done) {
             return done[0];
         }
+    }
+
+    /**
+     * The ready history file that holds back every other ready file, or null when there is none: the one of
+     * the lowest timeline not yet stored. PostgreSQL archives history files first, and while one fails it
+     * archives nothing else; the uploader keeps that order, or a server promoted by mistake to a timeline
+     * another server already took (its history file refused: different content) would store its WAL under
+     * the names the real new primary is about to write, whose calls would then be refused. Not only the
+     * segments of that timeline wait: the {@code .partial} of the parent timeline, which the promotion
+     * wrote, has a name the other server's promotion wrote too, and a history file of a later timeline of
+     * such a server would make a recovery to the latest timeline follow it. PostgreSQL's calls come in
+     * that order anyway, so holding the files back delays none of its answers.
+     */
+    static String holdingHistory(List<String> ready, Set<String> stored) {
+        for (String wal : ready) {
+            if (isHistory(wal) && !stored.contains(wal)) {
+                return wal;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isHistory(String wal) {
+        return wal.endsWith(".history");
+    }
+
+    /**
+     * Gives {@code wal}, held back behind {@code history}, a held mark with the history file's last
+     * failure, so that a call waiting for it (by hand: PostgreSQL calls for the history file until it is
+     * stored) fails at once with the real cause instead of waiting out its timeout. None while the history
+     * file has not failed, in this uploader or in one before it whose error mark is still there.
+     */
+    private void holdBack(String wal, String history, ArchiveSpool.Marks marks) {
+        if (marks.held().contains(wal)) {
+            return;
+        }
+        try {
+            ArchiveSpool.Failure refused = refusedHistories.get(history);
+            if (refused == null && marks.failed().contains(history)) {
+                refused = spool.errorOf(history).orElse(null);
+                if (refused != null) {
+                    refusedHistories.put(history, refused);
+                }
+            }
+            if (refused == null) {
+                return;
+            }
+            spool.markHeld(wal, heldBack(wal, history, refused));
+        } catch (IOException e) {
+            // without the mark such a call waits its timeout, then says so; the file stays held all the same
+        }
+    }
+
+    /** What a call for {@code wal} reports while it is held back behind {@code history}, refused with {@code refused}. */
+    static ArchiveSpool.Failure heldBack(String wal, String history, ArchiveSpool.Failure refused) {
+        return new ArchiveSpool.Failure(refused.exitCode(), "not storing " + wal + " yet: " + history
+                + " goes first (PostgreSQL archives a timeline's history file before any later WAL, and --async"
+                + " keeps that order), and storing it failed: " + refused.reason());
     }
 
     /**
@@ -319,6 +400,7 @@ public final class AsyncUploader {
                 return false;
             }
             spoolWritable();
+            refusedHistories.remove(wal);
             report(() -> listener.stored(wal, outcome));
             return true;
         } catch (Exception e) {
@@ -351,6 +433,9 @@ public final class AsyncUploader {
             serverGone = true;
             report(() -> listener.failed(wal, failure));
             return;
+        }
+        if (isHistory(wal)) {
+            refusedHistories.put(wal, failure);
         }
         try {
             spool.markError(wal, failure);
@@ -464,7 +549,10 @@ public final class AsyncUploader {
         return listings.get();
     }
 
-    /** The files PostgreSQL wants archived, oldest first (history files sort after their segments). */
+    /**
+     * The files PostgreSQL wants archived in its order: history files first, by timeline, then the others
+     * oldest first.
+     */
     private List<String> readyFiles() throws IOException {
         listings.incrementAndGet();
         try (Stream<Path> files = Files.list(archiveStatus)) {
@@ -472,7 +560,8 @@ public final class AsyncUploader {
                     .filter(n -> n.endsWith(".ready"))
                     .map(n -> n.substring(0, n.length() - ".ready".length()))
                     .filter(WalName::isWalName)
-                    .sorted()
+                    .sorted(java.util.Comparator.comparing((String wal) -> !isHistory(wal))
+                            .thenComparing(java.util.Comparator.naturalOrder()))
                     .toList();
         }
     }

@@ -90,6 +90,144 @@ class AsyncUploaderTest {
         assertTrue(memory.stat("pg/wals/00000002.history").isPresent());
     }
 
+    /**
+     * PostgreSQL archives a timeline's history file before anything else: the uploader stores it alone
+     * and takes the other files on once its ok mark is written.
+     */
+    @Test
+    void aReadyHistoryFileIsStoredBeforeAnyOtherFile() throws Exception {
+        ready("000000010000000000000003.partial", "000000020000000000000003", "000000020000000000000004",
+                "00000002.history");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> writes = new CopyOnWriteArrayList<>();
+        BlobStore recording = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                writes.add(key.substring(key.lastIndexOf('/') + 1) + (spool.hasOk("00000002.history") ? " after" : ""));
+                return super.openWrite(key, options);
+            }
+        };
+        List<String> failures = new CopyOnWriteArrayList<>();
+        assertEquals(4, uploader(recording, spool, failures).run());
+        assertEquals(List.of(), failures);
+        assertEquals("00000002.history", writes.get(0), writes::toString);
+        assertEquals(List.of("000000010000000000000003.partial after", "000000020000000000000003 after",
+                "000000020000000000000004 after"), writes.subList(1, writes.size()).stream().sorted().toList(),
+                "the others begin once the history file's ok mark is written");
+    }
+
+    /**
+     * D3 of review 23: a second server promoted to the timeline another server already took. Its history file
+     * is refused (different content), and PostgreSQL would archive nothing after it; the uploader stored its
+     * segments all the same, under the names the real new primary writes next, whose calls were then refused.
+     * Now nothing after the history file is stored, the parent timeline's .partial and its backlog included,
+     * and a call for one of them (by hand: PostgreSQL calls for the history file) hears why at once.
+     */
+    @Test
+    void aRefusedHistoryFileHoldsBackEveryFileAfterIt() throws Exception {
+        // the other server's, promoted first
+        try (BlobOutputStream out = memory.openWrite("pg/wals/00000002.history", WriteOptions.DEFAULT)) {
+            out.write("1\t0/3000128\tno recovery target specified\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        String[] after = {"000000010000000000000002", "000000010000000000000003.partial", "000000020000000000000003",
+            "000000020000000000000004"};
+        ready(after);
+        ready("00000002.history");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        List<String> failures = new CopyOnWriteArrayList<>();
+        assertEquals(0, uploader(memory, spool, failures).run());
+        assertEquals(1, failures.size(), failures::toString);
+        assertTrue(failures.get(0).startsWith("00000002.history: ") && failures.get(0).contains("different content"),
+                failures::toString);
+        assertTrue(spool.hasError("00000002.history"));
+        for (String wal : after) {
+            assertTrue(WalObjects.find(memory, LAYOUT, WalName.parse(wal), false).isEmpty(), wal + " stored");
+            assertFalse(spool.hasOk(wal), wal);
+            ArchiveSpool.Failure held = spool.takeError(wal).orElseThrow();
+            assertEquals(1, held.exitCode(), "the history file's: this test's listener gives every failure 1");
+            assertTrue(held.reason().startsWith("not storing " + wal + " yet: 00000002.history goes first"
+                    + " (PostgreSQL archives a timeline's history file before any later WAL"), held.reason());
+            assertTrue(held.reason().contains("WAL file 00000002.history is already archived"), held.reason());
+        }
+    }
+
+    /**
+     * The history file stored at last (the store answers again, or the foreign copy was moved out): the files it
+     * held follow in the same run, their held marks gone. While they are held, a call that took a held mark
+     * (as a waiting call does) finds it written again.
+     */
+    @Test
+    void filesHeldBackFollowTheirHistoryFileInTheSameRunOnceItIsStored() throws Exception {
+        String[] after = {"000000010000000000000003.partial", "000000020000000000000003"};
+        ready(after);
+        ready("00000002.history");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        java.util.concurrent.atomic.AtomicBoolean refusing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        BlobStore refusingAtFirst = new ForwardingBlobStore(memory) {
+            @Override
+            public BlobOutputStream openWrite(String key, WriteOptions options) throws IOException {
+                if (refusing.get()) {
+                    throw new StoreUnavailableException("store refuses writes", null);
+                }
+                return super.openWrite(key, options);
+            }
+        };
+        List<String> failures = new CopyOnWriteArrayList<>();
+        CompletableFuture<Integer> run = inBackground(
+                uploader(refusingAtFirst, spool, failures, Duration.ofSeconds(3)));
+        awaitTrue(() -> spool.hasError("00000002.history") && spool.marks().held().size() == after.length);
+        assertEquals(List.of("00000002.history: store refuses writes"), failures);
+        String held = spool.takeError("000000020000000000000003").orElseThrow().reason();
+        assertTrue(held.endsWith("and storing it failed: store refuses writes"), held);
+        awaitTrue(() -> spool.marks().held().contains("000000020000000000000003"));
+
+        refusing.set(false);
+        assertTrue(spool.takeError("00000002.history").isPresent(), "PostgreSQL's next call for it");
+        assertEquals(3, run.get(30, TimeUnit.SECONDS));
+        for (String wal : List.of("00000002.history", after[0], after[1])) {
+            assertTrue(spool.hasOk(wal), wal);
+        }
+        assertEquals(java.util.Set.of(), spool.marks().held());
+        assertEquals(1, failures.size(), failures::toString);
+    }
+
+    /**
+     * The uploader that found the history file refused has gone idle; PostgreSQL's next call for it has not come
+     * yet, so its error mark is still there, and a call by hand starts a new uploader: that one holds the files
+     * back with the reason of the error mark (it does not store the history file again until the call takes it).
+     */
+    @Test
+    void anUploaderStartingBesideAHistoryFilesErrorMarkHoldsTheFilesAfterItWithItsReason() throws Exception {
+        ready("000000020000000000000003", "00000002.history");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        spool.markError("00000002.history", new ArchiveSpool.Failure(2, "cannot reach the store"));
+        assertEquals(0, uploader(memory, spool, new CopyOnWriteArrayList<>()).run());
+        ArchiveSpool.Failure held = spool.takeError("000000020000000000000003").orElseThrow();
+        assertEquals(2, held.exitCode());
+        assertTrue(held.reason().endsWith("and storing it failed: cannot reach the store"), held.reason());
+        assertTrue(memory.stat("pg/wals/0000000200000000/000000020000000000000003").isEmpty());
+    }
+
+    /** Held marks an earlier uploader left, whose history file is no longer ready (stored, or marked done by hand). */
+    @Test
+    void heldMarksAreDroppedOnceNoHistoryFileHoldsTheirFiles() throws Exception {
+        ready("000000020000000000000003");
+        ArchiveSpool spool = new ArchiveSpool(spoolDir, KEY).create();
+        spool.markHeld("000000020000000000000003", new ArchiveSpool.Failure(1, "not storing it yet"));
+        assertEquals(1, uploader(memory, spool, new CopyOnWriteArrayList<>()).run());
+        assertTrue(spool.hasOk("000000020000000000000003"));
+        assertEquals(java.util.Set.of(), spool.marks().held());
+    }
+
+    private static void awaitTrue(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.call()) {
+            assertTrue(System.nanoTime() < deadline, "timed out");
+            Thread.sleep(10);
+        }
+    }
+
     @Test
     void aStoreThatRefusesWritesLeavesErrorMarksAndNeverAnOk() throws Exception {
         ready("000000010000000000000001", "000000010000000000000002");
