@@ -3,7 +3,6 @@ package io.cumulus.cli.backup;
 import io.cumulus.cli.ConnectionOptions;
 import io.cumulus.cli.EncryptionOptions;
 import io.cumulus.cli.ExitCodes;
-import io.cumulus.cli.Failures;
 import io.cumulus.cli.Log;
 import io.cumulus.cli.StorageOptions;
 import io.cumulus.cli.StoreLocation;
@@ -13,7 +12,6 @@ import io.cumulus.cli.ToolCommand;
 import io.cumulus.cli.UploadTuning;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.backup.ArchiveSizing;
-import io.cumulus.core.backup.BackupFailedException;
 import io.cumulus.core.backup.BackupOutcome;
 import io.cumulus.core.backup.BackupSettings;
 import io.cumulus.core.backup.BaseBackup;
@@ -33,10 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -164,8 +158,8 @@ public final class BackupCommand extends ToolCommand {
                 BackupOutcome outcome;
                 try (ProgressReporter progress = new ProgressReporter(spec.commandLine().getErr(),
                         new Log(spec.commandLine().getErr(), PROGRESS_LEVEL), log, progressMode(), estimatedSize)) {
-                    outcome = runStoppableBySignal(new BaseBackup(location.store(), location.layout(), settings,
-                            progress), id, source);
+                    outcome = new StoppableBackup(new BaseBackup(location.store(), location.layout(), settings,
+                            progress), id, where(id), CLEANUP_ON_SIGNAL, log).run(source);
                 }
                 if (summarised()) {
                     out().println(summary(outcome, where(id)));
@@ -176,65 +170,9 @@ public final class BackupCommand extends ToolCommand {
         }
     }
 
-    /**
-     * Runs the backup so that SIGTERM or SIGINT (Ctrl-C) cancels it cleanly: the open upload is
-     * aborted and a FAILED backup.info stored before the JVM exits, as barman does on Ctrl-C. The
-     * failure is reported in one line before the JVM is let go: once the shutdown hook returns, the JVM
-     * halts, and a line printed later (by {@link #fail}) would be lost, leaving a cron job nothing to mail.
-     */
-    private BackupOutcome runStoppableBySignal(BaseBackup backup, BackupId id, PostgresBackupSource source)
-            throws Exception {
-        CountDownLatch finished = new CountDownLatch(1);
-        AtomicBoolean stopping = new AtomicBoolean();
-        AtomicReference<String> signal = new AtomicReference<>();
-        List<Runnable> restoreHandlers = SignalNames.record(signal, "TERM", "INT");
-        Thread onSignal = new Thread(() -> {
-            stopping.set(true);
-            backup.cancel("cumulus-backup was stopped by a signal");
-            try {
-                finished.await(CLEANUP_ON_SIGNAL.toSeconds(), TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "cumulus-backup-signal");
-        Runtime.getRuntime().addShutdownHook(onSignal);
-        try {
-            return backup.run(id, source);
-        } catch (Exception | Error e) {
-            if (!stopping.get()) {
-                throw e;
-            }
-            String how = e instanceof BackupFailedException failed
-                    ? (failed.outcome().equals(BackupFailedException.FAILED_INFO_STORED) ? "stored as FAILED"
-                    : failed.outcome())
-                    : Failures.describe(e);
-            log.error("backup " + id + " stopped by a signal" + (signal.get() == null ? "" : " (" + signal.get() + ")")
-                    + ": " + how);
-            spec.commandLine().getErr().flush();
-            throw new AlreadyReported(e);
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(onSignal);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it returns now that the backup has cleaned up
-            }
-            restoreHandlers.forEach(Runnable::run);
-        }
-    }
-
-    /** A failure already reported on standard error, whose exit code is the JVM's (the signal's) anyway. */
-    private static final class AlreadyReported extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        AlreadyReported(Throwable cause) {
-            super(cause.getMessage(), cause);
-        }
-    }
-
     @Override
     protected int fail(Throwable failure) {
-        if (failure instanceof AlreadyReported) {
+        if (failure instanceof StoppableBackup.Reported) {
             return ExitCodes.forFailure(failure.getCause());
         }
         return super.fail(failure);
