@@ -218,6 +218,35 @@ class WalRestoreLauncherTest {
         assertTrue(recovery.output().contains("stopping recovery"), recovery.output());
     }
 
+    /**
+     * The --prefetch worker is started through the launcher too, its output into prefetcher.log: its death
+     * (the OOM killer's SIGKILL) stops no recovery, and the line says what happens instead.
+     */
+    @Test
+    void aPrefetchWorkerThatDiedSaysRecoveryGoesOnNotThatItStops() throws Exception {
+        Path store = Files.createDirectories(dir.resolve("store"));
+        List<String> worker = List.of("--prefetch-worker", "--segment-size=16777216", "--spool-key=0123456789abcdef",
+                "--prefetch", "8", "--spool-dir", dir.resolve("spool").toString(), store.toUri().toString(), "main", WAL,
+                "pg_wal/RECOVERYXLOG");
+        Path data = dataDir("recovery.signal");
+        Call killed = restoreIn(tool(), java("java-kill", "kill -KILL $$"), data, worker, Map.of());
+        // after the shell's own "Killed"
+        assertTrue(killed.output().endsWith("\ncumulus-wal-restore: prefetch worker: Java died of signal 9 (exit 137):"
+                + " a crash (an hs_err_pid*.log in the data directory says why; a Cumulus installation copied over while"
+                + " the tool ran is one cause, docs/installing.md#upgrading) or a kill; recovery goes on without it,"
+                + " and the next restore_command call starts another worker\n"), killed.output());
+        assertFalse(killed.output().contains("stopping recovery"), killed.output());
+        Call failed = restoreIn(tool(), java("java-1", "exit 1"), data, worker, Map.of());
+        assertEquals("cumulus-wal-restore: prefetch worker: Java failed before the tool started (exit 1); check"
+                + " CUMULUS_JAVA, CUMULUS_JAVA_OPTS and the installation; recovery goes on without it, and the next"
+                + " restore_command call starts another worker\n", failed.output());
+        // PostgreSQL's own call in the same recovery still stops it
+        Call call = restore(java("java-kill", "kill -KILL $$"), data);
+        assertEquals(ExitCodes.ABORT_RECOVERY, call.exit(), call.output());
+        assertTrue(call.output().endsWith("or a kill; stopping recovery (exit code 128) rather than let PostgreSQL take"
+                + " this for the end of the archive\n"), call.output());
+    }
+
     /** A JVM stopped by SIGTERM (PostgreSQL shutting down) keeps its status: PostgreSQL then shuts down too. */
     @Test
     void aJvmStoppedBySigtermKeepsItsStatus() throws Exception {
