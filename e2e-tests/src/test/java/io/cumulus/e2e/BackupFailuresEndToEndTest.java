@@ -109,6 +109,39 @@ class BackupFailuresEndToEndTest {
     }
 
     @Test
+    void terminatedWhileTheStoreDoesNotAnswerSaysNoFailedBackupInfoWasStoredAndWhatIsLeft() {
+        // the abort and the FAILED backup.info wait on a store that does not answer: the shutdown hook gives
+        // up after its 30 s and the JVM halts, after the one line that says what is left
+        String id;
+        int exitCode;
+        String stderr;
+        List<String> args = new java.util.ArrayList<>(List.of(SLOW));
+        try (CuttingProxy proxy = new CuttingProxy(java.net.URI.create(s3.endpoint()), Long.MAX_VALUE, 0, false)) {
+            args.addAll(List.of("--endpoint-url", proxy.endpoint()));
+            args.addAll(Backups.connection(source));
+            args.addAll(List.of(s3.url(), SERVER));
+            try (BackgroundTool backup = BackgroundTool.start("cumulus-backup", args, s3.toolEnv())) {
+                id = awaitCopying(backup);
+                proxy.freeze();
+                long signalled = System.nanoTime();
+                backup.terminate();
+                exitCode = backup.awaitExit(TIMEOUT);
+                stderr = backup.stderr();
+                assertTrue(System.nanoTime() - signalled > Duration.ofSeconds(29).toNanos(), stderr);
+            }
+        }
+
+        assertEquals(143, exitCode, stderr);
+        assertTrue(stderr.contains("ERROR: backup " + id + " stopped by a signal (SIGTERM): it did not end within 30 s"
+                + " (the store, or PostgreSQL, did not answer), so no FAILED backup.info was stored; " + s3.url() + "/"
+                + SERVER + "/base/" + id + "/ is left with what it stored and its backup.claim"), stderr);
+        assertTrue(stderr.contains("cumulus-backup-delete -r removes it once a newer backup is DONE"), stderr);
+        assertEquals(1, stderr.lines().filter(line -> line.contains("ERROR")).count(), stderr);
+        List<String> left = Backups.objects(s3, SERVER, id);
+        assertTrue(left.contains("backup.claim") && !left.contains("backup.info"), left::toString);
+    }
+
+    @Test
     void droppedSessionFailsTheBackupWithAFailedBackupInfoAndNoOpenUpload() {
         String id;
         int exitCode;

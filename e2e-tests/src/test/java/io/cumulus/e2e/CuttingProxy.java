@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection has carried {@code cutAfter} bytes from the store to the tool, both sides are reset
  * (RST, "Connection reset" / "Premature end of Content-Length delimited message body" to the
  * client), {@code cuts} times. With {@code downAfterCut}, the proxy then stops listening and every
- * later connection is refused: a store that went away and stays away.
+ * later connection is refused: a store that went away and stays away. After {@link #freeze} it passes
+ * nothing more either way and keeps every connection open: a store that stops answering.
  */
 final class CuttingProxy implements AutoCloseable {
 
@@ -30,6 +31,7 @@ final class CuttingProxy implements AutoCloseable {
     private final AtomicInteger cutsDone = new AtomicInteger();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
+    private volatile boolean frozen;
 
     CuttingProxy(URI targetEndpoint, long cutAfter, int cuts, boolean downAfterCut) {
         this.target = new InetSocketAddress(targetEndpoint.getHost(), targetEndpoint.getPort());
@@ -49,6 +51,11 @@ final class CuttingProxy implements AutoCloseable {
     /** The endpoint the tools are given instead of the store's. */
     String endpoint() {
         return "http://127.0.0.1:" + server.getLocalPort();
+    }
+
+    /** From now on, holds every byte either way until closed, as a store that hangs (or a host that was paused). */
+    void freeze() {
+        frozen = true;
     }
 
     /** How many connections were cut so far. */
@@ -79,6 +86,9 @@ final class CuttingProxy implements AutoCloseable {
                 OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    while (frozen && !server.isClosed()) {
+                        Thread.sleep(50);
+                    }
                     if (downstream && carried + n > cutAfter && cutsLeft.getAndDecrement() > 0) {
                         int head = (int) (cutAfter - carried);
                         out.write(buffer, 0, Math.max(head, 0));
@@ -90,6 +100,10 @@ final class CuttingProxy implements AutoCloseable {
                     carried += n;
                 }
                 to.shutdownOutput();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                closeQuietly(client);
+                closeQuietly(upstream);
             } catch (IOException e) {
                 closeQuietly(client);
                 closeQuietly(upstream);
