@@ -10,6 +10,7 @@ import io.cumulus.cli.StoreOpener;
 import io.cumulus.cli.ToolCommand;
 import io.cumulus.core.InvalidInputException;
 import io.cumulus.core.io.Retry;
+import io.cumulus.core.wal.FollowedTimeline;
 import io.cumulus.core.wal.PgControl;
 import io.cumulus.core.wal.RestoreSpool;
 import io.cumulus.core.wal.WalName;
@@ -137,6 +138,7 @@ public final class WalRestoreCommand extends ToolCommand {
         }
         WalName wal = WalName.parse(walName);
         PgControl cluster = PgControl.read(dataDirectory);
+        FollowedTimeline followed = FollowedTimeline.in(dataDirectory, cluster);
         RestoreSpool spool = null;
         if (prefetch < 0 || prefetch > 1024) {
             throw new InvalidInputException("--prefetch must be between 0 and 1024");
@@ -148,13 +150,19 @@ public final class WalRestoreCommand extends ToolCommand {
             spool = new RestoreSpool(spoolDir, spoolKey != null ? spoolKey
                     : RestoreSpool.keyOf(optionsOf(arguments, walName, walDest), spoolEnvironment(cluster)));
             if (prefetchWorker) {
-                return runPrefetchWorker(spool.open(), wal, cluster);
+                return runPrefetchWorker(spool.open(), wal, cluster, followed);
             }
             if (wal.kind() == WalName.Kind.SEGMENT) {
+                // A copy spooled before PostgreSQL restored the history file of a timeline that left this
+                // segment's inside it (a standby that learned of a promotion) was chosen without it: the
+                // launcher leaves it here, and it is chosen again from the store.
+                boolean atTheFork = followed.forkIn(wal).isPresent();
                 // The launcher serves what the spool holds when it can link it into place; here when it
                 // could not (another file system, options after %f %p), or the spool does not hold it.
                 try {
-                    if (spool.take(wal.name(), walDest)) {
+                    if (atTheFork) {
+                        spool.discard(wal.name());
+                    } else if (spool.take(wal.name(), walDest)) {
                         log.info("restored " + wal + " from the prefetch spool");
                         ensurePrefetching(spool);
                         return ExitCodes.OK;
@@ -177,7 +185,7 @@ public final class WalRestoreCommand extends ToolCommand {
             storage.limitAttempts(1);
         }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
-            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning, cluster);
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning, cluster, followed);
             String key = retry.run(() -> restorer.restore(wal, walDest, !noPartial));
             log.info("restored " + wal + " from " + key);
         }
@@ -231,14 +239,15 @@ public final class WalRestoreCommand extends ToolCommand {
         }
     }
 
-    private int runPrefetchWorker(RestoreSpool spool, WalName after, PgControl cluster) throws Exception {
+    private int runPrefetchWorker(RestoreSpool spool, WalName after, PgControl cluster, FollowedTimeline followed)
+            throws Exception {
         Optional<FileLock> lock = spool.tryLockPrefetcher();
         if (lock.isEmpty()) {
             return ExitCodes.OK;
         }
         try (StoreLocation location = StoreOpener.open(sourceUrl, serverName, storage)) {
             spool.clearFetchingMarks();
-            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning, cluster);
+            WalRestorer restorer = new WalRestorer(location.store(), location.layout(), log::warning, cluster, followed);
             new WalPrefetcher(restorer, spool, prefetch, Math.min(prefetch, 8), new WalPrefetcher.Listener() {
                 @Override
                 public void fetched(String wal) {

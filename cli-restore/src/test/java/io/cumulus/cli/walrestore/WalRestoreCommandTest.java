@@ -160,6 +160,48 @@ class WalRestoreCommandTest {
         assertEquals(List.of(), started);
     }
 
+    /**
+     * Timeline 2 left timeline 1 at 0/7000100, inside WAL; the old primary archived WAL whole, and the promoted
+     * standby its .partial. A recovery along timeline 2 (00000002.history restored into pg_wal) gets the
+     * .partial, with a warning; without that history file, the full copy.
+     */
+    @Test
+    void aRecoveryAlongTheNewTimelineGetsThePartialOfTheSegmentHoldingItsSwitchPoint() throws IOException {
+        Files.write(dir.resolve("store/main/wals/0000000100000000").resolve(WAL + ".partial"), segment(3));
+        Result stays = run(store, "main", WAL, dest.toString());
+        assertEquals(0, stays.exitCode(), stays.err());
+        assertArrayEquals(segment(1), Files.readAllBytes(dest), "no history file in pg_wal: the full copy");
+
+        Files.writeString(pgdata.resolve("pg_wal/00000002.history"), "1\t0/7000100\tno recovery target specified\n");
+        Result along = run(store, "main", WAL, dest.toString());
+        assertEquals(0, along.exitCode(), along.err());
+        assertArrayEquals(segment(3), Files.readAllBytes(dest));
+        assertTrue(along.err().contains("WAL file " + WAL + " holds the switch point where timeline 2 (00000002.history"
+                + " in pg_wal), which this recovery follows, left timeline 1 at 0/7000100: restoring its .partial"),
+                along.err());
+    }
+
+    /**
+     * The worker spooled WAL's full copy before the history file of the timeline that left timeline 1 inside it
+     * reached pg_wal (a standby that learned of the promotion later): the call chooses again, from the store,
+     * and drops the spooled copy.
+     */
+    @Test
+    void aSegmentSpooledBeforeAHistoryFileSaidATimelineLeftItsOwnInsideItIsChosenAgain() throws IOException {
+        Files.write(dir.resolve("store/main/wals/0000000100000000").resolve(WAL + ".partial"), segment(3));
+        List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main");
+        RestoreSpool spool = new RestoreSpool(spoolDir, keyOf(options)).create();
+        Files.write(spool.pathOf(WAL), segment(1));
+        Files.writeString(pgdata.resolve("pg_wal/00000002.history"), "1\t0/7000100\tno recovery target specified\n");
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, dest.toString()));
+        Result result = run(args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), result.err());
+        assertArrayEquals(segment(3), Files.readAllBytes(dest), "the .partial, from the store");
+        assertTrue(!spool.contains(WAL), "the spooled copy is dropped");
+        assertEquals(java.util.Optional.of(WAL), spool.lastRequest(), "the worker is told where recovery is");
+    }
+
     @Test
     void aSegmentMissingFromTheStoreIsTheEndOfTheArchive() throws IOException {
         Result result = run("--prefetch", "8", "--spool-dir", spoolDir.toString(), store, "main", NEXT, dest.toString());

@@ -627,6 +627,35 @@ class WalRestoreLauncherTest {
         assertEquals(WAL, Files.readString(requested).trim(), "the tool alone keys the same spool");
     }
 
+    /**
+     * A standby learned of a promotion after the worker spooled the segment: PostgreSQL restored the new
+     * timeline's history file into pg_wal since, and the copy the segment needs may be another one (the
+     * .partial where the new timeline left the old one), so the tool chooses. A segment spooled after every
+     * history file in pg_wal is served as before.
+     */
+    @Test
+    void aSegmentSpooledBeforeAHistoryFileReachedPgWalIsLeftToTheTool() throws Exception {
+        Path data = dataDir("standby.signal");
+        Path spoolDir = dir.resolve("spool");
+        List<String> options = List.of("--prefetch", "8", "--spool-dir", spoolDir.toString(), "s3://bucket/p", "main");
+        RestoreSpool spool = new RestoreSpool(spoolDir, RestoreSpool.keyOf(options,
+                Map.of(RestoreSpool.SCOPE, RestoreSpool.scopeOf(data)))).open();
+        List<String> args = new ArrayList<>(options);
+        args.addAll(List.of(WAL, "pg_wal/RECOVERYXLOG"));
+        Files.write(spool.pathOf(WAL), new byte[16]);
+        java.nio.file.attribute.FileTime spooled = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minusSeconds(60));
+        Files.setLastModifiedTime(spool.pathOf(WAL), spooled);
+        Path history = Files.writeString(data.resolve("pg_wal/00000002.history"), "1\t0/7000100\tno recovery target specified\n");
+        assertTrue(exit(launchIn(data, args, Map.of())) != 0, "went to Java, not served");
+        assertFalse(Files.exists(data.resolve("pg_wal/RECOVERYXLOG")));
+        assertTrue(spool.contains(WAL));
+
+        Files.setLastModifiedTime(history, java.nio.file.attribute.FileTime.from(spooled.toInstant().minusSeconds(60)));
+        assertEquals(0, exit(launchIn(data, args, Map.of())), "spooled after every history file: served");
+        assertEquals(16, Files.size(data.resolve("pg_wal/RECOVERYXLOG")));
+    }
+
     @Test
     void theSpoolOfOtherOptionsIsNeverServed() throws Exception {
         Path spoolDir = dir.resolve("spool");

@@ -17,8 +17,11 @@ import java.util.Optional;
  *
  * <p>Segments past the switch point stored before the fork are history, not a sign: WAL a failed
  * primary archived that its standby never received, or the WAL after a point-in-time recovery's
- * target. The segment holding the switch point is no sign either: the old primary archives it whole,
- * next to the new timeline's copy and the .partial.
+ * target. The segment holding the switch point is no sign either: the old primary archives it whole
+ * (having completed it before it failed, or going on), next to the .partial of the promoted server. That
+ * full copy holds the old timeline's WAL past the switch point; a recovery along the new timeline reads the
+ * segment from the new timeline, and until the new timeline's copy is archived cumulus-wal-restore serves it
+ * the .partial, not that copy ({@link io.cumulus.core.wal.WalRestorer#locate}).
  */
 final class AbandonedTimelines {
 

@@ -84,6 +84,18 @@ public record TimelineHistory(long timeline, List<Switch> ancestors) {
     }
 
     /**
+     * The switch point at which this history leaves timeline {@code ancestor}, when it lies in that timeline's
+     * segment {@code segmentNumber} (segments of {@code segmentSize} bytes, from the segment's first byte to
+     * its last); else empty. That segment, archived whole by a server that stayed on {@code ancestor}, holds
+     * WAL past the switch point, which is not this history's.
+     */
+    public OptionalLong switchPointIn(long ancestor, long segmentNumber, long segmentSize) {
+        OptionalLong switchPoint = switchPoint(ancestor);
+        return switchPoint.isPresent() && Long.divideUnsigned(switchPoint.getAsLong(), segmentSize) == segmentNumber
+                ? switchPoint : OptionalLong.empty();
+    }
+
+    /**
      * The timeline PostgreSQL replays segment {@code segmentNumber} from when it recovers along this
      * history: the oldest timeline whose switch point lies beyond the segment's start, as
      * {@code XLogFileReadAnyTLI} chooses (a segment holding a switch point is read from the newer timeline).

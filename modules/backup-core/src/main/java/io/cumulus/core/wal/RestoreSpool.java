@@ -182,6 +182,11 @@ public final class RestoreSpool {
         return true;
     }
 
+    /** Deletes the spooled {@code wal}, if the spool holds it. */
+    public void discard(String wal) throws IOException {
+        Files.deleteIfExists(directory.resolve(wal));
+    }
+
     /**
      * Deletes the spooled segments recovery no longer needs: those that sort before {@code wal}, which
      * includes every segment of older timelines.

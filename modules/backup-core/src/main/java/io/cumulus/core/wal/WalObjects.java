@@ -24,7 +24,8 @@ public final class WalObjects {
      * What one listing of a WAL file's name shows.
      *
      * @param copies every full copy under any compression, in key order ({@link BlobStore#KEY_ORDER}): the first
-     *     is the one {@code cumulus-wal-restore} serves; more than one only when archivers raced
+     *     is the one {@code cumulus-wal-restore} serves when it serves a full copy ({@link WalRestorer#locate});
+     *     more than one only when archivers raced
      * @param partial the segment's {@code .partial}, if the listing showed one
      */
     public record Listing(List<String> copies, Optional<String> partial) {

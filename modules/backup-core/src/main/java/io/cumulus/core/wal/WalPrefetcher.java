@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * answered from local disk. Recovery consumes the spool (a served segment leaves it), and the worker
  * refills it; when PostgreSQL asks for a segment the spool did not hold (a timeline switch, or
  * recovery overtook the worker), the worker continues from there and drops what recovery has passed.
- * Only full segments are fetched (never a {@code .partial}). At the end of the archive it polls for
+ * Only full segments are fetched (never a {@code .partial}), and not one that has a {@code .partial} or where
+ * the timeline recovery follows left the segment's ({@link WalRestorer#prefetch}): the worker stops there until
+ * recovery asks for it, and restore_command's own call chooses its copy then. At the end of the archive it polls for
  * new segments (a standby), and it ends once recovery has asked for nothing and it has fetched
  * nothing for the idle time. While it has nothing to fetch it waits on the spool directory rather
  * than looking at it every few milliseconds.
@@ -108,6 +110,8 @@ public final class WalPrefetcher {
                     if (wanted.timeline() != next.timeline() || wanted.compareTo(next) >= 0) {
                         next = wanted.next(segmentSize); // recovery is elsewhere, or ahead of the worker
                         missing = null;
+                    } else if (missing != null && passed(missing, requested)) {
+                        missing = null; // one the worker did not fetch (left to the tool, or failed): the tool did
                     }
                 }
                 for (Iterator<Map.Entry<WalName, Future<Boolean>>> it = inFlight.entrySet().iterator(); it.hasNext(); ) {
@@ -118,6 +122,8 @@ public final class WalPrefetcher {
                     it.remove();
                     if (outcome(fetch.getValue())) {
                         lastActivity = System.nanoTime();
+                    } else if (passed(fetch.getKey(), followed)) {
+                        continue; // asked for meanwhile, and so fetched by the tool: looking again would loop on it
                     } else if (missing == null || fetch.getKey().compareTo(missing) < 0) {
                         missing = fetch.getKey();
                         retryAt = System.nanoTime() + AT_THE_END.toNanos();
@@ -154,6 +160,12 @@ public final class WalPrefetcher {
         }
     }
 
+    /** Whether recovery has passed {@code wal}: it asked for {@code requested}, a later segment of its timeline or itself. */
+    private static boolean passed(WalName wal, String requested) {
+        WalName asked = WalName.parse(requested).toSegment();
+        return wal.timeline() == asked.timeline() && wal.compareTo(asked) <= 0;
+    }
+
     /** How many times this worker has looked at its spool and its fetches (for tests: what waiting costs). */
     long scans() {
         return scans.get();
@@ -181,11 +193,13 @@ public final class WalPrefetcher {
             return true;
         }
         try {
-            restorer.restore(wal, spool.pathOf(wal.name()), false);
+            if (restorer.prefetch(wal, spool.pathOf(wal.name())).isEmpty()) {
+                // the end of the archive, or a timeline switch: nothing to fetch; or a segment where a timeline
+                // left its own, whose copy restore_command's call chooses when PostgreSQL asks for it
+                return false;
+            }
             listener.fetched(wal.name());
             return true;
-        } catch (WalNotFoundException e) {
-            return false; // the end of the archive, or a timeline switch: nothing to fetch
         } catch (IOException | RuntimeException e) {
             listener.failed(wal.name(), e);
             return false;

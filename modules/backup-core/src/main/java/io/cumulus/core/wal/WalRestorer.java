@@ -21,7 +21,8 @@ import java.util.OptionalLong;
 
 /**
  * Fetches one WAL file for {@code restore_command}. The full segment is preferred over its
- * {@code .partial}; the file reaches its destination complete or not at all (temporary file, fsync,
+ * {@code .partial}, but for the segment where the timeline the recovery follows left the segment's timeline
+ * ({@link FollowedTimeline}); the file reaches its destination complete or not at all (temporary file, fsync,
  * rename), so PostgreSQL never reads a torn segment.
  */
 public final class WalRestorer {
@@ -49,31 +50,87 @@ public final class WalRestorer {
     private final ServerLayout layout;
     private final java.util.function.Consumer<String> warnings;
     private final PgControl cluster;
+    private final FollowedTimeline followed;
 
     public WalRestorer(BlobStore store, ServerLayout layout) {
         this(store, layout, warning -> { }, PgControl.UNKNOWN);
     }
 
-    /**
-     * @param warnings told when a WAL file has more than one stored copy (the restore goes on with the first)
-     * @param cluster the pg_control of the cluster that asks ({@link PgControl#read}): a segment whose first
-     *     page names another database system or another segment size, or a segment of another size, is refused
-     */
+    /** As below, for a recovery whose followed timeline is not known: the full segment always wins. */
     public WalRestorer(BlobStore store, ServerLayout layout, java.util.function.Consumer<String> warnings,
             PgControl cluster) {
+        this(store, layout, warnings, cluster, FollowedTimeline.UNKNOWN);
+    }
+
+    /**
+     * @param warnings told when a WAL file has more than one stored copy (the restore goes on with the first),
+     *     and when a segment holds the switch point of the timeline the recovery follows
+     * @param cluster the pg_control of the cluster that asks ({@link PgControl#read}): a segment whose first
+     *     page names another database system or another segment size, or a segment of another size, is refused
+     * @param followed the timeline the recovery follows, asked again at each segment
+     */
+    public WalRestorer(BlobStore store, ServerLayout layout, java.util.function.Consumer<String> warnings,
+            PgControl cluster, FollowedTimeline followed) {
         this.store = store;
         this.layout = layout;
         this.warnings = warnings;
         this.cluster = cluster;
+        this.followed = followed;
     }
 
     /**
      * The key holding {@code wal}: a full copy under any compression if there is one, else (when
-     * {@code allowPartial} and {@code wal} is a segment) its {@code .partial}. Two or more full copies (archivers
-     * that raced, one of them barman-cloud or a Cumulus from before the race was settled) are told to the
-     * warnings: they may hold different segments of two clusters, and only the first is served.
+     * {@code allowPartial} and {@code wal} is a segment) its {@code .partial}; but its {@code .partial} first when
+     * the timeline the recovery follows left {@code wal}'s timeline inside {@code wal} ({@link #atTheFork}). Two
+     * or more full copies (archivers that raced, one of them barman-cloud or a Cumulus from before the race was
+     * settled) are told to the warnings: they may hold different segments of two clusters, and only the first is
+     * served.
      */
     public Optional<String> locate(WalName wal, boolean allowPartial) throws IOException {
+        WalObjects.Listing listing = list(wal);
+        if (!listing.copies().isEmpty()) {
+            Optional<FollowedTimeline.Fork> fork = followed.forkIn(wal);
+            if (fork.isPresent()) {
+                return Optional.of(atTheFork(wal, listing, fork.get(), allowPartial));
+            }
+        }
+        return listing.key(allowPartial);
+    }
+
+    /**
+     * The copy of {@code wal}, which holds the switch point where the followed timeline left {@code wal}'s, that
+     * the recovery gets. PostgreSQL asks for it only when the followed timeline's own copy of the segment is
+     * neither archived nor in pg_wal (a new primary that has not filled it yet), and replays whatever it is
+     * given: a full copy archived by a server that stayed on {@code wal}'s timeline (the old primary of a
+     * failover, still running or having completed the segment before it failed while its standby lagged) holds
+     * WAL past the switch point that the followed timeline never had, and PostgreSQL would replay it as the
+     * followed timeline's. The {@code .partial}, which the promoted server archived, ends at the switch point.
+     * Without one (or with {@code allowPartial} false) the full copy is served, as PostgreSQL itself would fall
+     * back to it, with a warning.
+     */
+    private String atTheFork(WalName wal, WalObjects.Listing listing, FollowedTimeline.Fork fork, boolean allowPartial) {
+        String full = listing.copies().get(0);
+        String pastIt = "timeline " + fork.left() + "'s WAL past that point";
+        if (allowPartial && listing.partial().isPresent()) {
+            warnings.accept("WAL file " + wal + " holds the switch point where " + fork.describe() + ": restoring its"
+                    + " .partial " + listing.partial().get() + ", which ends there, rather than its full copy " + full
+                    + ", which holds " + pastIt + " (archived by a server that stayed on timeline " + fork.left()
+                    + ": the old primary?)");
+            return listing.partial().get();
+        }
+        WalName own = WalName.segment(fork.timeline(), wal.log(), wal.segment());
+        warnings.accept("WAL file " + wal + " holds the switch point where " + fork.describe() + ", and "
+                + (listing.partial().isPresent() ? "its .partial is not to be served (--no-partial)"
+                        : "no .partial of it is archived")
+                + ": restoring its full copy " + full + ", which may hold " + pastIt + " (the old primary's, or"
+                + " what a point-in-time recovery left out) that PostgreSQL replays as timeline " + fork.timeline()
+                + "'s; if it must not, recover again once " + own + " is archived (pg_switch_wal() on the server of"
+                + " timeline " + fork.timeline() + " archives it)");
+        return full;
+    }
+
+    /** Lists {@code wal}'s copies, telling the warnings of two or more full copies. */
+    private WalObjects.Listing list(WalName wal) throws IOException {
         WalObjects.Listing listing = WalObjects.list(store, layout, wal);
         List<String> copies = listing.copies();
         if (copies.size() > 1) {
@@ -81,7 +138,25 @@ public final class WalRestorer {
                     + "): restoring " + copies.get(0) + ", the first in key order; if they differ, two clusters archive"
                     + " under this server name: give each its own, and keep only this cluster's copy");
         }
-        return listing.key(allowPartial);
+        return listing;
+    }
+
+    /**
+     * Writes {@code wal}, a segment, to {@code destination} for the prefetch spool, unless which copy the
+     * recovery must get depends on the timeline it follows when it asks: when the archive holds a
+     * {@code .partial} of it too (a timeline left it), or the followed timeline left {@code wal}'s inside it. A
+     * spooled copy is served later, without this choice being made again; such a segment is left to
+     * restore_command's own call, which makes it ({@link #locate}).
+     *
+     * @return the key written, or empty when there is no full copy, or the segment is left to that call
+     * @throws OperationFailedException if it holds a copy that cannot be a segment
+     */
+    public Optional<String> prefetch(WalName wal, Path destination) throws IOException {
+        WalObjects.Listing listing = list(wal);
+        if (listing.copies().isEmpty() || listing.partial().isPresent() || followed.forkIn(wal).isPresent()) {
+            return Optional.empty();
+        }
+        return Optional.of(write(wal, listing.copies().get(0), destination));
     }
 
     /**
@@ -94,6 +169,11 @@ public final class WalRestorer {
         String key = locate(wal, allowPartial).orElseThrow(() -> new WalNotFoundException(
                 "WAL file " + wal + " is not in the archive (looked under " + layout.walDirectory(wal) + " in "
                         + store.describe() + ")"));
+        return write(wal, key, destination);
+    }
+
+    /** Writes the object {@code key}, a copy of {@code wal}, to {@code destination}, checked; returns the key. */
+    private String write(WalName wal, String key, Path destination) throws IOException {
         Compression compression = Compression.ofSuffix(key).orElse(Compression.NONE);
         Path directory = destination.toAbsolutePath().getParent();
         Path temporary = temporaryFor(destination);

@@ -281,4 +281,46 @@ class WalPrefetcherTest {
         assertEquals(List.of(), spool.segments());
         assertTrue(failures.containsAll(List.of(seg(1, 2), seg(1, 3))), failures.toString());
     }
+
+    /**
+     * A segment that has a .partial too (a timeline left its own there) is never spooled: which copy recovery
+     * must get depends on the timeline it follows when it asks, and a spooled copy would be served unchosen.
+     * The worker waits there until recovery asks for it (the tool fetches it), then goes on, without looking
+     * for that segment again.
+     */
+    @Test
+    void aSegmentWithAPartialIsLeftToTheCallAndPrefetchingGoesOnOnceRecoveryAsksForIt() throws Exception {
+        for (int i = 1; i <= 8; i++) {
+            archive(seg(1, i));
+        }
+        archive(seg(1, 4) + ".partial");
+        java.util.concurrent.atomic.AtomicInteger lookedFor4 = new java.util.concurrent.atomic.AtomicInteger();
+        WalRestorer restorer = new WalRestorer(new io.cumulus.storage.testkit.ForwardingBlobStore(store) {
+            @Override
+            public io.cumulus.storage.BlobIterator list(String prefix) throws IOException {
+                if (prefix.endsWith(seg(1, 4))) {
+                    lookedFor4.incrementAndGet();
+                }
+                return super.list(prefix);
+            }
+        }, LAYOUT);
+        RestoreSpool spool = spool("f7");
+        Thread worker = follow(prefetcher(restorer, spool, 3), seg(1, 1), Duration.ofSeconds(30));
+        await("2 and 3 are spooled", () -> spool.segments().equals(List.of(seg(1, 2), seg(1, 3))));
+        Thread.sleep(1500); // a retry of 4 or two
+        assertEquals(List.of(seg(1, 2), seg(1, 3)), spool.segments(), "4 is left to the call");
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        assertTrue(spool.take(seg(1, 2), dest));
+        assertTrue(spool.take(seg(1, 3), dest));
+        spool.recordRequest(seg(1, 4)); // the tool fetches 4 itself
+        await("prefetching goes on after 4", () -> spool.segments().equals(List.of(seg(1, 5), seg(1, 6), seg(1, 7))));
+        int looked = lookedFor4.get();
+        assertTrue(spool.take(seg(1, 5), dest));
+        await("the window is refilled", () -> spool.segments().equals(List.of(seg(1, 6), seg(1, 7), seg(1, 8))));
+        Thread.sleep(1500);
+        assertEquals(looked, lookedFor4.get(), "4 is not looked for again once recovery asked for it");
+        assertEquals(List.of(seg(1, 6), seg(1, 7), seg(1, 8)), spool.segments(), "5 is not fetched again");
+        assertEquals(List.of(), failures);
+        worker.interrupt();
+    }
 }

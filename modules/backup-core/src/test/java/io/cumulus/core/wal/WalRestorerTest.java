@@ -334,4 +334,206 @@ class WalRestorerTest {
         assertThrows(IOException.class, () -> restorer.restore(WalName.parse("000000010000000000000007"), dest, true));
         assertFalse(Files.exists(dest));
     }
+
+    // At the fork: the segment where the timeline a recovery follows (its history file in pg_wal) left the
+    // segment's timeline. A full copy of it archived by a server that stayed on that timeline (the old primary
+    // of a failover) holds WAL past the switch point; the promoted server's .partial ends there.
+
+    @TempDir
+    Path dataDir;
+
+    private static final PgControl ONE_MIB = new PgControl(java.util.OptionalLong.empty(), java.util.OptionalLong.of(1 << 20));
+
+    /** Writes {@code pg_wal/NAME.history} of the data directory, as PostgreSQL keeps a restored one. */
+    private void historyInPgWal(long timeline, String text) throws IOException {
+        Files.writeString(Files.createDirectories(dataDir.resolve("pg_wal")).resolve(WalName.history(timeline).name()), text);
+    }
+
+    private WalRestorer following(java.util.List<String> warnings, PgControl control) {
+        return new WalRestorer(store, LAYOUT, warnings::add, control, FollowedTimeline.in(dataDir, control));
+    }
+
+    /** Archives a full copy and a .partial of {@code name}; returns {full, partial}. */
+    private byte[][] fullAndPartial(String name) throws IOException {
+        byte[] full = content(name.hashCode(), 1 << 20);
+        byte[] partial = content(name.hashCode() + 1, 1 << 20);
+        String directory = "pg/wals/" + WalName.parse(name).hashDirectory() + "/";
+        put(directory + name, full);
+        put(directory + name + ".partial", partial);
+        return new byte[][] {full, partial};
+    }
+
+    @Test
+    void aRecoveryAlongTheNewTimelineGetsThePartialOfTheSegmentHoldingItsSwitchPoint() throws IOException {
+        // 1 MiB segments: 0/80000A8 lies in segment 0x80
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n");
+        byte[][] copies = fullAndPartial("000000010000000000000080");
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        String key = following(warnings, ONE_MIB).restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertEquals(DIR + "000000010000000000000080.partial", key);
+        assertArrayEquals(copies[1], Files.readAllBytes(dest));
+        assertEquals(java.util.List.of("WAL file 000000010000000000000080 holds the switch point where timeline 2"
+                + " (00000002.history in pg_wal), which this recovery follows, left timeline 1 at 0/80000A8: restoring"
+                + " its .partial " + DIR + "000000010000000000000080.partial, which ends there, rather than its full copy "
+                + DIR + "000000010000000000000080, which holds timeline 1's WAL past that point (archived by a server"
+                + " that stayed on timeline 1: the old primary?)"), warnings);
+    }
+
+    @Test
+    void aSwitchPointAtTheSegmentsFirstByteIsInsideIt() throws IOException {
+        historyInPgWal(2, "1\t0/8100000\tno recovery target specified\n");
+        byte[][] at = fullAndPartial("000000010000000000000081");
+        byte[][] before = fullAndPartial("000000010000000000000080");
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        WalRestorer restorer = following(new java.util.ArrayList<>(), ONE_MIB);
+        restorer.restore(WalName.parse("000000010000000000000081"), dest, true);
+        assertArrayEquals(at[1], Files.readAllBytes(dest));
+        restorer.restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(before[0], Files.readAllBytes(dest), "the segment ending at the switch point is timeline 1's");
+    }
+
+    @Test
+    void aSegmentOtherThanTheOneHoldingTheSwitchPointGetsItsFullCopy() throws IOException {
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n");
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        WalRestorer restorer = following(warnings, ONE_MIB);
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        for (String name : java.util.List.of("00000001000000000000007F", "000000010000000000000081",
+                "000000020000000000000080")) { // the new timeline's own copy: no switch in it
+            byte[][] copies = fullAndPartial(name);
+            restorer.restore(WalName.parse(name), dest, true);
+            assertArrayEquals(copies[0], Files.readAllBytes(dest), name);
+        }
+        assertEquals(java.util.List.of(), warnings);
+    }
+
+    @Test
+    void theSegmentHoldingTheSwitchPointIsCountedInPgControlsSegmentSizeElseTheDefault() throws IOException {
+        // 0/8000128 lies in segment 8 of 16 MiB segments, in segment 0x80 of 1 MiB ones
+        historyInPgWal(2, "1\t0/8000128\tno recovery target specified\n");
+        byte[][] eight = fullAndPartial("000000010000000000000008");
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        following(new java.util.ArrayList<>(), ONE_MIB).restore(WalName.parse("000000010000000000000008"), dest, true);
+        assertArrayEquals(eight[0], Files.readAllBytes(dest), "1 MiB segments: segment 8 ends long before the switch");
+        // no pg_control (or no segment size in it): 16 MiB, PostgreSQL's default
+        following(new java.util.ArrayList<>(), PgControl.UNKNOWN).restore(WalName.parse("000000010000000000000008"),
+                dest, true);
+        assertArrayEquals(eight[1], Files.readAllBytes(dest));
+    }
+
+    @Test
+    void withoutAHistoryFileInPgWalTheFullCopyWins() throws IOException {
+        // a recovery that stays on timeline 1 needs its WAL past any switch point
+        Files.createDirectories(dataDir.resolve("pg_wal"));
+        byte[][] copies = fullAndPartial("000000010000000000000080");
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        following(warnings, ONE_MIB).restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(copies[0], Files.readAllBytes(dest));
+        // no pg_wal at all: a call by hand elsewhere
+        new WalRestorer(store, LAYOUT, warnings::add, ONE_MIB, FollowedTimeline.in(dataDir.resolve("nowhere"), ONE_MIB))
+                .restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(copies[0], Files.readAllBytes(dest));
+        assertEquals(java.util.List.of(), warnings);
+    }
+
+    @Test
+    void theNewestHistoryFileInPgWalIsTheTimelineFollowed() throws IOException {
+        // timeline 3 left timeline 1 at 0/70000A8 (a second branch of it), after timeline 2 left it at 0/80000A8
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n");
+        historyInPgWal(3, "1\t0/70000A8\tbefore 2026-12-07 21:15:20+00\n");
+        byte[][] branch2 = fullAndPartial("000000010000000000000080");
+        byte[][] branch3 = fullAndPartial("000000010000000000000070");
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        WalRestorer restorer = following(new java.util.ArrayList<>(), ONE_MIB);
+        restorer.restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(branch2[0], Files.readAllBytes(dest));
+        restorer.restore(WalName.parse("000000010000000000000070"), dest, true);
+        assertArrayEquals(branch3[1], Files.readAllBytes(dest));
+        // along a history of two switches, each segment holding one
+        historyInPgWal(4, "1\t0/70000A8\tx\n3\t0/90000A8\ty\n");
+        byte[][] onThree = fullAndPartial("000000030000000000000090");
+        restorer.restore(WalName.parse("000000030000000000000090"), dest, true);
+        assertArrayEquals(onThree[1], Files.readAllBytes(dest));
+        restorer.restore(WalName.parse("000000010000000000000070"), dest, true);
+        assertArrayEquals(branch3[1], Files.readAllBytes(dest));
+    }
+
+    @Test
+    void aHistoryFileAppearingInPgWalChangesTheChoiceAtTheNextCall() throws IOException {
+        byte[][] copies = fullAndPartial("000000010000000000000080");
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        WalRestorer restorer = following(new java.util.ArrayList<>(), ONE_MIB);
+        restorer.restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(copies[0], Files.readAllBytes(dest));
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n"); // a standby learned of the promotion
+        restorer.restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(copies[1], Files.readAllBytes(dest));
+    }
+
+    @Test
+    void onlyAFullCopyOfTheSegmentHoldingTheSwitchPointIsServedWithAWarningNamingTheRisk() throws IOException {
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n");
+        byte[] full = content(7, 1 << 20);
+        put(DIR + "000000010000000000000080.zst", full);
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        following(warnings, ONE_MIB).restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(full, Files.readAllBytes(dest));
+        assertEquals(java.util.List.of("WAL file 000000010000000000000080 holds the switch point where timeline 2"
+                + " (00000002.history in pg_wal), which this recovery follows, left timeline 1 at 0/80000A8, and no"
+                + " .partial of it is archived: restoring its full copy " + DIR + "000000010000000000000080.zst,"
+                + " which may hold timeline 1's WAL past that point (the old primary's, or what a point-in-time recovery"
+                + " left out) that PostgreSQL replays as timeline 2's; if it must not, recover again once"
+                + " 000000020000000000000080 is archived (pg_switch_wal() on the server of timeline 2 archives it)"),
+                warnings);
+    }
+
+    @Test
+    void onlyThePartialOfTheSegmentHoldingTheSwitchPointIsServedUnlessPartialsAreRefused() throws IOException {
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n");
+        byte[] partial = content(8, 1 << 20);
+        put(DIR + "000000010000000000000080.partial.gz", partial);
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        WalRestorer restorer = following(warnings, ONE_MIB);
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        restorer.restore(WalName.parse("000000010000000000000080"), dest, true);
+        assertArrayEquals(partial, Files.readAllBytes(dest));
+        assertThrows(WalNotFoundException.class,
+                () -> restorer.restore(WalName.parse("000000010000000000000080"), dest, false));
+        assertEquals(java.util.List.of(), warnings);
+    }
+
+    @Test
+    void noPartialServesTheFullCopyOfTheSegmentHoldingTheSwitchPointWithAWarning() throws IOException {
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n");
+        byte[][] copies = fullAndPartial("000000010000000000000080");
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        following(warnings, ONE_MIB).restore(WalName.parse("000000010000000000000080"), dest, false);
+        assertArrayEquals(copies[0], Files.readAllBytes(dest));
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains(", and its .partial is not to be served (--no-partial): restoring its full"
+                + " copy " + DIR + "000000010000000000000080, which may hold timeline 1's WAL past that point"),
+                warnings.get(0));
+    }
+
+    @Test
+    void prefetchingLeavesASegmentWithAPartialOrHoldingTheSwitchPointToTheCall() throws IOException {
+        historyInPgWal(2, "1\t0/80000A8\tno recovery target specified\n");
+        put(DIR + "000000010000000000000080", content(9, 1 << 20)); // only a full copy, but at the fork
+        fullAndPartial("000000010000000000000090"); // a .partial: some timeline left timeline 1 there
+        byte[] plain = content(10, 1 << 20);
+        put(DIR + "00000001000000000000007F", plain);
+        WalRestorer restorer = following(new java.util.ArrayList<>(), ONE_MIB);
+        Path dest = pgWal.resolve("prefetched");
+        assertEquals(java.util.Optional.empty(), restorer.prefetch(WalName.parse("000000010000000000000080"), dest));
+        assertEquals(java.util.Optional.empty(), restorer.prefetch(WalName.parse("000000010000000000000090"), dest));
+        assertEquals(java.util.Optional.empty(), restorer.prefetch(WalName.parse("000000010000000000000091"), dest));
+        assertFalse(Files.exists(dest));
+        assertEquals(java.util.Optional.of(DIR + "00000001000000000000007F"),
+                restorer.prefetch(WalName.parse("00000001000000000000007F"), dest));
+        assertArrayEquals(plain, Files.readAllBytes(dest));
+    }
 }
