@@ -268,11 +268,15 @@ class CheckEndToEndTest {
         long switchLsn = (lost - 1) * SEGMENT_SIZE + 0x100;
         foreign.add(Files.writeString(wals.resolve("00000002.history"), String.format("1\t%X/%X\trestore drill%n",
                 switchLsn >>> 32, switchLsn & 0xFFFF_FFFFL)));
+        // the drill's first segment is a copy of one of this cluster's (its long page header names this
+        // database system, as a restored copy's does); the rest are empty
+        String model = segments.get(0);
+        String suffix = model.substring(model.lastIndexOf('/') + 1).substring(24);
         for (long n = lost - 1; n <= newest + 2; n++) {
             String segment = String.format("%08X%08X%08X", 2, n / SEGMENTS_PER_LOG, n % SEGMENTS_PER_LOG);
-            Path file = wals.resolve(segment.substring(0, 16)).resolve(segment);
+            Path file = wals.resolve(segment.substring(0, 16)).resolve(n == lost - 1 ? segment + suffix : segment);
             Files.createDirectories(file.getParent());
-            foreign.add(Files.write(file, new byte[0]));
+            foreign.add(Files.write(file, n == lost - 1 ? Files.readAllBytes(store.root().resolve(model)) : new byte[0]));
         }
         moveAside(victim);
         try {
@@ -284,6 +288,8 @@ class CheckEndToEndTest {
             // the drill branched off this primary's timeline behind the segment it writes now
             assertTrue(message.contains(", and this cluster, still a primary, has written past that point (it writes"
                     + " 00000001"), result::describe);
+            assertTrue(message.contains(", and its segments are of this database system: a server promoted from"
+                    + " this cluster's WAL archives here"), result::describe);
         } finally {
             putBack(victim);
             for (Path path : foreign) {

@@ -246,7 +246,7 @@ public final class CheckCommand extends ToolCommand {
         try {
             return WalContinuityCheck.run(location.store(), location.layout(), backups,
                     status.map(s -> new WalContinuityCheck.Cluster(s.timeline(), s.walSegmentSize(),
-                            s.lastArchivedWal(), s.lastArchivedTime(), s.currentWalFile())));
+                            s.lastArchivedWal(), s.lastArchivedTime(), s.currentWalFile(), s.systemIdentifier())));
         } catch (IOException | RuntimeException e) {
             return CheckResult.failed(WalContinuityCheck.NAME, "cannot read the WAL archive: " + Failures.describe(e),
                     "check the credentials' read and list access to the server's wals/");

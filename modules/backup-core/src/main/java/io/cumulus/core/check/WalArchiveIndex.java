@@ -252,6 +252,13 @@ public final class WalArchiveIndex {
         return newest < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(newest);
     }
 
+    /** The number of the oldest complete segment of {@code timeline} archived, if any. */
+    public java.util.OptionalLong oldestSegmentNumber(long timeline) {
+        Timeline t = timelines.get(timeline);
+        return t == null || t.segments.isEmpty() ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(t.segments.firstKey());
+    }
+
     /**
      * The missing stretches of segments {@code first} to {@code last} (segment numbers, inclusive) of
      * {@code timeline}, each as {@code [firstMissing, lastMissing]}, in order.

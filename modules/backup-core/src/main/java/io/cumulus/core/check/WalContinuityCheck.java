@@ -53,14 +53,15 @@ public final class WalContinuityCheck {
      * @param lastArchivedTime its time
      * @param writingWal the segment a primary writes ({@code pg_walfile_name(pg_current_wal_lsn())}),
      *     empty on a standby
+     * @param systemIdentifier {@code pg_control_system().system_identifier} in decimal, empty when not read
      */
     public record Cluster(long timeline, long segmentSize, Optional<String> lastArchivedWal,
-            Optional<OffsetDateTime> lastArchivedTime, Optional<String> writingWal) {
+            Optional<OffsetDateTime> lastArchivedTime, Optional<String> writingWal, Optional<String> systemIdentifier) {
 
-        /** A cluster whose segment being written is not known (a standby). */
+        /** A cluster whose segment being written (a standby) and system identifier are not known. */
         public Cluster(long timeline, long segmentSize, Optional<String> lastArchivedWal,
                 Optional<OffsetDateTime> lastArchivedTime) {
-            this(timeline, segmentSize, lastArchivedWal, lastArchivedTime, Optional.empty());
+            this(timeline, segmentSize, lastArchivedWal, lastArchivedTime, Optional.empty(), Optional.empty());
         }
     }
 
@@ -132,7 +133,7 @@ public final class WalContinuityCheck {
             WalContinuity.HistorySource histories = timeline -> history(store, index, timeline);
             Findings findings = new Findings();
             if (clusterTimeline.isPresent()) {
-                foreignTimelines(index, histories, cluster.get(), findings);
+                foreignTimelines(store, layout, index, histories, cluster.get(), findings);
             }
             SortedSet<Long> archived = index.timelinesAfter(0);
             long followed = clusterTimeline.orElse(archived.isEmpty() ? 1 : archived.last());
@@ -184,15 +185,17 @@ public final class WalContinuityCheck {
     /**
      * Timelines newer than the cluster's: the cluster did not come from them (its ancestors are all
      * older), so another server wrote them, and PostgreSQL's default recovery_target_timeline,
-     * {@code latest}, would follow the newest of them. When the lowest of them branched off the
-     * cluster's own timeline, that server was promoted from this cluster's WAL: a copy that kept
-     * archive_command (a restore drill, a clone), or the new primary of a failover, and then this
-     * cluster is the old primary still running beside it. The history cannot tell the two apart, so the
-     * fix names both: moving the new primary's timeline out of wals/ is the worst thing to do in a
-     * split brain.
+     * {@code latest}, would follow the newest of them. Which server: the lowest such timeline's oldest
+     * archived segment names its database system. Another system's is another cluster archiving under this
+     * server name. This system's, branched off the cluster's own timeline (timeline numbers alone prove
+     * nothing: every cluster's timeline 2 branched off its timeline 1), was promoted from this cluster's
+     * WAL: a copy that kept archive_command (a restore drill, a clone), or the new primary of a failover,
+     * and then this cluster is the old primary still running beside it. Nothing in the archive tells those
+     * two apart, so the fix names both: moving the new primary's timeline out of wals/ is the worst thing
+     * to do in a split brain. Without a segment to read (or the cluster's identifier), all three remain.
      */
-    private static void foreignTimelines(WalArchiveIndex index, WalContinuity.HistorySource histories, Cluster cluster,
-            Findings findings) throws IOException {
+    private static void foreignTimelines(BlobStore store, ServerLayout layout, WalArchiveIndex index,
+            WalContinuity.HistorySource histories, Cluster cluster, Findings findings) throws IOException {
         long own = cluster.timeline();
         SortedSet<Long> foreign = index.timelinesAfter(own);
         if (foreign.isEmpty()) {
@@ -203,12 +206,22 @@ public final class WalContinuityCheck {
         String holds = "the archive holds timeline" + (foreign.size() == 1 ? " " : "s ")
                 + String.join(", ", foreign.stream().map(String::valueOf).toList()) + " (e.g. " + example
                 + "), newer than the cluster's timeline " + own;
+        String otherClusterFix = "find the cluster that archived it (a restored or promoted copy that kept this"
+                + " archive_command?), stop its archiving, then move its timeline's WAL and history file out of wals/";
+        Optional<String> system = systemOf(store, layout, index, first);
+        Optional<String> ours = cluster.systemIdentifier().map(SystemIdentifierCheck::normalize);
+        if (system.isPresent() && ours.isPresent() && !system.get().equals(ours.get())) {
+            findings.problems.add(holds + ", of another database system (its segments name system " + system.get()
+                    + ", this cluster's is " + ours.get() + "): another cluster archives here under this server name,"
+                    + " and a recovery to the latest timeline would follow it");
+            findings.fixes.add(otherClusterFix);
+            return;
+        }
         OptionalLong fork = histories.history(first).map(h -> h.switchPoint(own)).orElse(OptionalLong.empty());
         if (fork.isEmpty()) {
             findings.problems.add(holds + ", so not one it came from: another cluster archives here, and a recovery"
                     + " to the latest timeline would follow it");
-            findings.fixes.add("find the cluster that archived it (a restored or promoted copy that kept this"
-                    + " archive_command?), stop its archiving, then move its timeline's WAL and history file out of wals/");
+            findings.fixes.add(otherClusterFix);
             return;
         }
         long forkSegment = fork.getAsLong() / cluster.segmentSize();
@@ -218,15 +231,42 @@ public final class WalContinuityCheck {
                 .map(w -> ", and this cluster, still a primary, has written past that point (it writes " + w.name()
                         + ")")
                 .orElse("");
+        String promoted = "a copy that kept archive_command or the new primary of a failover, which makes this"
+                + " cluster its old primary still running (a split brain)";
+        boolean same = system.isPresent() && ours.isPresent();
         findings.problems.add(holds + ": timeline " + first + " branched off it at "
-                + BackupCatalog.formatLsn(fork.getAsLong()) + where + ", so a server promoted from this cluster's WAL"
-                + " archives here: a copy that kept archive_command, or the new primary of a failover, which makes this"
-                + " cluster its old primary still running (a split brain); a recovery to the latest timeline would"
-                + " follow timeline " + first);
-        findings.fixes.add("if timeline " + first + " is a failover's new primary, stop this server now and rebuild it"
-                + " as a standby of the new primary (pg_rewind, or a new base backup), and leave timeline " + first
-                + " in the archive; if it is a copy's (a restore drill, a clone), stop that copy's archiving, then move"
-                + " timeline " + first + "'s WAL and history file out of wals/");
+                + BackupCatalog.formatLsn(fork.getAsLong()) + where + (same
+                        ? ", and its segments are of this database system: a server promoted from this cluster's WAL"
+                                + " archives here, " + promoted
+                        : "; no archived segment of it tells which database system wrote it: another cluster"
+                                + " archiving under this server name, or a server promoted from this cluster's WAL, "
+                                + promoted)
+                + "; a recovery to the latest timeline would follow timeline " + first);
+        String failoverFix = "if timeline " + first + " is a failover's new primary, stop this server now and rebuild"
+                + " it as a standby of the new primary (pg_rewind, or a new base backup), and leave timeline " + first
+                + " in the archive; if it is a copy's (a restore drill, a clone)" + (same ? "" : " or another cluster's")
+                + ", stop that server's archiving, then move timeline " + first + "'s WAL and history file out of wals/";
+        findings.fixes.add(same ? failoverFix : "compare the Database system identifier pg_controldata shows on the"
+                + " server that archived timeline " + first + " with this cluster's; " + failoverFix);
+    }
+
+    /** The database system of {@code timeline}'s oldest archived segment, as backup.info writes it, if it can be read. */
+    private static Optional<String> systemOf(BlobStore store, ServerLayout layout, WalArchiveIndex index,
+            long timeline) throws IOException {
+        OptionalLong oldest = index.oldestSegmentNumber(timeline);
+        if (oldest.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> key = WalObjects.find(store, layout, index.segment(timeline, oldest.getAsLong()), false);
+        if (key.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            OptionalLong system = io.cumulus.core.wal.WalRestorer.storedSystem(store, key.get());
+            return system.isPresent() ? Optional.of(Long.toUnsignedString(system.getAsLong())) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // a copy that cannot be read or decoded: the gaps name it, if it matters
+        }
     }
 
     /**

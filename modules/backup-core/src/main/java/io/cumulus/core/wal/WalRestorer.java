@@ -331,6 +331,22 @@ public final class WalRestorer {
         return plausible ? OptionalLong.of(segmentSize) : OptionalLong.empty();
     }
 
+    /**
+     * The database system identifier in the long page header of the segment archived at {@code key}
+     * (read through its compression, only its first bytes), or empty when it does not start with one.
+     */
+    public static OptionalLong storedSystem(BlobStore store, String key) throws IOException {
+        Compression compression = Compression.ofSuffix(key).orElse(Compression.NONE);
+        try (InputStream in = compression.decompress(store.openRead(key))) {
+            ByteBuffer header = ByteBuffer.wrap(in.readNBytes(LONG_HEADER_SIZE)).order(ByteOrder.nativeOrder());
+            if (header.capacity() < LONG_HEADER_SIZE) {
+                return OptionalLong.empty();
+            }
+            header.position(LONG_HEADER_SIZE);
+            return systemInHeader(header);
+        }
+    }
+
     /** xlp_sysid of a segment's long page header, when {@link #segmentSizeInHeader} finds one. */
     static OptionalLong systemInHeader(ByteBuffer header) {
         return segmentSizeInHeader(header).isPresent() ? OptionalLong.of(header.getLong(24)) : OptionalLong.empty();

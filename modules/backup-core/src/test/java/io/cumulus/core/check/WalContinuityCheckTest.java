@@ -81,6 +81,31 @@ class WalContinuityCheckTest {
         }
     }
 
+    /**
+     * Segment {@code n} of {@code timeline}, gzip-compressed, holding only the long page header PostgreSQL
+     * starts a segment with: database system {@code system}, 16 MiB segments, 8 kB blocks.
+     */
+    private void segmentOfSystem(long timeline, long n, long system) throws IOException {
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(40).order(java.nio.ByteOrder.nativeOrder());
+        header.putShort(0, (short) 0xD110).putShort(2, (short) 0x0002).putInt(4, (int) timeline)
+                .putLong(24, system).putInt(32, (int) MB16).putInt(36, 8192);
+        java.io.ByteArrayOutputStream gzipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gzipped)) {
+            out.write(header.array());
+        }
+        WalName wal = WalName.segment(timeline, 0, n);
+        try (BlobOutputStream out = store.openWrite(layout.walsPrefix() + wal.hashDirectory() + "/" + wal.name() + ".gz",
+                WriteOptions.DEFAULT)) {
+            out.write(gzipped.toByteArray());
+        }
+    }
+
+    /** A primary on timeline 1 writing {@code writing}, of database system {@code system}. */
+    private static Optional<WalContinuityCheck.Cluster> primary(String writing, long system) {
+        return Optional.of(new WalContinuityCheck.Cluster(1, MB16, Optional.empty(), Optional.empty(),
+                Optional.of(writing), Optional.of(Long.toUnsignedString(system))));
+    }
+
     private CheckResult check(OptionalLong clusterTimeline) throws IOException {
         return runStored(backups, clusterTimeline.isPresent()
                 ? Optional.of(new WalContinuityCheck.Cluster(clusterTimeline.getAsLong(), MB16, Optional.empty(),
@@ -110,13 +135,15 @@ class WalContinuityCheckTest {
         aDrillsTimelineOverALiveGap();
         CheckResult result = check(OptionalLong.of(1));
         assertFalse(result.ok(), result.toString());
+        // its segments here are no WAL, so nothing tells its database system
         assertTrue(result.message().startsWith("the archive holds timeline 2 (e.g. pfx/main/wals/00000002.history),"
-                + " newer than the cluster's timeline 1: timeline 2 branched off it at 0/4000100, so a server promoted"
-                + " from this cluster's WAL archives here"), result.message());
+                + " newer than the cluster's timeline 1: timeline 2 branched off it at 0/4000100; no archived segment"
+                + " of it tells which database system wrote it: another cluster archiving under this server name, or a"
+                + " server promoted from this cluster's WAL"), result.message());
         assertTrue(result.message().contains("; 1 gap(s) in 000000010000000000000002 to 000000010000000000000009:"
                 + " missing 000000010000000000000005"), result.message());
-        assertTrue(result.fix().contains("if it is a copy's (a restore drill, a clone), stop that copy's archiving,"
-                + " then move timeline 2's WAL and history file out of wals/"), result.fix());
+        assertTrue(result.fix().contains("if it is a copy's (a restore drill, a clone) or another cluster's, stop that"
+                + " server's archiving, then move timeline 2's WAL and history file out of wals/"), result.fix());
         assertTrue(result.fix().contains("archive them again"), result.fix());
     }
 
@@ -126,22 +153,41 @@ class WalContinuityCheckTest {
      * without saying that this server is the one to stop when the timeline is a failover's.
      */
     @Test
-    void aPrimaryPastTheForkOfANewerTimelineIsToldItMayBeTheOldPrimaryOfAFailover() throws IOException {
+    void aPrimaryPastTheForkOfANewerTimelineOfItsOwnSystemIsToldItMayBeTheOldPrimaryOfAFailover() throws IOException {
         segments(1, 2, 9);
         put("00000002.history", "1\t0/8000128\tno recovery target specified\n");
-        segments(2, 8, 8);
-        CheckResult result = runStored(backups, Optional.of(new WalContinuityCheck.Cluster(1, MB16, Optional.empty(),
-                Optional.empty(), Optional.of("00000001000000000000000A"))));
+        segmentOfSystem(2, 8, 7716684771529315022L);
+        CheckResult result = runStored(backups, primary("00000001000000000000000A", 7716684771529315022L));
         assertFalse(result.ok(), result.toString());
         assertEquals("the archive holds timeline 2 (e.g. pfx/main/wals/00000002.history), newer than the cluster's"
                 + " timeline 1: timeline 2 branched off it at 0/8000128, and this cluster, still a primary, has written"
-                + " past that point (it writes 00000001000000000000000A), so a server promoted from this cluster's WAL"
-                + " archives here: a copy that kept archive_command, or the new primary of a failover, which makes"
-                + " this cluster its old primary still running (a split brain); a recovery to the latest timeline"
-                + " would follow timeline 2", result.message());
+                + " past that point (it writes 00000001000000000000000A), and its segments are of this database"
+                + " system: a server promoted from this cluster's WAL archives here, a copy that kept archive_command"
+                + " or the new primary of a failover, which makes this cluster its old primary still running (a split"
+                + " brain); a recovery to the latest timeline would follow timeline 2", result.message());
         assertTrue(result.fix().startsWith("if timeline 2 is a failover's new primary, stop this server now and"
                 + " rebuild it as a standby of the new primary (pg_rewind, or a new base backup), and leave timeline 2"
                 + " in the archive"), result.fix());
+    }
+
+    /**
+     * Every cluster's timeline 2 branched off its timeline 1: another database system's (its segments'
+     * headers say so) is another cluster's, whatever its history file says, and this server is not told
+     * to stop.
+     */
+    @Test
+    void aNewerTimelineOfAnotherDatabaseSystemIsAnotherClustersEvenWhenItsHistoryStartsAtTimeline1()
+            throws IOException {
+        segments(1, 2, 9);
+        put("00000002.history", "1\t0/3000000\tno recovery target specified\n");
+        segmentOfSystem(2, 3, 7716684911465585953L);
+        CheckResult result = runStored(backups, primary("00000001000000000000000A", 7716684771529315022L));
+        assertFalse(result.ok(), result.toString());
+        assertEquals("the archive holds timeline 2 (e.g. pfx/main/wals/00000002.history), newer than the cluster's"
+                + " timeline 1, of another database system (its segments name system 7716684911465585953, this"
+                + " cluster's is 7716684771529315022): another cluster archives here under this server name, and a"
+                + " recovery to the latest timeline would follow it", result.message());
+        assertTrue(result.fix().startsWith("find the cluster that archived it"), result.fix());
     }
 
     /** A newer timeline whose history does not come from the cluster's (or is not archived) is another cluster's. */
