@@ -637,7 +637,7 @@ public final class BaseRestore {
      * {@code path} absolute and normalized, with the symbolic links of its deepest existing ancestor
      * resolved and the rest, which does not exist yet, appended: the directory the restore will write.
      */
-    private static Path realPath(Path path) {
+    static Path realPath(Path path) {
         Path absolute = path.toAbsolutePath().normalize();
         for (Path existing = absolute; existing != null; existing = existing.getParent()) {
             if (Files.exists(existing)) {

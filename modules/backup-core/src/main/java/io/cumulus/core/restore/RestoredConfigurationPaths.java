@@ -40,8 +40,10 @@ public final class RestoredConfigurationPaths {
     public static List<String> warnings(Path dataDirectory, BackupInfo backup) throws IOException {
         Path restored = dataDirectory.toAbsolutePath().normalize();
         Path configDirectory = configDirectoryOutsidePgdata(backup);
-        String hostConfiguration = ", or start the restored cluster with this host's configuration (pg_ctlcluster's"
-                + " /etc/postgresql/" + majorVersion(backup) + "/<cluster>) with data_directory = '" + restored + "'";
+        // the other way out only for a configuration that lived outside the data directory (Debian's layout)
+        String hostConfiguration = configDirectory == null ? "" : ", or start the restored cluster with this host's"
+                + " configuration (pg_ctlcluster's /etc/postgresql/" + majorVersion(backup) + "/<cluster>) with"
+                + " data_directory = '" + restored + "'";
         Set<String> looked = configDirectory == null ? PATH_SETTINGS : union(PATH_SETTINGS, INCLUDES);
         List<String> warnings = new ArrayList<>();
         for (String name : List.of(InheritedRecoverySettings.CONF, InheritedRecoverySettings.AUTO_CONF)) {
@@ -123,8 +125,10 @@ public final class RestoredConfigurationPaths {
         }
     }
 
+    /** Whether {@code path} lies in {@code directory}, as written or through symbolic links (another spelling of it). */
     private static boolean inside(Path path, Path directory) {
-        return path.normalize().startsWith(directory);
+        return path.normalize().startsWith(directory)
+                || BaseRestore.realPath(path).startsWith(BaseRestore.realPath(directory));
     }
 
     private static Path path(String value) {

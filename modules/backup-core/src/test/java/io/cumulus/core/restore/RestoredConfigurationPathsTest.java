@@ -90,6 +90,32 @@ class RestoredConfigurationPathsTest {
         assertEquals(List.of(), RestoredConfigurationPaths.warnings(restored, DEBIAN));
     }
 
+    /** The restored directory reached through a link, as a data directory at /var/lib/pgsql linked to /data. */
+    @Test
+    void aPathInsideTheRestoredDirectoryThroughASymbolicLinkIsLeftAlone() throws Exception {
+        Path link = Files.createSymbolicLink(restored.resolveSibling(restored.getFileName() + "-via"), restored);
+        try {
+            Files.writeString(restored.resolve("postgresql.conf"), "data_directory = '" + link + "/'\n"
+                    + "hba_file = '" + link + "/pg_hba.conf'\nident_file = '" + link + "//pg_ident.conf'\n");
+            assertEquals(List.of(), RestoredConfigurationPaths.warnings(restored, DEBIAN));
+        } finally {
+            Files.delete(link);
+        }
+    }
+
+    /** pg_ctlcluster's /etc/postgresql is offered only for a configuration that lived outside the data directory. */
+    @Test
+    void theHostConfigurationIsOfferedOnlyWhenTheBackedUpOneWasOutsideItsDataDirectory() throws Exception {
+        Files.writeString(restored.resolve("postgresql.conf"), "hba_file = '/srv/pg/conf/pg_hba.conf'\n");
+
+        List<String> warnings = RestoredConfigurationPaths.warnings(restored, INITDB);
+
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.get(0).endsWith("; remove or change the line in " + restored.resolve("postgresql.conf")),
+                warnings.get(0));
+        assertTrue(RestoredConfigurationPaths.warnings(restored, DEBIAN).get(0).contains("pg_ctlcluster"));
+    }
+
     @Test
     void relativeIncludesAreNamedOnlyWhenTheBackedUpConfigurationWasOutsideItsDataDirectory() throws Exception {
         Files.writeString(restored.resolve("postgresql.conf"), "include_dir = 'conf.d'\n"
