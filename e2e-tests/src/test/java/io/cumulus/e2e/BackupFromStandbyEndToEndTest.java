@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cumulus.testsupport.PgCluster;
 import io.cumulus.testsupport.PostgresUser;
 import io.cumulus.testsupport.ToolResult;
+import io.cumulus.testsupport.Tools;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -73,6 +74,15 @@ class BackupFromStandbyEndToEndTest {
         assertEquals("DONE", info.get("status"));
         assertTrue(info.get("backup_label").contains("BACKUP FROM: standby"), info::toString);
         assertEquals(standby.dataDir().toString(), info.get("pgdata"));
+
+        // the end segment is the one the quiet primary still writes: cumulus-check on the primary sees no gap
+        // (archiving it by hand from pg_wal would store an incomplete copy the primary is then refused against)
+        assertEquals(primary.queryString("SELECT pg_walfile_name(pg_current_wal_lsn())"), info.get("end_wal"));
+        ToolResult check = Tools.command("cumulus-check").args(s3.toolOptions()).env(s3.toolEnv())
+                .args(Backups.connection(primary)).args(s3.url(), SERVER).timeout(TIMEOUT).run();
+        assertTrue(check.stdout().contains(info.get("end_wal") + ", the segment the primary still writes: it is"
+                + " archived once complete"), check::describe);
+        assertFalse(check.stdout().contains("missing " + info.get("end_wal")), check::describe);
 
         // the primary archives the WAL the backup needs
         primary.execute("INSERT INTO items SELECT g, 'after' FROM generate_series(201001, 201500) g");

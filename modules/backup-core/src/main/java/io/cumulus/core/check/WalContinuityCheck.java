@@ -154,19 +154,33 @@ public final class WalContinuityCheck {
                 WalName begin = beginWal(layout, oldest);
                 Optional<WalName> end = Optional.ofNullable(newest.info().endWal())
                         .filter(WalContinuityCheck::isSegment).map(WalName::parse);
-                WalContinuity.Result chain = clusterTimeline.isPresent()
-                        ? WalContinuity.check(index, histories, begin, end, clusterTimeline.getAsLong())
-                        : WalContinuity.check(index, histories, begin, end);
-                findings.add(chain, "");
-                if (clusterTimeline.isEmpty()) {
-                    note = "followed the highest archived timeline " + chain.timeline() + ", as PostgreSQL could not"
-                            + " be reached to tell the cluster's own";
+                Optional<WalName> pending = end.filter(e -> stillWritten(index, cluster, e));
+                String stillWritten = pending.map(e -> e.name() + ", the segment the primary still writes: it is"
+                        + " archived once complete, and the backup cannot be restored until then (SELECT"
+                        + " pg_switch_wal() on the primary completes it now; archive_timeout bounds the wait)").orElse("");
+                if (pending.isPresent() && begin.name().equals(pending.get().name())) {
+                    // a first backup on a quiet primary (taken on a standby): nothing of its WAL is due yet
+                    found = "no segment is due yet: the DONE backup " + newest.id().value() + " begins and ends in "
+                            + stillWritten;
+                } else {
+                    // the chain ends at the newest archived segment, as it would without that backup
+                    Optional<WalName> atLeastTo = pending.isPresent() ? Optional.empty() : end;
+                    WalContinuity.Result chain = clusterTimeline.isPresent()
+                            ? WalContinuity.check(index, histories, begin, atLeastTo, clusterTimeline.getAsLong())
+                            : WalContinuity.check(index, histories, begin, atLeastTo);
+                    findings.add(chain, "");
+                    if (clusterTimeline.isEmpty()) {
+                        note = "followed the highest archived timeline " + chain.timeline() + ", as PostgreSQL could"
+                                + " not be reached to tell the cluster's own";
+                    }
+                    found = "every segment from " + chain.from() + " to " + chain.to() + " is archived (from the"
+                            + " oldest DONE backup" + (oldest.equals(done.get(0)) ? " " : " not kept standalone, ")
+                            + oldest.id().value() + (note.isEmpty() ? "" : "; " + note) + ")" + (standalone.isEmpty()
+                                    ? "" : ", and the WAL from begin to end of the " + standalone.size()
+                                            + " backup(s) kept standalone")
+                            + (pending.isEmpty() ? "" : "; the newest backup " + newest.id().value() + " ends in "
+                                    + stillWritten);
                 }
-                found = "every segment from " + chain.from() + " to " + chain.to() + " is archived (from the oldest"
-                        + " DONE backup" + (oldest.equals(done.get(0)) ? " " : " not kept standalone, ") + oldest.id().value()
-                        + (note.isEmpty() ? "" : "; " + note) + ")" + (standalone.isEmpty() ? ""
-                                : ", and the WAL from begin to end of the " + standalone.size()
-                                        + " backup(s) kept standalone");
             }
             for (CatalogBackup backup : standalone) {
                 findings.add(WalContinuity.range(index, histories, beginWal(layout, backup), endWal(layout, backup)),
@@ -356,7 +370,8 @@ public final class WalContinuityCheck {
                 problems.add(whose + gaps.size() + " gap(s) in " + result.from() + " to " + result.to() + ": missing "
                         + String.join(", ", gaps.stream().map(Object::toString).toList()));
                 fixes.add("recovery from backups before a gap stops at it: if the segments are still in pg_wal,"
-                        + " archive them again (delete a truncated copy first); otherwise take a new base backup"
+                        + " archive them again (delete a truncated copy first; never the segment a server still"
+                        + " writes, pg_walfile_name(pg_current_wal_lsn())); otherwise take a new base backup"
                         + " now, then delete the backups older than it (cumulus-backup-delete -b ID) or keep them"
                         + " standalone (cumulus-backup-keep --target standalone URL SERVER ID), since the chain"
                         + " checked starts at the oldest DONE backup that is not kept standalone");
@@ -389,6 +404,20 @@ public final class WalContinuityCheck {
                     "correct end_wal in that backup.info: the segment holding its end_xlog");
         }
         return WalName.parse(value);
+    }
+
+    /**
+     * Whether {@code end}, the newest backup's end segment, is the one the primary writes now and so not
+     * archived yet: a backup taken on a standby ends in the segment its primary writes (a standby cannot
+     * switch segments), archived when the primary completes it. Not a gap, and archiving it by hand from
+     * pg_wal would store an incomplete copy the primary's own archive_command is then refused against.
+     */
+    private static boolean stillWritten(WalArchiveIndex index, Optional<Cluster> cluster, WalName end) {
+        long size = index.segmentSize();
+        return cluster.flatMap(Cluster::writingWal).filter(WalName::isWalName).map(WalName::parse)
+                .filter(w -> w.kind() == WalName.Kind.SEGMENT && w.timeline() == end.timeline()
+                        && w.segmentNumber(size) == end.segmentNumber(size))
+                .isPresent() && !index.hasSegment(end.timeline(), end.segmentNumber(size));
     }
 
     private static boolean isSegment(String name) {

@@ -190,6 +190,40 @@ class WalContinuityCheckTest {
         assertTrue(result.fix().startsWith("find the cluster that archived it"), result.fix());
     }
 
+    /**
+     * A backup taken on a standby ends in the segment its primary writes, archived once the primary
+     * completes it: no gap while it is that segment, and no advice to archive it by hand from pg_wal
+     * (an incomplete copy the primary's own archive_command would then be refused against).
+     */
+    @Test
+    void theNewestBackupsEndSegmentThePrimaryStillWritesIsNoGapButOnceItWritesPastItIs() throws IOException {
+        segments(1, 2, 2);
+        CheckResult writing = runStored(backups, primary("000000010000000000000003", 7716684771529315022L));
+        assertTrue(writing.ok(), writing.toString());
+        assertEquals("every segment from 000000010000000000000002 to 000000010000000000000002 is archived (from the"
+                + " oldest DONE backup 20261101T000000); the newest backup 20261101T000000 ends in"
+                + " 000000010000000000000003, the segment the primary still writes: it is archived once complete,"
+                + " and the backup cannot be restored until then (SELECT pg_switch_wal() on the primary completes it"
+                + " now; archive_timeout bounds the wait)", writing.message());
+
+        CheckResult past = runStored(backups, primary("000000010000000000000004", 7716684771529315022L));
+        assertFalse(past.ok(), past.toString());
+        assertTrue(past.message().contains("missing 000000010000000000000003"), past.message());
+    }
+
+    /** The first backup of a quiet primary, taken on a standby, begins and ends in the segment being written. */
+    @Test
+    void aFirstBackupInTheSegmentThePrimaryStillWritesHasNoSegmentDueYet() throws IOException {
+        List<CatalogBackup> first = List.of(CatalogBackup.of(new BackupId("20261101T000000"),
+                BackupInfo.builder().status(BackupStatus.DONE).timeline(1).beginWal("000000010000000000000004")
+                        .endWal("000000010000000000000004").build()));
+        segments(1, 2, 3);
+        CheckResult result = runStored(first, primary("000000010000000000000004", 7716684771529315022L));
+        assertTrue(result.ok(), result.toString());
+        assertTrue(result.message().startsWith("no segment is due yet: the DONE backup 20261101T000000 begins and ends"
+                + " in 000000010000000000000004, the segment the primary still writes"), result.message());
+    }
+
     /** A newer timeline whose history does not come from the cluster's (or is not archived) is another cluster's. */
     @Test
     void aNewerTimelineNotBranchedOffTheClustersIsAnotherClustersToMoveAway() throws IOException {
@@ -419,7 +453,7 @@ class WalContinuityCheckTest {
                 + " to 000000010000000000000025 (000000010000000000000024 is 0 bytes, not a 16 MiB segment;"
                 + " 000000010000000000000025 is 1000 bytes, not a 16 MiB segment), 000000010000000000000028"
                 + " (000000010000000000000028.gz is 0 bytes, not a compressed segment)", result.message());
-        assertTrue(result.fix().contains("archive them again (delete a truncated copy first)"), result.fix());
+        assertTrue(result.fix().contains("archive them again (delete a truncated copy first; never the segment a server still writes"), result.fix());
     }
 
     /**
