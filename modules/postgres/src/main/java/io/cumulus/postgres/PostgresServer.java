@@ -556,10 +556,14 @@ public final class PostgresServer implements AutoCloseable {
     static PostgresException withRecoveryConflictHint(PostgresException failure) {
         if (failure.getCause() instanceof SQLException cause && RECOVERY_CONFLICT.equals(cause.getSQLState())
                 && String.valueOf(cause.getMessage()).contains("conflict with recovery")) {
-            return new PostgresException(failure.reason(), failure.getMessage() + ": the standby cancelled it to"
-                    + " replay the primary's WAL (max_standby_streaming_delay); take standby backups with"
-                    + " --immediate-checkpoint, or set hot_standby_feedback = on (or a longer"
-                    + " max_standby_streaming_delay) on the standby", failure);
+            // on the first line, which is the one a failure shows (PostgreSQL's Detail lines follow it)
+            String message = failure.getMessage();
+            int lineEnd = message.indexOf('\n');
+            String first = lineEnd < 0 ? message : message.substring(0, lineEnd);
+            return new PostgresException(failure.reason(), first + ": the standby cancelled it to replay the"
+                    + " primary's WAL (max_standby_streaming_delay); take standby backups with --immediate-checkpoint,"
+                    + " or set hot_standby_feedback = on (or a longer max_standby_streaming_delay) on the standby"
+                    + (lineEnd < 0 ? "" : message.substring(lineEnd)), failure);
         }
         return failure;
     }

@@ -81,6 +81,14 @@ class PostgresServerTest {
         assertTrue(hinted.getMessage().contains("--immediate-checkpoint") && hinted.getMessage().contains(
                 "hot_standby_feedback = on"), hinted.getMessage());
         assertEquals(Reason.BACKUP_FAILED, hinted.reason());
+        // as pgjdbc words it: PostgreSQL's Detail on a second line, which a failure's line leaves out
+        PostgresException detailed = new PostgresException(Reason.BACKUP_FAILED, "pg_backup_start failed on h: ERROR:"
+                + " canceling statement due to conflict with recovery\n  Detail: User query might have needed to see"
+                + " row versions that must be removed.",
+                new SQLException("ERROR: canceling statement due to conflict with recovery", "40001"));
+        String firstLine = PostgresServer.withRecoveryConflictHint(detailed).getMessage().lines().findFirst().orElseThrow();
+        assertTrue(firstLine.contains("conflict with recovery: the standby cancelled it to replay")
+                && firstLine.contains("--immediate-checkpoint"), firstLine);
         // another serialization failure, or another error, is left as it was
         PostgresException other = new PostgresException(Reason.BACKUP_FAILED, "x",
                 new SQLException("ERROR: could not serialize access", "40001"));
