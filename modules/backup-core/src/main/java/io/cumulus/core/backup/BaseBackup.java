@@ -413,16 +413,32 @@ public final class BaseBackup {
                 + " rules of this bucket, and archive_command, then take a new backup");
     }
 
-    /** The warning for a backup whose end segment, and nothing after it, is in this destination's wals/. */
-    private void warnEndWalNotArchived(BackupId id, BackupEnd end, WalName wal) {
-        listener.warning("WAL segment " + wal + ", which backup " + id + " needs, is not archived in "
-                + store.describe() + " under " + layout.walsPrefix() + ": this backup cannot be restored from"
-                + " this bucket alone until " + wal + " is archived here: " + (fromStandby(end)
+    /**
+     * The warning for a backup whose end segment, and nothing after it, is in this destination's wals/. On
+     * a standby promoted as the backup ended (PostgreSQL looks for a promotion before pg_backup_stop's wait
+     * for archiving, not during it), the segment's {@code .partial} or the next timeline's history file is
+     * archived: no primary will complete the segment, and the new timeline's copy holds the WAL instead.
+     */
+    private void warnEndWalNotArchived(BackupId id, BackupEnd end, WalName wal) throws IOException {
+        boolean standby = fromStandby(end);
+        boolean promoted = standby && (io.cumulus.core.wal.WalObjects.list(store, layout, wal).partial().isPresent()
+                || io.cumulus.core.wal.WalObjects.find(store, layout, WalName.history(wal.timeline() + 1), false)
+                        .isPresent());
+        String why = promoted
+                ? "taken on a standby that was promoted as the backup ended (" + wal + ".partial or timeline "
+                        + (wal.timeline() + 1) + "'s history file is archived): no primary completes that segment, and"
+                        + " the new timeline's copy of it, which the promoted server archives once it completes it,"
+                        + " holds the WAL this backup needs; a recovery to the latest timeline reads it from there"
+                        + " (check with cumulus-check)"
+                : standby
                 // the usual set-up: the primary archives the segment once it completes it, maybe hours later
                 ? "taken on a standby, it waits for the primary to complete that segment and archive it; run"
                         + " SELECT pg_switch_wal() on the primary to archive it now, or set archive_timeout there"
                         + " (the primary's archive_command must archive into this URL and server name)"
-                : "check archive_mode and archive_command (they must archive into the same URL and server name)"));
+                : "check archive_mode and archive_command (they must archive into the same URL and server name)";
+        listener.warning("WAL segment " + wal + ", which backup " + id + " needs, is not archived in "
+                + store.describe() + " under " + layout.walsPrefix() + ": this backup cannot be restored from"
+                + " this bucket alone until " + wal + " is archived here: " + why);
     }
 
     /** Whether the backup was taken on a standby, as its backup_label says ({@code BACKUP FROM: standby}). */

@@ -568,6 +568,30 @@ class BaseBackupTest {
                 warnings::toString);
     }
 
+    /**
+     * A standby promoted as the backup ended: no primary completes the end segment, whose .partial the
+     * promoted server archived; the warning does not send the DBA to a primary that is gone.
+     */
+    @Test
+    void onAStandbyPromotedAsTheBackupEndedTheWarningSaysTheNewTimelineHoldsTheEndSegment() throws Exception {
+        InMemoryBlobStore store = new InMemoryBlobStore();
+        archiveWal(store, "000000010000000000000004");
+        List<String> warnings = new ArrayList<>();
+        new BaseBackup(store, LAYOUT, BackupSettings.defaults(), collectingWarnings(warnings))
+                .run(ID, new FakeSource().withDataFiles(1, 100).onStandby());
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.get(0).contains("taken on a standby, it waits for the primary"), warnings::toString);
+
+        archiveWal(store, "000000010000000000000005.partial", new byte[1 << 20]);
+        warnings.clear();
+        new BaseBackup(store, LAYOUT, BackupSettings.defaults(), collectingWarnings(warnings))
+                .run(new BackupId("20261120T000001"), new FakeSource().withDataFiles(1, 100).onStandby());
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertTrue(warnings.get(0).contains("taken on a standby that was promoted as the backup ended"
+                + " (000000010000000000000005.partial or timeline 2's history file is archived)"), warnings::toString);
+        assertFalse(warnings.get(0).contains("pg_switch_wal"), warnings::toString);
+    }
+
     /** A whole 16 MiB segment, the fake cluster's size: a shorter uncompressed copy is no segment. */
     private static void archiveWal(BlobStore store, String name) throws IOException {
         archiveWal(store, name, new byte[16 << 20]);
