@@ -44,17 +44,22 @@ public final class RestoredConfigurationPaths {
         String hostConfiguration = configDirectory == null ? "" : ", or start the restored cluster with this host's"
                 + " configuration (pg_ctlcluster's /etc/postgresql/" + majorVersion(backup) + "/<cluster>) with"
                 + " data_directory = '" + restored + "'";
-        Set<String> looked = configDirectory == null ? PATH_SETTINGS : union(PATH_SETTINGS, INCLUDES);
+        Path oldPgdata = backup.pgdata() == null ? null : path(backup.pgdata());
+        Set<String> looked = union(PATH_SETTINGS, INCLUDES);
         List<String> warnings = new ArrayList<>();
         for (String name : List.of(InheritedRecoverySettings.CONF, InheritedRecoverySettings.AUTO_CONF)) {
             Path file = restored.resolve(name);
             for (InheritedRecoverySettings.Line line : InheritedRecoverySettings.find(file, looked)) {
                 boolean include = INCLUDES.contains(line.name());
-                String effect = include ? includeEffect(line, restored, configDirectory) : pathEffect(line, restored);
+                String effect = include ? includeEffect(line, restored, configDirectory, oldPgdata)
+                        : pathEffect(line, restored);
                 if (effect != null) {
+                    Path named = path(line.value());
+                    String fix = !include ? "; remove or change the line in " + file
+                            : named != null && named.isAbsolute() ? "; point the line in " + file + " at the restored copy"
+                            : "; copy those files there or give the line an absolute path";
                     warnings.add(file + " line " + line.number() + " sets " + line.text() + ", a path of the"
-                            + " backed-up host: " + effect + (include ? "; copy those files there or give the line"
-                            + " an absolute path" : "; remove or change the line in " + file) + hostConfiguration);
+                            + " backed-up host: " + effect + fix + hostConfiguration);
                 }
             }
         }
@@ -92,10 +97,30 @@ public final class RestoredConfigurationPaths {
         }
     }
 
-    /** What PostgreSQL makes of a relative include that meant {@code configDirectory}; null for an absolute one. */
-    private static String includeEffect(InheritedRecoverySettings.Line line, Path restored, Path configDirectory) {
+    /**
+     * What PostgreSQL makes of an include: a relative one that meant {@code configDirectory} (a configuration
+     * from outside the backup's data directory) now means a path in the restored directory; an absolute one
+     * into the backup's data directory {@code oldPgdata} still reads the backed-up host's file, not the
+     * restored copy. Null when neither.
+     */
+    private static String includeEffect(InheritedRecoverySettings.Line line, Path restored, Path configDirectory,
+            Path oldPgdata) {
         Path path = path(line.value());
-        if (path == null || path.isAbsolute()) {
+        if (path == null) {
+            return null;
+        }
+        if (path.isAbsolute()) {
+            if (oldPgdata == null || !oldPgdata.isAbsolute() || !path.normalize().startsWith(oldPgdata.normalize())
+                    || inside(path, restored)) {
+                return null;
+            }
+            return "it names the backed-up data directory " + oldPgdata.normalize() + ", so PostgreSQL started on "
+                    + restored + " reads " + path.normalize() + " (this host's file at that path"
+                    + (line.name().equals("include_if_exists") ? ", skipped when missing" : ", or fails to start"
+                            + " without it") + "), not the restored "
+                    + restored.resolve(oldPgdata.normalize().relativize(path.normalize()));
+        }
+        if (configDirectory == null) {
             return null;
         }
         return "relative, it meant " + configDirectory.resolve(path).normalize() + " beside the backup's"

@@ -116,6 +116,27 @@ class RestoredConfigurationPathsTest {
         assertTrue(RestoredConfigurationPaths.warnings(restored, DEBIAN).get(0).contains("pg_ctlcluster"));
     }
 
+    /** An absolute include into the backed-up data directory, restored elsewhere, still reads the old host's file. */
+    @Test
+    void anAbsoluteIncludeIntoTheBackedUpDataDirectoryIsNamedWithTheRestoredCopy() throws Exception {
+        Files.writeString(restored.resolve("postgresql.conf"), "include_dir = '/srv/pg/data/conf.d'\n"
+                + "include_if_exists = '/etc/postgresql/extra.conf'\n");
+
+        List<String> warnings = RestoredConfigurationPaths.warnings(restored, INITDB);
+
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertEquals(restored.resolve("postgresql.conf") + " line 1 sets include_dir = '/srv/pg/data/conf.d', a path"
+                + " of the backed-up host: it names the backed-up data directory /srv/pg/data, so PostgreSQL started"
+                + " on " + restored + " reads /srv/pg/data/conf.d (this host's file at that path, or fails to start"
+                + " without it), not the restored " + restored.resolve("conf.d") + "; point the line in "
+                + restored.resolve("postgresql.conf") + " at the restored copy", warnings.get(0));
+        // restored in place, the include names the restored copy itself
+        BackupInfo inPlace = BackupInfo.builder().status(BackupStatus.DONE).version(150018)
+                .configFile(restored.resolve("postgresql.conf").toString()).pgdata(restored.toString()).build();
+        Files.writeString(restored.resolve("postgresql.conf"), "include_dir = '" + restored + "/conf.d'\n");
+        assertEquals(List.of(), RestoredConfigurationPaths.warnings(restored, inPlace));
+    }
+
     @Test
     void relativeIncludesAreNamedOnlyWhenTheBackedUpConfigurationWasOutsideItsDataDirectory() throws Exception {
         Files.writeString(restored.resolve("postgresql.conf"), "include_dir = 'conf.d'\n"
