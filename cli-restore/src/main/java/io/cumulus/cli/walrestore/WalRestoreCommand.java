@@ -155,8 +155,9 @@ public final class WalRestoreCommand extends ToolCommand {
             if (wal.kind() == WalName.Kind.SEGMENT) {
                 // A copy spooled before PostgreSQL restored the history file of a timeline that left this
                 // segment's inside it (a standby that learned of a promotion) was chosen without it: the
-                // launcher leaves it here, and it is chosen again from the store.
-                boolean atTheFork = followed.forkIn(wal).isPresent();
+                // launcher leaves it here, and it is chosen again from the store. pg_wal is read for that only
+                // when the spool holds the segment: the restorer reads it again for the store's copies.
+                boolean atTheFork = spool.contains(wal.name()) && followed.forkIn(wal).isPresent();
                 // The launcher serves what the spool holds when it can link it into place; here when it
                 // could not (another file system, options after %f %p), or the spool does not hold it.
                 try {
